@@ -1,0 +1,70 @@
+// Builds the commander program. Every command is registered the same way: its flags, its help, and a
+// lazy import of its module, so `kedactl --help` loads nothing heavy.
+import { Command, Option } from 'commander';
+import { FIELDS, type SettingKey } from './core/settings.js';
+import type { CommandContext } from './commands/context.js';
+
+export interface CommandModule {
+  run(opts: Record<string, unknown>, ctx: CommandContext, args: string[]): Promise<void>;
+}
+
+type Loader = () => Promise<CommandModule>;
+
+const count = (_v: string, prev: number) => prev + 1;
+
+/** The stack-settings flags, declared once in core/settings.ts. */
+function addSettings(cmd: Command, only?: readonly SettingKey[]): Command {
+  cmd.option('--config <file>', 'settings file (default: ./kedactl.yaml when present)');
+  for (const f of FIELDS) {
+    if (only && !only.includes(f.key)) continue;
+    const flags = f.key === 'namespace' ? '-n, --namespace <name>' : f.kind === 'bool' ? `--${f.flag}` : `--${f.flag} <${f.kind === 'int' ? 'n' : 'value'}>`;
+    // choices are checked by the settings model, so every problem is reported at once
+    cmd.addOption(new Option(flags, f.choices ? `${f.describe} (${f.choices.join(', ')})` : f.describe));
+  }
+  return cmd;
+}
+
+function register(program: Command, ctx: CommandContext, name: string, describe: string, load: Loader, setup: (c: Command) => void, examples: string[]) {
+  const cmd = program.command(name).description(describe);
+  setup(cmd);
+  cmd.option('-v, --verbose', 'more detail on stderr (repeat for more)', count, 0);
+  if (examples.length) cmd.addHelpText('after', `\nExamples:\n${examples.map((e) => `  $ ${e}`).join('\n')}\n`);
+  cmd.action(async (...params: unknown[]) => {
+    const self = params[params.length - 1] as Command;
+    const mod = await load();
+    await mod.run(self.opts(), ctx, self.args);
+  });
+  return cmd;
+}
+
+export function buildProgram(ctx: CommandContext, version: string): Command {
+  const program = new Command('kedactl')
+    .description('From nothing to a working, observable KEDA + AWS SQS autoscaling stack on Kubernetes, and back to nothing.')
+    .version(version, '--version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .showSuggestionAfterError(true)
+    .addHelpText('after', `
+The flow:
+  kedactl plan        what init would create (reads nothing, changes nothing)
+  kedactl render      write every manifest and IAM document to a folder (GitOps)
+
+Settings come from flags, then KEDACTL_* variables, then AWS_REGION / AWS_PROFILE / AWS_ENDPOINT_URL,
+then kedactl.yaml, then defaults. Run 'kedactl <command> --help' for a command's flags.
+`);
+
+  register(program, ctx, 'plan', 'show what init would create: queue, IAM roles and policies, KEDA, Kubernetes objects', () => import('./commands/plan.js'),
+    (c) => {
+      addSettings(c);
+      c.addOption(new Option('-o, --output <format>', 'text, json or yaml').choices(['text', 'json', 'yaml']).default('text'));
+    },
+    ['kedactl plan --region eu-west-1', 'kedactl plan --stack demo --region eu-west-1 --account-id 123456789012 --oidc-issuer https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE -o json'],
+  );
+  register(program, ctx, 'render', 'write every manifest (YAML) and IAM document (JSON) to a folder, with an index', () => import('./commands/render.js'),
+    (c) => {
+      addSettings(c);
+      c.requiredOption('--out <dir>', 'folder to write into (created if missing)');
+    },
+    ['kedactl render --out ./stack --stack demo --region eu-west-1 --account-id 123456789012 --cluster demo --oidc-issuer https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE'],
+  );
+  return program;
+}

@@ -1,0 +1,223 @@
+// What a stack consists of: derived from the settings and the templates, nothing observed yet.
+import type { Settings } from './settings.js';
+import { arns, KEDA, names, stackLabels, stackTags, unresolved, type Arns, type StackNames } from './stack.js';
+import { readText, renderJson, renderYaml, templateSource, TemplateError, type TemplateValues } from './templates.js';
+import { iamProblems, privilegeProblems, type PolicyDocument } from './validate-iam.js';
+import { validateKubeObjects, type KubeObject } from './validate-kube.js';
+
+export interface DesiredQueue {
+  name: string;
+  purpose: 'work' | 'dead-letter';
+  attributes: Record<string, string>;
+  tags: Record<string, string>;
+}
+
+export interface DesiredRole {
+  name: string;
+  arn: string;
+  purpose: string;
+  trust: PolicyDocument;
+  /** inline policies by name: they live and die with the role */
+  policies: Record<string, PolicyDocument>;
+  tags: Record<string, string>;
+}
+
+export interface DesiredDocument {
+  file: string;
+  purpose: string;
+  kind: 'trust' | 'permissions';
+  document: PolicyDocument;
+  /** false for documents kedactl only renders (the producer policy is yours to attach) */
+  created: boolean;
+}
+
+export interface DesiredKeda {
+  release: string;
+  namespace: string;
+  chart: string;
+  version: string;
+  /** --set values */
+  values: Record<string, string>;
+}
+
+export interface RenderedObject {
+  object: KubeObject;
+  template: string;
+}
+
+export interface DesiredStack {
+  settings: Settings;
+  names: StackNames;
+  arns: Arns;
+  values: TemplateValues;
+  queues: DesiredQueue[];
+  roles: DesiredRole[];
+  documents: DesiredDocument[];
+  keda: DesiredKeda;
+  objects: RenderedObject[];
+  warnings: string[];
+  unresolved: Array<{ setting: string; how: string }>;
+}
+
+export interface Known {
+  accountId?: string;
+  oidcIssuer?: string;
+  queueUrl?: string;
+  /** static mode only, at apply time: never rendered to files or printed */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+export const SECRET_PLACEHOLDER = '<filled from your AWS credentials at apply time>';
+
+export function templateValues(s: Settings, n: StackNames, a: Arns, known: Known): TemplateValues {
+  const irsa = s.auth === 'irsa';
+  return {
+    stack: s.stack,
+    region: s.region,
+    namespace: n.namespace,
+    queueName: n.queue,
+    queueUrl: a.queueUrl,
+    queueArn: a.queue,
+    deadLetterQueueArn: s.deadLetterQueue ? a.deadLetterQueue : undefined,
+    endpointUrl: irsa ? undefined : s.endpointUrl,
+    serviceAccount: n.serviceAccount,
+    scaledJob: n.scaledJob,
+    triggerAuthentication: n.triggerAuthentication,
+    consumerScriptName: n.consumerScript,
+    consumerScript: undefined, // filled from templates/consumer/consume.sh
+    credentialsSecret: irsa ? undefined : n.credentialsSecret,
+    awsAccessKeyId: irsa ? undefined : (known.credentials?.accessKeyId ?? SECRET_PLACEHOLDER),
+    awsSecretAccessKey: irsa ? undefined : (known.credentials?.secretAccessKey ?? SECRET_PLACEHOLDER),
+    analyzer: n.analyzer,
+    analyzerImage: s.analyzerImage,
+    image: s.image,
+    pollingInterval: s.pollingInterval,
+    maxReplicas: s.maxReplicas,
+    queueLength: s.queueLength,
+    activationQueueLength: s.activationQueueLength,
+    strategy: s.strategy,
+    processingTime: s.processingTime,
+    visibilityTimeout: s.visibilityTimeout,
+    accountId: a.accountId,
+    oidcIssuerHost: irsa ? a.oidcIssuerHost : undefined,
+    oidcProviderArn: irsa ? a.oidcProvider : undefined,
+    kedaNamespace: KEDA.namespace,
+    kedaServiceAccount: KEDA.operatorServiceAccount,
+    kedaOperatorRoleArn: irsa ? a.kedaOperatorRole : undefined,
+    consumerRoleArn: irsa ? a.consumerRole : undefined,
+    scalerRoleArn: irsa ? a.scalerRole : undefined,
+  };
+}
+
+const KUBE_TEMPLATES = (s: Settings): string[] => [
+  'kubernetes/namespace.yaml',
+  'kubernetes/service-account.yaml',
+  ...(s.auth === 'static' ? ['kubernetes/credentials-secret.yaml'] : []),
+  `kubernetes/trigger-authentication-${s.auth}.yaml`,
+  'kubernetes/consumer-script.yaml',
+  'kubernetes/result-analyzer.yaml',
+  'kubernetes/scaled-job.yaml',
+];
+
+function withLabels(obj: KubeObject, labels: Record<string, string>): KubeObject {
+  obj.metadata = { ...obj.metadata, labels: { ...(obj.metadata?.labels ?? {}), ...labels } };
+  // pod templates too, so Jobs and Pods KEDA creates carry the stack's labels
+  const spec = obj.spec as Record<string, any> | undefined;
+  const tmpl = obj.kind === 'ScaledJob' ? spec?.jobTargetRef?.template : obj.kind === 'Deployment' ? spec?.template : undefined;
+  if (tmpl) {
+    const { metadata, ...rest } = tmpl;
+    const merged = { metadata: { ...(metadata ?? {}), labels: { ...(metadata?.labels ?? {}), ...labels } }, ...rest };
+    for (const k of Object.keys(tmpl)) delete tmpl[k];
+    Object.assign(tmpl, merged);
+  }
+  return obj;
+}
+
+export async function desiredStack(s: Settings, known: Known = {}): Promise<DesiredStack> {
+  const n = names(s);
+  const a = arns(s, known);
+  const src = templateSource(s.templates);
+  const values = templateValues(s, n, a, known);
+  const labels = stackLabels(s.stack);
+  const tags = stackTags(s.stack);
+  const irsa = s.auth === 'irsa';
+
+  // Kubernetes objects
+  const scriptValues = { ...values, consumerScript: readText(src, 'consumer/consume.sh') };
+  const objects: RenderedObject[] = [];
+  for (const t of KUBE_TEMPLATES(s)) {
+    for (const o of renderYaml(src, t, scriptValues)) objects.push({ object: withLabels(o as KubeObject, labels), template: t });
+  }
+  await validateKubeObjects(objects);
+
+  // IAM documents
+  const doc = (file: string, kind: 'trust' | 'permissions'): PolicyDocument => {
+    const d = renderJson(src, `iam/${file}`, values);
+    const problems = iamProblems(d, kind);
+    const policy = problems.length === 0 ? privilegeProblems(d as unknown as PolicyDocument, kind) : [];
+    if (problems.length + policy.length > 0)
+      throw new TemplateError(`IAM document iam/${file} is not valid:\n${[...problems, ...policy].map((p) => `  - ${p}`).join('\n')}`, 'fix the template override and run again');
+    return d as unknown as PolicyDocument;
+  };
+  const documents: DesiredDocument[] = [];
+  const roles: DesiredRole[] = [];
+  if (irsa) {
+    const specs = [
+      { role: n.kedaOperatorRole, arn: a.kedaOperatorRole, purpose: "KEDA operator (IRSA); may only assume the scaler role", trust: 'keda-operator-trust.json', policy: 'keda-operator-policy.json' },
+      { role: n.scalerRole, arn: a.scalerRole, purpose: "KEDA's scaler for this queue; reads the queue depth only", trust: 'scaler-trust.json', policy: 'scaler-policy.json' },
+      { role: n.consumerRole, arn: a.consumerRole, purpose: 'consumer Jobs (IRSA); receive, delete, change visibility on this queue', trust: 'consumer-trust.json', policy: 'consumer-policy.json' },
+    ];
+    for (const r of specs) {
+      const trust = doc(r.trust, 'trust');
+      const policy = doc(r.policy, 'permissions');
+      documents.push({ file: r.trust, purpose: `who may assume ${r.role}`, kind: 'trust', document: trust, created: true });
+      documents.push({ file: r.policy, purpose: `what ${r.role} may do`, kind: 'permissions', document: policy, created: true });
+      roles.push({ name: r.role, arn: r.arn, purpose: r.purpose, trust, policies: { [`${r.role}-policy`]: policy }, tags });
+    }
+  }
+  documents.push({ file: 'producer-policy.json', purpose: 'attach to whatever sends messages (your CI role, a producer service account)', kind: 'permissions', document: doc('producer-policy.json', 'permissions'), created: false });
+
+  // Queues
+  const queues: DesiredQueue[] = [];
+  const work: DesiredQueue = {
+    name: n.queue,
+    purpose: 'work',
+    attributes: {
+      VisibilityTimeout: String(s.visibilityTimeout),
+      MessageRetentionPeriod: '345600',
+      ReceiveMessageWaitTimeSeconds: '20',
+    },
+    tags,
+  };
+  if (s.deadLetterQueue) {
+    queues.push({ name: n.deadLetterQueue, purpose: 'dead-letter', attributes: { MessageRetentionPeriod: '1209600' }, tags });
+    work.attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: a.deadLetterQueue, maxReceiveCount: s.maxReceiveCount });
+  }
+  queues.push(work);
+
+  const warnings: string[] = [];
+  if (s.strategy === 'accurate')
+    warnings.push('strategy "accurate" with scaleOnInFlight (on) counts in-flight messages twice and starts too many Jobs; prefer "default" or "eager"');
+  if (s.activationQueueLength >= s.queueLength * s.maxReplicas)
+    warnings.push(`activationQueueLength ${s.activationQueueLength} is so high that KEDA would never start a Job before the queue holds that many messages`);
+
+  return {
+    settings: s,
+    names: n,
+    arns: a,
+    values,
+    queues,
+    roles,
+    documents,
+    keda: {
+      release: KEDA.release,
+      namespace: KEDA.namespace,
+      chart: KEDA.chart,
+      version: s.kedaVersion,
+      values: irsa ? { 'podIdentity.aws.irsa.enabled': 'true', 'podIdentity.aws.irsa.roleArn': a.kedaOperatorRole } : {},
+    },
+    objects,
+    warnings,
+    unresolved: unresolved(s, known),
+  };
+}

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Ensure kube-apiserver + etcd binaries for the kedactl test rig exist, and print
+# the directory that holds them on the LAST line of stdout (progress -> stderr).
+#
+#   KUBEBUILDER_ASSETS      if set and it contains kube-apiserver and etcd, it is used as is.
+#   KEDACTL_RIG_CACHE       cache root (default: $HOME/.cache/kedactl-rig)
+#   KEDACTL_RIG_K8S_VERSION k8s.io/kubernetes version to build (default below)
+#   KEDACTL_RIG_ETCD_VERSION go.etcd.io/etcd/server/v3 version to build (default below)
+#
+# Both binaries are built from the Go module proxy (no prebuilt downloads):
+# kube-apiserver from k8s.io/kubernetes (staging modules replaced by their
+# published v0.Y.Z tags), etcd from go.etcd.io/etcd/server/v3.
+set -euo pipefail
+
+K8S_VERSION="${KEDACTL_RIG_K8S_VERSION:-v1.36.3}"
+ETCD_VERSION="${KEDACTL_RIG_ETCD_VERSION:-v3.6.8}"
+
+log() { printf '[kube-binaries] %s\n' "$*" >&2; }
+
+have_bins() {
+  [ -n "${1:-}" ] && [ -x "$1/kube-apiserver" ] && [ -x "$1/etcd" ]
+}
+
+if [ -n "${KUBEBUILDER_ASSETS:-}" ]; then
+  if have_bins "$KUBEBUILDER_ASSETS"; then
+    printf '%s\n' "$KUBEBUILDER_ASSETS"
+    exit 0
+  fi
+  log "KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS lacks kube-apiserver/etcd; using the cache instead"
+fi
+
+case "$K8S_VERSION" in v*) ;; *) K8S_VERSION="v$K8S_VERSION" ;; esac
+case "$ETCD_VERSION" in v*) ;; *) ETCD_VERSION="v$ETCD_VERSION" ;; esac
+
+CACHE_ROOT="${KEDACTL_RIG_CACHE:-${HOME:-/root}/.cache/kedactl-rig}"
+OUT="$CACHE_ROOT/$K8S_VERSION"
+STAMP="$OUT/versions.txt"
+WANT_STAMP="kube-apiserver=$K8S_VERSION etcd=$ETCD_VERSION"
+
+up_to_date() {
+  have_bins "$OUT" && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT_STAMP" ]
+}
+
+# Fast path without taking the lock.
+if up_to_date; then
+  printf '%s\n' "$OUT"
+  exit 0
+fi
+
+mkdir -p "$OUT"
+
+# Serialise concurrent builders (two vitest workers, two shells, ...).
+exec 9>"$OUT/.lock"
+if ! flock -n 9; then
+  log "another build holds $OUT/.lock; waiting for it"
+  flock 9
+fi
+
+if up_to_date; then
+  printf '%s\n' "$OUT"
+  exit 0
+fi
+
+GO="$(command -v go || true)"
+if [ -z "$GO" ] && [ -x /usr/local/go/bin/go ]; then GO=/usr/local/go/bin/go; fi
+if [ -z "$GO" ]; then
+  log "error: the go toolchain is needed to build kube-apiserver and etcd (not on PATH, not at /usr/local/go/bin/go)"
+  exit 1
+fi
+log "using $("$GO" version)"
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/kedactl-rig-build.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+
+export CGO_ENABLED=0
+export GOFLAGS="${GOFLAGS:-} -mod=mod -buildvcs=false"
+export GOWORK=off
+
+# ---- kube-apiserver ---------------------------------------------------------
+build_apiserver() {
+  local t0 modfile minor staging dir
+  t0=$(date +%s)
+  log "resolving k8s.io/kubernetes@$K8S_VERSION"
+  modfile="$("$GO" mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')"
+  if [ -z "$modfile" ] || [ ! -f "$modfile" ]; then
+    log "error: could not download the go.mod of k8s.io/kubernetes@$K8S_VERSION"
+    exit 1
+  fi
+  # Staging modules are published as v0.<minor>.<patch> for kubernetes v1.<minor>.<patch>.
+  minor="v0.${K8S_VERSION#v1.}"
+  # Take the staging module list from kubernetes' own replace directives.
+  staging="$(sed -n 's#^[[:space:]]*\(k8s\.io/[A-Za-z0-9._-]*\)[[:space:]]*=>[[:space:]]*\./staging/src/.*#\1#p' "$modfile" | sort -u)"
+  if [ -z "$staging" ]; then
+    log "error: no staging replace directives found in $modfile"
+    exit 1
+  fi
+  dir="$WORK/apiserver"
+  mkdir -p "$dir"
+  {
+    echo "module kedactl.local/rigbuild/apiserver"
+    echo
+    echo "go $(sed -n 's/^go \([0-9.]*\).*/\1/p' "$modfile" | head -1)"
+    echo
+    echo "require k8s.io/kubernetes $K8S_VERSION"
+    echo
+    echo "replace ("
+    for m in $staging; do echo "	$m => $m $minor"; done
+    echo ")"
+  } >"$dir/go.mod"
+  log "building kube-apiserver $K8S_VERSION ($(echo "$staging" | wc -l) staging modules at $minor); this takes a while on a cold cache"
+  local major="${K8S_VERSION#v}"; major="${major%%.*}"
+  local kminor="${K8S_VERSION#v*.}"; kminor="${kminor%%.*}"
+  local vpkg=k8s.io/component-base/version
+  local ldflags="-s -w -X $vpkg.gitVersion=$K8S_VERSION -X $vpkg.gitMajor=$major -X $vpkg.gitMinor=$kminor -X $vpkg.gitTreeState=clean -X $vpkg.buildDate=1970-01-01T00:00:00Z"
+  (cd "$dir" && "$GO" build -trimpath -ldflags "$ldflags" -o "$dir/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver) >&2
+  mv -f "$dir/kube-apiserver" "$OUT/kube-apiserver.new"
+  mv -f "$OUT/kube-apiserver.new" "$OUT/kube-apiserver"
+  log "kube-apiserver built in $(( $(date +%s) - t0 ))s"
+}
+
+# ---- etcd -------------------------------------------------------------------
+build_etcd() {
+  local t0 dir
+  t0=$(date +%s)
+  dir="$WORK/etcd"
+  mkdir -p "$dir"
+  {
+    echo "module kedactl.local/rigbuild/etcd"
+    echo
+    echo "go 1.24"
+    echo
+    echo "require go.etcd.io/etcd/server/v3 $ETCD_VERSION"
+  } >"$dir/go.mod"
+  log "building etcd $ETCD_VERSION"
+  (cd "$dir" && "$GO" build -trimpath -ldflags "-s -w" -o "$dir/etcd" go.etcd.io/etcd/server/v3) >&2
+  mv -f "$dir/etcd" "$OUT/etcd.new"
+  mv -f "$OUT/etcd.new" "$OUT/etcd"
+  log "etcd built in $(( $(date +%s) - t0 ))s"
+}
+
+T0=$(date +%s)
+rm -f "$STAMP"
+build_etcd
+build_apiserver
+"$OUT/etcd" --version >&2 || { log "error: built etcd does not run"; exit 1; }
+"$OUT/kube-apiserver" --version >&2 || { log "error: built kube-apiserver does not run"; exit 1; }
+printf '%s\n' "$WANT_STAMP" >"$STAMP"
+log "binaries ready in $OUT ($(( $(date +%s) - T0 ))s)"
+printf '%s\n' "$OUT"

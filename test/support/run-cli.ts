@@ -1,0 +1,45 @@
+// Runs kedactl in-process (main(argv)) with recorded stdout/stderr, or as a real child process.
+import { PassThrough } from 'node:stream';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { main, type MainOptions } from '../../src/main.ts';
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function collect(stream: PassThrough): () => string {
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(Buffer.from(c)));
+  return () => Buffer.concat(chunks).toString('utf8');
+}
+
+/** In-process: main(argv) with an env that has no AWS/Kube settings unless given. */
+export async function runCli(argv: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; confirm?: MainOptions['confirm'] } = {}): Promise<CliRun> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const stdin = new PassThrough();
+  const out = collect(stdout);
+  const err = collect(stderr);
+  const code = await main(argv, {
+    streams: { stdout, stderr, stdin },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', ...opts.env },
+    cwd: opts.cwd ?? process.cwd(),
+    confirm: opts.confirm,
+  });
+  return { code, stdout: out(), stderr: err() };
+}
+
+export const BIN = fileURLToPath(new URL('../../bin/kedactl', import.meta.url));
+
+/** As a child process (needs `npm run build` first; `npm test` does it). */
+export function runBin(argv: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...argv], { env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', ...opts.env }, cwd: opts.cwd, timeout: opts.timeoutMs ?? 60_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
