@@ -1,0 +1,214 @@
+// The rendered stack fixes every flaw of the published example (see shared/reference/README.md).
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { desiredStack } from '../../src/core/desired.ts';
+import { loadSettings } from '../../src/core/load-settings.ts';
+import { iamProblems, privilegeProblems } from '../../src/core/validate-iam.ts';
+import { renderYaml, TemplateError } from '../../src/core/templates.ts';
+
+const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE';
+const settings = (flags: Record<string, unknown> = {}) =>
+  loadSettings({ flags: { stack: 'demo', region: 'eu-west-1', accountId: '123456789012', oidcIssuer: ISSUER, ...flags }, env: {}, cwd: tmpdir() }).settings;
+
+const byKind = async (flags: Record<string, unknown> = {}) => {
+  const d = await desiredStack(settings(flags));
+  const get = (kind: string) => d.objects.map((o) => o.object).find((o) => o.kind === kind) as any;
+  return { d, get };
+};
+
+describe('desired stack (irsa)', () => {
+  it('TriggerAuthentication authenticates with the scaler role, not the operator role', async () => {
+    const { get } = await byKind();
+    const ta = get('TriggerAuthentication');
+    expect(ta.spec.podIdentity).toEqual({ provider: 'aws', roleArn: 'arn:aws:iam::123456789012:role/kedactl-demo-scaler' });
+    expect(get('ScaledJob').spec.triggers[0].authenticationRef.name).toBe(ta.metadata.name);
+  });
+
+  it('scopes every policy to the queue ARN with only the actions each party needs', async () => {
+    const { d } = await byKind();
+    const queueArn = 'arn:aws:sqs:eu-west-1:123456789012:demo-queue';
+    const policy = (role: string) => Object.values(d.roles.find((r) => r.name === role)!.policies)[0]!.Statement;
+    expect(policy('kedactl-demo-consumer')).toEqual([
+      expect.objectContaining({ Effect: 'Allow', Resource: queueArn, Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'] }),
+    ]);
+    expect(policy('kedactl-demo-scaler')).toEqual([expect.objectContaining({ Action: 'sqs:GetQueueAttributes', Resource: queueArn })]);
+    expect(policy('kedactl-demo-keda-operator')).toEqual([
+      expect.objectContaining({ Action: 'sts:AssumeRole', Resource: 'arn:aws:iam::123456789012:role/kedactl-demo-scaler' }),
+    ]);
+    const producer = d.documents.find((x) => x.file === 'producer-policy.json')!;
+    expect(producer.created).toBe(false);
+    expect(producer.document.Statement[0]).toMatchObject({ Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes'], Resource: queueArn });
+    for (const doc of d.documents) {
+      expect(JSON.stringify(doc.document)).not.toContain('*');
+      expect(privilegeProblems(doc.document, doc.kind)).toEqual([]);
+    }
+  });
+
+  it('pins web-identity trust to the exact service account and audience', async () => {
+    const { d } = await byKind();
+    const host = 'oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE';
+    const trust = (role: string) => d.roles.find((r) => r.name === role)!.trust.Statement[0]!;
+    expect(trust('kedactl-demo-consumer')).toMatchObject({
+      Principal: { Federated: `arn:aws:iam::123456789012:oidc-provider/${host}` },
+      Action: 'sts:AssumeRoleWithWebIdentity',
+      Condition: { StringEquals: { [`${host}:sub`]: 'system:serviceaccount:demo:demo-consumer', [`${host}:aud`]: 'sts.amazonaws.com' } },
+    });
+    expect(trust('kedactl-demo-keda-operator').Condition!.StringEquals).toEqual({
+      [`${host}:sub`]: 'system:serviceaccount:keda:keda-operator',
+      [`${host}:aud`]: 'sts.amazonaws.com',
+    });
+    expect(trust('kedactl-demo-scaler')).toMatchObject({ Principal: { AWS: 'arn:aws:iam::123456789012:role/kedactl-demo-keda-operator' }, Action: 'sts:AssumeRole' });
+  });
+
+  it('wires the service account to the consumer role and KEDA to the operator role', async () => {
+    const { d, get } = await byKind();
+    expect(get('ServiceAccount').metadata.annotations).toEqual({ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/kedactl-demo-consumer' });
+    expect(get('ScaledJob').spec.jobTargetRef.template.spec.serviceAccountName).toBe(get('ServiceAccount').metadata.name);
+    expect(d.keda.values).toEqual({ 'podIdentity.aws.irsa.enabled': 'true', 'podIdentity.aws.irsa.roleArn': 'arn:aws:iam::123456789012:role/kedactl-demo-keda-operator' });
+  });
+
+  it('ScaledJob keeps the example defaults and rolls out gradually', async () => {
+    const { get } = await byKind();
+    const sj = get('ScaledJob');
+    expect(sj.spec).toMatchObject({ pollingInterval: 10, maxReplicaCount: 100, successfulJobsHistoryLimit: 100, failedJobsHistoryLimit: 100, rollout: { strategy: 'gradual' }, scalingStrategy: { strategy: 'default' } });
+    expect(sj.spec.triggers[0]).toMatchObject({ type: 'aws-sqs-queue', metadata: { queueURL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/demo-queue', awsRegion: 'eu-west-1', queueLength: '1' } });
+    expect(sj.spec.triggers[0].metadata).not.toHaveProperty('awsEndpoint');
+    const env = Object.fromEntries(sj.spec.jobTargetRef.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
+    expect(env).toMatchObject({ PROCESSING_SECONDS: '30', VISIBILITY_TIMEOUT: '90', RESULT_ANALYZER_URL: 'http://demo-result-analyzer.demo.svc:8080' });
+    expect(sj.spec.jobTargetRef.template.spec.containers[0]).not.toHaveProperty('envFrom');
+  });
+
+  it('consumer installs nothing at run time, exits 0 without a message, and reports kills', async () => {
+    const { get } = await byKind();
+    const script: string = get('ConfigMap').data['consume.sh'];
+    expect(script).not.toMatch(/apk|apt-get|yum|pip install/);
+    expect(script).toMatch(/--wait-time-seconds 20/);
+    expect(script).toMatch(/no message arrived[^\n]*\n\s*exit 0/);
+    expect(script).toMatch(/trap on_term TERM/);
+    expect(script).toMatch(/change-message-visibility[^\n]*--visibility-timeout 0/);
+    expect(script).toMatch(/report kill\/count/);
+  });
+
+  it('labels every object and the pod templates with the stack', async () => {
+    const { d, get } = await byKind();
+    for (const { object } of d.objects)
+      expect(object.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'kedactl', 'kedactl.io/stack': 'demo' });
+    expect(get('ScaledJob').spec.jobTargetRef.template.metadata.labels['kedactl.io/stack']).toBe('demo');
+    for (const q of d.queues) expect(q.tags).toEqual({ 'app.kubernetes.io/managed-by': 'kedactl', 'kedactl.io/stack': 'demo' });
+    for (const r of d.roles) expect(r.tags['kedactl.io/stack']).toBe('demo');
+  });
+
+  it('adds a dead-letter queue with a redrive policy when asked', async () => {
+    const { d } = await byKind({ deadLetterQueue: true, maxReceiveCount: '3' });
+    expect(d.queues.map((q) => q.name)).toEqual(['demo-queue-dlq', 'demo-queue']);
+    expect(JSON.parse(d.queues[1]!.attributes.RedrivePolicy!)).toEqual({ deadLetterTargetArn: 'arn:aws:sqs:eu-west-1:123456789012:demo-queue-dlq', maxReceiveCount: 3 });
+  });
+
+  it('warns that accurate with in-flight counting over-scales', async () => {
+    const { d } = await byKind({ strategy: 'accurate' });
+    expect(d.warnings.join()).toMatch(/accurate.*too many Jobs/);
+  });
+});
+
+describe('desired stack (static)', () => {
+  it('uses a Secret for KEDA and the consumer, an endpoint on the trigger, and no IAM roles', async () => {
+    const { d, get } = await byKind({ auth: 'static', endpointUrl: 'http://127.0.0.1:5000', oidcIssuer: undefined });
+    expect(d.roles).toEqual([]);
+    expect(d.unresolved).toEqual([]);
+    const secret = get('Secret');
+    expect(secret.stringData.AWS_ACCESS_KEY_ID).toMatch(/filled from your AWS credentials/);
+    expect(secret.stringData.AWS_ENDPOINT_URL).toBe('http://127.0.0.1:5000');
+    expect(get('TriggerAuthentication').spec.secretTargetRef.map((r: any) => r.parameter)).toEqual(['awsAccessKeyID', 'awsSecretAccessKey']);
+    const sj = get('ScaledJob');
+    expect(sj.spec.triggers[0].metadata.awsEndpoint).toBe('http://127.0.0.1:5000');
+    expect(sj.spec.triggers[0].metadata.queueURL).toBe('http://127.0.0.1:5000/123456789012/demo-queue');
+    expect(sj.spec.jobTargetRef.template.spec.containers[0].envFrom).toEqual([{ secretRef: { name: secret.metadata.name } }]);
+    expect(get('ServiceAccount').metadata).not.toHaveProperty('annotations');
+    expect(d.keda.values).toEqual({});
+  });
+
+  it('fills real keys only when given at apply time', async () => {
+    const d = await desiredStack(settings({ auth: 'static' }), { credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 's3cr3t' } });
+    const secret = d.objects.find((o) => o.object.kind === 'Secret')!.object as any;
+    expect(secret.stringData.AWS_SECRET_ACCESS_KEY).toBe('s3cr3t');
+  });
+});
+
+describe('template overrides', () => {
+  const dir = () => {
+    const d = mkdtempSync(join(tmpdir(), 'kedactl-tpl-'));
+    mkdirSync(join(d, 'kubernetes'));
+    mkdirSync(join(d, 'iam'));
+    return d;
+  };
+
+  it('uses an override file and keeps the stack labels', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'kubernetes/namespace.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${namespace}\n  labels:\n    team: media\n');
+    const desired = await desiredStack(settings({ templates: d }));
+    const ns = desired.objects[0]!.object;
+    expect(ns.metadata.labels).toEqual({ team: 'media', 'app.kubernetes.io/managed-by': 'kedactl', 'kedactl.io/stack': 'demo' });
+  });
+
+  it('cannot inject structure through a value', () => {
+    const evil = 'x\nkind: Secret\nstringData: {a: b}';
+    const src = { read: () => ({ text: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  note: "prefix ${name}"\n', path: 't.yaml' }) };
+    const [obj] = renderYaml(src, 't.yaml', { name: evil });
+    expect(obj).toEqual({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: evil }, data: { note: `prefix ${evil}` } });
+  });
+
+  it('keeps quoted placeholders as text and unquoted ones typed', () => {
+    const src = { read: () => ({ text: 'a: ${n}\nb: "${n}"\nc: ${gone}\nd:\n  - e: ${gone}\n', path: 't.yaml' }) };
+    expect(renderYaml(src, 't.yaml', { n: 5, gone: undefined })).toEqual([{ a: 5, b: '5' }]);
+  });
+
+  it('names the file and placeholder of an unknown placeholder', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'kubernetes/namespace.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${nameSpace}\n');
+    await expect(desiredStack(settings({ templates: d }))).rejects.toThrow(/namespace\.yaml: unknown placeholder \$\{nameSpace\}/);
+  });
+
+  it('refuses an override that does not parse', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'kubernetes/scaled-job.yaml'), 'spec: [unclosed\n');
+    await expect(desiredStack(settings({ templates: d }))).rejects.toThrow(/scaled-job\.yaml does not parse as YAML/);
+  });
+
+  it('refuses an object that breaks its schema, naming object, template and path', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'kubernetes/scaled-job.yaml'), 'apiVersion: keda.sh/v1alpha1\nkind: ScaledJob\nmetadata:\n  name: x\n  namespace: ${namespace}\nspec:\n  pollingInterval: "${pollingInterval}"\n  jobTargetRef:\n    template: {}\n  triggers: []\n');
+    await expect(desiredStack(settings({ templates: d }))).rejects.toThrow(/ScaledJob\/x \(from kubernetes\/scaled-job\.yaml\): \/spec\/pollingInterval must be integer/);
+  });
+
+  it('refuses a wildcard policy override', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'iam/consumer-policy.json'), JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sqs:*', Resource: '*' }] }));
+    await expect(desiredStack(settings({ templates: d }))).rejects.toThrow(TemplateError);
+    await expect(desiredStack(settings({ templates: d }))).rejects.toThrow(/wildcard action "sqs:\*"/);
+  });
+
+  it('refuses a trust policy that does not pin :aud', async () => {
+    const d = dir();
+    writeFileSync(join(d, 'iam/consumer-trust.json'), JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Federated: '${oidcProviderArn}' }, Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringEquals: { '${oidcIssuerHost}:sub': 'system:serviceaccount:${namespace}:${serviceAccount}' } } }] }));
+    await expect(desiredStack(settings({ templates: d }))).rejects.toThrow(/must pin ":aud"/);
+  });
+
+  it('refuses a templates directory that does not exist', async () => {
+    await expect(desiredStack(settings({ templates: '/nonexistent/kedactl' }))).rejects.toThrow(/no such directory/);
+  });
+});
+
+describe('IAM grammar', () => {
+  it('accepts a minimal valid policy and rejects broken ones', () => {
+    expect(iamProblems({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: 'arn:aws:sqs:eu-west-1:123456789012:q' }] }, 'permissions')).toEqual([]);
+    expect(iamProblems({ Version: '2008-10-17', Statement: [] }, 'permissions')).toEqual(['Version must be "2012-10-17"', 'Statement must be a non-empty list']);
+    expect(iamProblems({ Version: '2012-10-17', Statement: [{ Effect: 'Maybe', Action: 'send', Resource: 'queue' }] }, 'permissions')).toEqual([
+      'Statement[0].Effect must be Allow or Deny',
+      'Statement[0].Action "send" is not service:Action',
+      'Statement[0].Resource "queue" is not an ARN',
+    ]);
+    expect(iamProblems({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: 'arn:aws:iam::123456789012:role/x' }] }, 'trust')).toContain('Statement[0]: a trust policy has no Resource');
+  });
+});
