@@ -1,0 +1,160 @@
+// A real moto server for integration tests: a pinned moto[server] in a venv outside the repo,
+// started on 127.0.0.1 and a free port. If it cannot start, this throws: AWS tests never skip.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync, openSync, readFileSync, closeSync } from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const MOTO_VERSION = '5.2.5';
+
+/** Fake static credentials moto accepts; never real ones. */
+export const MOTO_ENV = {
+  AWS_ACCESS_KEY_ID: 'testing',
+  AWS_SECRET_ACCESS_KEY: 'testing',
+  AWS_REGION: 'us-east-1',
+} as const;
+
+/** moto's fixed account for STS GetCallerIdentity */
+export const MOTO_ACCOUNT = '123456789012';
+
+export interface Moto {
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+function cacheDir(): string {
+  return process.env.KEDACTL_TEST_CACHE ?? path.join(os.homedir(), '.cache', 'kedactl-test');
+}
+
+function log(s: string): void {
+  process.stderr.write(`[moto] ${s}\n`);
+}
+
+function run(cmd: string, args: string[], timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.join(' ')} failed: ${err.message}\n${stderr || stdout}`.slice(0, 4000)));
+      else resolve();
+    });
+  });
+}
+
+/** Creates the venv with the pinned moto once; later calls only check a marker file. */
+export async function ensureMotoVenv(): Promise<string> {
+  const venv = path.join(cacheDir(), 'moto-venv');
+  const marker = path.join(venv, `.kedactl-moto-${MOTO_VERSION}`);
+  const bin = path.join(venv, 'bin', 'moto_server');
+  if (existsSync(marker) && existsSync(bin)) return venv;
+  mkdirSync(cacheDir(), { recursive: true });
+  // one installer at a time (two vitest runs at once would otherwise fight over the venv)
+  const lock = path.join(cacheDir(), 'moto-venv.lock');
+  const deadline = Date.now() + 600_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`moto venv: lock ${lock} held for 10 minutes; remove it if no install is running`);
+      await new Promise((r) => setTimeout(r, 1000));
+      if (existsSync(marker) && existsSync(bin)) return venv;
+    }
+  }
+  try {
+    if (existsSync(marker) && existsSync(bin)) return venv;
+    const python = process.env.KEDACTL_TEST_PYTHON ?? 'python3';
+    log(`installing moto[server]==${MOTO_VERSION} into ${venv} (once)`);
+    rmSync(venv, { recursive: true, force: true });
+    await run(python, ['-m', 'venv', venv], 120_000).catch((e: Error) => {
+      throw new Error(`cannot create a Python venv for moto (need python3 with the venv module; set KEDACTL_TEST_PYTHON): ${e.message}`);
+    });
+    await run(path.join(venv, 'bin', 'pip'), ['install', '--disable-pip-version-check', '-q', `moto[server]==${MOTO_VERSION}`], 600_000);
+    if (!existsSync(bin)) throw new Error(`pip installed moto but ${bin} is missing`);
+    writeFileSync(marker, new Date().toISOString() + '\n');
+    return venv;
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function answers(endpoint: string): Promise<boolean> {
+  try {
+    const r = await fetch(`${endpoint}/moto-api/data.json`, { signal: AbortSignal.timeout(2000) });
+    return r.ok;
+  } catch {
+    return false;
+  }
+}
+
+function stopProcess(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+export async function startMoto(opts: { readyTimeoutMs?: number } = {}): Promise<Moto> {
+  const venv = await ensureMotoVenv();
+  const logFile = path.join(cacheDir(), `moto-${process.pid}.log`);
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const endpoint = `http://127.0.0.1:${port}`;
+    const fd = openSync(logFile, 'w');
+    const child = spawn(path.join(venv, 'bin', 'moto_server'), ['-H', '127.0.0.1', '-p', String(port)], {
+      stdio: ['ignore', fd, fd],
+      env: { ...process.env, ...MOTO_ENV },
+    });
+    closeSync(fd);
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    let dead = false;
+    void exited.then(() => (dead = true));
+    const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
+    while (!dead && Date.now() < deadline && !(await answers(endpoint))) await new Promise((r) => setTimeout(r, 200));
+    if (!dead && (await answers(endpoint))) {
+      log(`moto ${MOTO_VERSION} ready at ${endpoint} (log ${logFile})`);
+      return {
+        endpoint,
+        async stop() {
+          await stopProcess(child);
+          rmSync(logFile, { force: true });
+        },
+      };
+    }
+    await stopProcess(child);
+    const tail = readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n');
+    if (/address already in use/i.test(tail) && attempt < 3) continue;
+    throw new Error(`moto_server did not answer on ${endpoint}${dead ? ' (it exited)' : ''}. Last lines of ${logFile}:\n${tail}`);
+  }
+}
+
+/** The endpoint global-setup started; throws when the setup did not run. */
+export function motoEndpoint(): string {
+  const e = process.env.KEDACTL_TEST_MOTO_ENDPOINT;
+  if (!e) throw new Error('KEDACTL_TEST_MOTO_ENDPOINT is not set: run the tests with vitest (test/support/global-setup.ts starts moto)');
+  return e;
+}
+
+let seq = 0;
+/** A stack name no other test (or earlier run against the same server) uses: DNS-1123, <= 24 chars. */
+export function uniqueStack(prefix = 't'): string {
+  const rand = Math.random().toString(36).slice(2, 7);
+  return `${prefix}-${process.pid.toString(36)}${(seq++).toString(36)}${rand}`.slice(0, 24).replace(/-+$/, '');
+}
