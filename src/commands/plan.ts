@@ -7,7 +7,7 @@ import type { CommandContext } from './context.js';
 
 export async function run(opts: Record<string, unknown>, ctx: CommandContext): Promise<void> {
   const output = parseOutput(opts.output as string | undefined);
-  const { settings } = begin(opts, ctx);
+  const { settings } = begin(opts, ctx, { regionOptional: true });
   const host = ctx.host();
   const desired = await desiredStack(settings);
   const p = plan(desired);

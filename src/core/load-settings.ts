@@ -15,6 +15,8 @@ export interface SettingsInput {
   cwd: string;
   /** --config, or undefined to use ./kedactl.yaml when present */
   configPath?: string;
+  /** plan may run before a region is chosen: it shows <region> and says how to set it */
+  regionOptional?: boolean;
 }
 
 export interface LoadedSettings {
@@ -51,7 +53,7 @@ export function loadSettings(input: SettingsInput): LoadedSettings {
     problems.push(...read.problems);
     configFile = path;
   }
-  const resolved = resolveSettings([flagLayer, kedactlEnv, awsEnv, fileLayer]);
+  const resolved = resolveSettings([flagLayer, kedactlEnv, awsEnv, fileLayer], { regionOptional: input.regionOptional });
   problems.push(...resolved.problems);
   if (problems.length > 0 || !resolved.settings) throw new SettingsError(problems);
   return { settings: resolved.settings, configFile };

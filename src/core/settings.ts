@@ -194,7 +194,12 @@ export interface Sourced {
  * Merge the layers (highest precedence first), coerce, fill defaults and check every rule.
  * Returns all problems at once.
  */
-export function resolveSettings(layers: Array<Partial<Record<SettingKey, Sourced>>>): { settings?: Settings; problems: SettingProblem[] } {
+export const UNKNOWN_REGION = '<region>';
+
+export function resolveSettings(
+  layers: Array<Partial<Record<SettingKey, Sourced>>>,
+  opts: { regionOptional?: boolean } = {},
+): { settings?: Settings; problems: SettingProblem[] } {
   const problems: SettingProblem[] = [];
   const picked: Partial<Record<SettingKey, unknown>> = {};
   const sources: Partial<Record<SettingKey, string>> = {};
@@ -211,11 +216,12 @@ export function resolveSettings(layers: Array<Partial<Record<SettingKey, Sourced
   const stack = (picked.stack as string | undefined) ?? DEFAULT_STACK;
   const processingTime = (picked.processingTime as number | undefined) ?? 30;
   const merged = { ...defaults(stack, processingTime), ...picked, stack } as Partial<Settings>;
-  if (merged.region === undefined)
+  if (merged.region === undefined && opts.regionOptional) merged.region = UNKNOWN_REGION;
+  else if (merged.region === undefined)
     problems.push({ setting: 'region', rule: 'is required: pass --region, set AWS_REGION, or put region: in kedactl.yaml' });
   for (const f of FIELDS) {
     const v = merged[f.key];
-    if (v === undefined || !f.check || problems.some((p) => p.setting === f.key)) continue;
+    if (v === undefined || v === UNKNOWN_REGION || !f.check || problems.some((p) => p.setting === f.key)) continue;
     const rule = f.check(v as never, merged);
     if (rule) problems.push({ setting: f.key, value: v, rule, source: sources[f.key] ?? 'default' });
   }

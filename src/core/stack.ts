@@ -1,5 +1,5 @@
 // Every name, label, tag and ARN of a stack, derived from its settings in one place.
-import type { Settings } from './settings.js';
+import { UNKNOWN_REGION, type Settings } from './settings.js';
 
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const LABEL_STACK = 'kedactl.io/stack';
@@ -116,6 +116,7 @@ export function arns(s: Settings, known: { accountId?: string; oidcIssuer?: stri
 /** What is still unknown for this stack (plan can show placeholders; render and init cannot). */
 export function unresolved(s: Settings, known: { accountId?: string; oidcIssuer?: string } = {}): Array<{ setting: string; how: string }> {
   const out: Array<{ setting: string; how: string }> = [];
+  if (s.region === UNKNOWN_REGION) out.push({ setting: 'region', how: 'pass --region, set AWS_REGION, or put region: in kedactl.yaml' });
   if (!(known.accountId ?? s.accountId))
     out.push({ setting: 'accountId', how: 'pass --account-id, or configure AWS credentials so kedactl can ask STS' });
   if (s.auth === 'irsa' && !(known.oidcIssuer ?? s.oidcIssuer))

@@ -11,7 +11,8 @@ export interface Statement {
 }
 
 const ACTION = /^[a-z0-9-]+:[A-Za-z0-9*]+$/;
-const ARN = /^arn:aws(-cn|-us-gov)?:[a-z0-9-]+:[a-z0-9-]*:(\d{12}|<account-id>)?:.+$/;
+// <region> and <account-id> are the plan's placeholders for values not known yet
+const ARN = /^arn:aws(-cn|-us-gov)?:[a-z0-9-]+:([a-z0-9-]*|<region>):(\d{12}|<account-id>)?:.+$/;
 const CONDITION_OPS = new Set(['StringEquals', 'StringLike', 'StringNotEquals', 'ArnEquals', 'ArnLike', 'Bool']);
 const PRINCIPAL_KINDS = new Set(['AWS', 'Federated', 'Service']);
 
