@@ -1,0 +1,434 @@
+// The Kubernetes adapter: the few API calls kedactl makes (get, list, server-side apply, dry-run,
+// delete / deletecollection by label, the service proxy), from an injected KubeConfig.
+// Raw REST requests rather than the generated clients: apply-patch, deletecollection and the proxy are
+// generic over kinds (incl. KEDA's CRDs), and every request passes one place that counts and maps errors.
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { ExternalError, UsageError } from '../core/errors.js';
+import type { KubeObject } from '../core/validate-kube.js';
+
+export type { KubeObject };
+
+/** A kind, as the API knows it. */
+export interface KubeType {
+  apiVersion: string;
+  kind: string;
+}
+
+export interface KubeRef extends KubeType {
+  name: string;
+  namespace?: string;
+}
+
+export type Propagation = 'Background' | 'Foreground' | 'Orphan';
+
+export interface ListOptions {
+  /** omit for all namespaces (namespaced kinds) */
+  namespace?: string;
+  labelSelector?: string;
+  /** names and metadata only (PartialObjectMetadata): cheap for many Jobs and Pods */
+  metadataOnly?: boolean;
+  limit?: number;
+}
+
+export interface ApplyOptions {
+  dryRun?: boolean;
+  /** take over fields another manager owns (kubectl's --force-conflicts) */
+  force?: boolean;
+}
+
+/** The narrow interface the core uses. */
+export interface Kube {
+  /** the context in use and its server, for messages */
+  readonly context: string;
+  readonly server: string;
+  get(ref: KubeRef): Promise<KubeObject | undefined>;
+  list(type: KubeType, opts?: ListOptions): Promise<KubeObject[]>;
+  /** server-side apply with field manager kedactl */
+  apply(obj: KubeObject, opts?: ApplyOptions): Promise<KubeObject>;
+  /** one DELETE for every object of a kind matching the selector in one namespace (or cluster-scoped kind) */
+  deleteCollection(type: KubeType, opts: { namespace?: string; labelSelector: string; propagation?: Propagation }): Promise<void>;
+  /** false when it was already gone */
+  delete(ref: KubeRef, opts?: { propagation?: Propagation }): Promise<boolean>;
+  /** is this kind served (e.g. are KEDA's CRDs installed)? */
+  served(type: KubeType): Promise<boolean>;
+  /** a request to a Service through the API server's proxy */
+  proxy(req: { namespace: string; service: string; port: string; path: string; method?: 'GET' | 'POST'; body?: string }): Promise<{ status: number; body: string }>;
+}
+
+export const FIELD_MANAGER = 'kedactl';
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/** The API server answered with an error status. */
+export class KubeApiError extends ExternalError {
+  readonly status: number;
+  readonly reason?: string;
+  readonly details?: KubeStatusDetails;
+  constructor(operation: string, status: number, message: string, next?: string, extra: { reason?: string; details?: KubeStatusDetails; cause?: unknown } = {}) {
+    super('Kubernetes', operation, message, next, { cause: extra.cause });
+    this.status = status;
+    this.reason = extra.reason;
+    this.details = extra.details;
+  }
+}
+
+export interface FieldConflict {
+  field: string;
+  manager: string;
+  message: string;
+}
+
+/** Server-side apply refused: another field manager owns a field kedactl wants to change. */
+export class KubeConflictError extends KubeApiError {
+  readonly conflicts: FieldConflict[];
+  readonly object: string;
+  constructor(operation: string, object: string, conflicts: FieldConflict[], details?: KubeStatusDetails) {
+    super(
+      operation,
+      409,
+      `${object}: ${conflicts.length === 1 ? 'a field kedactl sets is' : 'fields kedactl sets are'} owned by another field manager:\n` +
+        conflicts.map((c) => `  - ${c.field || '(unknown field)'}: owned by "${c.manager}"`).join('\n'),
+      `someone changed ${object} with another tool; change it back with that tool (or delete the object) and run again, or pass --force-conflicts to take the fields over`,
+      { reason: 'Conflict', details },
+    );
+    this.conflicts = conflicts;
+    this.object = object;
+  }
+}
+
+export interface KubeStatusDetails {
+  name?: string;
+  group?: string;
+  kind?: string;
+  causes?: Array<{ reason?: string; message?: string; field?: string }>;
+}
+
+interface KubeStatus {
+  kind?: string;
+  status?: string;
+  message?: string;
+  reason?: string;
+  code?: number;
+  details?: KubeStatusDetails;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading the kubeconfig
+
+export interface KubeConfigOptions {
+  kubeconfig?: string;
+  context?: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Build the KubeConfig for --kubeconfig / KUBECONFIG / ~/.kube/config and --context. Throws UsageError. */
+export function loadKubeConfig(opts: KubeConfigOptions): KubeConfig {
+  const files = opts.kubeconfig
+    ? [opts.kubeconfig]
+    : opts.env.KUBECONFIG
+      ? opts.env.KUBECONFIG.split(delimiter).filter(Boolean)
+      : [join(opts.env.HOME ?? homedir(), '.kube', 'config')];
+  const from = opts.kubeconfig ? '--kubeconfig' : opts.env.KUBECONFIG ? 'KUBECONFIG' : 'the default location';
+  const present = files.filter((f) => existsSync(f));
+  const kc = new KubeConfig();
+  if (present.length === 0) {
+    if (!opts.kubeconfig && opts.env.KUBERNETES_SERVICE_HOST) {
+      kc.loadFromCluster();
+      return kc;
+    }
+    throw new UsageError(
+      `no kubeconfig: ${files.join(', ')} ${files.length === 1 ? 'does' : 'do'} not exist (from ${from})`,
+      'pass --kubeconfig <file>, set KUBECONFIG, or for EKS run `aws eks update-kubeconfig --name <cluster>`; use --skip kubernetes --skip keda to do only the AWS side',
+    );
+  }
+  for (const [i, f] of present.entries()) {
+    const one = new KubeConfig();
+    try {
+      one.loadFromFile(f);
+    } catch (e) {
+      throw new UsageError(`kubeconfig ${f} does not parse: ${(e as Error).message.split('\n')[0]}`, 'fix the file (`kubectl config view` shows what kubectl makes of it), or pass another with --kubeconfig');
+    }
+    if (i === 0) {
+      kc.loadFromOptions({ clusters: one.clusters, users: one.users, contexts: one.contexts, currentContext: one.currentContext });
+    } else kc.mergeConfig(one, true);
+  }
+  const contexts = kc.getContexts().map((c) => c.name);
+  const wanted = opts.context ?? kc.getCurrentContext();
+  if (!wanted)
+    throw new UsageError(`kubeconfig ${present.join(', ')} has no current context`, contexts.length ? `pass --context (one of: ${contexts.join(', ')})` : 'add a context to the kubeconfig');
+  if (!contexts.includes(wanted))
+    throw new UsageError(
+      `kube context "${wanted}" not found in ${present.join(', ')}`,
+      contexts.length ? `pass --context with one of: ${contexts.join(', ')}` : 'the kubeconfig has no contexts; for EKS run `aws eks update-kubeconfig --name <cluster>`',
+    );
+  kc.setCurrentContext(wanted);
+  const ctx = kc.getContextObject(wanted)!;
+  if (!kc.getCluster(ctx.cluster)) throw new UsageError(`kube context "${wanted}" names cluster "${ctx.cluster}", which the kubeconfig does not define`, 'fix the kubeconfig or pick another --context');
+  return kc;
+}
+
+/** How the user refreshes credentials for this context (EKS: update-kubeconfig). */
+function refreshHint(kc: KubeConfig): string {
+  const user = kc.getCurrentUser();
+  const args = user?.exec?.args ?? [];
+  const at = args.findIndex((a: string) => a === '--cluster-name' || a === '-i' || a === '--cluster-id');
+  const cluster = at >= 0 ? args[at + 1] : undefined;
+  const regionAt = args.indexOf('--region');
+  const region = regionAt >= 0 ? ` --region ${args[regionAt + 1]}` : '';
+  if (cluster) return `refresh them with \`aws eks update-kubeconfig --name ${cluster}${region}\` (and check your AWS credentials: \`aws sts get-caller-identity\`)`;
+  return 'refresh the credentials of this context (for EKS: `aws eks update-kubeconfig --name <cluster>`), or pick another with --context';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kinds -> REST paths
+
+interface Resource {
+  plural: string;
+  namespaced: boolean;
+}
+
+const KNOWN: Record<string, Resource> = {
+  'v1/Namespace': { plural: 'namespaces', namespaced: false },
+  'v1/ServiceAccount': { plural: 'serviceaccounts', namespaced: true },
+  'v1/Secret': { plural: 'secrets', namespaced: true },
+  'v1/ConfigMap': { plural: 'configmaps', namespaced: true },
+  'v1/Service': { plural: 'services', namespaced: true },
+  'v1/Pod': { plural: 'pods', namespaced: true },
+  'apps/v1/Deployment': { plural: 'deployments', namespaced: true },
+  'apps/v1/ReplicaSet': { plural: 'replicasets', namespaced: true },
+  'batch/v1/Job': { plural: 'jobs', namespaced: true },
+  'keda.sh/v1alpha1/ScaledJob': { plural: 'scaledjobs', namespaced: true },
+  'keda.sh/v1alpha1/ScaledObject': { plural: 'scaledobjects', namespaced: true },
+  'keda.sh/v1alpha1/TriggerAuthentication': { plural: 'triggerauthentications', namespaced: true },
+  'keda.sh/v1alpha1/ClusterTriggerAuthentication': { plural: 'clustertriggerauthentications', namespaced: false },
+  'apiextensions.k8s.io/v1/CustomResourceDefinition': { plural: 'customresourcedefinitions', namespaced: false },
+};
+
+const groupPath = (apiVersion: string) => (apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`);
+
+const enc = encodeURIComponent;
+
+export interface CreateKubeOptions {
+  /** called once per HTTP request (tests and the benchmark count them) */
+  onRequest?: (method: string, path: string) => void;
+  /** debug log */
+  log?: (text: string) => void;
+  timeoutMs?: number;
+}
+
+const VERBS: Record<string, string> = { GET: 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
+
+/** The real adapter. */
+export function createKube(kc: KubeConfig, opts: CreateKubeOptions = {}): Kube {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new UsageError(`kube context "${kc.getCurrentContext()}" has no cluster`, 'fix the kubeconfig or pick another --context');
+  const server = cluster.server.replace(/\/+$/, '');
+  const context = kc.getCurrentContext();
+  const base = new URL(server);
+  const secure = base.protocol === 'https:';
+  let agent: http.Agent | undefined;
+  const discovered = new Map<string, Resource | null>();
+
+  async function request(method: string, path: string, r: { body?: string; contentType?: string; accept?: string; op: string }): Promise<{ status: number; body: string }> {
+    const o: https.RequestOptions = { headers: {} };
+    try {
+      await kc.applyToHTTPSOptions(o);
+    } catch (e) {
+      throw new ExternalError('Kubernetes', r.op, `could not get credentials for context "${context}": ${(e as Error).message}`, refreshHint(kc), { cause: e });
+    }
+    agent ??= secure
+      ? new https.Agent({ keepAlive: true, maxSockets: 8, ca: o.ca, cert: o.cert, key: o.key, rejectUnauthorized: o.rejectUnauthorized, servername: o.servername })
+      : new http.Agent({ keepAlive: true, maxSockets: 8 });
+    const headers: Record<string, string> = { ...(o.headers as Record<string, string>), Accept: r.accept ?? 'application/json' };
+    if (r.body !== undefined) {
+      headers['Content-Type'] = r.contentType ?? 'application/json';
+      headers['Content-Length'] = String(Buffer.byteLength(r.body));
+    }
+    opts.onRequest?.(method, path);
+    opts.log?.(`${method} ${path}`);
+    const prefix = base.pathname.replace(/\/+$/, '');
+    return new Promise((resolve, reject) => {
+      const req = (secure ? https : http).request(
+        { method, hostname: base.hostname, port: base.port, path: prefix + path, headers, agent, auth: o.auth, timeout: opts.timeoutMs ?? 30_000 },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${(opts.timeoutMs ?? 30_000) / 1000}s`), { code: 'ETIMEDOUT' })));
+      req.on('error', (e: NodeJS.ErrnoException) =>
+        reject(
+          new ExternalError(
+            'Kubernetes',
+            r.op,
+            `cannot reach the API server ${server} (context "${context}"): ${e.code ?? ''} ${e.message}`.replace(/\s+/g, ' ').trim(),
+            'check that the cluster is running and that --context / --kubeconfig point at it (`kubectl --context ' + context + ' cluster-info`)',
+            { cause: e },
+          ),
+        ),
+      );
+      if (r.body !== undefined) req.write(r.body);
+      req.end();
+    });
+  }
+
+  /** turn a non-2xx answer into a typed error */
+  function fail(op: string, method: string, path: string, status: number, body: string, what: string): never {
+    let st: KubeStatus = {};
+    try {
+      st = JSON.parse(body) as KubeStatus;
+    } catch {
+      /* not a Status */
+    }
+    const message = st.message ?? (body.trim().slice(0, 500) || `HTTP ${status}`);
+    if (status === 401)
+      throw new KubeApiError(op, 401, `the API server ${server} rejected the credentials of context "${context}" (401 Unauthorized: expired or revoked)`, refreshHint(kc), { reason: st.reason });
+    if (status === 403) {
+      const resource = forbiddenResource(path);
+      throw new KubeApiError(
+        op,
+        403,
+        `forbidden: context "${context}" may not ${VERBS[method] ?? method.toLowerCase()}${method === 'DELETE' && !/\/[^/]+$/.test(path) ? ' (collection)' : ''} ${resource}: ${message}`,
+        `ask a cluster admin for RBAC permission to ${VERBS[method] ?? method} ${resource}, or use a context that has it (--context)`,
+        { reason: st.reason, details: st.details },
+      );
+    }
+    if (status === 409 && st.reason === 'Conflict' && st.details?.causes?.some((c) => c.reason === 'FieldManagerConflict')) {
+      const conflicts = st.details.causes
+        .filter((c) => c.reason === 'FieldManagerConflict')
+        .map((c) => ({ field: c.field ?? '', manager: /conflict with "([^"]+)"/.exec(c.message ?? '')?.[1] ?? '(unknown)', message: c.message ?? '' }));
+      throw new KubeConflictError(op, what, conflicts, st.details);
+    }
+    if (status === 422 || status === 400) {
+      const causes = (st.details?.causes ?? []).map((c) => `  - ${c.field ? `${c.field}: ` : ''}${c.message ?? c.reason ?? ''}`);
+      throw new KubeApiError(op, status, `the API server rejected ${what}: ${message}${causes.length ? '\n' + causes.join('\n') : ''}`, 'fix the template override (or the setting) that produces this object; nothing after it was applied', {
+        reason: st.reason,
+        details: st.details,
+      });
+    }
+    throw new KubeApiError(op, status, `${what}: ${message} (HTTP ${status})`, undefined, { reason: st.reason, details: st.details });
+  }
+
+  async function resource(type: KubeType): Promise<Resource | null> {
+    const key = `${type.apiVersion}/${type.kind}`;
+    const known = KNOWN[key];
+    if (known) return known;
+    if (discovered.has(key)) return discovered.get(key)!;
+    const path = groupPath(type.apiVersion);
+    const res = await request('GET', path, { op: 'discovery' });
+    let found: Resource | null = null;
+    if (res.status === 200) {
+      const list = JSON.parse(res.body) as { resources: Array<{ name: string; kind: string; namespaced: boolean }> };
+      const r = list.resources.find((x) => x.kind === type.kind && !x.name.includes('/'));
+      if (r) found = { plural: r.name, namespaced: r.namespaced };
+    } else if (res.status !== 404) fail('discovery', 'GET', path, res.status, res.body, `API group ${type.apiVersion}`);
+    discovered.set(key, found);
+    return found;
+  }
+
+  async function pathFor(type: KubeType, namespace?: string, name?: string): Promise<string> {
+    const r = await resource(type);
+    if (!r)
+      throw new KubeApiError(
+        'discovery',
+        404,
+        `the cluster does not serve ${type.kind} (${type.apiVersion})`,
+        type.apiVersion.startsWith('keda.sh/') ? 'install KEDA first (kedactl init without --skip keda, or helm install kedacore/keda)' : 'check the apiVersion and kind in the template override',
+      );
+    let p = groupPath(type.apiVersion);
+    if (r.namespaced && namespace) p += `/namespaces/${enc(namespace)}`;
+    p += `/${r.plural}`;
+    if (name) p += `/${enc(name)}`;
+    return p;
+  }
+
+  const describe = (ref: { kind: string; name?: string; namespace?: string }) => `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name ?? ''}`.trim();
+
+  function query(q: Record<string, string | number | undefined>): string {
+    const parts = Object.entries(q).filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `${k}=${enc(String(v))}`);
+    return parts.length ? `?${parts.join('&')}` : '';
+  }
+
+  return {
+    context,
+    server,
+    async get(ref) {
+      const path = await pathFor(ref, ref.namespace, ref.name);
+      const res = await request('GET', path, { op: `get ${ref.kind}` });
+      if (res.status === 404) return undefined;
+      if (res.status !== 200) fail(`get ${ref.kind}`, 'GET', path, res.status, res.body, describe(ref));
+      return JSON.parse(res.body) as KubeObject;
+    },
+    async list(type, o = {}) {
+      const path = await pathFor(type, o.namespace);
+      const accept = o.metadataOnly ? 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json' : undefined;
+      const items: KubeObject[] = [];
+      let cont: string | undefined;
+      do {
+        const p = path + query({ labelSelector: o.labelSelector, limit: o.limit, continue: cont });
+        const res = await request('GET', p, { op: `list ${type.kind}`, accept });
+        if (res.status === 404 && !(await resource(type))) return [];
+        if (res.status !== 200) fail(`list ${type.kind}`, 'GET', p, res.status, res.body, `${type.kind} list`);
+        const list = JSON.parse(res.body) as { items: KubeObject[] | null; metadata?: { continue?: string } };
+        for (const it of list.items ?? []) items.push({ ...it, apiVersion: type.apiVersion, kind: type.kind });
+        // a caller that sets limit wants one page (e.g. "is anything left?")
+        cont = o.limit ? undefined : list.metadata?.continue || undefined;
+      } while (cont);
+      return items;
+    },
+    async apply(obj, o = {}) {
+      const ns = obj.metadata.namespace;
+      const path = (await pathFor(obj, ns, obj.metadata.name)) + query({ fieldManager: FIELD_MANAGER, force: o.force ? 'true' : 'false', dryRun: o.dryRun ? 'All' : undefined });
+      const op = `${o.dryRun ? 'dry-run apply' : 'apply'} ${obj.kind}`;
+      const res = await request('PATCH', path, { op, body: JSON.stringify(obj), contentType: 'application/apply-patch+yaml' });
+      if (res.status !== 200 && res.status !== 201) fail(op, 'PATCH', path, res.status, res.body, describe({ kind: obj.kind, name: obj.metadata.name, namespace: ns }));
+      return JSON.parse(res.body) as KubeObject;
+    },
+    async deleteCollection(type, o) {
+      const path = (await pathFor(type, o.namespace)) + query({ labelSelector: o.labelSelector, propagationPolicy: o.propagation });
+      const res = await request('DELETE', path, { op: `delete ${type.kind} collection` });
+      if (res.status === 404) return;
+      if (res.status !== 200 && res.status !== 202) fail(`delete ${type.kind} collection`, 'DELETE', path, res.status, res.body, `${type.kind} objects${o.namespace ? ` in ${o.namespace}` : ''}`);
+    },
+    async delete(ref, o = {}) {
+      const path = (await pathFor(ref, ref.namespace, ref.name)) + query({ propagationPolicy: o.propagation });
+      const res = await request('DELETE', path, { op: `delete ${ref.kind}` });
+      if (res.status === 404) return false;
+      if (res.status !== 200 && res.status !== 202) fail(`delete ${ref.kind}`, 'DELETE', path, res.status, res.body, describe(ref));
+      return true;
+    },
+    async served(type) {
+      return (await resource(type)) !== null;
+    },
+    async proxy(r) {
+      const method = r.method ?? 'GET';
+      const path = `/api/v1/namespaces/${enc(r.namespace)}/services/${enc(`${r.service}:${r.port}`)}/proxy${r.path.startsWith('/') ? r.path : `/${r.path}`}`;
+      const res = await request(method, path, { op: `proxy ${method} ${r.path}`, body: r.body, contentType: 'application/json' });
+      if (res.status === 401 || res.status === 403) fail(`proxy ${method} ${r.path}`, method, path, res.status, res.body, `service ${r.namespace}/${r.service}`);
+      return res;
+    },
+  };
+}
+
+/** "jobs.batch in namespace x" from a request path, for 403 messages. */
+export function forbiddenResource(path: string): string {
+  const clean = path.split('?')[0]!;
+  const m = /^\/(?:api\/[^/]+|apis\/([^/]+)\/[^/]+)(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?(?:\/(.+))?$/.exec(clean);
+  if (!m) return clean;
+  const [, group, ns, plural, name, sub] = m;
+  const res = `${plural}${sub ? `/${sub.split('/')[0]}` : ''}${group ? `.${group}` : ''}`;
+  return `${res}${name ? ` "${decodeURIComponent(name)}"` : ''}${ns ? ` in namespace "${decodeURIComponent(ns)}"` : ' (cluster-wide)'}`;
+}
+
+/** The adapter for --kubeconfig / --context (and KUBECONFIG), as commands build it. */
+export function connectKube(o: KubeConfigOptions & CreateKubeOptions): Kube {
+  return createKube(loadKubeConfig(o), o);
+}
