@@ -1,0 +1,147 @@
+// KEDA itself: is it installed (helm release or a KEDA someone else manages), and installing it with
+// the pinned chart and the IRSA values, then waiting until its CRDs and its operator are ready.
+import type { Helm, HelmRelease } from '../adapters/helm.js';
+import type { Kube } from '../adapters/kube.js';
+import type { DesiredStack } from './desired.js';
+import { StateError } from './errors.js';
+import type { Progress } from './progress.js';
+import { KEDA, MANAGER } from './stack.js';
+import { crdNotEstablished, deploymentNotReady, waitUntil } from './kube-wait.js';
+
+export const KEDA_CRDS = ['scaledjobs.keda.sh', 'scaledobjects.keda.sh', 'triggerauthentications.keda.sh', 'clustertriggerauthentications.keda.sh'];
+export const KEDA_OPERATOR = 'keda-operator';
+/** on the keda namespace: kedactl installed the release (so teardown may uninstall it) */
+export const ANNOTATION_INSTALLED = 'kedactl.io/installed-keda';
+/** on the keda namespace: kedactl created the namespace (so teardown may delete it) */
+export const ANNOTATION_CREATED_NAMESPACE = 'kedactl.io/created-namespace';
+
+export interface KedaObservation {
+  installed: boolean;
+  version?: string;
+  values?: Record<string, string>;
+  /** helm release, when helm was asked */
+  release?: HelmRelease;
+  /** why KEDA is not healthy; undefined when healthy (or not installed) */
+  unhealthy?: string;
+  /** kedactl installed it (teardown may remove it) */
+  installedByKedactl: boolean;
+}
+
+async function health(kube: Kube): Promise<string | undefined> {
+  for (const crd of KEDA_CRDS.slice(0, 3)) {
+    const r = await crdNotEstablished(kube, crd);
+    if (r) return r;
+  }
+  return deploymentNotReady(kube, KEDA.namespace, KEDA_OPERATOR);
+}
+
+/** Is KEDA there, which version, with which values, and is it healthy? */
+export async function observeKeda(desired: DesiredStack, kube: Kube, helm?: Helm): Promise<KedaObservation> {
+  const ns = await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: desired.keda.namespace });
+  const installedByKedactl = ns?.metadata.annotations?.[ANNOTATION_INSTALLED] === 'true';
+  const release = helm ? await helm.status(desired.keda.release, desired.keda.namespace) : undefined;
+  const operator = (await kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: desired.keda.namespace, name: KEDA_OPERATOR })) as any;
+  if (!release && !operator) return { installed: false, installedByKedactl };
+  let values = release?.values;
+  if (!values) {
+    // no helm (or KEDA managed elsewhere): the operator's service account tells the IRSA role
+    const sa = await kube.get({ apiVersion: 'v1', kind: 'ServiceAccount', namespace: desired.keda.namespace, name: KEDA.operatorServiceAccount });
+    const role = sa?.metadata.annotations?.['eks.amazonaws.com/role-arn'];
+    values = role ? { 'podIdentity.aws.irsa.enabled': 'true', 'podIdentity.aws.irsa.roleArn': role } : {};
+  }
+  const version = release?.version ?? operator?.metadata?.labels?.['app.kubernetes.io/version'] ?? /:v?(\d+\.\d+\.\d+)/.exec(operator?.spec?.template?.spec?.containers?.[0]?.image ?? '')?.[1];
+  const unhealthy = release && release.status !== 'deployed' ? `helm release ${release.namespace}/${release.name} is ${release.status}` : await health(kube);
+  return { installed: true, version, values, release, unhealthy, installedByKedactl };
+}
+
+export interface InstallKedaOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** wait for the CRDs and the operator (default true) */
+  wait?: boolean;
+}
+
+export interface InstallKedaResult {
+  action: 'installed' | 'upgraded' | 'unchanged';
+  version?: string;
+}
+
+const valuesMatch = (want: Record<string, string>, have: Record<string, string> = {}) => Object.entries(want).every(([k, v]) => have[k] === v);
+
+/** helm upgrade --install of the pinned chart, unless a healthy KEDA with our values is already there. */
+export async function installKeda(desired: DesiredStack, helm: Helm, kube: Kube, progress: Progress, opts: InstallKedaOptions = {}): Promise<InstallKedaResult> {
+  const k = desired.keda;
+  const seen = await progress.step('Looking for KEDA', () => observeKeda(desired, kube, helm));
+  let action: InstallKedaResult['action'] = 'unchanged';
+  if (seen.installed && !seen.release) {
+    progress.note(`KEDA ${seen.version ?? '(version unknown)'} is installed without a helm release "${k.release}" in namespace ${k.namespace}; kedactl leaves it alone`);
+    if (!valuesMatch(k.values, seen.values))
+      progress.warn(`KEDA's operator service account has no annotation eks.amazonaws.com/role-arn=${k.values['podIdentity.aws.irsa.roleArn']}; the ScaledJob cannot read the queue until it has`);
+  } else if (seen.installed && valuesMatch(k.values, seen.values) && !seen.unhealthy) {
+    progress.note(`KEDA ${seen.version ?? ''} is already installed and healthy; skipped`.replace('  ', ' '));
+    return { action: 'unchanged', version: seen.version };
+  } else if (!seen.installed || !valuesMatch(k.values, seen.values)) {
+    const nsBefore = await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: k.namespace });
+    await progress.step(`Adding the helm repository ${KEDA.repoName}`, async () => {
+      await helm.repoAdd(KEDA.repoName, KEDA.repoUrl);
+      await helm.repoUpdate(KEDA.repoName);
+    });
+    await progress.step(`${seen.installed ? 'Upgrading' : 'Installing'} KEDA ${k.version} (helm release ${k.namespace}/${k.release})`, () =>
+      helm.upgradeInstall({ release: k.release, chart: k.chart, version: k.version, namespace: k.namespace, values: k.values }),
+    );
+    action = seen.installed ? 'upgraded' : 'installed';
+    if (!seen.installed) {
+      // remember that kedactl installed it, on the cluster itself, so any teardown may undo it
+      const annotations: Record<string, string> = { [ANNOTATION_INSTALLED]: 'true', ...(nsBefore ? {} : { [ANNOTATION_CREATED_NAMESPACE]: 'true' }) };
+      await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: k.namespace, annotations } });
+    }
+  }
+  if (opts.wait !== false) {
+    await progress.step("Waiting for KEDA's CRDs and operator", (update) =>
+      waitUntil('KEDA', () => health(kube), {
+        timeoutMs: opts.timeoutMs ?? 300_000,
+        signal: opts.signal,
+        update,
+        next: `look at \`kubectl -n ${k.namespace} get pods\` and \`helm -n ${k.namespace} status ${k.release}\``,
+      }),
+    );
+  }
+  const version = action === 'unchanged' ? seen.version : k.version;
+  if (action !== 'unchanged') progress.note(`KEDA ${version} ${action}`);
+  return { action, version };
+}
+
+/** Uninstall KEDA if kedactl installed it and nothing else in the cluster scales with it. */
+export async function uninstallKedaIfUnused(
+  desired: { release: string; namespace: string },
+  helm: Helm,
+  kube: Kube,
+  progress: Progress,
+): Promise<'uninstalled' | 'kept-in-use' | 'kept-not-ours' | 'absent'> {
+  const ns = await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: desired.namespace });
+  if (!ns) return 'absent';
+  if (ns.metadata.annotations?.[ANNOTATION_INSTALLED] !== 'true') {
+    progress.note(`KEDA in namespace ${desired.namespace} was not installed by ${MANAGER}; kept`);
+    return 'kept-not-ours';
+  }
+  const users: string[] = [];
+  for (const kind of ['ScaledJob', 'ScaledObject']) {
+    if (!(await kube.served({ apiVersion: 'keda.sh/v1alpha1', kind }))) continue;
+    const left = await kube.list({ apiVersion: 'keda.sh/v1alpha1', kind }, { metadataOnly: true, limit: 5 });
+    users.push(...left.map((o) => `${kind} ${o.metadata.namespace}/${o.metadata.name}`));
+  }
+  if (users.length > 0) {
+    progress.note(`KEDA kept: other workloads still use it (${users.join(', ')})`);
+    return 'kept-in-use';
+  }
+  await progress.step(`Uninstalling KEDA (helm release ${desired.namespace}/${desired.release})`, () => helm.uninstall(desired.release, desired.namespace));
+  if (ns.metadata.annotations?.[ANNOTATION_CREATED_NAMESPACE] === 'true') {
+    await kube.delete({ apiVersion: 'v1', kind: 'Namespace', name: desired.namespace }, { propagation: 'Background' });
+    progress.note(`namespace ${desired.namespace} deleted (kedactl created it)`);
+  }
+  return 'uninstalled';
+}
+
+export function kedaNotHealthy(seen: KedaObservation): StateError | undefined {
+  return seen.unhealthy ? new StateError(`KEDA is installed but not healthy: ${seen.unhealthy}`, 'look at `kubectl -n keda get pods`') : undefined;
+}

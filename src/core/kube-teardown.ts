@@ -1,0 +1,152 @@
+// Removing a stack from the cluster by its labels: one delete-collection per kind per namespace (never
+// one call per Job: a finished ScaledJob leaves 100+ of them), waiting until they are gone, and naming
+// any finalizer that holds an object back.
+import type { Helm } from '../adapters/helm.js';
+import type { Kube, KubeObject, KubeType, Propagation } from '../adapters/kube.js';
+import { StateError } from './errors.js';
+import type { Progress } from './progress.js';
+import { KEDA, stackSelector } from './stack.js';
+import { uninstallKedaIfUnused } from './keda.js';
+
+interface Phase {
+  title: string;
+  kinds: Array<KubeType & { propagation?: Propagation }>;
+}
+
+/** In this order: KEDA first stops creating Jobs, then the Jobs and their Pods go, then the rest, the namespace last. */
+export const TEARDOWN_PHASES: Phase[] = [
+  {
+    title: 'ScaledJobs and ScaledObjects (KEDA stops starting Jobs)',
+    kinds: [
+      { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob', propagation: 'Background' },
+      { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', propagation: 'Background' },
+    ],
+  },
+  {
+    title: 'Jobs and their Pods',
+    kinds: [
+      { apiVersion: 'batch/v1', kind: 'Job', propagation: 'Background' },
+      { apiVersion: 'v1', kind: 'Pod' },
+    ],
+  },
+  {
+    title: 'the result analyzer, the TriggerAuthentication, configuration and identity',
+    kinds: [
+      { apiVersion: 'apps/v1', kind: 'Deployment', propagation: 'Background' },
+      { apiVersion: 'apps/v1', kind: 'ReplicaSet', propagation: 'Background' },
+      { apiVersion: 'v1', kind: 'Service' },
+      { apiVersion: 'keda.sh/v1alpha1', kind: 'TriggerAuthentication' },
+      { apiVersion: 'v1', kind: 'ConfigMap' },
+      { apiVersion: 'v1', kind: 'Secret' },
+      { apiVersion: 'v1', kind: 'ServiceAccount' },
+    ],
+  },
+];
+
+const NAMESPACE: KubeType = { apiVersion: 'v1', kind: 'Namespace' };
+
+export interface TeardownKubeOptions {
+  /** keep KEDA even when kedactl installed it and nothing else uses it */
+  keepKeda?: boolean;
+  /** how long to wait for objects to go (default 120 s) */
+  timeoutMs?: number;
+  /** how long to wait for a terminating namespace (default 60 s); it is not an error when it outlives this */
+  namespaceTimeoutMs?: number;
+  intervalMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface TeardownKubeResult {
+  /** objects seen, by kind, before deleting */
+  deleted: Record<string, number>;
+  /** namespaces still terminating when the wait ended */
+  terminatingNamespaces: string[];
+  keda: 'uninstalled' | 'kept-in-use' | 'kept-not-ours' | 'kept' | 'absent' | 'skipped';
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const where = (o: KubeObject) => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
+
+function holdBack(o: KubeObject): string {
+  const finalizers = ((o.metadata as { finalizers?: string[] }).finalizers ?? []).join(', ');
+  const since = (o.metadata as { deletionTimestamp?: string }).deletionTimestamp;
+  return `${where(o)}${finalizers ? ` (finalizers: ${finalizers})` : ''}${since ? ` deleting since ${since}` : ' (not being deleted)'}`;
+}
+
+/** Delete everything labelled with the stack, wait until it is gone; "already gone" is success. */
+export async function teardownKube(stack: string, kube: Kube, helm: Helm | undefined, progress: Progress, opts: TeardownKubeOptions = {}): Promise<TeardownKubeResult> {
+  const selector = stackSelector(stack);
+  const result: TeardownKubeResult = { deleted: {}, terminatingNamespaces: [], keda: 'skipped' };
+  const timeoutMs = opts.timeoutMs ?? 120_000;
+  const interval = opts.intervalMs ?? 500;
+
+  const served = async (t: KubeType) => kube.served(t);
+  const listAll = (t: KubeType, limit?: number) => kube.list(t, { labelSelector: selector, metadataOnly: true, limit });
+
+  for (const phase of TEARDOWN_PHASES) {
+    await progress.step(`Deleting ${phase.title}`, async (update) => {
+      const kinds = [];
+      for (const k of phase.kinds) if (await served(k)) kinds.push(k);
+      // one list per kind finds the namespaces; then one delete-collection per kind per namespace
+      for (const k of kinds) {
+        const found = await listAll(k);
+        const live = found.filter((o) => !(o.metadata as { deletionTimestamp?: string }).deletionTimestamp);
+        result.deleted[k.kind] = (result.deleted[k.kind] ?? 0) + live.length;
+        const namespaces = new Set(live.map((o) => o.metadata.namespace!).filter(Boolean));
+        for (const ns of namespaces) await kube.deleteCollection(k, { namespace: ns, labelSelector: selector, propagation: k.propagation });
+        if (live.length) update(`${live.length} ${k.kind}${live.length === 1 ? '' : 's'} in ${[...namespaces].join(', ')}`);
+      }
+      await waitGone(kinds, phase.title);
+    });
+  }
+
+  async function waitGone(kinds: KubeType[], what: string): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      let left: KubeObject[] = [];
+      for (const k of kinds) {
+        left = left.concat(await listAll(k, 1));
+        if (left.length) break;
+      }
+      if (left.length === 0) return;
+      if (Date.now() >= deadline) {
+        const all = (await Promise.all(kinds.map((k) => listAll(k)))).flat();
+        const stuck = all.slice(0, 10).map(holdBack);
+        const withFinalizers = all.filter((o) => ((o.metadata as { finalizers?: string[] }).finalizers ?? []).length > 0);
+        throw new StateError(
+          `${all.length} object${all.length === 1 ? '' : 's'} of the stack (${what}) still exist after ${Math.round(timeoutMs / 1000)}s:\n${stuck.map((s) => `  - ${s}`).join('\n')}${all.length > 10 ? `\n  - ... and ${all.length - 10} more` : ''}`,
+          withFinalizers.length
+            ? `a finalizer waits for its controller; check that the controller is running, or remove it by hand: kubectl -n ${withFinalizers[0]!.metadata.namespace ?? ''} patch ${withFinalizers[0]!.kind.toLowerCase()} ${withFinalizers[0]!.metadata.name} --type=merge -p '{"metadata":{"finalizers":null}}'`
+            : 'run teardown again; if they stay, delete them with kubectl',
+        );
+      }
+      await sleep(interval);
+    }
+  }
+
+  // the namespace last, and only when it carries the stack's labels (kedactl created it)
+  await progress.step('Deleting the namespace kedactl created', async (update) => {
+    const namespaces = (await listAll(NAMESPACE)).filter((n) => !(n.metadata as { deletionTimestamp?: string }).deletionTimestamp);
+    result.deleted.Namespace = namespaces.length;
+    if (namespaces.length) await kube.deleteCollection(NAMESPACE, { labelSelector: selector, propagation: 'Background' });
+    const deadline = Date.now() + (opts.namespaceTimeoutMs ?? 60_000);
+    for (;;) {
+      const left = await listAll(NAMESPACE);
+      if (left.length === 0) return;
+      if (Date.now() >= deadline) {
+        result.terminatingNamespaces = left.map((n) => n.metadata.name);
+        update(`still terminating: ${result.terminatingNamespaces.join(', ')}`);
+        progress.warn(`namespace ${result.terminatingNamespaces.join(', ')} is still terminating; the cluster's namespace controller finishes it (\`kubectl get namespace ${result.terminatingNamespaces[0]} -o yaml\` shows what it waits for)`);
+        return;
+      }
+      await sleep(interval);
+    }
+  });
+
+  if (!helm) result.keda = 'skipped';
+  else if (opts.keepKeda) {
+    result.keda = 'kept';
+    progress.note('KEDA kept (--keep-keda)');
+  } else result.keda = await uninstallKedaIfUnused({ release: KEDA.release, namespace: KEDA.namespace }, helm, kube, progress);
+  return result;
+}
