@@ -66,5 +66,13 @@ then kedactl.yaml, then defaults. Run 'kedactl <command> --help' for a command's
     },
     ['kedactl render --out ./stack --stack demo --region eu-west-1 --account-id 123456789012 --cluster demo --oidc-issuer https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE'],
   );
+  register(program, ctx, 'results', "read the result analyzer's counts (processed / killed Jobs) through the API server, no exec", () => import('./commands/results.js'),
+    (c) => {
+      addSettings(c);
+      c.addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'));
+      c.option('--reset', 'set the counts back to zero (POST /reset)');
+    },
+    ['kedactl results --stack demo', 'kedactl results --stack demo -o json', 'kedactl results --stack demo --reset'],
+  );
   return program;
 }
