@@ -1,0 +1,125 @@
+// The AWS half of a stack as use cases: discover what the settings leave open, observe what exists,
+// apply a plan, tear down by tags. Talks to AwsPorts only.
+import type { AwsPorts } from './aws-ports.js';
+import { CONFLICT_NEXT, ownedBy } from './aws-tags.js';
+import type { DesiredStack, Known } from './desired.js';
+import { UsageError } from './errors.js';
+import { applyRoles, deleteRole, findStackRoles, observeRoles, type ObservedRoles, type WaitOptions } from './iam-roles.js';
+import { ensureOidcProvider, observeOidcProvider, teardownOidcProviders, type ObservedOidcProvider } from './oidc.js';
+import type { Plan } from './plan.js';
+import type { Progress } from './progress.js';
+import { applyQueues, observeQueues, teardownQueues, type ObservedQueues } from './queue.js';
+import type { Settings } from './settings.js';
+
+/**
+ * Fill in what the settings leave open: the account (STS), the OIDC issuer (EKS, IRSA only) and, in
+ * static mode, the credentials the Kubernetes Secret carries. With `partial`, a missing issuer source
+ * is left for desired.unresolved instead of failing.
+ */
+export async function discoverAws(settings: Settings, aws: AwsPorts, opts: { partial?: boolean } = {}): Promise<Known> {
+  const known: Known = {};
+  known.accountId = settings.accountId ?? (await aws.sts.callerIdentity()).account;
+  if (settings.auth === 'irsa') {
+    if (settings.oidcIssuer) known.oidcIssuer = settings.oidcIssuer;
+    else if (settings.cluster) {
+      const issuer = await aws.eks.clusterOidcIssuer(settings.cluster);
+      if (!issuer)
+        throw new UsageError(`EKS cluster "${settings.cluster}" has no OIDC issuer`, 'enable it ("eksctl utils associate-iam-oidc-provider"), pass --oidc-issuer, or use --auth static');
+      if (!issuer.startsWith('https://')) throw new UsageError(`EKS cluster "${settings.cluster}" reports an OIDC issuer that is not https: ${issuer}`, 'pass --oidc-issuer with the https URL');
+      known.oidcIssuer = issuer;
+    } else if (!opts.partial) {
+      throw new UsageError('IRSA needs the cluster\'s OIDC issuer', 'pass --cluster (an EKS cluster) or --oidc-issuer (any cluster), or use --auth static');
+    }
+  } else {
+    const c = await aws.credentials();
+    known.credentials = { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey };
+  }
+  return known;
+}
+
+export interface AwsObserved {
+  /** feed to plan(): name -> undefined when the queue does not exist */
+  queues: ObservedQueues;
+  roles: ObservedRoles;
+  queueUrls: Record<string, string>;
+  /** undefined when not relevant (static mode, or issuer unknown) */
+  oidcProvider?: ObservedOidcProvider;
+  /** resources with the stack's names that this stack does not own: init must refuse */
+  conflicts: string[];
+}
+
+/** Read-only: what exists now for the desired queues, roles and OIDC provider. */
+export async function observeAws(desired: DesiredStack, aws: AwsPorts): Promise<AwsObserved> {
+  const stack = desired.settings.stack;
+  const [q, r, oidcProvider] = await Promise.all([
+    observeQueues(desired.queues, aws.sqs, stack),
+    observeRoles(desired.roles, aws.iam, stack),
+    observeOidcProvider(desired, aws.iam),
+  ]);
+  return { queues: q.observed, roles: r.observed, queueUrls: q.urls, oidcProvider, conflicts: [...q.conflicts, ...r.conflicts] };
+}
+
+export function assertNoConflicts(observed: Pick<AwsObserved, 'conflicts'>, stack: string): void {
+  if (observed.conflicts.length === 0) return;
+  throw new UsageError(
+    `refusing to change resources that are not part of stack "${stack}":\n${observed.conflicts.map((c) => `  - ${c}`).join('\n')}`,
+    `${CONFLICT_NEXT(stack)}; nothing was changed`,
+  );
+}
+
+export interface ApplyAwsOptions {
+  createOidcProvider: boolean;
+  /** what the plan was made from; observed again (read-only) when absent */
+  observed?: AwsObserved;
+  /** tests shorten the wait for new roles */
+  wait?: WaitOptions;
+}
+
+export interface ApplyAwsResult {
+  queueUrl: string;
+  queueArn: string;
+  deadLetterQueueUrl?: string;
+}
+
+/** Create or update exactly what the plan's AWS changes say; nothing when they are all unchanged. */
+export async function applyAws(desired: DesiredStack, plan: Plan, aws: AwsPorts, progress: Progress, opts: ApplyAwsOptions): Promise<ApplyAwsResult> {
+  if (desired.unresolved.length > 0)
+    throw new UsageError(`cannot create AWS resources with unknown values: ${desired.unresolved.map((u) => u.setting).join(', ')}`, desired.unresolved.map((u) => u.how).join('; '));
+  const stack = desired.settings.stack;
+  const observed = opts.observed ?? (await observeAws(desired, aws));
+  assertNoConflicts(observed, stack);
+  // checked before anything is created, so a missing provider leaves nothing behind
+  await ensureOidcProvider(desired, observed.oidcProvider, aws.iam, progress, opts.createOidcProvider);
+  const urls = await applyQueues(desired.queues, plan.changes, aws.sqs, progress, { observed: observed.queues, urls: observed.queueUrls });
+  await applyRoles(desired.roles, plan.changes, aws.iam, progress, observed.roles, opts.wait);
+  const work = desired.names.queue;
+  const url = urls[work];
+  if (!url) throw new UsageError(`queue ${work} is not in the plan`, 'run "kedactl plan" to see what init would create');
+  return { queueUrl: url, queueArn: desired.arns.queue, ...(desired.settings.deadLetterQueue && urls[desired.names.deadLetterQueue] ? { deadLetterQueueUrl: urls[desired.names.deadLetterQueue] } : {}) };
+}
+
+export interface TeardownAwsResult {
+  deleted: string[];
+  /** found but left alone, with why */
+  kept: string[];
+}
+
+/** Delete everything tagged with the stack: roles (policies first), queues, and the OIDC provider if kedactl made it and nothing else uses it. */
+export async function teardownAws(stack: string, aws: AwsPorts, progress: Progress): Promise<TeardownAwsResult> {
+  const deleted: string[] = [];
+  const roles = await progress.step('find IAM roles tagged with the stack', () => findStackRoles(stack, aws.iam));
+  for (const r of roles) {
+    await deleteRole(r.name, aws.iam, progress);
+    deleted.push(`IAM role ${r.name}`);
+  }
+  deleted.push(...(await teardownQueues(stack, aws.sqs, progress)));
+  // providers this stack's roles trusted, and any this stack created
+  const tagged: string[] = [];
+  for (const arn of await aws.iam.listOidcProviders()) {
+    const p = await aws.iam.getOidcProvider(arn);
+    if (p && ownedBy(p.tags, stack)) tagged.push(arn);
+  }
+  const oidc = await teardownOidcProviders([...roles.flatMap((r) => r.federated), ...tagged], aws.iam, progress);
+  deleted.push(...oidc.deleted);
+  return { deleted, kept: oidc.kept };
+}

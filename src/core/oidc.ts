@@ -1,0 +1,61 @@
+// The cluster's IAM OIDC identity provider: IRSA trust policies name it. kedactl creates it only when
+// asked (--create-oidc-provider) and deletes it only if kedactl created it and no other role uses it.
+import type { IamPort } from './aws-ports.js';
+import { managedByKedactl } from './aws-tags.js';
+import type { DesiredStack } from './desired.js';
+import { UsageError } from './errors.js';
+import { federatedPrincipals } from './iam-roles.js';
+import type { Progress } from './progress.js';
+import { stackTags, UNKNOWN_ISSUER } from './stack.js';
+
+export interface ObservedOidcProvider {
+  arn: string;
+  exists: boolean;
+  /** tagged by kedactl when it was created */
+  createdByKedactl: boolean;
+}
+
+export async function observeOidcProvider(desired: DesiredStack, iam: IamPort): Promise<ObservedOidcProvider | undefined> {
+  if (desired.settings.auth !== 'irsa' || desired.arns.oidcIssuer === UNKNOWN_ISSUER) return undefined;
+  const p = await iam.getOidcProvider(desired.arns.oidcProvider);
+  return { arn: desired.arns.oidcProvider, exists: Boolean(p), createdByKedactl: managedByKedactl(p?.tags) };
+}
+
+/** Make sure the provider exists before any role names it; create it only with consent. */
+export async function ensureOidcProvider(desired: DesiredStack, seen: ObservedOidcProvider | undefined, iam: IamPort, progress: Progress, create: boolean): Promise<void> {
+  if (!seen || seen.exists) return;
+  const issuer = desired.arns.oidcIssuer;
+  if (!create)
+    throw new UsageError(
+      `the IAM OIDC provider for ${issuer} does not exist (without it the IRSA roles cannot be assumed), and kedactl creates it only with --create-oidc-provider`,
+      `pass --create-oidc-provider, or create it yourself ("eksctl utils associate-iam-oidc-provider --cluster ${desired.settings.cluster ?? '<cluster>'} --approve"); nothing was changed`,
+    );
+  await progress.step(`create IAM OIDC provider ${desired.arns.oidcIssuerHost}`, () => iam.createOidcProvider(issuer, ['sts.amazonaws.com'], stackTags(desired.settings.stack)));
+}
+
+/**
+ * After the stack's roles are gone: delete each candidate provider that kedactl created and that no
+ * remaining role trusts. Returns what was deleted and what was kept (with why).
+ */
+export async function teardownOidcProviders(candidates: string[], iam: IamPort, progress: Progress): Promise<{ deleted: string[]; kept: string[] }> {
+  const deleted: string[] = [];
+  const kept: string[] = [];
+  const unique = [...new Set(candidates)];
+  if (unique.length === 0) return { deleted, kept };
+  const stillUsed = new Set((await iam.listRoles()).flatMap((r) => federatedPrincipals(r.trust)));
+  for (const arn of unique) {
+    const p = await iam.getOidcProvider(arn);
+    if (!p) continue;
+    if (!managedByKedactl(p.tags)) {
+      kept.push(`IAM OIDC provider ${arn} (not created by kedactl)`);
+      continue;
+    }
+    if (stillUsed.has(arn)) {
+      kept.push(`IAM OIDC provider ${arn} (other roles still trust it)`);
+      continue;
+    }
+    await progress.step(`delete IAM OIDC provider ${arn.split('oidc-provider/')[1] ?? arn}`, () => iam.deleteOidcProvider(arn));
+    deleted.push(`IAM OIDC provider ${arn}`);
+  }
+  return { deleted, kept };
+}

@@ -1,0 +1,180 @@
+// The AWS half of a stack against a real moto server: create, read back, re-run, drift, adopt vs
+// refuse, teardown by tags.
+import { describe, expect, it } from 'vitest';
+import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { applyAws, discoverAws, observeAws, teardownAws } from '../../src/core/aws-stack.ts';
+import { ownedBy } from '../../src/core/aws-tags.ts';
+import { desiredStack } from '../../src/core/desired.ts';
+import { UsageError } from '../../src/core/errors.ts';
+import { plan } from '../../src/core/plan.ts';
+import { recordingProgress } from '../../src/core/progress.ts';
+import { stackTags } from '../../src/core/stack.ts';
+import { MOTO_ACCOUNT, MOTO_ENV, motoEndpoint, uniqueStack } from '../support/moto.ts';
+import { REGION, testAws, testSettings, WRITE } from '../support/aws.ts';
+
+const sdk = () => {
+  const base = { region: REGION, endpoint: motoEndpoint(), credentials: { accessKeyId: MOTO_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: MOTO_ENV.AWS_SECRET_ACCESS_KEY } };
+  return { eks: new EKSClient(base), sqs: new SQSClient({ ...base, useQueueUrlAsEndpoint: false }), iam: new IAMClient(base) };
+};
+
+async function eksCluster(name: string): Promise<string> {
+  const r = await sdk().eks.send(new CreateClusterCommand({ name, roleArn: `arn:aws:iam::${MOTO_ACCOUNT}:role/eks`, resourcesVpcConfig: { subnetIds: [] } }));
+  return r.cluster!.identity!.oidc!.issuer!;
+}
+
+const awsChanges = (p: ReturnType<typeof plan>) => p.changes.filter((c) => c.group === 'aws');
+
+async function taggedLeft(stack: string) {
+  const aws = testAws();
+  const queues = [];
+  for (const url of await aws.sqs.listQueues()) if (ownedBy(await aws.sqs.listQueueTags(url), stack)) queues.push(url);
+  const roles = [];
+  for (const r of await aws.iam.listRoles('kedactl-')) if (ownedBy(await aws.iam.listRoleTags(r.name), stack)) roles.push(r.name);
+  return { queues, roles };
+}
+
+describe('AWS stack against moto (IRSA)', () => {
+  it('creates exactly the planned queue, roles and policies, re-runs without writes, fixes drift, tears down by tags', async () => {
+    const stack = uniqueStack('life');
+    const issuer = await eksCluster(`${stack}-eks`);
+    const settings = testSettings({ stack, cluster: `${stack}-eks`, deadLetterQueue: true });
+    const calls: string[] = [];
+    const aws = testAws({ calls });
+
+    const known = await discoverAws(settings, aws);
+    expect(known).toEqual({ accountId: MOTO_ACCOUNT, oidcIssuer: issuer });
+    const desired = await desiredStack(settings, known);
+    const observed = await observeAws(desired, aws);
+    expect(observed.conflicts).toEqual([]);
+    expect(observed.oidcProvider).toMatchObject({ exists: false });
+    const p1 = plan(desired, observed);
+    expect(awsChanges(p1).map((c) => `${c.action} ${c.name}`)).toEqual([
+      `create ${stack}-queue-dlq`,
+      `create ${stack}-queue`,
+      `create kedactl-${stack}-keda-operator`,
+      `create kedactl-${stack}-scaler`,
+      `create kedactl-${stack}-consumer`,
+    ]);
+
+    // without consent to create the OIDC provider: refuse before creating anything
+    calls.length = 0;
+    await expect(applyAws(desired, p1, aws, recordingProgress(), { createOidcProvider: false, observed })).rejects.toThrow(/--create-oidc-provider/);
+    expect(calls.filter((c) => WRITE.test(c))).toEqual([]);
+
+    const progress = recordingProgress();
+    const result = await applyAws(desired, p1, aws, progress, { createOidcProvider: true, observed });
+    expect(result.queueUrl).toBe(`${motoEndpoint()}/${MOTO_ACCOUNT}/${stack}-queue`);
+    expect(progress.steps.map((s) => s.title)).toContain(`create IAM role kedactl-${stack}-consumer`);
+
+    // read everything back with plain reads
+    const queue = await aws.sqs.getQueueAttributes(result.queueUrl);
+    expect(queue.VisibilityTimeout).toBe(String(settings.visibilityTimeout));
+    expect(JSON.parse(queue.RedrivePolicy!)).toEqual({ deadLetterTargetArn: desired.arns.deadLetterQueue, maxReceiveCount: 5 });
+    expect(await aws.sqs.listQueueTags(result.queueUrl)).toEqual(stackTags(stack));
+    const host = issuer.replace('https://', '');
+    const consumer = (await aws.iam.getRole(`kedactl-${stack}-consumer`))!;
+    expect(consumer.tags).toEqual(stackTags(stack));
+    const web = consumer.trust.Statement.find((s) => s.Action === 'sts:AssumeRoleWithWebIdentity' || (s.Action as string[]).includes?.('sts:AssumeRoleWithWebIdentity'))!;
+    expect(web.Principal).toEqual({ Federated: `arn:aws:iam::${MOTO_ACCOUNT}:oidc-provider/${host}` });
+    expect(web.Condition!.StringEquals).toEqual({ [`${host}:sub`]: `system:serviceaccount:${stack}:${stack}-consumer`, [`${host}:aud`]: 'sts.amazonaws.com' });
+    expect(await aws.iam.listInlinePolicies(`kedactl-${stack}-consumer`)).toEqual([`kedactl-${stack}-consumer-policy`]);
+    const consumerPolicy = (await aws.iam.getInlinePolicy(`kedactl-${stack}-consumer`, `kedactl-${stack}-consumer-policy`))!;
+    expect(consumerPolicy).toEqual(desired.roles.find((r) => r.name === `kedactl-${stack}-consumer`)!.policies[`kedactl-${stack}-consumer-policy`]);
+    for (const s of consumerPolicy.Statement) expect([s.Resource].flat().every((r) => r === desired.arns.queue || r === desired.arns.deadLetterQueue)).toBe(true);
+    const provider = await aws.iam.getOidcProvider(`arn:aws:iam::${MOTO_ACCOUNT}:oidc-provider/${host}`);
+    expect(provider?.tags).toEqual(stackTags(stack));
+
+    // idempotent: everything unchanged, and apply sends no write request
+    const again = await observeAws(desired, aws);
+    const p2 = plan(desired, again);
+    expect(awsChanges(p2).map((c) => c.action)).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged']);
+    expect(p2.widensPermissions).toBe(false);
+    calls.length = 0;
+    await applyAws(desired, p2, aws, recordingProgress(), { createOidcProvider: true, observed: again });
+    expect(calls.filter((c) => WRITE.test(c))).toEqual([]);
+
+    // drift: someone widens the scaler's policy; the plan shows it, apply puts it back
+    const scaler = `kedactl-${stack}-scaler`;
+    await sdk().iam.send(new PutRolePolicyCommand({ RoleName: scaler, PolicyName: `${scaler}-policy`, PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sqs:*', Resource: '*' }] }) }));
+    await sdk().iam.send(new PutRolePolicyCommand({ RoleName: scaler, PolicyName: 'extra', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] }) }));
+    const drifted = await observeAws(desired, aws);
+    const p3 = plan(desired, drifted);
+    const change = awsChanges(p3).find((c) => c.name === scaler)!;
+    expect(change.action).toBe('update');
+    expect(change.details).toEqual([`policy ${scaler}-policy differs from the plan`, 'policy extra is not in the plan and will be removed']);
+    calls.length = 0;
+    await applyAws(desired, p3, aws, recordingProgress(), { createOidcProvider: false, observed: drifted });
+    expect(calls.filter((c) => WRITE.test(c)).sort()).toEqual(['DeleteRolePolicyCommand', 'PutRolePolicyCommand']);
+    expect(awsChanges(plan(desired, await observeAws(desired, aws))).every((c) => c.action === 'unchanged')).toBe(true);
+
+    // teardown: nothing tagged with the stack is left, the provider kedactl created is gone
+    const down = await teardownAws(stack, aws, recordingProgress());
+    expect(down.deleted.sort()).toEqual([
+      `IAM OIDC provider arn:aws:iam::${MOTO_ACCOUNT}:oidc-provider/${host}`,
+      `IAM role kedactl-${stack}-consumer`,
+      `IAM role kedactl-${stack}-keda-operator`,
+      `IAM role kedactl-${stack}-scaler`,
+      `SQS queue ${stack}-queue`,
+      `SQS queue ${stack}-queue-dlq`,
+    ]);
+    expect(await taggedLeft(stack)).toEqual({ queues: [], roles: [] });
+    expect(await aws.iam.getOidcProvider(`arn:aws:iam::${MOTO_ACCOUNT}:oidc-provider/${host}`)).toBeUndefined();
+    // already gone is success
+    expect((await teardownAws(stack, aws, recordingProgress())).deleted).toEqual([]);
+  });
+
+  it('refuses a queue or role with the stack\'s name that the stack does not own, and creates nothing', async () => {
+    const stack = uniqueStack('ref');
+    const settings = testSettings({ stack, oidcIssuer: `https://oidc.example.com/${stack}` });
+    const aws = testAws();
+    await sdk().sqs.send(new CreateQueueCommand({ QueueName: `${stack}-queue`, tags: { owner: 'someone-else' } }));
+    await sdk().iam.send(new CreateRoleCommand({ RoleName: `kedactl-${stack}-scaler`, AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] }), Tags: [{ Key: 'kedactl.io/stack', Value: 'other' }, { Key: 'app.kubernetes.io/managed-by', Value: 'kedactl' }] }));
+    const desired = await desiredStack(settings, await discoverAws(settings, aws));
+    const observed = await observeAws(desired, aws);
+    expect(observed.conflicts).toEqual([
+      `SQS queue "${stack}-queue" already exists and is not part of stack "${stack}" (it is not tagged by kedactl)`,
+      `IAM role "kedactl-${stack}-scaler" already exists and is not part of stack "${stack}" (it belongs to kedactl stack "other")`,
+    ]);
+    const err = await applyAws(desired, plan(desired, observed), aws, recordingProgress(), { createOidcProvider: true, observed }).catch((e) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect(err.message).toMatch(/refusing to change resources that are not part of stack/);
+    expect(await aws.iam.getRole(`kedactl-${stack}-consumer`)).toBeUndefined();
+    expect(await aws.iam.getOidcProvider(desired.arns.oidcProvider)).toBeUndefined();
+    // teardown leaves the foreign resources alone
+    await teardownAws(stack, aws, recordingProgress());
+    expect(await aws.sqs.getQueueUrl(`${stack}-queue`)).toBeDefined();
+    expect(await aws.iam.getRole(`kedactl-${stack}-scaler`)).toBeDefined();
+  });
+
+  it('adopts a queue that carries the stack\'s tags and only updates the attributes that differ', async () => {
+    const stack = uniqueStack('adopt');
+    const settings = testSettings({ stack, auth: 'static' });
+    const calls: string[] = [];
+    const aws = testAws({ calls });
+    await sdk().sqs.send(new CreateQueueCommand({ QueueName: `${stack}-queue`, Attributes: { VisibilityTimeout: '5' }, tags: stackTags(stack) }));
+    const known = await discoverAws(settings, aws);
+    expect(known.credentials).toEqual({ accessKeyId: 'testing', secretAccessKey: 'testing' });
+    const desired = await desiredStack(settings, known);
+    const observed = await observeAws(desired, aws);
+    expect(observed.conflicts).toEqual([]);
+    const p = plan(desired, observed);
+    expect(awsChanges(p)).toEqual([
+      expect.objectContaining({ name: `${stack}-queue`, action: 'update', details: ['VisibilityTimeout: 5 -> 90', 'ReceiveMessageWaitTimeSeconds: 0 -> 20'] }),
+    ]);
+    calls.length = 0;
+    await applyAws(desired, p, aws, recordingProgress(), { createOidcProvider: false, observed });
+    expect(calls.filter((c) => WRITE.test(c))).toEqual(['SetQueueAttributesCommand']);
+    const url = (await aws.sqs.getQueueUrl(`${stack}-queue`))!;
+    expect((await aws.sqs.getQueueAttributes(url)).VisibilityTimeout).toBe('90');
+    expect((await teardownAws(stack, aws, recordingProgress())).deleted).toEqual([`SQS queue ${stack}-queue`]);
+  });
+
+  it('names a cluster that does not exist as an input error', async () => {
+    const settings = testSettings({ stack: uniqueStack('nocl'), cluster: 'no-such-cluster' });
+    const err = await discoverAws(settings, testAws()).catch((e) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect(err.message).toBe(`EKS cluster "no-such-cluster" does not exist in ${REGION}`);
+  });
+});
