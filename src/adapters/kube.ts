@@ -235,7 +235,17 @@ export function createKube(kc: KubeConfig, opts: CreateKubeOptions = {}): Kube {
   let agent: http.Agent | undefined;
   const discovered = new Map<string, Resource | null>();
 
+  /** one request; 429 (throttled, or storage still initializing) is retried as the server's Retry-After says */
   async function request(method: string, path: string, r: { body?: string; contentType?: string; accept?: string; op: string }): Promise<{ status: number; body: string }> {
+    for (let attempt = 1; ; attempt++) {
+      const res = await requestOnce(method, path, r);
+      if (res.status !== 429 || attempt >= 6) return res;
+      const after = Number(res.retryAfter);
+      await new Promise((done) => setTimeout(done, Number.isFinite(after) && after > 0 ? Math.min(after, 5) * 1000 : 200 * attempt));
+    }
+  }
+
+  async function requestOnce(method: string, path: string, r: { body?: string; contentType?: string; accept?: string; op: string }): Promise<{ status: number; body: string; retryAfter?: string }> {
     const o: https.RequestOptions = { headers: {} };
     try {
       await kc.applyToHTTPSOptions(o);
@@ -259,7 +269,7 @@ export function createKube(kc: KubeConfig, opts: CreateKubeOptions = {}): Kube {
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), retryAfter: res.headers['retry-after'] }));
           res.on('error', reject);
         },
       );

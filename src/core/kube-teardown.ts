@@ -128,7 +128,8 @@ export async function teardownKube(stack: string, kube: Kube, helm: Helm | undef
   await progress.step('Deleting the namespace kedactl created', async (update) => {
     const namespaces = (await listAll(NAMESPACE)).filter((n) => !(n.metadata as { deletionTimestamp?: string }).deletionTimestamp);
     result.deleted.Namespace = namespaces.length;
-    if (namespaces.length) await kube.deleteCollection(NAMESPACE, { labelSelector: selector, propagation: 'Background' });
+    // namespaces have no delete-collection; there is one per stack
+    for (const n of namespaces) await kube.delete({ ...NAMESPACE, name: n.metadata.name }, { propagation: 'Background' });
     const deadline = Date.now() + (opts.namespaceTimeoutMs ?? 60_000);
     for (;;) {
       const left = await listAll(NAMESPACE);
