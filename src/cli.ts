@@ -47,6 +47,7 @@ export function buildProgram(ctx: CommandContext, version: string): Command {
 The flow:
   kedactl plan        what init would create (reads nothing, changes nothing)
   kedactl render      write every manifest and IAM document to a folder (GitOps)
+  kedactl watch       queue depth, Jobs and Pods over time, live
 
 Settings come from flags, then KEDACTL_* variables, then AWS_REGION / AWS_PROFILE / AWS_ENDPOINT_URL,
 then kedactl.yaml, then defaults. Run 'kedactl <command> --help' for a command's flags.
@@ -73,6 +74,17 @@ then kedactl.yaml, then defaults. Run 'kedactl <command> --help' for a command's
       c.option('--reset', 'set the counts back to zero (POST /reset)');
     },
     ['kedactl results --stack demo', 'kedactl results --stack demo -o json', 'kedactl results --stack demo --reset'],
+  );
+  register(program, ctx, 'watch', 'live view of queue depth, Jobs and Pods over time (a screen on a terminal, NDJSON when piped)', () => import('./commands/watch.js'),
+    (c) => {
+      addSettings(c);
+      c.addOption(new Option('-o, --output <format>', 'text (the screen on a terminal, summary lines when piped) or ndjson (default: text on a terminal, ndjson otherwise)').choices(['text', 'ndjson']));
+      c.option('--once', 'print the current state once and exit');
+      c.option('--until-empty', 'exit 0 once the queue is empty and no Job is active (with --timeout: exit 1 if it takes longer)');
+      c.option('--timeout <duration>', 'stop after this long (90s, 10m, 1h); with --until-empty, failing');
+      c.option('--interval <seconds>', 'seconds between queue reads (default 2)');
+    },
+    ['kedactl watch --stack demo', 'kedactl watch --stack demo -o ndjson --until-empty --timeout 10m', 'kedactl watch --stack demo --once'],
   );
   return program;
 }

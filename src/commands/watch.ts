@@ -1,0 +1,135 @@
+// kedactl watch: flags -> sources (one informer per kind, queue and results pollers) -> a live screen
+// on a terminal, or one line per change (NDJSON / text) when piped; --once, --until-empty, --timeout.
+import { createElement } from 'react';
+import { createAws } from '../adapters/aws.js';
+import { createKube, loadKubeConfig, type Kube } from '../adapters/kube.js';
+import { kubeWatchTransport } from '../adapters/kube-watch.js';
+import { UsageError } from '../core/errors.js';
+import { UNKNOWN_REGION, type Settings } from '../core/settings.js';
+import { KEDA, names } from '../core/stack.js';
+import { startWatch } from '../core/watch/session.js';
+import { snapshot } from '../core/watch/snapshot.js';
+import { analyzerResultsSource, sqsQueueSource } from '../core/watch/sources.js';
+import { firstReadDone, notEmptyError, unreadableError, untilEmpty, waitFor, type Ending } from '../core/watch/until.js';
+import { formatLine, lineWriter } from '../ui/watch/lines.js';
+import type { WatchHeader } from '../ui/watch/screen.js';
+import { begin } from './common.js';
+import type { CommandContext } from './context.js';
+
+/** "90", "90s", "5m", "1h" -> ms */
+export function parseDuration(flag: string, v: unknown): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(String(v).trim());
+  if (!m) throw new UsageError(`${flag} = "${String(v)}": must be a duration like 90, 90s, 5m or 1h`, `pass ${flag} 10m`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(m[1]) * unit);
+}
+
+async function kedaVersion(kube: Kube): Promise<string | undefined> {
+  const get = kube
+    .get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: KEDA.namespace, name: 'keda-operator' })
+    .then((d: any) => d?.metadata?.labels?.['app.kubernetes.io/version'] ?? /:v?(\d+\.\d+\.\d+)/.exec(d?.spec?.template?.spec?.containers?.[0]?.image ?? '')?.[1] ?? (d ? '?' : 'not installed'))
+    .catch(() => undefined);
+  return Promise.race([get, new Promise<undefined>((r) => (setTimeout(r, 3000) as unknown as NodeJS.Timeout).unref())]);
+}
+
+export async function run(opts: Record<string, unknown>, ctx: CommandContext): Promise<void> {
+  const output = String(opts.output ?? 'auto');
+  if (!['auto', 'text', 'ndjson'].includes(output)) throw new UsageError(`output = "${output}": must be text or ndjson`, 'pass -o text or -o ndjson');
+  const intervalMs = parseDuration('--interval', opts.interval ?? '2');
+  if (intervalMs < 100) throw new UsageError('--interval must be at least 0.1s', 'pass --interval 2');
+  const timeoutMs = opts.timeout !== undefined ? parseDuration('--timeout', opts.timeout) : undefined;
+  const once = Boolean(opts.once);
+  const untilEmptyFlag = Boolean(opts.untilEmpty);
+  if (once && untilEmptyFlag) throw new UsageError('--once and --until-empty do not go together', 'pass one of them');
+
+  const { settings } = begin(opts, ctx, { regionOptional: true });
+  const host = ctx.host();
+  const n = names(settings);
+  const kc = loadKubeConfig({ kubeconfig: settings.kubeconfig, context: settings.context, env: ctx.env });
+  const kube = createKube(kc, { log: (t) => host.notify('trace', 'kube.request', t) });
+  const transport = kubeWatchTransport(kc, { onRequest: (m, p) => host.notify('trace', 'kube.watch', `${m} ${p}`) });
+  const hasRegion = settings.region !== UNKNOWN_REGION;
+  if (!hasRegion) host.notify('warn', 'watch.region', 'no region: the queue is not shown (pass --region or set AWS_REGION)');
+  // one attempt per read: the poller backs off itself, and a watch must not stall in SDK retries
+  const aws = hasRegion ? createAws({ region: settings.region, profile: settings.profile, endpointUrl: settings.endpointUrl, env: ctx.env, maxAttempts: 1 }) : undefined;
+
+  const session = startWatch(
+    {
+      transport,
+      queue: aws ? sqsQueueSource(aws.sqs, { queue: n.queue, deadLetterQueue: settings.deadLetterQueue ? n.deadLetterQueue : undefined }) : undefined,
+      results: analyzerResultsSource(kube, { namespace: n.namespace, name: n.analyzer, port: 'http' }),
+    },
+    { namespace: n.namespace, scaledJob: n.scaledJob, queueName: n.queue, queueIntervalMs: intervalMs },
+  );
+  const { store } = session;
+  const started = Date.now();
+  const quit = new AbortController();
+  const tty = Boolean(host.streams.stdout.isTTY) && output !== 'ndjson';
+  const format = output === 'ndjson' || (output === 'auto' && !tty) ? 'ndjson' : 'text';
+
+  try {
+    if (once) {
+      await waitFor(store, firstReadDone, { reached: 'ready', timeoutMs: timeoutMs ?? 15_000 });
+      const bad = unreadableError(store.state);
+      if (bad) throw bad;
+      if (format === 'ndjson') host.result(formatLine(snapshot(store.state, Date.now(), { queueIntervalMs: intervalMs }), 'ndjson'));
+      else {
+        const header = await headerFor(settings, kc.getCurrentContext(), kube);
+        const { renderToString } = await import('ink');
+        const { WatchScreen } = await import('../ui/watch/screen.js');
+        const columns = host.streams.stdout.columns ?? 100;
+        host.result(renderToString(createElement(WatchScreen, { store, header, queueIntervalMs: intervalMs, size: { columns, rows: 40 } }), { columns }));
+      }
+      return;
+    }
+
+    let ending: Ending;
+    const pred = untilEmptyFlag ? untilEmpty(started) : () => false;
+    if (tty) {
+      const header = await headerFor(settings, kc.getCurrentContext(), kube);
+      const { render } = await import('ink');
+      const { WatchScreen } = await import('../ui/watch/screen.js');
+      const app = render(createElement(WatchScreen, { store, header, queueIntervalMs: intervalMs, onQuit: () => quit.abort() }), {
+        stdout: host.streams.stdout,
+        stdin: host.streams.stdin,
+        exitOnCtrlC: false,
+        patchConsole: false,
+        maxFps: 10,
+      });
+      try {
+        ending = await waitFor(store, pred, { reached: 'drained', timeoutMs, quit: quit.signal });
+      } finally {
+        app.unmount();
+        await app.waitUntilExit().catch(() => undefined);
+      }
+    } else {
+      const writer = lineWriter(store, { format, write: (l) => host.result(l), queueIntervalMs: intervalMs, heartbeatMs: Math.max(10_000, intervalMs) });
+      const onSignal = () => quit.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        ending = await waitFor(store, pred, { reached: 'drained', timeoutMs, quit: quit.signal });
+      } finally {
+        process.removeListener('SIGINT', onSignal);
+        process.removeListener('SIGTERM', onSignal);
+        writer.stop(true);
+      }
+    }
+    if (ending === 'drained') host.notify('success', 'watch.drained', `queue ${n.queue} is empty and no Job is active`);
+    if (ending === 'timeout' && untilEmptyFlag) throw notEmptyError(store.state, Date.now(), timeoutMs!);
+  } finally {
+    await session.stop();
+  }
+}
+
+async function headerFor(settings: Settings, context: string, kube: Kube): Promise<WatchHeader> {
+  const n = names(settings);
+  return {
+    stack: settings.stack,
+    context,
+    namespace: settings.namespace,
+    queue: n.queue,
+    region: settings.region === UNKNOWN_REGION ? 'no region' : settings.region,
+    kedaVersion: await kedaVersion(kube),
+  };
+}

@@ -1,0 +1,120 @@
+// The watch use case: one informer per kind, the queue and results pollers, and a store that holds the
+// state. Screens and NDJSON writers subscribe to the store; they never talk to the sources.
+import { type InformerOptions, type WatchTarget, type WatchTransport, runInformer, sleep } from './informer.js';
+import { poll, queueErrorText, type QueueSource, type ResultsSource } from './sources.js';
+import { initialState, reduce, type Action, type Kind, type ReduceContext, type WatchState } from './state.js';
+
+export class WatchStore {
+  private listeners = new Set<(s: WatchState) => void>();
+  state: WatchState;
+  constructor(readonly ctx: ReduceContext, now: number = Date.now()) {
+    this.state = initialState(now);
+  }
+  dispatch(a: Action): void {
+    const next = reduce(this.state, a, this.ctx);
+    if (next === this.state) return;
+    this.state = next;
+    for (const l of this.listeners) l(next);
+  }
+  subscribe(fn: (s: WatchState) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+}
+
+export interface WatchPorts {
+  transport: WatchTransport;
+  queue?: QueueSource;
+  results?: ResultsSource;
+  now?: () => number;
+}
+
+export interface WatchOptions {
+  namespace: string;
+  scaledJob: string;
+  /** queue name, for messages */
+  queueName: string;
+  queueIntervalMs?: number;
+  resultsIntervalMs?: number;
+  /** chart sample period; default the queue interval */
+  sampleIntervalMs?: number;
+  informer?: Partial<Omit<InformerOptions, 'signal'>>;
+}
+
+export interface WatchSession {
+  store: WatchStore;
+  /** stop every loop; resolves when they have ended */
+  stop(): Promise<void>;
+}
+
+/** The label KEDA puts on the Jobs of a ScaledJob and on their Pods. */
+export const SCALED_JOB_LABEL = 'scaledjob.keda.sh/name';
+
+export function targets(namespace: string, scaledJob: string): Record<Kind, WatchTarget> {
+  const ns = encodeURIComponent(namespace);
+  const bySj = `${SCALED_JOB_LABEL}=${scaledJob}`;
+  return {
+    pods: { path: `/api/v1/namespaces/${ns}/pods`, labelSelector: bySj },
+    jobs: { path: `/apis/batch/v1/namespaces/${ns}/jobs`, labelSelector: bySj },
+    scaledJob: { path: `/apis/keda.sh/v1alpha1/namespaces/${ns}/scaledjobs`, fieldSelector: `metadata.name=${scaledJob}` },
+    events: { path: `/api/v1/namespaces/${ns}/events` },
+  };
+}
+
+export function startWatch(ports: WatchPorts, o: WatchOptions): WatchSession {
+  const now = ports.now ?? (() => Date.now());
+  const store = new WatchStore({ scaledJob: o.scaledJob }, now());
+  const ac = new AbortController();
+  const signal = ac.signal;
+  const loops: Array<Promise<void>> = [];
+  const queueIntervalMs = o.queueIntervalMs ?? 2000;
+
+  for (const [kind, target] of Object.entries(targets(o.namespace, o.scaledJob)) as Array<[Kind, WatchTarget]>) {
+    loops.push(
+      runInformer(
+        ports.transport,
+        target,
+        {
+          listed: (items) => store.dispatch({ type: 'listed', kind, items, at: now() }),
+          changed: (event, object) => store.dispatch({ type: 'changed', kind, event, object, at: now() }),
+          connection: (state, error) => store.dispatch({ type: 'connection', kind, state, error, at: now() }),
+        },
+        { ...o.informer, signal },
+      ),
+    );
+  }
+  if (ports.queue) {
+    const q = ports.queue;
+    loops.push(
+      poll(() => q.read(), {
+        value: (numbers) => store.dispatch({ type: 'queue', numbers, at: now() }),
+        error: (e) => store.dispatch({ type: 'queueError', error: queueErrorText(e, o.queueName), at: now() }),
+      }, { intervalMs: queueIntervalMs, signal }),
+    );
+  } else store.dispatch({ type: 'queueError', error: 'no region or queue to read', at: now() });
+  if (ports.results) {
+    const r = ports.results;
+    loops.push(
+      poll(() => r.read(), {
+        value: (v) => store.dispatch({ type: 'results', ...v, at: now() }),
+        error: (e) => store.dispatch({ type: 'resultsError', error: String((e as Error)?.message ?? e).split('\n')[0]!, at: now() }),
+      }, { intervalMs: o.resultsIntervalMs ?? 5000, maxBackoffMs: 30_000, signal }),
+    );
+  } else store.dispatch({ type: 'resultsError', error: 'no result analyzer', at: now() });
+  loops.push(
+    (async () => {
+      while (!signal.aborted) {
+        store.dispatch({ type: 'sample', at: now() });
+        await sleep(o.sampleIntervalMs ?? queueIntervalMs, signal);
+      }
+    })(),
+  );
+
+  return {
+    store,
+    async stop() {
+      ac.abort();
+      await Promise.allSettled(loops);
+    },
+  };
+}

@@ -1,0 +1,341 @@
+// What `kedactl watch` knows at one moment: plain data, changed only by the pure reducer below.
+// Raw Kubernetes objects are reduced to small rows on arrival, so 1,000 Pods cost little memory.
+
+/** The things watched; one watch connection per kind. */
+export const KINDS = ['pods', 'jobs', 'scaledJob', 'events'] as const;
+export type Kind = (typeof KINDS)[number];
+
+export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
+
+export interface PodRow {
+  name: string;
+  phase: PodPhase;
+  /** ms since epoch */
+  createdAt: number;
+  restarts: number;
+  node?: string;
+  /** deletionTimestamp is set */
+  terminating: boolean;
+}
+
+export type JobState = 'active' | 'succeeded' | 'failed';
+
+export interface JobRow {
+  name: string;
+  state: JobState;
+  createdAt: number;
+}
+
+export interface EventRow {
+  /** uid + count, so a repeated event moves to the top */
+  key: string;
+  at: number;
+  type: string;
+  reason: string;
+  object: string;
+  message: string;
+  count: number;
+}
+
+export interface ScaledJobView {
+  exists: boolean;
+  ready?: boolean;
+  active?: boolean;
+  /** a condition that is not fine, in words */
+  problem?: string;
+}
+
+export type ConnState = 'connecting' | 'live' | 'reconnecting' | 'missing';
+
+export interface Connection {
+  state: ConnState;
+  since: number;
+  /** why not live */
+  error?: string;
+  /** the initial list arrived at least once */
+  synced: boolean;
+}
+
+export interface QueueNumbers {
+  visible: number;
+  inFlight: number;
+  delayed: number;
+  deadLetter?: number;
+}
+
+export interface QueueView {
+  numbers?: QueueNumbers;
+  /** when numbers were read */
+  at?: number;
+  /** set while the last read failed: numbers (if any) are old */
+  error?: string;
+}
+
+export interface ResultsView {
+  processed?: number;
+  killed?: number;
+  at?: number;
+  error?: string;
+}
+
+export interface Sample {
+  at: number;
+  /** visible + in flight; undefined when unknown */
+  queue?: number;
+  running: number;
+}
+
+export interface WatchState {
+  pods: ReadonlyMap<string, PodRow>;
+  jobs: ReadonlyMap<string, JobRow>;
+  scaledJob: ScaledJobView;
+  /** newest first, at most MAX_EVENTS */
+  events: readonly EventRow[];
+  connections: Readonly<Record<Kind, Connection>>;
+  queue: QueueView;
+  results: ResultsView;
+  /** oldest first, at most MAX_SAMPLES */
+  history: readonly Sample[];
+  /** bumped on every change that shows */
+  version: number;
+}
+
+export const MAX_EVENTS = 20;
+export const MAX_SAMPLES = 600;
+
+export function initialState(now: number): WatchState {
+  const conn: Connection = { state: 'connecting', since: now, synced: false };
+  return {
+    pods: new Map(),
+    jobs: new Map(),
+    scaledJob: { exists: false },
+    events: [],
+    connections: { pods: conn, jobs: conn, scaledJob: conn, events: conn },
+    queue: {},
+    results: {},
+    history: [],
+    version: 0,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Actions
+
+/** A Kubernetes object as it arrives from list or watch (only the fields read here). */
+export type RawObject = { metadata?: { name?: string; uid?: string; creationTimestamp?: string; deletionTimestamp?: string }; [k: string]: unknown };
+
+export type Action =
+  /** a full (re-)list: replaces everything known of that kind */
+  | { type: 'listed'; kind: Kind; items: RawObject[]; at: number }
+  | { type: 'changed'; kind: Kind; event: 'ADDED' | 'MODIFIED' | 'DELETED'; object: RawObject; at: number }
+  | { type: 'connection'; kind: Kind; state: ConnState; error?: string; at: number }
+  | { type: 'queue'; numbers: QueueNumbers; at: number }
+  | { type: 'queueError'; error: string; at: number }
+  | { type: 'results'; processed: number; killed: number; at: number }
+  | { type: 'resultsError'; error: string; at: number }
+  /** take one chart sample */
+  | { type: 'sample'; at: number };
+
+export interface ReduceContext {
+  /** events about objects whose name starts with this (the ScaledJob's Jobs and Pods) are kept */
+  scaledJob: string;
+}
+
+export function reduce(s: WatchState, a: Action, ctx: ReduceContext): WatchState {
+  switch (a.type) {
+    case 'listed':
+      return bump(listed(s, a.kind, a.items, ctx, a.at));
+    case 'changed': {
+      const next = changed(s, a.kind, a.event, a.object, ctx, a.at);
+      return next === s ? s : bump(next);
+    }
+    case 'connection': {
+      const old = s.connections[a.kind];
+      if (old.state === a.state && old.error === a.error) return s;
+      const conn: Connection = { state: a.state, since: old.state === a.state ? old.since : a.at, error: a.error, synced: old.synced };
+      return bump({ ...s, connections: { ...s.connections, [a.kind]: conn } });
+    }
+    case 'queue':
+      return bump({ ...s, queue: { numbers: a.numbers, at: a.at } });
+    case 'queueError':
+      return bump({ ...s, queue: { ...s.queue, error: a.error } });
+    case 'results':
+      return bump({ ...s, results: { processed: a.processed, killed: a.killed, at: a.at } });
+    case 'resultsError':
+      return s.results.error === a.error ? s : bump({ ...s, results: { ...s.results, error: a.error } });
+    case 'sample': {
+      const n = s.queue.numbers;
+      const fresh = n && s.queue.error === undefined;
+      const sample: Sample = { at: a.at, queue: fresh ? n.visible + n.inFlight : undefined, running: countJobs(s).active };
+      const history = s.history.length >= MAX_SAMPLES ? [...s.history.slice(s.history.length - MAX_SAMPLES + 1), sample] : [...s.history, sample];
+      return bump({ ...s, history });
+    }
+  }
+}
+
+const bump = (s: WatchState): WatchState => ({ ...s, version: s.version + 1 });
+
+function synced(s: WatchState, kind: Kind, at: number): WatchState['connections'] {
+  return { ...s.connections, [kind]: { state: 'live', since: s.connections[kind].state === 'live' ? s.connections[kind].since : at, synced: true } };
+}
+
+function listed(s: WatchState, kind: Kind, items: RawObject[], ctx: ReduceContext, at: number): WatchState {
+  const connections = synced(s, kind, at);
+  switch (kind) {
+    case 'pods':
+      return { ...s, connections, pods: new Map(items.map((o) => { const p = podRow(o); return [p.name, p] as const; })) };
+    case 'jobs':
+      return { ...s, connections, jobs: new Map(items.map((o) => { const j = jobRow(o); return [j.name, j] as const; })) };
+    case 'scaledJob':
+      return { ...s, connections, scaledJob: items[0] ? scaledJobView(items[0]) : { exists: false } };
+    case 'events': {
+      const rows = items.filter((o) => relevantEvent(o, ctx)).map(eventRow).sort((a, b) => b.at - a.at).slice(0, MAX_EVENTS);
+      return { ...s, connections, events: rows };
+    }
+  }
+}
+
+function changed(s: WatchState, kind: Kind, event: 'ADDED' | 'MODIFIED' | 'DELETED', o: RawObject, ctx: ReduceContext, _at: number): WatchState {
+  const name = o.metadata?.name;
+  if (!name) return s;
+  switch (kind) {
+    case 'pods': {
+      const pods = new Map(s.pods);
+      if (event === 'DELETED') {
+        if (!pods.delete(name)) return s;
+      } else {
+        const row = podRow(o);
+        if (sameRow(pods.get(name), row)) return s;
+        pods.set(name, row);
+      }
+      return { ...s, pods };
+    }
+    case 'jobs': {
+      const jobs = new Map(s.jobs);
+      if (event === 'DELETED') {
+        if (!jobs.delete(name)) return s;
+      } else {
+        const row = jobRow(o);
+        if (sameRow(jobs.get(name), row)) return s;
+        jobs.set(name, row);
+      }
+      return { ...s, jobs };
+    }
+    case 'scaledJob':
+      return { ...s, scaledJob: event === 'DELETED' ? { exists: false } : scaledJobView(o) };
+    case 'events': {
+      if (event === 'DELETED' || !relevantEvent(o, ctx)) return s;
+      const row = eventRow(o);
+      const uid = o.metadata?.uid ?? name;
+      const rest = s.events.filter((e) => !e.key.startsWith(uid + '/'));
+      return { ...s, events: [row, ...rest].sort((a, b) => b.at - a.at).slice(0, MAX_EVENTS) };
+    }
+  }
+}
+
+function sameRow<T extends object>(a: T | undefined, b: T): boolean {
+  if (!a) return false;
+  for (const k of Object.keys(b) as Array<keyof T>) if (a[k] !== b[k]) return false;
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rows from raw objects
+
+const time = (t: unknown): number => (typeof t === 'string' ? Date.parse(t) || 0 : 0);
+
+export function podRow(o: RawObject): PodRow {
+  const status = (o.status ?? {}) as { phase?: string; containerStatuses?: Array<{ restartCount?: number }> };
+  const spec = (o.spec ?? {}) as { nodeName?: string };
+  const phase = (['Pending', 'Running', 'Succeeded', 'Failed'].includes(status.phase ?? '') ? status.phase : status.phase ? 'Unknown' : 'Pending') as PodPhase;
+  return {
+    name: o.metadata?.name ?? '',
+    phase,
+    createdAt: time(o.metadata?.creationTimestamp),
+    restarts: (status.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0),
+    node: spec.nodeName,
+    terminating: Boolean(o.metadata?.deletionTimestamp),
+  };
+}
+
+export function jobRow(o: RawObject): JobRow {
+  const status = (o.status ?? {}) as { conditions?: Array<{ type: string; status: string }>; succeeded?: number; failed?: number };
+  const cond = (t: string) => (status.conditions ?? []).some((c) => c.type === t && c.status === 'True');
+  const state: JobState = cond('Complete') ? 'succeeded' : cond('Failed') ? 'failed' : 'active';
+  return { name: o.metadata?.name ?? '', state, createdAt: time(o.metadata?.creationTimestamp) };
+}
+
+export function scaledJobView(o: RawObject): ScaledJobView {
+  const conds = (((o.status ?? {}) as { conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> }).conditions ?? []);
+  const get = (t: string) => conds.find((c) => c.type === t);
+  const ready = get('Ready');
+  const active = get('Active');
+  const bad = ready?.status === 'False' ? ready : conds.find((c) => c.type === 'Fallback' && c.status === 'True');
+  return {
+    exists: true,
+    ready: ready ? ready.status === 'True' : undefined,
+    active: active ? active.status === 'True' : undefined,
+    problem: bad ? `${bad.type}=${bad.status}${bad.reason ? ` ${bad.reason}` : ''}${bad.message ? `: ${bad.message}` : ''}` : undefined,
+  };
+}
+
+interface RawEvent {
+  involvedObject?: { kind?: string; name?: string };
+  regarding?: { kind?: string; name?: string };
+  type?: string;
+  reason?: string;
+  message?: string;
+  note?: string;
+  count?: number;
+  lastTimestamp?: string;
+  eventTime?: string;
+  series?: { lastObservedTime?: string; count?: number };
+}
+
+function relevantEvent(o: RawObject, ctx: ReduceContext): boolean {
+  const e = o as RawEvent;
+  const obj = e.involvedObject ?? e.regarding;
+  const name = obj?.name ?? '';
+  return name === ctx.scaledJob || name.startsWith(ctx.scaledJob + '-');
+}
+
+export function eventRow(o: RawObject): EventRow {
+  const e = o as RawEvent;
+  const obj = e.involvedObject ?? e.regarding ?? {};
+  const count = e.series?.count ?? e.count ?? 1;
+  return {
+    key: `${o.metadata?.uid ?? o.metadata?.name}/${count}`,
+    at: time(e.series?.lastObservedTime) || time(e.lastTimestamp) || time(e.eventTime) || time(o.metadata?.creationTimestamp),
+    type: e.type ?? 'Normal',
+    reason: e.reason ?? '',
+    object: `${obj.kind ?? ''}/${obj.name ?? ''}`,
+    message: (e.message ?? e.note ?? '').replace(/\s+/g, ' ').trim(),
+    count,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Derived numbers
+
+export function countJobs(s: WatchState): Record<JobState, number> {
+  const n = { active: 0, succeeded: 0, failed: 0 };
+  for (const j of s.jobs.values()) n[j.state]++;
+  return n;
+}
+
+export function countPods(s: WatchState): { pending: number; running: number; terminating: number; succeeded: number; failed: number } {
+  const n = { pending: 0, running: 0, terminating: 0, succeeded: 0, failed: 0 };
+  for (const p of s.pods.values()) {
+    if (p.terminating) n.terminating++;
+    else if (p.phase === 'Pending' || p.phase === 'Unknown') n.pending++;
+    else if (p.phase === 'Running') n.running++;
+    else if (p.phase === 'Succeeded') n.succeeded++;
+    else n.failed++;
+  }
+  return n;
+}
+
+/** Pods newest first (for the table). */
+export function podsNewestFirst(s: WatchState): PodRow[] {
+  return [...s.pods.values()].sort((a, b) => b.createdAt - a.createdAt || (a.name < b.name ? 1 : -1));
+}
