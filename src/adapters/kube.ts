@@ -224,6 +224,23 @@ export interface CreateKubeOptions {
 
 const VERBS: Record<string, string> = { GET: 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' };
 
+/** the RBAC verb of a request: get/list, delete/deletecollection, ... */
+export function verbOf(method: string, path: string): string {
+  const named = parsePath(path)?.name !== undefined;
+  if (method === 'GET') return named ? 'get' : 'list';
+  if (method === 'DELETE') return named ? 'delete' : 'deletecollection';
+  return VERBS[method] ?? method.toLowerCase();
+}
+
+/** group, namespace, resource, name and subresource of an API path */
+function parsePath(path: string): { group?: string; namespace?: string; plural: string; name?: string; sub?: string } | undefined {
+  const clean = path.split('?')[0]!;
+  const m = /^\/(?:api\/[^/]+|apis\/([^/]+)\/[^/]+)(?:\/namespaces\/([^/]+)(?=\/))?\/([^/]+)(?:\/([^/]+))?(?:\/(.+))?$/.exec(clean);
+  if (!m) return undefined;
+  const [, group, namespace, plural, name, sub] = m;
+  return { group, namespace, plural: plural!, name, sub };
+}
+
 /** The real adapter. */
 export function createKube(kc: KubeConfig, opts: CreateKubeOptions = {}): Kube {
   const cluster = kc.getCurrentCluster();
@@ -306,8 +323,8 @@ export function createKube(kc: KubeConfig, opts: CreateKubeOptions = {}): Kube {
       throw new KubeApiError(
         op,
         403,
-        `forbidden: context "${context}" may not ${VERBS[method] ?? method.toLowerCase()}${method === 'DELETE' && !/\/[^/]+$/.test(path) ? ' (collection)' : ''} ${resource}: ${message}`,
-        `ask a cluster admin for RBAC permission to ${VERBS[method] ?? method} ${resource}, or use a context that has it (--context)`,
+        `forbidden: context "${context}" may not ${verbOf(method, path)} ${resource}: ${message}`,
+        `ask a cluster admin for RBAC permission to ${verbOf(method, path)} ${resource.replace(/ "[^"]*"/, '')}, or use a context that has it (--context)`,
         { reason: st.reason, details: st.details },
       );
     }
@@ -430,12 +447,10 @@ export function createKube(kc: KubeConfig, opts: CreateKubeOptions = {}): Kube {
 
 /** "jobs.batch in namespace x" from a request path, for 403 messages. */
 export function forbiddenResource(path: string): string {
-  const clean = path.split('?')[0]!;
-  const m = /^\/(?:api\/[^/]+|apis\/([^/]+)\/[^/]+)(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?(?:\/(.+))?$/.exec(clean);
-  if (!m) return clean;
-  const [, group, ns, plural, name, sub] = m;
-  const res = `${plural}${sub ? `/${sub.split('/')[0]}` : ''}${group ? `.${group}` : ''}`;
-  return `${res}${name ? ` "${decodeURIComponent(name)}"` : ''}${ns ? ` in namespace "${decodeURIComponent(ns)}"` : ' (cluster-wide)'}`;
+  const p = parsePath(path);
+  if (!p) return path.split('?')[0]!;
+  const res = `${p.plural}${p.sub ? `/${p.sub.split('/')[0]}` : ''}${p.group ? `.${p.group}` : ''}`;
+  return `${res}${p.name ? ` "${decodeURIComponent(p.name)}"` : ''}${p.namespace ? ` in namespace "${decodeURIComponent(p.namespace)}"` : ' (cluster-wide)'}`;
 }
 
 /** The adapter for --kubeconfig / --context (and KUBECONFIG), as commands build it. */

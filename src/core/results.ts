@@ -79,7 +79,12 @@ async function call(kube: Kube, svc: AnalyzerService, method: 'GET' | 'POST', pa
   } catch {
     /* plain text */
   }
-  if (res.status === 404 && /services? "[^"]+" not found/i.test(message)) throw new StateError(`the result analyzer's ${where} does not exist`, next);
+  if (res.status === 404 && /not found/i.test(message)) {
+    // the proxy answers 404 both for a missing Service and for a Service without an Endpoints object yet
+    const service = await kube.get({ apiVersion: 'v1', kind: 'Service', namespace: svc.namespace, name: svc.name });
+    if (!service) throw new StateError(`the result analyzer's ${where} does not exist`, next);
+    throw new StateError(`the result analyzer (${where}) is not ready: no endpoints available (no analyzer pod is ready)`, next);
+  }
   if (res.status === 503 || /no endpoints available|connection refused|dial tcp|error trying to reach service/i.test(message))
     throw new StateError(`the result analyzer (${where}) is not ready: ${message.slice(0, 300)}`, next);
   throw new StateError(`the result analyzer (${where}) answered ${method} ${path} with HTTP ${res.status}: ${message.slice(0, 300)}`, next);

@@ -64,3 +64,17 @@ describe('forbiddenResource', () => {
     expect(forbiddenResource('/api/v1/namespaces/d/services/a:http/proxy/get/count')).toBe('services/proxy "a:http" in namespace "d"');
   });
 });
+
+describe('verbOf', () => {
+  it('tells get from list and delete from deletecollection', async () => {
+    const { verbOf } = await import('../../src/adapters/kube.ts');
+    expect(verbOf('GET', '/apis/batch/v1/namespaces/d/jobs?labelSelector=a')).toBe('list');
+    expect(verbOf('GET', '/apis/batch/v1/jobs')).toBe('list');
+    expect(verbOf('GET', '/apis/batch/v1/namespaces/d/jobs/x')).toBe('get');
+    expect(verbOf('GET', '/api/v1/namespaces/d')).toBe('get');
+    expect(verbOf('GET', '/api/v1/namespaces')).toBe('list');
+    expect(verbOf('DELETE', '/api/v1/namespaces/d/pods?labelSelector=a')).toBe('deletecollection');
+    expect(verbOf('DELETE', '/api/v1/namespaces/d/pods/p')).toBe('delete');
+    expect(verbOf('PATCH', '/api/v1/namespaces/d/pods/p')).toBe('patch');
+  });
+});
