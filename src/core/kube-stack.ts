@@ -11,7 +11,7 @@ import { deploymentNotReady, waitUntil } from './kube-wait.js';
 import { observeKeda } from './keda.js';
 
 export { installKeda, observeKeda } from './keda.js';
-export { teardownKube } from './kube-teardown.js';
+export { teardownKube, TEARDOWN_PHASES } from './kube-teardown.js';
 
 /** One desired object as the cluster sees it. */
 export interface Inspected {

@@ -87,15 +87,18 @@ export async function teardownKube(stack: string, kube: Kube, helm: Helm | undef
     await progress.step(`Deleting ${phase.title}`, async (update) => {
       const kinds = [];
       for (const k of phase.kinds) if (await served(k)) kinds.push(k);
-      // one list per kind finds the namespaces; then one delete-collection per kind per namespace
-      for (const k of kinds) {
-        const found = await listAll(k);
-        const live = found.filter((o) => !(o.metadata as { deletionTimestamp?: string }).deletionTimestamp);
-        result.deleted[k.kind] = (result.deleted[k.kind] ?? 0) + live.length;
-        const namespaces = new Set(live.map((o) => o.metadata.namespace!).filter(Boolean));
-        for (const ns of namespaces) await kube.deleteCollection(k, { namespace: ns, labelSelector: selector, propagation: k.propagation });
-        if (live.length) update(`${live.length} ${k.kind}${live.length === 1 ? '' : 's'} in ${[...namespaces].join(', ')}`);
-      }
+      // one list per kind finds the namespaces; then one delete-collection per kind per namespace. The kinds
+      // of a phase go in parallel: the API server deletes a collection's items one by one
+      await Promise.all(
+        kinds.map(async (k) => {
+          const found = await listAll(k);
+          const live = found.filter((o) => !(o.metadata as { deletionTimestamp?: string }).deletionTimestamp);
+          result.deleted[k.kind] = (result.deleted[k.kind] ?? 0) + live.length;
+          const namespaces = new Set(live.map((o) => o.metadata.namespace!).filter(Boolean));
+          for (const ns of namespaces) await kube.deleteCollection(k, { namespace: ns, labelSelector: selector, propagation: k.propagation });
+          if (live.length) update(`${live.length} ${k.kind}${live.length === 1 ? '' : 's'} in ${[...namespaces].join(', ')}`);
+        }),
+      );
       await waitGone(kinds, phase.title);
     });
   }
