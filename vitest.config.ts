@@ -8,6 +8,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 600_000,
     pool: 'forks',
+    // the AWS credential chain must never reach for instance metadata (169.254.169.254) in tests
+    env: { AWS_EC2_METADATA_DISABLED: 'true' },
     maxWorkers: 2,
   },
 });

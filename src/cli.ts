@@ -47,6 +47,13 @@ export function buildProgram(ctx: CommandContext, version: string): Command {
 The flow:
   kedactl plan        what init would create (reads nothing, changes nothing)
   kedactl render      write every manifest and IAM document to a folder (GitOps)
+  kedactl init        create it (asks, shows the plan, applies)
+  kedactl produce     send test messages
+  kedactl watch       queue depth, Jobs and Pods, live
+  kedactl results     processed / killed counts
+  kedactl status      is it healthy?
+  kedactl teardown    remove it all
+  kedactl produce     send messages to the queue (as many and as fast as you ask)
   kedactl watch       queue depth, Jobs and Pods over time, live
 
 Settings come from flags, then KEDACTL_* variables, then AWS_REGION / AWS_PROFILE / AWS_ENDPOINT_URL,
@@ -66,6 +73,51 @@ then kedactl.yaml, then defaults. Run 'kedactl <command> --help' for a command's
       c.requiredOption('--out <dir>', 'folder to write into (created if missing)');
     },
     ['kedactl render --out ./stack --stack demo --region eu-west-1 --account-id 123456789012 --cluster demo --oidc-issuer https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE'],
+  );
+  const skipOption = (c: Command) =>
+    c.option('--skip <part>', 'leave out a part: aws, keda or kubernetes (repeatable)', (v: string, prev: string[] = []) => [...prev, v]);
+  register(program, ctx, 'init', 'create the stack: SQS queue, IAM roles, KEDA (helm), Kubernetes objects; shows the plan first', () => import('./commands/init.js'),
+    (c) => {
+      addSettings(c);
+      skipOption(c);
+      c.option('--yes', 'apply without asking (needed without a terminal)');
+      c.option('--create-oidc-provider', "create the cluster's IAM OIDC provider if it is missing (IRSA needs it)");
+      c.option('--no-wait', 'do not wait for KEDA and the result analyzer to become ready');
+    },
+    [
+      'kedactl init                                   # asks what it needs, writes kedactl.yaml',
+      'kedactl init --stack demo --region eu-west-1 --cluster demo --yes',
+      'kedactl init --auth static --endpoint-url http://localhost:4566 --region us-east-1 --yes   # kind/minikube + an SQS emulator',
+      'kedactl init --skip keda --yes                 # KEDA is managed elsewhere',
+    ],
+  );
+  register(program, ctx, 'teardown', 'delete everything the stack created (found by tags and labels), Kubernetes first, then AWS', () => import('./commands/teardown.js'),
+    (c) => {
+      addSettings(c);
+      skipOption(c);
+      c.option('--yes', 'delete without asking (needed without a terminal)');
+      c.option('--keep-keda', 'keep KEDA even if kedactl installed it and nothing else uses it');
+    },
+    ['kedactl teardown', 'kedactl teardown --stack demo --yes', 'kedactl teardown --skip aws --yes'],
+  );
+  register(program, ctx, 'status', 'is the stack healthy? queue, roles, KEDA, ScaledJob, Jobs, results (exit 1 when not)', () => import('./commands/status.js'),
+    (c) => {
+      addSettings(c);
+      skipOption(c);
+      c.addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'));
+    },
+    ['kedactl status', 'kedactl status --stack demo -o json'],
+  );
+  register(program, ctx, 'produce', 'send messages to the stack\'s queue (SendMessageBatch, in parallel, retried until sent)', () => import('./commands/produce.js'),
+    (c) => {
+      addSettings(c);
+      c.option('--count <n>', 'messages to send (default 10)');
+      c.option('--concurrency <n>', 'batches in flight at once (default 16)');
+      c.option('--rate <n>', 'at most this many messages per second');
+      c.option('--body-file <file>', 'message body; {{videoId}}, {{quality}}, {{sentAt}} and {{index}} are filled in per message');
+      c.addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'));
+    },
+    ['kedactl produce --stack demo --count 10000', 'kedactl produce --stack demo --count 600 --rate 20', 'kedactl produce --stack demo --body-file body.json -o json'],
   );
   register(program, ctx, 'results', "read the result analyzer's counts (processed / killed Jobs) through the API server, no exec", () => import('./commands/results.js'),
     (c) => {

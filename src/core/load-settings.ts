@@ -21,6 +21,8 @@ export interface SettingsInput {
 
 export interface LoadedSettings {
   settings: Settings;
+  /** settings some source supplied (flags, env, file): the wizard does not ask for these */
+  given: Set<SettingKey>;
   /** the config file that was read, if any */
   configFile?: string;
 }
@@ -56,7 +58,9 @@ export function loadSettings(input: SettingsInput): LoadedSettings {
   const resolved = resolveSettings([flagLayer, kedactlEnv, awsEnv, fileLayer], { regionOptional: input.regionOptional });
   problems.push(...resolved.problems);
   if (problems.length > 0 || !resolved.settings) throw new SettingsError(problems);
-  return { settings: resolved.settings, configFile };
+  const given = new Set<SettingKey>();
+  for (const layer of [flagLayer, kedactlEnv, awsEnv, fileLayer]) for (const k of Object.keys(layer)) given.add(k as SettingKey);
+  return { settings: resolved.settings, configFile, given };
 }
 
 /** Parse kedactl.yaml, reporting file:line for every problem. */

@@ -16,6 +16,20 @@ function collect(stream: PassThrough): () => string {
   return () => Buffer.concat(chunks).toString('utf8');
 }
 
+/**
+ * The environment a test CLI run starts from: no AWS or kube settings of the machine, and no
+ * instance-metadata lookups (the credential chain must never leave 127.0.0.1 in tests).
+ */
+export const SAFE_ENV: NodeJS.ProcessEnv = {
+  PATH: process.env.PATH,
+  HOME: process.env.HOME,
+  NO_COLOR: '1',
+  AWS_EC2_METADATA_DISABLED: 'true',
+  AWS_CONFIG_FILE: '/nonexistent/kedactl-test/config',
+  AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/kedactl-test/credentials',
+  KUBECONFIG: '/nonexistent/kedactl-test/kubeconfig',
+};
+
 /** In-process: main(argv) with an env that has no AWS/Kube settings unless given. */
 export async function runCli(argv: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; confirm?: MainOptions['confirm'] } = {}): Promise<CliRun> {
   const stdout = new PassThrough();
@@ -25,7 +39,7 @@ export async function runCli(argv: string[], opts: { env?: NodeJS.ProcessEnv; cw
   const err = collect(stderr);
   const code = await main(argv, {
     streams: { stdout, stderr, stdin },
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', ...opts.env },
+    env: { ...SAFE_ENV, ...opts.env },
     cwd: opts.cwd ?? process.cwd(),
     confirm: opts.confirm,
   });
@@ -37,7 +51,7 @@ export const BIN = fileURLToPath(new URL('../../bin/kedactl', import.meta.url));
 /** As a child process (needs `npm run build` first; `npm test` does it). */
 export function runBin(argv: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CliRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...argv], { env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', ...opts.env }, cwd: opts.cwd, timeout: opts.timeoutMs ?? 60_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...argv], { env: { ...SAFE_ENV, ...opts.env }, cwd: opts.cwd, timeout: opts.timeoutMs ?? 60_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });

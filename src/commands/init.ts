@@ -1,0 +1,166 @@
+// kedactl init: settings (flags, env, kedactl.yaml, then the wizard for what is left) -> plan ->
+// approval -> apply (AWS, KEDA, Kubernetes) -> what to run next.
+import { writeFileSync, renameSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { connect } from '../adapters/connect.js';
+import { CancelledError, UsageError } from '../core/errors.js';
+import { CONFIG_FILE, loadSettings } from '../core/load-settings.js';
+import { initStack, parseSkip, type Part } from '../core/lifecycle.js';
+import { configToWrite, questions, type Detected } from '../core/wizard.js';
+import { eksFromContext } from '../core/detect.js';
+import type { Settings, SettingKey } from '../core/settings.js';
+import type { Plan } from '../core/plan.js';
+import { planText } from '../ui/plan-text.js';
+import { terminalAsker } from '../ui/prompts.js';
+import { lineProgress } from '../ui/progress-lines.js';
+import { paint, type IoHost } from '../ui/io.js';
+import type { Progress } from '../core/progress.js';
+import { preflight, needs, type Check } from '../core/preflight.js';
+import { UNKNOWN_REGION } from '../core/settings.js';
+import { desiredStack } from '../core/desired.js';
+import { plan } from '../core/plan.js';
+import { createAws } from '../adapters/aws.js';
+import { loadKubeConfig } from '../adapters/kube.js';
+import { HELM_INSTALL_HINT } from '../adapters/helm.js';
+import { which } from '../adapters/which.js';
+import type { CommandContext } from './context.js';
+
+async function detect(ctx: CommandContext, flags: Record<string, unknown>): Promise<Detected> {
+  const d: Detected = {};
+  try {
+    const kc = loadKubeConfig({ kubeconfig: flags.kubeconfig as string | undefined, context: flags.context as string | undefined, env: ctx.env });
+    const c = kc.getContextObject(kc.getCurrentContext());
+    const info = eksFromContext(kc.getCurrentContext(), c?.cluster, kc.getCurrentCluster()?.server);
+    d.context = info.context;
+    d.cluster = info.eksCluster;
+    d.region = info.eksRegion;
+  } catch {
+    /* no kubeconfig: the plan says so later */
+  }
+  d.region ??= ctx.env.AWS_REGION ?? ctx.env.AWS_DEFAULT_REGION;
+  return d;
+}
+
+/** Ask what is left, on a terminal; returns flag-shaped answers. */
+async function wizard(ctx: CommandContext, host: IoHost, given: ReadonlySet<SettingKey>, soFar: Partial<Settings>, detected: Detected): Promise<Record<string, string>> {
+  const c = paint(host.color);
+  const found = [detected.context ? `kube context ${detected.context}${detected.cluster ? ` (EKS cluster ${detected.cluster})` : ''}` : 'no kube context', detected.region ? `region ${detected.region}` : undefined].filter(Boolean);
+  host.notify('info', 'wizard.detected', c.dim(`found: ${found.join(', ')}`));
+  const ask = terminalAsker(host);
+  const answers: Record<string, string> = {};
+  const partial: Partial<Settings> = { ...soFar };
+  for (const q of questions(given, detected, partial)) {
+    const a = await ask(q, partial);
+    answers[q.key] = a;
+    (partial as Record<string, unknown>)[q.key] = /^\d+$/.test(a) ? Number(a) : a;
+  }
+  if (detected.cluster && !given.has('cluster') && (answers.auth ?? soFar.auth) === 'irsa') answers.cluster = detected.cluster;
+  return answers;
+}
+
+function writeConfig(path: string, s: Settings, given: ReadonlySet<SettingKey>) {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, `# written by kedactl init; flags and KEDACTL_* variables still win over these\n${stringify(configToWrite(s, given))}`);
+  renameSync(tmp, path); // atomic: a crash never leaves half a file
+}
+
+export async function run(opts: Record<string, unknown>, ctx: CommandContext): Promise<void> {
+  ctx.setVerbosity(Number(opts.verbose ?? 0));
+  const host = ctx.host();
+  const skip = parseSkip(opts.skip);
+  const yes = Boolean(opts.yes);
+  const configPath = opts.config as string | undefined;
+
+  // settings: what flags/env/file say; on a terminal the wizard asks for the rest
+  const first = loadSettings({ flags: opts, env: ctx.env, cwd: ctx.cwd, configPath, regionOptional: true });
+  let { settings } = first;
+  const interactive = host.interactive && !yes;
+  if (interactive) {
+    const detected = await detect(ctx, opts);
+    const answers = await wizard(ctx, host, first.given, settings, detected);
+    const flags = { ...answers, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) };
+    const again = loadSettings({ flags, env: ctx.env, cwd: ctx.cwd, configPath, regionOptional: true });
+    settings = again.settings;
+    const path = first.configFile ?? resolve(ctx.cwd, configPath ?? CONFIG_FILE);
+    writeConfig(path, settings, again.given);
+    host.notify('info', 'wizard.saved', `settings saved to ${path}; later commands need no flags`);
+  }
+
+  await requireEverything(settings, ctx, host, skip);
+  const ports = connect(settings, ctx.env, host, skip);
+  const tty = Boolean(host.streams.stderr.isTTY) && !ctx.env.CI;
+  const progress: Progress & { close?: () => Promise<void> } = tty ? (await import('../ui/tasks.js')).inkProgress(host) : lineProgress(host);
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once('SIGINT', onSigint);
+  let createOidcProvider = Boolean(opts.createOidcProvider);
+  try {
+    const result = await initStack(settings, ports, progress, {
+      skip,
+      createOidcProvider,
+      wait: opts.wait !== false,
+      signal: abort.signal,
+      approve: async (p: Plan) => {
+        await progress.close?.();
+        host.notify('info', 'plan', planText(p, host.color));
+        const missingOidc = p.changes.find((c) => c.kind === 'IAM OIDC provider' && c.action === 'create');
+        if (missingOidc && !createOidcProvider) {
+          if (!interactive)
+            throw new UsageError(`the cluster's IAM OIDC provider ${missingOidc.name} does not exist`, 'pass --create-oidc-provider to create it (IRSA needs it), or --auth static; nothing was changed');
+          createOidcProvider = await host.confirm("The cluster's IAM OIDC provider does not exist. Create it (IRSA needs it)?", true);
+          if (!createOidcProvider) throw new CancelledError('IRSA needs the OIDC provider; nothing was changed (use --auth static to do without)');
+        }
+        if (yes) return true;
+        if (!interactive) throw new UsageError('init would change your AWS account and cluster, and there is no terminal to ask', 'review `kedactl plan`, then pass --yes to apply it; nothing was changed');
+        return host.confirm(p.widensPermissions ? 'Apply this plan? It grants the IAM permissions listed above.' : 'Apply this plan?', false);
+      },
+    });
+    await progress.close?.();
+    if (!result.applied) {
+      host.result(`stack "${settings.stack}" is up to date: nothing to do`);
+      return;
+    }
+    nextSteps(host, settings, skip);
+  } finally {
+    await progress.close?.();
+    process.removeListener('SIGINT', onSigint);
+  }
+}
+
+/** On a machine without a cluster or credentials: show the plan anyway, and everything that is missing. */
+async function requireEverything(settings: Settings, ctx: CommandContext, host: IoHost, skip: ReadonlySet<Part>): Promise<void> {
+  const need = needs(skip);
+  const checks: Check[] = [
+    { what: 'region', run: async () => (settings.region === UNKNOWN_REGION ? 'no AWS region: pass --region, set AWS_REGION, or put region: in kedactl.yaml' : undefined) },
+  ];
+  // the credential chain needs no region; any valid one will do for the lookup
+  checks.push({ what: 'AWS credentials', run: async () => { await createAws({ region: settings.region === UNKNOWN_REGION ? 'us-east-1' : settings.region, profile: settings.profile, endpointUrl: settings.endpointUrl, env: ctx.env }).credentials(); return undefined; } });
+  if (need.kube) checks.push({ what: 'Kubernetes', run: async () => { loadKubeConfig({ kubeconfig: settings.kubeconfig, context: settings.context, env: ctx.env }); return undefined; } });
+  if (need.helm) checks.push({ what: 'helm', run: async () => (which('helm', ctx.env) ? undefined : HELM_INSTALL_HINT) });
+  const missing = await preflight(checks);
+  if (missing.length === 0) return;
+  const p = plan(await desiredStack(settings));
+  host.notify('info', 'plan.offline', planText(p, host.color));
+  throw new UsageError(
+    `init cannot start; the plan above is what it would create. Missing:\n${missing.map((m) => `  - ${m.what}: ${m.problem}`).join('\n')}`,
+    'provide what is missing and run kedactl init again; nothing was changed',
+  );
+}
+
+function nextSteps(host: IoHost, s: Settings, skip: ReadonlySet<Part>) {
+  const c = paint(host.color);
+  const stack = s.stack === 'video' ? '' : ` --stack ${s.stack}`;
+  host.result(
+    [
+      c.green(`stack "${s.stack}" is ready${skip.size ? ` (skipped: ${[...skip].join(', ')})` : ''}`),
+      '',
+      'Next:',
+      `  kedactl produce${stack} --count 100     send test messages`,
+      `  kedactl watch${stack}                   see the queue drain and Jobs run`,
+      `  kedactl results${stack}                 processed / killed counts`,
+      `  kedactl status${stack}                  is everything healthy?`,
+      `  kedactl teardown${stack}                remove it all`,
+    ].join('\n'),
+  );
+}

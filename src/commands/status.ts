@@ -1,0 +1,21 @@
+import { connect } from '../adapters/connect.js';
+import { StateError } from '../core/errors.js';
+import { parseSkip } from '../core/lifecycle.js';
+import { recordingProgress } from '../core/progress.js';
+import { stackStatus } from '../core/status.js';
+import { formatData, parseOutput } from '../ui/format.js';
+import { statusText } from '../ui/status-text.js';
+import { begin } from './common.js';
+import type { CommandContext } from './context.js';
+
+export async function run(opts: Record<string, unknown>, ctx: CommandContext): Promise<void> {
+  const output = parseOutput(opts.output as string | undefined, ['text', 'json']);
+  const skip = parseSkip(opts.skip);
+  const { settings } = begin(opts, ctx, { regionOptional: true });
+  const host = ctx.host();
+  const ports = connect(settings, ctx.env, host, new Set([...skip, 'keda']));
+  const s = await stackStatus(settings, ports, skip, recordingProgress());
+  host.result(output === 'json' ? formatData(s, 'json') : statusText(s, host.color));
+  // exit 1 when not healthy; the problems are already on stdout
+  if (!s.healthy) throw new StateError(`stack "${settings.stack}" is not healthy (${s.problems.length} problem${s.problems.length === 1 ? '' : 's'})`);
+}

@@ -1,0 +1,54 @@
+// kedactl teardown: find what the stack has (labels, tags) -> show it -> ask (or --yes) -> delete,
+// Kubernetes first, then AWS.
+import { connect } from '../adapters/connect.js';
+import { UsageError } from '../core/errors.js';
+import { inventory, summarize } from '../core/inventory.js';
+import { parseSkip, teardownStack } from '../core/lifecycle.js';
+import { CancelledError } from '../core/errors.js';
+import { lineProgress } from '../ui/progress-lines.js';
+import { paint } from '../ui/io.js';
+import type { Progress } from '../core/progress.js';
+import { begin } from './common.js';
+import type { CommandContext } from './context.js';
+
+export async function run(opts: Record<string, unknown>, ctx: CommandContext): Promise<void> {
+  const skip = parseSkip(opts.skip);
+  if (skip.has('kubernetes')) skip.add('keda'); // KEDA is removed with the cluster side, or not at all
+  const { settings } = begin(opts, ctx);
+  const host = ctx.host();
+  const c = paint(host.color);
+  const ports = connect(settings, ctx.env, host, skip);
+  const found = await inventory(settings.stack, ports, skip);
+  if (found.length === 0) {
+    host.result(`nothing left of stack "${settings.stack}"${skip.size ? ` (not looked at: ${[...skip].join(', ')})` : ''}`);
+    return;
+  }
+  host.notify('info', 'teardown.found', [c.bold(`Stack "${settings.stack}" has:`), ...summarize(found).map((l) => c.red(`  - ${l}`))].join('\n'));
+  if (!opts.yes) {
+    if (!host.interactive) throw new UsageError('teardown deletes the resources listed above, and there is no terminal to ask', 'pass --yes to delete them; nothing was deleted');
+    if (!(await host.confirm(`Delete all of this?`, false))) throw new CancelledError('nothing was deleted');
+  }
+  const tty = Boolean(host.streams.stderr.isTTY) && !ctx.env.CI;
+  const progress: Progress & { close?: () => Promise<void> } = tty ? (await import('../ui/tasks.js')).inkProgress(host) : lineProgress(host);
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const r = await teardownStack(settings.stack, ports, progress, { skip, keepKeda: Boolean(opts.keepKeda), signal: abort.signal });
+    await progress.close?.();
+    const lines: string[] = [];
+    if (r.kubernetes) {
+      const counts = Object.entries(r.kubernetes.deleted).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`);
+      lines.push(`Kubernetes: deleted ${counts.length ? counts.join(', ') : 'nothing'}; KEDA ${r.kubernetes.keda}`);
+      if (r.kubernetes.terminatingNamespaces.length) lines.push(`  still terminating: namespace ${r.kubernetes.terminatingNamespaces.join(', ')}`);
+    }
+    if (r.aws) {
+      lines.push(`AWS: deleted ${r.aws.deleted.length ? r.aws.deleted.join(', ') : 'nothing'}`);
+      for (const k of r.aws.kept) lines.push(`  kept: ${k}`);
+    }
+    host.result([c.green(`stack "${settings.stack}" torn down`), ...lines].join('\n'));
+  } finally {
+    await progress.close?.();
+    process.removeListener('SIGINT', onSigint);
+  }
+}

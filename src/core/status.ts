@@ -1,0 +1,105 @@
+// One look at a stack: does each part exist, is it as planned, is it working. Reads only.
+import type { Kube, KubeObject } from '../adapters/kube.js';
+import { kedaNotHealthy, observeKeda } from './keda.js';
+import type { Part, Ports, Prepared } from './lifecycle.js';
+import { prepare } from './lifecycle.js';
+import type { Progress } from './progress.js';
+import { readResults } from './results.js';
+import type { Settings } from './settings.js';
+
+export interface StackStatus {
+  stack: string;
+  healthy: boolean;
+  /** what is wrong, one line each, with what to do */
+  problems: string[];
+  queue?: { name: string; exists: boolean; visible?: number; inFlight?: number; delayed?: number; deadLetter?: { name: string; visible?: number } };
+  roles?: Array<{ name: string; state: 'as planned' | 'drifted' | 'missing'; details: string[] }>;
+  keda?: { installed: boolean; version?: string; ready: boolean; problem?: string };
+  scaledJob?: { name: string; exists: boolean; ready?: string; active?: string; lastWarning?: string };
+  objects?: { asPlanned: number; drifted: string[]; missing: string[] };
+  jobs?: { active: number; succeeded: number; failed: number };
+  results?: { processed: number; killed: number } | { unavailable: string };
+}
+
+const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+
+function condition(o: KubeObject | undefined, type: string): string | undefined {
+  const c = ((o as { status?: { conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> } })?.status?.conditions ?? []).find((x) => x.type === type);
+  return c ? `${c.status}${c.reason ? ` (${c.reason}${c.message ? `: ${c.message}` : ''})` : ''}` : undefined;
+}
+
+export async function stackStatus(settings: Settings, ports: Ports, skip: ReadonlySet<Part>, progress: Progress): Promise<StackStatus> {
+  const p: Prepared = await prepare(settings, ports, new Set([...skip, 'keda']), progress);
+  const { desired } = p;
+  const s: StackStatus = { stack: settings.stack, healthy: true, problems: [] };
+  const problem = (t: string) => s.problems.push(t);
+
+  if (!skip.has('aws') && ports.aws && p.awsObserved) {
+    const work = desired.queues.find((q) => q.purpose === 'work')!;
+    const url = p.awsObserved.queueUrls[work.name];
+    s.queue = { name: work.name, exists: Boolean(url) };
+    if (url) {
+      const a = await ports.aws.sqs.getQueueAttributes(url);
+      Object.assign(s.queue, { visible: num(a.ApproximateNumberOfMessages), inFlight: num(a.ApproximateNumberOfMessagesNotVisible), delayed: num(a.ApproximateNumberOfMessagesDelayed) });
+      const dlq = desired.queues.find((q) => q.purpose === 'dead-letter');
+      const dlqUrl = dlq && p.awsObserved.queueUrls[dlq.name];
+      if (dlq) s.queue.deadLetter = { name: dlq.name, visible: dlqUrl ? num((await ports.aws.sqs.getQueueAttributes(dlqUrl)).ApproximateNumberOfMessages) : undefined };
+      if (s.queue.deadLetter?.visible) problem(`${s.queue.deadLetter.visible} message(s) in the dead-letter queue ${dlq!.name}: Jobs failed on them repeatedly`);
+    } else problem(`SQS queue ${work.name} does not exist: run kedactl init`);
+    s.roles = p.plan.changes
+      .filter((c) => c.kind === 'IAM role')
+      .map((c) => ({ name: c.name, state: c.action === 'create' ? 'missing' : c.action === 'update' ? 'drifted' : 'as planned', details: c.details }) as const);
+    for (const r of s.roles) if (r.state !== 'as planned') problem(`IAM role ${r.name} is ${r.state}${r.details.length ? `: ${r.details.join('; ')}` : ''}: run kedactl init to restore it`);
+  }
+
+  if (!skip.has('kubernetes') && ports.kube) {
+    const kube: Kube = ports.kube;
+    const seen = await observeKeda(desired, kube);
+    const unhealthy = seen.installed ? kedaNotHealthy(seen)?.message : undefined;
+    s.keda = { installed: seen.installed, version: seen.version, ready: seen.installed && !unhealthy, problem: unhealthy };
+    if (!seen.installed) problem('KEDA is not installed: run kedactl init (or install it yourself and use --skip keda)');
+    else if (unhealthy) problem(`KEDA: ${unhealthy}`);
+
+    const kubeChanges = p.plan.changes.filter((c) => c.group === 'kubernetes');
+    s.objects = {
+      asPlanned: kubeChanges.filter((c) => c.action === 'unchanged').length,
+      drifted: kubeChanges.filter((c) => c.action === 'update').map((c) => `${c.kind} ${c.name}`),
+      missing: kubeChanges.filter((c) => c.action === 'create').map((c) => `${c.kind} ${c.name}`),
+    };
+    if (s.objects.missing.length) problem(`missing from the cluster: ${s.objects.missing.join(', ')}: run kedactl init`);
+    if (s.objects.drifted.length) problem(`changed since kedactl applied them: ${s.objects.drifted.join(', ')}: kedactl plan shows how; kedactl init restores them`);
+
+    const ns = desired.names.namespace;
+    const sjName = desired.names.scaledJob;
+    const sj = s.objects.missing.some((m) => m.startsWith('ScaledJob ')) ? undefined : await kube.get({ apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob', namespace: ns, name: sjName }).catch(() => undefined);
+    s.scaledJob = { name: sjName, exists: Boolean(sj) };
+    if (sj) {
+      s.scaledJob.ready = condition(sj, 'Ready');
+      s.scaledJob.active = condition(sj, 'Active');
+      const events = await kube.list({ apiVersion: 'v1', kind: 'Event' }, { namespace: ns }).catch(() => [] as KubeObject[]);
+      const warnings = events
+        .filter((e: any) => e.involvedObject?.kind === 'ScaledJob' && e.involvedObject?.name === sjName && e.type === 'Warning')
+        .sort((a: any, b: any) => String(a.lastTimestamp ?? a.eventTime ?? '').localeCompare(String(b.lastTimestamp ?? b.eventTime ?? '')));
+      const last = warnings[warnings.length - 1] as any;
+      if (last) s.scaledJob.lastWarning = `${last.reason}: ${last.message}`;
+      if (!s.scaledJob.ready?.startsWith('True'))
+        problem(`ScaledJob ${ns}/${sjName} is not ready (Ready: ${s.scaledJob.ready ?? 'not reported by KEDA yet'})${s.scaledJob.lastWarning ? `; last warning: ${s.scaledJob.lastWarning}` : ''}`);
+      const jobs = await kube.list({ apiVersion: 'batch/v1', kind: 'Job' }, { namespace: ns, labelSelector: `scaledjob.keda.sh/name=${sjName}` });
+      s.jobs = { active: 0, succeeded: 0, failed: 0 };
+      for (const j of jobs as any[]) {
+        if (j.status?.succeeded) s.jobs.succeeded++;
+        else if (j.status?.failed) s.jobs.failed++;
+        else s.jobs.active++;
+      }
+    }
+    try {
+      const r = await readResults(kube, { namespace: ns, name: desired.names.analyzer, port: 'http' });
+      s.results = { processed: r.processed.count, killed: r.killed.count };
+    } catch (e) {
+      s.results = { unavailable: (e as Error).message };
+      problem(`results unavailable: ${(e as Error).message}`);
+    }
+  }
+  s.healthy = s.problems.length === 0;
+  return s;
+}

@@ -1,0 +1,25 @@
+// kedactl status as text: one screen, a line per part, problems last with what to do.
+import type { StackStatus } from '../core/status.js';
+import { paint } from './io.js';
+
+export function statusText(s: StackStatus, color: boolean): string {
+  const c = paint(color);
+  const ok = (b: boolean | undefined) => (b ? c.green('✓') : c.red('✗'));
+  const out: string[] = [c.bold(`Stack "${s.stack}": ${s.healthy ? c.green('healthy') : c.red('not healthy')}`), ''];
+  if (s.queue) {
+    const q = s.queue;
+    out.push(`${ok(q.exists)} queue ${q.name}${q.exists ? `: ${q.visible ?? '?'} waiting, ${q.inFlight ?? '?'} in flight, ${q.delayed ?? '?'} delayed` : ': missing'}`);
+    if (q.deadLetter) out.push(`${ok(!q.deadLetter.visible)} dead-letter queue ${q.deadLetter.name}: ${q.deadLetter.visible ?? 'missing'}`);
+  }
+  for (const r of s.roles ?? []) out.push(`${ok(r.state === 'as planned')} IAM role ${r.name}: ${r.state}`);
+  if (s.keda) out.push(`${ok(s.keda.ready)} KEDA ${s.keda.installed ? `${s.keda.version ?? '(version unknown)'}${s.keda.ready ? ', operator ready' : `, ${s.keda.problem ?? 'not ready'}`}` : 'not installed'}`);
+  if (s.objects) out.push(`${ok(!s.objects.missing.length && !s.objects.drifted.length)} Kubernetes objects: ${s.objects.asPlanned} as planned${s.objects.drifted.length ? `, ${s.objects.drifted.length} drifted` : ''}${s.objects.missing.length ? `, ${s.objects.missing.length} missing` : ''}`);
+  if (s.scaledJob) out.push(`${ok(s.scaledJob.exists && s.scaledJob.ready?.startsWith('True'))} ScaledJob ${s.scaledJob.name}: ${s.scaledJob.exists ? `ready ${s.scaledJob.ready ?? 'unknown'}, active ${s.scaledJob.active ?? 'unknown'}` : 'missing'}`);
+  if (s.jobs) out.push(`  Jobs: ${s.jobs.active} active, ${s.jobs.succeeded} succeeded, ${s.jobs.failed} failed`);
+  if (s.results) out.push('processed' in s.results ? `${ok(true)} results: ${s.results.processed} processed, ${s.results.killed} killed` : `${ok(false)} results unavailable`);
+  if (s.problems.length) {
+    out.push('', c.bold('What is wrong:'));
+    for (const p of s.problems) out.push(c.yellow(`  - ${p}`));
+  }
+  return out.join('\n');
+}
