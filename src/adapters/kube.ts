@@ -193,6 +193,7 @@ interface Resource {
   namespaced: boolean;
 }
 
+/** built-in kinds every cluster serves; anything else (KEDA's CRDs) is asked of discovery, once per group */
 const KNOWN: Record<string, Resource> = {
   'v1/Namespace': { plural: 'namespaces', namespaced: false },
   'v1/ServiceAccount': { plural: 'serviceaccounts', namespaced: true },
@@ -203,10 +204,6 @@ const KNOWN: Record<string, Resource> = {
   'apps/v1/Deployment': { plural: 'deployments', namespaced: true },
   'apps/v1/ReplicaSet': { plural: 'replicasets', namespaced: true },
   'batch/v1/Job': { plural: 'jobs', namespaced: true },
-  'keda.sh/v1alpha1/ScaledJob': { plural: 'scaledjobs', namespaced: true },
-  'keda.sh/v1alpha1/ScaledObject': { plural: 'scaledobjects', namespaced: true },
-  'keda.sh/v1alpha1/TriggerAuthentication': { plural: 'triggerauthentications', namespaced: true },
-  'keda.sh/v1alpha1/ClusterTriggerAuthentication': { plural: 'clustertriggerauthentications', namespaced: false },
   'apiextensions.k8s.io/v1/CustomResourceDefinition': { plural: 'customresourcedefinitions', namespaced: false },
 };
 
@@ -250,7 +247,6 @@ export function createKube(kc: KubeConfig, opts: CreateKubeOptions = {}): Kube {
   const base = new URL(server);
   const secure = base.protocol === 'https:';
   let agent: http.Agent | undefined;
-  const discovered = new Map<string, Resource | null>();
 
   /** one request; 429 (throttled, or storage still initializing) is retried as the server's Retry-After says */
   async function request(method: string, path: string, r: { body?: string; contentType?: string; accept?: string; op: string }): Promise<{ status: number; body: string }> {
@@ -344,22 +340,28 @@ export function createKube(kc: KubeConfig, opts: CreateKubeOptions = {}): Kube {
     throw new KubeApiError(op, status, `${what}: ${message} (HTTP ${status})`, undefined, { reason: st.reason, details: st.details });
   }
 
+  /** kind -> resource per apiVersion, from discovery (one request per group version, cached) */
+  const groups = new Map<string, Promise<Map<string, Resource> | null>>();
   async function resource(type: KubeType): Promise<Resource | null> {
-    const key = `${type.apiVersion}/${type.kind}`;
-    const known = KNOWN[key];
+    const known = KNOWN[`${type.apiVersion}/${type.kind}`];
     if (known) return known;
-    if (discovered.has(key)) return discovered.get(key)!;
-    const path = groupPath(type.apiVersion);
-    const res = await request('GET', path, { op: 'discovery' });
-    let found: Resource | null = null;
-    if (res.status === 200) {
-      const list = JSON.parse(res.body) as { resources: Array<{ name: string; kind: string; namespaced: boolean }> };
-      const r = list.resources.find((x) => x.kind === type.kind && !x.name.includes('/'));
-      if (r) found = { plural: r.name, namespaced: r.namespaced };
-    } else if (res.status !== 404) fail('discovery', 'GET', path, res.status, res.body, `API group ${type.apiVersion}`);
-    discovered.set(key, found);
-    return found;
+    let g = groups.get(type.apiVersion);
+    if (!g) {
+      g = (async () => {
+        const path = groupPath(type.apiVersion);
+        const res = await request('GET', path, { op: 'discovery' });
+        if (res.status === 404) return null;
+        if (res.status !== 200) fail('discovery', 'GET', path, res.status, res.body, `API group ${type.apiVersion}`);
+        const list = JSON.parse(res.body) as { resources: Array<{ name: string; kind: string; namespaced: boolean }> };
+        return new Map(list.resources.filter((x) => !x.name.includes('/')).map((x) => [x.kind, { plural: x.name, namespaced: x.namespaced }]));
+      })();
+      groups.set(type.apiVersion, g);
+      // only an answer with the group is kept: a group that is missing now (KEDA before install) may come
+      g.then((m) => m || groups.delete(type.apiVersion), () => groups.delete(type.apiVersion));
+    }
+    return (await g)?.get(type.kind) ?? null;
   }
+
 
   async function pathFor(type: KubeType, namespace?: string, name?: string): Promise<string> {
     const r = await resource(type);

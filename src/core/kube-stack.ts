@@ -5,6 +5,7 @@ import { KubeApiError, KubeConflictError, type Kube, type KubeObject } from '../
 import type { Helm } from '../adapters/helm.js';
 import type { DesiredStack, RenderedObject } from './desired.js';
 import { kubeKey, type Observed } from './plan.js';
+import { StateError } from './errors.js';
 import type { Progress } from './progress.js';
 import { LABEL_MANAGED_BY, LABEL_STACK, MANAGER } from './stack.js';
 import { deploymentNotReady, waitUntil } from './kube-wait.js';
@@ -140,6 +141,17 @@ export async function applyKube(desired: DesiredStack, kube: Kube, progress: Pro
   if (conflicts.length > 0 && !opts.force) throw conflicts[0]!.conflict!;
 
   const todo = inspected.filter((i) => !i.foreign && (!i.live || i.diff.length > 0));
+  // KEDA's kinds before KEDA: say so before anything is written
+  const unserved: string[] = [];
+  for (const i of todo) {
+    const o = i.rendered.object;
+    if (!unserved.includes(`${o.kind} (${o.apiVersion})`) && !(await kube.served(o))) unserved.push(`${o.kind} (${o.apiVersion})`);
+  }
+  if (unserved.length > 0)
+    throw new StateError(
+      `the cluster does not serve ${unserved.join(', ')}${unserved.some((u) => u.includes('keda.sh/')) ? ': KEDA is not installed' : ''}; nothing was written`,
+      unserved.some((u) => u.includes('keda.sh/')) ? 'run without --skip keda so kedactl installs KEDA, or install it yourself (helm install keda kedacore/keda -n keda --create-namespace)' : 'check the apiVersion and kind in the template override',
+    );
   for (const i of inspected) {
     const name = describeObject(i.rendered.object);
     if (i.foreign) result.used.push(name);

@@ -201,3 +201,33 @@ describe('applyKube (irsa) and the KEDA CRDs', () => {
     expect(ns.metadata.labels?.['kedactl.io/stack']).toBeUndefined();
   });
 });
+
+describe('applyKube before KEDA', () => {
+  it('says KEDA is not installed, and writes nothing', async () => {
+    const stack = uniqueStack('nokeda');
+    const desired = await desiredStack(settings({ stack }));
+    const { kube, writes } = kubeWithLog();
+    // a cluster without KEDA's CRDs: the adapter answers as discovery would
+    const withoutKeda: Kube = { ...kube, served: async (t) => !t.apiVersion.startsWith('keda.sh/') && kube.served(t) };
+    const err = await applyKube(desired, withoutKeda, recordingProgress(), { wait: false }).catch((e) => e);
+    expect(err).toBeInstanceOf(StateError);
+    expect(err.message).toBe('the cluster does not serve TriggerAuthentication (keda.sh/v1alpha1), ScaledJob (keda.sh/v1alpha1): KEDA is not installed; nothing was written');
+    expect(err.next).toMatch(/without --skip keda/);
+    expect(writes()).toEqual([]);
+  });
+});
+
+describe('discovery', () => {
+  it('asks once per API group for KEDA\'s kinds; a group that is not served is asked again later', async () => {
+    const { kube, requests } = kubeWithLog();
+    expect(await kube.served({ apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob' })).toBe(true);
+    expect(await kube.served({ apiVersion: 'keda.sh/v1alpha1', kind: 'TriggerAuthentication' })).toBe(true);
+    expect(await kube.served({ apiVersion: 'keda.sh/v1alpha1', kind: 'Nope' })).toBe(false);
+    expect(requests.map((r) => r.path)).toEqual(['/apis/keda.sh/v1alpha1']);
+    expect(await kube.served({ apiVersion: 'example.com/v1', kind: 'Thing' })).toBe(false);
+    expect(await kube.served({ apiVersion: 'example.com/v1', kind: 'Thing' })).toBe(false);
+    expect(requests.filter((r) => r.path === '/apis/example.com/v1')).toHaveLength(2);
+    const err = await kube.list({ apiVersion: 'example.com/v1', kind: 'Thing' }).then(() => undefined, (e) => e);
+    expect(err?.message).toMatch(/the cluster does not serve Thing \(example.com\/v1\)/);
+  });
+});

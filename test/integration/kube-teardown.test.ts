@@ -92,7 +92,10 @@ describe('teardownKube', () => {
     expect(r.deleted).toMatchObject({ ScaledJob: 1, Job: 150, Pod: 150, Deployment: 1, Service: 1, TriggerAuthentication: 1, ConfigMap: 1, ServiceAccount: 1, Namespace: 1 });
     const deletes = requests.filter((q) => q.method === 'DELETE');
     // one per kind that had objects: no per-object deletes
-    expect(deletes.map((d) => d.path.split('?')[0])).toEqual([
+    // the kinds of a phase go in parallel; phases in order
+    const phaseOf = (p: string) => (/scaledjobs/.test(p) ? 0 : /jobs|pods/.test(p) ? 1 : /\/namespaces\/[^/]+$/.test(p) ? 3 : 2);
+    expect(deletes.map((d) => phaseOf(d.path.split('?')[0]!))).toEqual([0, 1, 1, 2, 2, 2, 2, 2, 3]);
+    expect(deletes.map((d) => d.path.split('?')[0]).sort()).toEqual([
       `/apis/keda.sh/v1alpha1/namespaces/${stack}/scaledjobs`,
       `/apis/batch/v1/namespaces/${stack}/jobs`,
       `/api/v1/namespaces/${stack}/pods`,
@@ -102,7 +105,7 @@ describe('teardownKube', () => {
       `/api/v1/namespaces/${stack}/configmaps`,
       `/api/v1/namespaces/${stack}/serviceaccounts`,
       `/api/v1/namespaces/${stack}`,
-    ]);
+    ].sort());
     expect(deletes.find((d) => d.path.includes('/jobs?'))!.path).toContain('propagationPolicy=Background');
     const big = requests.length;
     expect(big).toBeLessThan(45);
@@ -193,8 +196,13 @@ describe('KEDA install and uninstall (helm stub + real API server)', () => {
     const { kube } = kubeWithLog();
     const { helm, calls } = stubHelm();
     const progress = recordingProgress();
-    setTimeout(() => void fakeKedaOperator(), 300); // the chart's operator comes up a little later
+    // the chart's operator comes up once helm has run
+    const chart = (async () => {
+      while (!calls().some((c) => c[0] === 'upgrade')) await new Promise((res) => setTimeout(res, 50));
+      await fakeKedaOperator();
+    })();
     const r = await installKeda(desired, helm, kube, progress, { timeoutMs: 10_000 });
+    await chart;
     expect(r).toEqual({ action: 'installed', version: '2.20.0' });
     const roleArn = desired.keda.values['podIdentity.aws.irsa.roleArn'];
     expect(calls()).toEqual([
