@@ -45,7 +45,7 @@ export function buildProgram(ctx: CommandContext, version: string): Command {
     .showSuggestionAfterError(true)
     .addHelpText('after', `
 The flow:
-  kedactl plan        what init would create (reads nothing, changes nothing)
+  kedactl plan        what init would create or change (reads, changes nothing)
   kedactl render      write every manifest and IAM document to a folder (GitOps)
   kedactl init        create it (asks, shows the plan, applies)
   kedactl produce     send test messages
@@ -60,10 +60,14 @@ Settings come from flags, then KEDACTL_* variables, then AWS_REGION / AWS_PROFIL
 then kedactl.yaml, then defaults. Run 'kedactl <command> --help' for a command's flags.
 `);
 
+  const skipOption = (c: Command) =>
+    c.option('--skip <part>', 'leave out a part: aws, keda or kubernetes (repeatable)', (v: string, prev: string[] = []) => [...prev, v]);
   register(program, ctx, 'plan', 'show what init would create: queue, IAM roles and policies, KEDA, Kubernetes objects', () => import('./commands/plan.js'),
     (c) => {
       addSettings(c);
       c.addOption(new Option('-o, --output <format>', 'text, json or yaml').choices(['text', 'json', 'yaml']).default('text'));
+      c.option('--offline', 'read nothing from AWS or the cluster: show everything as to be created');
+      skipOption(c);
     },
     ['kedactl plan --region eu-west-1', 'kedactl plan --stack demo --region eu-west-1 --account-id 123456789012 --oidc-issuer https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE -o json'],
   );
@@ -74,8 +78,6 @@ then kedactl.yaml, then defaults. Run 'kedactl <command> --help' for a command's
     },
     ['kedactl render --out ./stack --stack demo --region eu-west-1 --account-id 123456789012 --cluster demo --oidc-issuer https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE'],
   );
-  const skipOption = (c: Command) =>
-    c.option('--skip <part>', 'leave out a part: aws, keda or kubernetes (repeatable)', (v: string, prev: string[] = []) => [...prev, v]);
   register(program, ctx, 'init', 'create the stack: SQS queue, IAM roles, KEDA (helm), Kubernetes objects; shows the plan first', () => import('./commands/init.js'),
     (c) => {
       addSettings(c);

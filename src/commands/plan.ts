@@ -1,5 +1,15 @@
+// kedactl plan: what init would do. Reads AWS and the cluster when it can (server dry-run for the
+// objects); what it cannot read is planned as "create" and named, so plan works on any machine.
+import { connect } from '../adapters/connect.js';
+import { createAws } from '../adapters/aws.js';
+import { loadKubeConfig } from '../adapters/kube.js';
+import { which } from '../adapters/which.js';
 import { desiredStack } from '../core/desired.js';
+import { parseSkip, prepare, type Part } from '../core/lifecycle.js';
 import { plan } from '../core/plan.js';
+import { preflight } from '../core/preflight.js';
+import { recordingProgress } from '../core/progress.js';
+import { UNKNOWN_REGION } from '../core/settings.js';
 import { formatData, parseOutput } from '../ui/format.js';
 import { planText } from '../ui/plan-text.js';
 import { begin } from './common.js';
@@ -7,12 +17,43 @@ import type { CommandContext } from './context.js';
 
 export async function run(opts: Record<string, unknown>, ctx: CommandContext): Promise<void> {
   const output = parseOutput(opts.output as string | undefined);
+  const skip = parseSkip(opts.skip);
   const { settings } = begin(opts, ctx, { regionOptional: true });
   const host = ctx.host();
-  const desired = await desiredStack(settings);
-  const p = plan(desired);
+
+  // what can be read here; the rest is planned without looking
+  const unread = new Set<Part>();
+  const notes: string[] = [];
+  if (opts.offline) for (const p of ['aws', 'keda', 'kubernetes'] as const) unread.add(p);
+  else {
+    const missing = await preflight([
+      {
+        what: 'aws',
+        run: async () => {
+          if (settings.region === UNKNOWN_REGION) return 'no region';
+          await createAws({ region: settings.region, profile: settings.profile, endpointUrl: settings.endpointUrl, env: ctx.env }).credentials();
+          return undefined;
+        },
+      },
+      { what: 'kubernetes', run: async () => (loadKubeConfig({ kubeconfig: settings.kubeconfig, context: settings.context, env: ctx.env }), undefined) },
+      { what: 'keda', run: async () => (which('helm', ctx.env) ? undefined : 'helm is not installed') },
+    ]);
+    for (const m of missing) {
+      unread.add(m.what as Part);
+      if (m.what === 'kubernetes') unread.add('keda');
+      if (!skip.has(m.what as Part)) notes.push(`${m.what} not read (${m.problem.split('\n')[0]}): planned as if nothing exists`);
+    }
+  }
+  let p;
+  if (unread.size === 3) p = plan(await desiredStack(settings));
+  else {
+    const ports = connect(settings, ctx.env, host, new Set([...skip, ...unread]));
+    p = (await prepare(settings, ports, skip, recordingProgress(), unread)).plan;
+  }
+  if (skip.size) p = { ...p, changes: p.changes.filter((c) => !skip.has(c.group)) };
   if (output === 'text') {
     host.result(planText(p, host.color));
-    host.notify('info', 'plan.offline', 'this plan read nothing from AWS or Kubernetes: it shows everything as to be created');
-  } else host.result(formatData(p, output));
+    for (const n of notes) host.notify('info', 'plan.unread', n);
+    if (opts.offline) host.notify('info', 'plan.offline', '--offline: nothing was read from AWS or Kubernetes; everything is shown as to be created');
+  } else host.result(formatData({ ...p, notRead: [...unread] }, output));
 }

@@ -45,10 +45,13 @@ function need<T>(port: T | undefined, what: string): T {
   return port;
 }
 
-/** Discover what the settings leave open, observe what exists, plan. Reads only. */
-export async function prepare(settings: Settings, ports: Ports, skip: ReadonlySet<Part>, progress: Progress): Promise<Prepared> {
+/**
+ * Discover what the settings leave open, observe what exists, plan. Reads only. Parts in `skip` are
+ * left out of the plan; parts in `unread` are planned without looking (shown as to be created).
+ */
+export async function prepare(settings: Settings, ports: Ports, skip: ReadonlySet<Part>, progress: Progress, unread: ReadonlySet<Part> = new Set()): Promise<Prepared> {
   let known: Known = {};
-  if (ports.aws) {
+  if (ports.aws && !unread.has('aws')) {
     // with --skip aws, only what needs no remote call: ids given as flags, and static keys for the Secret
     const needsSts = !settings.accountId;
     if (!skip.has('aws') || needsSts || settings.auth === 'static')
@@ -59,7 +62,7 @@ export async function prepare(settings: Settings, ports: Ports, skip: ReadonlySe
   let desired = await desiredStack(settings, known);
   const observed: Observed = {};
   let awsObserved: AwsObserved | undefined;
-  if (!skip.has('aws') && desired.unresolved.length === 0) {
+  if (!skip.has('aws') && !unread.has('aws') && desired.unresolved.length === 0) {
     awsObserved = await progress.step('Reading the queue and IAM roles', () => observeAws(desired, need(ports.aws, 'AWS')));
     observed.queues = awsObserved.queues;
     observed.roles = awsObserved.roles;
@@ -69,11 +72,13 @@ export async function prepare(settings: Settings, ports: Ports, skip: ReadonlySe
       desired = await desiredStack(settings, known);
     }
   }
-  const kubeSkipped = skip.has('kubernetes') && skip.has('keda');
+  const kubeSkipped = (skip.has('kubernetes') || unread.has('kubernetes')) && (skip.has('keda') || unread.has('keda'));
   if (!kubeSkipped) {
-    const seen = await progress.step('Reading the cluster (server dry-run)', () => observeKube(desired, need(ports.kube, 'Kubernetes'), { helm: skip.has('keda') ? undefined : ports.helm }));
-    if (!skip.has('kubernetes')) observed.objects = seen.objects;
-    if (!skip.has('keda')) observed.keda = seen.keda;
+    const seen = await progress.step('Reading the cluster (server dry-run)', () =>
+      observeKube(desired, need(ports.kube, 'Kubernetes'), { helm: skip.has('keda') || unread.has('keda') ? undefined : ports.helm }),
+    );
+    if (!skip.has('kubernetes') && !unread.has('kubernetes')) observed.objects = seen.objects;
+    if (!skip.has('keda') && !unread.has('keda')) observed.keda = seen.keda;
   }
   const full = plan(desired, observed);
   const provider = awsObserved?.oidcProvider;

@@ -1,5 +1,7 @@
-// Starts the real servers integration tests talk to, once per run. Filled in as the rigs land.
+// Starts the real servers integration tests talk to, once per run: moto (AWS) and kube-apiserver + etcd.
 import { startMoto } from './moto.ts';
+import { startKubeRig } from './kube-rig.ts';
+import { KEDA_CRDS_DIR } from './kube-test-rig.ts';
 
 export default async function setup(): Promise<() => Promise<void>> {
   const stops: Array<() => Promise<void>> = [];
@@ -9,6 +11,15 @@ export default async function setup(): Promise<() => Promise<void>> {
   stops.push(() => moto.stop());
   process.env.KEDACTL_TEST_MOTO_ENDPOINT = moto.endpoint;
   // --- end moto
+
+  // --- kube-apiserver + etcd: one shared rig (tests that restart the API server start their own);
+  // builds the binaries from the Go module proxy on first use. Fails loudly when it cannot start.
+  if (!KEDA_CRDS_DIR) throw new Error("KEDA's CRDs not found: expected ../shared/reference/keda-crds beside the repo (or KEDACTL_RIG_CRDS)");
+  const rig = await startKubeRig({ crdsDir: KEDA_CRDS_DIR, log: (s) => process.stderr.write(`[kube-rig] ${s}\n`) });
+  stops.push(() => rig.stop());
+  const { server, caPem, adminToken, kubeconfigPath, restrictedKubeconfigPath, expiredKubeconfigPath } = rig;
+  process.env.KEDACTL_TEST_KUBE_RIG = JSON.stringify({ server, caPem, adminToken, kubeconfigPath, restrictedKubeconfigPath, expiredKubeconfigPath });
+  // --- end kube-apiserver
 
   return async () => {
     for (const stop of stops.reverse()) await stop();

@@ -1,8 +1,8 @@
 // The kube-apiserver rig for Kubernetes tests.
 //
-// TEMPORARY (for the lead to switch): until test/support/global-setup.ts starts the rig once per run and
-// exports KEDACTL_TEST_KUBE_RIG (JSON: server, caPem, adminToken, kubeconfigPath, restrictedKubeconfigPath,
-// expiredKubeconfigPath), each test file that calls kubeRigForTests() starts its own rig in beforeAll.
+// test/support/global-setup.ts starts one rig per run and exports KEDACTL_TEST_KUBE_RIG (JSON: server,
+// caPem, adminToken, kubeconfigPath, restrictedKubeconfigPath, expiredKubeconfigPath); a test file run
+// without it (e.g. a script) starts its own rig in beforeAll.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startKubeRig, kubeRequest, type KubeRig, type KubeResponse } from './kube-rig.ts';
@@ -27,4 +27,46 @@ export function admin(rig: RigInfo, method: string, path: string, body?: unknown
 
 export function uniqueStack(prefix: string): string {
   return `${prefix}-${Math.random().toString(36).slice(2, 7)}`;
+}
+
+/** The namespace controller's part (the rig runs none): finish a terminating namespace once it is marked. */
+export function namespaceController(rig: RigInfo, name: string): () => void {
+  let stop = false;
+  void (async () => {
+    while (!stop) {
+      const r = await admin(rig, 'GET', `/api/v1/namespaces/${name}`);
+      if (r.status === 404) return;
+      const ns = r.json();
+      if (ns.metadata.deletionTimestamp) {
+        await admin(rig, 'PUT', `/api/v1/namespaces/${name}/finalize`, { ...ns, spec: { finalizers: [] } });
+      }
+      await new Promise((res) => setTimeout(res, 100));
+    }
+  })().catch(() => undefined);
+  return () => (stop = true);
+}
+
+/** n finished Jobs and one Pod each, labelled like KEDA's (the ScaledJob's pod template carries the stack labels) */
+export async function createFinishedJobs(r: RigInfo, ns: string, stack: string, n: number, concurrency = 16): Promise<void> {
+  // the stack's labels (src/core/stack.ts); spelled out so plain `node bench/*.ts` can load this file
+  const labels = { 'app.kubernetes.io/managed-by': 'kedactl', 'kedactl.io/stack': stack };
+  const one = async (i: number) => {
+    const name = `${stack}-processor-${i.toString(36).padStart(5, '0')}`;
+    const job = await admin(r, 'POST', `/apis/batch/v1/namespaces/${ns}/jobs`, {
+      apiVersion: 'batch/v1', kind: 'Job', metadata: { name, labels },
+      spec: { backoffLimit: 0, template: { metadata: { labels }, spec: { restartPolicy: 'Never', containers: [{ name: 'consumer', image: 'amazon/aws-cli:2.15.23' }] } } },
+    });
+    if (job.status !== 201) throw new Error(`job ${job.status} ${job.body}`);
+    const uid = job.json().metadata.uid;
+    const pod = await admin(r, 'POST', `/api/v1/namespaces/${ns}/pods`, {
+      apiVersion: 'v1', kind: 'Pod',
+      metadata: { name: `${name}-x`, labels: { ...labels, 'batch.kubernetes.io/job-name': name }, ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name, uid, controller: true }] },
+      spec: { restartPolicy: 'Never', containers: [{ name: 'consumer', image: 'amazon/aws-cli:2.15.23' }] },
+    });
+    if (pod.status !== 201) throw new Error(`pod ${pod.status} ${pod.body}`);
+  };
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < n) await one(next++);
+  }));
 }

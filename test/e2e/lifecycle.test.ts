@@ -1,0 +1,175 @@
+// The whole product as a new user runs it (issue: init, status, teardown as one product), against a
+// real moto server and a real kube-apiserver. helm is a STATEFUL RECORDING STUB (no chart can be
+// downloaded here): test/fixtures/helm-stateful-stub/helm.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startKubeRig, kubeRequest, type KubeRig } from '../support/kube-rig.ts';
+import { KEDA_CRDS_DIR } from '../support/kube-test-rig.ts';
+import { motoCliEnv } from '../support/aws.ts';
+import { uniqueStack, MOTO_ACCOUNT } from '../support/moto.ts';
+import { awsState, createEksCluster, kubectlGet, STACK_KINDS } from '../support/stack-state.ts';
+import { runBin, runCli } from '../support/run-cli.ts';
+
+const STUB = fileURLToPath(new URL('../fixtures/helm-stateful-stub', import.meta.url));
+let rig: KubeRig;
+
+// KEDA lives in one namespace per cluster, so this file has a cluster of its own
+beforeAll(async () => {
+  rig = await startKubeRig({ crdsDir: KEDA_CRDS_DIR, log: () => {} });
+});
+afterAll(async () => rig?.stop());
+
+function userEnv() {
+  const dir = mkdtempSync(join(tmpdir(), 'kedactl-life-'));
+  return {
+    dir,
+    helmLog: join(dir, 'helm-calls'),
+    env: motoCliEnv({ KUBECONFIG: rig.kubeconfigPath, PATH: `${STUB}:${process.env.PATH}`, HELM_STUB_STATE: join(dir, 'helm'), HELM_STUB_LOG: join(dir, 'helm-calls') }),
+  };
+}
+
+const helmCalls = (log: string): string[][] => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
+
+/** what the chart and a kubelet would leave behind: an available keda-operator Deployment */
+async function kedaOperatorUp() {
+  const req = (m: string, p: string, b?: unknown, ct?: string) => kubeRequest(rig, m, p, { body: b, contentType: ct });
+  const labels = { app: 'keda-operator', 'app.kubernetes.io/version': '2.20.0' };
+  await req('POST', '/apis/apps/v1/namespaces/keda/deployments', {
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'keda-operator', labels },
+    spec: { replicas: 1, selector: { matchLabels: { app: 'keda-operator' } }, template: { metadata: { labels }, spec: { containers: [{ name: 'keda-operator', image: 'ghcr.io/kedacore/keda:2.20.0' }] } } },
+  });
+  const dep = (await req('GET', '/apis/apps/v1/namespaces/keda/deployments/keda-operator')).json();
+  await req('PATCH', '/apis/apps/v1/namespaces/keda/deployments/keda-operator/status', {
+    status: { observedGeneration: dep.metadata.generation, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1, conditions: [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' }] },
+  }, 'application/merge-patch+json');
+}
+
+/**
+ * The rig has no controller-manager: play the namespace controller, finishing namespaces that are
+ * being deleted (their objects are already gone: teardown deleted them by label).
+ */
+function namespaceController(): () => void {
+  let on = true;
+  void (async () => {
+    while (on) {
+      const list = (await kubeRequest(rig, 'GET', '/api/v1/namespaces')).json();
+      for (const ns of list.items ?? [])
+        if (ns.metadata.deletionTimestamp)
+          await kubeRequest(rig, 'PUT', `/api/v1/namespaces/${ns.metadata.name}/finalize`, { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns.metadata.name }, spec: { finalizers: [] } } });
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  return () => {
+    on = false;
+  };
+}
+
+describe('a stack from nothing to nothing (moto + kube-apiserver + helm stub)', () => {
+  const stack = uniqueStack('life');
+  const cluster = `eks-${stack}`;
+  let env: NodeJS.ProcessEnv;
+  let helmLog: string;
+  beforeAll(() => {
+    ({ env, helmLog } = userEnv());
+  });
+  const flags = ['--stack', stack, '--cluster', cluster, '--no-wait'];
+
+  it('without a terminal and without --yes, init shows the plan, names --yes, and changes nothing', async () => {
+    await createEksCluster(cluster);
+    const r = await runBin(['init', ...flags, '--create-oidc-provider'], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('pass --yes');
+    expect(r.stderr).toContain(`+ create    SQS queue ${stack}-queue`);
+    expect(await awsState(stack)).toEqual({ queues: {}, roles: {}, oidcProviders: expect.any(Array) });
+    expect(kubectlGet(rig.kubeconfigPath, STACK_KINDS, stack)).toEqual([]);
+    expect(helmCalls(helmLog).filter((c) => c[0] === 'upgrade')).toEqual([]);
+  });
+
+  it('refuses a missing OIDC provider unless --create-oidc-provider is given', async () => {
+    const r = await runBin(['init', ...flags, '--yes'], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/IAM OIDC provider .* does not exist/);
+    expect(r.stderr).toContain('--create-oidc-provider');
+    expect(Object.keys((await awsState(stack)).queues)).toEqual([]);
+  });
+
+  it('init --yes creates exactly the plan: queue, roles, OIDC provider, KEDA, every object', async () => {
+    const r = await runBin(['init', ...flags, '--yes', '--create-oidc-provider'], { env });
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`stack "${stack}" is ready`);
+    expect(r.stdout).toContain('kedactl produce');
+
+    const aws = await awsState(stack);
+    expect(Object.keys(aws.queues)).toEqual([`${stack}-queue`]);
+    expect(aws.queues[`${stack}-queue`]!.attributes.VisibilityTimeout).toBe('90');
+    expect(Object.keys(aws.roles).sort()).toEqual([`kedactl-${stack}-consumer`, `kedactl-${stack}-keda-operator`, `kedactl-${stack}-scaler`]);
+    const consumer = aws.roles[`kedactl-${stack}-consumer`]!;
+    const trust = (consumer.trust as any).Statement[0];
+    const issuerHost = Object.keys(trust.Condition.StringEquals)[0]!.replace(/:(sub|aud)$/, '');
+    expect(trust.Condition.StringEquals).toEqual({ [`${issuerHost}:sub`]: `system:serviceaccount:${stack}:${stack}-consumer`, [`${issuerHost}:aud`]: 'sts.amazonaws.com' });
+    expect(aws.oidcProviders).toContain(`arn:aws:iam::${MOTO_ACCOUNT}:oidc-provider/${issuerHost}`);
+    const scalerPolicy = Object.values(aws.roles[`kedactl-${stack}-scaler`]!.policies)[0] as any;
+    expect(scalerPolicy.Statement[0]).toMatchObject({ Action: 'sqs:GetQueueAttributes', Resource: `arn:aws:sqs:us-east-1:${MOTO_ACCOUNT}:${stack}-queue` });
+
+    // kubectl, a client nobody here wrote, sees every object with the stack's labels
+    const objects = kubectlGet(rig.kubeconfigPath, STACK_KINDS, stack);
+    expect(objects.map((o) => `${o.kind}/${o.name}`).sort()).toEqual(
+      ['ConfigMap', 'Deployment', 'Namespace', 'ScaledJob', 'Service', 'ServiceAccount', 'TriggerAuthentication']
+        .map((k) => `${k}/${k === 'Namespace' ? stack : k === 'ConfigMap' ? `${stack}-consumer-script` : k === 'Deployment' || k === 'Service' ? `${stack}-result-analyzer` : k === 'ScaledJob' ? `${stack}-processor` : k === 'ServiceAccount' ? `${stack}-consumer` : `${stack}-aws`}`)
+        .sort(),
+    );
+    for (const o of objects) expect(o.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'kedactl', 'kedactl.io/stack': stack });
+
+    const upgrade = helmCalls(helmLog).find((c) => c[0] === 'upgrade')!;
+    expect(upgrade.slice(0, 9)).toEqual(['upgrade', '--install', 'keda', 'kedacore/keda', '--version', '2.20.0', '--namespace', 'keda', '--create-namespace']);
+    expect(upgrade).toContain(`podIdentity.aws.irsa.roleArn=arn:aws:iam::${MOTO_ACCOUNT}:role/kedactl-${stack}-keda-operator`);
+  });
+
+  it('running init again changes nothing', async () => {
+    await kedaOperatorUp();
+    const before = helmCalls(helmLog).length;
+    const r = await runBin(['init', ...flags, '--yes'], { env });
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`stack "${stack}" is up to date: nothing to do`);
+    expect(helmCalls(helmLog).slice(before).map((c) => c[0])).not.toContain('upgrade');
+    const plan = await runCli(['plan', '--stack', stack, '--cluster', cluster, '-o', 'json'], { env });
+    expect(plan.code).toBe(0);
+    const p = JSON.parse(plan.stdout);
+    expect(p.notRead).toEqual([]);
+    expect(p.changes.filter((c: any) => c.action !== 'unchanged')).toEqual([]);
+    expect(p.changes).toHaveLength(12);
+  });
+
+  it('status names what is not healthy (no KEDA condition yet, no analyzer pod) and exits 1', async () => {
+    const r = await runCli(['status', '--stack', stack, '--cluster', cluster], { env });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`✓ queue ${stack}-queue: 0 waiting, 0 in flight, 0 delayed`);
+    expect(r.stdout).toContain(`✓ IAM role kedactl-${stack}-scaler: as planned`);
+    expect(r.stdout).toContain('✓ KEDA 2.20.0, operator ready');
+    expect(r.stdout).toMatch(/ScaledJob .* is not ready \(Ready: not reported by KEDA yet\)/);
+    expect(r.stdout).toMatch(/results unavailable/);
+    const json = JSON.parse((await runCli(['status', '--stack', stack, '--cluster', cluster, '-o', 'json'], { env })).stdout);
+    expect(json).toMatchObject({ stack, healthy: false, keda: { installed: true, ready: true }, objects: { drifted: [], missing: [] } });
+  });
+
+  it('teardown --yes removes everything (Kubernetes, KEDA, queue, roles, OIDC provider); a second run finds nothing', async () => {
+    const stopController = namespaceController();
+    const r = await runBin(['teardown', '--stack', stack, '--yes'], { env }).finally(stopController);
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`stack "${stack}" torn down`);
+    const aws = await awsState(stack);
+    expect(aws.queues).toEqual({});
+    expect(aws.roles).toEqual({});
+    expect(kubectlGet(rig.kubeconfigPath, STACK_KINDS.replace('namespaces,', ''), stack)).toEqual([]);
+    expect(helmCalls(helmLog).some((c) => c[0] === 'uninstall')).toBe(true);
+    const again = await runBin(['teardown', '--stack', stack, '--yes'], { env });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/nothing left of stack/);
+  });
+});
