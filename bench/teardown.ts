@@ -2,55 +2,17 @@
 // delete-collection per kind against the naive one DELETE per object, in the same run.
 // Run: npm run build && node bench/teardown.ts [jobs]
 import { cpus } from 'node:os';
-import { startKubeRig, kubeRequest, type KubeRig } from '../test/support/kube-rig.ts';
-import { KEDA_CRDS_DIR } from '../test/support/kube-test-rig.ts';
+import { startKubeRig, kubeRequest } from '../test/support/kube-rig.ts';
+import { KEDA_CRDS_DIR, createFinishedJobs, namespaceController } from '../test/support/kube-test-rig.ts';
 // the built modules (dist/), so Node runs this file without a TypeScript loader
 const { createKube, loadKubeConfig } = await import('../dist/adapters/kube.js');
 const { desiredStack } = await import('../dist/core/desired.js');
 const { applyKube, teardownKube, TEARDOWN_PHASES } = await import('../dist/core/kube-stack.js');
 const { loadSettings } = await import('../dist/core/load-settings.js');
 const { recordingProgress } = await import('../dist/core/progress.js');
-const { stackLabels, stackSelector } = await import('../dist/core/stack.js');
+const { stackSelector } = await import('../dist/core/stack.js');
 
 const JOBS = Number(process.argv[2] ?? 1000);
-
-async function createFinishedJobs(rig: KubeRig, stack: string, n: number, concurrency = 16): Promise<void> {
-  const labels = stackLabels(stack);
-  const post = async (path: string, body: unknown) => {
-    const r = await kubeRequest(rig, 'POST', path, { body });
-    if (r.status !== 201) throw new Error(`${path}: ${r.status} ${r.body}`);
-    return r.json();
-  };
-  let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < n) {
-      const name = `${stack}-processor-${(next++).toString(36).padStart(5, '0')}`;
-      const job = await post(`/apis/batch/v1/namespaces/${stack}/jobs`, {
-        apiVersion: 'batch/v1', kind: 'Job', metadata: { name, labels },
-        spec: { backoffLimit: 0, template: { metadata: { labels }, spec: { restartPolicy: 'Never', containers: [{ name: 'consumer', image: 'amazon/aws-cli:2.15.23' }] } } },
-      });
-      await post(`/api/v1/namespaces/${stack}/pods`, {
-        apiVersion: 'v1', kind: 'Pod',
-        metadata: { name: `${name}-x`, labels: { ...labels, 'batch.kubernetes.io/job-name': name }, ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name, uid: job.metadata.uid, controller: true }] },
-        spec: { restartPolicy: 'Never', containers: [{ name: 'consumer', image: 'amazon/aws-cli:2.15.23' }] },
-      });
-    }
-  }));
-}
-
-/** the namespace controller's part (the rig runs none) */
-function namespaceController(rig: KubeRig, name: string): () => void {
-  let stop = false;
-  void (async () => {
-    while (!stop) {
-      const r = await kubeRequest(rig, 'GET', `/api/v1/namespaces/${name}`);
-      if (r.status === 404) return;
-      if (r.json().metadata.deletionTimestamp) await kubeRequest(rig, 'PUT', `/api/v1/namespaces/${name}/finalize`, { body: { ...r.json(), spec: { finalizers: [] } } });
-      await new Promise((res) => setTimeout(res, 50));
-    }
-  })().catch(() => undefined);
-  return () => (stop = true);
-}
 
 /** The naive way: list each kind by label, then one DELETE per object, then wait until gone. */
 async function naiveTeardown(kube: any, stack: string, parallel: number): Promise<void> {
@@ -76,11 +38,13 @@ try {
   const settings = (stack: string) => loadSettings({ flags: { stack, region: 'eu-west-1', accountId: '123456789012', oidcIssuer: 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE' }, env: {}, cwd: process.cwd() }).settings;
   let requests = 0;
   const kube = createKube(loadKubeConfig({ kubeconfig: rig.kubeconfigPath, env: {} }), { onRequest: () => requests++ });
+  // warm-up: the first request to a CRD's storage right after start may be told to wait (429, Retry-After 1)
+  for (const k of TEARDOWN_PHASES.flatMap((p: any) => p.kinds)) await kube.list(k, { limit: 1 });
   const rows: string[] = [];
   const run = async (label: string, stack: string, fn: () => Promise<void>) => {
     await applyKube(await desiredStack(settings(stack)), kube, recordingProgress(), { wait: false });
     const t0 = Date.now();
-    await createFinishedJobs(rig, stack, JOBS);
+    await createFinishedJobs(rig, stack, stack, JOBS);
     const seeded = Date.now() - t0;
     const stopNs = namespaceController(rig, stack);
     requests = 0;

@@ -12,8 +12,10 @@ import { StateError } from '../../src/core/errors.ts';
 import { applyKube, installKeda, teardownKube } from '../../src/core/kube-stack.ts';
 import { loadSettings } from '../../src/core/load-settings.ts';
 import { recordingProgress } from '../../src/core/progress.ts';
-import { stackLabels, stackSelector } from '../../src/core/stack.ts';
-import { admin, kubeRigForTests, uniqueStack, type RigInfo } from '../support/kube-test-rig.ts';
+import { stackSelector } from '../../src/core/stack.ts';
+import { admin, createFinishedJobs, kubeRigForTests, namespaceController as nsController, uniqueStack, type RigInfo } from '../support/kube-test-rig.ts';
+
+const namespaceController = (name: string) => nsController(rig, name);
 
 let rig: RigInfo;
 let stopRig: () => Promise<void>;
@@ -30,47 +32,6 @@ function kubeWithLog() {
   const requests: Array<{ method: string; path: string }> = [];
   const kube = createKube(loadKubeConfig({ kubeconfig: rig.kubeconfigPath, env: {} }), { onRequest: (method, path) => requests.push({ method, path }) });
   return { kube, requests };
-}
-
-/** The namespace controller's part (the rig runs none): finish a terminating namespace once it is marked. */
-function namespaceController(name: string): () => void {
-  let stop = false;
-  void (async () => {
-    while (!stop) {
-      const r = await admin(rig, 'GET', `/api/v1/namespaces/${name}`);
-      if (r.status === 404) return;
-      const ns = r.json();
-      if (ns.metadata.deletionTimestamp) {
-        await admin(rig, 'PUT', `/api/v1/namespaces/${name}/finalize`, { ...ns, spec: { finalizers: [] } });
-      }
-      await new Promise((res) => setTimeout(res, 100));
-    }
-  })().catch(() => undefined);
-  return () => (stop = true);
-}
-
-/** n finished Jobs and one Pod each, labelled like KEDA's (the ScaledJob's pod template carries the stack labels) */
-export async function createFinishedJobs(r: RigInfo, ns: string, stack: string, n: number, concurrency = 16): Promise<void> {
-  const labels = stackLabels(stack);
-  const one = async (i: number) => {
-    const name = `${stack}-processor-${i.toString(36).padStart(5, '0')}`;
-    const job = await admin(r, 'POST', `/apis/batch/v1/namespaces/${ns}/jobs`, {
-      apiVersion: 'batch/v1', kind: 'Job', metadata: { name, labels },
-      spec: { backoffLimit: 0, template: { metadata: { labels }, spec: { restartPolicy: 'Never', containers: [{ name: 'consumer', image: 'amazon/aws-cli:2.15.23' }] } } },
-    });
-    if (job.status !== 201) throw new Error(`job ${job.status} ${job.body}`);
-    const uid = job.json().metadata.uid;
-    const pod = await admin(r, 'POST', `/api/v1/namespaces/${ns}/pods`, {
-      apiVersion: 'v1', kind: 'Pod',
-      metadata: { name: `${name}-x`, labels: { ...labels, 'batch.kubernetes.io/job-name': name }, ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name, uid, controller: true }] },
-      spec: { restartPolicy: 'Never', containers: [{ name: 'consumer', image: 'amazon/aws-cli:2.15.23' }] },
-    });
-    if (pod.status !== 201) throw new Error(`pod ${pod.status} ${pod.body}`);
-  };
-  let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < n) await one(next++);
-  }));
 }
 
 const count = async (path: string) => (await admin(rig, 'GET', path)).json().items.length as number;
