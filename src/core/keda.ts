@@ -3,7 +3,7 @@
 import type { Helm, HelmRelease } from '../adapters/helm.js';
 import type { Kube } from '../adapters/kube.js';
 import type { DesiredStack } from './desired.js';
-import { StateError } from './errors.js';
+import { StateError, UsageError } from './errors.js';
 import type { Progress } from './progress.js';
 import { KEDA, MANAGER } from './stack.js';
 import { crdNotEstablished, deploymentNotReady, waitUntil } from './kube-wait.js';
@@ -25,6 +25,8 @@ export interface KedaObservation {
   unhealthy?: string;
   /** kedactl installed it (teardown may remove it) */
   installedByKedactl: boolean;
+  /** helm was asked but is not installed: what is known comes from the cluster */
+  helmMissing?: boolean;
 }
 
 async function health(kube: Kube): Promise<string | undefined> {
@@ -39,9 +41,17 @@ async function health(kube: Kube): Promise<string | undefined> {
 export async function observeKeda(desired: DesiredStack, kube: Kube, helm?: Helm): Promise<KedaObservation> {
   const ns = await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: desired.keda.namespace });
   const installedByKedactl = ns?.metadata.annotations?.[ANNOTATION_INSTALLED] === 'true';
-  const release = helm ? await helm.status(desired.keda.release, desired.keda.namespace) : undefined;
+  let release: HelmRelease | undefined;
+  let helmMissing = false;
+  try {
+    release = helm ? await helm.status(desired.keda.release, desired.keda.namespace) : undefined;
+  } catch (e) {
+    // reading must not need helm (plan, status): look at the cluster instead; installing still does
+    if (!(e instanceof UsageError)) throw e;
+    helmMissing = true;
+  }
   const operator = (await kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: desired.keda.namespace, name: KEDA_OPERATOR })) as any;
-  if (!release && !operator) return { installed: false, installedByKedactl };
+  if (!release && !operator) return { installed: false, installedByKedactl, helmMissing };
   let values = release?.values;
   if (!values) {
     // no helm (or KEDA managed elsewhere): the operator's service account tells the IRSA role
@@ -51,7 +61,7 @@ export async function observeKeda(desired: DesiredStack, kube: Kube, helm?: Helm
   }
   const version = release?.version ?? operator?.metadata?.labels?.['app.kubernetes.io/version'] ?? /:v?(\d+\.\d+\.\d+)/.exec(operator?.spec?.template?.spec?.containers?.[0]?.image ?? '')?.[1];
   const unhealthy = release && release.status !== 'deployed' ? `helm release ${release.namespace}/${release.name} is ${release.status}` : await health(kube);
-  return { installed: true, version, values, release, unhealthy, installedByKedactl };
+  return { installed: true, version, values, release, unhealthy, installedByKedactl, helmMissing };
 }
 
 export interface InstallKedaOptions {
@@ -74,7 +84,11 @@ export async function installKeda(desired: DesiredStack, helm: Helm, kube: Kube,
   const seen = await progress.step('Looking for KEDA', () => observeKeda(desired, kube, helm));
   let action: InstallKedaResult['action'] = 'unchanged';
   if (seen.installed && !seen.release) {
-    progress.note(`KEDA ${seen.version ?? '(version unknown)'} is installed without a helm release "${k.release}" in namespace ${k.namespace}; kedactl leaves it alone`);
+    progress.note(
+      seen.helmMissing
+        ? `KEDA ${seen.version ?? '(version unknown)'} is installed (helm is not, so its release was not read); kedactl leaves it alone`
+        : `KEDA ${seen.version ?? '(version unknown)'} is installed without a helm release "${k.release}" in namespace ${k.namespace}; kedactl leaves it alone`,
+    );
     if (!valuesMatch(k.values, seen.values))
       progress.warn(`KEDA's operator service account has no annotation eks.amazonaws.com/role-arn=${k.values['podIdentity.aws.irsa.roleArn']}; the ScaledJob cannot read the queue until it has`);
   } else if (seen.installed && valuesMatch(k.values, seen.values) && !seen.unhealthy) {

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKube, loadKubeConfig } from '../../src/adapters/kube.ts';
 import { createHelm } from '../../src/adapters/helm.ts';
 import { desiredStack } from '../../src/core/desired.ts';
-import { StateError } from '../../src/core/errors.ts';
-import { applyKube, installKeda, teardownKube } from '../../src/core/kube-stack.ts';
+import { StateError, UsageError } from '../../src/core/errors.ts';
+import { applyKube, installKeda, observeKube, teardownKube } from '../../src/core/kube-stack.ts';
 import { loadSettings } from '../../src/core/load-settings.ts';
 import { recordingProgress } from '../../src/core/progress.ts';
 import { stackSelector } from '../../src/core/stack.ts';
@@ -214,5 +214,16 @@ describe('KEDA install and uninstall (helm stub + real API server)', () => {
     expect(err).toBeInstanceOf(StateError);
     expect(err.message).toMatch(/^KEDA is not ready after 1s: (Deployment keda\/keda-operator does not exist|0\/1 replicas available)/);
     expect(err.next).toContain('kubectl -n keda get pods');
+  });
+
+  it('helm missing: reading still works from the cluster; installing says how to install helm or to pass --skip keda', async () => {
+    const desired = await desiredStack(settings({ stack: uniqueStack('nohelm') }));
+    const { kube } = kubeWithLog();
+    const noHelm = createHelm({ env: { PATH: '/nonexistent' } });
+    const seen = await observeKube(desired, kube, { helm: noHelm });
+    expect(seen.keda).toEqual({ installed: false, version: undefined, values: undefined });
+    const err = await installKeda(desired, noHelm, kube, recordingProgress()).catch((e) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect(err.message).toMatch(/^helm is not installed: install helm 3 .* or pass --skip keda/);
   });
 });
