@@ -90,7 +90,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
   await requireEverything(settings, ctx, host, skip);
   const ports = connect(settings, ctx.env, host, skip);
   const tty = Boolean(host.streams.stderr.isTTY) && !ctx.env.CI;
-  const progress: Progress & { close?: () => Promise<void> } = tty ? (await import('../ui/tasks.js')).inkProgress(host) : lineProgress(host);
+  const progress: Progress & { close?: () => Promise<void> } = tty ? (await import('../ui/tasks.js')).resumableInkProgress(host) : lineProgress(host);
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.once('SIGINT', onSigint);

@@ -80,8 +80,30 @@ export function inkProgress(host: IoHost): Progress & { close(): Promise<void>; 
     note: (text) => store.line('info', text),
     warn: (text) => store.line('warn', text),
     async close() {
+      // render the last state (finished steps into <Static>) before the live region goes away
+      app.rerender(<TaskList store={store} />);
+      await app.waitUntilRenderFlush();
       app.unmount();
       await app.waitUntilExit().catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * A task list that can step aside (for a question or the plan) and come back: close() ends the live
+ * region; the next step starts a new one below whatever was printed meanwhile.
+ */
+export function resumableInkProgress(host: IoHost): Progress & { close(): Promise<void> } {
+  let live: ReturnType<typeof inkProgress> | undefined;
+  const current = () => (live ??= inkProgress(host));
+  return {
+    step: (title, fn) => current().step(title, fn),
+    note: (text) => current().note(text),
+    warn: (text) => current().warn(text),
+    async close() {
+      const l = live;
+      live = undefined;
+      await l?.close();
     },
   };
 }

@@ -140,8 +140,21 @@ build_etcd() {
 
 T0=$(date +%s)
 rm -f "$STAMP"
-build_etcd
-build_apiserver
+# Per-binary stamps: bumping only the etcd version does not rebuild kube-apiserver.
+if [ -x "$OUT/etcd" ] && [ "$(cat "$OUT/.etcd.version" 2>/dev/null)" = "$ETCD_VERSION" ]; then
+  log "etcd $ETCD_VERSION already built"
+else
+  rm -f "$OUT/.etcd.version"
+  build_etcd
+  printf '%s\n' "$ETCD_VERSION" >"$OUT/.etcd.version"
+fi
+if [ -x "$OUT/kube-apiserver" ] && [ "$(cat "$OUT/.kube-apiserver.version" 2>/dev/null)" = "$K8S_VERSION" ]; then
+  log "kube-apiserver $K8S_VERSION already built"
+else
+  rm -f "$OUT/.kube-apiserver.version"
+  build_apiserver
+  printf '%s\n' "$K8S_VERSION" >"$OUT/.kube-apiserver.version"
+fi
 "$OUT/etcd" --version >&2 || { log "error: built etcd does not run"; exit 1; }
 "$OUT/kube-apiserver" --version >&2 || { log "error: built kube-apiserver does not run"; exit 1; }
 printf '%s\n' "$WANT_STAMP" >"$STAMP"

@@ -320,7 +320,7 @@ async function waitFor(
     if (!isRunning(proc)) {
       throw new Error(
         `${what}: process exited (code ${proc.child.exitCode}, signal ${proc.child.signalCode}) before it was ready. ` +
-          `Last 40 lines of ${logPath}:\n${tailFile(logPath)}`,
+          `Last 40 lines of ${logRef(logPath)}:\n${tailFile(logPath)}`,
       );
     }
     try {
@@ -333,8 +333,12 @@ async function waitFor(
   }
   throw new Error(
     `${what}: not ready after ${timeoutMs} ms${lastErr ? ` (last error: ${lastErr})` : ''}. ` +
-      `Last 40 lines of ${logPath}:\n${tailFile(logPath)}`,
+      `Last 40 lines of ${logRef(logPath)}:\n${tailFile(logPath)}`,
   );
+}
+
+function logRef(logPath: string): string {
+  return process.env.KEDACTL_RIG_KEEP === '1' ? logPath : `${path.basename(logPath)} (rig dir is removed; KEDACTL_RIG_KEEP=1 keeps it)`;
 }
 
 function kubeconfigYaml(server: string, caPem: string, context: string, user: string, token: string): string {
@@ -507,6 +511,8 @@ export async function startKubeRig(opts: StartKubeRigOptions = {}): Promise<Kube
       // No token controller runs; the ServiceAccount admission plugin would reject Pods.
       '--disable-admission-plugins=ServiceAccount',
       '--allow-privileged=true',
+      // The Endpoints of service/kubernetes cannot hold a loopback IP; skip that reconciler (log noise only).
+      '--endpoint-reconciler-type=none',
       '--enable-priority-and-fairness=false',
       '--profiling=false',
       '--v=1',

@@ -1,0 +1,83 @@
+// kedactl init as a person runs it: under a real pseudo-terminal, pressing only Enter at every
+// question and answering "y" at the plan. Real moto, real kube-apiserver; helm is a STATEFUL
+// RECORDING STUB (test/fixtures/helm-stateful-stub).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { startKubeRig, kubeRequest, type KubeRig } from '../support/kube-rig.ts';
+import { KEDA_CRDS_DIR } from '../support/kube-test-rig.ts';
+import { motoCliEnv } from '../support/aws.ts';
+import { uniqueStack } from '../support/moto.ts';
+import { awsState, kubectlGet, STACK_KINDS } from '../support/stack-state.ts';
+import { BIN, runBin, SAFE_ENV } from '../support/run-cli.ts';
+import { KEY, startPty } from '../support/pty.ts';
+
+const STUB = fileURLToPath(new URL('../fixtures/helm-stateful-stub', import.meta.url));
+let rig: KubeRig;
+beforeAll(async () => {
+  rig = await startKubeRig({ crdsDir: KEDA_CRDS_DIR, log: () => {} });
+});
+afterAll(async () => rig?.stop());
+
+describe('init wizard under a pty', () => {
+  it('Enter at every question and "y" at the plan gives a stack and a kedactl.yaml', async () => {
+    const stack = uniqueStack('wiz');
+    const cwd = mkdtempSync(join(tmpdir(), 'kedactl-wiz-'));
+    const env = {
+      ...SAFE_ENV,
+      ...motoCliEnv({ KUBECONFIG: rig.kubeconfigPath, PATH: `${STUB}:${process.env.PATH}`, HELM_STUB_STATE: join(cwd, '.helm'), KEDACTL_STACK: stack }),
+      NO_COLOR: '1',
+    };
+    const pty = startPty([process.execPath, BIN, 'init', '--no-wait'], { env, cwd });
+    try {
+      for (const question of ['Kubernetes namespace', 'SQS queue name', 'Seconds each Job spends', 'Most Jobs running at once', 'Scaling strategy', 'How KEDA and the Jobs authenticate']) {
+        await pty.waitFor(question);
+        pty.send(KEY.enter);
+      }
+      await pty.waitFor('Apply this plan?');
+      expect(pty.screen()).toContain(`+ create    SQS queue ${stack}-queue`);
+      expect(pty.screen()).toContain(`+ create    Secret ${stack}/${stack}-aws-credentials`);
+      expect(pty.screen()).not.toContain('testing'); // the access keys are never shown
+      pty.send('y');
+      pty.send(KEY.enter);
+      await pty.waitFor(`stack "${stack}" is ready`, 60_000);
+      expect(await pty.exited).toBe(0);
+    } finally {
+      pty.kill();
+    }
+    const screen = pty.screen();
+    expect(screen).toMatch(/✓ Applying \d+ Kubernetes objects .*\(\d+\.\d+s\)/);
+    expect(screen).toContain(`kedactl produce --stack ${stack}`);
+
+    // the answers are saved: every later command needs no flags
+    const config = parse(readFileSync(join(cwd, 'kedactl.yaml'), 'utf8'));
+    expect(config).toMatchObject({ stack, region: 'us-east-1', auth: 'static' });
+    const aws = await awsState(stack);
+    expect(Object.keys(aws.queues)).toEqual([`${stack}-queue`]);
+    const kinds = kubectlGet(rig.kubeconfigPath, STACK_KINDS, stack).map((o) => o.kind).sort();
+    expect(kinds).toEqual(['ConfigMap', 'Deployment', 'Namespace', 'ScaledJob', 'Secret', 'Service', 'ServiceAccount', 'TriggerAuthentication']);
+    const secret = (await kubeRequest(rig, 'GET', `/api/v1/namespaces/${stack}/secrets/${stack}-aws-credentials`)).json();
+    expect(Buffer.from(secret.data.AWS_ACCESS_KEY_ID, 'base64').toString()).toBe('testing');
+
+    // a later command, no flags, from the same folder
+    const plan = await runBin(['plan', '-o', 'json'], { env, cwd });
+    expect(plan.code).toBe(0);
+    expect(JSON.parse(plan.stdout).changes.filter((c: any) => c.group !== 'keda' && c.action !== 'unchanged')).toEqual([]);
+
+    const down = await runBin(['teardown', '--yes', '--skip', 'kubernetes'], { env, cwd });
+    expect(down.code).toBe(0);
+    expect((await awsState(stack)).queues).toEqual({});
+    expect(existsSync(join(cwd, 'kedactl.yaml'))).toBe(true);
+  });
+
+  it('without a terminal, init without --yes fails naming --yes', async () => {
+    const r = await runBin(['init', '--no-wait', '--stack', uniqueStack('nopty'), '--auth', 'static'], {
+      env: motoCliEnv({ KUBECONFIG: rig.kubeconfigPath, PATH: `${STUB}:${process.env.PATH}`, HELM_STUB_STATE: mkdtempSync(join(tmpdir(), 'h-')) }),
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/error: init would change your AWS account and cluster, and there is no terminal to ask\nnext: .*pass --yes/);
+  });
+});
