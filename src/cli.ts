@@ -53,7 +53,6 @@ The flow:
   kedactl results     processed / killed counts
   kedactl status      is it healthy?
   kedactl teardown    remove it all
-  kedactl produce     send messages to the queue (as many and as fast as you ask)
   kedactl watch       queue depth, Jobs and Pods over time, live
 
 Settings come from flags, then KEDACTL_* variables, then AWS_REGION / AWS_PROFILE / AWS_ENDPOINT_URL,

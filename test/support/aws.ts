@@ -20,8 +20,11 @@ export interface TestAwsOptions {
   calls?: string[];
   /** decides per request whether to fail it or replace its result; runs before the request is sent */
   fault?: Fault;
-  /** rewrites a real response (e.g. to mark entries Failed[]) */
-  after?: (command: string, input: any, output: any) => any;
+  /**
+   * SendMessageBatch only: entry ids to fail this time. They are not sent to moto and come back in
+   * Failed[] with HTTP 200, as SQS does; senderFault marks them as the caller's fault (not retried).
+   */
+  failEntries?: (ids: string[]) => { ids: string[]; senderFault?: boolean; code?: string } | undefined;
   maxAttempts?: number;
 }
 
@@ -31,12 +34,24 @@ export function testAws(opts: TestAwsOptions = {}) {
       (next: any, context: any) => async (args: any) => {
         const name = String(context.commandName);
         opts.calls?.push(name);
-        const f = opts.fault?.(name, args.input);
+        const plan = name === 'SendMessageBatchCommand' ? opts.failEntries?.(args.input.Entries.map((e: any) => e.Id)) : undefined;
+        if (!plan || plan.ids.length === 0) return next(args);
+        const failing = new Set(plan.ids);
+        const Failed = plan.ids.map((Id) => ({ Id, Code: plan.code ?? 'InternalError', Message: 'injected failure', SenderFault: Boolean(plan.senderFault) }));
+        const rest = args.input.Entries.filter((e: any) => !failing.has(e.Id));
+        if (rest.length === 0) return { output: { $metadata: { httpStatusCode: 200 }, Successful: [], Failed }, response: {} };
+        const out = await next({ ...args, input: { ...args.input, Entries: rest } });
+        out.output = { ...out.output, Failed: [...(out.output.Failed ?? []), ...Failed] };
+        return out;
+      },
+      { step: 'initialize', name: 'kedactlTestPartialFailure' },
+    );
+    client.middlewareStack.add(
+      (next: any, context: any) => async (args: any) => {
+        const f = opts.fault?.(String(context.commandName), args.input);
         if (f?.throw) throw f.throw;
         if (f?.result) return { output: { $metadata: {}, ...f.result }, response: {} };
-        const out = await next(args);
-        if (opts.after) out.output = opts.after(name, args.input, out.output);
-        return out;
+        return next(args);
       },
       // below "retry" so the SDK's own retries see the injected errors
       { step: 'finalizeRequest', name: 'kedactlTestFaults', priority: 'low' },

@@ -5,8 +5,10 @@ import { existsSync, mkdirSync, rmSync, writeFileSync, openSync, readFileSync, c
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const MOTO_VERSION = '5.2.5';
+const LAUNCHER = fileURLToPath(new URL('./moto-server.py', import.meta.url));
 
 /** Fake static credentials moto accepts; never real ones. */
 export const MOTO_ENV = {
@@ -118,7 +120,8 @@ export async function startMoto(opts: { readyTimeoutMs?: number } = {}): Promise
     const port = await freePort();
     const endpoint = `http://127.0.0.1:${port}`;
     const fd = openSync(logFile, 'w');
-    const child = spawn(path.join(venv, 'bin', 'moto_server'), ['-H', '127.0.0.1', '-p', String(port)], {
+    // moto-server.py is moto_server plus one O(N^2) -> O(N) fix for SendMessage (see the file)
+    const child = spawn(path.join(venv, 'bin', 'python'), [LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
       stdio: ['ignore', fd, fd],
       env: { ...process.env, ...MOTO_ENV },
     });

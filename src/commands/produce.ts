@@ -1,0 +1,67 @@
+// kedactl produce: flags -> checked options (before any AWS call) -> produce() -> summary.
+import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createAws } from '../adapters/aws.js';
+import { CancelledError, ExternalError, UsageError } from '../core/errors.js';
+import { parseProduceOptions, produce, type ProduceOptions, type ProduceResult } from '../core/produce.js';
+import { formatData, parseOutput } from '../ui/format.js';
+import { produceSummary, progressLine } from '../ui/produce-text.js';
+import { begin } from './common.js';
+import type { CommandContext } from './context.js';
+
+const MAX_BODY_FILE = 1024 * 1024;
+
+function readBodyFile(path: string): string {
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch (e) {
+    throw new UsageError(`cannot read --body-file ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String((e as Error).message)}`, 'pass an existing file; nothing was sent');
+  }
+  if (size > MAX_BODY_FILE) throw new UsageError(`--body-file ${path} is ${size} bytes; SQS messages are at most ${MAX_BODY_FILE} bytes`, 'use a smaller body; nothing was sent');
+  return readFileSync(path, 'utf8');
+}
+
+export async function run(opts: Record<string, unknown>, ctx: CommandContext): Promise<void> {
+  const output = parseOutput(opts.output as string | undefined, ['text', 'json']);
+  const parsed = parseProduceOptions({ count: opts.count, concurrency: opts.concurrency, rate: opts.rate });
+  const bodyPath = opts.bodyFile ? resolve(ctx.cwd, String(opts.bodyFile)) : undefined;
+  const options: ProduceOptions = { ...parsed, ...(bodyPath ? { bodyTemplate: readBodyFile(bodyPath) } : {}) };
+  const { settings } = begin(opts, ctx);
+  const host = ctx.host();
+  const aws = createAws({ region: settings.region, profile: settings.profile, endpointUrl: settings.endpointUrl, env: ctx.env });
+
+  // Ctrl-C: stop new batches, let the ones in flight finish, report the exact count
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once('SIGINT', onSigint);
+  const tty = Boolean(host.streams.stderr.isTTY);
+  const t0 = performance.now();
+  let last = 0;
+  const onProgress = tty
+    ? (sent: number, failed: number, total: number) => {
+        const t = performance.now();
+        if (t - last < 100 && sent + failed < total) return;
+        last = t;
+        host.streams.stderr.write(progressLine(sent, failed, total, (t - t0) / 1000));
+      }
+    : undefined;
+  let result: ProduceResult;
+  try {
+    result = await produce(settings, aws.sqs, options, { signal: abort.signal, onProgress, bodySource: bodyPath ?? 'the default template' });
+  } catch (e) {
+    const partial = (e as { partial?: ProduceResult }).partial;
+    if (tty) host.streams.stderr.write('\n');
+    if (partial) host.notify('error', 'produce.partial', `sent ${partial.sent} of ${partial.requested} messages before the error`);
+    throw e;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+  if (tty) host.streams.stderr.write('\n');
+  host.result(output === 'json' ? formatData(result, 'json') : produceSummary(result));
+  if (result.stopped) throw new CancelledError(`stopped by Ctrl-C after sending ${result.sent} of ${result.requested} messages`);
+  if (result.sent !== result.requested) {
+    const missing = result.requested - result.sent;
+    throw new ExternalError('SQS', 'SendMessageBatch', `${missing} of ${result.requested} messages were not sent${result.failed[0] ? ` (first: message ${result.failed[0].message}, ${result.failed[0].code}: ${result.failed[0].reason})` : ''}`, `run "kedactl produce --count ${missing}" to send the rest`);
+  }
+}

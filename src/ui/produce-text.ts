@@ -1,0 +1,23 @@
+// produce's result in words: one summary line, then what was not sent (a few lines, not thousands).
+import type { ProduceResult } from '../core/produce.js';
+
+export function produceSummary(r: ProduceResult): string {
+  const head = `${r.stopped ? 'stopped: ' : ''}sent ${r.sent} of ${r.requested} messages to ${r.queue} in ${r.seconds.toFixed(1)}s (${r.messagesPerSecond} msg/s)`;
+  const lines = [head];
+  if (r.failed.length > 0) {
+    lines.push(`${r.failed.length} not sent:`);
+    for (const f of r.failed.slice(0, 10)) lines.push(`  message ${f.message}: ${f.code}: ${f.reason}`);
+    if (r.failed.length > 10) lines.push(`  … and ${r.failed.length - 10} more (-o json lists all)`);
+  }
+  if (r.notAttempted > 0) lines.push(`${r.notAttempted} not attempted${r.stopped ? ' (stopped)' : ''}`);
+  return lines.join('\n');
+}
+
+/** A single self-overwriting stderr line, for terminals only. */
+export function progressLine(sent: number, failed: number, total: number, seconds: number): string {
+  const pct = Math.floor((sent / total) * 100);
+  const width = 24;
+  const filled = Math.round((sent / total) * width);
+  const rate = seconds > 0 ? Math.round(sent / seconds) : 0;
+  return `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${sent}/${total} (${pct}%) ${rate} msg/s${failed ? `, ${failed} failed` : ''}\u001b[K`;
+}

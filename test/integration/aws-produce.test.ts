@@ -1,0 +1,218 @@
+// kedactl produce against a real moto server: exact counts (by attributes and by receiving), faults
+// injected at the SDK middleware level, bad input, Ctrl-C.
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { produce, sendMessages, bodyMaker } from '../../src/core/produce.ts';
+import { stackTags } from '../../src/core/stack.ts';
+import { MOTO_ENV, motoEndpoint, uniqueStack } from '../support/moto.ts';
+import { motoCliEnv, REGION, testAws, testSettings, throttlingError } from '../support/aws.ts';
+import { runCli } from '../support/run-cli.ts';
+
+const sqsClient = () =>
+  new SQSClient({ region: REGION, endpoint: motoEndpoint(), useQueueUrlAsEndpoint: false, credentials: { accessKeyId: MOTO_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: MOTO_ENV.AWS_SECRET_ACCESS_KEY } });
+
+async function newQueue(stack: string, attributes: Record<string, string> = {}): Promise<string> {
+  const r = await sqsClient().send(new CreateQueueCommand({ QueueName: `${stack}-queue`, Attributes: attributes, tags: stackTags(stack) }));
+  return r.QueueUrl!;
+}
+
+async function depth(url: string): Promise<number> {
+  const r = await sqsClient().send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+  return Number(r.Attributes!.ApproximateNumberOfMessages) + Number(r.Attributes!.ApproximateNumberOfMessagesNotVisible);
+}
+
+/** Receive everything (hidden for an hour, so nothing is seen twice); returns the bodies. */
+async function receiveAll(url: string, expected: number): Promise<string[]> {
+  const client = sqsClient();
+  const bodies: string[] = [];
+  let empty = 0;
+  const loop = async () => {
+    while (bodies.length < expected && empty < 20) {
+      const r = await client.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 3600, WaitTimeSeconds: 0 }));
+      const got = r.Messages ?? [];
+      if (got.length === 0) empty++;
+      bodies.push(...got.map((m) => m.Body!));
+    }
+  };
+  await Promise.all(Array.from({ length: 6 }, loop));
+  return bodies;
+}
+
+const videoIds = (bodies: string[]) => new Set(bodies.map((b) => (JSON.parse(b) as { videoId: string }).videoId));
+
+describe('kedactl produce (moto)', () => {
+  it('sends 10,000 messages and exactly 10,000 arrive', async () => {
+    const stack = uniqueStack('p10k');
+    const url = await newQueue(stack);
+    const run = await runCli(['produce', '--stack', stack, '--count', '10000'], { env: motoCliEnv() });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^sent 10000 of 10000 messages to ${stack}-queue in \\d+\\.\\ds \\(\\d+ msg/s\\)\\n$`));
+    // counted by SQS; receiving all 10,000 back from moto takes minutes (its ReceiveMessage scans the
+    // whole queue per call), so the by-receiving proof is the 1,000-message fault test below
+    expect(await depth(url)).toBe(10_000);
+    const sample = (await sqsClient().send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 3600 }))).Messages!.map((m) => m.Body!);
+    expect(sample).toHaveLength(10);
+    const first = JSON.parse(sample[0]!);
+    expect(Object.keys(first).sort()).toEqual(['quality', 'sentAt', 'videoId']);
+    expect(['480p', '720p', '1080p', '4K']).toContain(first.quality);
+  }, 120_000);
+
+  it('retries throttling and per-entry Failed[] until exactly N are delivered', async () => {
+    const stack = uniqueStack('fault');
+    const url = await newQueue(stack);
+    let attempts = 0;
+    let throttled = 0;
+    let partial = 0;
+    const aws = testAws({
+      maxAttempts: 2,
+      // every 10th of the first 100 attempts is throttled: the SDK's own retry sees some, kedactl's loop
+      // the rest (each throttle also makes adaptive mode slow the client down, as it would on AWS)
+      fault: (cmd) => {
+        if (cmd !== 'SendMessageBatchCommand') return undefined;
+        attempts++;
+        if (attempts % 10 === 0 && attempts <= 100) {
+          throttled++;
+          return { throw: throttlingError() };
+        }
+        return undefined;
+      },
+      // in a third of the batches, entries 0-2 fail once with a 200 response
+      failEntries: (ids) => {
+        const first = ids.filter((id) => /^m\d*[0-2]$/.test(id) && Number(id.slice(1)) % 3 === 0 && !seen.has(id));
+        for (const id of first) seen.add(id);
+        if (first.length) partial += first.length;
+        return { ids: first };
+      },
+    });
+    const seen = new Set<string>();
+    const settings = testSettings({ stack });
+    const r = await produce(settings, aws.sqs, { count: 1000, concurrency: 8 }, { backoff: { baseMs: 1, maxMs: 5 }, attempts: 10 });
+    expect(throttled).toBe(10);
+    expect(partial).toBeGreaterThan(50);
+    expect(r).toMatchObject({ requested: 1000, sent: 1000, failed: [], notAttempted: 0, stopped: false });
+    expect(await depth(url)).toBe(1000);
+    expect(videoIds(await receiveAll(url, 1000)).size).toBe(1000);
+  });
+
+  it('lists what still fails after the retries and never counts it as sent', async () => {
+    const stack = uniqueStack('fail');
+    const url = await newQueue(stack);
+    const aws = testAws({
+      failEntries: (ids) => ({ ids: ids.filter((id) => id === 'm6'), senderFault: true, code: 'InvalidMessageContents' }),
+    });
+    const r = await produce(testSettings({ stack }), aws.sqs, { count: 25, concurrency: 2 }, { backoff: { baseMs: 1, maxMs: 2 } });
+    expect(r.sent).toBe(24);
+    expect(r.failed).toEqual([{ message: 7, code: 'InvalidMessageContents', reason: 'injected failure' }]);
+    expect(await depth(url)).toBe(24);
+
+    const always = testAws({ failEntries: (ids) => ({ ids: ids.filter((id) => id === 'm0') }) });
+    const r2 = await produce(testSettings({ stack }), always.sqs, { count: 10, concurrency: 1 }, { attempts: 3, backoff: { baseMs: 1, maxMs: 2 } });
+    expect(r2.sent).toBe(9);
+    expect(r2.failed).toEqual([{ message: 1, code: 'InternalError', reason: 'still failing after 3 attempts: injected failure' }]);
+    expect(await depth(url)).toBe(33);
+  });
+
+  it('Ctrl-C stops new batches and reports exactly what was sent', async () => {
+    const stack = uniqueStack('stop');
+    const url = await newQueue(stack);
+    const abort = new AbortController();
+    const aws = testAws();
+    const r = await sendMessages(aws.sqs, url, bodyMaker('run'), { count: 5000, concurrency: 4, maxBatchBytes: 262144 }, {
+      signal: abort.signal,
+      onProgress: (sent) => {
+        if (sent >= 200) abort.abort();
+      },
+    });
+    expect(r.stopped).toBe(true);
+    expect(r.sent).toBeGreaterThanOrEqual(200);
+    expect(r.sent).toBeLessThan(5000);
+    expect(r.notAttempted).toBe(5000 - r.sent);
+    expect(await depth(url)).toBe(r.sent);
+  });
+
+  it('keeps to --rate', async () => {
+    const stack = uniqueStack('rate');
+    await newQueue(stack);
+    const r = await produce(testSettings({ stack }), testAws().sqs, { count: 100, concurrency: 8, rate: 200 });
+    expect(r.sent).toBe(100);
+    // 100 messages at 200/s: the last batch may start at 0.45 s
+    expect(r.seconds).toBeGreaterThanOrEqual(0.44);
+  });
+
+  it('fills --body-file per message', async () => {
+    const stack = uniqueStack('body');
+    const url = await newQueue(stack);
+    const dir = mkdtempSync(join(tmpdir(), 'kedactl-body-'));
+    writeFileSync(join(dir, 'body.txt'), 'encode {{videoId}} at {{quality}} (#{{index}})');
+    const run = await runCli(['produce', '--stack', stack, '--count', '5', '--body-file', 'body.txt', '-o', 'json'], { env: motoCliEnv(), cwd: dir });
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ requested: 5, sent: 5, failed: [] });
+    const bodies = (await receiveAll(url, 5)).sort();
+    expect(bodies).toHaveLength(5);
+    expect(bodies[0]).toMatch(/^encode \S+-1 at 480p \(#1\)$/);
+  });
+
+  describe('bad input: exit 2, one message, nothing sent', () => {
+    for (const [args, message] of [
+      [['--count', '0'], '--count = "0": must be a whole number from 1 to 10000000'],
+      [['--count', '1.5'], '--count = "1.5": must be a whole number from 1 to 10000000'],
+      [['--count', '-3'], '--count = "-3": must be a whole number from 1 to 10000000'],
+      [['--concurrency', '0'], '--concurrency = "0": must be a whole number from 1 to 200'],
+      [['--concurrency', '201'], '--concurrency = "201": must be a whole number from 1 to 200'],
+      [['--rate', 'fast'], '--rate = "fast": must be a whole number from 1 to 1000000'],
+      [['--body-file', '/nonexistent/body.json'], 'cannot read --body-file /nonexistent/body.json: no such file'],
+    ] as const) {
+      it(`${args.join(' ')}`, async () => {
+        const stack = uniqueStack('bad');
+        const url = await newQueue(stack);
+        const run = await runCli(['produce', '--stack', stack, ...args], { env: motoCliEnv() });
+        expect(run.code).toBe(2);
+        expect(run.stderr.split('\n')[0]).toBe(`error: ${message}`);
+        expect(await depth(url)).toBe(0);
+      });
+    }
+
+    it('a body over the queue\'s MaximumMessageSize', async () => {
+      const stack = uniqueStack('big');
+      const url = await newQueue(stack, { MaximumMessageSize: '1024' });
+      const dir = mkdtempSync(join(tmpdir(), 'kedactl-body-'));
+      writeFileSync(join(dir, 'big.json'), 'x'.repeat(2000));
+      const run = await runCli(['produce', '--stack', stack, '--body-file', join(dir, 'big.json')], { env: motoCliEnv() });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(`is 2000 bytes, over the queue's MaximumMessageSize of 1024 bytes`);
+      expect(await depth(url)).toBe(0);
+    });
+
+    it('no region', async () => {
+      const run = await runCli(['produce', '--stack', uniqueStack('nor')], { env: { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' } });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('region: is required');
+    });
+
+    it('no credentials says how to set them', async () => {
+      const saved = { ...process.env };
+      Object.assign(process.env, { AWS_CONFIG_FILE: '/nonexistent/config', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials', AWS_EC2_METADATA_DISABLED: 'true' });
+      for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI']) delete process.env[k];
+      try {
+        const run = await runCli(['produce', '--stack', uniqueStack('nocred')], { env: { AWS_REGION: REGION, AWS_ENDPOINT_URL: motoEndpoint() } });
+        expect(run.code).toBe(2);
+        expect(run.stderr).toMatch(/^error: no AWS credentials found/);
+        expect(run.stderr).toContain('next: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
+      } finally {
+        process.env = saved;
+      }
+    });
+  });
+
+  it('a queue that does not exist: exit 1 naming it and what to run', async () => {
+    const stack = uniqueStack('noq');
+    const run = await runCli(['produce', '--stack', stack], { env: motoCliEnv() });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`error: SQS queue "${stack}-queue" does not exist in ${REGION}`);
+    expect(run.stderr).toContain(`kedactl init --stack ${stack}`);
+  });
+});
