@@ -2,7 +2,7 @@
 // one call per Job: a finished ScaledJob leaves 100+ of them), waiting until they are gone, and naming
 // any finalizer that holds an object back.
 import type { Helm } from '../adapters/helm.js';
-import type { Kube, KubeObject, KubeType, Propagation } from '../adapters/kube.js';
+import { KubeApiError, type Kube, type KubeObject, type KubeType, type Propagation } from '../adapters/kube.js';
 import { StateError } from './errors.js';
 import type { Progress } from './progress.js';
 import { KEDA, stackSelector } from './stack.js';
@@ -54,6 +54,8 @@ export interface TeardownKubeOptions {
   namespaceTimeoutMs?: number;
   intervalMs?: number;
   signal?: AbortSignal;
+  /** where to look when the context may not list cluster-wide (e.g. the settings' namespace) */
+  namespaces?: string[];
 }
 
 export interface TeardownKubeResult {
@@ -81,7 +83,21 @@ export async function teardownKube(stack: string, kube: Kube, helm: Helm | undef
   const interval = opts.intervalMs ?? 500;
 
   const served = async (t: KubeType) => kube.served(t);
-  const listAll = (t: KubeType, limit?: number) => kube.list(t, { labelSelector: selector, metadataOnly: true, limit });
+  // cluster-wide lists find every namespace the stack used; a user who may only read some namespaces
+  // (403 cluster-wide) is served from opts.namespaces instead
+  let scoped = false;
+  const listAll = async (t: KubeType, limit?: number): Promise<KubeObject[]> => {
+    const o = { labelSelector: selector, metadataOnly: true, limit };
+    if (!scoped || t.kind === 'Namespace') {
+      try {
+        return await kube.list(t, o);
+      } catch (e) {
+        if (!(e instanceof KubeApiError && e.status === 403 && opts.namespaces?.length && t.kind !== 'Namespace')) throw e;
+        scoped = true;
+      }
+    }
+    return (await Promise.all(opts.namespaces!.map((namespace) => kube.list(t, { ...o, namespace })))).flat();
+  };
 
   for (const phase of TEARDOWN_PHASES) {
     await progress.step(`Deleting ${phase.title}`, async (update) => {
@@ -128,8 +144,18 @@ export async function teardownKube(stack: string, kube: Kube, helm: Helm | undef
   }
 
   // the namespace last, and only when it carries the stack's labels (kedactl created it)
+  const forbidden = (e: unknown) => e instanceof KubeApiError && e.status === 403 && scoped;
   await progress.step('Deleting the namespace kedactl created', async (update) => {
-    const namespaces = (await listAll(NAMESPACE)).filter((n) => !(n.metadata as { deletionTimestamp?: string }).deletionTimestamp);
+    let listed: KubeObject[];
+    try {
+      listed = await listAll(NAMESPACE);
+    } catch (e) {
+      // a context limited to its namespaces cannot have created one: nothing of ours to delete here
+      if (!forbidden(e)) throw e;
+      update('not allowed to list namespaces; left as they are');
+      return;
+    }
+    const namespaces = listed.filter((n) => !(n.metadata as { deletionTimestamp?: string }).deletionTimestamp);
     result.deleted.Namespace = namespaces.length;
     // namespaces have no delete-collection; there is one per stack
     for (const n of namespaces) await kube.delete({ ...NAMESPACE, name: n.metadata.name }, { propagation: 'Background' });
@@ -151,6 +177,14 @@ export async function teardownKube(stack: string, kube: Kube, helm: Helm | undef
   else if (opts.keepKeda) {
     result.keda = 'kept';
     progress.note('KEDA kept (--keep-keda)');
-  } else result.keda = await uninstallKedaIfUnused({ release: KEDA.release, namespace: KEDA.namespace }, helm, kube, progress);
+  } else {
+    try {
+      result.keda = await uninstallKedaIfUnused({ release: KEDA.release, namespace: KEDA.namespace }, helm, kube, progress);
+    } catch (e) {
+      if (!forbidden(e)) throw e;
+      result.keda = 'kept-not-ours';
+      progress.note('KEDA kept: this context may not look at it');
+    }
+  }
   return result;
 }

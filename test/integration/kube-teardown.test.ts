@@ -227,3 +227,26 @@ describe('KEDA install and uninstall (helm stub + real API server)', () => {
     expect(err.message).toMatch(/^helm is not installed: install helm 3 .* or pass --skip keda/);
   });
 });
+
+describe('teardown with a context limited to one namespace', () => {
+  it('falls back to the namespaces it is given when cluster-wide lists are forbidden, and leaves the namespace', async () => {
+    const stack = uniqueStack('scoped');
+    const adminKube = createKube(loadKubeConfig({ kubeconfig: rig.kubeconfigPath, env: {} }));
+    // an admin created the namespace; the user "restricted" may do anything inside it
+    expect((await admin(rig, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: stack } })).status).toBe(201);
+    await admin(rig, 'POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${stack}/roles`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'all' }, rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }] });
+    await admin(rig, 'POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${stack}/rolebindings`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'restricted-all' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'all' }, subjects: [{ kind: 'User', name: 'restricted', apiGroup: 'rbac.authorization.k8s.io' }] });
+    await applyKube(await desiredStack(settings({ stack })), adminKube, recordingProgress(), { wait: false });
+    await createFinishedJobs(rig, stack, stack, 5);
+    const user = createKube(loadKubeConfig({ kubeconfig: rig.restrictedKubeconfigPath, env: {} }));
+    const noHint = await teardownKube(stack, user, undefined, recordingProgress()).catch((e) => e);
+    expect(noHint.message).toMatch(/may not list scaledjobs.keda.sh \(cluster-wide\)/);
+    const r = await teardownKube(stack, user, stubHelm().helm, recordingProgress(), { namespaces: [stack], intervalMs: 50 });
+    expect(r.deleted).toMatchObject({ ScaledJob: 1, Job: 5, Pod: 5, ConfigMap: 1 });
+    expect(r.keda).toBe('kept-not-ours');
+    const sel = encodeURIComponent(stackSelector(stack));
+    expect(await count(`/apis/batch/v1/namespaces/${stack}/jobs?labelSelector=${sel}`)).toBe(0);
+    expect(await count(`/api/v1/namespaces/${stack}/configmaps?labelSelector=${sel}`)).toBe(0);
+    expect((await admin(rig, 'GET', `/api/v1/namespaces/${stack}`)).status).toBe(200);
+  });
+});
