@@ -1,6 +1,5 @@
 // kedactl watch: flags -> sources (one informer per kind, queue and results pollers) -> a live screen
 // on a terminal, or one line per change (NDJSON / text) when piped; --once, --until-empty, --timeout.
-import { createElement } from 'react';
 import { createAws } from '../adapters/aws.js';
 import { createKube, loadKubeConfig, type Kube } from '../adapters/kube.js';
 import { kubeWatchTransport } from '../adapters/kube-watch.js';
@@ -30,6 +29,14 @@ async function kedaVersion(kube: Kube): Promise<string | undefined> {
     .then((d: any) => d?.metadata?.labels?.['app.kubernetes.io/version'] ?? /:v?(\d+\.\d+\.\d+)/.exec(d?.spec?.template?.spec?.containers?.[0]?.image ?? '')?.[1] ?? (d ? '?' : 'not installed'))
     .catch(() => undefined);
   return Promise.race([get, new Promise<undefined>((r) => (setTimeout(r, 3000) as unknown as NodeJS.Timeout).unref())]);
+}
+
+/** React and ink, loaded only when a screen is drawn, in React's production build unless told otherwise. */
+async function loadInk() {
+  // the development build checks every element and costs about twice the CPU per frame (bench/README.md)
+  process.env.NODE_ENV ??= 'production';
+  const [{ createElement }, ink, { WatchScreen }] = await Promise.all([import('react'), import('ink'), import('../ui/watch/screen.js')]);
+  return { createElement, render: ink.render, renderToString: ink.renderToString, WatchScreen };
 }
 
 export async function run(opts: Record<string, unknown>, ctx: CommandContext): Promise<void> {
@@ -75,8 +82,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
       if (format === 'ndjson') host.result(formatLine(snapshot(store.state, Date.now(), { queueIntervalMs: intervalMs }), 'ndjson'));
       else {
         const header = await headerFor(settings, kc.getCurrentContext(), kube);
-        const { renderToString } = await import('ink');
-        const { WatchScreen } = await import('../ui/watch/screen.js');
+        const { createElement, renderToString, WatchScreen } = await loadInk();
         const columns = host.streams.stdout.columns ?? 100;
         host.result(renderToString(createElement(WatchScreen, { store, header, queueIntervalMs: intervalMs, size: { columns, rows: 40 } }), { columns }));
       }
@@ -87,14 +93,15 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
     const pred = untilEmptyFlag ? untilEmpty(started) : () => false;
     if (tty) {
       const header = await headerFor(settings, kc.getCurrentContext(), kube);
-      const { render } = await import('ink');
-      const { WatchScreen } = await import('../ui/watch/screen.js');
+      const { createElement, render, WatchScreen } = await loadInk();
+      // the screen batches changes itself (at most 10 redraws a second); ink's own throttle on top
+      // would only add delay between a change and its frame
       const app = render(createElement(WatchScreen, { store, header, queueIntervalMs: intervalMs, onQuit: () => quit.abort() }), {
         stdout: host.streams.stdout,
         stdin: host.streams.stdin,
         exitOnCtrlC: false,
         patchConsole: false,
-        maxFps: 10,
+        maxFps: 30,
       });
       try {
         ending = await waitFor(store, pred, { reached: 'drained', timeoutMs, quit: quit.signal });

@@ -1,6 +1,6 @@
 // The live watch screen (ink). It subscribes to the WatchStore, redraws at a bounded rate, and fits
 // itself to the terminal: the numbers always, then the chart, the pods table and the events as room allows.
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { Box, Text, useInput, useStdin, useWindowSize } from 'ink';
 import type { WatchStore } from '../../core/watch/session.js';
 import { podsNewestFirst, type PodRow, type WatchState } from '../../core/watch/state.js';
@@ -261,7 +261,8 @@ export function WatchScreen(props: WatchScreenProps) {
     },
     { isActive: Boolean(isRawModeSupported) },
   );
-  useEffect(() => props.onFrame?.(s.version), [s, props.onFrame]);
+  // layout effect: runs in the same commit as ink's write of the frame (the benchmark times frames by it)
+  useLayoutEffect(() => props.onFrame?.(s.version), [s, props.onFrame]);
 
   const snap = snapshot(s, t, { queueIntervalMs: props.queueIntervalMs });
   // room: header 1, numbers 5, blank lines 3, key line 1 = 10 fixed
