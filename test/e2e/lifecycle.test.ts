@@ -10,8 +10,9 @@ import { startKubeRig, kubeRequest, type KubeRig } from '../support/kube-rig.ts'
 import { KEDA_CRDS_DIR } from '../support/kube-test-rig.ts';
 import { motoCliEnv } from '../support/aws.ts';
 import { uniqueStack, MOTO_ACCOUNT } from '../support/moto.ts';
-import { awsState, createEksCluster, kubectlGet, STACK_KINDS } from '../support/stack-state.ts';
+import { awsState, createEksCluster, kubectlGet, namespaceController, STACK_KINDS } from '../support/stack-state.ts';
 import { runBin, runCli } from '../support/run-cli.ts';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 
 const STUB = fileURLToPath(new URL('../fixtures/helm-stateful-stub', import.meta.url));
 let rig: KubeRig;
@@ -47,25 +48,19 @@ async function kedaOperatorUp() {
   }, 'application/merge-patch+json');
 }
 
-/**
- * The rig has no controller-manager: play the namespace controller, finishing namespaces that are
- * being deleted (their objects are already gone: teardown deleted them by label).
- */
-function namespaceController(): () => void {
-  let on = true;
-  void (async () => {
-    while (on) {
-      const list = (await kubeRequest(rig, 'GET', '/api/v1/namespaces')).json();
-      for (const ns of list.items ?? [])
-        if (ns.metadata.deletionTimestamp)
-          await kubeRequest(rig, 'PUT', `/api/v1/namespaces/${ns.metadata.name}/finalize`, { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns.metadata.name }, spec: { finalizers: [] } } });
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  })();
-  return () => {
-    on = false;
-  };
-}
+describe('resources that are not the stack\'s', () => {
+  it('a queue with the stack\'s name but without its tags is refused by name, and nothing is created', async () => {
+    const stack = uniqueStack('foreign');
+    const { env } = userEnv();
+    const sqs = new SQSClient({ region: 'us-east-1', endpoint: env.AWS_ENDPOINT_URL, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    await sqs.send(new CreateQueueCommand({ QueueName: `${stack}-queue` }));
+    const r = await runBin(['init', '--stack', stack, '--auth', 'static', '--skip', 'keda', '--no-wait', '--yes'], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`SQS queue "${stack}-queue" already exists and is not part of stack "${stack}"`);
+    expect(r.stderr).toMatch(/not part of stack/);
+    expect(kubectlGet(rig.kubeconfigPath, STACK_KINDS, stack)).toEqual([]);
+  });
+});
 
 describe('a stack from nothing to nothing (moto + kube-apiserver + helm stub)', () => {
   const stack = uniqueStack('life');
@@ -143,6 +138,15 @@ describe('a stack from nothing to nothing (moto + kube-apiserver + helm stub)', 
     expect(p.notRead).toEqual([]);
     expect(p.changes.filter((c: any) => c.action !== 'unchanged')).toEqual([]);
     expect(p.changes).toHaveLength(12);
+
+    // different settings on an existing stack are a plan of updates, never a silent overwrite
+    const changed = JSON.parse((await runCli(['plan', '--stack', stack, '--cluster', cluster, '--max-replicas', '5', '--visibility-timeout', '120', '-o', 'json'], { env })).stdout);
+    expect(changed.changes.filter((c: any) => c.action !== 'unchanged').map((c: any) => `${c.action} ${c.kind} ${c.name}`)).toEqual([
+      `update SQS queue ${stack}-queue`,
+      `update ScaledJob ${stack}-processor`,
+    ]);
+    expect(changed.changes.find((c: any) => c.kind === 'SQS queue').details).toEqual(['VisibilityTimeout: 90 -> 120']);
+    expect(changed.changes.find((c: any) => c.kind === 'ScaledJob').details.join('\n')).toMatch(/maxReplicaCount/);
   });
 
   it('status names what is not healthy (no KEDA condition yet, no analyzer pod) and exits 1', async () => {
@@ -158,7 +162,7 @@ describe('a stack from nothing to nothing (moto + kube-apiserver + helm stub)', 
   });
 
   it('teardown --yes removes everything (Kubernetes, KEDA, queue, roles, OIDC provider); a second run finds nothing', async () => {
-    const stopController = namespaceController();
+    const stopController = namespaceController(rig);
     const r = await runBin(['teardown', '--stack', stack, '--yes'], { env }).finally(stopController);
     expect(r.stderr).not.toMatch(/error/i);
     expect(r.code).toBe(0);
