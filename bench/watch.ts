@@ -2,7 +2,8 @@
 // watch (its informers + the ink screen, rendering to an off-screen terminal) runs in a child process.
 // Measures the child's RSS, CPU per wall second, API-change -> frame latency (p50/p95), requests made to
 // the API server and the number of watch connections.
-// Run: npm run build && node bench/watch.ts [pods=1000] [jobs=1000] [seconds=60] [changes-per-second=50]
+// Run: npm run build && node bench/watch.ts [pods=1000] [jobs=1000] [seconds=60] [changes-per-second=50] [screen|ndjson]
+// BENCH_NODE_ARGS='--max-semi-space-size=2' passes flags to the watch process; BENCH_PROF=dir profiles it.
 import { fork } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -12,12 +13,15 @@ type Session = typeof import('../src/core/watch/session.ts');
 type Screen = typeof import('../src/ui/watch/screen.tsx');
 type Transport = typeof import('../src/adapters/kube-watch.ts');
 type KubeAdapter = typeof import('../src/adapters/kube.ts');
+type Lines = typeof import('../src/ui/watch/lines.ts');
 // the built modules (dist/), so Node runs this file without a TypeScript loader
 const dist = <T>(p: string) => import(new URL(`../dist/${p}`, import.meta.url).href) as Promise<T>;
 
 const LABEL = 'scaledjob.keda.sh/name';
 
 interface ChildConfig {
+  /** screen: the ink screen on an off-screen terminal; ndjson: the line writer (what a pipe gets) */
+  output: 'screen' | 'ndjson';
   kubeconfig: string;
   namespace: string;
   scaledJob: string;
@@ -33,11 +37,9 @@ type ChildMsg =
 
 async function child(cfg: ChildConfig): Promise<void> {
   const { startWatch } = await dist<Session>('core/watch/session.js');
-  const { WatchScreen } = await dist<Screen>('ui/watch/screen.js');
   const { kubeWatchTransport } = await dist<Transport>('adapters/kube-watch.js');
   const { loadKubeConfig } = await dist<KubeAdapter>('adapters/kube.js');
-  const { render } = await import('ink');
-  const { createElement } = await import('react');
+  const { lineWriter } = await dist<Lines>('ui/watch/lines.js');
   const send = (m: ChildMsg) => process.send!(m);
 
   let requests = 0;
@@ -95,10 +97,22 @@ async function child(cfg: ChildConfig): Promise<void> {
     else waitingVersion = version; // ink throttled the write: it comes later
     wroteInThisCommit = false;
   };
-  const app = render(
-    createElement(WatchScreen, { store, header: { stack: 'bench', context: kc.getCurrentContext(), namespace: cfg.namespace, queue: 'bench-queue', region: 'us-east-1', kedaVersion: '2.20.0' }, onFrame }),
-    { stdout: terminal as unknown as NodeJS.WriteStream, exitOnCtrlC: false, patchConsole: false, maxFps: 30 },
-  );
+  let stopOutput: () => void;
+  if (cfg.output === 'ndjson') {
+    // a line is built from the store's state at the moment it is written
+    const w = lineWriter(store, { format: 'ndjson', write: () => (frames++, flush(store.state.version, performance.timeOrigin + performance.now())) });
+    stopOutput = () => w.stop();
+  } else {
+    const { render } = await import('ink');
+    const { createElement } = await import('react');
+    const { WatchScreen } = await dist<Screen>('ui/watch/screen.js');
+    // as the watch command draws it: React's production build (NODE_ENV set for this process), maxFps 30
+    const app = render(
+      createElement(WatchScreen, { store, header: { stack: 'bench', context: kc.getCurrentContext(), namespace: cfg.namespace, queue: 'bench-queue', region: 'us-east-1', kedaVersion: '2.20.0' }, onFrame }),
+      { stdout: terminal as unknown as NodeJS.WriteStream, exitOnCtrlC: false, patchConsole: false, maxFps: 30 },
+    );
+    stopOutput = () => app.unmount();
+  }
 
   const syncedCheck = setInterval(() => {
     const c = store.state.connections;
@@ -116,7 +130,7 @@ async function child(cfg: ChildConfig): Promise<void> {
   process.on('message', async (m) => {
     if (m === 'stop') {
       clearInterval(stats);
-      app.unmount();
+      stopOutput();
       await session.stop();
       process.exit(0);
     }
@@ -136,6 +150,7 @@ async function parent(): Promise<void> {
   const JOBS = Number(process.argv[3] ?? 1000);
   const SECONDS = Number(process.argv[4] ?? 60);
   const RATE = Number(process.argv[5] ?? 50);
+  const OUTPUT = (process.argv[6] ?? 'screen') as ChildConfig['output'];
   const { startKubeRig, kubeRequest } = await import('../test/support/kube-rig.ts');
   const { KEDA_CRDS_DIR } = await import('../test/support/kube-test-rig.ts');
   const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
@@ -167,7 +182,7 @@ async function parent(): Promise<void> {
     }));
     log(`created ${PODS} Pods and ${JOBS} Jobs in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
 
-    const cfg: ChildConfig = { kubeconfig: rig.kubeconfigPath, namespace: ns, scaledJob: sj };
+    const cfg: ChildConfig = { output: OUTPUT, kubeconfig: rig.kubeconfigPath, namespace: ns, scaledJob: sj };
     child = fork(fileURLToPath(import.meta.url), ['--child', JSON.stringify(cfg)], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, NODE_ENV: process.env.BENCH_NODE_ENV ?? 'production' },
@@ -274,6 +289,7 @@ async function parent(): Promise<void> {
       date: new Date().toISOString().slice(0, 10),
       machine: `${cpus()[0]?.model.trim()} x${cpus().length}`,
       node: process.version,
+      output: OUTPUT,
       pods: PODS,
       jobs: JOBS,
       seconds: Math.round(wall),
