@@ -4,13 +4,14 @@
 import { cpus } from 'node:os';
 import { startKubeRig, kubeRequest } from '../test/support/kube-rig.ts';
 import { KEDA_CRDS_DIR, createFinishedJobs, namespaceController } from '../test/support/kube-test-rig.ts';
-// the built modules (dist/), so Node runs this file without a TypeScript loader
-const { createKube, loadKubeConfig } = await import('../dist/adapters/kube.js');
-const { desiredStack } = await import('../dist/core/desired.js');
-const { applyKube, teardownKube, TEARDOWN_PHASES } = await import('../dist/core/kube-stack.js');
-const { loadSettings } = await import('../dist/core/load-settings.js');
-const { recordingProgress } = await import('../dist/core/progress.js');
-const { stackSelector } = await import('../dist/core/stack.js');
+// the built modules (dist/), so Node runs this file without a TypeScript loader (dist has no .d.ts: untyped)
+const load = (m: string): Promise<any> => import(new URL(`../dist/${m}`, import.meta.url).href);
+const { createKube, loadKubeConfig } = await load('adapters/kube.js');
+const { desiredStack } = await load('core/desired.js');
+const { applyKube, teardownKube, TEARDOWN_PHASES } = await load('core/kube-stack.js');
+const { loadSettings } = await load('core/load-settings.js');
+const { recordingProgress } = await load('core/progress.js');
+const { stackSelector } = await load('core/stack.js');
 
 const JOBS = Number(process.argv[2] ?? 1000);
 

@@ -1,0 +1,117 @@
+// KEDA through helm (a RECORDING STUB, test/fixtures/helm-stub/helm, since no chart can be downloaded here)
+// against the real kube-apiserver. This file starts its OWN rig, on purpose: KEDA is cluster-wide state (the
+// keda namespace, "no other ScaledObject/ScaledJob remains"), which other test files on the shared rig change.
+import { tmpdir } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKube, loadKubeConfig } from '../../src/adapters/kube.ts';
+import { createHelm } from '../../src/adapters/helm.ts';
+import { desiredStack } from '../../src/core/desired.ts';
+import { StateError, UsageError } from '../../src/core/errors.ts';
+import { installKeda, observeKube, teardownKube } from '../../src/core/kube-stack.ts';
+import { loadSettings } from '../../src/core/load-settings.ts';
+import { recordingProgress } from '../../src/core/progress.ts';
+import { startKubeRig, type KubeRig } from '../support/kube-rig.ts';
+import { admin, KEDA_CRDS_DIR, uniqueStack } from '../support/kube-test-rig.ts';
+import { stubHelm } from '../support/helm-stub.ts';
+
+let rig: KubeRig;
+beforeAll(async () => {
+  rig = await startKubeRig({ crdsDir: KEDA_CRDS_DIR, log: () => {} });
+});
+afterAll(async () => rig?.stop());
+
+const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE';
+const settings = (flags: Record<string, unknown>) =>
+  loadSettings({ flags: { region: 'eu-west-1', accountId: '123456789012', oidcIssuer: ISSUER, ...flags }, env: {}, cwd: tmpdir() }).settings;
+const kubeWithLog = () => ({ kube: createKube(loadKubeConfig({ kubeconfig: rig.kubeconfigPath, env: {} })) });
+
+/** what the chart + the kubelet would leave: a keda-operator Deployment that is available */
+async function fakeKedaOperator(version = '2.20.0') {
+  await admin(rig, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'keda' } });
+  const labels = { app: 'keda-operator', 'app.kubernetes.io/version': version };
+  const created = await admin(rig, 'POST', '/apis/apps/v1/namespaces/keda/deployments', {
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'keda-operator', labels },
+    spec: { replicas: 1, selector: { matchLabels: { app: 'keda-operator' } }, template: { metadata: { labels }, spec: { containers: [{ name: 'keda-operator', image: `ghcr.io/kedacore/keda:${version}` }] } } },
+  });
+  if (created.status !== 201 && created.status !== 409) throw new Error(created.body);
+  const dep = (await admin(rig, 'GET', '/apis/apps/v1/namespaces/keda/deployments/keda-operator')).json();
+  const status = { observedGeneration: dep.metadata.generation, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1, conditions: [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' }] };
+  await admin(rig, 'PATCH', '/apis/apps/v1/namespaces/keda/deployments/keda-operator/status', { status }, 'application/merge-patch+json');
+}
+
+describe('KEDA install and uninstall (helm stub + real API server)', () => {
+  it('installs with the exact helm arguments, marks it as kedactl\'s, waits for CRDs and the operator, then skips when healthy', async () => {
+    const desired = await desiredStack(settings({ stack: uniqueStack('keda') }));
+    const { kube } = kubeWithLog();
+    const { helm, calls } = stubHelm({ kubeconfig: rig.kubeconfigPath });
+    const progress = recordingProgress();
+    // the chart's operator comes up once helm has run
+    const chart = (async () => {
+      while (!calls().some((c) => c[0] === 'upgrade')) await new Promise((res) => setTimeout(res, 50));
+      await fakeKedaOperator();
+    })();
+    const r = await installKeda(desired, helm, kube, progress, { timeoutMs: 10_000 });
+    await chart;
+    expect(r).toEqual({ action: 'installed', version: '2.20.0' });
+    const roleArn = desired.keda.values['podIdentity.aws.irsa.roleArn'];
+    expect(calls()).toEqual([
+      ['list', '--namespace', 'keda', '--filter', '^keda$', '--all', '--output', 'json', '--kubeconfig', rig.kubeconfigPath],
+      ['repo', 'add', 'kedacore', 'https://kedacore.github.io/charts', '--force-update'],
+      ['repo', 'update', 'kedacore'],
+      ['upgrade', '--install', 'keda', 'kedacore/keda', '--version', '2.20.0', '--namespace', 'keda', '--create-namespace',
+        '--set', 'podIdentity.aws.irsa.enabled=true', '--set', `podIdentity.aws.irsa.roleArn=${roleArn}`, '--kubeconfig', rig.kubeconfigPath],
+    ]);
+    expect(progress.steps.map((s) => s.title)).toContain("Waiting for KEDA's CRDs and operator");
+    const ns = (await admin(rig, 'GET', '/api/v1/namespaces/keda')).json();
+    expect(ns.metadata.annotations).toMatchObject({ 'kedactl.io/installed-keda': 'true' });
+
+    // installed and healthy with our values: skipped, version reported
+    const installed = stubHelm({ kubeconfig: rig.kubeconfigPath, env: {
+      HELM_STUB_LIST: JSON.stringify([{ name: 'keda', namespace: 'keda', revision: '1', status: 'deployed', chart: 'keda-2.20.0', app_version: '2.20.0' }]),
+      HELM_STUB_VALUES: JSON.stringify({ podIdentity: { aws: { irsa: { enabled: true, roleArn } } } }),
+    } });
+    const again = recordingProgress();
+    expect(await installKeda(desired, installed.helm, kube, again)).toEqual({ action: 'unchanged', version: '2.20.0' });
+    expect(again.notes).toContain('KEDA 2.20.0 is already installed and healthy; skipped');
+    expect(installed.calls().map((c) => c[0])).toEqual(['list', 'get']);
+
+    // uninstall: kept while another ScaledObject uses KEDA, removed once nothing does
+    await admin(rig, 'POST', '/apis/keda.sh/v1alpha1/namespaces/default/scaledobjects', {
+      apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', metadata: { name: 'someone-elses' }, spec: { scaleTargetRef: { name: 'x' }, triggers: [{ type: 'cpu', metadata: { value: '50' } }] },
+    });
+    const kept = stubHelm({ kubeconfig: rig.kubeconfigPath });
+    const t1 = await teardownKube(uniqueStack('none'), kube, kept.helm, recordingProgress(), { intervalMs: 50 });
+    expect(t1.keda).toBe('kept-in-use');
+    expect(kept.calls()).toEqual([]);
+    await admin(rig, 'DELETE', '/apis/keda.sh/v1alpha1/namespaces/default/scaledobjects/someone-elses');
+    const keepFlag = stubHelm({ kubeconfig: rig.kubeconfigPath });
+    expect((await teardownKube(uniqueStack('none'), kube, keepFlag.helm, recordingProgress(), { keepKeda: true, intervalMs: 50 })).keda).toBe('kept');
+    expect(keepFlag.calls()).toEqual([]);
+    const removed = stubHelm({ kubeconfig: rig.kubeconfigPath });
+    expect((await teardownKube(uniqueStack('none'), kube, removed.helm, recordingProgress(), { intervalMs: 50 })).keda).toBe('uninstalled');
+    expect(removed.calls()).toEqual([['uninstall', 'keda', '--namespace', 'keda', '--kubeconfig', rig.kubeconfigPath]]);
+    await admin(rig, 'DELETE', '/apis/apps/v1/namespaces/keda/deployments/keda-operator');
+    await admin(rig, 'PUT', '/api/v1/namespaces/keda/finalize', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'keda' }, spec: { finalizers: [] } });
+  });
+
+  it('not ready in time: the message names what is not ready', async () => {
+    const desired = await desiredStack(settings({ stack: uniqueStack('keda') }));
+    const { kube } = kubeWithLog();
+    const { helm } = stubHelm({ kubeconfig: rig.kubeconfigPath });
+    const err = await installKeda(desired, helm, kube, recordingProgress(), { timeoutMs: 600 }).catch((e) => e);
+    expect(err).toBeInstanceOf(StateError);
+    expect(err.message).toMatch(/^KEDA is not ready after 1s: (Deployment keda\/keda-operator does not exist|0\/1 replicas available)/);
+    expect(err.next).toContain('kubectl -n keda get pods');
+  });
+
+  it('helm missing: reading still works from the cluster; installing says how to install helm or to pass --skip keda', async () => {
+    const desired = await desiredStack(settings({ stack: uniqueStack('nohelm') }));
+    const { kube } = kubeWithLog();
+    const noHelm = createHelm({ env: { PATH: '/nonexistent' } });
+    const seen = await observeKube(desired, kube, { helm: noHelm });
+    expect(seen.keda).toEqual({ installed: false, version: undefined, values: undefined });
+    const err = await installKeda(desired, noHelm, kube, recordingProgress()).catch((e) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect(err.message).toMatch(/^helm is not installed: install helm 3 .* or pass --skip keda/);
+  });
+});
