@@ -101,6 +101,14 @@ describe('kedactl watch (CLI)', () => {
     expect(r.stderr).toContain('next: give it longer (--timeout)');
   });
 
+  it('-o text when piped prints a summary line per change, and --timeout without --until-empty just stops (exit 0)', async () => {
+    const { flags } = await stackWith(2);
+    const r = await runCli(['watch', ...flags, '-o', 'text', '--timeout', '1500ms'], { env: motoCliEnv() });
+    expect(r.code).toBe(0);
+    const last = r.stdout.trim().split('\n').at(-1)!;
+    expect(last).toMatch(/^\d\d:\d\d:\d\d queue 2 visible \/ 0 in flight · jobs 0 active \/ 0 succeeded \/ 0 failed · pods 0 pending \/ 0 running \/ 0 terminating · results unavailable$/);
+  });
+
   it('bad flags are usage errors (exit 2)', async () => {
     const r = await runCli(['watch', '--timeout', 'soon', '--kubeconfig', rig.kubeconfigPath], { env: motoCliEnv() });
     expect(r.code).toBe(2);
