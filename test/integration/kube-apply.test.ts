@@ -13,6 +13,7 @@ import { loadSettings } from '../../src/core/load-settings.ts';
 import { plan } from '../../src/core/plan.ts';
 import { recordingProgress } from '../../src/core/progress.ts';
 import { stackSelector } from '../../src/core/stack.ts';
+import { cleanupStacks } from '../support/kube-cleanup.ts';
 import { admin, kubeRigForTests, uniqueStack, type RigInfo } from '../support/kube-test-rig.ts';
 
 let rig: RigInfo;
@@ -20,7 +21,10 @@ let stopRig: () => Promise<void>;
 beforeAll(async () => {
   ({ rig, stop: stopRig } = await kubeRigForTests());
 });
-afterAll(async () => stopRig?.());
+afterAll(async () => {
+  if (rig) await cleanupStacks(rig);
+  await stopRig?.();
+});
 
 const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE';
 const settings = (flags: Record<string, unknown>) =>

@@ -11,6 +11,7 @@ import { applyKube, observeKube, teardownKube } from '../../src/core/kube-stack.
 import { loadSettings } from '../../src/core/load-settings.ts';
 import { recordingProgress } from '../../src/core/progress.ts';
 import { runCli } from '../support/run-cli.ts';
+import { cleanupStacks } from '../support/kube-cleanup.ts';
 import { admin, kubeRigForTests, uniqueStack, type RigInfo } from '../support/kube-test-rig.ts';
 import { FAKE_ANALYZER, netnsAvailable, startNetnsBackend, type NetnsBackend } from '../support/netns-backend.ts';
 
@@ -19,7 +20,10 @@ let stopRig: () => Promise<void>;
 beforeAll(async () => {
   ({ rig, stop: stopRig } = await kubeRigForTests());
 });
-afterAll(async () => stopRig?.());
+afterAll(async () => {
+  if (rig) await cleanupStacks(rig);
+  await stopRig?.();
+});
 
 const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE';
 const settings = (flags: Record<string, unknown>) =>

@@ -10,6 +10,7 @@ import { loadSettings } from '../../src/core/load-settings.ts';
 import { recordingProgress } from '../../src/core/progress.ts';
 import { stackSelector } from '../../src/core/stack.ts';
 import { stubHelm } from '../support/helm-stub.ts';
+import { cleanupStacks } from '../support/kube-cleanup.ts';
 import { admin, createFinishedJobs, kubeRigForTests, namespaceController as nsController, uniqueStack, type RigInfo } from '../support/kube-test-rig.ts';
 
 const namespaceController = (name: string) => nsController(rig, name);
@@ -19,7 +20,10 @@ let stopRig: () => Promise<void>;
 beforeAll(async () => {
   ({ rig, stop: stopRig } = await kubeRigForTests());
 });
-afterAll(async () => stopRig?.());
+afterAll(async () => {
+  if (rig) await cleanupStacks(rig);
+  await stopRig?.();
+});
 
 const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE';
 const settings = (flags: Record<string, unknown>) =>

@@ -25,8 +25,13 @@ export function admin(rig: RigInfo, method: string, path: string, body?: unknown
   return kubeRequest(rig, method, path, { body, contentType });
 }
 
+/** stack names this test file made up, for cleanupStacks() (test/support/kube-cleanup.ts) */
+export const madeStacks: string[] = [];
+
 export function uniqueStack(prefix: string): string {
-  return `${prefix}-${Math.random().toString(36).slice(2, 7)}`;
+  const name = `${prefix}-${Math.random().toString(36).slice(2, 7)}`;
+  madeStacks.push(name);
+  return name;
 }
 
 /** The namespace controller's part (the rig runs none): finish a terminating namespace once it is marked. */
