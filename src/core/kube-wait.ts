@@ -1,6 +1,6 @@
 // Waiting for Kubernetes things to become ready, with a deadline and a message naming what is not.
 import type { Kube } from '../adapters/kube.js';
-import { StateError } from './errors.js';
+import { CancelledError, StateError } from './errors.js';
 
 export interface WaitOptions {
   timeoutMs: number;
@@ -8,10 +8,12 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
+const sleep = (ms: number, what: string, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
+    const cancelled = () => new CancelledError(`cancelled while waiting for ${what}; what was applied stays (kedactl init resumes, kedactl teardown removes it)`);
+    if (signal?.aborted) return reject(cancelled());
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true });
+    signal?.addEventListener('abort', () => (clearTimeout(t), reject(cancelled())), { once: true });
   });
 
 /**
@@ -26,7 +28,7 @@ export async function waitUntil(what: string, check: () => Promise<string | unde
     if (reason === undefined) return;
     o.update?.(reason);
     if (Date.now() >= deadline) throw new StateError(`${what} is not ready after ${Math.round(o.timeoutMs / 1000)}s: ${reason}`, o.next);
-    await sleep(Math.min(interval, Math.max(0, deadline - Date.now())), o.signal);
+    await sleep(Math.min(interval, Math.max(0, deadline - Date.now())), what, o.signal);
     interval = Math.min(interval * 2, o.intervalMs ?? 2000);
   }
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKube, loadKubeConfig, KubeApiError, KubeConflictError, type Kube } from '../../src/adapters/kube.ts';
 import { desiredStack, type DesiredStack } from '../../src/core/desired.ts';
-import { StateError } from '../../src/core/errors.ts';
+import { CancelledError, StateError } from '../../src/core/errors.ts';
 import { applyKube, observeKube } from '../../src/core/kube-stack.ts';
 import { loadSettings } from '../../src/core/load-settings.ts';
 import { plan } from '../../src/core/plan.ts';
@@ -233,5 +233,17 @@ describe('discovery', () => {
     expect(requests.filter((r) => r.path === '/apis/example.com/v1')).toHaveLength(2);
     const err = await kube.list({ apiVersion: 'example.com/v1', kind: 'Thing' }).then(() => undefined, (e) => e);
     expect(err?.message).toMatch(/the cluster does not serve Thing \(example.com\/v1\)/);
+  });
+});
+
+describe('waiting can be cancelled', () => {
+  it('Ctrl-C while waiting for the analyzer is a CancelledError, not a crash', async () => {
+    const stack = uniqueStack('cancel');
+    const { kube } = kubeWithLog();
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 300);
+    const err = await applyKube(await desiredStack(settings({ stack })), kube, recordingProgress(), { timeoutMs: 30_000, signal: ac.signal }).catch((e) => e);
+    expect(err).toBeInstanceOf(CancelledError);
+    expect(err.message).toMatch(/^cancelled while waiting for the result analyzer/);
   });
 });
