@@ -18,9 +18,16 @@ import {
   PutRolePolicyCommand,
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
-import type { IamPort, Tags } from '../core/aws-ports.js';
+import { NotVisibleYetError, type IamPort, type Tags } from '../core/aws-ports.js';
 import type { PolicyDocument } from '../core/validate-iam.js';
-import { awsCall, isAwsError, type ClientBase } from './aws.js';
+import { awsCall, isAwsError, toKedactlError, type ClientBase } from './aws.js';
+
+const awsErrorFor = (e: unknown, op: string, resource: string) => toKedactlError(e, 'iam', op, resource);
+
+/** A trust policy naming a role IAM does not see yet is refused as malformed for a few seconds. */
+function principalNotVisible(e: unknown): boolean {
+  return isAwsError(e, 'MalformedPolicyDocument', 'MalformedPolicyDocumentException') && /invalid principal/i.test(String((e as Error).message));
+}
 
 const GONE = ['NoSuchEntity', 'NoSuchEntityException'];
 
@@ -85,13 +92,24 @@ export function iamAdapter(base: ClientBase, decorate: (c: IAMClient) => void): 
     },
     listRoleTags,
     async createRole(name, trust, tags, description) {
-      const r = await call('CreateRole', name, () =>
-        client.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: JSON.stringify(trust), Tags: toTags(tags), Description: description.slice(0, 1000) })),
-      );
-      return r.Role!.Arn!;
+      try {
+        const r = await call('CreateRole', name, () =>
+          client.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: JSON.stringify(trust), Tags: toTags(tags), Description: description.slice(0, 1000) })),
+          ['MalformedPolicyDocument', 'MalformedPolicyDocumentException'],
+        );
+        return r.Role!.Arn!;
+      } catch (e) {
+        if (principalNotVisible(e)) throw new NotVisibleYetError(`IAM CreateRole ${name}: ${(e as Error).message}`);
+        throw awsErrorFor(e, 'CreateRole', name);
+      }
     },
     async updateTrust(name, trust) {
-      await call('UpdateAssumeRolePolicy', name, () => client.send(new UpdateAssumeRolePolicyCommand({ RoleName: name, PolicyDocument: JSON.stringify(trust) })));
+      try {
+        await call('UpdateAssumeRolePolicy', name, () => client.send(new UpdateAssumeRolePolicyCommand({ RoleName: name, PolicyDocument: JSON.stringify(trust) })), ['MalformedPolicyDocument', 'MalformedPolicyDocumentException']);
+      } catch (e) {
+        if (principalNotVisible(e)) throw new NotVisibleYetError(`IAM UpdateAssumeRolePolicy ${name}: ${(e as Error).message}`);
+        throw awsErrorFor(e, 'UpdateAssumeRolePolicy', name);
+      }
     },
     async listInlinePolicies(role) {
       const out: string[] = [];

@@ -26,6 +26,14 @@ export class TransientAwsError extends Error {
   }
 }
 
+/** IAM does not see a principal yet (a role created a moment ago): the same call succeeds shortly. */
+export class NotVisibleYetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotVisibleYetError';
+  }
+}
+
 export interface BatchResult {
   successful: string[];
   failed: Array<{ id: string; code: string; message: string; senderFault: boolean }>;

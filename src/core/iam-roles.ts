@@ -1,5 +1,5 @@
 // The stack's IAM roles: trust policy, inline policies (they live and die with the role) and tags.
-import type { IamPort } from './aws-ports.js';
+import { NotVisibleYetError, type IamPort } from './aws-ports.js';
 import { conflictMessage, mapLimit, ownedBy } from './aws-tags.js';
 import type { DesiredRole } from './desired.js';
 import { ExternalError } from './errors.js';
@@ -49,6 +49,22 @@ export async function waitForRole(iam: IamPort, name: string, opts: WaitOptions 
   throw new ExternalError('IAM', 'GetRole', `role ${name} was created but is still not visible after ${attempts} checks`, 'IAM may be slow right now; run the same command again in a minute (it continues where it stopped)');
 }
 
+/** Retry a call IAM refuses only because a principal it names is not visible yet; bounded. */
+async function whenVisible<T>(fn: () => Promise<T>, opts: WaitOptions): Promise<T> {
+  const attempts = opts.attempts ?? 12;
+  const sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  for (let i = 0; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!(e instanceof NotVisibleYetError)) throw e;
+      if (i + 1 >= attempts)
+        throw new ExternalError('IAM', 'CreateRole', `${e.message} (still after ${attempts} tries)`, 'IAM may be slow right now; run the same command again in a minute (it continues where it stopped)');
+      await sleep(Math.min(250 * 2 ** i, 5000));
+    }
+  }
+}
+
 export async function applyRoles(
   roles: DesiredRole[],
   changes: Change[],
@@ -63,7 +79,7 @@ export async function applyRoles(
     const action = change?.action ?? 'unchanged';
     if (action === 'create') {
       await progress.step(`create IAM role ${r.name}`, async (update) => {
-        await iam.createRole(r.name, r.trust, r.tags, r.purpose);
+        await whenVisible(() => iam.createRole(r.name, r.trust, r.tags, r.purpose), wait);
         for (const [name, doc] of Object.entries(r.policies)) {
           await iam.putInlinePolicy(r.name, name, doc);
           update(`policy ${name}`);
@@ -74,7 +90,7 @@ export async function applyRoles(
       const seen: ObservedRoles[string] = observed[r.name] ?? (await iam.getRole(r.name).then((x) => (x ? { trust: x.trust, policies: {}, tags: x.tags } : undefined)));
       await progress.step(`update IAM role ${r.name}`, async (update) => {
         if (!seen || !sameDocument(seen.trust, r.trust)) {
-          await iam.updateTrust(r.name, r.trust);
+          await whenVisible(() => iam.updateTrust(r.name, r.trust), wait);
           update('trust policy');
         }
         for (const [name, doc] of Object.entries(r.policies)) {

@@ -171,6 +171,41 @@ describe('AWS stack against moto (IRSA)', () => {
     expect((await teardownAws(stack, aws, recordingProgress())).deleted).toEqual([`SQS queue ${stack}-queue`]);
   });
 
+  it('retries a role whose trust names a role IAM does not show yet, and names the permission on AccessDenied', async () => {
+    const stack = uniqueStack('iamf');
+    const settings = testSettings({ stack, oidcIssuer: `https://oidc.example.com/${stack}` });
+    const scaler = `kedactl-${stack}-scaler`;
+    let refusals = 0;
+    const aws = testAws({
+      fault: (cmd, input) => {
+        if (cmd === 'CreateRoleCommand' && input.RoleName === scaler && refusals < 2) {
+          refusals++;
+          return { throw: Object.assign(new Error(`Invalid principal in policy: "AWS":"arn:aws:iam::${MOTO_ACCOUNT}:role/kedactl-${stack}-keda-operator"`), { name: 'MalformedPolicyDocument', $metadata: { httpStatusCode: 400 } }) };
+        }
+        return undefined;
+      },
+    });
+    const desired = await desiredStack(settings, await discoverAws(settings, aws));
+    const observed = await observeAws(desired, aws);
+    await applyAws(desired, plan(desired, observed), aws, recordingProgress(), { createOidcProvider: true, observed, wait: { sleep: async () => {} } });
+    expect(refusals).toBe(2);
+    expect((await aws.iam.getRole(scaler))?.tags).toEqual(stackTags(stack));
+    await teardownAws(stack, aws, recordingProgress());
+
+    const denied = testAws({
+      fault: (cmd) => (cmd === 'CreateRoleCommand' ? { throw: Object.assign(new Error('User: arn:aws:iam::123456789012:user/ci is not authorized to perform: iam:CreateRole'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }) } : undefined),
+    });
+    const stack2 = uniqueStack('deny');
+    const settings2 = testSettings({ stack: stack2, oidcIssuer: `https://oidc.example.com/${stack2}` });
+    const desired2 = await desiredStack(settings2, await discoverAws(settings2, denied));
+    const observed2 = await observeAws(desired2, denied);
+    const err = await applyAws(desired2, plan(desired2, observed2), denied, recordingProgress(), { createOidcProvider: true, observed: observed2 }).catch((e) => e);
+    expect(err.message).toBe(`IAM CreateRole: access denied on kedactl-${stack2}-keda-operator: User: arn:aws:iam::123456789012:user/ci is not authorized to perform: iam:CreateRole`);
+    expect(err.next).toContain(`grant iam:CreateRole on kedactl-${stack2}-keda-operator`);
+    expect(err.exitCode).toBe(1);
+    await teardownAws(stack2, testAws(), recordingProgress());
+  });
+
   it('names a cluster that does not exist as an input error', async () => {
     const settings = testSettings({ stack: uniqueStack('nocl'), cluster: 'no-such-cluster' });
     const err = await discoverAws(settings, testAws()).catch((e) => e);
