@@ -3,7 +3,7 @@
 // any finalizer that holds an object back.
 import type { Helm } from '../adapters/helm.js';
 import { KubeApiError, type Kube, type KubeObject, type KubeType, type Propagation } from '../adapters/kube.js';
-import { StateError } from './errors.js';
+import { CancelledError, StateError } from './errors.js';
 import type { Progress } from './progress.js';
 import { KEDA, stackSelector } from './stack.js';
 import { uninstallKedaIfUnused } from './keda.js';
@@ -66,7 +66,13 @@ export interface TeardownKubeResult {
   keda: 'uninstalled' | 'kept-in-use' | 'kept-not-ours' | 'kept' | 'absent' | 'skipped';
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const cancelled = () => new CancelledError('cancelled while waiting for the stack to go; run kedactl teardown again to finish');
+    if (signal?.aborted) return reject(cancelled());
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(t), reject(cancelled())), { once: true });
+  });
 const where = (o: KubeObject) => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
 
 function holdBack(o: KubeObject): string {
@@ -139,7 +145,7 @@ export async function teardownKube(stack: string, kube: Kube, helm: Helm | undef
             : 'run teardown again; if they stay, delete them with kubectl',
         );
       }
-      await sleep(interval);
+      await sleep(interval, opts.signal);
     }
   }
 
@@ -169,7 +175,7 @@ export async function teardownKube(stack: string, kube: Kube, helm: Helm | undef
         progress.warn(`namespace ${result.terminatingNamespaces.join(', ')} is still terminating; the cluster's namespace controller finishes it (\`kubectl get namespace ${result.terminatingNamespaces[0]} -o yaml\` shows what it waits for)`);
         return;
       }
-      await sleep(interval);
+      await sleep(interval, opts.signal);
     }
   });
 
