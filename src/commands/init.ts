@@ -101,6 +101,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
       createOidcProvider,
       wait: opts.wait !== false,
       signal: abort.signal,
+      forceConflicts: Boolean(opts.forceConflicts),
       approve: async (p: Plan) => {
         await progress.close?.();
         host.notify('info', 'plan', planText(p, host.color));

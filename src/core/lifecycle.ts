@@ -97,6 +97,8 @@ export interface InitOptions {
   wait: boolean;
   roleWait?: WaitOptions;
   signal?: AbortSignal;
+  /** take over fields another field manager changed (kubectl's --force-conflicts) */
+  forceConflicts?: boolean;
 }
 
 export interface InitResult {
@@ -134,7 +136,8 @@ export async function initStack(settings: Settings, ports: Ports, progress: Prog
     const r = await installKeda(prepared.desired, need(ports.helm, 'helm'), need(ports.kube, 'Kubernetes'), progress, { wait: opts.wait, signal: opts.signal });
     kedaVersion = r.version;
   }
-  if (!skip.has('kubernetes')) await applyKube(prepared.desired, need(ports.kube, 'Kubernetes'), progress, { wait: opts.wait, signal: opts.signal });
+  if (!skip.has('kubernetes'))
+    await applyKube(prepared.desired, need(ports.kube, 'Kubernetes'), progress, { wait: opts.wait, signal: opts.signal, force: opts.forceConflicts });
   return { plan: p, applied: true, queueUrl, kedaVersion };
 }
 
