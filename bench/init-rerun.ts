@@ -10,12 +10,14 @@ import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { startKubeRig } from '../test/support/kube-rig.ts';
 import { KEDA_CRDS_DIR } from '../test/support/kube-test-rig.ts';
 import { startMoto, MOTO_ENV } from '../test/support/moto.ts';
-const { createAws } = await import('../dist/adapters/aws.js');
-const { createKube, loadKubeConfig } = await import('../dist/adapters/kube.js');
-const { createHelm } = await import('../dist/adapters/helm.js');
-const { initStack } = await import('../dist/core/lifecycle.js');
-const { loadSettings } = await import('../dist/core/load-settings.js');
-const { recordingProgress } = await import('../dist/core/progress.js');
+// the built modules (dist/), typed from their sources, so Node runs this file without a TypeScript loader
+const dist = <T>(p: string) => import(new URL(`../dist/${p}`, import.meta.url).href) as Promise<T>;
+const { createAws } = await dist<typeof import('../src/adapters/aws.ts')>('adapters/aws.js');
+const { createKube, loadKubeConfig } = await dist<typeof import('../src/adapters/kube.ts')>('adapters/kube.js');
+const { createHelm } = await dist<typeof import('../src/adapters/helm.ts')>('adapters/helm.js');
+const { initStack } = await dist<typeof import('../src/core/lifecycle.ts')>('core/lifecycle.js');
+const { loadSettings } = await dist<typeof import('../src/core/load-settings.ts')>('core/load-settings.js');
+const { recordingProgress } = await dist<typeof import('../src/core/progress.ts')>('core/progress.js');
 
 const RUNS = Number(process.argv[2] ?? 5);
 const STUB = fileURLToPath(new URL('../test/fixtures/helm-stateful-stub', import.meta.url));
@@ -40,7 +42,7 @@ try {
     kube: createKube(loadKubeConfig({ kubeconfig: rig.kubeconfigPath, env: {} }), { onRequest: (m: string, p: string) => kubeReqs.push(`${m} ${p}`) }),
     helm: createHelm({ env: { PATH: `${STUB}:${process.env.PATH}`, HELM_STUB_STATE: mkdtempSync(join(tmpdir(), 'bench-helm-')) }, kubeconfig: rig.kubeconfigPath, log: (t: string) => helmCalls.push(t) }),
   };
-  const opts = { skip: new Set(), createOidcProvider: true, wait: false, approve: async () => true };
+  const opts = { skip: new Set<never>(), createOidcProvider: true, wait: false, approve: async () => true };
   const first = await initStack(settings, ports, recordingProgress(), opts);
   if (!first.applied) throw new Error('the first init applied nothing');
   // what the chart would start: KEDA's operator, available (the rig has no kubelet)
