@@ -84,7 +84,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
         const header = await headerFor(settings, kc.getCurrentContext(), kube);
         const { createElement, renderToString, WatchScreen } = await loadInk();
         const columns = host.streams.stdout.columns ?? 100;
-        host.result(renderToString(createElement(WatchScreen, { store, header, queueIntervalMs: intervalMs, size: { columns, rows: 40 } }), { columns }));
+        host.result(renderToString(createElement(WatchScreen, { store, header, queueIntervalMs: intervalMs, size: { columns, rows: 40 }, still: true }), { columns }));
       }
       return;
     }

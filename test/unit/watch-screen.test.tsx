@@ -49,7 +49,7 @@ describe('watch screen (ink)', () => {
     expect(f).toMatch(/pods\s+1 pending\s+1 running\s+0 terminating/);
     expect(f).toMatch(/results\s+1 processed\s+0 killed/);
     expect(f).toContain('scaledjob ready, active');
-    expect(f).toContain('█ queue depth (visible + in flight) against ● running jobs, last 58s');
+    expect(f).toContain('█ queue depth (visible + in flight, left scale) and ● running jobs (right scale), last 58s');
     const table = f.slice(f.indexOf('POD'));
     expect(table.indexOf('demo-processor-003-x')).toBeLessThan(table.indexOf('demo-processor-001-x'));
     expect(table).toMatch(/demo-processor-003-x\s+Pending\s+1m37s\s+0\s+node-a/);
@@ -145,9 +145,9 @@ describe('watch screen (ink)', () => {
 
 describe('chart', () => {
   it('draws queue bars and running-job marks on one scale, newest at the right', () => {
-    const c = chart([{ at: 0, queue: 4, running: 0 }, { at: 2000, queue: 2, running: 2 }, { at: 4000, queue: undefined, running: 4 }], 5, 4);
-    expect(c.max).toBe(4);
-    expect(c.spanSeconds).toBe(4);
+    const c = chart([{ at: 0, queue: 40, running: 0 }, { at: 2000, queue: 20, running: 2 }, { at: 4000, queue: undefined, running: 4 }], 5, 4);
+    expect(c).toMatchObject({ maxQueue: 40, maxRunning: 4, spanSeconds: 4 });
+    // each series on its own scale: 4 running jobs reach the top like 40 messages do
     expect(c.rows.map((r) => r.join(''))).toEqual(['  q r', '  q  ', '  qb ', '  qqu']);
   });
 });

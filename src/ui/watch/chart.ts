@@ -7,7 +7,10 @@ export type Cell = 'q' | 'r' | 'b' | 'u' | ' ';
 export interface Chart {
   /** top row first */
   rows: Cell[][];
-  max: number;
+  /** the queue's scale: the top row is this many messages */
+  maxQueue: number;
+  /** the running Jobs' own scale, so a few Jobs against thousands of messages still show their shape */
+  maxRunning: number;
   /** seconds covered by the shown samples */
   spanSeconds: number;
 }
@@ -16,22 +19,23 @@ export function chart(history: readonly Sample[], width: number, height: number)
   const w = Math.max(1, width);
   const h = Math.max(1, height);
   const shown = history.slice(Math.max(0, history.length - w));
-  const max = Math.max(1, ...shown.map((s) => Math.max(s.queue ?? 0, s.running)));
+  const maxQueue = Math.max(1, ...shown.map((s) => s.queue ?? 0));
+  const maxRunning = Math.max(1, ...shown.map((s) => s.running));
   const rows: Cell[][] = Array.from({ length: h }, () => Array<Cell>(w).fill(' '));
   const offset = w - shown.length; // newest sample at the right edge
   shown.forEach((s, i) => {
     const x = offset + i;
-    const qh = s.queue === undefined ? 0 : Math.round((s.queue / max) * h);
+    const qh = s.queue === undefined ? 0 : Math.round((s.queue / maxQueue) * h);
     for (let y = 0; y < qh; y++) rows[h - 1 - y]![x] = 'q';
     if (s.queue === undefined) rows[h - 1]![x] = 'u';
     if (s.running > 0) {
-      const ry = Math.max(1, Math.round((s.running / max) * h)) - 1;
+      const ry = Math.max(1, Math.round((s.running / maxRunning) * h)) - 1;
       const row = rows[h - 1 - ry]!;
       row[x] = row[x] === 'q' ? 'b' : 'r';
     }
   });
   const spanSeconds = shown.length > 1 ? Math.round((shown[shown.length - 1]!.at - shown[0]!.at) / 1000) : 0;
-  return { rows, max, spanSeconds };
+  return { rows, maxQueue, maxRunning, spanSeconds };
 }
 
 export function duration(seconds: number): string {

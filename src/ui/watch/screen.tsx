@@ -26,6 +26,8 @@ export interface WatchScreenProps {
   /** fixed size (tests); default the terminal's */
   size?: { columns: number; rows: number };
   onQuit?: () => void;
+  /** one still frame (--once): no chart (there is no history yet) and no key line */
+  still?: boolean;
   /** called after each frame is committed, with the state version it shows (benchmark) */
   onFrame?: (version: number) => void;
 }
@@ -171,8 +173,8 @@ const CELL: Record<Cell, { ch: string; color?: string }> = {
 };
 
 function ChartView({ s, width, height }: { s: WatchState; width: number; height: number }) {
-  const labelW = 5;
-  const c = chart(s.history, Math.max(10, width - labelW - 1), height);
+  const labelW = 6;
+  const c = chart(s.history, Math.max(10, width - 2 * labelW - 2), height);
   const runs = (row: Cell[]) => {
     const out: Array<{ cell: Cell; n: number }> = [];
     for (const cell of row) {
@@ -182,20 +184,24 @@ function ChartView({ s, width, height }: { s: WatchState; width: number; height:
     }
     return out;
   };
+  const edge = (y: number, top: number) => (y === 0 ? String(top) : y === c.rows.length - 1 ? '0' : '');
   return (
     <Box flexDirection="column">
-      <Text>
-        <Text color="cyan">█ queue depth</Text> (visible + in flight) against <Text color="magenta">● running jobs</Text>
+      <Text wrap="truncate-end">
+        <Text color="cyan">█ queue depth</Text> (visible + in flight, left scale) and <Text color="magenta">● running jobs</Text> (right scale)
         <Text dimColor>, last {duration(c.spanSeconds)}</Text>
       </Text>
       {c.rows.map((row, y) => (
         <Text key={y}>
-          <Text dimColor>{(y === 0 ? String(c.max) : y === c.rows.length - 1 ? '0' : '').padStart(labelW - 1)} │</Text>
+          <Text color="cyan">{edge(y, c.maxQueue).padStart(labelW - 1)}</Text>
+          <Text dimColor> │</Text>
           {runs(row).map((r, i) => (
             <Text key={i} color={CELL[r.cell].color}>
               {CELL[r.cell].ch.repeat(r.n)}
             </Text>
           ))}
+          <Text dimColor>│ </Text>
+          <Text color="magenta">{edge(y, c.maxRunning)}</Text>
         </Text>
       ))}
     </Box>
@@ -267,7 +273,7 @@ export function WatchScreen(props: WatchScreenProps) {
   const snap = snapshot(s, t, { queueIntervalMs: props.queueIntervalMs });
   // room: header 1, numbers 5, blank lines 3, key line 1 = 10 fixed
   const free = Math.max(0, rows - 10);
-  const chartH = free >= 16 ? Math.min(10, Math.max(3, Math.floor(free / 4))) : free >= 8 ? 3 : 0;
+  const chartH = props.still ? 0 : free >= 16 ? Math.min(10, Math.max(3, Math.floor(free / 4))) : free >= 8 ? 3 : 0;
   const eventsN = Math.min(s.events.length, free - chartH >= 12 ? 5 : free - chartH >= 8 ? 2 : 0);
   const podRoom = Math.max(0, free - (chartH ? chartH + 2 : 0) - (eventsN ? eventsN + 2 : 0) - 2);
   const pods = frozenPods ?? podsNewestFirst(s);
@@ -294,9 +300,11 @@ export function WatchScreen(props: WatchScreenProps) {
           <Events s={s} count={eventsN} now={t} />
         </Box>
       ) : null}
-      <Text dimColor>
-        {isRawModeSupported ? `q quit · p ${paused ? 'resume' : 'pause'} · space ${frozenPods ? 'follow' : 'freeze'} the table` : 'Ctrl-C to stop'}
-      </Text>
+      {props.still ? null : (
+        <Text dimColor>
+          {isRawModeSupported ? `q quit · p ${paused ? 'resume' : 'pause'} · space ${frozenPods ? 'follow' : 'freeze'} the table` : 'Ctrl-C to stop'}
+        </Text>
+      )}
     </Box>
   );
 }
