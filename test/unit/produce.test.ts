@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { TransientAwsError, type BatchResult, type SqsPort } from '../../src/core/aws-ports.ts';
 import { ExternalError, UsageError } from '../../src/core/errors.ts';
 import { bodyMaker, checkBody, parseProduceOptions, sendMessages } from '../../src/core/produce.ts';
-import { produceSummary } from '../../src/ui/produce-text.ts';
+import { produceSummary, progressLine } from '../../src/ui/produce-text.ts';
 
 describe('parseProduceOptions', () => {
   it('defaults to 10 messages, 16 in flight, no rate', () => {
@@ -161,5 +161,12 @@ describe('produceSummary', () => {
   });
   it('marks a stopped run', () => {
     expect(produceSummary({ ...base, sent: 5, notAttempted: 7, stopped: true })).toBe('stopped: sent 5 of 12 messages to q in 1.3s (10 msg/s)\n7 not attempted (stopped)');
+  });
+});
+
+describe('progressLine', () => {
+  it('redraws one line with a bar, counts, percent and rate', () => {
+    expect(progressLine(2500, 0, 10000, 2)).toBe('\r[######..................] 2500/10000 (25%) 1250 msg/s\u001b[K');
+    expect(progressLine(10000, 3, 10000, 4)).toBe('\r[########################] 10000/10000 (100%) 2500 msg/s, 3 failed\u001b[K');
   });
 });
