@@ -19,7 +19,7 @@ export interface Inspected {
   rendered: RenderedObject;
   key: string;
   live?: KubeObject;
-  /** true when it exists but is not the stack's (a namespace that was there before): used, never changed or deleted */
+  /** true when it exists but is not the stack's: a namespace that was there is used (never changed or deleted); anything else stops apply */
   foreign: boolean;
   /** fields a server-side apply would change; empty when unchanged */
   diff: string[];
@@ -88,8 +88,10 @@ export async function inspectObjects(desired: DesiredStack, kube: Kube): Promise
       out.push({ rendered, key, foreign: false, diff: [] });
       continue;
     }
-    if (o.kind === 'Namespace' && !isStacks(live, desired.settings.stack)) {
-      out.push({ rendered, key, live, foreign: true, diff: [] });
+    if (!isStacks(live, desired.settings.stack)) {
+      // a namespace that was there is used as it is; anything else of that name is someone else's
+      if (o.kind === 'Namespace') out.push({ rendered, key, live, foreign: true, diff: [] });
+      else out.push({ rendered, key, live, foreign: true, diff: [`exists and is not this stack's (no label ${LABEL_STACK}=${desired.settings.stack}); kedactl will not take it over`] });
       continue;
     }
     try {
@@ -139,6 +141,12 @@ export async function applyKube(desired: DesiredStack, kube: Kube, progress: Pro
   const inspected = await progress.step('Comparing Kubernetes objects with the cluster (server dry-run)', () => inspectObjects(desired, kube));
   const conflicts = inspected.filter((i) => i.conflict);
   if (conflicts.length > 0 && !opts.force) throw conflicts[0]!.conflict!;
+  const taken = inspected.filter((i) => i.foreign && i.rendered.object.kind !== 'Namespace');
+  if (taken.length > 0)
+    throw new StateError(
+      `${taken.map((i) => describeObject(i.rendered.object)).join(', ')} already exist${taken.length === 1 ? 's' : ''} and ${taken.length === 1 ? 'is' : 'are'} not this stack's (no label ${LABEL_STACK}=${desired.settings.stack}); nothing was written`,
+      'pick another --stack (names derive from it) or --namespace, or delete what is in the way if it is a leftover',
+    );
 
   const todo = inspected.filter((i) => !i.foreign && (!i.live || i.diff.length > 0));
   // KEDA's kinds before KEDA: say so before anything is written

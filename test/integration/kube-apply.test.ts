@@ -247,3 +247,19 @@ describe('waiting can be cancelled', () => {
     expect(err.message).toMatch(/^cancelled while waiting for the result analyzer/);
   });
 });
+
+describe('objects in the way', () => {
+  it('an object of the same name that is not the stack\'s is shown in the plan and never taken over', async () => {
+    const stack = uniqueStack('taken');
+    const desired = await desiredStack(settings({ stack, namespace: 'default' }));
+    expect((await admin(rig, 'POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${stack}-consumer-script` }, data: { mine: 'yes' } })).status).toBe(201);
+    const { kube, writes } = kubeWithLog();
+    const observed = await observeKube(desired, kube);
+    expect(observed.objects[`ConfigMap/default/${stack}-consumer-script`]).toEqual({ exists: true, diff: [`exists and is not this stack's (no label kedactl.io/stack=${stack}); kedactl will not take it over`] });
+    const err = await applyKube(desired, kube, recordingProgress(), { wait: false }).catch((e) => e);
+    expect(err).toBeInstanceOf(StateError);
+    expect(err.message).toBe(`ConfigMap default/${stack}-consumer-script already exists and is not this stack's (no label kedactl.io/stack=${stack}); nothing was written`);
+    expect(writes()).toEqual([]);
+    await admin(rig, 'DELETE', `/api/v1/namespaces/default/configmaps/${stack}-consumer-script`);
+  });
+});
