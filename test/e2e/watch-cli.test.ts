@@ -5,7 +5,8 @@ import { PurgeQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { PassThrough } from 'node:stream';
 import { main } from '../../src/main.ts';
 import { runCli, BIN } from '../support/run-cli.ts';
-import { kubeRigForTests, type RigInfo } from '../support/kube-test-rig.ts';
+import { KEDA_CRDS_DIR, kubeRigForTests, type RigInfo } from '../support/kube-test-rig.ts';
+import { startKubeRig } from '../support/kube-rig.ts';
 import { motoCliEnv, testAws, REGION } from '../support/aws.ts';
 import { MOTO_ENV, motoEndpoint } from '../support/moto.ts';
 import { startPty } from '../support/pty.ts';
@@ -143,4 +144,32 @@ describe('kedactl watch (CLI)', () => {
       pty.kill();
     }
   }, 60_000);
+
+  it('on a terminal: killing and restarting the API server shows reconnecting, then live again with new changes', async () => {
+    // its own API server, because this test restarts it
+    const own = await startKubeRig({ crdsDir: KEDA_CRDS_DIR, log: () => {} });
+    const stack = unique('wr');
+    const actor = kubeActor(own, stack, `${stack}-processor`);
+    await actor.namespace();
+    await actor.scaledJobObject(true);
+    await testAws().sqs.createQueue(`${stack}-queue`, {}, {});
+    const flags = ['--stack', stack, '--kubeconfig', own.kubeconfigPath, '--region', REGION, '--endpoint-url', motoEndpoint()];
+    const pty = startPty([process.execPath, BIN, 'watch', ...flags], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...motoCliEnv() }, cols: 120, rows: 36 });
+    try {
+      await pty.waitFor('● live', 30_000);
+      await actor.job(`${stack}-processor-a`);
+      await pty.waitFor(/jobs\s+1 active/);
+      const restarted = own.restartApiServer();
+      await pty.waitFor('◌ reconnecting…', 30_000);
+      const mark = pty.screen().lastIndexOf('◌ reconnecting…');
+      await restarted;
+      await actor.job(`${stack}-processor-b`);
+      await eventually(() => /● live[\s\S]*jobs\s+2 active/.test(pty.screen().slice(mark)), () => pty.screen().slice(-2500), 30_000);
+      pty.send('q');
+      expect(await pty.exited).toBe(0);
+    } finally {
+      pty.kill();
+      await own.stop();
+    }
+  }, 120_000);
 });
