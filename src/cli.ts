@@ -131,7 +131,7 @@ then kedactl.yaml, then defaults. Run 'kedactl <command> --help' for a command's
   );
   register(program, ctx, 'watch', 'live view of queue depth, Jobs and Pods over time (a screen on a terminal, NDJSON when piped)', () => import('./commands/watch.js'),
     (c) => {
-      addSettings(c);
+      addSettings(c, ['stack', 'region', 'profile', 'endpointUrl', 'kubeconfig', 'context', 'namespace', 'queueName', 'deadLetterQueue']);
       c.addOption(new Option('-o, --output <format>', 'text (the screen on a terminal, summary lines when piped) or ndjson (default: text on a terminal, ndjson otherwise)').choices(['text', 'ndjson']));
       c.option('--once', 'print the current state once and exit');
       c.option('--until-empty', 'exit 0 once the queue is empty and no Job is active (with --timeout: exit 1 if it takes longer)');
