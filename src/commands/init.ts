@@ -135,8 +135,10 @@ async function requireEverything(settings: Settings, ctx: CommandContext, host: 
   const checks: Check[] = [
     { what: 'region', run: async () => (settings.region === UNKNOWN_REGION ? 'no AWS region: pass --region, set AWS_REGION, or put region: in kedactl.yaml' : undefined) },
   ];
-  // the credential chain needs no region; any valid one will do for the lookup
-  checks.push({ what: 'AWS credentials', run: async () => { await createAws({ region: settings.region === UNKNOWN_REGION ? 'us-east-1' : settings.region, profile: settings.profile, endpointUrl: settings.endpointUrl, env: ctx.env }).credentials(); return undefined; } });
+  // credentials are needed to change AWS, to ask STS for the account, to find the OIDC issuer, and for
+  // the static Secret; --skip aws with the ids given as flags needs none. The chain needs no region.
+  const needsCredentials = !skip.has('aws') || !settings.accountId || settings.auth === 'static' || !settings.oidcIssuer;
+  if (needsCredentials) checks.push({ what: 'AWS credentials', run: async () => { await createAws({ region: settings.region === UNKNOWN_REGION ? 'us-east-1' : settings.region, profile: settings.profile, endpointUrl: settings.endpointUrl, env: ctx.env }).credentials(); return undefined; } });
   if (need.kube) checks.push({ what: 'Kubernetes', run: async () => { loadKubeConfig({ kubeconfig: settings.kubeconfig, context: settings.context, env: ctx.env }); return undefined; } });
   if (need.helm) checks.push({ what: 'helm', run: async () => (which('helm', ctx.env) ? undefined : HELM_INSTALL_HINT) });
   const missing = await preflight(checks);

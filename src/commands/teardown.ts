@@ -18,7 +18,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
   const host = ctx.host();
   const c = paint(host.color);
   const ports = connect(settings, ctx.env, host, skip);
-  const found = await inventory(settings.stack, ports, skip);
+  const found = await inventory(settings.stack, ports, skip, settings.namespace);
   if (found.length === 0) {
     host.result(`nothing left of stack "${settings.stack}"${skip.size ? ` (not looked at: ${[...skip].join(', ')})` : ''}`);
     return;
@@ -34,7 +34,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
   const onSigint = () => abort.abort();
   process.once('SIGINT', onSigint);
   try {
-    const r = await teardownStack(settings.stack, ports, progress, { skip, keepKeda: Boolean(opts.keepKeda), signal: abort.signal });
+    const r = await teardownStack(settings.stack, ports, progress, { skip, keepKeda: Boolean(opts.keepKeda), namespace: settings.namespace, signal: abort.signal });
     await progress.close?.();
     const lines: string[] = [];
     if (r.kubernetes) {

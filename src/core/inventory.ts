@@ -1,12 +1,12 @@
 // What exists for a stack, found from the cloud and the cluster themselves (tags and labels), so
 // teardown can show it before deleting and say "nothing left" after.
-import type { Kube } from '../adapters/kube.js';
+import { KubeApiError, type Kube, type KubeObject } from '../adapters/kube.js';
 import type { AwsPorts } from './aws-ports.js';
 import { ownedBy, mapLimit } from './aws-tags.js';
 import { findStackRoles } from './iam-roles.js';
 import { TEARDOWN_PHASES } from './kube-teardown.js';
 import type { Part } from './lifecycle.js';
-import { stackSelector } from './stack.js';
+import { LABEL_STACK, stackSelector } from './stack.js';
 
 export interface InventoryItem {
   group: 'aws' | 'kubernetes';
@@ -28,15 +28,26 @@ export async function findStackQueues(stack: string, aws: AwsPorts): Promise<str
 }
 
 /** Everything labelled or tagged with the stack; parts in `skip` are not looked at. */
-export async function inventory(stack: string, ports: { aws?: AwsPorts; kube?: Kube }, skip: ReadonlySet<Part>): Promise<InventoryItem[]> {
+export async function inventory(stack: string, ports: { aws?: AwsPorts; kube?: Kube }, skip: ReadonlySet<Part>, namespace?: string): Promise<InventoryItem[]> {
   const items: InventoryItem[] = [];
   if (!skip.has('kubernetes') && ports.kube) {
     const kube = ports.kube;
+    const selector = stackSelector(stack);
     const kinds = [...TEARDOWN_PHASES.flatMap((p) => p.kinds), { apiVersion: 'v1', kind: 'Namespace' }];
     for (const k of kinds) {
       if (!(await kube.served(k))) continue;
-      for (const o of await kube.list(k, { labelSelector: stackSelector(stack), metadataOnly: true }))
-        items.push({ group: 'kubernetes', kind: k.kind, name: o.metadata.name, namespace: o.metadata.namespace });
+      let found: KubeObject[];
+      try {
+        found = await kube.list(k, { labelSelector: selector, metadataOnly: true });
+      } catch (e) {
+        // a user who may not list cluster-wide still sees the stack's own namespace
+        if (!(e instanceof KubeApiError && e.status === 403 && namespace)) throw e;
+        if (k.kind === 'Namespace') {
+          const ns = await kube.get({ ...k, name: namespace }).catch(() => undefined);
+          found = ns && ns.metadata.labels?.[LABEL_STACK] === stack ? [ns] : [];
+        } else found = await kube.list(k, { namespace, labelSelector: selector, metadataOnly: true });
+      }
+      for (const o of found) items.push({ group: 'kubernetes', kind: k.kind, name: o.metadata.name, namespace: o.metadata.namespace });
     }
   }
   if (!skip.has('aws') && ports.aws) {

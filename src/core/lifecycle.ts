@@ -143,6 +143,8 @@ export async function initStack(settings: Settings, ports: Ports, progress: Prog
 
 export interface TeardownOptions {
   skip: ReadonlySet<Part>;
+  /** the stack's namespace: read there when the user may not list cluster-wide */
+  namespace?: string;
   keepKeda: boolean;
   signal?: AbortSignal;
   timeoutMs?: number;
@@ -159,6 +161,7 @@ export async function teardownStack(stack: string, ports: Ports, progress: Progr
   if (!opts.skip.has('kubernetes'))
     out.kubernetes = await teardownKube(stack, need(ports.kube, 'Kubernetes'), opts.skip.has('keda') ? undefined : ports.helm, progress, {
       keepKeda: opts.keepKeda || opts.skip.has('keda'),
+      namespaces: opts.namespace ? [opts.namespace] : undefined,
       signal: opts.signal,
       timeoutMs: opts.timeoutMs,
     });
