@@ -3,7 +3,8 @@
 // Run: npm run build && node bench/teardown.ts [jobs]
 import { cpus } from 'node:os';
 import { startKubeRig, kubeRequest } from '../test/support/kube-rig.ts';
-import { KEDA_CRDS_DIR, createFinishedJobs, namespaceController } from '../test/support/kube-test-rig.ts';
+import { KEDA_CRDS_DIR, createFinishedJobs } from '../test/support/kube-test-rig.ts';
+import { namespaceController } from '../test/support/controllers.ts';
 // the built modules (dist/), so Node runs this file without a TypeScript loader (dist has no .d.ts: untyped)
 const load = (m: string): Promise<any> => import(new URL(`../dist/${m}`, import.meta.url).href);
 const { createKube, loadKubeConfig } = await load('adapters/kube.js');

@@ -11,7 +11,8 @@ import { startKubeRig, type KubeRig } from '../support/kube-rig.ts';
 import { KEDA_CRDS_DIR } from '../support/kube-test-rig.ts';
 import { motoCliEnv } from '../support/aws.ts';
 import { uniqueStack } from '../support/moto.ts';
-import { awsState, createEksCluster, kubectlObjects, namespaceController, STACK_KINDS } from '../support/stack-state.ts';
+import { awsState, createEksCluster, kubectlObjects, STACK_KINDS } from '../support/stack-state.ts';
+import { namespaceController } from '../support/controllers.ts';
 import { BIN, runBin, SAFE_ENV } from '../support/run-cli.ts';
 
 const STUB = fileURLToPath(new URL('../fixtures/helm-stateful-stub', import.meta.url));

@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeRigForTests, type RigInfo } from '../support/kube-test-rig.ts';
 import { uniqueStack } from '../support/moto.ts';
-import { kubectlGet, namespaceController, STACK_KINDS } from '../support/stack-state.ts';
+import { kubectlGet, STACK_KINDS } from '../support/stack-state.ts';
+import { namespaceController } from '../support/controllers.ts';
 import { runBin } from '../support/run-cli.ts';
 
 let rig: RigInfo;

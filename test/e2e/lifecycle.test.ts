@@ -6,11 +6,12 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startKubeRig, kubeRequest, type KubeRig } from '../support/kube-rig.ts';
+import { startKubeRig, type KubeRig } from '../support/kube-rig.ts';
 import { KEDA_CRDS_DIR } from '../support/kube-test-rig.ts';
 import { motoCliEnv } from '../support/aws.ts';
 import { uniqueStack, MOTO_ACCOUNT } from '../support/moto.ts';
-import { awsState, createEksCluster, kubectlGet, namespaceController, STACK_KINDS } from '../support/stack-state.ts';
+import { awsState, createEksCluster, kubectlGet, STACK_KINDS } from '../support/stack-state.ts';
+import { kedaOperatorUp, namespaceController } from '../support/controllers.ts';
 import { runBin, runCli } from '../support/run-cli.ts';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 
@@ -33,20 +34,6 @@ function userEnv() {
 }
 
 const helmCalls = (log: string): string[][] => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
-
-/** what the chart and a kubelet would leave behind: an available keda-operator Deployment */
-async function kedaOperatorUp() {
-  const req = (m: string, p: string, b?: unknown, ct?: string) => kubeRequest(rig, m, p, { body: b, contentType: ct });
-  const labels = { app: 'keda-operator', 'app.kubernetes.io/version': '2.20.0' };
-  await req('POST', '/apis/apps/v1/namespaces/keda/deployments', {
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'keda-operator', labels },
-    spec: { replicas: 1, selector: { matchLabels: { app: 'keda-operator' } }, template: { metadata: { labels }, spec: { containers: [{ name: 'keda-operator', image: 'ghcr.io/kedacore/keda:2.20.0' }] } } },
-  });
-  const dep = (await req('GET', '/apis/apps/v1/namespaces/keda/deployments/keda-operator')).json();
-  await req('PATCH', '/apis/apps/v1/namespaces/keda/deployments/keda-operator/status', {
-    status: { observedGeneration: dep.metadata.generation, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1, conditions: [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' }] },
-  }, 'application/merge-patch+json');
-}
 
 describe('resources that are not the stack\'s', () => {
   it('a queue with the stack\'s name but without its tags is refused by name, and nothing is created', async () => {
@@ -125,7 +112,7 @@ describe('a stack from nothing to nothing (moto + kube-apiserver + helm stub)', 
   });
 
   it('running init again changes nothing', async () => {
-    await kedaOperatorUp();
+    await kedaOperatorUp(rig);
     const before = helmCalls(helmLog).length;
     const r = await runBin(['init', ...flags, '--yes'], { env });
     expect(r.stderr).not.toMatch(/error/i);

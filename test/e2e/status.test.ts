@@ -13,7 +13,7 @@ import { startKubeRig, kubeRequest, type KubeRig } from '../support/kube-rig.ts'
 import { KEDA_CRDS_DIR } from '../support/kube-test-rig.ts';
 import { motoCliEnv } from '../support/aws.ts';
 import { uniqueStack } from '../support/moto.ts';
-import { kedaReady, liveAnalyzer } from '../support/analyzer.ts';
+import { kedaOperatorUp, liveAnalyzer, scaledJobReady } from '../support/controllers.ts';
 import type { NetnsBackend } from '../support/netns-backend.ts';
 import { runBin, runCli } from '../support/run-cli.ts';
 
@@ -32,7 +32,8 @@ beforeAll(async () => {
   writeFileSync(join(cwd, 'kedactl.yaml'), `stack: ${stack}\nauth: static\ndeadLetterQueue: true\n`);
   const r = await runBin(['init', '--no-wait', '--yes'], { env, cwd });
   if (r.code !== 0) throw new Error(r.stderr);
-  await kedaReady(rig, stack);
+  await kedaOperatorUp(rig);
+  await scaledJobReady(rig, stack);
   backend = await liveAnalyzer(rig, stack);
 });
 afterAll(async () => {

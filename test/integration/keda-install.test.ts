@@ -13,6 +13,7 @@ import { recordingProgress } from '../../src/core/progress.ts';
 import { startKubeRig, type KubeRig } from '../support/kube-rig.ts';
 import { admin, KEDA_CRDS_DIR, uniqueStack } from '../support/kube-test-rig.ts';
 import { stubHelm } from '../support/helm-stub.ts';
+import { kedaOperatorUp } from '../support/controllers.ts';
 
 let rig: KubeRig;
 beforeAll(async () => {
@@ -25,20 +26,6 @@ const settings = (flags: Record<string, unknown>) =>
   loadSettings({ flags: { region: 'eu-west-1', accountId: '123456789012', oidcIssuer: ISSUER, ...flags }, env: {}, cwd: tmpdir() }).settings;
 const kubeWithLog = () => ({ kube: createKube(loadKubeConfig({ kubeconfig: rig.kubeconfigPath, env: {} })) });
 
-/** what the chart + the kubelet would leave: a keda-operator Deployment that is available */
-async function fakeKedaOperator(version = '2.20.0') {
-  await admin(rig, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'keda' } });
-  const labels = { app: 'keda-operator', 'app.kubernetes.io/version': version };
-  const created = await admin(rig, 'POST', '/apis/apps/v1/namespaces/keda/deployments', {
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'keda-operator', labels },
-    spec: { replicas: 1, selector: { matchLabels: { app: 'keda-operator' } }, template: { metadata: { labels }, spec: { containers: [{ name: 'keda-operator', image: `ghcr.io/kedacore/keda:${version}` }] } } },
-  });
-  if (created.status !== 201 && created.status !== 409) throw new Error(created.body);
-  const dep = (await admin(rig, 'GET', '/apis/apps/v1/namespaces/keda/deployments/keda-operator')).json();
-  const status = { observedGeneration: dep.metadata.generation, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1, conditions: [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' }] };
-  await admin(rig, 'PATCH', '/apis/apps/v1/namespaces/keda/deployments/keda-operator/status', { status }, 'application/merge-patch+json');
-}
-
 describe('KEDA install and uninstall (helm stub + real API server)', () => {
   it('installs with the exact helm arguments, marks it as kedactl\'s, waits for CRDs and the operator, then skips when healthy', async () => {
     const desired = await desiredStack(settings({ stack: uniqueStack('keda') }));
@@ -48,7 +35,7 @@ describe('KEDA install and uninstall (helm stub + real API server)', () => {
     // the chart's operator comes up once helm has run
     const chart = (async () => {
       while (!calls().some((c) => c[0] === 'upgrade')) await new Promise((res) => setTimeout(res, 50));
-      await fakeKedaOperator();
+      await kedaOperatorUp(rig);
     })();
     const r = await installKeda(desired, helm, kube, progress, { timeoutMs: 10_000 });
     await chart;

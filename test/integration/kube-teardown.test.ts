@@ -11,7 +11,8 @@ import { recordingProgress } from '../../src/core/progress.ts';
 import { stackSelector } from '../../src/core/stack.ts';
 import { stubHelm } from '../support/helm-stub.ts';
 import { cleanupStacks } from '../support/kube-cleanup.ts';
-import { admin, createFinishedJobs, kubeRigForTests, namespaceController as nsController, uniqueStack, type RigInfo } from '../support/kube-test-rig.ts';
+import { admin, createFinishedJobs, kubeRigForTests, uniqueStack, type RigInfo } from '../support/kube-test-rig.ts';
+import { namespaceController as nsController } from '../support/controllers.ts';
 
 const namespaceController = (name: string) => nsController(rig, name);
 

@@ -2,7 +2,8 @@
 import { createKube, loadKubeConfig } from '../../src/adapters/kube.ts';
 import { teardownKube } from '../../src/core/kube-teardown.ts';
 import { recordingProgress } from '../../src/core/progress.ts';
-import { madeStacks, namespaceController, type RigInfo } from './kube-test-rig.ts';
+import { madeStacks, type RigInfo } from './kube-test-rig.ts';
+import { namespaceController } from './controllers.ts';
 
 export async function cleanupStacks(rig: RigInfo): Promise<void> {
   const kube = createKube(loadKubeConfig({ kubeconfig: rig.kubeconfigPath, env: {} }));

@@ -35,22 +35,6 @@ export function uniqueStack(prefix: string): string {
 }
 
 /** The namespace controller's part (the rig runs none): finish a terminating namespace once it is marked. */
-export function namespaceController(rig: RigInfo, name: string): () => void {
-  let stop = false;
-  void (async () => {
-    while (!stop) {
-      const r = await admin(rig, 'GET', `/api/v1/namespaces/${name}`);
-      if (r.status === 404) return;
-      const ns = r.json();
-      if (ns.metadata.deletionTimestamp) {
-        await admin(rig, 'PUT', `/api/v1/namespaces/${name}/finalize`, { ...ns, spec: { finalizers: [] } });
-      }
-      await new Promise((res) => setTimeout(res, 100));
-    }
-  })().catch(() => undefined);
-  return () => (stop = true);
-}
-
 /** n finished Jobs and one Pod each, labelled like KEDA's (the ScaledJob's pod template carries the stack labels) */
 export async function createFinishedJobs(r: RigInfo, ns: string, stack: string, n: number, concurrency = 16): Promise<void> {
   // the stack's labels (src/core/stack.ts); spelled out so plain `node bench/*.ts` can load this file

@@ -1,5 +1,10 @@
-# Starts moto_server with one speed fix for the test rig; the AWS behaviour under test stays moto's own.
+# Starts moto_server with two fixes for the test rig; the AWS behaviour under test stays moto's own.
 #
+# 1. moto gives every EKS cluster the same OIDC issuer (one random id per server). On EKS each cluster
+#    has its own, and tests that run in parallel each create their own cluster and IAM OIDC provider,
+#    so the patched Cluster gets its own issuer id (32 hex digits, as EKS's).
+#
+# 2. Speed:
 # moto's SendMessage and ReceiveMessage read queue.attributes (for ContentBasedDeduplication and
 # MessageRetentionPeriod), and building that dict counts every message in the queue three times
 # (ApproximateNumberOf*). Sending or receiving N messages is then O(N^2): with 10,000 messages one
@@ -11,6 +16,8 @@ import threading
 
 from moto.core.utils import camelcase_to_underscores
 from moto.server import main
+from moto.eks import models as eks_models
+from moto.moto_api._internal import mock_random
 from moto.sqs import models
 
 _local = threading.local()
@@ -56,6 +63,17 @@ def without_counts(method):
     return wrapped
 
 
+_cluster_init = eks_models.Cluster.__init__
+
+
+def cluster_init(self, *args, **kwargs):
+    _cluster_init(self, *args, **kwargs)
+    region = self.arn.split(":")[3]
+    issuer_id = "".join(mock_random.choice("0123456789ABCDEF") for _ in range(32))
+    self.identity = {"oidc": {"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{issuer_id}"}}
+
+
+eks_models.Cluster.__init__ = cluster_init
 models.Queue.attributes = property(attributes)
 models.SQSBackend.send_message = without_counts(models.SQSBackend.send_message)
 models.SQSBackend.receive_message = without_counts(models.SQSBackend.receive_message)

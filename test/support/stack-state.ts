@@ -6,7 +6,6 @@ import { GetQueueAttributesCommand, ListQueuesCommand, ListQueueTagsCommand, SQS
 import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { MOTO_ENV, MOTO_ACCOUNT, motoEndpoint } from './moto.ts';
 import { which } from '../../src/adapters/which.ts';
-import { kubeRequest, type KubeRig } from './kube-rig.ts';
 
 const base = () => ({
   region: MOTO_ENV.AWS_REGION,
@@ -57,30 +56,6 @@ export function kubectlGet(kubeconfig: string, kinds: string, stack: string): Ar
 }
 
 export const STACK_KINDS = 'namespaces,serviceaccounts,secrets,configmaps,deployments,services,scaledjobs.keda.sh,triggerauthentications.keda.sh,jobs,pods';
-
-/**
- * The rig has no controller-manager: play the namespace controller, finishing namespaces that are
- * being deleted (their objects are already gone: teardown deleted them by label). Returns stop().
- */
-export function namespaceController(rig: Pick<KubeRig, 'server' | 'caPem' | 'adminToken'>): () => void {
-  let on = true;
-  void (async () => {
-    while (on) {
-      try {
-        const list = (await kubeRequest(rig, 'GET', '/api/v1/namespaces')).json();
-        for (const ns of list.items ?? [])
-          if (ns.metadata.deletionTimestamp)
-            await kubeRequest(rig, 'PUT', `/api/v1/namespaces/${ns.metadata.name}/finalize`, { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns.metadata.name }, spec: { finalizers: [] } } });
-      } catch {
-        /* the rig is stopping */
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  })();
-  return () => {
-    on = false;
-  };
-}
 
 /** Every object of the stack as kubectl prints it, without what the server adds (uid, times, managedFields). */
 export function kubectlObjects(kubeconfig: string, kinds: string, stack: string): Array<Record<string, unknown>> {
