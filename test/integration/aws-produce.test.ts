@@ -96,7 +96,7 @@ describe('kedactl produce (moto)', () => {
     expect(r).toMatchObject({ requested: 1000, sent: 1000, failed: [], notAttempted: 0, stopped: false });
     expect(await depth(url)).toBe(1000);
     expect(videoIds(await receiveAll(url, 1000)).size).toBe(1000);
-  });
+  }, 180_000);
 
   it('lists what still fails after the retries and never counts it as sent', async () => {
     const stack = uniqueStack('fail');
