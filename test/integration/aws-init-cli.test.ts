@@ -66,4 +66,16 @@ describe('kedactl init / produce / teardown, AWS only (moto)', () => {
     for (const r of await aws.iam.listRoles('kedactl-')) expect(ownedBy(await aws.iam.listRoleTags(r.name).catch(() => ({})), stack)).toBe(false);
     expect(await aws.iam.getOidcProvider(`arn:aws:iam::${MOTO_ACCOUNT}:oidc-provider/${host}`)).toBeUndefined();
   }, 120_000);
+
+  it('bad input exits 2 with one clear message and creates nothing', async () => {
+    const env = motoCliEnv();
+    const stack = uniqueStack('badin');
+    const notHttps = await runCli(['init', '--stack', stack, '--oidc-issuer', 'http://oidc.example.com/x', '--skip', 'kubernetes', '--skip', 'keda', '--yes'], { env });
+    expect(notHttps.code).toBe(2);
+    expect(notHttps.stderr).toContain('oidcIssuer = "http://oidc.example.com/x" (from --oidc-issuer): must use https');
+    const noCluster = await runCli(['init', '--stack', stack, '--cluster', 'no-such-cluster', '--skip', 'kubernetes', '--skip', 'keda', '--yes'], { env });
+    expect(noCluster.code).toBe(2);
+    expect(noCluster.stderr).toContain(`error: EKS cluster "no-such-cluster" does not exist in ${REGION}`);
+    expect(await testAws().sqs.getQueueUrl(`${stack}-queue`)).toBeUndefined();
+  });
 });

@@ -206,6 +206,41 @@ describe('AWS stack against moto (IRSA)', () => {
     await teardownAws(stack2, testAws(), recordingProgress());
   });
 
+  it('deletes the OIDC provider kedactl created only when no other stack still trusts it, and never one it did not create', async () => {
+    const aws = testAws();
+    const issuer = `https://oidc.example.com/${uniqueStack('shared')}`;
+    const providerArn = `arn:aws:iam::${MOTO_ACCOUNT}:oidc-provider/${issuer.replace('https://', '')}`;
+    const up = async (stack: string, create: boolean) => {
+      const settings = testSettings({ stack, oidcIssuer: issuer });
+      const desired = await desiredStack(settings, await discoverAws(settings, aws));
+      const observed = await observeAws(desired, aws);
+      await applyAws(desired, plan(desired, observed), aws, recordingProgress(), { createOidcProvider: create, observed });
+    };
+    const [a, b] = [uniqueStack('oa'), uniqueStack('ob')];
+    await up(a, true); // creates the provider, tagged with stack a
+    await up(b, false); // finds it and only trusts it
+    const downA = await teardownAws(a, aws, recordingProgress());
+    expect(downA.deleted).not.toContain(`IAM OIDC provider ${providerArn}`);
+    expect(downA.kept).toEqual([`IAM OIDC provider ${providerArn} (other roles still trust it)`]);
+    expect(await aws.iam.getOidcProvider(providerArn)).toBeDefined();
+    const downB = await teardownAws(b, aws, recordingProgress());
+    expect(downB.deleted).toContain(`IAM OIDC provider ${providerArn}`);
+    expect(await aws.iam.getOidcProvider(providerArn)).toBeUndefined();
+
+    // a provider someone else made (no kedactl tags) stays
+    const theirs = `https://oidc.example.com/${uniqueStack('theirs')}`;
+    await aws.iam.createOidcProvider(theirs, ['sts.amazonaws.com'], { owner: 'platform-team' });
+    const c = uniqueStack('oc');
+    const settings = testSettings({ stack: c, oidcIssuer: theirs });
+    const desired = await desiredStack(settings, await discoverAws(settings, aws));
+    const observed = await observeAws(desired, aws);
+    expect(observed.oidcProvider).toMatchObject({ exists: true, createdByKedactl: false });
+    await applyAws(desired, plan(desired, observed), aws, recordingProgress(), { createOidcProvider: false, observed });
+    const downC = await teardownAws(c, aws, recordingProgress());
+    expect(downC.kept).toEqual([`IAM OIDC provider ${desired.arns.oidcProvider} (not created by kedactl)`]);
+    expect(await aws.iam.getOidcProvider(desired.arns.oidcProvider)).toBeDefined();
+  });
+
   it('names a cluster that does not exist as an input error', async () => {
     const settings = testSettings({ stack: uniqueStack('nocl'), cluster: 'no-such-cluster' });
     const err = await discoverAws(settings, testAws()).catch((e) => e);
