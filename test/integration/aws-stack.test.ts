@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { CreateRoleCommand, IAMClient, PutRolePolicyCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { applyAws, discoverAws, observeAws, teardownAws } from '../../src/core/aws-stack.ts';
 import { ownedBy } from '../../src/core/aws-tags.ts';
 import { desiredStack } from '../../src/core/desired.ts';
@@ -99,14 +99,19 @@ describe('AWS stack against moto (IRSA)', () => {
     const scaler = `kedactl-${stack}-scaler`;
     await sdk().iam.send(new PutRolePolicyCommand({ RoleName: scaler, PolicyName: `${scaler}-policy`, PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sqs:*', Resource: '*' }] }) }));
     await sdk().iam.send(new PutRolePolicyCommand({ RoleName: scaler, PolicyName: 'extra', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] }) }));
+    // and someone lets any role in the account assume the consumer role
+    const consumerName = `kedactl-${stack}-consumer`;
+    await sdk().iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: consumerName, PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${MOTO_ACCOUNT}:root` }, Action: 'sts:AssumeRole' }] }) }));
     const drifted = await observeAws(desired, aws);
     const p3 = plan(desired, drifted);
     const change = awsChanges(p3).find((c) => c.name === scaler)!;
     expect(change.action).toBe('update');
     expect(change.details).toEqual([`policy ${scaler}-policy differs from the plan`, 'policy extra is not in the plan and will be removed']);
+    expect(awsChanges(p3).find((c) => c.name === consumerName)).toMatchObject({ action: 'update', details: ['trust policy differs from the plan'] });
     calls.length = 0;
     await applyAws(desired, p3, aws, recordingProgress(), { createOidcProvider: false, observed: drifted });
-    expect(calls.filter((c) => WRITE.test(c)).sort()).toEqual(['DeleteRolePolicyCommand', 'PutRolePolicyCommand']);
+    expect(calls.filter((c) => WRITE.test(c)).sort()).toEqual(['DeleteRolePolicyCommand', 'PutRolePolicyCommand', 'UpdateAssumeRolePolicyCommand']);
+    expect((await aws.iam.getRole(consumerName))!.trust).toEqual(desired.roles.find((r) => r.name === consumerName)!.trust);
     expect(awsChanges(plan(desired, await observeAws(desired, aws))).every((c) => c.action === 'unchanged')).toBe(true);
 
     // teardown: nothing tagged with the stack is left, the provider kedactl created is gone
