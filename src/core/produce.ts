@@ -209,7 +209,7 @@ export async function sendMessages(sqs: SqsPort, queueUrl: string, make: BodyMak
     failed: failed.sort((a, b) => a.message - b.message),
     notAttempted: opts.count - sent - failed.length,
     stopped: Boolean(hooks.signal?.aborted),
-    seconds,
+    seconds: Math.round(seconds * 1000) / 1000,
     messagesPerSecond: seconds > 0 ? Math.round(sent / seconds) : sent,
   };
   if (fatal !== undefined) {
