@@ -1,5 +1,6 @@
 // kedactl watch under load: 1,000 Pods and 1,000 Jobs churning in the real kube-apiserver rig while the
-// watch (its informers + the ink screen, rendering to an off-screen terminal) runs in a child process.
+// watch (its informers + the ink screen, rendering to an off-screen terminal) runs in a child process
+// (bench/watch-child.mjs, which loads the built modules).
 // Measures the child's RSS, CPU per wall second, API-change -> frame latency (p50/p95), requests made to
 // the API server and the number of watch connections.
 // Run: npm run build && node bench/watch.ts [pods=1000] [jobs=1000] [seconds=60] [changes-per-second=50] [screen|ndjson]
@@ -7,15 +8,7 @@
 import { fork } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Writable } from 'node:stream';
 
-type Session = typeof import('../src/core/watch/session.ts');
-type Screen = typeof import('../src/ui/watch/screen.tsx');
-type Transport = typeof import('../src/adapters/kube-watch.ts');
-type KubeAdapter = typeof import('../src/adapters/kube.ts');
-type Lines = typeof import('../src/ui/watch/lines.ts');
-// the built modules (dist/), so Node runs this file without a TypeScript loader
-const dist = <T>(p: string) => import(new URL(`../dist/${p}`, import.meta.url).href) as Promise<T>;
 
 const LABEL = 'scaledjob.keda.sh/name';
 
@@ -30,112 +23,7 @@ interface ChildConfig {
 type ChildMsg =
   | { type: 'synced'; at: number }
   | { type: 'shown'; items: Array<[string, number, number]> }
-  | { type: 'stats'; at: number; rss: number; cpuMs: number; requests: number; watches: number; maxWatches: number; relists: number; frames: number; heapUsed: number };
-
-// ------------------------------------------------------------------------------------------------
-// The child: kedactl watch's session and screen, instrumented
-
-async function child(cfg: ChildConfig): Promise<void> {
-  const { startWatch } = await dist<Session>('core/watch/session.js');
-  const { kubeWatchTransport } = await dist<Transport>('adapters/kube-watch.js');
-  const { loadKubeConfig } = await dist<KubeAdapter>('adapters/kube.js');
-  const { lineWriter } = await dist<Lines>('ui/watch/lines.js');
-  const send = (m: ChildMsg) => process.send!(m);
-
-  let requests = 0;
-  let watches = 0;
-  let maxWatches = 0;
-  let relists = 0;
-  const kc = loadKubeConfig({ kubeconfig: cfg.kubeconfig, env: {} });
-  const transport = kubeWatchTransport(kc, { onRequest: () => requests++, onWatchCount: (n) => ((watches = n), (maxWatches = Math.max(maxWatches, n))) });
-  const session = startWatch(
-    { transport, queue: { read: async () => ({ visible: 42, inFlight: 7, delayed: 0 }) } },
-    { namespace: cfg.namespace, scaledJob: cfg.scaledJob, queueName: 'bench-queue', informer: { onRelist: () => relists++ } },
-  );
-  const store = session.store;
-
-  // which change (pod or job name + phase) became part of which state version
-  let pending: Array<{ key: string; version: number; arrived: number }> = [];
-  const dispatch = store.dispatch.bind(store);
-  store.dispatch = (a) => {
-    dispatch(a);
-    if (a.type === 'changed' && (a.kind === 'pods' || a.kind === 'jobs')) {
-      const o = a.object as { metadata?: { name?: string }; status?: { phase?: string; conditions?: Array<{ type: string; status: string }> } };
-      const tag = a.kind === 'pods' ? (a.event === 'DELETED' ? 'gone' : (o.status?.phase ?? 'Pending')) : a.event === 'DELETED' ? 'gone' : o.status?.conditions?.some((c) => c.type === 'Complete') ? 'Complete' : 'active';
-      pending.push({ key: `${o.metadata?.name}/${tag}`, version: store.state.version, arrived: performance.timeOrigin + performance.now() });
-    }
-  };
-
-  // frames: ink writes the frame in the commit, then the screen's layout effect reports the version
-  let frames = 0;
-  let lastWriteAt = 0;
-  let wroteInThisCommit = false;
-  let waitingVersion = -1;
-  const flush = (version: number, at: number) => {
-    const shown = pending.filter((p) => p.version <= version);
-    if (!shown.length) return;
-    pending = pending.filter((p) => p.version > version);
-    send({ type: 'shown', items: shown.map((p) => [p.key, p.arrived, at]) });
-  };
-  const terminal = Object.assign(
-    new Writable({
-      write(_chunk, _enc, cb) {
-        lastWriteAt = performance.timeOrigin + performance.now();
-        wroteInThisCommit = true;
-        if (waitingVersion >= 0) {
-          flush(waitingVersion, lastWriteAt);
-          waitingVersion = -1;
-        }
-        cb();
-      },
-    }),
-    { columns: 120, rows: 40, isTTY: true },
-  );
-  const onFrame = (version: number) => {
-    frames++;
-    if (wroteInThisCommit) flush(version, lastWriteAt);
-    else waitingVersion = version; // ink throttled the write: it comes later
-    wroteInThisCommit = false;
-  };
-  let stopOutput: () => void;
-  if (cfg.output === 'ndjson') {
-    // a line is built from the store's state at the moment it is written
-    const w = lineWriter(store, { format: 'ndjson', write: () => (frames++, flush(store.state.version, performance.timeOrigin + performance.now())) });
-    stopOutput = () => w.stop();
-  } else {
-    const { render } = await import('ink');
-    const { createElement } = await import('react');
-    const { WatchScreen } = await dist<Screen>('ui/watch/screen.js');
-    // as the watch command draws it: React's production build (NODE_ENV set for this process), maxFps 30
-    const app = render(
-      createElement(WatchScreen, { store, header: { stack: 'bench', context: kc.getCurrentContext(), namespace: cfg.namespace, queue: 'bench-queue', region: 'us-east-1', kedaVersion: '2.20.0' }, onFrame }),
-      { stdout: terminal as unknown as NodeJS.WriteStream, exitOnCtrlC: false, patchConsole: false, maxFps: 30 },
-    );
-    stopOutput = () => app.unmount();
-  }
-
-  const syncedCheck = setInterval(() => {
-    const c = store.state.connections;
-    if (c.pods.synced && c.jobs.synced) {
-      clearInterval(syncedCheck);
-      send({ type: 'synced', at: Date.now() });
-    }
-  }, 20);
-  const stats = setInterval(() => {
-    (globalThis as { gc?: () => void }).gc?.(); // BENCH_NODE_ARGS=--expose-gc: live heap, not garbage
-    const u = process.cpuUsage();
-    const m = process.memoryUsage();
-    send({ type: 'stats', at: Date.now(), rss: m.rss, heapUsed: m.heapUsed, cpuMs: (u.user + u.system) / 1000, requests, watches, maxWatches, relists, frames });
-  }, 1000);
-  process.on('message', async (m) => {
-    if (m === 'stop') {
-      clearInterval(stats);
-      stopOutput();
-      await session.stop();
-      process.exit(0);
-    }
-  });
-}
+  | { type: 'stats'; at: number; rss: number; external: number; heapTotal: number; cpuMs: number; requests: number; watches: number; maxWatches: number; relists: number; frames: number; heapUsed: number };
 
 // ------------------------------------------------------------------------------------------------
 // The parent: the rig, the objects, the churn, the numbers
@@ -183,7 +71,7 @@ async function parent(): Promise<void> {
     log(`created ${PODS} Pods and ${JOBS} Jobs in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
 
     const cfg: ChildConfig = { output: OUTPUT, kubeconfig: rig.kubeconfigPath, namespace: ns, scaledJob: sj };
-    child = fork(fileURLToPath(import.meta.url), ['--child', JSON.stringify(cfg)], {
+    child = fork(fileURLToPath(new URL('./watch-child.mjs', import.meta.url)), [JSON.stringify(cfg)], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, NODE_ENV: process.env.BENCH_NODE_ENV ?? 'production' },
       // BENCH_PROF=dir: a CPU profile of the watch process
@@ -298,6 +186,8 @@ async function parent(): Promise<void> {
       rssAtStartMB: +(first.rss / 1024 / 1024).toFixed(1),
       rssAtEndMB: +(last.rss / 1024 / 1024).toFixed(1),
       heapUsedMB: { start: +(first.heapUsed / 1024 / 1024).toFixed(1), end: +(last.heapUsed / 1024 / 1024).toFixed(1) },
+      heapTotalMB: { start: +(first.heapTotal / 1024 / 1024).toFixed(1), end: +(last.heapTotal / 1024 / 1024).toFixed(1) },
+      externalMB: { start: +(first.external / 1024 / 1024).toFixed(1), end: +(last.external / 1024 / 1024).toFixed(1) },
       cpuPercentOfOneCore: +cpuPct.toFixed(1),
       latencyMs: { n: latencies.length, p50: Math.round(pct(latencies, 50)), p95: Math.round(pct(latencies, 95)), max: Math.round(Math.max(...latencies)) },
       apiToEventMs: { p50: Math.round(pct(toArrival, 50)), p95: Math.round(pct(toArrival, 95)) },
@@ -318,5 +208,4 @@ async function parent(): Promise<void> {
   }
 }
 
-if (process.argv[2] === '--child') await child(JSON.parse(process.argv[3]!) as ChildConfig);
-else await parent();
+await parent();

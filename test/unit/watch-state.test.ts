@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { countJobs, countPods, initialState, podsNewestFirst, reduce, type Action, type WatchState } from '../../src/core/watch/state.ts';
+import { countJobs, countPods, initialState, podsNewestFirst, reduce, reduceAll, type Action, type WatchState } from '../../src/core/watch/state.ts';
+import { WatchStore } from '../../src/core/watch/session.ts';
 import { changeKey, drained, snapshot, summaryLine } from '../../src/core/watch/snapshot.ts';
 import { firstReadDone } from '../../src/core/watch/until.ts';
 
@@ -176,5 +177,57 @@ describe('watch snapshot', () => {
     expect(firstReadDone(s)).toBe(false);
     s = run([{ type: 'resultsError', error: 'analyzer not ready', at: 0 }], s);
     expect(firstReadDone(s)).toBe(true);
+  });
+});
+
+describe('batched folding', () => {
+  const mixed = (): Action[] => [
+    { type: 'listed', kind: 'pods', items: [pod('a'), pod('b', 'Running')], at: 0 },
+    { type: 'listed', kind: 'jobs', items: [job('j1')], at: 0 },
+    { type: 'changed', kind: 'pods', event: 'ADDED', object: pod('c'), at: 1 },
+    { type: 'changed', kind: 'pods', event: 'MODIFIED', object: pod('a', 'Running'), at: 1 },
+    { type: 'changed', kind: 'pods', event: 'MODIFIED', object: pod('a', 'Running'), at: 1 }, // no change
+    { type: 'sample', at: 2 },
+    { type: 'changed', kind: 'jobs', event: 'MODIFIED', object: job('j1', 'Complete'), at: 2 },
+    { type: 'changed', kind: 'pods', event: 'DELETED', object: pod('b'), at: 3 },
+    { type: 'changed', kind: 'pods', event: 'DELETED', object: pod('zz'), at: 3 }, // unknown
+    { type: 'listed', kind: 'pods', items: [pod('x')], at: 4 },
+    { type: 'changed', kind: 'pods', event: 'ADDED', object: pod('y', 'Failed'), at: 5 },
+    { type: 'sample', at: 6 },
+  ];
+
+  it('reduceAll gives what reducing one by one gives, and leaves the input state alone', () => {
+    const start = initialState(0);
+    const one = run(mixed(), start);
+    const all = reduceAll(start, mixed(), ctx);
+    expect([...all.pods.entries()]).toEqual([...one.pods.entries()]);
+    expect([...all.jobs.entries()]).toEqual([...one.jobs.entries()]);
+    expect(all.history).toEqual(one.history);
+    expect(all.version).toBe(one.version);
+    expect(start.pods.size).toBe(0);
+    // a batch of nothing new is the same state
+    expect(reduceAll(all, [{ type: 'changed', kind: 'pods', event: 'MODIFIED', object: pod('y', 'Failed'), at: 7 }], ctx)).toBe(all);
+  });
+
+  it('copies the pods map once per batch, not once per event', () => {
+    const s = run([{ type: 'listed', kind: 'pods', items: Array.from({ length: 1000 }, (_, i) => pod(`p${i}`)), at: 0 }]);
+    const before = s.pods;
+    const next = reduceAll(s, Array.from({ length: 50 }, (_, i): Action => ({ type: 'changed', kind: 'pods', event: 'MODIFIED', object: pod(`p${i}`, 'Running'), at: 1 })), ctx);
+    expect(before.get('p0')!.phase).toBe('Pending'); // the old state is untouched
+    expect(countPods(next).running).toBe(50);
+  });
+
+  it('the store folds queued actions when its state is read, and tells listeners something arrived', () => {
+    const store = new WatchStore(ctx, 0);
+    let heard = 0;
+    store.subscribe(() => heard++);
+    store.dispatch({ type: 'listed', kind: 'pods', items: [pod('a')], at: 0 });
+    store.dispatch({ type: 'changed', kind: 'pods', event: 'MODIFIED', object: pod('a', 'Running'), at: 1 });
+    expect(heard).toBe(2);
+    expect(store.applied).toBe(0);
+    expect(store.state.pods.get('a')!.phase).toBe('Running');
+    expect(store.applied).toBe(2);
+    const s = store.state;
+    expect(store.state).toBe(s); // nothing new: the same object
   });
 });

@@ -2,21 +2,37 @@
 // state. Screens and NDJSON writers subscribe to the store; they never talk to the sources.
 import { type InformerOptions, type WatchTarget, type WatchTransport, runInformer, sleep } from './informer.js';
 import { poll, queueErrorText, type QueueSource, type ResultsSource } from './sources.js';
-import { initialState, reduce, type Action, type Kind, type ReduceContext, type WatchState } from './state.js';
+import { initialState, reduceAll, type Action, type Kind, type ReduceContext, type WatchState } from './state.js';
 
+/**
+ * Holds the state. Actions are queued and folded in (reduceAll) when someone reads `state`, so a burst of
+ * watch events costs one fold per frame, not one per event. Listeners hear "something arrived" and read
+ * `state` when they are ready to draw.
+ */
 export class WatchStore {
-  private listeners = new Set<(s: WatchState) => void>();
-  state: WatchState;
+  private listeners = new Set<() => void>();
+  private current: WatchState;
+  private queued: Action[] = [];
+  /** actions dispatched so far, and how many of them `state` includes (the benchmark matches on these) */
+  dispatched = 0;
+  applied = 0;
   constructor(readonly ctx: ReduceContext, now: number = Date.now()) {
-    this.state = initialState(now);
+    this.current = initialState(now);
+  }
+  get state(): WatchState {
+    if (this.queued.length) {
+      this.current = reduceAll(this.current, this.queued, this.ctx);
+      this.queued = [];
+      this.applied = this.dispatched;
+    }
+    return this.current;
   }
   dispatch(a: Action): void {
-    const next = reduce(this.state, a, this.ctx);
-    if (next === this.state) return;
-    this.state = next;
-    for (const l of this.listeners) l(next);
+    this.queued.push(a);
+    this.dispatched++;
+    for (const l of this.listeners) l();
   }
-  subscribe(fn: (s: WatchState) => void): () => void {
+  subscribe(fn: () => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
   }

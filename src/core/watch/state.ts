@@ -173,6 +173,38 @@ export function reduce(s: WatchState, a: Action, ctx: ReduceContext): WatchState
   }
 }
 
+/**
+ * Fold many actions at once. Same result as reducing them one by one, but the Pods and Jobs maps are
+ * copied once per batch rather than once per watch event: at 100 events a second over 1,000 Pods the
+ * per-event copies were most of the watch's garbage (and so of its memory).
+ */
+export function reduceAll(s: WatchState, actions: readonly Action[], ctx: ReduceContext): WatchState {
+  const drafts = new Set<ReadonlyMap<string, unknown>>(); // maps made by this call, so it may change them
+  let next = s;
+  let changes = 0;
+  for (const a of actions) {
+    if (a.type !== 'changed' || (a.kind !== 'pods' && a.kind !== 'jobs')) {
+      next = reduce(next, a, ctx);
+      continue;
+    }
+    const name = a.object.metadata?.name;
+    if (!name) continue;
+    const current = next[a.kind] as Map<string, PodRow | JobRow>;
+    const row = a.event === 'DELETED' ? undefined : a.kind === 'pods' ? podRow(a.object) : jobRow(a.object);
+    if (row ? sameRow(current.get(name), row) : !current.has(name)) continue;
+    let draft = current;
+    if (!drafts.has(current)) {
+      draft = new Map(current);
+      drafts.add(draft);
+      next = { ...next, [a.kind]: draft };
+    }
+    if (row) draft.set(name, row);
+    else draft.delete(name);
+    changes++;
+  }
+  return changes ? { ...next, version: next.version + changes } : next;
+}
+
 const bump = (s: WatchState): WatchState => ({ ...s, version: s.version + 1 });
 
 function synced(s: WatchState, kind: Kind, at: number): WatchState['connections'] {

@@ -22,12 +22,18 @@ export function waitFor(store: Pick<WatchStore, 'state' | 'subscribe'>, pred: (s
     const finish = (e: Ending) => {
       unsubscribe();
       if (timer) clearTimeout(timer);
+      if (check) clearTimeout(check);
       o.quit?.removeEventListener('abort', onQuit);
       resolve(e);
     };
     const onQuit = () => finish('quit');
-    const unsubscribe = store.subscribe((s) => {
-      if (pred(s)) finish(o.reached);
+    // look at most every 50 ms: reading the state folds the queued events in
+    let check: NodeJS.Timeout | undefined;
+    const unsubscribe = store.subscribe(() => {
+      check ??= setTimeout(() => {
+        check = undefined;
+        if (pred(store.state)) finish(o.reached);
+      }, 50);
     });
     if (o.quit?.aborted) return finish('quit');
     o.quit?.addEventListener('abort', onQuit, { once: true });
