@@ -13,17 +13,14 @@ import type { Settings, SettingKey } from '../core/settings.js';
 import type { Plan } from '../core/plan.js';
 import { planText } from '../ui/plan-text.js';
 import { terminalAsker } from '../ui/prompts.js';
-import { lineProgress } from '../ui/progress-lines.js';
+import { progressFor } from '../ui/progress.js';
 import { paint, type IoHost } from '../ui/io.js';
-import type { Progress } from '../core/progress.js';
-import { preflight, needs, type Check } from '../core/preflight.js';
-import { UNKNOWN_REGION } from '../core/settings.js';
+import { needs } from '../core/preflight.js';
 import { desiredStack } from '../core/desired.js';
 import { plan } from '../core/plan.js';
-import { createAws } from '../adapters/aws.js';
+import { checkEnvironment } from '../adapters/environment.js';
 import { loadKubeConfig } from '../adapters/kube.js';
-import { HELM_INSTALL_HINT } from '../adapters/helm.js';
-import { which } from '../adapters/which.js';
+import { settingFlags, withCtrlC } from './common.js';
 import type { CommandContext } from './context.js';
 
 async function detect(ctx: CommandContext, flags: Record<string, unknown>): Promise<Detected> {
@@ -89,59 +86,51 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
 
   await requireEverything(settings, ctx, host, skip);
   const ports = connect(settings, ctx.env, host, skip);
-  const tty = Boolean(host.streams.stderr.isTTY) && !ctx.env.CI;
-  const progress: Progress & { close?: () => Promise<void> } = tty ? (await import('../ui/tasks.js')).resumableInkProgress(host) : lineProgress(host);
-  const abort = new AbortController();
-  const onSigint = () => abort.abort();
-  process.once('SIGINT', onSigint);
+  const progress = await progressFor(host, ctx.env);
   let createOidcProvider = Boolean(opts.createOidcProvider);
   try {
-    const result = await initStack(settings, ports, progress, {
-      skip,
-      createOidcProvider,
-      wait: opts.wait !== false,
-      signal: abort.signal,
-      forceConflicts: Boolean(opts.forceConflicts),
-      approve: async (p: Plan) => {
-        await progress.close?.();
-        host.notify('info', 'plan', planText(p, host.color));
-        const missingOidc = p.changes.find((c) => c.kind === 'IAM OIDC provider' && c.action === 'create');
-        if (missingOidc && !createOidcProvider) {
-          if (!interactive)
-            throw new UsageError(`the cluster's IAM OIDC provider ${missingOidc.name} does not exist`, 'pass --create-oidc-provider to create it (IRSA needs it), or --auth static; nothing was changed');
-          createOidcProvider = await host.confirm("The cluster's IAM OIDC provider does not exist. Create it (IRSA needs it)?", true);
-          if (!createOidcProvider) throw new CancelledError('IRSA needs the OIDC provider; nothing was changed (use --auth static to do without)');
-        }
-        if (yes) return true;
-        if (!interactive) throw new UsageError('init would change your AWS account and cluster, and there is no terminal to ask', 'review `kedactl plan`, then pass --yes to apply it; nothing was changed');
-        return host.confirm(p.widensPermissions ? 'Apply this plan? It grants the IAM permissions listed above.' : 'Apply this plan?', false);
-      },
-    });
+    const result = await withCtrlC((signal) =>
+      initStack(settings, ports, progress, {
+        skip,
+        createOidcProvider,
+        wait: opts.wait !== false,
+        signal,
+        forceConflicts: Boolean(opts.forceConflicts),
+        approve: async (p: Plan) => {
+          await progress.close?.();
+          host.notify('info', 'plan', planText(p, host.color));
+          const missingOidc = p.changes.find((c) => c.kind === 'IAM OIDC provider' && c.action === 'create');
+          if (missingOidc && !createOidcProvider) {
+            if (!interactive)
+              throw new UsageError(`the cluster's IAM OIDC provider ${missingOidc.name} does not exist`, 'pass --create-oidc-provider to create it (IRSA needs it), or --auth static; nothing was changed');
+            createOidcProvider = await host.confirm("The cluster's IAM OIDC provider does not exist. Create it (IRSA needs it)?", true);
+            if (!createOidcProvider) throw new CancelledError('IRSA needs the OIDC provider; nothing was changed (use --auth static to do without)');
+          }
+          if (yes) return true;
+          if (!interactive) throw new UsageError('init would change your AWS account and cluster, and there is no terminal to ask', 'review `kedactl plan`, then pass --yes to apply it; nothing was changed');
+          return host.confirm(p.widensPermissions ? 'Apply this plan? It grants the IAM permissions listed above.' : 'Apply this plan?', false);
+        },
+      }),
+    );
     await progress.close?.();
     if (!result.applied) {
       host.result(`stack "${settings.stack}" is up to date: nothing to do`);
       return;
     }
-    nextSteps(host, settings, skip);
+    // a saved kedactl.yaml carries the settings; otherwise repeat the flags this run was given
+    nextSteps(host, settings, skip, interactive ? '' : settingFlags(opts, settings));
   } finally {
     await progress.close?.();
-    process.removeListener('SIGINT', onSigint);
   }
 }
 
 /** On a machine without a cluster or credentials: show the plan anyway, and everything that is missing. */
 async function requireEverything(settings: Settings, ctx: CommandContext, host: IoHost, skip: ReadonlySet<Part>): Promise<void> {
   const need = needs(skip);
-  const checks: Check[] = [
-    { what: 'region', run: async () => (settings.region === UNKNOWN_REGION ? 'no AWS region: pass --region, set AWS_REGION, or put region: in kedactl.yaml' : undefined) },
-  ];
   // credentials are needed to change AWS, to ask STS for the account, to find the OIDC issuer, and for
-  // the static Secret; --skip aws with the ids given as flags needs none. The chain needs no region.
-  const needsCredentials = !skip.has('aws') || !settings.accountId || settings.auth === 'static' || !settings.oidcIssuer;
-  if (needsCredentials) checks.push({ what: 'AWS credentials', run: async () => { await createAws({ region: settings.region === UNKNOWN_REGION ? 'us-east-1' : settings.region, profile: settings.profile, endpointUrl: settings.endpointUrl, env: ctx.env }).credentials(); return undefined; } });
-  if (need.kube) checks.push({ what: 'Kubernetes', run: async () => { loadKubeConfig({ kubeconfig: settings.kubeconfig, context: settings.context, env: ctx.env }); return undefined; } });
-  if (need.helm) checks.push({ what: 'helm', run: async () => (which('helm', ctx.env) ? undefined : HELM_INSTALL_HINT) });
-  const missing = await preflight(checks);
+  // the static Secret; --skip aws with the ids given as flags needs none
+  const awsCredentials = !skip.has('aws') || !settings.accountId || settings.auth === 'static' || !settings.oidcIssuer;
+  const missing = await checkEnvironment(settings, ctx.env, { region: true, awsCredentials, kube: need.kube, helm: need.helm });
   if (missing.length === 0) return;
   const p = plan(await desiredStack(settings));
   host.notify('info', 'plan.offline', planText(p, host.color));
@@ -151,19 +140,19 @@ async function requireEverything(settings: Settings, ctx: CommandContext, host: 
   );
 }
 
-function nextSteps(host: IoHost, s: Settings, skip: ReadonlySet<Part>) {
+function nextSteps(host: IoHost, s: Settings, skip: ReadonlySet<Part>, flags: string) {
   const c = paint(host.color);
-  const stack = s.stack === 'video' ? '' : ` --stack ${s.stack}`;
+  const stack = flags ? ` ${flags}` : '';
   host.result(
     [
       c.green(`stack "${s.stack}" is ready${skip.size ? ` (skipped: ${[...skip].join(', ')})` : ''}`),
       '',
       'Next:',
-      `  kedactl produce${stack} --count 100     send test messages`,
-      `  kedactl watch${stack}                   see the queue drain and Jobs run`,
-      `  kedactl results${stack}                 processed / killed counts`,
-      `  kedactl status${stack}                  is everything healthy?`,
-      `  kedactl teardown${stack}                remove it all`,
+      `  kedactl produce${stack} --count 100    send test messages`,
+      `  kedactl watch${stack}    see the queue drain and Jobs run`,
+      `  kedactl results${stack}    processed / killed counts`,
+      `  kedactl status${stack}    is everything healthy?`,
+      `  kedactl teardown${stack}    remove it all`,
     ].join('\n'),
   );
 }

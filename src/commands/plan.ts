@@ -1,13 +1,10 @@
 // kedactl plan: what init would do. Reads AWS and the cluster when it can (server dry-run for the
 // objects); what it cannot read is planned as "create" and named, so plan works on any machine.
 import { connect } from '../adapters/connect.js';
-import { createAws } from '../adapters/aws.js';
-import { loadKubeConfig } from '../adapters/kube.js';
-import { which } from '../adapters/which.js';
+import { checkEnvironment } from '../adapters/environment.js';
 import { desiredStack } from '../core/desired.js';
 import { parseSkip, prepare, type Part } from '../core/lifecycle.js';
 import { plan } from '../core/plan.js';
-import { preflight } from '../core/preflight.js';
 import { recordingProgress } from '../core/progress.js';
 import { UNKNOWN_REGION } from '../core/settings.js';
 import { formatData, parseOutput } from '../ui/format.js';
@@ -26,22 +23,13 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
   const notes: string[] = [];
   if (opts.offline) for (const p of ['aws', 'keda', 'kubernetes'] as const) unread.add(p);
   else {
-    const missing = await preflight([
-      {
-        what: 'aws',
-        run: async () => {
-          if (settings.region === UNKNOWN_REGION) return 'no region';
-          await createAws({ region: settings.region, profile: settings.profile, endpointUrl: settings.endpointUrl, env: ctx.env }).credentials();
-          return undefined;
-        },
-      },
-      { what: 'kubernetes', run: async () => (loadKubeConfig({ kubeconfig: settings.kubeconfig, context: settings.context, env: ctx.env }), undefined) },
-      { what: 'keda', run: async () => (which('helm', ctx.env) ? undefined : 'helm is not installed') },
-    ]);
+    const missing = await checkEnvironment(settings, ctx.env, { awsCredentials: settings.region !== UNKNOWN_REGION, kube: true, helm: true });
+    if (settings.region === UNKNOWN_REGION) missing.unshift({ part: 'aws', what: 'aws', problem: 'no region' });
     for (const m of missing) {
-      unread.add(m.what as Part);
-      if (m.what === 'kubernetes') unread.add('keda');
-      if (!skip.has(m.what as Part)) notes.push(`${m.what} not read (${m.problem.split('\n')[0]}): planned as if nothing exists`);
+      const part = m.part === 'region' ? 'aws' : m.part;
+      unread.add(part);
+      if (part === 'kubernetes') unread.add('keda');
+      if (!skip.has(part)) notes.push(`${part} not read (${m.what}: ${m.problem.split('\n')[0]}): planned as if nothing exists`);
     }
   }
   let p;

@@ -5,10 +5,9 @@ import { UsageError } from '../core/errors.js';
 import { inventory, summarize } from '../core/inventory.js';
 import { parseSkip, teardownStack } from '../core/lifecycle.js';
 import { CancelledError } from '../core/errors.js';
-import { lineProgress } from '../ui/progress-lines.js';
+import { progressFor } from '../ui/progress.js';
 import { paint } from '../ui/io.js';
-import type { Progress } from '../core/progress.js';
-import { begin } from './common.js';
+import { begin, withCtrlC } from './common.js';
 import type { CommandContext } from './context.js';
 
 export async function run(opts: Record<string, unknown>, ctx: CommandContext): Promise<void> {
@@ -28,13 +27,9 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
     if (!host.interactive) throw new UsageError('teardown deletes the resources listed above, and there is no terminal to ask', 'pass --yes to delete them; nothing was deleted');
     if (!(await host.confirm(`Delete all of this?`, false))) throw new CancelledError('nothing was deleted');
   }
-  const tty = Boolean(host.streams.stderr.isTTY) && !ctx.env.CI;
-  const progress: Progress & { close?: () => Promise<void> } = tty ? (await import('../ui/tasks.js')).resumableInkProgress(host) : lineProgress(host);
-  const abort = new AbortController();
-  const onSigint = () => abort.abort();
-  process.once('SIGINT', onSigint);
+  const progress = await progressFor(host, ctx.env);
   try {
-    const r = await teardownStack(settings.stack, ports, progress, { skip, keepKeda: Boolean(opts.keepKeda), namespace: settings.namespace, signal: abort.signal });
+    const r = await withCtrlC((signal) => teardownStack(settings.stack, ports, progress, { skip, keepKeda: Boolean(opts.keepKeda), namespace: settings.namespace, signal }));
     await progress.close?.();
     const lines: string[] = [];
     if (r.kubernetes) {
@@ -49,6 +44,5 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
     host.result([c.green(`stack "${settings.stack}" torn down`), ...lines].join('\n'));
   } finally {
     await progress.close?.();
-    process.removeListener('SIGINT', onSigint);
   }
 }

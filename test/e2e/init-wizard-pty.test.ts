@@ -50,7 +50,7 @@ describe('init wizard under a pty', () => {
     }
     const screen = pty.screen();
     expect(screen).toMatch(/✓ Applying \d+ Kubernetes objects .*\(\d+\.\d+s\)/);
-    expect(screen).toContain(`kedactl produce --stack ${stack}`);
+    expect(screen).toContain("kedactl produce --count 100"); // kedactl.yaml carries the settings now
 
     // the answers are saved: every later command needs no flags
     const config = parse(readFileSync(join(cwd, 'kedactl.yaml'), 'utf8'));
