@@ -5,7 +5,22 @@ import { Writable } from 'node:stream';
 
 const dist = (p) => import(new URL(`../dist/${p}`, import.meta.url).href);
 
+/** BENCH_ALLOC=file: a sampling profile of everything allocated (collected objects included), written on stop */
+async function allocationProfile() {
+  if (!process.env.BENCH_ALLOC) return async () => {};
+  const { Session } = await import('node:inspector/promises');
+  const { writeFile } = await import('node:fs/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  return async () => {
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    await writeFile(process.env.BENCH_ALLOC, JSON.stringify(profile));
+  };
+}
+
 export async function child(cfg) {
+  const stopProfile = await allocationProfile();
   const { startWatch } = await dist('core/watch/session.js');
   const { kubeWatchTransport } = await dist('adapters/kube-watch.js');
   const { loadKubeConfig } = await dist('adapters/kube.js');
@@ -81,7 +96,7 @@ export async function child(cfg) {
     const { WatchScreen } = await dist('ui/watch/screen.js');
     // as the watch command draws it: React's production build (NODE_ENV set for this process), maxFps 30
     const app = render(
-      createElement(WatchScreen, { store, header: { stack: 'bench', context: kc.getCurrentContext(), namespace: cfg.namespace, queue: 'bench-queue', region: 'us-east-1', kedaVersion: '2.20.0' }, onFrame }),
+      createElement(WatchScreen, { store, header: { stack: 'bench', context: kc.getCurrentContext(), namespace: cfg.namespace, queue: 'bench-queue', region: 'us-east-1', kedaVersion: '2.20.0' }, onFrame, ...(process.env.BENCH_REDRAW_MS ? { minRedrawMs: Number(process.env.BENCH_REDRAW_MS) } : {}) }),
       { stdout: terminal, exitOnCtrlC: false, patchConsole: false, maxFps: 30 },
     );
     stopOutput = () => app.unmount();
@@ -105,6 +120,7 @@ export async function child(cfg) {
       clearInterval(stats);
       stopOutput();
       await session.stop();
+      await stopProfile();
       process.exit(0);
     }
   });
