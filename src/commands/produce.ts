@@ -6,7 +6,7 @@ import { CancelledError, ExternalError, UsageError } from '../core/errors.js';
 import { parseProduceOptions, produce, type ProduceOptions, type ProduceResult } from '../core/produce.js';
 import { formatData, parseOutput } from '../ui/format.js';
 import { produceSummary, progressLine } from '../ui/produce-text.js';
-import { begin } from './common.js';
+import { begin, withCtrlC } from './common.js';
 import type { CommandContext } from './context.js';
 
 const MAX_BODY_FILE = 1024 * 1024;
@@ -31,10 +31,6 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
   const host = ctx.host();
   const aws = createAws({ region: settings.region, profile: settings.profile, endpointUrl: settings.endpointUrl, env: ctx.env });
 
-  // Ctrl-C: stop new batches, let the ones in flight finish, report the exact count
-  const abort = new AbortController();
-  const onSigint = () => abort.abort();
-  process.once('SIGINT', onSigint);
   const tty = Boolean(host.streams.stderr.isTTY);
   const t0 = performance.now();
   let last = 0;
@@ -48,14 +44,13 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
     : undefined;
   let result: ProduceResult;
   try {
-    result = await produce(settings, aws.sqs, options, { signal: abort.signal, onProgress, bodySource: bodyPath ?? 'the default template' });
+    // Ctrl-C: stop new batches, let the ones in flight finish, report the exact count
+    result = await withCtrlC((signal) => produce(settings, aws.sqs, options, { signal, onProgress, bodySource: bodyPath ?? 'the default template' }));
   } catch (e) {
     const partial = (e as { partial?: ProduceResult }).partial;
     if (tty) host.streams.stderr.write('\n');
     if (partial) host.notify('error', 'produce.partial', `sent ${partial.sent} of ${partial.requested} messages before the error`);
     throw e;
-  } finally {
-    process.removeListener('SIGINT', onSigint);
   }
   if (tty) host.streams.stderr.write('\n');
   host.result(output === 'json' ? formatData(result, 'json') : produceSummary(result));
