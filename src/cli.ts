@@ -53,7 +53,6 @@ The flow:
   kedactl results     processed / killed counts
   kedactl status      is it healthy?
   kedactl teardown    remove it all
-  kedactl watch       queue depth, Jobs and Pods over time, live
 
 Settings come from flags, then KEDACTL_* variables, then AWS_REGION / AWS_PROFILE / AWS_ENDPOINT_URL,
 then kedactl.yaml, then defaults. Run 'kedactl <command> --help' for a command's flags.
@@ -61,7 +60,7 @@ then kedactl.yaml, then defaults. Run 'kedactl <command> --help' for a command's
 
   const skipOption = (c: Command) =>
     c.option('--skip <part>', 'leave out a part: aws, keda or kubernetes (repeatable)', (v: string, prev: string[] = []) => [...prev, v]);
-  register(program, ctx, 'plan', 'show what init would create: queue, IAM roles and policies, KEDA, Kubernetes objects', () => import('./commands/plan.js'),
+  register(program, ctx, 'plan', 'show what init would create or change: queue, IAM roles and policies, KEDA, Kubernetes objects', () => import('./commands/plan.js'),
     (c) => {
       addSettings(c);
       c.addOption(new Option('-o, --output <format>', 'text, json or yaml').choices(['text', 'json', 'yaml']).default('text'));
