@@ -4,31 +4,18 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createKube, loadKubeConfig, KubeApiError, KubeConflictError, type Kube } from '../../src/adapters/kube.ts';
 import { desiredStack, type DesiredStack } from '../../src/core/desired.ts';
 import { CancelledError, StateError } from '../../src/core/errors.ts';
 import { applyKube, observeKube } from '../../src/core/kube-stack.ts';
-import { loadSettings } from '../../src/core/load-settings.ts';
 import { plan } from '../../src/core/plan.ts';
 import { recordingProgress } from '../../src/core/progress.ts';
 import { stackSelector } from '../../src/core/stack.ts';
-import { cleanupStacks } from '../support/kube-cleanup.ts';
-import { admin, kubeRigForTests, uniqueStack, type RigInfo } from '../support/kube-test-rig.ts';
+import { rig, settings, useKubeRig } from '../support/kube-file-rig.ts';
+import { admin, uniqueStack } from '../support/kube-test-rig.ts';
 
-let rig: RigInfo;
-let stopRig: () => Promise<void>;
-beforeAll(async () => {
-  ({ rig, stop: stopRig } = await kubeRigForTests());
-});
-afterAll(async () => {
-  if (rig) await cleanupStacks(rig);
-  await stopRig?.();
-});
-
-const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE';
-const settings = (flags: Record<string, unknown>) =>
-  loadSettings({ flags: { region: 'eu-west-1', accountId: '123456789012', oidcIssuer: ISSUER, ...flags }, env: {}, cwd: tmpdir() }).settings;
+useKubeRig();
 
 /** the adapter with a request log */
 function kubeWithLog(kubeconfig = rig.kubeconfigPath) {

@@ -8,26 +8,13 @@ import { connectKube, KubeApiError, type Kube } from '../../src/adapters/kube.ts
 import { desiredStack } from '../../src/core/desired.ts';
 import { ExternalError } from '../../src/core/errors.ts';
 import { applyKube, observeKube, teardownKube } from '../../src/core/kube-stack.ts';
-import { loadSettings } from '../../src/core/load-settings.ts';
 import { recordingProgress } from '../../src/core/progress.ts';
 import { runCli } from '../support/run-cli.ts';
-import { cleanupStacks } from '../support/kube-cleanup.ts';
-import { admin, kubeRigForTests, uniqueStack, type RigInfo } from '../support/kube-test-rig.ts';
+import { rig, settings, useKubeRig } from '../support/kube-file-rig.ts';
+import { admin, uniqueStack } from '../support/kube-test-rig.ts';
 import { FAKE_ANALYZER, netnsAvailable, startNetnsBackend, type NetnsBackend } from '../support/netns-backend.ts';
 
-let rig: RigInfo;
-let stopRig: () => Promise<void>;
-beforeAll(async () => {
-  ({ rig, stop: stopRig } = await kubeRigForTests());
-});
-afterAll(async () => {
-  if (rig) await cleanupStacks(rig);
-  await stopRig?.();
-});
-
-const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE';
-const settings = (flags: Record<string, unknown>) =>
-  loadSettings({ flags: { region: 'eu-west-1', accountId: '123456789012', oidcIssuer: ISSUER, ...flags }, env: {}, cwd: tmpdir() }).settings;
+useKubeRig();
 const dir = mkdtempSync(join(tmpdir(), 'kube-err-'));
 
 describe('error paths', () => {

@@ -1,34 +1,20 @@
 // Teardown by label against the real kube-apiserver: 150 Jobs and their Pods (created through the API, as
 // KEDA and the Job controller would), O(1) requests, finalizers named, a context limited to its namespace.
-import { tmpdir } from 'node:os';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createKube, loadKubeConfig } from '../../src/adapters/kube.ts';
 import { desiredStack } from '../../src/core/desired.ts';
 import { StateError } from '../../src/core/errors.ts';
 import { applyKube, teardownKube } from '../../src/core/kube-stack.ts';
-import { loadSettings } from '../../src/core/load-settings.ts';
 import { recordingProgress } from '../../src/core/progress.ts';
 import { stackSelector } from '../../src/core/stack.ts';
 import { stubHelm } from '../support/helm-stub.ts';
-import { cleanupStacks } from '../support/kube-cleanup.ts';
-import { admin, createFinishedJobs, kubeRigForTests, uniqueStack, type RigInfo } from '../support/kube-test-rig.ts';
+import { rig, settings, useKubeRig } from '../support/kube-file-rig.ts';
+import { admin, createFinishedJobs, uniqueStack } from '../support/kube-test-rig.ts';
 import { namespaceController as nsController } from '../support/controllers.ts';
 
 const namespaceController = (name: string) => nsController(rig, name);
 
-let rig: RigInfo;
-let stopRig: () => Promise<void>;
-beforeAll(async () => {
-  ({ rig, stop: stopRig } = await kubeRigForTests());
-});
-afterAll(async () => {
-  if (rig) await cleanupStacks(rig);
-  await stopRig?.();
-});
-
-const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE';
-const settings = (flags: Record<string, unknown>) =>
-  loadSettings({ flags: { region: 'eu-west-1', accountId: '123456789012', oidcIssuer: ISSUER, ...flags }, env: {}, cwd: tmpdir() }).settings;
+useKubeRig();
 
 function kubeWithLog() {
   const requests: Array<{ method: string; path: string }> = [];

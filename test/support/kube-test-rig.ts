@@ -25,7 +25,7 @@ export function admin(rig: RigInfo, method: string, path: string, body?: unknown
   return kubeRequest(rig, method, path, { body, contentType });
 }
 
-/** stack names this test file made up, for cleanupStacks() (test/support/kube-cleanup.ts) */
+/** stack names this test file made up, for cleanupStacks() (test/support/kube-file-rig.ts) */
 export const madeStacks: string[] = [];
 
 export function uniqueStack(prefix: string): string {
