@@ -21,10 +21,10 @@ import {
 import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import * as https from 'node:https';
 import * as http from 'node:http';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './ports.ts';
 
 export interface KubeRig {
   /** https://127.0.0.1:PORT */
@@ -128,19 +128,6 @@ function tailFile(file: string, lines = 40): string {
   } catch (e) {
     return `(could not read ${file}: ${(e as Error).message})`;
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** Run kube-binaries.sh; resolve to the directory holding kube-apiserver and etcd. */

@@ -2,10 +2,10 @@
 // started on 127.0.0.1 and a free port. If it cannot start, this throws: AWS tests never skip.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync, openSync, readFileSync, closeSync } from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './ports.ts';
 
 export const MOTO_VERSION = '5.2.5';
 const LAUNCHER = fileURLToPath(new URL('./moto-server.py', import.meta.url));
@@ -77,19 +77,6 @@ export async function ensureMotoVenv(): Promise<string> {
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function answers(endpoint: string): Promise<boolean> {
