@@ -3,7 +3,8 @@
 import { connect } from '../adapters/connect.js';
 import { checkEnvironment } from '../adapters/environment.js';
 import { desiredStack } from '../core/desired.js';
-import { parseSkip, prepare, type Part } from '../core/lifecycle.js';
+import { prepare } from '../core/lifecycle.js';
+import { parseSkip, type Part } from '../core/ports.js';
 import { plan } from '../core/plan.js';
 import { recordingProgress } from '../core/progress.js';
 import { UNKNOWN_REGION } from '../core/settings.js';

@@ -1,6 +1,6 @@
 import { connect } from '../adapters/connect.js';
 import { StateError } from '../core/errors.js';
-import { parseSkip } from '../core/lifecycle.js';
+import { parseSkip } from '../core/ports.js';
 import { recordingProgress } from '../core/progress.js';
 import { stackStatus } from '../core/status.js';
 import { formatData, parseOutput } from '../ui/format.js';

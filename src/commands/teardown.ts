@@ -3,7 +3,8 @@
 import { connect } from '../adapters/connect.js';
 import { UsageError } from '../core/errors.js';
 import { inventory, summarize } from '../core/inventory.js';
-import { parseSkip, teardownStack } from '../core/lifecycle.js';
+import { teardownStack } from '../core/lifecycle.js';
+import { parseSkip } from '../core/ports.js';
 import { CancelledError } from '../core/errors.js';
 import { progressFor } from '../ui/progress.js';
 import { paint } from '../ui/io.js';

@@ -1,7 +1,8 @@
 // kedactl watch: flags -> sources (one informer per kind, queue and results pollers) -> a live screen
 // on a terminal, or one line per change (NDJSON / text) when piped; --once, --until-empty, --timeout.
 import { createAws } from '../adapters/aws.js';
-import { createKube, loadKubeConfig, type Kube } from '../adapters/kube.js';
+import { createKube, loadKubeConfig } from '../adapters/kube.js';
+import type { Kube } from '../core/kube-ports.js';
 import { kubeWatchTransport } from '../adapters/kube-watch.js';
 import { UsageError } from '../core/errors.js';
 import { UNKNOWN_REGION, type Settings } from '../core/settings.js';

@@ -1,11 +1,11 @@
 // What exists for a stack, found from the cloud and the cluster themselves (tags and labels), so
 // teardown can show it before deleting and say "nothing left" after.
-import { KubeApiError, type Kube, type KubeObject } from '../adapters/kube.js';
+import { KubeApiError, type Kube, type KubeObject } from './kube-ports.js';
 import type { AwsPorts } from './aws-ports.js';
 import { ownedBy, mapLimit } from './aws-tags.js';
 import { findStackRoles } from './iam-roles.js';
 import { TEARDOWN_PHASES } from './kube-teardown.js';
-import type { Part } from './lifecycle.js';
+import type { Part } from './ports.js';
 import { LABEL_STACK, stackSelector } from './stack.js';
 
 export interface InventoryItem {

@@ -1,8 +1,8 @@
 // The stack's Kubernetes objects: what the cluster holds compared with what the plan wants (the
 // server's own dry-run answers "what would change"), and applying exactly that, in order.
 import { stringify } from 'yaml';
-import { KubeApiError, KubeConflictError, type Kube, type KubeObject } from '../adapters/kube.js';
-import type { Helm } from '../adapters/helm.js';
+import { KubeApiError, KubeConflictError, type Kube, type KubeObject } from './kube-ports.js';
+import type { Helm } from './helm-ports.js';
 import type { DesiredStack, RenderedObject } from './desired.js';
 import { kubeKey, type Observed } from './plan.js';
 import { StateError } from './errors.js';

@@ -1,8 +1,8 @@
 // Removing a stack from the cluster by its labels: one delete-collection per kind per namespace (never
 // one call per Job: a finished ScaledJob leaves 100+ of them), waiting until they are gone, and naming
 // any finalizer that holds an object back.
-import type { Helm } from '../adapters/helm.js';
-import { KubeApiError, type Kube, type KubeObject, type KubeType, type Propagation } from '../adapters/kube.js';
+import type { Helm } from './helm-ports.js';
+import { KubeApiError, type Kube, type KubeObject, type KubeType, type Propagation } from './kube-ports.js';
 import { CancelledError, StateError } from './errors.js';
 import type { Progress } from './progress.js';
 import { KEDA, stackSelector } from './stack.js';

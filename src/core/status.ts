@@ -1,7 +1,8 @@
 // One look at a stack: does each part exist, is it as planned, is it working. Reads only.
-import type { Kube, KubeObject } from '../adapters/kube.js';
+import type { Kube, KubeObject } from './kube-ports.js';
 import { kedaNotHealthy, observeKeda } from './keda.js';
-import type { Part, Ports, Prepared } from './lifecycle.js';
+import type { Part, Ports } from './ports.js';
+import type { Prepared } from './lifecycle.js';
 import { prepare } from './lifecycle.js';
 import type { Progress } from './progress.js';
 import { readResults } from './results.js';

@@ -1,12 +1,8 @@
 // Kubernetes objects are checked against their schemas before anything is written or sent.
 import { TemplateError } from './templates.js';
+import type { KubeObject } from './kube-ports.js';
 
-export interface KubeObject {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; [k: string]: unknown };
-  [k: string]: unknown;
-}
+export type { KubeObject };
 
 type Model = new (data: unknown) => { validate(): void };
 
