@@ -10,7 +10,8 @@ import { arrivalTime, loadProfileFrom } from '../../src/core/simulate/profile.ts
 import { stackTags } from '../../src/core/stack.ts';
 import { MOTO_ENV, motoEndpoint, uniqueStack } from '../support/moto.ts';
 import { motoCliEnv, REGION, testAws, testSettings, throttlingError } from '../support/aws.ts';
-import { runCli } from '../support/run-cli.ts';
+import { BIN, runCli, SAFE_ENV } from '../support/run-cli.ts';
+import { startPty } from '../support/pty.ts';
 
 const sqsClient = () =>
   new SQSClient({ region: REGION, endpoint: motoEndpoint(), useQueueUrlAsEndpoint: false, credentials: { accessKeyId: MOTO_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: MOTO_ENV.AWS_SECRET_ACCESS_KEY } });
@@ -177,6 +178,21 @@ describe('kedactl produce (moto)', () => {
     const profile = loadProfileFrom(join(dir, 'load.yaml'));
     for (const b of bodies) expect(Date.parse(b.at)).toBeGreaterThanOrEqual(result.schedule.startedAt + Math.floor(arrivalTime(profile, b.i - 1) * 1000));
     expect(result.seconds).toBeGreaterThanOrEqual(2.95);
+  });
+
+  it('--load on a terminal: a live line with sent / target / rate / ETA, then the summary', async () => {
+    const stack = uniqueStack('loadtty');
+    const url = await newQueue(stack);
+    const pty = startPty([process.execPath, BIN, 'produce', '--stack', stack, '--load', 'steady:rate=4,duration=3s'], { env: { ...SAFE_ENV, ...motoCliEnv(), NO_COLOR: '1' } });
+    try {
+      await pty.waitFor(/sent \d+ \/ target \d+ of 12, \d+ msg\/s, ETA \d+s/);
+      expect(await pty.exited).toBe(0);
+      expect(pty.screen()).toMatch(new RegExp(`sent 12 of 12 messages to ${stack}-queue in \\d+\\.\\ds`));
+      expect(pty.screen()).toContain('following steady 4/s for 3s: 12 messages over 3s');
+    } finally {
+      pty.kill();
+    }
+    expect(await depth(url)).toBe(12);
   });
 
   it('--load beside --count is refused before anything is sent', async () => {
