@@ -121,6 +121,8 @@ export function runSimulation(profile: LoadProfile, vs: Variant[]): SimulateRepo
   const notes: string[] = [];
   if (vs.some((v) => v.settings.strategy === 'custom'))
     notes.push('strategy "custom": kedactl renders no customScalingRunningJobPercentage, so KEDA runs "default" (as simulated)');
+  if (vs.some((v) => v.settings.strategy === 'accurate' || v.settings.strategy === 'eager'))
+    notes.push('accurate and eager do not subtract running Jobs from a metric that counts their in-flight messages (scaleOnInFlight, as kedactl renders): expect Jobs that find nothing when the queue is short');
   return {
     profile: { describe: describeProfile(profile), messages: profile.total, seconds: profile.duration },
     runs: vs.map((v) => {
