@@ -95,7 +95,8 @@ export function templateValues(s: Settings, n: StackNames, a: Arns, known: Known
     maxReplicas: s.maxReplicas,
     queueLength: s.queueLength,
     activationQueueLength: s.activationQueueLength,
-    strategy: s.strategy,
+    // KEDA's own default: left out, so the ScaledJob is valid for CRDs that list no "default" (2.20.0/2.20.1)
+    strategy: s.strategy === 'default' ? undefined : s.strategy,
     processingTime: s.processingTime,
     visibilityTimeout: s.visibilityTimeout,
     accountId: a.accountId,

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startKubeRig, type KubeRig } from '../support/kube-rig.ts';
-import { KEDA_CRDS_DIR } from '../support/kube-test-rig.ts';
+import { kedaCrdsDir } from '../support/kube-test-rig.ts';
 import { motoCliEnv } from '../support/aws.ts';
 import { uniqueStack } from '../support/moto.ts';
 import { awsState, createEksCluster, kubectlObjects, STACK_KINDS } from '../support/stack-state.ts';
@@ -20,7 +20,7 @@ let rig: KubeRig;
 let stopController: () => void;
 let helmState: string;
 beforeAll(async () => {
-  rig = await startKubeRig({ crdsDir: KEDA_CRDS_DIR, log: () => {} });
+  rig = await startKubeRig({ crdsDir: kedaCrdsDir(), log: () => {} });
   stopController = namespaceController(rig);
   helmState = mkdtempSync(join(tmpdir(), 'kedactl-crash-helm-'));
 });

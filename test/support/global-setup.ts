@@ -1,7 +1,7 @@
 // Starts the real servers integration tests talk to, once per run: moto (AWS) and kube-apiserver + etcd.
 import { startMoto } from './moto.ts';
 import { startKubeRig } from './kube-rig.ts';
-import { KEDA_CRDS_DIR } from './kube-test-rig.ts';
+import { kedaCrdsDir } from './kube-test-rig.ts';
 
 export default async function setup(): Promise<() => Promise<void>> {
   const stops: Array<() => Promise<void>> = [];
@@ -14,8 +14,8 @@ export default async function setup(): Promise<() => Promise<void>> {
 
   // --- kube-apiserver + etcd: one shared rig (tests that restart the API server start their own);
   // builds the binaries from the Go module proxy on first use. Fails loudly when it cannot start.
-  if (!KEDA_CRDS_DIR) throw new Error("KEDA's CRDs not found: expected ../shared/reference/keda-crds beside the repo (or KEDACTL_RIG_CRDS)");
-  const rig = await startKubeRig({ crdsDir: KEDA_CRDS_DIR, log: (s) => process.stderr.write(`[kube-rig] ${s}\n`) });
+  // the CRDs of the KEDA release kedactl installs, from the KEDA Go module (cached); throws when they cannot be had
+  const rig = await startKubeRig({ crdsDir: kedaCrdsDir(), log: (s) => process.stderr.write(`[kube-rig] ${s}\n`) });
   stops.push(() => rig.stop());
   const { server, caPem, adminToken, kubeconfigPath, restrictedKubeconfigPath, expiredKubeconfigPath } = rig;
   process.env.KEDACTL_TEST_KUBE_RIG = JSON.stringify({ server, caPem, adminToken, kubeconfigPath, restrictedKubeconfigPath, expiredKubeconfigPath });
