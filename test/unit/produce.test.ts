@@ -188,6 +188,19 @@ describe('sendMessages with a load profile', () => {
     expect(burst.sent.every((s) => s.at === 0)).toBe(true);
   });
 
+  it('Ctrl-C during a pause stops at once with the exact count', async () => {
+    const c = clocked();
+    const abort = new AbortController();
+    const profile = buildProfile(parseLoadSpec('burst:count=5 + pause:duration=1h + burst:count=5'));
+    const sleep = async (ms: number) => {
+      if (ms > 60_000) abort.abort(); // the user gives up waiting for the second burst
+      else await c.hooks.sleep(ms);
+    };
+    const r = await sendMessages(c.port, 'u/q', (i) => String(i), { count: profile.total, concurrency: 2, maxBatchBytes: 10_000, profile }, { now: c.hooks.now, sleep, signal: abort.signal });
+    expect(r).toMatchObject({ requested: 10, sent: 5, notAttempted: 5, stopped: true });
+    expect(c.clock()).toBe(0);
+  });
+
   it('--load takes the count from the profile and refuses --count and --rate beside it', () => {
     expect(parseProduceOptions({ load: 'burst:count=42' })).toMatchObject({ count: 42, concurrency: 16 });
     expect(() => parseProduceOptions({ load: 'burst:count=42', count: '5', rate: '3' })).toThrow(
