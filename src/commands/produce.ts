@@ -7,7 +7,7 @@ import { parseProduceOptions, produce, type ProduceOptions, type ProduceResult }
 import { formatData, parseOutput } from '../ui/format.js';
 import { targetAt } from '../core/simulate/profile.js';
 import { produceSummary, progressLine, scheduleLine } from '../ui/produce-text.js';
-import { begin, withCtrlC } from './common.js';
+import { beginWithRecord, withCtrlC } from './common.js';
 import type { CommandContext } from './context.js';
 
 const MAX_BODY_FILE = 1024 * 1024;
@@ -28,7 +28,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
   const parsed = parseProduceOptions({ count: opts.count, concurrency: opts.concurrency, rate: opts.rate, load: opts.load }, (p) => resolve(ctx.cwd, p));
   const bodyPath = opts.bodyFile ? resolve(ctx.cwd, String(opts.bodyFile)) : undefined;
   const options: ProduceOptions = { ...parsed, ...(bodyPath ? { bodyTemplate: readBodyFile(bodyPath) } : {}) };
-  const { settings } = begin(opts, ctx);
+  const { settings } = await beginWithRecord(opts, ctx);
   const host = ctx.host();
   const aws = createAws({ region: settings.region, profile: settings.profile, endpointUrl: settings.endpointUrl, env: ctx.env });
 

@@ -4,6 +4,7 @@ import { arns, KEDA, names, stackLabels, stackTags, unresolved, type Arns, type 
 import { readText, renderJson, renderYaml, templateSource, TemplateError, type TemplateValues } from './templates.js';
 import { iamProblems, privilegeProblems, type PolicyDocument } from './validate-iam.js';
 import { validateKubeObjects, type KubeObject } from './validate-kube.js';
+import { recordObject } from './recorded.js';
 
 export interface DesiredQueue {
   name: string;
@@ -149,6 +150,8 @@ export async function desiredStack(s: Settings, known: Known = {}): Promise<Desi
   for (const t of KUBE_TEMPLATES(s)) {
     for (const o of renderYaml(src, t, scriptValues)) objects.push({ object: withLabels(o as KubeObject, labels), template: t });
   }
+  // last, so it is written once the rest is: what the stack is applied with, for later commands anywhere
+  objects.push({ object: recordObject(s), template: '(the settings kedactl records)' });
   await validateKubeObjects(objects);
 
   // IAM documents

@@ -25,7 +25,7 @@ export function isSupportedKedaVersion(version: string): boolean {
 
 /** the rule a --keda-version must follow, or undefined when it does */
 export function kedaVersionProblem(version: string): string | undefined {
-  if (!VERSION.test(version)) return `must be a KEDA chart version like ${DEFAULT_KEDA_VERSION}`;
+  if (!VERSION.test(version)) return `must be a KEDA chart version like ${DEFAULT_KEDA_VERSION} (supported: ${SUPPORTED_KEDA_RANGE})`;
   if (!isSupportedKedaVersion(version))
     return `must be a supported KEDA release (${SUPPORTED_KEDA_RANGE}; default ${DEFAULT_KEDA_VERSION}): kedactl's objects are tested against those releases' CRDs`;
   return undefined;

@@ -30,12 +30,14 @@ afterAll(async () => {
 });
 
 const env = () => ({ ...SAFE_ENV, ...motoCliEnv({ KUBECONFIG: rig.kubeconfigPath, PATH: `${STUB}:${process.env.PATH}`, HELM_STUB_STATE: helmState }) });
+// init writes kedactl.yaml where it runs: never in the repo
+const runDir = mkdtempSync(join(tmpdir(), 'kedactl-crash-'));
 const args = (stack: string) => ['init', '--stack', stack, '--cluster', `eks-${stack}`, '--create-oidc-provider', '--no-wait', '--yes'];
 
 /** Runs init; kills it with SIGKILL when `when(stderrSoFar)` says so. Resolves with stderr and whether it was killed. */
 function initUntil(stack: string, when: (stderr: string) => boolean): Promise<{ stderr: string; killed: boolean; code: number | null }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args(stack)], { env: env() });
+    const child = spawn(process.execPath, [BIN, ...args(stack)], { env: env(), cwd: runDir });
     let stderr = '';
     let killed = false;
     child.stderr.on('data', (d: Buffer) => {

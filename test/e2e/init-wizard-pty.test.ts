@@ -58,7 +58,7 @@ describe('init wizard under a pty', () => {
     const aws = await awsState(stack);
     expect(Object.keys(aws.queues)).toEqual([`${stack}-queue`]);
     const kinds = kubectlGet(rig.kubeconfigPath, STACK_KINDS, stack).map((o) => o.kind).sort();
-    expect(kinds).toEqual(['ConfigMap', 'Deployment', 'Namespace', 'ScaledJob', 'Secret', 'Service', 'ServiceAccount', 'TriggerAuthentication']);
+    expect(kinds).toEqual(['ConfigMap', 'ConfigMap', 'Deployment', 'Namespace', 'ScaledJob', 'Secret', 'Service', 'ServiceAccount', 'TriggerAuthentication']);
     const secret = (await kubeRequest(rig, 'GET', `/api/v1/namespaces/${stack}/secrets/${stack}-aws-credentials`)).json();
     expect(Buffer.from(secret.data.AWS_ACCESS_KEY_ID, 'base64').toString()).toBe('testing');
 

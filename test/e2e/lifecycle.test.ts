@@ -103,6 +103,7 @@ describe('a stack from nothing to nothing (moto + kube-apiserver + helm stub)', 
     expect(objects.map((o) => `${o.kind}/${o.name}`).sort()).toEqual(
       ['ConfigMap', 'Deployment', 'Namespace', 'ScaledJob', 'Service', 'ServiceAccount', 'TriggerAuthentication']
         .map((k) => `${k}/${k === 'Namespace' ? stack : k === 'ConfigMap' ? `${stack}-consumer-script` : k === 'Deployment' || k === 'Service' ? `${stack}-result-analyzer` : k === 'ScaledJob' ? `${stack}-processor` : k === 'ServiceAccount' ? `${stack}-consumer` : `${stack}-aws`}`)
+        .concat(`ConfigMap/${stack}-settings`)
         .sort(),
     );
     for (const o of objects) expect(o.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'kedactl', 'kedactl.io/stack': stack });
@@ -125,13 +126,14 @@ describe('a stack from nothing to nothing (moto + kube-apiserver + helm stub)', 
     const p = JSON.parse(plan.stdout);
     expect(p.notRead).toEqual([]);
     expect(p.changes.filter((c: any) => c.action !== 'unchanged')).toEqual([]);
-    expect(p.changes).toHaveLength(12);
+    expect(p.changes).toHaveLength(13);
 
     // different settings on an existing stack are a plan of updates, never a silent overwrite
     const changed = JSON.parse((await runCli(['plan', '--stack', stack, '--cluster', cluster, '--max-replicas', '5', '--visibility-timeout', '120', '-o', 'json'], { env })).stdout);
     expect(changed.changes.filter((c: any) => c.action !== 'unchanged').map((c: any) => `${c.action} ${c.kind} ${c.name}`)).toEqual([
       `update SQS queue ${stack}-queue`,
       `update ScaledJob ${stack}-processor`,
+      `update ConfigMap ${stack}-settings`,
     ]);
     expect(changed.changes.find((c: any) => c.kind === 'SQS queue').details).toEqual(['VisibilityTimeout: 90 -> 120']);
     expect(changed.changes.find((c: any) => c.kind === 'ScaledJob').details.join('\n')).toMatch(/maxReplicaCount/);

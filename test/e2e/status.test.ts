@@ -53,7 +53,7 @@ describe('kedactl status', () => {
     expect(r.stdout).toContain(`✓ queue ${stack}-queue: 3 waiting, 0 in flight, 0 delayed`);
     expect(r.stdout).toContain(`✓ dead-letter queue ${stack}-queue-dlq: 0`);
     expect(r.stdout).toContain(`✓ KEDA ${DEFAULT_KEDA_VERSION}, operator ready`);
-    expect(r.stdout).toContain('✓ Kubernetes objects: 8 as planned');
+    expect(r.stdout).toContain('✓ Kubernetes objects: 9 as planned');
     expect(r.stdout).toMatch(/✓ ScaledJob .*-processor: ready True \(ScaledJobReady/);
     expect(r.stdout).toContain('✓ results: 0 processed, 0 killed');
     const json = JSON.parse((await runCli(['status', '-o', 'json'], { env, cwd })).stdout);

@@ -54,7 +54,7 @@ describe('the supported KEDA releases', () => {
       expect(r.stderr).not.toMatch(/error|invalid/i);
       expect(r.code).toBe(0);
       const objects = kubectlGet(rig.kubeconfigPath, STACK_KINDS, stack);
-      expect(objects.map((o) => o.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'Namespace', 'ScaledJob', 'Service', 'ServiceAccount', 'TriggerAuthentication']);
+      expect(objects.map((o) => o.kind).sort()).toEqual(['ConfigMap', 'ConfigMap', 'Deployment', 'Namespace', 'ScaledJob', 'Service', 'ServiceAccount', 'TriggerAuthentication']);
 
       const kube = connectKube({ kubeconfig: rig.kubeconfigPath, env: {} });
       for (const auth of AUTH_MODES) {

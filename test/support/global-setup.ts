@@ -1,10 +1,16 @@
 // Starts the real servers integration tests talk to, once per run: moto (AWS) and kube-apiserver + etcd.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { startMoto } from './moto.ts';
 import { startKubeRig } from './kube-rig.ts';
 import { kedaCrdsDir } from './kube-test-rig.ts';
 
+// init writes kedactl.yaml where it runs; a test that runs it in the repo would change every later run
+const REPO_CONFIG = fileURLToPath(new URL('../../kedactl.yaml', import.meta.url));
+
 export default async function setup(): Promise<() => Promise<void>> {
   const stops: Array<() => Promise<void>> = [];
+  const configBefore = existsSync(REPO_CONFIG);
 
   // --- moto (AWS): one server per run; tests read KEDACTL_TEST_MOTO_ENDPOINT (forked workers inherit it)
   const moto = await startMoto();
@@ -23,5 +29,7 @@ export default async function setup(): Promise<() => Promise<void>> {
 
   return async () => {
     for (const stop of stops.reverse()) await stop();
+    if (!configBefore && existsSync(REPO_CONFIG))
+      throw new Error(`a test ran kedactl in the repo and left ${REPO_CONFIG}: give it a folder of its own (cwd), then delete the file`);
   };
 }
