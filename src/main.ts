@@ -42,10 +42,14 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
     writeErr: (s) => streams.stderr.write(s),
     outputError: (s, write) => write(c.red(s)),
   });
-  for (const sub of program.commands) {
-    sub.exitOverride();
-    sub.configureOutput(program.configureOutput());
-  }
+  const quiet = (cmd: typeof program) => {
+    for (const sub of cmd.commands) {
+      sub.exitOverride();
+      sub.configureOutput(program.configureOutput());
+      quiet(sub); // simulate decide
+    }
+  };
+  quiet(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
