@@ -1,7 +1,7 @@
 // The cluster's IAM OIDC identity provider: IRSA trust policies name it. kedactl creates it only when
 // asked (--create-oidc-provider) and deletes it only if kedactl created it and no other role uses it.
 import type { IamPort } from './aws-ports.js';
-import { managedByKedactl } from './aws-tags.js';
+import { managedByKedactl, orUnreadable, ownedBy, type Discovered, type Unreadable } from './aws-tags.js';
 import type { DesiredStack } from './desired.js';
 import { UsageError } from './errors.js';
 import { federatedPrincipals } from './iam-roles.js';
@@ -31,6 +31,17 @@ export async function ensureOidcProvider(desired: DesiredStack, seen: ObservedOi
       `pass --create-oidc-provider, or create it yourself ("eksctl utils associate-iam-oidc-provider --cluster ${desired.settings.cluster ?? '<cluster>'} --approve"); nothing was changed`,
     );
   await progress.step(`create IAM OIDC provider ${desired.arns.oidcIssuerHost}`, () => iam.createOidcProvider(issuer, ['sts.amazonaws.com'], stackTags(desired.settings.stack)));
+}
+
+/** OIDC providers tagged with the stack (kedactl created them for it); one that cannot be read is unreadable, not "not ours". */
+export async function findStackOidcProviders(stack: string, iam: IamPort): Promise<Discovered<string>> {
+  const unreadable: Unreadable[] = [];
+  const found: string[] = [];
+  for (const arn of await iam.listOidcProviders()) {
+    const p = await orUnreadable('IAM OIDC provider', arn, unreadable, () => iam.getOidcProvider(arn));
+    if (p && ownedBy(p.tags, stack)) found.push(arn);
+  }
+  return { found, unreadable };
 }
 
 /**

@@ -31,7 +31,7 @@ export const SAFE_ENV: NodeJS.ProcessEnv = {
 };
 
 /** In-process: main(argv) with an env that has no AWS/Kube settings unless given. */
-export async function runCli(argv: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; confirm?: MainOptions['confirm'] } = {}): Promise<CliRun> {
+export async function runCli(argv: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; confirm?: MainOptions['confirm']; awsClient?: MainOptions['awsClient'] } = {}): Promise<CliRun> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const stdin = new PassThrough();
@@ -42,6 +42,7 @@ export async function runCli(argv: string[], opts: { env?: NodeJS.ProcessEnv; cw
     env: { ...SAFE_ENV, ...opts.env },
     cwd: opts.cwd ?? process.cwd(),
     confirm: opts.confirm,
+    awsClient: opts.awsClient,
   });
   return { code, stdout: out(), stderr: err() };
 }
