@@ -1,9 +1,11 @@
 // One look at a stack: does each part exist, is it as planned, is it working. Reads only.
-import type { Kube, KubeObject } from '../adapters/kube.js';
+import { KubeApiError, type Kube, type KubeObject } from '../adapters/kube.js';
+import { findStackRoles } from './iam-roles.js';
 import { kedaNotHealthy, observeKeda } from './keda.js';
 import type { Part, Ports, Prepared } from './lifecycle.js';
 import { prepare } from './lifecycle.js';
 import type { Progress } from './progress.js';
+import { findStackQueues, queueNameOf } from './queue.js';
 import { readResults } from './results.js';
 import type { Settings } from './settings.js';
 
@@ -15,10 +17,14 @@ export interface StackStatus {
   queue?: { name: string; exists: boolean; visible?: number; inFlight?: number; delayed?: number; deadLetter?: { name: string; visible?: number } };
   roles?: Array<{ name: string; state: 'as planned' | 'drifted' | 'missing'; details: string[] }>;
   keda?: { installed: boolean; version?: string; ready: boolean; problem?: string };
-  scaledJob?: { name: string; exists: boolean; ready?: string; active?: string; lastWarning?: string };
+  scaledJob?: { name: string; exists: boolean; ready?: string; active?: string; lastWarning?: string; /** why it could not be read */ unreadable?: string };
   objects?: { asPlanned: number; drifted: string[]; missing: string[] };
   jobs?: { active: number; succeeded: number; failed: number };
   results?: { processed: number; killed: number } | { unavailable: string };
+  /** AWS resources tagged with the stack that its settings do not name (left from earlier settings) */
+  strays?: string[];
+  /** AWS resources whose tags could not be read: they may be the stack's */
+  unreadable?: string[];
 }
 
 const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
@@ -50,6 +56,17 @@ export async function stackStatus(settings: Settings, ports: Ports, skip: Readon
       .filter((c) => c.kind === 'IAM role')
       .map((c) => ({ name: c.name, state: c.action === 'create' ? 'missing' : c.action === 'update' ? 'drifted' : 'as planned', details: c.details }) as const);
     for (const r of s.roles) if (r.state !== 'as planned') problem(`IAM role ${r.name} is ${r.state}${r.details.length ? `: ${r.details.join('; ')}` : ''}: run kedactl init to restore it`);
+
+    // the same discovery by tags as teardown: what else carries the stack's tags, and what could not be read
+    const [queues, roles] = await Promise.all([findStackQueues(settings.stack, ports.aws.sqs), findStackRoles(settings.stack, ports.aws.iam)]);
+    const planned = new Set([...desired.queues.map((q) => q.name), ...desired.roles.map((r) => r.name)]);
+    s.strays = [
+      ...queues.found.map(queueNameOf).filter((n) => !planned.has(n)).map((n) => `SQS queue ${n}`),
+      ...roles.found.filter((r) => !planned.has(r.name)).map((r) => `IAM role ${r.name}`),
+    ];
+    s.unreadable = [...queues.unreadable, ...roles.unreadable].map((u) => `${u.kind} ${u.name}: ${u.error.message}`);
+    for (const x of s.strays) problem(`${x} is tagged with stack "${settings.stack}" but its settings do not name it (left from earlier settings?): kedactl teardown removes it with the rest of the stack`);
+    for (const u of [...queues.unreadable, ...roles.unreadable]) problem(`could not tell whether ${u.kind} ${u.name} is the stack's: ${u.error.message}${u.error.next ? ` (${u.error.next})` : ''}`);
   }
 
   if (!skip.has('kubernetes') && ports.kube) {
@@ -71,12 +88,25 @@ export async function stackStatus(settings: Settings, ports: Ports, skip: Readon
 
     const ns = desired.names.namespace;
     const sjName = desired.names.scaledJob;
-    const sj = s.objects.missing.some((m) => m.startsWith('ScaledJob ')) ? undefined : await kube.get({ apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob', namespace: ns, name: sjName }).catch(() => undefined);
-    s.scaledJob = { name: sjName, exists: Boolean(sj) };
+    // get says undefined only for "not found"; a refused or failed read is reported as such, not as missing
+    let sj: KubeObject | undefined;
+    let unreadable: string | undefined;
+    if (!s.objects.missing.some((m) => m.startsWith('ScaledJob ')))
+      sj = await kube.get({ apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob', namespace: ns, name: sjName }).catch((e: unknown) => {
+        if (!(e instanceof KubeApiError)) throw e;
+        unreadable = e.message;
+        return undefined;
+      });
+    s.scaledJob = { name: sjName, exists: Boolean(sj), ...(unreadable ? { unreadable } : {}) };
+    if (unreadable) problem(`could not read ScaledJob ${ns}/${sjName}: ${unreadable}`);
     if (sj) {
       s.scaledJob.ready = condition(sj, 'Ready');
       s.scaledJob.active = condition(sj, 'Active');
-      const events = await kube.list({ apiVersion: 'v1', kind: 'Event' }, { namespace: ns }).catch(() => [] as KubeObject[]);
+      const events = await kube.list({ apiVersion: 'v1', kind: 'Event' }, { namespace: ns }).catch((e: unknown) => {
+        if (!(e instanceof KubeApiError)) throw e;
+        problem(`could not read the events of namespace ${ns} (KEDA's warnings about the ScaledJob): ${e.message}`);
+        return [] as KubeObject[];
+      });
       const warnings = events
         .filter((e: any) => e.involvedObject?.kind === 'ScaledJob' && e.involvedObject?.name === sjName && e.type === 'Warning')
         .sort((a: any, b: any) => String(a.lastTimestamp ?? a.eventTime ?? '').localeCompare(String(b.lastTimestamp ?? b.eventTime ?? '')));
