@@ -1,6 +1,6 @@
 // What exists for a stack, found from the cloud and the cluster themselves (tags and labels), so
 // teardown can show it before deleting and say "nothing left" after.
-import { KubeApiError, type Kube, type KubeObject } from '../adapters/kube.js';
+import { isAuthorizationDenied, type Kube, type KubeObject } from '../adapters/kube.js';
 import type { AwsPorts } from './aws-ports.js';
 import type { Unreadable } from './aws-tags.js';
 import { findStackRoles } from './iam-roles.js';
@@ -37,11 +37,11 @@ export async function inventory(stack: string, ports: { aws?: AwsPorts; kube?: K
         found = await kube.list(k, { labelSelector: selector, metadataOnly: true });
       } catch (e) {
         // a user who may not list cluster-wide still sees the stack's own namespace
-        if (!(e instanceof KubeApiError && e.status === 403 && namespace)) throw e;
+        if (!(isAuthorizationDenied(e) && namespace)) throw e;
         if (k.kind === 'Namespace') {
           // 404 is "no such namespace" (get says undefined); a context that may not read it cannot delete it either
           const ns = await kube.get({ ...k, name: namespace }).catch((e2: unknown) => {
-            if (e2 instanceof KubeApiError && e2.status === 403) return undefined;
+            if (isAuthorizationDenied(e2)) return undefined;
             throw e2;
           });
           found = ns && ns.metadata.labels?.[LABEL_STACK] === stack ? [ns] : [];
