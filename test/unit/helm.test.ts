@@ -75,6 +75,16 @@ describe('helm wrapper (recording stub)', () => {
     expect(err.next).toMatch(/reachable/);
   });
 
+  it('forbidden: RBAC\'s words mean a missing permission; an admission policy\'s do not', async () => {
+    const values = { release: 'keda', chart: 'kedacore/keda', version: '2.20.0', namespace: 'keda', values: {} };
+    const rbac = stubEnv({ HELM_STUB_FAIL: 'upgrade', HELM_STUB_STDERR: 'Error: customresourcedefinitions.apiextensions.k8s.io is forbidden: User "dev" cannot create resource "customresourcedefinitions" in API group "apiextensions.k8s.io" at the cluster scope' });
+    expect((await createHelm({ env: rbac.env }).upgradeInstall(values).catch((e) => e)).next).toMatch(/lacks permission/);
+    const policy = stubEnv({ HELM_STUB_FAIL: 'upgrade', HELM_STUB_STDERR: 'Error: pods "keda-operator-x" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false' });
+    const err = await createHelm({ env: policy.env }).upgradeInstall(values).catch((e) => e);
+    expect(err.next).toMatch(/refused it by policy \(admission\), not for a missing permission/);
+    expect(err.next).not.toMatch(/lacks permission/);
+  });
+
   it('helm not installed: a UsageError that says how to install it or to pass --skip keda', async () => {
     const err = await createHelm({ env: { PATH: '/nonexistent' } }).repoAdd('kedacore', 'https://kedacore.github.io/charts').catch((e) => e);
     expect(err).toBeInstanceOf(UsageError);
