@@ -73,6 +73,13 @@ export interface IamPort {
   deleteOidcProvider(arn: string): Promise<boolean>;
 }
 
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+}
+
 export interface StsPort {
   callerIdentity(): Promise<{ account: string; arn: string }>;
 }
@@ -88,6 +95,9 @@ export interface AwsPorts {
   iam: IamPort;
   sts: StsPort;
   eks: EksPort;
-  /** resolved credentials (static auth mode puts them in a Kubernetes Secret; never print them) */
-  credentials(): Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string }>;
+  /**
+   * resolved credentials (static auth mode puts them in a Kubernetes Secret; never print them). Temporary
+   * ones (SSO, an assumed role) carry a session token and, when the source tells, when they expire.
+   */
+  credentials(): Promise<AwsCredentials>;
 }

@@ -32,7 +32,13 @@ export async function discoverAws(settings: Settings, aws: AwsPorts, opts: { par
     }
   } else {
     const c = await aws.credentials();
-    known.credentials = { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey };
+    // the Secret would outlive them: KEDA and the Jobs would fail later, far from the cause
+    if (c.expiration && c.expiration.getTime() <= Date.now())
+      throw new UsageError(
+        `your AWS credentials expired at ${c.expiration.toISOString()}; static mode would put them in the stack's Secret`,
+        'refresh them ("aws sso login", or assume the role again) and run the same command again',
+      );
+    known.credentials = c;
   }
   return known;
 }

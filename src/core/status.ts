@@ -21,6 +21,8 @@ export interface StackStatus {
   objects?: { asPlanned: number; drifted: string[]; missing: string[] };
   jobs?: { active: number; succeeded: number; failed: number };
   results?: { processed: number; killed: number } | { unavailable: string };
+  /** static mode: the credentials in the stack's Secret (never their values) */
+  credentials?: { secret: string; temporary: boolean; expiresAt?: string; expired: boolean };
   /** AWS resources tagged with the stack that its settings do not name (left from earlier settings) */
   strays?: string[];
   /** AWS resources whose tags could not be read: they may be the stack's */
@@ -87,6 +89,7 @@ export async function stackStatus(settings: Settings, ports: Ports, skip: Readon
     if (s.objects.drifted.length) problem(`changed since kedactl applied them: ${s.objects.drifted.join(', ')}: kedactl plan shows how; kedactl init restores them`);
 
     const ns = desired.names.namespace;
+    if (settings.auth === 'static') await credentialsStatus(kube, ns, desired.names.credentialsSecret, s, problem);
     const sjName = desired.names.scaledJob;
     // get says undefined only for "not found"; a refused or failed read is reported as such, not as missing
     let sj: KubeObject | undefined;
@@ -132,4 +135,28 @@ export async function stackStatus(settings: Settings, ports: Ports, skip: Readon
   }
   s.healthy = s.problems.length === 0;
   return s;
+}
+
+export const ANNOTATION_CREDENTIALS_EXPIRE = 'kedactl.io/credentials-expire-at';
+
+/** Temporary credentials in the Secret stop working when they expire; say so, and how to refresh them. */
+async function credentialsStatus(kube: Kube, namespace: string, name: string, s: StackStatus, problem: (t: string) => void): Promise<void> {
+  let secret: KubeObject | undefined;
+  try {
+    secret = await kube.get({ apiVersion: 'v1', kind: 'Secret', namespace, name });
+  } catch (e) {
+    if (!(e instanceof KubeApiError)) throw e;
+    problem(`could not read Secret ${namespace}/${name} to check its AWS credentials: ${e.message}`);
+    return;
+  }
+  if (!secret) return; // reported with the missing objects
+  const expiresAt = secret.metadata.annotations?.[ANNOTATION_CREDENTIALS_EXPIRE];
+  const temporary = Boolean((secret as { data?: Record<string, string> }).data?.AWS_SESSION_TOKEN);
+  const expired = expiresAt !== undefined && !(Date.parse(expiresAt) > Date.now());
+  s.credentials = { secret: `${namespace}/${name}`, temporary, ...(expiresAt ? { expiresAt } : {}), expired };
+  if (expired)
+    problem(
+      `the temporary AWS credentials in Secret ${namespace}/${name} expired at ${expiresAt}: KEDA and the Jobs can no longer read the queue. ` +
+        'Refresh your credentials ("aws sso login", or assume the role again), then run "kedactl init", which rewrites the Secret',
+    );
 }
