@@ -469,7 +469,8 @@ export function createKube(kc: KubeConfig, opts: CreateKubeOptions = {}): Kube {
       } while (cont);
       return items;
     },
-    async apply(obj, o = {}) {
+    async apply(given, o = {}) {
+      const obj = wireForm(given);
       const ns = obj.metadata.namespace;
       const path = (await pathFor(obj, ns, obj.metadata.name)) + query({ fieldManager: FIELD_MANAGER, force: o.force ? 'true' : 'false', dryRun: o.dryRun ? 'All' : undefined });
       const op = `${o.dryRun ? 'dry-run apply' : 'apply'} ${obj.kind}`;
@@ -513,6 +514,19 @@ export function createKube(kc: KubeConfig, opts: CreateKubeOptions = {}): Kube {
       return res;
     },
   };
+}
+
+/**
+ * A Secret's stringData as data: the API server turns stringData into data, so server-side apply never
+ * owns those keys and a key left out later (a session token, once the credentials are long-term) would
+ * stay for ever. Keys sent as data are owned, and removed when a later apply leaves them out.
+ */
+export function wireForm(obj: KubeObject): KubeObject {
+  const stringData = (obj as { stringData?: Record<string, string> }).stringData;
+  if (obj.kind !== 'Secret' || !stringData) return obj;
+  const { stringData: _, ...rest } = obj as KubeObject & { stringData?: unknown; data?: Record<string, string> };
+  const data = { ...(rest.data ?? {}), ...Object.fromEntries(Object.entries(stringData).map(([k, v]) => [k, Buffer.from(String(v), 'utf8').toString('base64')])) };
+  return { ...rest, data } as KubeObject;
 }
 
 /** "jobs.batch in namespace x" from a request path, for 403 messages. */
