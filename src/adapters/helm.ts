@@ -118,7 +118,8 @@ export function createHelm(o: HelmOptions = {}): Helm {
         await run(['uninstall', release, '--namespace', namespace, ...kubeFlags], 'uninstall');
         return true;
       } catch (e) {
-        if (e instanceof ExternalError && /not found/i.test(e.message)) return false;
+        // only the release being gone is "already gone"; a context or kubeconfig "not found" is an error
+        if (e instanceof ExternalError && /release: not found/i.test(e.message)) return false;
         throw e;
       }
     },

@@ -66,6 +66,13 @@ describe('helm wrapper (recording stub)', () => {
     expect(await createHelm({ env: b.env }).uninstall('keda', 'keda')).toBe(false);
   });
 
+  it('uninstall: any other "not found" (a kube context) is an error, not "already gone"', async () => {
+    const { env } = stubEnv({ HELM_STUB_FAIL: 'uninstall', HELM_STUB_STDERR: 'Error: Kubernetes cluster unreachable: context "gone" not found' });
+    const err = await createHelm({ env }).uninstall('keda', 'keda').catch((e) => e);
+    expect(err).toBeInstanceOf(ExternalError);
+    expect(err.message).toContain('context "gone" not found');
+  });
+
   it('a non-zero exit is an ExternalError carrying helm\'s stderr', async () => {
     const { env } = stubEnv({ HELM_STUB_FAIL: 'upgrade', HELM_STUB_STDERR: 'Error: Kubernetes cluster unreachable: dial tcp 127.0.0.1:1: connect: connection refused' });
     const err = await createHelm({ env }).upgradeInstall({ release: 'keda', chart: 'kedacore/keda', version: '2.20.0', namespace: 'keda', values: {} }).catch((e) => e);
