@@ -37,10 +37,12 @@ function condition(o: KubeObject | undefined, type: string): string | undefined 
 }
 
 export async function stackStatus(settings: Settings, ports: Ports, skip: ReadonlySet<Part>, progress: Progress): Promise<StackStatus> {
-  const p: Prepared = await prepare(settings, ports, new Set([...skip, 'keda']), progress);
+  // without a region there is no AWS adapter: the AWS half is not looked at, and status says so
+  const p: Prepared = await prepare(settings, ports, new Set<Part>([...skip, 'keda', ...(ports.aws ? [] : (['aws'] as const))]), progress);
   const { desired } = p;
   const s: StackStatus = { stack: settings.stack, healthy: true, problems: [] };
   const problem = (t: string) => s.problems.push(t);
+  if (!skip.has('aws') && !ports.aws) problem('AWS not checked: no region is set, so the queue and the IAM roles are unknown; pass --region (or set AWS_REGION), or --skip aws');
 
   if (!skip.has('aws') && ports.aws && p.awsObserved) {
     const work = desired.queues.find((q) => q.purpose === 'work')!;

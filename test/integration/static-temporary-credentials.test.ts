@@ -96,6 +96,15 @@ describe('static mode with temporary credentials (moto STS + kube-apiserver)', (
     expect(after.problems.join('\n')).not.toContain('expired');
   }, 60_000);
 
+  it('status without a region says AWS was not checked rather than leaving it out', async () => {
+    const { env } = await temporaryCredentials(3600);
+    const r = await runCli(['status', ...flags, '-o', 'json'], { env: { ...env, AWS_REGION: undefined } });
+    expect(r.code).toBe(1);
+    const json = JSON.parse(r.stdout);
+    expect(json.queue).toBeUndefined();
+    expect(json.problems[0]).toBe('AWS not checked: no region is set, so the queue and the IAM roles are unknown; pass --region (or set AWS_REGION), or --skip aws');
+  });
+
   it('long-term keys after temporary ones: the token and expiry leave the Secret', async () => {
     const env = motoCliEnv({ KUBECONFIG: rig.kubeconfigPath });
     expect((await runCli(['init', ...initFlags], { env })).code).toBe(0);
