@@ -69,8 +69,10 @@ export async function orUnreadable<R>(kind: string, name: string, into: Unreadab
  */
 export class IncompleteError extends ExternalError {
   readonly unreadable: Unreadable[];
-  constructor(command: string, unreadable: Unreadable[], done: string) {
-    const nexts = [...new Set(unreadable.map((u) => u.error.next).filter((n): n is string => Boolean(n)))];
+  constructor(command: string, found: Unreadable[], done: string) {
+    // the same message whichever parallel read failed first
+    const unreadable = [...found].sort((a, b) => `${a.kind} ${a.name}`.localeCompare(`${b.kind} ${b.name}`));
+    const nexts = [...new Set(unreadable.map((u) => u.error.next?.replace(/,? then run (it )?again$/, '')).filter((n): n is string => Boolean(n)))];
     super(
       'AWS',
       command,

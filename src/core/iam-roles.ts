@@ -125,7 +125,7 @@ export async function findStackRoles(stack: string, iam: IamPort): Promise<Disco
     const tags = await orUnreadable('IAM role', r.name, unreadable, () => iam.listRoleTags(r.name));
     return ownedBy(tags, stack) ? { name: r.name, federated: federatedPrincipals(r.trust) } : undefined;
   });
-  return { found: found.filter((r): r is StackRole => r !== undefined), unreadable };
+  return { found: found.filter((r): r is StackRole => r !== undefined).sort((a, b) => a.name.localeCompare(b.name)), unreadable };
 }
 
 export function federatedPrincipals(trust: PolicyDocument): string[] {

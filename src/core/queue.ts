@@ -85,7 +85,7 @@ export async function findStackQueues(stack: string, sqs: SqsPort): Promise<Disc
     const tags = await orUnreadable('SQS queue', queueNameOf(url), unreadable, () => sqs.listQueueTags(url));
     return ownedBy(tags, stack) ? url : undefined;
   });
-  return { found: tagged.filter((u): u is string => u !== undefined), unreadable };
+  return { found: tagged.filter((u): u is string => u !== undefined).sort(), unreadable };
 }
 
 export const queueNameOf = (url: string) => url.replace(/\/+$/, '').split('/').pop() ?? url;

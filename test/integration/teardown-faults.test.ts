@@ -71,7 +71,9 @@ describe('teardown when AWS refuses the tag reads (moto + injected faults)', () 
     expect(r.stderr).toContain(`grant sqs:ListQueueTags on ${queue}`);
     expect(r.stderr).toContain(`grant iam:ListRoleTags on ${consumer}`);
     expect(r.stderr).toContain('run "kedactl teardown" again');
-    expect(r.stderr).toContain(`deleted: IAM role ${operator}, IAM role ${scaler}, SQS queue ${stray}`);
+    expect(r.stderr).toContain(`deleted: IAM role ${operator}, IAM role ${scaler}, SQS queue ${stray}:\n  - IAM role ${consumer}: IAM ListRoleTags: access denied on ${consumer}: `);
+    expect(r.stderr).toContain(`\n  - SQS queue ${queue}: SQS ListQueueTags: access denied on ${queue}: `);
+    expect(r.stderr).toContain(`next: grant iam:ListRoleTags on ${consumer} to the identity kedactl runs as (see "aws sts get-caller-identity"); grant sqs:ListQueueTags on ${queue} to the identity kedactl runs as (see "aws sts get-caller-identity"); then run "kedactl teardown" again: it continues with what is left\n`);
     // what could be told apart was deleted; what could not, stays
     expect(await left()).toEqual([consumer, queue].sort());
   });
