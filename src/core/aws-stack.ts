@@ -136,6 +136,7 @@ export async function teardownAws(stack: string, aws: AwsPorts, progress: Progre
   failed.push(...tagged.unreadable);
   const oidc = await teardownOidcProviders([...roles.found.flatMap((r) => r.federated), ...tagged.found], aws.iam, progress);
   deleted.push(...oidc.deleted);
+  failed.push(...oidc.failed);
   if (failed.length) throw new IncompleteError('teardown', failed, deleted.length ? `deleted: ${deleted.join(', ')}` : 'nothing else was deleted');
   return { deleted, kept: oidc.kept };
 }

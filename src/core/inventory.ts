@@ -6,6 +6,7 @@ import type { Unreadable } from './aws-tags.js';
 import { findStackRoles } from './iam-roles.js';
 import { TEARDOWN_PHASES } from './kube-teardown.js';
 import type { Part } from './lifecycle.js';
+import { leftOidcProviders } from './oidc.js';
 import { findStackQueues, queueNameOf } from './queue.js';
 import { LABEL_STACK, stackSelector } from './stack.js';
 
@@ -54,7 +55,10 @@ export async function inventory(stack: string, ports: { aws?: AwsPorts; kube?: K
     const [queues, roles] = await Promise.all([findStackQueues(stack, ports.aws.sqs), findStackRoles(stack, ports.aws.iam)]);
     for (const url of queues.found) items.push({ group: 'aws', kind: 'SQS queue', name: queueNameOf(url) });
     for (const r of roles.found) items.push({ group: 'aws', kind: 'IAM role', name: r.name });
-    unreadable.push(...queues.unreadable, ...roles.unreadable);
+    // an OIDC provider the stack created is left of it too (say, after a teardown that could not delete it)
+    const providers = await leftOidcProviders(stack, ports.aws.iam, new Set(roles.found.map((r) => r.name)));
+    for (const arn of providers.found) items.push({ group: 'aws', kind: 'IAM OIDC provider', name: arn });
+    unreadable.push(...queues.unreadable, ...roles.unreadable, ...providers.unreadable);
   }
   return { items, unreadable };
 }

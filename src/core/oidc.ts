@@ -46,27 +46,38 @@ export async function findStackOidcProviders(stack: string, iam: IamPort): Promi
 
 /**
  * After the stack's roles are gone: delete each candidate provider that kedactl created and that no
- * remaining role trusts. Returns what was deleted and what was kept (with why).
+ * remaining role trusts. Returns what was deleted, what was kept (with why), and what could not be
+ * read or deleted (the others are still done).
  */
-export async function teardownOidcProviders(candidates: string[], iam: IamPort, progress: Progress): Promise<{ deleted: string[]; kept: string[] }> {
+export async function teardownOidcProviders(candidates: string[], iam: IamPort, progress: Progress): Promise<{ deleted: string[]; kept: string[]; failed: Unreadable[] }> {
   const deleted: string[] = [];
   const kept: string[] = [];
-  const unique = [...new Set(candidates)];
-  if (unique.length === 0) return { deleted, kept };
+  const failed: Unreadable[] = [];
+  const unique = [...new Set(candidates)].sort();
+  if (unique.length === 0) return { deleted, kept, failed };
   const stillUsed = new Set((await iam.listRoles()).flatMap((r) => federatedPrincipals(r.trust)));
   for (const arn of unique) {
-    const p = await iam.getOidcProvider(arn);
-    if (!p) continue;
-    if (!managedByKedactl(p.tags)) {
-      kept.push(`IAM OIDC provider ${arn} (not created by kedactl)`);
-      continue;
-    }
-    if (stillUsed.has(arn)) {
-      kept.push(`IAM OIDC provider ${arn} (other roles still trust it)`);
-      continue;
-    }
-    await progress.step(`delete IAM OIDC provider ${arn.split('oidc-provider/')[1] ?? arn}`, () => iam.deleteOidcProvider(arn));
-    deleted.push(`IAM OIDC provider ${arn}`);
+    await orUnreadable('IAM OIDC provider', arn, failed, async () => {
+      const p = await iam.getOidcProvider(arn);
+      if (!p) return;
+      if (!managedByKedactl(p.tags)) kept.push(`IAM OIDC provider ${arn} (not created by kedactl)`);
+      else if (stillUsed.has(arn)) kept.push(`IAM OIDC provider ${arn} (other roles still trust it)`);
+      else {
+        await progress.step(`delete IAM OIDC provider ${arn.split('oidc-provider/')[1] ?? arn}`, () => iam.deleteOidcProvider(arn));
+        deleted.push(`IAM OIDC provider ${arn}`);
+      }
+    });
   }
-  return { deleted, kept };
+  return { deleted, kept, failed };
+}
+
+/**
+ * The providers tagged with the stack that its teardown would delete: those no role outside
+ * `stackRoles` trusts (one another stack still uses is kept, so it is not "left of" this stack).
+ */
+export async function leftOidcProviders(stack: string, iam: IamPort, stackRoles: ReadonlySet<string>): Promise<Discovered<string>> {
+  const tagged = await findStackOidcProviders(stack, iam);
+  if (tagged.found.length === 0) return tagged;
+  const usedByOthers = new Set((await iam.listRoles()).filter((r) => !stackRoles.has(r.name)).flatMap((r) => federatedPrincipals(r.trust)));
+  return { found: tagged.found.filter((arn) => !usedByOthers.has(arn)), unreadable: tagged.unreadable };
 }

@@ -19,6 +19,7 @@ const stray = `${stack}-old`;
 const env = motoCliEnv();
 const awsOnly = ['--stack', stack, '--skip', 'kubernetes', '--skip', 'keda'];
 const issuer = ['--oidc-issuer', `https://oidc.example.com/${stack}`];
+const provider = `arn:aws:iam::123456789012:oidc-provider/oidc.example.com/${stack}`;
 const teardown = (fault?: Fault, maxAttempts?: number) =>
   runCli(['teardown', ...awsOnly, '--yes'], { env, awsClient: fault ? { decorate: testDecorate({ fault }), ...(maxAttempts ? { maxAttempts } : {}) } : undefined });
 
@@ -105,21 +106,29 @@ describe('teardown when AWS refuses the tag reads (moto + injected faults)', () 
     expect(await left()).toEqual([consumer]);
   });
 
-  it('throttling that passes is retried, the rest is removed, and a second run says nothing is left', async () => {
+  it('throttling that passes is retried; a provider IAM will not delete is named, and the role is gone', async () => {
     let throttled = 0;
     const r = await teardown((cmd, input) => {
       if (cmd === 'ListRoleTagsCommand' && input.RoleName === consumer && throttled < 2) {
         throttled++;
         return { throw: throttlingError() };
       }
+      if (cmd === 'DeleteOpenIDConnectProviderCommand') return { throw: accessDeniedError('iam:DeleteOpenIDConnectProvider') };
       return undefined;
     });
+    expect(throttled).toBe(2);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`deleted: IAM role ${consumer}:\n  - IAM OIDC provider ${provider}: IAM DeleteOpenIDConnectProvider: access denied on ${provider}`);
+    expect(r.stderr).toContain(`grant iam:DeleteOpenIDConnectProvider on ${provider}`);
+    expect(await left()).toEqual([]);
+  });
+
+  it('the provider left behind is found by the next teardown (not "nothing left"), deleted, and then nothing is left', async () => {
+    const r = await teardown();
     expect(r.stderr).not.toMatch(/error/);
     expect(r.code).toBe(0);
-    expect(throttled).toBe(2);
-    expect(r.stdout).toContain(`IAM role ${consumer}`);
-    expect(r.stdout).toContain('IAM OIDC provider');
-    expect(await left()).toEqual([]);
+    expect(r.stderr).toContain(`Stack "${stack}" has:\n  - IAM OIDC provider ${provider}\n`);
+    expect(r.stdout).toContain(`AWS: deleted IAM OIDC provider ${provider}`);
     const again = await teardown();
     expect(again.code).toBe(0);
     expect(again.stdout).toBe(`nothing left of stack "${stack}" (not looked at: kubernetes, keda)\n`);
