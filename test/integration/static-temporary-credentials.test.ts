@@ -7,7 +7,10 @@ import { motoCliEnv, REGION } from '../support/aws.ts';
 import { MOTO_ENV, motoEndpoint } from '../support/moto.ts';
 import { rig, useKubeRig } from '../support/kube-file-rig.ts';
 import { admin, uniqueStack } from '../support/kube-test-rig.ts';
-import { runCli } from '../support/run-cli.ts';
+import { runBin, runCli } from '../support/run-cli.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 useKubeRig();
 const stack = uniqueStack('tmpc');
@@ -121,6 +124,22 @@ describe('static mode with temporary credentials (moto STS + kube-apiserver)', (
     expect(r.stderr).toContain(`error: your AWS credentials expired at ${past}`);
     expect(r.stderr).toContain('next: refresh them ("aws sso login", or assume the role again)');
     expect(Object.keys((await secret()).data)).not.toContain('AWS_SESSION_TOKEN');
+  });
+
+  it('a profile whose credential_process hands out temporary credentials: their expiry reaches the plan', async () => {
+    const { creds } = await temporaryCredentials(3600);
+    const dir = mkdtempSync(join(tmpdir(), 'tmpc-'));
+    const answer = (expiration: string) =>
+      writeFileSync(join(dir, 'creds.json'), JSON.stringify({ Version: 1, AccessKeyId: creds.accessKeyId, SecretAccessKey: creds.secretAccessKey, SessionToken: creds.sessionToken, Expiration: expiration }));
+    writeFileSync(join(dir, 'config'), `[profile sso-like]\ncredential_process = cat ${join(dir, 'creds.json')}\n`);
+    // a child process, so the SDK's shared-config loader reads this AWS_CONFIG_FILE and nothing of the machine's
+    const env = { ...motoCliEnv({ KUBECONFIG: rig.kubeconfigPath, AWS_CONFIG_FILE: join(dir, 'config') }), AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined };
+    answer(creds.expiration);
+    const r = await runBin(['plan', ...flags, '--profile', 'sso-like', '-o', 'json'], { env });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout).credentials).toEqual({ temporary: true, expiresAt: creds.expiration });
+    expect(secretsIn(r.stdout, creds)).toBe(false);
+
   });
 
   it('teardown removes the queue (the cluster side is cleaned by the file rig)', async () => {
