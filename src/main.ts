@@ -12,6 +12,8 @@ export interface MainOptions {
   cwd?: string;
   /** tests answer confirmations with this */
   confirm?: (question: string, defaultAnswer: boolean) => Promise<boolean>;
+  /** tests inject faults into the AWS clients (SDK middleware) */
+  awsClient?: CommandContext['awsClient'];
 }
 
 function version(): string {
@@ -33,6 +35,7 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
     },
     env,
     cwd: opts.cwd ?? process.cwd(),
+    awsClient: opts.awsClient,
   };
   const program = buildProgram(ctx, version());
   const c = paint(useColor(streams.stderr, env));

@@ -84,7 +84,8 @@ export function createHelm(o: HelmOptions = {}): Helm {
         await run(['uninstall', release, '--namespace', namespace, ...kubeFlags], 'uninstall');
         return true;
       } catch (e) {
-        if (e instanceof ExternalError && /not found/i.test(e.message)) return false;
+        // only the release being gone is "already gone"; a context or kubeconfig "not found" is an error
+        if (e instanceof ExternalError && /release: not found/i.test(e.message)) return false;
         throw e;
       }
     },
@@ -115,7 +116,9 @@ function helmNext(stderr: string): string | undefined {
   if (/Kubernetes cluster unreachable/i.test(stderr)) return 'check that the cluster is reachable with the same --kubeconfig / --context (`kubectl cluster-info`)';
   if (/repo .* not found|no repo named|failed to download/i.test(stderr)) return 'check network access to https://kedacore.github.io/charts (`helm repo update kedacore`)';
   if (/another operation .* in progress/i.test(stderr)) return 'another helm operation on this release is running; wait for it (`helm -n keda status keda`) and run again';
-  if (/forbidden/i.test(stderr)) return 'the kube context lacks permission to install KEDA (cluster-admin is needed for its CRDs and RBAC)';
+  // only the authorizer's words mean a missing permission; other 403s are admission policies
+  if (/\bcannot \S+ (resource|path) "/.test(stderr)) return 'the kube context lacks permission to install KEDA (cluster-admin is needed for its CRDs and RBAC)';
+  if (/forbidden/i.test(stderr)) return "the cluster refused it by policy (admission), not for a missing permission: the message above names the policy; KEDA's chart values or the cluster's policy must change";
   return undefined;
 }
 

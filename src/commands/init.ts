@@ -87,7 +87,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
   }
 
   await requireEverything(settings, ctx, host, skip);
-  const ports = connect(settings, ctx.env, host, skip);
+  const ports = connect(settings, ctx.env, host, skip, ctx.awsClient);
   const progress = await progressFor(host, ctx.env);
   let createOidcProvider = Boolean(opts.createOidcProvider);
   try {

@@ -36,7 +36,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
   let p;
   if (unread.size === 3) p = plan(await desiredStack(settings));
   else {
-    const ports = connect(settings, ctx.env, host, new Set([...skip, ...unread]));
+    const ports = connect(settings, ctx.env, host, new Set([...skip, ...unread]), ctx.awsClient);
     p = (await prepare(settings, ports, skip, recordingProgress(), unread)).plan;
   }
   if (skip.size) p = { ...p, changes: p.changes.filter((c) => !skip.has(c.group)) };

@@ -62,17 +62,38 @@ export const FIELD_MANAGER = 'kedactl';
 // ---------------------------------------------------------------------------------------------
 // Errors
 
+/**
+ * Who answered 403: the API server's authorizer (RBAC: grant a permission), its admission (a policy or
+ * a terminating namespace: permissions would not help), or something that is not Kubernetes (a proxy in
+ * front of the API server, or on the way from its service proxy to a pod, or the pod itself).
+ */
+export type ForbiddenBy = 'authorization' | 'admission' | 'not-kubernetes';
+
 /** The API server answered with an error status. */
 export class KubeApiError extends ExternalError {
   readonly status: number;
   readonly reason?: string;
   readonly details?: KubeStatusDetails;
-  constructor(operation: string, status: number, message: string, next?: string, extra: { reason?: string; details?: KubeStatusDetails; cause?: unknown } = {}) {
+  /** 403 only */
+  readonly forbiddenBy?: ForbiddenBy;
+  constructor(
+    operation: string,
+    status: number,
+    message: string,
+    next?: string,
+    extra: { reason?: string; details?: KubeStatusDetails; cause?: unknown; forbiddenBy?: ForbiddenBy } = {},
+  ) {
     super('Kubernetes', operation, message, next, { cause: extra.cause });
     this.status = status;
     this.reason = extra.reason;
     this.details = extra.details;
+    this.forbiddenBy = extra.forbiddenBy;
   }
+}
+
+/** RBAC (or another authorizer) refused: the only 403 that a grant, or a narrower scope, answers. */
+export function isAuthorizationDenied(e: unknown): e is KubeApiError {
+  return e instanceof KubeApiError && e.status === 403 && e.forbiddenBy === 'authorization';
 }
 
 export interface FieldConflict {

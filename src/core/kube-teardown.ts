@@ -2,7 +2,7 @@
 // one call per Job: a finished ScaledJob leaves 100+ of them), waiting until they are gone, and naming
 // any finalizer that holds an object back.
 import type { Helm } from './helm-ports.js';
-import { KubeApiError, type Kube, type KubeObject, type KubeType, type Propagation } from './kube-ports.js';
+import { isAuthorizationDenied, type Kube, type KubeObject, type KubeType, type Propagation } from './kube-ports.js';
 import { CancelledError, StateError } from './errors.js';
 import type { Progress } from './progress.js';
 import { KEDA, stackSelector } from './stack.js';
@@ -99,7 +99,7 @@ export async function teardownKube(stack: string, kube: Kube, helm: Helm | undef
       try {
         return await kube.list(t, o);
       } catch (e) {
-        if (!(e instanceof KubeApiError && e.status === 403 && opts.namespaces?.length && t.kind !== 'Namespace')) throw e;
+        if (!(isAuthorizationDenied(e) && opts.namespaces?.length && t.kind !== 'Namespace')) throw e;
         scoped = true;
       }
     }
@@ -152,7 +152,7 @@ export async function teardownKube(stack: string, kube: Kube, helm: Helm | undef
   }
 
   // the namespace last, and only when it carries the stack's labels (kedactl created it)
-  const forbidden = (e: unknown) => e instanceof KubeApiError && e.status === 403 && scoped;
+  const forbidden = (e: unknown) => isAuthorizationDenied(e) && scoped;
   await progress.step('Deleting the namespace kedactl created', async (update) => {
     let listed: KubeObject[];
     try {
