@@ -101,11 +101,21 @@ describe('static mode with temporary credentials (moto STS + kube-apiserver)', (
 
   it('status without a region says AWS was not checked rather than leaving it out', async () => {
     const { env } = await temporaryCredentials(3600);
-    const r = await runCli(['status', ...flags, '-o', 'json'], { env: { ...env, AWS_REGION: undefined } });
+    // a stack the cluster holds no record of: nothing says its region (the record would, for `stack`)
+    const unrecorded = uniqueStack('tmpn');
+    const r = await runCli(['status', '--stack', unrecorded, '--auth', 'static', '--skip', 'keda', '-o', 'json'], { env: { ...env, AWS_REGION: undefined } });
     expect(r.code).toBe(1);
     const json = JSON.parse(r.stdout);
     expect(json.queue).toBeUndefined();
     expect(json.problems[0]).toBe('AWS not checked: no region is set, so the queue and the IAM roles are unknown; pass --region (or set AWS_REGION), or --skip aws');
+  });
+
+  it('status without a region takes it from what the stack recorded on its cluster', async () => {
+    const { env } = await temporaryCredentials(3600);
+    const r = await runCli(['status', ...flags, '-o', 'json'], { env: { ...env, AWS_REGION: undefined } });
+    const json = JSON.parse(r.stdout);
+    expect(json.problems.join('\n')).not.toContain('AWS not checked');
+    expect(json.queue).toBeDefined();
   });
 
   it('long-term keys after temporary ones: the token and expiry leave the Secret', async () => {
