@@ -12,11 +12,11 @@ import { installKeda } from './keda.js';
 import { applyKube, observeKube } from './kube-stack.js';
 import { teardownKube, type TeardownKubeResult } from './kube-teardown.js';
 import { hasWork, plan, type Group, type Observed, type Plan } from './plan.js';
+import type { Part } from './parts.js';
 import type { Progress } from './progress.js';
 import type { Settings } from './settings.js';
 
-export const PARTS = ['aws', 'keda', 'kubernetes'] as const;
-export type Part = (typeof PARTS)[number];
+export { PARTS, parseSkip, type Part } from './parts.js';
 
 /** The adapters a run needs; a part that is skipped needs none. Built once, passed in. */
 export interface Ports {
@@ -31,13 +31,6 @@ export interface Prepared {
   awsObserved?: AwsObserved;
   plan: Plan;
   known: Known;
-}
-
-export function parseSkip(values: unknown): Set<Part> {
-  const list = (Array.isArray(values) ? values : values === undefined ? [] : [values]).flatMap((v) => String(v).split(','));
-  const bad = list.filter((v) => !PARTS.includes(v as Part));
-  if (bad.length) throw new UsageError(`skip = ${bad.map((b) => JSON.stringify(b)).join(', ')}: must be one of ${PARTS.join(', ')}`, 'pass --skip aws, --skip keda or --skip kubernetes (repeatable)');
-  return new Set(list as Part[]);
 }
 
 function need<T>(port: T | undefined, what: string): T {
