@@ -3,7 +3,9 @@
 // TypeScript stripper, which adds ~17 MB of RSS that kedactl (compiled JS) never has.
 import { Writable } from 'node:stream';
 
-const dist = (p) => import(new URL(`../dist/${p}`, import.meta.url).href);
+// the watch's pieces bundled as kedactl ships them (dist/bench/watch.js, made by the build), or with
+// BENCH_UNBUNDLED=1 tsc's file-per-module output with its packages from node_modules
+const dist = (p) => (process.env.BENCH_UNBUNDLED ? import(new URL(`../dist/${p}`, import.meta.url).href) : import(new URL('../dist/bench/watch.js', import.meta.url).href));
 
 /** BENCH_ALLOC=file: a sampling profile of everything allocated (collected objects included), written on stop */
 async function allocationProfile() {
