@@ -67,7 +67,7 @@ rmSync(`${dist}main.js.map`, { force: true }); // tsc's map describes the file t
 // bench/watch-child.mjs drives the watch's pieces directly; it gets them bundled the same way (not
 // shipped: dist/bench/ is outside package.json `files`)
 const benchWatch = '\0bench-watch';
-const pieces = ['core/watch/session.js', 'adapters/kube-watch.js', 'adapters/kube.js', 'ui/watch/lines.js', 'ui/watch/screen.js'];
+const pieces = ['core/watch/session.js', 'adapters/kube-watch.js', 'adapters/kube.js', 'ui/watch/lines.js', 'ui/watch/screen.js', 'ui/watch/memory.js'];
 await build({
   ...common,
   input: { watch: benchWatch },

@@ -22,6 +22,13 @@ async function allocationProfile() {
 }
 
 export async function child(cfg) {
+  // the V8 flags `kedactl watch` sets for its screen (ui/watch/memory.ts), or BENCH_V8_FLAGS instead
+  // ('none' for none), set at run time with v8.setFlagsFromString as the command does
+  if (cfg.output === 'screen') {
+    const { favorMemoryOverSpeed } = await dist('ui/watch/memory.js');
+    const flags = process.env.BENCH_V8_FLAGS;
+    favorMemoryOverSpeed(flags === undefined ? undefined : flags === 'none' ? [] : flags.split(' ').filter(Boolean));
+  }
   const stopProfile = await allocationProfile();
   const { startWatch } = await dist('core/watch/session.js');
   const { kubeWatchTransport } = await dist('adapters/kube-watch.js');
