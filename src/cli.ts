@@ -25,10 +25,17 @@ function addSettings(cmd: Command, only?: readonly SettingKey[]): Command {
   return cmd;
 }
 
+/** per program: does this run's argv name the command? (unnamed commands need only name and description) */
+const namedIn = new WeakMap<Command, (name: string) => boolean>();
+
 function register(program: Command, ctx: CommandContext, name: string, describe: string, load: Loader, setup: (c: Command) => void, examples: string[]) {
   const cmd = program.command(name).description(describe);
+  const verbose = () => cmd.option('-v, --verbose', 'more detail on stderr (repeat for more)', count, 0);
+  // ~25 options per command; building them for commands this run does not use is most of `--help`'s
+  // own time (-v alone keeps "[options]" in the command list)
+  if (namedIn.get(program)?.(name) === false) return verbose().action(() => Promise.reject(new Error(`bug: command ${name} was not set up`)));
   setup(cmd);
-  cmd.option('-v, --verbose', 'more detail on stderr (repeat for more)', count, 0);
+  verbose();
   if (examples.length) cmd.addHelpText('after', `\nExamples:\n${examples.map((e) => `  $ ${e}`).join('\n')}\n`);
   cmd.action(async (...params: unknown[]) => {
     const self = params[params.length - 1] as Command;
@@ -38,7 +45,8 @@ function register(program: Command, ctx: CommandContext, name: string, describe:
   return cmd;
 }
 
-export function buildProgram(ctx: CommandContext, version: string): Command {
+/** With argv, only the commands argv names get their options (the rest show in the command list). */
+export function buildProgram(ctx: CommandContext, version: string, argv?: readonly string[]): Command {
   const program = new Command('kedactl')
     .description('From nothing to a working, observable KEDA + AWS SQS autoscaling stack on Kubernetes, and back to nothing.')
     .version(version, '--version', 'print the version')
@@ -61,6 +69,7 @@ The flow:
 Settings come from flags, then KEDACTL_* variables, then AWS_REGION / AWS_PROFILE / AWS_ENDPOINT_URL,
 then kedactl.yaml, then defaults. Run 'kedactl <command> --help' for a command's flags.
 `);
+  if (argv) namedIn.set(program, (name) => argv.includes(name));
 
   const skipOption = (c: Command) =>
     c.option('--skip <part>', 'leave out a part: aws, keda or kubernetes (repeatable)', (v: string, prev: string[] = []) => [...prev, v]);

@@ -1,8 +1,10 @@
 // main(argv) runs one kedactl command and returns its exit code; it never calls process.exit.
 import { CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { isKedactlError, CancelledError } from './core/errors.js';
 import { buildProgram } from './cli.js';
+import { packageRoot } from './core/package-root.js';
 import { terminalHost, paint, useColor, type IoHost, type Streams } from './ui/io.js';
 import type { CommandContext } from './commands/context.js';
 
@@ -17,7 +19,7 @@ export interface MainOptions {
 }
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(join(packageRoot(import.meta.url), 'package.json'), 'utf8')) as { version: string };
   return pkg.version;
 }
 
@@ -37,7 +39,7 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
     cwd: opts.cwd ?? process.cwd(),
     awsClient: opts.awsClient,
   };
-  const program = buildProgram(ctx, version());
+  const program = buildProgram(ctx, version(), argv);
   const c = paint(useColor(streams.stderr, env));
   program.exitOverride();
   program.configureOutput({

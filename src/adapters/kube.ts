@@ -4,11 +4,9 @@
 // generic over kinds (incl. KEDA's CRDs), and every request passes one place that counts and maps errors.
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ExternalError, UsageError } from '../core/errors.js';
+import { kubeconfigFiles, type KubeConfigOptions } from './kubeconfig-files.js';
 import { FIELD_MANAGER, KubeApiError, KubeConflictError, type FieldConflict, type ForbiddenBy, type Kube, type KubeObject, type KubeRef, type KubeStatusDetails, type KubeType } from '../core/kube-ports.js';
 
 interface KubeStatus {
@@ -39,21 +37,11 @@ export function forbiddenBy(body: string): ForbiddenBy {
 // ---------------------------------------------------------------------------------------------
 // Loading the kubeconfig
 
-export interface KubeConfigOptions {
-  kubeconfig?: string;
-  context?: string;
-  env: NodeJS.ProcessEnv;
-}
+export type { KubeConfigOptions };
 
 /** Build the KubeConfig for --kubeconfig / KUBECONFIG / ~/.kube/config and --context. Throws UsageError. */
 export function loadKubeConfig(opts: KubeConfigOptions): KubeConfig {
-  const files = opts.kubeconfig
-    ? [opts.kubeconfig]
-    : opts.env.KUBECONFIG
-      ? opts.env.KUBECONFIG.split(delimiter).filter(Boolean)
-      : [join(opts.env.HOME ?? homedir(), '.kube', 'config')];
-  const from = opts.kubeconfig ? '--kubeconfig' : opts.env.KUBECONFIG ? 'KUBECONFIG' : 'the default location';
-  const present = files.filter((f) => existsSync(f));
+  const { files, present, from } = kubeconfigFiles(opts);
   const kc = new KubeConfig();
   if (present.length === 0) {
     if (!opts.kubeconfig && opts.env.KUBERNETES_SERVICE_HOST) {
