@@ -4,23 +4,13 @@
 // message, deletes it and exits, or exits with nothing when no message came. Messages whose Job dies,
 // or whose processing outlasts the visibility timeout, become visible again (or go to the dead-letter
 // queue after maxReceiveCount receives). Pure and seeded: the same inputs give the same run.
-import type { Strategy } from '../settings.js';
+import type { Settings } from '../settings.js';
 import { decide } from './decide.js';
 import { arrivalTimes, type LoadProfile } from './profile.js';
 import { STREAM, spread, unit } from './random.js';
 
-/** What the stack would deploy (a subset of Settings). */
-export interface SimStack {
-  pollingInterval: number;
-  maxReplicas: number;
-  queueLength: number;
-  activationQueueLength: number;
-  strategy: Strategy;
-  processingTime: number;
-  visibilityTimeout: number;
-  deadLetterQueue: boolean;
-  maxReceiveCount: number;
-}
+/** What the stack would deploy: the settings that shape the ScaledJob and the queue. */
+export type SimStack = Pick<Settings, 'pollingInterval' | 'maxReplicas' | 'queueLength' | 'activationQueueLength' | 'strategy' | 'processingTime' | 'visibilityTimeout' | 'deadLetterQueue' | 'maxReceiveCount'>;
 
 /** What the world does: none of it is in the ScaledJob. */
 export interface SimWorld {
