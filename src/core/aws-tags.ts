@@ -19,17 +19,27 @@ export function conflictMessage(kind: string, name: string, stack: string, tags:
 export const CONFLICT_NEXT = (stack: string) =>
   `pick another --stack or --queue-name, or delete the resource; to adopt it on purpose, tag it ${LABEL_MANAGED_BY}=${MANAGER} and ${LABEL_STACK}=${stack}`;
 
-/** Run fn over items with at most `limit` at once, keeping order. */
+/**
+ * Run fn over items with at most `limit` at once, keeping order. Every item is tried; when some fail,
+ * the failure of the first such item (in the items' order) is thrown, so the error does not depend on
+ * timing.
+ */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
+  const failed = new Map<number, unknown>();
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
       const i = next++;
-      out[i] = await fn(items[i]!);
+      try {
+        out[i] = await fn(items[i]!);
+      } catch (e) {
+        failed.set(i, e);
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failed.size > 0) throw failed.get(Math.min(...failed.keys()));
   return out;
 }
 

@@ -9,6 +9,7 @@ import type { Part } from './ports.js';
 import { leftOidcProviders } from './oidc.js';
 import { findStackQueues, queueNameOf } from './queue.js';
 import { LABEL_STACK, stackSelector } from './stack.js';
+import { allInOrder } from './parallel.js';
 
 export interface InventoryItem {
   group: 'aws' | 'kubernetes';
@@ -52,7 +53,7 @@ export async function inventory(stack: string, ports: { aws?: AwsPorts; kube?: K
     }
   }
   if (!skip.has('aws') && ports.aws) {
-    const [queues, roles] = await Promise.all([findStackQueues(stack, ports.aws.sqs), findStackRoles(stack, ports.aws.iam)]);
+    const [queues, roles] = await allInOrder([findStackQueues(stack, ports.aws.sqs), findStackRoles(stack, ports.aws.iam)]);
     for (const url of queues.found) items.push({ group: 'aws', kind: 'SQS queue', name: queueNameOf(url) });
     for (const r of roles.found) items.push({ group: 'aws', kind: 'IAM role', name: r.name });
     // an OIDC provider the stack created is left of it too (say, after a teardown that could not delete it)

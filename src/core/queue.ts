@@ -4,6 +4,7 @@ import { conflictMessage, mapLimit, orUnreadable, ownedBy, type Discovered, type
 import type { DesiredQueue } from './desired.js';
 import type { Change, Observed } from './plan.js';
 import type { Progress } from './progress.js';
+import { allInOrder } from './parallel.js';
 
 export type ObservedQueues = NonNullable<Observed['queues']>;
 
@@ -32,7 +33,7 @@ export async function observeQueues(queues: DesiredQueue[], sqs: SqsPort, stack:
       continue;
     }
     urls[q.name] = url;
-    const [attributes, tags] = await Promise.all([sqs.getQueueAttributes(url), sqs.listQueueTags(url)]);
+    const [attributes, tags] = await allInOrder([sqs.getQueueAttributes(url), sqs.listQueueTags(url)]);
     if (!tags) {
       // deleted between the two calls
       observed[q.name] = undefined;

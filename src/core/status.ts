@@ -9,6 +9,7 @@ import type { Progress } from './progress.js';
 import { findStackQueues, queueNameOf } from './queue.js';
 import { readResults } from './results.js';
 import type { Settings } from './settings.js';
+import { allInOrder } from './parallel.js';
 
 export interface StackStatus {
   stack: string;
@@ -63,7 +64,7 @@ export async function stackStatus(settings: Settings, ports: Ports, skip: Readon
     for (const r of s.roles) if (r.state !== 'as planned') problem(`IAM role ${r.name} is ${r.state}${r.details.length ? `: ${r.details.join('; ')}` : ''}: run kedactl init to restore it`);
 
     // the same discovery by tags as teardown: what else carries the stack's tags, and what could not be read
-    const [queues, roles] = await Promise.all([findStackQueues(settings.stack, ports.aws.sqs), findStackRoles(settings.stack, ports.aws.iam)]);
+    const [queues, roles] = await allInOrder([findStackQueues(settings.stack, ports.aws.sqs), findStackRoles(settings.stack, ports.aws.iam)]);
     const planned = new Set([...desired.queues.map((q) => q.name), ...desired.roles.map((r) => r.name)]);
     s.strays = [
       ...queues.found.map(queueNameOf).filter((n) => !planned.has(n)).map((n) => `SQS queue ${n}`),
