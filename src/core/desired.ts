@@ -223,6 +223,10 @@ export async function desiredStack(s: Settings, known: Known = {}): Promise<Desi
   const warnings: string[] = [];
   if (s.strategy === 'accurate')
     warnings.push('strategy "accurate" with scaleOnInFlight (on) counts in-flight messages twice and starts too many Jobs; prefer "default" or "eager"');
+  const sj = objects.find((o) => o.object.kind === 'ScaledJob')?.object as { spec?: { scalingStrategy?: { customScalingRunningJobPercentage?: unknown } } } | undefined;
+  // KEDA runs "custom" only with a percentage it can parse; otherwise it silently runs "default"
+  if (s.strategy === 'custom' && !Number.isFinite(Number.parseFloat(String(sj?.spec?.scalingStrategy?.customScalingRunningJobPercentage ?? ''))))
+    warnings.push('strategy "custom" needs scalingStrategy.customScalingRunningJobPercentage (and customScalingQueueLengthDeduction) in the ScaledJob; without them KEDA runs the default strategy. Add them in a template override of kubernetes/scaled-job.yaml, or use --strategy default');
   if (s.activationQueueLength >= s.queueLength * s.maxReplicas)
     warnings.push(`activationQueueLength ${s.activationQueueLength} is so high that KEDA would never start a Job before the queue holds that many messages`);
 
