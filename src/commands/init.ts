@@ -4,7 +4,7 @@ import { writeFileSync, renameSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { connect } from '../adapters/connect.js';
-import { CancelledError, UsageError } from '../core/errors.js';
+import { UsageError } from '../core/errors.js';
 import { CONFIG_FILE, loadSettings } from '../core/load-settings.js';
 import { initStack } from '../core/lifecycle.js';
 import { parseSkip, type Part } from '../core/ports.js';
@@ -103,14 +103,22 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
           host.notify('info', 'plan', planText(p, host.color));
           const missingOidc = p.changes.find((c) => c.kind === 'IAM OIDC provider' && c.action === 'create');
           if (missingOidc && !createOidcProvider) {
+            // --yes approves the plan, not an OIDC provider it did not ask for: that needs its own flag
             if (!interactive)
               throw new UsageError(`the cluster's IAM OIDC provider ${missingOidc.name} does not exist`, 'pass --create-oidc-provider to create it (IRSA needs it), or --auth static; nothing was changed');
-            createOidcProvider = await host.confirm("The cluster's IAM OIDC provider does not exist. Create it (IRSA needs it)?", true);
-            if (!createOidcProvider) throw new CancelledError('IRSA needs the OIDC provider; nothing was changed (use --auth static to do without)');
+            await host.approve("The cluster's IAM OIDC provider does not exist. Create it (IRSA needs it)?", {
+              defaultAnswer: true,
+              withoutTerminal: { message: `the cluster's IAM OIDC provider ${missingOidc.name} does not exist`, next: 'pass --create-oidc-provider to create it (IRSA needs it), or --auth static; nothing was changed' },
+              declined: 'IRSA needs the OIDC provider; nothing was changed (use --auth static to do without)',
+            });
+            createOidcProvider = true;
           }
           if (yes) return true;
-          if (!interactive) throw new UsageError('init would change your AWS account and cluster, and there is no terminal to ask', 'review `kedactl plan`, then pass --yes to apply it; nothing was changed');
-          return host.confirm(p.widensPermissions ? 'Apply this plan? It grants the IAM permissions listed above.' : 'Apply this plan?', false);
+          await host.approve(p.widensPermissions ? 'Apply this plan? It grants the IAM permissions listed above.' : 'Apply this plan?', {
+            withoutTerminal: { message: 'init would change your AWS account and cluster, and there is no terminal to ask', next: 'review `kedactl plan`, then pass --yes to apply it; nothing was changed' },
+            declined: 'not approved; nothing was changed',
+          });
+          return true;
         },
       }),
     );

@@ -1,12 +1,10 @@
 // kedactl teardown: find what the stack has (labels, tags) -> show it -> ask (or --yes) -> delete,
 // Kubernetes first, then AWS.
 import { connect } from '../adapters/connect.js';
-import { UsageError } from '../core/errors.js';
 import { IncompleteError } from '../core/aws-tags.js';
 import { inventory, summarize } from '../core/inventory.js';
 import { teardownStack } from '../core/lifecycle.js';
 import { parseSkip } from '../core/ports.js';
-import { CancelledError } from '../core/errors.js';
 import { progressFor } from '../ui/progress.js';
 import { paint } from '../ui/io.js';
 import { beginWithRecord, withCtrlC } from './common.js';
@@ -35,10 +33,11 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
       ...(unreadable.length ? [c.bold('and kedactl could not tell whether these are the stack\'s (left as they are):'), ...unreadable.map((u) => c.yellow(`  ? ${u.kind} ${u.name}: ${u.error.message}`))] : []),
     ].join('\n'),
   );
-  if (!opts.yes) {
-    if (!host.interactive) throw new UsageError('teardown deletes the resources listed above, and there is no terminal to ask', 'pass --yes to delete them; nothing was deleted');
-    if (!(await host.confirm(`Delete all of this?`, false))) throw new CancelledError('nothing was deleted');
-  }
+  if (!opts.yes)
+    await host.approve('Delete all of this?', {
+      withoutTerminal: { message: 'teardown deletes the resources listed above, and there is no terminal to ask', next: 'pass --yes to delete them; nothing was deleted' },
+      declined: 'nothing was deleted',
+    });
   const progress = await progressFor(host, ctx.env);
   try {
     const r = await withCtrlC((signal) => teardownStack(settings.stack, ports, progress, { skip, keepKeda: Boolean(opts.keepKeda), namespace: settings.namespace, signal }));

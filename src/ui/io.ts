@@ -1,5 +1,7 @@
 // The one I/O port: results go to stdout, everything else (progress, warnings, errors) to stderr.
 // Commands and the core talk to an IoHost, never to process streams.
+import { CancelledError, UsageError } from '../core/errors.js';
+
 export type Level = 'error' | 'warn' | 'info' | 'success' | 'debug' | 'trace';
 
 export interface Streams {
@@ -15,10 +17,23 @@ export interface IoHost {
   result(text: string): void;
   /** yes/no question; refuses (throws) when not interactive */
   confirm(question: string, defaultAnswer: boolean): Promise<boolean>;
+  /**
+   * A yes before a change, the one rule for every command: without a terminal it never asks and never
+   * assumes yes (a UsageError naming the flag to pass); a "no" is a CancelledError. Neither changed anything.
+   */
+  approve(question: string, o: Approval): Promise<void>;
   readonly interactive: boolean;
   readonly color: boolean;
   readonly verbosity: number;
   readonly streams: Streams;
+}
+
+export interface Approval {
+  defaultAnswer?: boolean;
+  /** what it would change, and the flag that says yes ("pass --yes to ..."), for a run without a terminal */
+  withoutTerminal: { message: string; next: string };
+  /** what a "no" leaves as it was */
+  declined: string;
 }
 
 export interface HostOptions {
@@ -72,6 +87,10 @@ export function terminalHost(opts: HostOptions): IoHost {
       if (!interactive) throw new Error('confirm() called without a terminal; commands must check host.interactive first');
       const { confirm } = await import('@inquirer/prompts');
       return confirm({ message: question, default: defaultAnswer }, { input: streams.stdin, output: streams.stderr });
+    },
+    async approve(question, o) {
+      if (!interactive) throw new UsageError(o.withoutTerminal.message, o.withoutTerminal.next);
+      if (!(await this.confirm(question, o.defaultAnswer ?? false))) throw new CancelledError(o.declined);
     },
   };
 }
