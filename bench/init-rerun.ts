@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { startKubeRig } from '../test/support/kube-rig.ts';
-import { KEDA_CRDS_DIR } from '../test/support/kube-test-rig.ts';
+import { kedaCrdsDir } from '../test/support/kube-test-rig.ts';
 import { startMoto, MOTO_ENV } from '../test/support/moto.ts';
 // the built modules (dist/), typed from their sources, so Node runs this file without a TypeScript loader
 const dist = <T>(p: string) => import(new URL(`../dist/${p}`, import.meta.url).href) as Promise<T>;
@@ -24,7 +24,7 @@ const STUB = fileURLToPath(new URL('../test/fixtures/helm-stateful-stub', import
 const WRITE = /^(Create|Put|Update|Delete|Set|Tag|Untag|Detach|Attach|Send)/;
 
 const moto = await startMoto();
-const rig = await startKubeRig({ crdsDir: KEDA_CRDS_DIR, log: () => {} });
+const rig = await startKubeRig({ crdsDir: kedaCrdsDir(), log: () => {} });
 try {
   const creds = { accessKeyId: MOTO_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: MOTO_ENV.AWS_SECRET_ACCESS_KEY };
   await new EKSClient({ region: MOTO_ENV.AWS_REGION, endpoint: moto.endpoint, credentials: creds }).send(

@@ -3,7 +3,7 @@
 // Run: npm run build && node bench/teardown.ts [jobs]
 import { cpus } from 'node:os';
 import { startKubeRig, kubeRequest } from '../test/support/kube-rig.ts';
-import { KEDA_CRDS_DIR, createFinishedJobs } from '../test/support/kube-test-rig.ts';
+import { kedaCrdsDir, createFinishedJobs } from '../test/support/kube-test-rig.ts';
 import { namespaceController } from '../test/support/controllers.ts';
 // the built modules (dist/), so Node runs this file without a TypeScript loader (dist has no .d.ts: untyped)
 const load = (m: string): Promise<any> => import(new URL(`../dist/${m}`, import.meta.url).href);
@@ -35,7 +35,7 @@ async function naiveTeardown(kube: any, stack: string, parallel: number): Promis
   while ((await kube.list({ apiVersion: 'v1', kind: 'Namespace' }, { labelSelector: selector, metadataOnly: true })).length) await new Promise((r) => setTimeout(r, 100));
 }
 
-const rig = await startKubeRig({ crdsDir: KEDA_CRDS_DIR, log: () => {} });
+const rig = await startKubeRig({ crdsDir: kedaCrdsDir(), log: () => {} });
 try {
   const settings = (stack: string) => loadSettings({ flags: { stack, region: 'eu-west-1', accountId: '123456789012', oidcIssuer: 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE' }, env: {}, cwd: process.cwd() }).settings;
   let requests = 0;

@@ -40,10 +40,10 @@ async function parent(): Promise<void> {
   const RATE = Number(process.argv[5] ?? 50);
   const OUTPUT = (process.argv[6] ?? 'screen') as ChildConfig['output'];
   const { startKubeRig, kubeRequest } = await import('../test/support/kube-rig.ts');
-  const { KEDA_CRDS_DIR } = await import('../test/support/kube-test-rig.ts');
+  const { kedaCrdsDir } = await import('../test/support/kube-test-rig.ts');
   const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 
-  const rig = await startKubeRig({ crdsDir: KEDA_CRDS_DIR, log: () => {} });
+  const rig = await startKubeRig({ crdsDir: kedaCrdsDir(), log: () => {} });
   const ns = 'bench';
   const sj = 'bench-processor';
   const labels = { [LABEL]: sj };

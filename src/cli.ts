@@ -84,6 +84,7 @@ then kedactl.yaml, then defaults. Run 'kedactl <command> --help' for a command's
       c.option('--create-oidc-provider', "create the cluster's IAM OIDC provider if it is missing (IRSA needs it)");
       c.option('--no-wait', 'do not wait for KEDA and the result analyzer to become ready');
       c.option('--force-conflicts', 'take over fields someone changed with another tool (server-side apply conflicts)');
+      c.option('--no-write-config', 'do not save the settings to kedactl.yaml (the cluster records them either way)');
     },
     [
       'kedactl init                                   # asks what it needs, writes kedactl.yaml',

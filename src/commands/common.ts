@@ -1,6 +1,10 @@
-// Shared steps of every command: verbosity, then settings from flags/env/config; Ctrl-C as an abort.
+// Shared steps of every command: verbosity, then settings from flags/env/config (and what the stack
+// recorded on the cluster); Ctrl-C as an abort.
 import { loadSettings, type LoadedSettings } from '../core/load-settings.js';
-import { FIELDS, type Settings } from '../core/settings.js';
+import { FIELDS, UNKNOWN_REGION, type Settings } from '../core/settings.js';
+import { readRecorded, type Recorded } from '../core/recorded.js';
+import { KedactlError } from '../core/errors.js';
+import { connectKube } from '../adapters/kube.js';
 import type { CommandContext } from './context.js';
 
 export function begin(opts: Record<string, unknown>, ctx: CommandContext, o: { regionOptional?: boolean } = {}): LoadedSettings {
@@ -8,6 +12,45 @@ export function begin(opts: Record<string, unknown>, ctx: CommandContext, o: { r
   const loaded = loadSettings({ flags: opts, env: ctx.env, cwd: ctx.cwd, configPath: opts.config as string | undefined, ...o });
   if (loaded.configFile) ctx.host().notify('debug', 'settings.file', `settings read from ${loaded.configFile}`);
   return loaded;
+}
+
+const RECORD_TIMEOUT_MS = 10_000;
+
+/**
+ * Settings as begin() reads them, with what the stack recorded on its cluster underneath (flags, variables
+ * and kedactl.yaml still win). Without a kubeconfig there is nothing to read; a cluster that cannot be
+ * read is named in a warning and the command goes on with what it was given.
+ */
+export async function beginWithRecord(opts: Record<string, unknown>, ctx: CommandContext, o: { regionOptional?: boolean; readCluster?: boolean } = {}): Promise<LoadedSettings & { recorded?: Recorded }> {
+  const local = begin(opts, ctx, { regionOptional: true });
+  const host = ctx.host();
+  const strict = () => (o.regionOptional || local.settings.region !== UNKNOWN_REGION ? local : begin(opts, ctx, { regionOptional: false }));
+  if (o.readCluster === false) return strict();
+  let kube;
+  try {
+    kube = connectKube({ kubeconfig: local.settings.kubeconfig, context: local.settings.context, env: ctx.env });
+  } catch (e) {
+    if (!(e instanceof KedactlError)) throw e;
+    host.notify('debug', 'settings.record', `no recorded settings read: ${e.message}`);
+    return strict();
+  }
+  const { stack, namespace } = local.settings;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from ${kube.server} in ${RECORD_TIMEOUT_MS / 1000}s`)), RECORD_TIMEOUT_MS);
+  });
+  let recorded;
+  try {
+    recorded = await Promise.race([readRecorded(stack, namespace, kube), timeout]);
+  } catch (e) {
+    host.notify('warn', 'settings.record', `could not read the settings stack "${stack}" recorded on the cluster (${(e as Error).message.split('\n')[0]}); using flags, variables, kedactl.yaml and defaults`);
+    return strict();
+  } finally {
+    clearTimeout(timer);
+  }
+  if (!recorded) return strict();
+  host.notify('debug', 'settings.record', `settings recorded in ${recorded.where}`);
+  return { ...loadSettings({ flags: opts, env: ctx.env, cwd: ctx.cwd, configPath: opts.config as string | undefined, regionOptional: o.regionOptional, recorded: recorded.layer }), recorded };
 }
 
 /** Runs fn with a signal that Ctrl-C aborts: the use case stops cleanly and reports what it did. */

@@ -20,7 +20,7 @@ import { desiredStack } from '../core/desired.js';
 import { plan } from '../core/plan.js';
 import { checkEnvironment } from '../adapters/environment.js';
 import { loadKubeConfig } from '../adapters/kube.js';
-import { settingFlags, withCtrlC } from './common.js';
+import { beginWithRecord, settingFlags, withCtrlC } from './common.js';
 import type { CommandContext } from './context.js';
 
 async function detect(ctx: CommandContext, flags: Record<string, unknown>): Promise<Detected> {
@@ -69,18 +69,19 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
   const yes = Boolean(opts.yes);
   const configPath = opts.config as string | undefined;
 
-  // settings: what flags/env/file say; on a terminal the wizard asks for the rest
-  const first = loadSettings({ flags: opts, env: ctx.env, cwd: ctx.cwd, configPath, regionOptional: true });
-  let { settings } = first;
+  // settings: what flags/env/file say over what the stack recorded on its cluster (a re-run keeps what
+  // the stack was made with); on a terminal the wizard asks for the rest
+  const first = await beginWithRecord(opts, ctx, { regionOptional: true, readCluster: !skip.has('kubernetes') });
+  let { settings, given } = first;
   const interactive = host.interactive && !yes;
+  const path = first.configFile ?? resolve(ctx.cwd, configPath ?? CONFIG_FILE);
   if (interactive) {
     const detected = await detect(ctx, opts);
     const answers = await wizard(ctx, host, first.given, settings, detected);
     const flags = { ...answers, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) };
-    const again = loadSettings({ flags, env: ctx.env, cwd: ctx.cwd, configPath, regionOptional: true });
-    settings = again.settings;
-    const path = first.configFile ?? resolve(ctx.cwd, configPath ?? CONFIG_FILE);
-    writeConfig(path, settings, again.given);
+    const again = loadSettings({ flags, env: ctx.env, cwd: ctx.cwd, configPath, regionOptional: true, recorded: first.recorded?.layer });
+    ({ settings, given } = again);
+    writeConfig(path, settings, given);
     host.notify('info', 'wizard.saved', `settings saved to ${path}; later commands need no flags`);
   }
 
@@ -113,15 +114,29 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
       }),
     );
     await progress.close?.();
+    // what the stack is made with, for later commands from this folder (the cluster keeps it too)
+    const saved = interactive || (opts.writeConfig !== false && save(path, settings, given, host));
     if (!result.applied) {
       host.result(`stack "${settings.stack}" is up to date: nothing to do`);
       return;
     }
     // a saved kedactl.yaml carries the settings; otherwise repeat the flags this run was given
-    nextSteps(host, settings, skip, interactive ? '' : settingFlags(opts, settings));
+    nextSteps(host, settings, skip, saved ? '' : settingFlags(opts, settings));
   } finally {
     await progress.close?.();
   }
+}
+
+/** Write kedactl.yaml after a non-interactive init; a folder it cannot write to is only a warning. */
+function save(path: string, s: Settings, given: ReadonlySet<SettingKey>, host: IoHost): boolean {
+  try {
+    writeConfig(path, s, given);
+  } catch (e) {
+    host.notify('warn', 'init.saved', `could not write ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); pass the same flags to later commands`);
+    return false;
+  }
+  host.notify('info', 'init.saved', `settings saved to ${path} (--no-write-config to skip)`);
+  return true;
 }
 
 /** On a machine without a cluster or credentials: show the plan anyway, and everything that is missing. */

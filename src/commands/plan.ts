@@ -9,13 +9,13 @@ import { recordingProgress } from '../core/progress.js';
 import { UNKNOWN_REGION } from '../core/settings.js';
 import { formatData, parseOutput } from '../ui/format.js';
 import { planText } from '../ui/plan-text.js';
-import { begin } from './common.js';
+import { beginWithRecord } from './common.js';
 import type { CommandContext } from './context.js';
 
 export async function run(opts: Record<string, unknown>, ctx: CommandContext): Promise<void> {
   const output = parseOutput(opts.output as string | undefined);
   const skip = parseSkip(opts.skip);
-  const { settings } = begin(opts, ctx, { regionOptional: true });
+  const { settings } = await beginWithRecord(opts, ctx, { regionOptional: true, readCluster: !opts.offline && !skip.has('kubernetes') });
   const host = ctx.host();
 
   // what can be read here; the rest is planned without looking

@@ -6,7 +6,7 @@ import { CancelledError, ExternalError, UsageError } from '../core/errors.js';
 import { parseProduceOptions, produce, type ProduceOptions, type ProduceResult } from '../core/produce.js';
 import { formatData, parseOutput } from '../ui/format.js';
 import { produceSummary, progressLine } from '../ui/produce-text.js';
-import { begin, withCtrlC } from './common.js';
+import { beginWithRecord, withCtrlC } from './common.js';
 import type { CommandContext } from './context.js';
 
 const MAX_BODY_FILE = 1024 * 1024;
@@ -27,7 +27,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
   const parsed = parseProduceOptions({ count: opts.count, concurrency: opts.concurrency, rate: opts.rate });
   const bodyPath = opts.bodyFile ? resolve(ctx.cwd, String(opts.bodyFile)) : undefined;
   const options: ProduceOptions = { ...parsed, ...(bodyPath ? { bodyTemplate: readBodyFile(bodyPath) } : {}) };
-  const { settings } = begin(opts, ctx);
+  const { settings } = await beginWithRecord(opts, ctx);
   const host = ctx.host();
   const aws = createAws({ region: settings.region, profile: settings.profile, endpointUrl: settings.endpointUrl, env: ctx.env });
 

@@ -3,12 +3,12 @@ import { readResults, resetResults } from '../core/results.js';
 import { names } from '../core/stack.js';
 import { formatData, parseOutput } from '../ui/format.js';
 import { resultsText } from '../ui/results-text.js';
-import { begin } from './common.js';
+import { beginWithRecord } from './common.js';
 import type { CommandContext } from './context.js';
 
 export async function run(opts: Record<string, unknown>, ctx: CommandContext): Promise<void> {
   const output = parseOutput(opts.output as string | undefined, ['text', 'json']);
-  const { settings } = begin(opts, ctx, { regionOptional: true });
+  const { settings } = await beginWithRecord(opts, ctx, { regionOptional: true });
   const host = ctx.host();
   const kube = connectKube({ kubeconfig: settings.kubeconfig, context: settings.context, env: ctx.env, log: (t) => host.notify('debug', 'kube.request', t) });
   const n = names(settings);

@@ -5,13 +5,13 @@ import { recordingProgress } from '../core/progress.js';
 import { stackStatus } from '../core/status.js';
 import { formatData, parseOutput } from '../ui/format.js';
 import { statusText } from '../ui/status-text.js';
-import { begin } from './common.js';
+import { beginWithRecord } from './common.js';
 import type { CommandContext } from './context.js';
 
 export async function run(opts: Record<string, unknown>, ctx: CommandContext): Promise<void> {
   const output = parseOutput(opts.output as string | undefined, ['text', 'json']);
   const skip = parseSkip(opts.skip);
-  const { settings } = begin(opts, ctx, { regionOptional: true });
+  const { settings } = await beginWithRecord(opts, ctx, { regionOptional: true, readCluster: !skip.has('kubernetes') });
   const host = ctx.host();
   const ports = connect(settings, ctx.env, host, new Set([...skip, 'keda']));
   const s = await stackStatus(settings, ports, skip, recordingProgress());

@@ -7,13 +7,13 @@ import { parseSkip, teardownStack } from '../core/lifecycle.js';
 import { CancelledError } from '../core/errors.js';
 import { progressFor } from '../ui/progress.js';
 import { paint } from '../ui/io.js';
-import { begin, withCtrlC } from './common.js';
+import { beginWithRecord, withCtrlC } from './common.js';
 import type { CommandContext } from './context.js';
 
 export async function run(opts: Record<string, unknown>, ctx: CommandContext): Promise<void> {
   const skip = parseSkip(opts.skip);
   if (skip.has('kubernetes')) skip.add('keda'); // KEDA is removed with the cluster side, or not at all
-  const { settings } = begin(opts, ctx);
+  const { settings } = await beginWithRecord(opts, ctx, { readCluster: !skip.has('kubernetes') });
   const host = ctx.host();
   const c = paint(host.color);
   const ports = connect(settings, ctx.env, host, skip);

@@ -12,7 +12,7 @@ import { analyzerResultsSource, sqsQueueSource } from '../core/watch/sources.js'
 import { firstReadDone, notEmptyError, unreadableError, untilEmpty, waitFor, type Ending } from '../core/watch/until.js';
 import { formatLine, lineWriter } from '../ui/watch/lines.js';
 import type { WatchHeader } from '../ui/watch/screen.js';
-import { begin } from './common.js';
+import { beginWithRecord } from './common.js';
 import type { CommandContext } from './context.js';
 
 /** "90", "90s", "5m", "1h" -> ms */
@@ -49,7 +49,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
   const untilEmptyFlag = Boolean(opts.untilEmpty);
   if (once && untilEmptyFlag) throw new UsageError('--once and --until-empty do not go together', 'pass one of them');
 
-  const { settings } = begin(opts, ctx, { regionOptional: true });
+  const { settings } = await beginWithRecord(opts, ctx, { regionOptional: true });
   const host = ctx.host();
   const n = names(settings);
   const kc = loadKubeConfig({ kubeconfig: settings.kubeconfig, context: settings.context, env: ctx.env });

@@ -4,6 +4,7 @@ import type { AwsPorts } from './aws-ports.js';
 import { CONFLICT_NEXT, ownedBy } from './aws-tags.js';
 import type { DesiredStack, Known } from './desired.js';
 import { UsageError } from './errors.js';
+import { allInOrder } from './parallel.js';
 import { applyRoles, deleteRole, findStackRoles, observeRoles, type ObservedRoles, type WaitOptions } from './iam-roles.js';
 import { ensureOidcProvider, observeOidcProvider, teardownOidcProviders, type ObservedOidcProvider } from './oidc.js';
 import type { Plan } from './plan.js';
@@ -51,7 +52,7 @@ export interface AwsObserved {
 /** Read-only: what exists now for the desired queues, roles and OIDC provider. */
 export async function observeAws(desired: DesiredStack, aws: AwsPorts): Promise<AwsObserved> {
   const stack = desired.settings.stack;
-  const [q, r, oidcProvider] = await Promise.all([
+  const [q, r, oidcProvider] = await allInOrder([
     observeQueues(desired.queues, aws.sqs, stack),
     observeRoles(desired.roles, aws.iam, stack),
     observeOidcProvider(desired, aws.iam),

@@ -4,6 +4,7 @@ import { arns, KEDA, names, stackLabels, stackTags, unresolved, type Arns, type 
 import { readText, renderJson, renderYaml, templateSource, TemplateError, type TemplateValues } from './templates.js';
 import { iamProblems, privilegeProblems, type PolicyDocument } from './validate-iam.js';
 import { validateKubeObjects, type KubeObject } from './validate-kube.js';
+import { recordObject } from './recorded.js';
 
 export interface DesiredQueue {
   name: string;
@@ -95,7 +96,8 @@ export function templateValues(s: Settings, n: StackNames, a: Arns, known: Known
     maxReplicas: s.maxReplicas,
     queueLength: s.queueLength,
     activationQueueLength: s.activationQueueLength,
-    strategy: s.strategy,
+    // KEDA's own default: left out, so the ScaledJob is valid for CRDs that list no "default" (2.20.0/2.20.1)
+    strategy: s.strategy === 'default' ? undefined : s.strategy,
     processingTime: s.processingTime,
     visibilityTimeout: s.visibilityTimeout,
     accountId: a.accountId,
@@ -148,6 +150,8 @@ export async function desiredStack(s: Settings, known: Known = {}): Promise<Desi
   for (const t of KUBE_TEMPLATES(s)) {
     for (const o of renderYaml(src, t, scriptValues)) objects.push({ object: withLabels(o as KubeObject, labels), template: t });
   }
+  // last, so it is written once the rest is: what the stack is applied with, for later commands anywhere
+  objects.push({ object: recordObject(s), template: '(the settings kedactl records)' });
   await validateKubeObjects(objects);
 
   // IAM documents

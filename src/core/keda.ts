@@ -7,6 +7,8 @@ import { StateError, UsageError } from './errors.js';
 import type { Progress } from './progress.js';
 import { KEDA, MANAGER } from './stack.js';
 import { crdNotEstablished, deploymentNotReady, waitUntil } from './kube-wait.js';
+import { crdSchema, schemaProblems } from './crd-schema.js';
+import { KubeApiError } from '../adapters/kube.js';
 
 export const KEDA_CRDS = ['scaledjobs.keda.sh', 'scaledobjects.keda.sh', 'triggerauthentications.keda.sh', 'clustertriggerauthentications.keda.sh'];
 export const KEDA_OPERATOR = 'keda-operator';
@@ -158,4 +160,46 @@ export async function uninstallKedaIfUnused(
 
 export function kedaNotHealthy(seen: KedaObservation): StateError | undefined {
   return seen.unhealthy ? new StateError(`KEDA is installed but not healthy: ${seen.unhealthy}`, 'look at `kubectl -n keda get pods`') : undefined;
+}
+
+/** What the installed CRDs say of the stack's KEDA objects. */
+export interface KedaCrdCheck {
+  /** "ScaledJob video/video-processor: spec.x: rule", one per refused field */
+  problems: string[];
+  /** CRDs that could not be read (forbidden to this user): the API server still checks at apply time */
+  unread: string[];
+}
+
+/**
+ * Would the cluster's KEDA CRDs accept the objects kedactl renders? Read before anything is written,
+ * so a KEDA too old (or a template override) for what is rendered is named in the plan, not halfway
+ * through init.
+ */
+export async function checkKedaCrds(desired: DesiredStack, kube: Kube): Promise<KedaCrdCheck> {
+  const out: KedaCrdCheck = { problems: [], unread: [] };
+  const crds = new Map<string, unknown>();
+  for (const { object } of desired.objects) {
+    const [group, version] = object.apiVersion.split('/');
+    if (!version || !group?.endsWith('keda.sh')) continue;
+    const name = `${object.kind.toLowerCase()}s.${group}`;
+    if (!crds.has(name)) {
+      try {
+        crds.set(name, await kube.get({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name }));
+      } catch (e) {
+        if (!(e instanceof KubeApiError && e.status === 403)) throw e;
+        crds.set(name, undefined);
+        out.unread.push(name);
+      }
+    }
+    const crd = crds.get(name);
+    if (!crd) continue; // not installed (KEDA comes first) or not readable
+    const schema = crdSchema(crd, version);
+    const where = `${object.kind} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`;
+    if (!schema) {
+      out.problems.push(`${where}: the installed CRD ${name} does not serve ${object.apiVersion}`);
+      continue;
+    }
+    for (const p of schemaProblems(object, schema)) out.problems.push(`${where}: ${p.path} ${p.rule}`);
+  }
+  return out;
 }

@@ -9,7 +9,7 @@ import { StateError } from './errors.js';
 import type { Progress } from './progress.js';
 import { LABEL_MANAGED_BY, LABEL_STACK, MANAGER } from './stack.js';
 import { deploymentNotReady, waitUntil } from './kube-wait.js';
-import { observeKeda } from './keda.js';
+import { checkKedaCrds, observeKeda } from './keda.js';
 
 export { installKeda, observeKeda } from './keda.js';
 export { teardownKube, TEARDOWN_PHASES } from './kube-teardown.js';
@@ -106,12 +106,13 @@ export async function inspectObjects(desired: DesiredStack, kube: Kube): Promise
 }
 
 /** What the cluster holds, in the shape plan() reads. */
-export async function observeKube(desired: DesiredStack, kube: Kube, opts: { helm?: Helm } = {}): Promise<Required<Pick<Observed, 'objects' | 'keda'>>> {
+export async function observeKube(desired: DesiredStack, kube: Kube, opts: { helm?: Helm } = {}): Promise<Required<Pick<Observed, 'objects' | 'keda' | 'kedaCrds'>>> {
   const inspected = await inspectObjects(desired, kube);
   const objects: NonNullable<Observed['objects']> = {};
   for (const i of inspected) objects[i.key] = { exists: Boolean(i.live), diff: i.diff };
   const keda = await observeKeda(desired, kube, opts.helm);
-  return { objects, keda: { installed: keda.installed, version: keda.version, values: keda.values } };
+  const kedaCrds = await checkKedaCrds(desired, kube);
+  return { objects, keda: { installed: keda.installed, version: keda.version, values: keda.values }, kedaCrds };
 }
 
 export interface ApplyKubeOptions {

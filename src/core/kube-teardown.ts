@@ -7,6 +7,7 @@ import { CancelledError, StateError } from './errors.js';
 import type { Progress } from './progress.js';
 import { KEDA, stackSelector } from './stack.js';
 import { uninstallKedaIfUnused } from './keda.js';
+import { allInOrder } from './parallel.js';
 
 interface Phase {
   title: string;
@@ -106,7 +107,7 @@ export async function teardownKube(stack: string, kube: Kube, helm: Helm | undef
         scoped = true;
       }
     }
-    return (await Promise.all(opts.namespaces!.map((namespace) => kube.list(t, { ...o, namespace })))).flat();
+    return (await allInOrder(opts.namespaces!.map((namespace) => kube.list(t, { ...o, namespace })))).flat();
   };
 
   for (const phase of TEARDOWN_PHASES) {
@@ -114,8 +115,9 @@ export async function teardownKube(stack: string, kube: Kube, helm: Helm | undef
       const kinds = [];
       for (const k of phase.kinds) if (await served(k)) kinds.push(k);
       // one list per kind finds the namespaces; then one delete-collection per kind per namespace. The kinds
-      // of a phase go in parallel: the API server deletes a collection's items one by one
-      await Promise.all(
+      // of a phase go in parallel: the API server deletes a collection's items one by one. A failure is
+      // reported for the first kind in the phase's order, whichever call fails first
+      await allInOrder(
         kinds.map(async (k) => {
           const found = await listAll(k);
           const live = found.filter((o) => !(o.metadata as { deletionTimestamp?: string }).deletionTimestamp);
@@ -139,7 +141,7 @@ export async function teardownKube(stack: string, kube: Kube, helm: Helm | undef
       }
       if (left.length === 0) return;
       if (Date.now() >= deadline) {
-        const all = (await Promise.all(kinds.map((k) => listAll(k)))).flat();
+        const all = (await allInOrder(kinds.map((k) => listAll(k)))).flat();
         const stuck = all.slice(0, 10).map(holdBack);
         const withFinalizers = all.filter((o) => ((o.metadata as { finalizers?: string[] }).finalizers ?? []).length > 0);
         throw new StateError(

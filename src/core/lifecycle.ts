@@ -6,7 +6,7 @@ import type { Kube } from '../adapters/kube.js';
 import type { AwsPorts } from './aws-ports.js';
 import { applyAws, assertNoConflicts, discoverAws, observeAws, teardownAws, type AwsObserved, type TeardownAwsResult } from './aws-stack.js';
 import { desiredStack, type DesiredStack, type Known } from './desired.js';
-import { CancelledError, UsageError } from './errors.js';
+import { CancelledError, StateError, UsageError } from './errors.js';
 import type { WaitOptions } from './iam-roles.js';
 import { installKeda } from './keda.js';
 import { applyKube, observeKube } from './kube-stack.js';
@@ -77,7 +77,10 @@ export async function prepare(settings: Settings, ports: Ports, skip: ReadonlySe
     const seen = await progress.step('Reading the cluster (server dry-run)', () =>
       observeKube(desired, need(ports.kube, 'Kubernetes'), { helm: skip.has('keda') || unread.has('keda') ? undefined : ports.helm }),
     );
-    if (!skip.has('kubernetes') && !unread.has('kubernetes')) observed.objects = seen.objects;
+    if (!skip.has('kubernetes') && !unread.has('kubernetes')) {
+      observed.objects = seen.objects;
+      observed.kedaCrds = seen.kedaCrds;
+    }
     if (!skip.has('keda') && !unread.has('keda')) observed.keda = seen.keda;
   }
   const full = plan(desired, observed);
@@ -118,6 +121,7 @@ export async function initStack(settings: Settings, ports: Ports, progress: Prog
       prepared.desired.unresolved.map((u) => `${u.setting}: ${u.how}`).join('; '),
     );
   if (prepared.awsObserved) assertNoConflicts(prepared.awsObserved, settings.stack);
+  if (p.blockers.length > 0) throw new StateError(`the cluster would refuse part of the stack; nothing was changed:\n${p.blockers.join('\n')}`, 'see the plan: `kedactl plan`');
   if (!hasWork(p)) return { plan: p, applied: false, queueUrl: prepared.awsObserved?.queueUrls[prepared.desired.names.queue] };
   if (!(await opts.approve(p))) throw new CancelledError('not approved; nothing was changed');
 

@@ -1,5 +1,5 @@
 // Where settings come from, in precedence order: flags, KEDACTL_* variables, AWS's own variables,
-// the config file (kedactl.yaml), then defaults.
+// the config file (kedactl.yaml), what the stack records on the cluster, then defaults.
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { LineCounter, parseDocument, isMap, isScalar, type Pair } from 'yaml';
@@ -17,6 +17,8 @@ export interface SettingsInput {
   configPath?: string;
   /** plan may run before a region is chosen: it shows <region> and says how to set it */
   regionOptional?: boolean;
+  /** what the stack was applied with (src/core/recorded.ts): under the config file, over the defaults */
+  recorded?: Partial<Record<SettingKey, Sourced>>;
 }
 
 export interface LoadedSettings {
@@ -55,11 +57,12 @@ export function loadSettings(input: SettingsInput): LoadedSettings {
     problems.push(...read.problems);
     configFile = path;
   }
-  const resolved = resolveSettings([flagLayer, kedactlEnv, awsEnv, fileLayer], { regionOptional: input.regionOptional });
+  const recorded = input.recorded ?? {};
+  const resolved = resolveSettings([flagLayer, kedactlEnv, awsEnv, fileLayer, recorded], { regionOptional: input.regionOptional });
   problems.push(...resolved.problems);
   if (problems.length > 0 || !resolved.settings) throw new SettingsError(problems);
   const given = new Set<SettingKey>();
-  for (const layer of [flagLayer, kedactlEnv, awsEnv, fileLayer]) for (const k of Object.keys(layer)) given.add(k as SettingKey);
+  for (const layer of [flagLayer, kedactlEnv, awsEnv, fileLayer, recorded]) for (const k of Object.keys(layer)) given.add(k as SettingKey);
   return { settings: resolved.settings, configFile, given };
 }
 

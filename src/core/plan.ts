@@ -3,6 +3,7 @@
 import type { DesiredStack } from './desired.js';
 import type { PolicyDocument } from './validate-iam.js';
 import { KEDA } from './stack.js';
+import { isSupportedKedaVersion, SUPPORTED_KEDA_RANGE } from './keda-versions.js';
 
 export type Action = 'create' | 'update' | 'unchanged' | 'delete' | 'adopt';
 export type Group = 'aws' | 'keda' | 'kubernetes';
@@ -33,6 +34,8 @@ export interface Plan {
   /** true when the plan creates a role or adds to what a role may do or who may assume it */
   widensPermissions: boolean;
   warnings: string[];
+  /** what stops init before it writes anything (the cluster would refuse part of the stack), with what to do */
+  blockers: string[];
   unresolved: Array<{ setting: string; how: string }>;
 }
 
@@ -43,6 +46,8 @@ export interface Observed {
   keda?: { installed: boolean; version?: string; values?: Record<string, string> };
   /** keyed by kubeKey(); `diff` is the server's view of what an apply would change */
   objects?: Record<string, { exists: boolean; diff: string[] } | undefined>;
+  /** what the installed KEDA CRDs refuse of the rendered objects (kube-stack.ts checkKedaCrds) */
+  kedaCrds?: { problems: string[]; unread: string[] };
 }
 
 export function kubeKey(o: { kind: string; metadata: { name: string; namespace?: string } }): string {
@@ -159,12 +164,29 @@ export function plan(desired: DesiredStack, observed: Observed = {}): Plan {
     else changes.push({ ...base, action: seen.diff.length ? 'update' : 'unchanged', details: seen.diff });
   }
 
+  const warnings = [...desired.warnings];
+  const blockers: string[] = [];
+  if (k?.installed && k.version && !isSupportedKedaVersion(k.version))
+    warnings.push(`KEDA ${k.version} is installed; kedactl renders for KEDA ${SUPPORTED_KEDA_RANGE} and leaves an installed KEDA as it is`);
+  const crds = observed.kedaCrds;
+  if (crds && crds.problems.length > 0) {
+    const installed = k?.installed ? `KEDA ${k.version ?? '(version unknown)'}` : 'the installed KEDA';
+    blockers.push(
+      `${installed}'s CRDs would refuse what kedactl renders:\n${crds.problems.map((p) => `  - ${p}`).join('\n')}\n` +
+        `  upgrade KEDA to ${desired.keda.version} (helm upgrade keda kedacore/keda -n ${KEDA.namespace} --reuse-values --version ${desired.keda.version}), ` +
+        'or change the setting or template override that renders the field',
+    );
+  }
+  if (crds && crds.unread.length > 0)
+    warnings.push(`could not read ${crds.unread.join(', ')} (forbidden): the API server checks the KEDA objects only when they are applied`);
+
   return {
     stack: desired.settings.stack,
     changes,
     grants: grantsOf(desired),
     widensPermissions: widen,
-    warnings: desired.warnings,
+    warnings,
+    blockers,
     unresolved: desired.unresolved,
   };
 }

@@ -1,6 +1,7 @@
 // The stack's settings: one typed object, every field declared once (flag, env var, config key,
 // default, rule), so flags, KEDACTL_* variables and kedactl.yaml all speak the same language.
 import type { SettingProblem } from './errors.js';
+import { DEFAULT_KEDA_VERSION, kedaVersionProblem, SUPPORTED_KEDA_RANGE } from './keda-versions.js';
 
 export const STRATEGIES = ['default', 'custom', 'accurate', 'eager'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
@@ -109,8 +110,8 @@ export const FIELDS: readonly FieldSpec[] = [
   { key: 'analyzerImage', flag: 'analyzer-image', kind: 'string', describe: 'result analyzer image', check: checkImage },
   { key: 'auth', flag: 'auth', kind: 'enum', choices: AUTH_MODES, describe: 'irsa (EKS) or static (emulator / non-AWS cluster)' },
   { key: 'templates', flag: 'templates', kind: 'string', describe: 'directory of template overrides' },
-  { key: 'kedaVersion', flag: 'keda-version', kind: 'string', describe: 'KEDA helm chart version',
-    check: (v: string) => (/^\d+\.\d+\.\d+$/.test(v) ? undefined : 'must be a chart version like 2.20.0') },
+  { key: 'kedaVersion', flag: 'keda-version', kind: 'string', describe: `KEDA helm chart version (${SUPPORTED_KEDA_RANGE})`,
+    check: (v: string) => kedaVersionProblem(v) },
 ];
 
 export const FIELD_BY_KEY: ReadonlyMap<SettingKey, FieldSpec> = new Map(FIELDS.map((f) => [f.key, f]));
@@ -151,7 +152,7 @@ export function defaults(stack: string, processingTime = 30): Omit<Settings, 'st
     image: 'amazon/aws-cli:2.15.23',
     analyzerImage: 'ghcr.io/kedify/blog05-result-analyzer-program:latest',
     auth: 'irsa',
-    kedaVersion: '2.20.0',
+    kedaVersion: DEFAULT_KEDA_VERSION,
   };
 }
 

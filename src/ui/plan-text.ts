@@ -27,6 +27,7 @@ export function planText(p: Plan, color: boolean): string {
     }
   }
   for (const w of p.warnings) out.push('', c.yellow(`warning: ${w}`));
+  for (const b of p.blockers) out.push('', c.red(`blocked: ${b}`));
   if (p.unresolved.length > 0) {
     out.push('', c.yellow('Not known yet (shown as placeholders):'));
     for (const u of p.unresolved) out.push(`  ${u.setting}: ${u.how}`);

@@ -59,7 +59,7 @@ describe('kedactl plan', () => {
     expect(p.stack).toBe('demo');
     expect(p.unresolved).toEqual([]);
     for (const c of p.changes) expect(text.stdout).toContain(`${c.kind} ${c.namespace ? c.namespace + '/' : ''}${c.name}`);
-    expect(p.changes).toHaveLength(12);
+    expect(p.changes).toHaveLength(13);
   });
 
   it('reads kedactl.yaml from the working directory', async () => {
@@ -90,7 +90,7 @@ describe('kedactl render', () => {
     expect(kube).toEqual([
       '01-namespace-demo.yaml', '02-serviceaccount-demo-consumer.yaml', '03-triggerauthentication-demo-aws.yaml',
       '04-configmap-demo-consumer-script.yaml', '05-deployment-demo-result-analyzer.yaml', '06-service-demo-result-analyzer.yaml',
-      '07-scaledjob-demo-processor.yaml',
+      '07-scaledjob-demo-processor.yaml', '08-configmap-demo-settings.yaml',
     ]);
     const ta = parse(readFileSync(join(out, 'kubernetes/03-triggerauthentication-demo-aws.yaml'), 'utf8'));
     expect(ta.spec.podIdentity.roleArn).toBe('arn:aws:iam::123456789012:role/kedactl-demo-scaler');

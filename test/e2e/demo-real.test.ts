@@ -12,6 +12,7 @@ import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CreateAccessKeyCommand, CreateUserCommand, GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand, PutRolePolicyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { startDemoCluster, type DemoCluster } from '../support/demo-cluster.ts';
+import { DEFAULT_KEDA_VERSION } from '../../src/core/keda-versions.ts';
 import { kubeRequest } from '../support/kube-rig.ts';
 import { motoCliEnv } from '../support/aws.ts';
 import { MOTO_ENV, MOTO_ACCOUNT, motoEndpoint, startMoto, uniqueStack, type Moto } from '../support/moto.ts';
@@ -78,7 +79,7 @@ const fail = (r: CliRun, stack: string) => `exit ${r.code}\nstdout:\n${r.stdout}
 describe('static mode, the whole demo', () => {
   useDemoCluster(() => ({ endpoint: motoEndpoint(), env: motoCliEnv() }));
   const stack = uniqueStack('real');
-  const flags = ['--stack', stack, '--auth', 'static', '--max-replicas', '10', '--processing-time', '2', '--polling-interval', '5', '--keda-version', '2.21.0'];
+  const flags = ['--stack', stack, '--auth', 'static', '--max-replicas', '10', '--processing-time', '2', '--polling-interval', '5'];
   let busiestFrame = '';
 
   it('init creates the stack and waits for the real KEDA operator and the analyzer to be ready', async () => {
@@ -123,7 +124,7 @@ describe('static mode, the whole demo', () => {
     expect(r.code, fail(r, stack)).toBe(0);
     const s = JSON.parse(r.stdout);
     expect(s.healthy).toBe(true);
-    expect(s.keda).toMatchObject({ installed: true, ready: true, version: '2.21.0' });
+    expect(s.keda).toMatchObject({ installed: true, ready: true, version: DEFAULT_KEDA_VERSION });
     expect(s.scaledJob.ready).toMatch(/^True/);
     expect(s.results).toEqual({ processed: 50, killed: 0 });
     expect(s.jobs.succeeded).toBeGreaterThanOrEqual(5);
@@ -146,7 +147,7 @@ describe('a killed consumer', () => {
   const stack = uniqueStack('kill');
   // long enough to be caught mid-message; the visibility timeout (processing + 60 s) is what a lost message would cost
   const processing = 20;
-  const flags = ['--stack', stack, '--auth', 'static', '--max-replicas', '5', '--processing-time', String(processing), '--polling-interval', '2', '--keda-version', '2.21.0'];
+  const flags = ['--stack', stack, '--auth', 'static', '--max-replicas', '5', '--processing-time', String(processing), '--polling-interval', '2'];
   const produced = 4;
 
   it('deleting a running consumer Pod mid-message returns its message at once and reports a kill; every message is still processed', async () => {
@@ -216,7 +217,7 @@ describe('irsa mode: KEDA reaches the queue only through the operator role → s
   let admin: { AWS_ACCESS_KEY_ID: string; AWS_SECRET_ACCESS_KEY: string };
   const stack = uniqueStack('irsa');
   const cluster_ = `eks-${stack}`;
-  const flags = ['--stack', stack, '--cluster', cluster_, '--max-replicas', '10', '--processing-time', '2', '--polling-interval', '3', '--keda-version', '2.21.0'];
+  const flags = ['--stack', stack, '--cluster', cluster_, '--max-replicas', '10', '--processing-time', '2', '--polling-interval', '3'];
   beforeAll(async () => {
     moto = await startMoto();
     const root = { region: MOTO_ENV.AWS_REGION, endpoint: moto.endpoint, credentials: { accessKeyId: MOTO_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: MOTO_ENV.AWS_SECRET_ACCESS_KEY } };

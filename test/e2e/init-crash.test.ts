@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startKubeRig, type KubeRig } from '../support/kube-rig.ts';
-import { KEDA_CRDS_DIR } from '../support/kube-test-rig.ts';
+import { kedaCrdsDir } from '../support/kube-test-rig.ts';
 import { motoCliEnv } from '../support/aws.ts';
 import { uniqueStack } from '../support/moto.ts';
 import { awsState, createEksCluster, kubectlObjects, STACK_KINDS } from '../support/stack-state.ts';
@@ -20,7 +20,7 @@ let rig: KubeRig;
 let stopController: () => void;
 let helmState: string;
 beforeAll(async () => {
-  rig = await startKubeRig({ crdsDir: KEDA_CRDS_DIR, log: () => {} });
+  rig = await startKubeRig({ crdsDir: kedaCrdsDir(), log: () => {} });
   stopController = namespaceController(rig);
   helmState = mkdtempSync(join(tmpdir(), 'kedactl-crash-helm-'));
 });
@@ -30,12 +30,14 @@ afterAll(async () => {
 });
 
 const env = () => ({ ...SAFE_ENV, ...motoCliEnv({ KUBECONFIG: rig.kubeconfigPath, PATH: `${STUB}:${process.env.PATH}`, HELM_STUB_STATE: helmState }) });
+// init writes kedactl.yaml where it runs: never in the repo
+const runDir = mkdtempSync(join(tmpdir(), 'kedactl-crash-'));
 const args = (stack: string) => ['init', '--stack', stack, '--cluster', `eks-${stack}`, '--create-oidc-provider', '--no-wait', '--yes'];
 
 /** Runs init; kills it with SIGKILL when `when(stderrSoFar)` says so. Resolves with stderr and whether it was killed. */
 function initUntil(stack: string, when: (stderr: string) => boolean): Promise<{ stderr: string; killed: boolean; code: number | null }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args(stack)], { env: env() });
+    const child = spawn(process.execPath, [BIN, ...args(stack)], { env: env(), cwd: runDir });
     let stderr = '';
     let killed = false;
     child.stderr.on('data', (d: Buffer) => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { startKubeRig, kubeRequest, type KubeRig } from '../support/kube-rig.ts';
-import { KEDA_CRDS_DIR } from '../support/kube-test-rig.ts';
+import { kedaCrdsDir } from '../support/kube-test-rig.ts';
 import { motoCliEnv } from '../support/aws.ts';
 import { uniqueStack } from '../support/moto.ts';
 import { awsState, kubectlGet, STACK_KINDS } from '../support/stack-state.ts';
@@ -18,7 +18,7 @@ import { KEY, startPty } from '../support/pty.ts';
 const STUB = fileURLToPath(new URL('../fixtures/helm-stateful-stub', import.meta.url));
 let rig: KubeRig;
 beforeAll(async () => {
-  rig = await startKubeRig({ crdsDir: KEDA_CRDS_DIR, log: () => {} });
+  rig = await startKubeRig({ crdsDir: kedaCrdsDir(), log: () => {} });
 });
 afterAll(async () => rig?.stop());
 
@@ -58,7 +58,7 @@ describe('init wizard under a pty', () => {
     const aws = await awsState(stack);
     expect(Object.keys(aws.queues)).toEqual([`${stack}-queue`]);
     const kinds = kubectlGet(rig.kubeconfigPath, STACK_KINDS, stack).map((o) => o.kind).sort();
-    expect(kinds).toEqual(['ConfigMap', 'Deployment', 'Namespace', 'ScaledJob', 'Secret', 'Service', 'ServiceAccount', 'TriggerAuthentication']);
+    expect(kinds).toEqual(['ConfigMap', 'ConfigMap', 'Deployment', 'Namespace', 'ScaledJob', 'Secret', 'Service', 'ServiceAccount', 'TriggerAuthentication']);
     const secret = (await kubeRequest(rig, 'GET', `/api/v1/namespaces/${stack}/secrets/${stack}-aws-credentials`)).json();
     expect(Buffer.from(secret.data.AWS_ACCESS_KEY_ID, 'base64').toString()).toBe('testing');
 

@@ -30,7 +30,7 @@ describe('init and teardown of the Kubernetes half only', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`stack "${stack}" is ready (skipped: aws, keda)`);
     const objects = kubectlGet(rig.kubeconfigPath, STACK_KINDS, stack);
-    expect(objects.map((o) => o.kind).sort()).toEqual(['ConfigMap', 'Deployment', 'Namespace', 'ScaledJob', 'Service', 'ServiceAccount', 'TriggerAuthentication']);
+    expect(objects.map((o) => o.kind).sort()).toEqual(['ConfigMap', 'ConfigMap', 'Deployment', 'Namespace', 'ScaledJob', 'Service', 'ServiceAccount', 'TriggerAuthentication']);
     for (const o of objects) expect(o.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'kedactl', 'kedactl.io/stack': stack });
 
     const again = await runBin(['init', ...settings(), '--skip', 'aws', '--skip', 'keda', '--no-wait', '--yes']);

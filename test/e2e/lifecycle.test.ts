@@ -1,13 +1,14 @@
 // The whole product as a new user runs it (issue: init, status, teardown as one product), against a
 // real moto server and a real kube-apiserver. helm is a STATEFUL RECORDING STUB (no chart can be
 // downloaded here): test/fixtures/helm-stateful-stub/helm.
+import { DEFAULT_KEDA_VERSION } from '../../src/core/keda-versions.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startKubeRig, type KubeRig } from '../support/kube-rig.ts';
-import { KEDA_CRDS_DIR } from '../support/kube-test-rig.ts';
+import { kedaCrdsDir } from '../support/kube-test-rig.ts';
 import { motoCliEnv } from '../support/aws.ts';
 import { uniqueStack, MOTO_ACCOUNT } from '../support/moto.ts';
 import { awsState, createEksCluster, kubectlGet, STACK_KINDS } from '../support/stack-state.ts';
@@ -20,7 +21,7 @@ let rig: KubeRig;
 
 // KEDA lives in one namespace per cluster, so this file has a cluster of its own
 beforeAll(async () => {
-  rig = await startKubeRig({ crdsDir: KEDA_CRDS_DIR, log: () => {} });
+  rig = await startKubeRig({ crdsDir: kedaCrdsDir(), log: () => {} });
 });
 afterAll(async () => rig?.stop());
 
@@ -102,12 +103,13 @@ describe('a stack from nothing to nothing (moto + kube-apiserver + helm stub)', 
     expect(objects.map((o) => `${o.kind}/${o.name}`).sort()).toEqual(
       ['ConfigMap', 'Deployment', 'Namespace', 'ScaledJob', 'Service', 'ServiceAccount', 'TriggerAuthentication']
         .map((k) => `${k}/${k === 'Namespace' ? stack : k === 'ConfigMap' ? `${stack}-consumer-script` : k === 'Deployment' || k === 'Service' ? `${stack}-result-analyzer` : k === 'ScaledJob' ? `${stack}-processor` : k === 'ServiceAccount' ? `${stack}-consumer` : `${stack}-aws`}`)
+        .concat(`ConfigMap/${stack}-settings`)
         .sort(),
     );
     for (const o of objects) expect(o.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'kedactl', 'kedactl.io/stack': stack });
 
     const upgrade = helmCalls(helmLog).find((c) => c[0] === 'upgrade')!;
-    expect(upgrade.slice(0, 9)).toEqual(['upgrade', '--install', 'keda', 'kedacore/keda', '--version', '2.20.0', '--namespace', 'keda', '--create-namespace']);
+    expect(upgrade.slice(0, 9)).toEqual(['upgrade', '--install', 'keda', 'kedacore/keda', '--version', DEFAULT_KEDA_VERSION, '--namespace', 'keda', '--create-namespace']);
     expect(upgrade).toContain(`podIdentity.aws.irsa.roleArn=arn:aws:iam::${MOTO_ACCOUNT}:role/kedactl-${stack}-keda-operator`);
   });
 
@@ -124,13 +126,14 @@ describe('a stack from nothing to nothing (moto + kube-apiserver + helm stub)', 
     const p = JSON.parse(plan.stdout);
     expect(p.notRead).toEqual([]);
     expect(p.changes.filter((c: any) => c.action !== 'unchanged')).toEqual([]);
-    expect(p.changes).toHaveLength(12);
+    expect(p.changes).toHaveLength(13);
 
     // different settings on an existing stack are a plan of updates, never a silent overwrite
     const changed = JSON.parse((await runCli(['plan', '--stack', stack, '--cluster', cluster, '--max-replicas', '5', '--visibility-timeout', '120', '-o', 'json'], { env })).stdout);
     expect(changed.changes.filter((c: any) => c.action !== 'unchanged').map((c: any) => `${c.action} ${c.kind} ${c.name}`)).toEqual([
       `update SQS queue ${stack}-queue`,
       `update ScaledJob ${stack}-processor`,
+      `update ConfigMap ${stack}-settings`,
     ]);
     expect(changed.changes.find((c: any) => c.kind === 'SQS queue').details).toEqual(['VisibilityTimeout: 90 -> 120']);
     expect(changed.changes.find((c: any) => c.kind === 'ScaledJob').details.join('\n')).toMatch(/maxReplicaCount/);
@@ -141,7 +144,7 @@ describe('a stack from nothing to nothing (moto + kube-apiserver + helm stub)', 
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(`✓ queue ${stack}-queue: 0 waiting, 0 in flight, 0 delayed`);
     expect(r.stdout).toContain(`✓ IAM role kedactl-${stack}-scaler: as planned`);
-    expect(r.stdout).toContain('✓ KEDA 2.20.0, operator ready');
+    expect(r.stdout).toContain(`✓ KEDA ${DEFAULT_KEDA_VERSION}, operator ready`);
     expect(r.stdout).toMatch(/ScaledJob .* is not ready \(Ready: not reported by KEDA yet\)/);
     expect(r.stdout).toMatch(/results unavailable/);
     const json = JSON.parse((await runCli(['status', '--stack', stack, '--cluster', cluster, '-o', 'json'], { env })).stdout);

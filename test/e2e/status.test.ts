@@ -2,6 +2,7 @@
 // Ready, the analyzer answering through the API server), and then broken in two ways. Real moto, real
 // kube-apiserver; helm is a STATEFUL RECORDING STUB; KEDA's and the kubelet's reports are written by
 // the test (test/support/analyzer.ts).
+import { DEFAULT_KEDA_VERSION } from '../../src/core/keda-versions.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startKubeRig, kubeRequest, type KubeRig } from '../support/kube-rig.ts';
-import { KEDA_CRDS_DIR } from '../support/kube-test-rig.ts';
+import { kedaCrdsDir } from '../support/kube-test-rig.ts';
 import { motoCliEnv } from '../support/aws.ts';
 import { uniqueStack } from '../support/moto.ts';
 import { kedaOperatorUp, liveAnalyzer, scaledJobReady } from '../support/controllers.ts';
@@ -25,7 +26,7 @@ let env: NodeJS.ProcessEnv;
 let cwd: string;
 
 beforeAll(async () => {
-  rig = await startKubeRig({ crdsDir: KEDA_CRDS_DIR, log: () => {} });
+  rig = await startKubeRig({ crdsDir: kedaCrdsDir(), log: () => {} });
   env = motoCliEnv({ KUBECONFIG: rig.kubeconfigPath, PATH: `${STUB}:${process.env.PATH}`, HELM_STUB_STATE: mkdtempSync(join(tmpdir(), 'st-helm-')) });
   // the stack's settings live in kedactl.yaml, as the wizard leaves them: later commands need no flags
   cwd = mkdtempSync(join(tmpdir(), 'st-'));
@@ -51,8 +52,8 @@ describe('kedactl status', () => {
     expect(r.stdout).toContain(`Stack "${stack}": healthy`);
     expect(r.stdout).toContain(`✓ queue ${stack}-queue: 3 waiting, 0 in flight, 0 delayed`);
     expect(r.stdout).toContain(`✓ dead-letter queue ${stack}-queue-dlq: 0`);
-    expect(r.stdout).toContain('✓ KEDA 2.20.0, operator ready');
-    expect(r.stdout).toContain('✓ Kubernetes objects: 8 as planned');
+    expect(r.stdout).toContain(`✓ KEDA ${DEFAULT_KEDA_VERSION}, operator ready`);
+    expect(r.stdout).toContain('✓ Kubernetes objects: 9 as planned');
     expect(r.stdout).toMatch(/✓ ScaledJob .*-processor: ready True \(ScaledJobReady/);
     expect(r.stdout).toContain('✓ results: 0 processed, 0 killed');
     const json = JSON.parse((await runCli(['status', '-o', 'json'], { env, cwd })).stdout);

@@ -5,7 +5,7 @@ import { PurgeQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { PassThrough } from 'node:stream';
 import { main } from '../../src/main.ts';
 import { runCli, BIN } from '../support/run-cli.ts';
-import { KEDA_CRDS_DIR, kubeRigForTests, type RigInfo } from '../support/kube-test-rig.ts';
+import { kedaCrdsDir, kubeRigForTests, type RigInfo } from '../support/kube-test-rig.ts';
 import { startKubeRig } from '../support/kube-rig.ts';
 import { motoCliEnv, testAws, REGION } from '../support/aws.ts';
 import { MOTO_ENV, motoEndpoint } from '../support/moto.ts';
@@ -147,7 +147,7 @@ describe('kedactl watch (CLI)', () => {
 
   it('on a terminal: killing and restarting the API server shows reconnecting, then live again with new changes', async () => {
     // its own API server, because this test restarts it
-    const own = await startKubeRig({ crdsDir: KEDA_CRDS_DIR, log: () => {} });
+    const own = await startKubeRig({ crdsDir: kedaCrdsDir(), log: () => {} });
     const stack = unique('wr');
     const actor = kubeActor(own, stack, `${stack}-processor`);
     await actor.namespace();

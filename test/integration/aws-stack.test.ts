@@ -5,7 +5,7 @@ import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { applyAws, discoverAws, observeAws, teardownAws } from '../../src/core/aws-stack.ts';
-import { ownedBy } from '../../src/core/aws-tags.ts';
+import { awsState } from '../support/stack-state.ts';
 import { desiredStack } from '../../src/core/desired.ts';
 import { UsageError } from '../../src/core/errors.ts';
 import { plan } from '../../src/core/plan.ts';
@@ -26,13 +26,10 @@ async function eksCluster(name: string): Promise<string> {
 
 const awsChanges = (p: ReturnType<typeof plan>) => p.changes.filter((c) => c.group === 'aws');
 
+/** what is still tagged with the stack, read with the plain SDK (tolerates other files' deletes meanwhile) */
 async function taggedLeft(stack: string) {
-  const aws = testAws();
-  const queues = [];
-  for (const url of await aws.sqs.listQueues()) if (ownedBy(await aws.sqs.listQueueTags(url), stack)) queues.push(url);
-  const roles = [];
-  for (const r of await aws.iam.listRoles('kedactl-')) if (ownedBy(await aws.iam.listRoleTags(r.name), stack)) roles.push(r.name);
-  return { queues, roles };
+  const left = await awsState(stack);
+  return { queues: Object.keys(left.queues), roles: Object.keys(left.roles) };
 }
 
 describe('AWS stack against moto (IRSA)', () => {

@@ -1,6 +1,7 @@
 // KEDA through helm (a RECORDING STUB, test/fixtures/helm-stub/helm, since no chart can be downloaded here)
 // against the real kube-apiserver. This file starts its OWN rig, on purpose: KEDA is cluster-wide state (the
 // keda namespace, "no other ScaledObject/ScaledJob remains"), which other test files on the shared rig change.
+import { DEFAULT_KEDA_VERSION } from '../../src/core/keda-versions.ts';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKube, loadKubeConfig } from '../../src/adapters/kube.ts';
@@ -11,13 +12,13 @@ import { installKeda, observeKube, teardownKube } from '../../src/core/kube-stac
 import { loadSettings } from '../../src/core/load-settings.ts';
 import { recordingProgress } from '../../src/core/progress.ts';
 import { startKubeRig, type KubeRig } from '../support/kube-rig.ts';
-import { admin, KEDA_CRDS_DIR, uniqueStack } from '../support/kube-test-rig.ts';
+import { admin, kedaCrdsDir, uniqueStack } from '../support/kube-test-rig.ts';
 import { stubHelm } from '../support/helm-stub.ts';
 import { kedaOperatorUp } from '../support/controllers.ts';
 
 let rig: KubeRig;
 beforeAll(async () => {
-  rig = await startKubeRig({ crdsDir: KEDA_CRDS_DIR, log: () => {} });
+  rig = await startKubeRig({ crdsDir: kedaCrdsDir(), log: () => {} });
 });
 afterAll(async () => rig?.stop());
 
@@ -39,13 +40,13 @@ describe('KEDA install and uninstall (helm stub + real API server)', () => {
     })();
     const r = await installKeda(desired, helm, kube, progress, { timeoutMs: 10_000 });
     await chart;
-    expect(r).toEqual({ action: 'installed', version: '2.20.0' });
+    expect(r).toEqual({ action: 'installed', version: DEFAULT_KEDA_VERSION });
     const roleArn = desired.keda.values['podIdentity.aws.irsa.roleArn'];
     expect(calls()).toEqual([
       ['list', '--namespace', 'keda', '--filter', '^keda$', '--all', '--output', 'json', '--kubeconfig', rig.kubeconfigPath],
       ['repo', 'add', 'kedacore', 'https://kedacore.github.io/charts', '--force-update'],
       ['repo', 'update', 'kedacore'],
-      ['upgrade', '--install', 'keda', 'kedacore/keda', '--version', '2.20.0', '--namespace', 'keda', '--create-namespace',
+      ['upgrade', '--install', 'keda', 'kedacore/keda', '--version', DEFAULT_KEDA_VERSION, '--namespace', 'keda', '--create-namespace',
         '--set', 'podIdentity.aws.irsa.enabled=true', '--set', `podIdentity.aws.irsa.roleArn=${roleArn}`, '--kubeconfig', rig.kubeconfigPath],
     ]);
     expect(progress.steps.map((s) => s.title)).toContain("Waiting for KEDA's CRDs and operator");
@@ -54,12 +55,12 @@ describe('KEDA install and uninstall (helm stub + real API server)', () => {
 
     // installed and healthy with our values: skipped, version reported
     const installed = stubHelm({ kubeconfig: rig.kubeconfigPath, env: {
-      HELM_STUB_LIST: JSON.stringify([{ name: 'keda', namespace: 'keda', revision: '1', status: 'deployed', chart: 'keda-2.20.0', app_version: '2.20.0' }]),
+      HELM_STUB_LIST: JSON.stringify([{ name: 'keda', namespace: 'keda', revision: '1', status: 'deployed', chart: `keda-${DEFAULT_KEDA_VERSION}`, app_version: DEFAULT_KEDA_VERSION }]),
       HELM_STUB_VALUES: JSON.stringify({ podIdentity: { aws: { irsa: { enabled: true, roleArn } } } }),
     } });
     const again = recordingProgress();
-    expect(await installKeda(desired, installed.helm, kube, again)).toEqual({ action: 'unchanged', version: '2.20.0' });
-    expect(again.notes).toContain('KEDA 2.20.0 is already installed and healthy; skipped');
+    expect(await installKeda(desired, installed.helm, kube, again)).toEqual({ action: 'unchanged', version: DEFAULT_KEDA_VERSION });
+    expect(again.notes).toContain(`KEDA ${DEFAULT_KEDA_VERSION} is already installed and healthy; skipped`);
     expect(installed.calls().map((c) => c[0])).toEqual(['list', 'get']);
 
     // uninstall: kept while another ScaledObject uses KEDA, removed once nothing does

@@ -51,14 +51,14 @@ describe('applyKube (static auth) against the real API server', () => {
     expect(log.writes().every((w) => w.path.includes('fieldManager=kedactl') && w.path.includes('force=false'))).toBe(true);
     expect(kinds(desired)).toEqual([
       `Namespace/${stack}`, `ServiceAccount/${stack}-consumer`, `Secret/${stack}-aws-credentials`, `TriggerAuthentication/${stack}-aws`,
-      `ConfigMap/${stack}-consumer-script`, `Deployment/${stack}-result-analyzer`, `Service/${stack}-result-analyzer`, `ScaledJob/${stack}-processor`,
+      `ConfigMap/${stack}-consumer-script`, `Deployment/${stack}-result-analyzer`, `Service/${stack}-result-analyzer`, `ScaledJob/${stack}-processor`, `ConfigMap/${stack}-settings`,
     ]);
   });
 
   it('kubectl (a client nobody here wrote) sees them all with the stack labels', () => {
     const out = execFileSync('kubectl', ['--kubeconfig', rig.kubeconfigPath, '-n', stack, 'get', 'scaledjobs.keda.sh,triggerauthentications.keda.sh,deployments,services,configmaps,secrets,serviceaccounts', '-l', stackSelector(stack), '-o', 'name'], { encoding: 'utf8' });
     expect(out.trim().split('\n').sort()).toEqual([
-      `configmap/${stack}-consumer-script`, `deployment.apps/${stack}-result-analyzer`, `scaledjob.keda.sh/${stack}-processor`, `secret/${stack}-aws-credentials`,
+      `configmap/${stack}-consumer-script`, `configmap/${stack}-settings`, `deployment.apps/${stack}-result-analyzer`, `scaledjob.keda.sh/${stack}-processor`, `secret/${stack}-aws-credentials`,
       `service/${stack}-result-analyzer`, `serviceaccount/${stack}-consumer`, `triggerauthentication.keda.sh/${stack}-aws`,
     ].sort());
     const ns = execFileSync('kubectl', ['--kubeconfig', rig.kubeconfigPath, 'get', 'namespaces', '-l', stackSelector(stack), '-o', 'name'], { encoding: 'utf8' });
@@ -79,17 +79,17 @@ describe('applyKube (static auth) against the real API server', () => {
     expect(progress.notes).toContain('every Kubernetes object is up to date; nothing was written');
   });
 
-  it('a changed setting: the server dry-run names the field; only that object is written', async () => {
+  it('a changed setting: the server dry-run names the field; only that object (and the settings record) is written', async () => {
     const changed = await desiredStack(settings({ stack, auth: 'static', endpointUrl: 'http://10.0.0.9:5000', maxReplicas: 50 }), { credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret-test' } });
     const observed = await observeKube(changed, kube);
     const sj = observed.objects[`ScaledJob/${stack}/${stack}-processor`]!;
     expect(sj).toEqual({ exists: true, diff: ['spec.maxReplicaCount: 100 -> 50'] });
     const p = plan(changed, observed);
-    expect(p.changes.filter((c) => c.action === 'update' && c.group === 'kubernetes').map((c) => c.kind)).toEqual(['ScaledJob']);
+    expect(p.changes.filter((c) => c.action === 'update' && c.group === 'kubernetes').map((c) => `${c.kind} ${c.details.join(', ')}`)).toEqual(['ScaledJob spec.maxReplicaCount: 100 -> 50', 'ConfigMap data.maxReplicas: 100 -> 50']);
     log.requests.length = 0;
     const r = await applyKube(changed, kube, recordingProgress(), { wait: false });
-    expect(r.updated).toEqual([`ScaledJob ${stack}/${stack}-processor`]);
-    expect(log.writes()).toHaveLength(1);
+    expect(r.updated).toEqual([`ScaledJob ${stack}/${stack}-processor`, `ConfigMap ${stack}/${stack}-settings`]);
+    expect(log.writes()).toHaveLength(2);
     const live = (await admin(rig, 'GET', `/apis/keda.sh/v1alpha1/namespaces/${stack}/scaledjobs/${stack}-processor`)).json();
     expect(live.spec.maxReplicaCount).toBe(50);
     await applyKube(desired, kube, recordingProgress(), { wait: false }); // back to 100

@@ -38,7 +38,7 @@ describe('teardownKube', () => {
     const progress = recordingProgress();
     const r = await teardownKube(stack, kube, undefined, progress, { intervalMs: 100 });
     stopNs();
-    expect(r.deleted).toMatchObject({ ScaledJob: 1, Job: 150, Pod: 150, Deployment: 1, Service: 1, TriggerAuthentication: 1, ConfigMap: 1, ServiceAccount: 1, Namespace: 1 });
+    expect(r.deleted).toMatchObject({ ScaledJob: 1, Job: 150, Pod: 150, Deployment: 1, Service: 1, TriggerAuthentication: 1, ConfigMap: 2, ServiceAccount: 1, Namespace: 1 });
     const deletes = requests.filter((q) => q.method === 'DELETE');
     // one per kind that had objects: no per-object deletes
     // the kinds of a phase go in parallel; phases in order. The Pods' owners (Jobs, the analyzer's Deployment)
@@ -129,7 +129,7 @@ describe('teardown with a context limited to one namespace', () => {
     const noHint = await teardownKube(stack, user, undefined, recordingProgress()).catch((e) => e);
     expect(noHint.message).toMatch(/may not list scaledjobs.keda.sh \(cluster-wide\)/);
     const r = await teardownKube(stack, user, stubHelm({ kubeconfig: rig.kubeconfigPath }).helm, recordingProgress(), { namespaces: [stack], intervalMs: 50 });
-    expect(r.deleted).toMatchObject({ ScaledJob: 1, Job: 5, Pod: 5, ConfigMap: 1 });
+    expect(r.deleted).toMatchObject({ ScaledJob: 1, Job: 5, Pod: 5, ConfigMap: 2 });
     expect(r.keda).toBe('kept-not-ours');
     const sel = encodeURIComponent(stackSelector(stack));
     expect(await count(`/apis/batch/v1/namespaces/${stack}/jobs?labelSelector=${sel}`)).toBe(0);

@@ -10,13 +10,13 @@ import { analyzerResultsSource, sqsQueueSource } from '../../src/core/watch/sour
 import { lineWriter } from '../../src/ui/watch/lines.ts';
 import { WatchScreen } from '../../src/ui/watch/screen.tsx';
 import { startKubeRig, type KubeRig } from '../support/kube-rig.ts';
-import { KEDA_CRDS_DIR } from '../support/kube-test-rig.ts';
+import { kedaCrdsDir } from '../support/kube-test-rig.ts';
 import { testAws } from '../support/aws.ts';
 import { eventually, kubeActor } from '../support/watch-fixtures.ts';
 
 let rig: KubeRig;
 beforeAll(async () => {
-  rig = await startKubeRig({ crdsDir: KEDA_CRDS_DIR, log: () => {} });
+  rig = await startKubeRig({ crdsDir: kedaCrdsDir(), log: () => {} });
 });
 afterAll(async () => rig?.stop());
 

@@ -4,7 +4,7 @@
 // binaries (cold if the cache is empty), the second is warm. The second rig
 // gets the KEDA CRDs and the checks below. Exits non-zero on failure.
 //
-//   KEDACTL_RIG_CRDS  CRD dir (default /work/shared/reference/keda-crds, or ../shared/reference/keda-crds)
+//   KEDACTL_RIG_CRDS  CRD dir (default: the CRDs of the KEDA kedactl installs, from test/rig/keda-crds.sh)
 
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -12,17 +12,14 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startKubeRig, kubeRequest } from '../support/kube-rig.ts';
 import type { KubeRig } from '../support/kube-rig.ts';
+import { kedaCrdsDir } from '../support/kube-test-rig.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
 
 function findCrds(): string | undefined {
-  const candidates = [
-    process.env.KEDACTL_RIG_CRDS,
-    path.resolve(repo, '..', 'shared', 'reference', 'keda-crds'),
-    '/work/shared/reference/keda-crds',
-  ];
-  return candidates.find((c): c is string => !!c && existsSync(c));
+  if (process.env.KEDACTL_RIG_CRDS) return existsSync(process.env.KEDACTL_RIG_CRDS) ? process.env.KEDACTL_RIG_CRDS : undefined;
+  return kedaCrdsDir();
 }
 
 function findKubectl(): string | undefined {

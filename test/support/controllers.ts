@@ -1,6 +1,7 @@
 // What the controllers a real cluster runs would do, played by tests against the rig (which runs only
 // kube-apiserver and etcd): KEDA's operator coming up, KEDA marking a ScaledJob Ready, the kubelet and
 // endpoints controller giving the analyzer a reachable pod, the namespace controller finishing deletes.
+import { DEFAULT_KEDA_VERSION } from '../../src/core/keda-versions.ts';
 import { kubeRequest, type KubeRig } from './kube-rig.ts';
 
 type Rig = Pick<KubeRig, 'server' | 'caPem' | 'adminToken'>;
@@ -31,7 +32,7 @@ export async function liveAnalyzer(rig: Rig, stack: string): Promise<NetnsBacken
 }
 
 /** What the chart and a kubelet leave: an available keda-operator Deployment in namespace keda. */
-export async function kedaOperatorUp(rig: Rig, version = '2.20.0'): Promise<void> {
+export async function kedaOperatorUp(rig: Rig, version = DEFAULT_KEDA_VERSION): Promise<void> {
   const req = (m: string, p: string, b?: unknown, ct?: string) => kubeRequest(rig, m, p, { body: b, contentType: ct });
   await req('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'keda' } }); // 409 when helm made it
   const labels = { app: 'keda-operator', 'app.kubernetes.io/version': version };

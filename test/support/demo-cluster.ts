@@ -14,12 +14,14 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kubeRequest, startKubeRig, type KubeRig } from './kube-rig.ts';
 import { freePort } from './ports.ts';
+import { kedaCrdsDir } from './kube-test-rig.ts';
+import { DEFAULT_KEDA_VERSION } from '../../src/core/keda-versions.ts';
 import { startNodeAgent, type NodeAgent, type Runner } from './node-agent.ts';
 
 const RIG_DIR = fileURLToPath(new URL('../rig/', import.meta.url));
 
-/** The KEDA version the e2e rig runs. TODO(issue 9): DEFAULT_KEDA_VERSION from src/core/keda-versions.ts once on main. */
-export const E2E_KEDA_VERSION = '2.21.0';
+/** The KEDA version the e2e rig runs: the one kedactl installs by default. */
+export const E2E_KEDA_VERSION = DEFAULT_KEDA_VERSION;
 export const KEDA_IMAGE = 'ghcr.io/kedacore/keda:';
 
 function runScript(script: string, args: string[], what: string, timeoutMs = 60 * 60_000): Promise<string> {
@@ -48,14 +50,6 @@ export const ensureControllerManager = () => runScript('kube-binaries.sh', ['kub
 
 /** the real KEDA operator of a release (built once from the Go module proxy, ~7+ minutes); its folder */
 export const ensureKedaOperator = (version = E2E_KEDA_VERSION) => runScript('keda-operator.sh', [version], `building the KEDA ${version} operator`);
-
-/** every CRD of a KEDA release, as published in its Go module (config/crd/bases) */
-export function kedaReleaseCrds(version = E2E_KEDA_VERSION): string {
-  const out = execFileSync('go', ['mod', 'download', '-json', `github.com/kedacore/keda/v2@v${version.replace(/^v/, '')}`], { encoding: 'utf8', env: { ...process.env, GOFLAGS: '-mod=mod', GOWORK: 'off' } });
-  const dir = path.join(JSON.parse(out).Dir, 'config', 'crd', 'bases');
-  if (!existsSync(dir)) throw new Error(`KEDA ${version}'s module has no config/crd/bases (${dir})`);
-  return dir;
-}
 
 // --- the aws CLI for the node's Pods -------------------------------------------------------------------
 export const AWSCLI_VERSION = '1.46.2';
@@ -161,7 +155,8 @@ export async function startDemoCluster(o: DemoClusterOptions): Promise<DemoClust
   const version = o.kedaVersion ?? E2E_KEDA_VERSION;
   const log = o.log ?? ((s: string) => process.stderr.write(`[demo-cluster] ${s}\n`));
   const [binDir, kedaDir, awsCli] = await Promise.all([ensureControllerManager(), ensureKedaOperator(version), ensureAwsCli()]);
-  const crds = kedaReleaseCrds(version);
+  // every CRD of the release (the eventing.keda.sh ones too: the operator waits for them)
+  const crds = kedaCrdsDir(version);
   const rig = await startKubeRig({ crdsDir: crds, log });
   const logDir = mkdtempSync(path.join(os.tmpdir(), 'kedactl-demo-'));
   const stops: Array<() => Promise<void>> = [];

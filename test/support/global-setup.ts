@@ -1,11 +1,17 @@
 // Starts the real servers integration tests talk to, once per run: moto (AWS) and kube-apiserver + etcd.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { startMoto } from './moto.ts';
 import { startKubeRig } from './kube-rig.ts';
-import { KEDA_CRDS_DIR } from './kube-test-rig.ts';
+import { kedaCrdsDir } from './kube-test-rig.ts';
 import { ensureAwsCli, ensureControllerManager, ensureKedaOperator } from './demo-cluster.ts';
+
+// init writes kedactl.yaml where it runs; a test that runs it in the repo would change every later run
+const REPO_CONFIG = fileURLToPath(new URL('../../kedactl.yaml', import.meta.url));
 
 export default async function setup(): Promise<() => Promise<void>> {
   const stops: Array<() => Promise<void>> = [];
+  const configBefore = existsSync(REPO_CONFIG);
 
   // --- the end-to-end demo's binaries (test/e2e/demo-real.test.ts): kube-controller-manager and the real KEDA
   // operator, built once from the Go module proxy (the operator takes 7+ minutes on 2 cores), and PyPI's aws
@@ -22,8 +28,8 @@ export default async function setup(): Promise<() => Promise<void>> {
 
   // --- kube-apiserver + etcd: one shared rig (tests that restart the API server start their own);
   // builds the binaries from the Go module proxy on first use. Fails loudly when it cannot start.
-  if (!KEDA_CRDS_DIR) throw new Error("KEDA's CRDs not found: expected ../shared/reference/keda-crds beside the repo (or KEDACTL_RIG_CRDS)");
-  const rig = await startKubeRig({ crdsDir: KEDA_CRDS_DIR, log: (s) => process.stderr.write(`[kube-rig] ${s}\n`) });
+  // the CRDs of the KEDA release kedactl installs, from the KEDA Go module (cached); throws when they cannot be had
+  const rig = await startKubeRig({ crdsDir: kedaCrdsDir(), log: (s) => process.stderr.write(`[kube-rig] ${s}\n`) });
   stops.push(() => rig.stop());
   const { server, caPem, adminToken, kubeconfigPath, restrictedKubeconfigPath, expiredKubeconfigPath } = rig;
   process.env.KEDACTL_TEST_KUBE_RIG = JSON.stringify({ server, caPem, adminToken, kubeconfigPath, restrictedKubeconfigPath, expiredKubeconfigPath });
@@ -38,5 +44,7 @@ export default async function setup(): Promise<() => Promise<void>> {
 
   return async () => {
     for (const stop of stops.reverse()) await stop();
+    if (!configBefore && existsSync(REPO_CONFIG))
+      throw new Error(`a test ran kedactl in the repo and left ${REPO_CONFIG}: give it a folder of its own (cwd), then delete the file`);
   };
 }

@@ -3,20 +3,32 @@
 // test/support/global-setup.ts starts one rig per run and exports KEDACTL_TEST_KUBE_RIG (JSON: server,
 // caPem, adminToken, kubeconfigPath, restrictedKubeconfigPath, expiredKubeconfigPath); a test file run
 // without it (e.g. a script) starts its own rig in beforeAll.
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startKubeRig, kubeRequest, type KubeRig, type KubeResponse } from './kube-rig.ts';
+import { DEFAULT_KEDA_VERSION } from '../../src/core/keda-versions.ts';
 
 export type RigInfo = Pick<KubeRig, 'server' | 'caPem' | 'adminToken' | 'kubeconfigPath' | 'restrictedKubeconfigPath' | 'expiredKubeconfigPath'>;
 
-export const KEDA_CRDS_DIR = [process.env.KEDACTL_RIG_CRDS, fileURLToPath(new URL('../../../shared/reference/keda-crds', import.meta.url)), '/work/shared/reference/keda-crds'].find(
-  (d): d is string => !!d && existsSync(d),
-);
+const KEDA_CRDS_SCRIPT = fileURLToPath(new URL('../rig/keda-crds.sh', import.meta.url));
+
+/**
+ * A directory with every CRD of one KEDA release (default: the one kedactl installs), from the KEDA Go
+ * module at that version (test/rig/keda-crds.sh, cached in ~/.cache/kedactl-rig/keda-crds). Throws
+ * when it cannot be had: Kubernetes tests never run against CRDs of another KEDA.
+ */
+export function kedaCrdsDir(version: string = DEFAULT_KEDA_VERSION): string {
+  const out = execFileSync('bash', [KEDA_CRDS_SCRIPT, version], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const dir = out.trim().split('\n').pop()!;
+  if (!existsSync(dir)) throw new Error(`KEDA ${version}'s CRDs: ${KEDA_CRDS_SCRIPT} printed ${dir}, which does not exist`);
+  return dir;
+}
 
 export async function kubeRigForTests(): Promise<{ rig: RigInfo; stop: () => Promise<void> }> {
   const shared = process.env.KEDACTL_TEST_KUBE_RIG;
   if (shared) return { rig: JSON.parse(shared) as RigInfo, stop: async () => {} };
-  const rig = await startKubeRig({ crdsDir: KEDA_CRDS_DIR, log: () => {} });
+  const rig = await startKubeRig({ crdsDir: kedaCrdsDir(), log: () => {} });
   return { rig, stop: () => rig.stop() };
 }
 

@@ -1,6 +1,9 @@
 // Drives a command under a real pseudo-terminal with util-linux `script`, so prompts, colours and
 // ink behave as they do for a person. No native addon needed.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface Pty {
   /** everything the terminal showed so far, ANSI sequences removed */
@@ -24,7 +27,8 @@ export function startPty(argv: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: 
   const command = `stty cols ${cols} rows ${rows} 2>/dev/null; exec ${argv.map(quote).join(' ')}`;
   const child: ChildProcessWithoutNullStreams = spawn('script', ['-qfec', command, '/dev/null'], {
     env: { TERM: 'xterm-256color', ...opts.env },
-    cwd: opts.cwd,
+    // a folder of its own unless told: never the repo, where a kedactl.yaml would change every run
+    cwd: opts.cwd ?? mkdtempSync(join(tmpdir(), 'kedactl-pty-')),
   });
   let raw = '';
   child.stdout.on('data', (d: Buffer) => (raw += d.toString('utf8')));

@@ -2,6 +2,9 @@
 import { PassThrough } from 'node:stream';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { main, type MainOptions } from '../../src/main.ts';
 
 export interface CliRun {
@@ -30,8 +33,18 @@ export const SAFE_ENV: NodeJS.ProcessEnv = {
   KUBECONFIG: '/nonexistent/kedactl-test/kubeconfig',
 };
 
+/**
+ * Where a run starts when the test names no folder: a new empty one each time, so no run reads a
+ * kedactl.yaml another run wrote (init writes one), and nothing lands in the repo.
+ */
+function freshCwd(): { cwd: string; done: () => void } {
+  const cwd = mkdtempSync(join(tmpdir(), 'kedactl-cwd-'));
+  return { cwd, done: () => rmSync(cwd, { recursive: true, force: true }) };
+}
+
 /** In-process: main(argv) with an env that has no AWS/Kube settings unless given. */
 export async function runCli(argv: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; confirm?: MainOptions['confirm'] } = {}): Promise<CliRun> {
+  const fresh = opts.cwd ? undefined : freshCwd();
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const stdin = new PassThrough();
@@ -40,9 +53,10 @@ export async function runCli(argv: string[], opts: { env?: NodeJS.ProcessEnv; cw
   const code = await main(argv, {
     streams: { stdout, stderr, stdin },
     env: { ...SAFE_ENV, ...opts.env },
-    cwd: opts.cwd ?? process.cwd(),
+    cwd: opts.cwd ?? fresh!.cwd,
     confirm: opts.confirm,
   });
+  fresh?.done();
   return { code, stdout: out(), stderr: err() };
 }
 
@@ -50,9 +64,11 @@ export const BIN = fileURLToPath(new URL('../../bin/kedactl', import.meta.url));
 
 /** As a child process (needs `npm run build` first; `npm test` does it). */
 export function runBin(argv: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CliRun> {
+  const fresh = opts.cwd ? undefined : freshCwd();
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...argv], { env: { ...SAFE_ENV, ...opts.env }, cwd: opts.cwd, timeout: opts.timeoutMs ?? 60_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...argv], { env: { ...SAFE_ENV, ...opts.env }, cwd: opts.cwd ?? fresh!.cwd, timeout: opts.timeoutMs ?? 60_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      fresh?.done();
       resolve({ code, stdout, stderr });
     });
   });

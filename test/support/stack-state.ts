@@ -24,25 +24,45 @@ export interface AwsState {
   oidcProviders: string[];
 }
 
+const GONE = new Set(['QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue', 'NoSuchEntity', 'NoSuchEntityException']);
+
+/** undefined when the resource went away while it was being read; any other error is thrown */
+async function goneIsUndefined<T>(read: () => Promise<T | undefined>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (e) {
+    if (GONE.has((e as { name?: string }).name ?? '') || GONE.has((e as { Code?: string }).Code ?? '')) return undefined;
+    throw e;
+  }
+}
+
 /** Every queue and kedactl role tagged with the stack, read with the plain SDK. */
 export async function awsState(stack: string): Promise<AwsState> {
   const sqs = new SQSClient({ ...base(), useQueueUrlAsEndpoint: false });
   const iam = new IAMClient(base());
   const out: AwsState = { queues: {}, roles: {}, oidcProviders: [] };
+  // other test files create and delete their own queues and roles on the same moto server at the same
+  // time: one that goes between the listing and the reads is simply not there (never this stack's)
   for (const url of (await sqs.send(new ListQueuesCommand({}))).QueueUrls ?? []) {
-    const tags = (await sqs.send(new ListQueueTagsCommand({ QueueUrl: url }))).Tags ?? {};
-    if (tags['kedactl.io/stack'] !== stack) continue;
-    const a = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['VisibilityTimeout', 'MessageRetentionPeriod', 'ReceiveMessageWaitTimeSeconds', 'RedrivePolicy'] }))).Attributes ?? {};
-    out.queues[url.split('/').pop()!] = { tags, attributes: a };
+    const q = await goneIsUndefined(async () => {
+      const tags = (await sqs.send(new ListQueueTagsCommand({ QueueUrl: url }))).Tags ?? {};
+      if (tags['kedactl.io/stack'] !== stack) return undefined;
+      const a = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['VisibilityTimeout', 'MessageRetentionPeriod', 'ReceiveMessageWaitTimeSeconds', 'RedrivePolicy'] }))).Attributes ?? {};
+      return { tags, attributes: a };
+    });
+    if (q) out.queues[url.split('/').pop()!] = q;
   }
   for (const r of (await iam.send(new ListRolesCommand({ MaxItems: 1000 }))).Roles ?? []) {
-    const tags = Object.fromEntries(((await iam.send(new ListRoleTagsCommand({ RoleName: r.RoleName! }))).Tags ?? []).map((t) => [t.Key!, t.Value!]));
-    if (tags['kedactl.io/stack'] !== stack) continue;
-    const role = (await iam.send(new GetRoleCommand({ RoleName: r.RoleName! }))).Role!;
-    const policies: Record<string, unknown> = {};
-    for (const p of (await iam.send(new ListRolePoliciesCommand({ RoleName: r.RoleName! }))).PolicyNames ?? [])
-      policies[p] = JSON.parse(decodeURIComponent((await iam.send(new GetRolePolicyCommand({ RoleName: r.RoleName!, PolicyName: p }))).PolicyDocument!));
-    out.roles[r.RoleName!] = { trust: JSON.parse(decodeURIComponent(role.AssumeRolePolicyDocument!)), policies, tags };
+    const read = await goneIsUndefined(async () => {
+      const tags = Object.fromEntries(((await iam.send(new ListRoleTagsCommand({ RoleName: r.RoleName! }))).Tags ?? []).map((t) => [t.Key!, t.Value!]));
+      if (tags['kedactl.io/stack'] !== stack) return undefined;
+      const role = (await iam.send(new GetRoleCommand({ RoleName: r.RoleName! }))).Role!;
+      const policies: Record<string, unknown> = {};
+      for (const p of (await iam.send(new ListRolePoliciesCommand({ RoleName: r.RoleName! }))).PolicyNames ?? [])
+        policies[p] = JSON.parse(decodeURIComponent((await iam.send(new GetRolePolicyCommand({ RoleName: r.RoleName!, PolicyName: p }))).PolicyDocument!));
+      return { trust: JSON.parse(decodeURIComponent(role.AssumeRolePolicyDocument!)), policies, tags };
+    });
+    if (read) out.roles[r.RoleName!] = read;
   }
   out.oidcProviders = ((await iam.send(new ListOpenIDConnectProvidersCommand({}))).OpenIDConnectProviderList ?? []).map((p) => p.Arn!);
   return out;
