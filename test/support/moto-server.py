@@ -23,6 +23,12 @@
 #       has an Allow statement for sts:AssumeRoleWithWebIdentity with a Federated principal whose StringEquals
 #       conditions on "<issuer>:sub" and "<issuer>:aud" match the token's sub and aud claims. The token's
 #       signature and issuer are not verified (the test cluster's issuer is not the EKS cluster's).
+#
+# 5. ReceiveMessage is atomic per server. moto checks that a message is visible and marks it received in two
+#    steps with no lock between them, so two concurrent receivers can both get the same message: with 20
+#    consumers long-polling at once it delivered 201 messages for 200. SQS may deliver a message twice too,
+#    but rarely; in moto it made "processed = produced" a coin toss. The lock is let go while a long poll
+#    waits for messages, so waiting receivers do not hold each other up.
 import base64
 import json
 import re
@@ -106,7 +112,36 @@ def visible_messages(self):
 models.Queue.messages = property(visible_messages)
 models.Queue.attributes = property(attributes)
 models.SQSBackend.send_message = without_counts(models.SQSBackend.send_message)
-models.SQSBackend.receive_message = without_counts(models.SQSBackend.receive_message)
+_receive_lock = threading.Lock()
+
+
+def atomic_receive(method):
+    def wrapped(self, *args, **kwargs):
+        with _receive_lock:
+            _local.receiving = True
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                _local.receiving = False
+
+    return wrapped
+
+
+_wait_for_messages = models.Queue.wait_for_messages
+
+
+def wait_for_messages(self, timeout):
+    if not getattr(_local, "receiving", False):
+        return _wait_for_messages(self, timeout)
+    _receive_lock.release()
+    try:
+        return _wait_for_messages(self, timeout)
+    finally:
+        _receive_lock.acquire()
+
+
+models.Queue.wait_for_messages = wait_for_messages
+models.SQSBackend.receive_message = atomic_receive(without_counts(models.SQSBackend.receive_message))
 
 _check_principal = access_control.IAMPolicyStatement._check_principal
 _SESSION = re.compile(r"^arn:([^:]+):sts::(\d{12}):assumed-role/([^/]+)/[^/]+$")
