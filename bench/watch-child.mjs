@@ -3,7 +3,9 @@
 // TypeScript stripper, which adds ~17 MB of RSS that kedactl (compiled JS) never has.
 import { Writable } from 'node:stream';
 
-const dist = (p) => import(new URL(`../dist/${p}`, import.meta.url).href);
+// the watch's pieces bundled as kedactl ships them (dist/bench/watch.js, made by the build), or with
+// BENCH_UNBUNDLED=1 tsc's file-per-module output with its packages from node_modules
+const dist = (p) => (process.env.BENCH_UNBUNDLED ? import(new URL(`../dist/${p}`, import.meta.url).href) : import(new URL('../dist/bench/watch.js', import.meta.url).href));
 
 /** BENCH_ALLOC=file: a sampling profile of everything allocated (collected objects included), written on stop */
 async function allocationProfile() {
@@ -20,6 +22,13 @@ async function allocationProfile() {
 }
 
 export async function child(cfg) {
+  // the V8 flags `kedactl watch` sets for its screen (ui/watch/memory.ts), or BENCH_V8_FLAGS instead
+  // ('none' for none), set at run time with v8.setFlagsFromString as the command does
+  if (cfg.output === 'screen') {
+    const { favorMemoryOverSpeed } = await dist('ui/watch/memory.js');
+    const flags = process.env.BENCH_V8_FLAGS;
+    favorMemoryOverSpeed(flags === undefined ? undefined : flags === 'none' ? [] : flags.split(' ').filter(Boolean));
+  }
   const stopProfile = await allocationProfile();
   const { startWatch } = await dist('core/watch/session.js');
   const { kubeWatchTransport } = await dist('adapters/kube-watch.js');

@@ -2,6 +2,7 @@
 // lazy import of its module, so `kedactl --help` loads nothing heavy.
 import { Command, Option } from 'commander';
 import { FIELDS, type SettingKey } from './core/settings.js';
+import { WORLD_FLAGS } from './core/simulate/world-flags.js';
 import type { CommandContext } from './commands/context.js';
 
 export interface CommandModule {
@@ -24,10 +25,17 @@ function addSettings(cmd: Command, only?: readonly SettingKey[]): Command {
   return cmd;
 }
 
+/** per program: does this run's argv name the command? (unnamed commands need only name and description) */
+const namedIn = new WeakMap<Command, (name: string) => boolean>();
+
 function register(program: Command, ctx: CommandContext, name: string, describe: string, load: Loader, setup: (c: Command) => void, examples: string[]) {
   const cmd = program.command(name).description(describe);
+  const verbose = () => cmd.option('-v, --verbose', 'more detail on stderr (repeat for more)', count, 0);
+  // ~25 options per command; building them for commands this run does not use is most of `--help`'s
+  // own time (-v alone keeps "[options]" in the command list)
+  if (namedIn.get(program)?.(name) === false) return verbose().action(() => Promise.reject(new Error(`bug: command ${name} was not set up`)));
   setup(cmd);
-  cmd.option('-v, --verbose', 'more detail on stderr (repeat for more)', count, 0);
+  verbose();
   if (examples.length) cmd.addHelpText('after', `\nExamples:\n${examples.map((e) => `  $ ${e}`).join('\n')}\n`);
   cmd.action(async (...params: unknown[]) => {
     const self = params[params.length - 1] as Command;
@@ -37,12 +45,15 @@ function register(program: Command, ctx: CommandContext, name: string, describe:
   return cmd;
 }
 
-export function buildProgram(ctx: CommandContext, version: string): Command {
+/** With argv, only the commands argv names get their options (the rest show in the command list). */
+export function buildProgram(ctx: CommandContext, version: string, argv?: readonly string[]): Command {
   const program = new Command('kedactl')
     .description('From nothing to a working, observable KEDA + AWS SQS autoscaling stack on Kubernetes, and back to nothing.')
     .version(version, '--version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .showSuggestionAfterError(true)
+    // a command's options come after its name (simulate's, before "decide"; decide's, after it)
+    .enablePositionalOptions()
     .addHelpText('after', `
 The flow:
   kedactl plan        what init would create or change (reads, changes nothing)
@@ -50,6 +61,7 @@ The flow:
   kedactl init        create it (asks, shows the plan, applies)
   kedactl produce     send test messages
   kedactl watch       queue depth, Jobs and Pods, live
+  kedactl simulate    what KEDA would do with this ScaledJob under a load, on a virtual clock
   kedactl results     processed / killed counts
   kedactl status      is it healthy?
   kedactl teardown    remove it all
@@ -57,6 +69,7 @@ The flow:
 Settings come from flags, then KEDACTL_* variables, then AWS_REGION / AWS_PROFILE / AWS_ENDPOINT_URL,
 then kedactl.yaml, then defaults. Run 'kedactl <command> --help' for a command's flags.
 `);
+  if (argv) namedIn.set(program, (name) => argv.includes(name));
 
   const skipOption = (c: Command) =>
     c.option('--skip <part>', 'leave out a part: aws, keda or kubernetes (repeatable)', (v: string, prev: string[] = []) => [...prev, v]);
@@ -116,10 +129,44 @@ then kedactl.yaml, then defaults. Run 'kedactl <command> --help' for a command's
       c.option('--count <n>', 'messages to send (default 10)');
       c.option('--concurrency <n>', 'batches in flight at once (default 16)');
       c.option('--rate <n>', 'at most this many messages per second');
+      c.option('--load <profile>', 'send on a schedule: steady:rate=R,duration=D, ramp:from=R,to=R,duration=D, burst:count=N, spike:base=R,peak=R,at=D,for=D,duration=D, pause:duration=D, joined with "+", or a YAML file of them');
       c.option('--body-file <file>', 'message body; {{videoId}}, {{quality}}, {{sentAt}} and {{index}} are filled in per message');
       c.addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'));
     },
-    ['kedactl produce --stack demo --count 10000', 'kedactl produce --stack demo --count 600 --rate 20', 'kedactl produce --stack demo --body-file body.json -o json'],
+    ['kedactl produce --stack demo --count 10000', 'kedactl produce --stack demo --count 600 --rate 20', 'kedactl produce --stack demo --load ramp:from=0,to=50,duration=5m+steady:rate=50,duration=10m', 'kedactl produce --stack demo --body-file body.json -o json'],
+  );
+  const simulate = register(program, ctx, 'simulate', 'what KEDA would do with this stack\'s ScaledJob under a load profile: queue depth against Jobs, time to drain, Jobs per message (virtual clock, nothing is touched)', () => import('./commands/simulate.js'),
+    (c) => {
+      addSettings(c);
+      c.option('--load <profile>', 'load profile: a spec like steady:rate=50,duration=10m or burst:count=N (shapes joined with "+"), or a YAML file');
+      c.option('--count <n>', 'shorthand for --load burst:count=N (default 1000)');
+      c.option('--compare <name=values>', 'one run per value, side by side: a setting or a simulate flag, e.g. strategy=default,accurate,eager');
+      for (const w of Object.values(WORLD_FLAGS)) c.option(`--${w.flag} <n>`, w.describe);
+      c.addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'));
+    },
+    [
+      'kedactl simulate --count 10000 --compare strategy=default,accurate,eager',
+      'kedactl simulate --load steady:rate=2,duration=1h --compare max-replicas=20,50,100',
+      'kedactl simulate --load day.yaml --failure-rate 0.05 -o json',
+      'kedactl simulate decide --visible 10 --in-flight 10 --running 10 --strategy accurate',
+    ],
+  );
+  register(simulate, ctx, 'decide', "one KEDA polling cycle for the ScaledJob: the metric, activity, KEDA's max scale and the Jobs it creates (checkable against KEDA's tests)", () => import('./commands/simulate-decide.js'),
+    (c) => {
+      addSettings(c, ['queueLength', 'activationQueueLength', 'maxReplicas', 'strategy']);
+      c.option('--visible <n>', 'ApproximateNumberOfMessages (default 0)');
+      c.option('--in-flight <n>', 'ApproximateNumberOfMessagesNotVisible (default 0)');
+      c.option('--delayed <n>', 'ApproximateNumberOfMessagesDelayed (default 0)');
+      c.option('--running <n>', "the ScaledJob's Jobs not yet Complete or Failed, pending ones included (default 0)");
+      c.option('--pending <n>', 'of those, Jobs whose Pods are not Running or Succeeded yet (default 0)');
+      c.option('--min-replicas <n>', 'minReplicaCount (default 0, as kedactl renders)');
+      c.option('--scale-on-in-flight <bool>', 'the trigger counts in-flight messages (default true, as kedactl renders)');
+      c.option('--scale-on-delayed <bool>', 'the trigger counts delayed messages (default false)');
+      c.option('--custom-deduction <n>', 'customScalingQueueLengthDeduction (strategy custom)');
+      c.option('--custom-running-percentage <value>', 'customScalingRunningJobPercentage, as written in the ScaledJob (strategy custom; without it KEDA runs default)');
+      c.addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'));
+    },
+    ['kedactl simulate decide --visible 3 --running 2 --max-replicas 5', 'kedactl simulate decide --visible 20 --running 15 --pending 10 --max-replicas 20 --strategy accurate -o json'],
   );
   register(program, ctx, 'results', "read the result analyzer's counts (processed / killed Jobs) through the API server, no exec", () => import('./commands/results.js'),
     (c) => {

@@ -1,8 +1,10 @@
 // main(argv) runs one kedactl command and returns its exit code; it never calls process.exit.
 import { CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { isKedactlError, CancelledError } from './core/errors.js';
 import { buildProgram } from './cli.js';
+import { packageRoot } from './core/package-root.js';
 import { terminalHost, paint, useColor, type IoHost, type Streams } from './ui/io.js';
 import type { CommandContext } from './commands/context.js';
 
@@ -12,10 +14,12 @@ export interface MainOptions {
   cwd?: string;
   /** tests answer confirmations with this */
   confirm?: (question: string, defaultAnswer: boolean) => Promise<boolean>;
+  /** tests inject faults into the AWS clients (SDK middleware) */
+  awsClient?: CommandContext['awsClient'];
 }
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(join(packageRoot(import.meta.url), 'package.json'), 'utf8')) as { version: string };
   return pkg.version;
 }
 
@@ -33,8 +37,9 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
     },
     env,
     cwd: opts.cwd ?? process.cwd(),
+    awsClient: opts.awsClient,
   };
-  const program = buildProgram(ctx, version());
+  const program = buildProgram(ctx, version(), argv);
   const c = paint(useColor(streams.stderr, env));
   program.exitOverride();
   program.configureOutput({
@@ -42,10 +47,14 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
     writeErr: (s) => streams.stderr.write(s),
     outputError: (s, write) => write(c.red(s)),
   });
-  for (const sub of program.commands) {
-    sub.exitOverride();
-    sub.configureOutput(program.configureOutput());
-  }
+  const quiet = (cmd: typeof program) => {
+    for (const sub of cmd.commands) {
+      sub.exitOverride();
+      sub.configureOutput(program.configureOutput());
+      quiet(sub); // simulate decide
+    }
+  };
+  quiet(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;

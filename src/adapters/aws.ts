@@ -7,7 +7,7 @@ import { iamAdapter } from './iam.js';
 import { stsAdapter } from './sts.js';
 import { eksAdapter } from './eks.js';
 
-type AwsCredentialIdentity = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+type AwsCredentialIdentity = { accessKeyId: string; secretAccessKey: string; sessionToken?: string; expiration?: Date };
 type AwsCredentialIdentityProvider = () => Promise<AwsCredentialIdentity>;
 
 export interface AwsConfig {
@@ -39,7 +39,11 @@ function credentialsProvider(cfg: AwsConfig): AwsCredentialIdentityProvider {
   let cached: Promise<AwsCredentialIdentity> | undefined;
   return () => {
     if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY && !cfg.profile) {
-      return Promise.resolve({ accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN || undefined });
+      // AWS_CREDENTIAL_EXPIRATION is where the SDK's and the aws CLI's env providers read the expiry from
+      const expiration = env.AWS_CREDENTIAL_EXPIRATION ? new Date(env.AWS_CREDENTIAL_EXPIRATION) : undefined;
+      if (expiration && Number.isNaN(expiration.getTime()))
+        return Promise.reject(new UsageError(`AWS_CREDENTIAL_EXPIRATION = "${env.AWS_CREDENTIAL_EXPIRATION}" is not a date`, 'set it as ISO 8601 (2026-01-31T12:00:00Z), as `aws configure export-credentials --format env` writes it, or unset it'));
+      return Promise.resolve({ accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN || undefined, ...(expiration ? { expiration } : {}) });
     }
     cached ??= (async () => {
       const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
@@ -73,7 +77,7 @@ export function createAws(cfg: AwsConfig): AwsPorts {
     async credentials() {
       try {
         const c = await credentials();
-        return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}) };
+        return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}), ...(c.expiration ? { expiration: c.expiration } : {}) };
       } catch (e) {
         throw e instanceof UsageError ? e : new UsageError(`no AWS credentials found: ${firstLine(e)}`, CREDENTIALS_HELP);
       }

@@ -2,7 +2,7 @@
 // answers with the problem and how to fix it, never a stack trace; nothing remote is called except
 // the AWS credential chain (SSO/profile lookups).
 import { preflight, type Check } from '../core/preflight.js';
-import type { Part } from '../core/lifecycle.js';
+import type { Part } from '../core/ports.js';
 import { UNKNOWN_REGION, type Settings } from '../core/settings.js';
 import { createAws } from './aws.js';
 import { HELM_INSTALL_HINT } from './helm.js';

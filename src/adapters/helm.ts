@@ -2,42 +2,8 @@
 // turns "not installed" into a UsageError and a non-zero exit into an ExternalError with helm's stderr.
 import { execa, type ExecaError } from 'execa';
 import { CancelledError, ExternalError, UsageError } from '../core/errors.js';
+import type { Helm, HelmRelease, InstallRequest } from '../core/helm-ports.js';
 
-export interface HelmRelease {
-  name: string;
-  namespace: string;
-  /** e.g. "deployed", "failed", "pending-install" */
-  status: string;
-  chart: string;
-  /** chart version, from "keda-2.20.0" */
-  version?: string;
-  appVersion?: string;
-  revision: number;
-  /** the user-supplied values, flattened to --set keys ("podIdentity.aws.irsa.enabled": "true") */
-  values: Record<string, string>;
-}
-
-export interface InstallRequest {
-  release: string;
-  chart: string;
-  version: string;
-  namespace: string;
-  /** --set key=value, in a stable (sorted) order */
-  values: Record<string, string>;
-  /** helm's own --wait (off: kedactl waits itself and says what is not ready) */
-  wait?: boolean;
-  timeoutSeconds?: number;
-}
-
-export interface Helm {
-  repoAdd(name: string, url: string): Promise<void>;
-  repoUpdate(name: string): Promise<void>;
-  upgradeInstall(r: InstallRequest): Promise<void>;
-  /** the release, or undefined when it is not installed */
-  status(release: string, namespace: string): Promise<HelmRelease | undefined>;
-  /** false when it was not installed */
-  uninstall(release: string, namespace: string): Promise<boolean>;
-}
 
 export interface HelmOptions {
   /** the binary (default "helm" on PATH) */
@@ -118,7 +84,8 @@ export function createHelm(o: HelmOptions = {}): Helm {
         await run(['uninstall', release, '--namespace', namespace, ...kubeFlags], 'uninstall');
         return true;
       } catch (e) {
-        if (e instanceof ExternalError && /not found/i.test(e.message)) return false;
+        // only the release being gone is "already gone"; a context or kubeconfig "not found" is an error
+        if (e instanceof ExternalError && /release: not found/i.test(e.message)) return false;
         throw e;
       }
     },
@@ -149,7 +116,9 @@ function helmNext(stderr: string): string | undefined {
   if (/Kubernetes cluster unreachable/i.test(stderr)) return 'check that the cluster is reachable with the same --kubeconfig / --context (`kubectl cluster-info`)';
   if (/repo .* not found|no repo named|failed to download/i.test(stderr)) return 'check network access to https://kedacore.github.io/charts (`helm repo update kedacore`)';
   if (/another operation .* in progress/i.test(stderr)) return 'another helm operation on this release is running; wait for it (`helm -n keda status keda`) and run again';
-  if (/forbidden/i.test(stderr)) return 'the kube context lacks permission to install KEDA (cluster-admin is needed for its CRDs and RBAC)';
+  // only the authorizer's words mean a missing permission; other 403s are admission policies
+  if (/\bcannot \S+ (resource|path) "/.test(stderr)) return 'the kube context lacks permission to install KEDA (cluster-admin is needed for its CRDs and RBAC)';
+  if (/forbidden/i.test(stderr)) return "the cluster refused it by policy (admission), not for a missing permission: the message above names the policy; KEDA's chart values or the cluster's policy must change";
   return undefined;
 }
 

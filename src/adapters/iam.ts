@@ -59,11 +59,13 @@ export function iamAdapter(base: ClientBase, decorate: (c: IAMClient) => void): 
     }
   };
 
-  const listRoleTags = async (name: string): Promise<Tags> => {
+  /** undefined when the role is gone */
+  const listRoleTags = async (name: string): Promise<Tags | undefined> => {
     const out: Tags = {};
     let Marker: string | undefined;
     do {
-      const r = await call('ListRoleTags', name, () => client.send(new ListRoleTagsCommand({ RoleName: name, Marker })));
+      const r = await orGone(call('ListRoleTags', name, () => client.send(new ListRoleTagsCommand({ RoleName: name, Marker })), GONE), undefined);
+      if (!r) return undefined;
       Object.assign(out, fromTags(r.Tags));
       Marker = r.IsTruncated ? r.Marker : undefined;
     } while (Marker);
@@ -76,6 +78,7 @@ export function iamAdapter(base: ClientBase, decorate: (c: IAMClient) => void): 
       if (!r?.Role) return undefined;
       // GetRole's tags are complete for kedactl's few tags; ListRoleTags pages when there are many
       const tags = r.Role.Tags && r.Role.Tags.length < 50 ? fromTags(r.Role.Tags) : await listRoleTags(name);
+      if (!tags) return undefined;
       return { name, arn: r.Role.Arn!, trust: parsePolicy(r.Role.AssumeRolePolicyDocument), tags };
     },
     async listRoles(namePrefix) {
@@ -115,9 +118,10 @@ export function iamAdapter(base: ClientBase, decorate: (c: IAMClient) => void): 
       const out: string[] = [];
       let Marker: string | undefined;
       do {
-        const r = await call('ListRolePolicies', role, () => client.send(new ListRolePoliciesCommand({ RoleName: role, Marker })));
-        out.push(...(r.PolicyNames ?? []));
-        Marker = r.IsTruncated ? r.Marker : undefined;
+        // a role that is gone has no policies; any other error is the caller's to see
+        const r = await orGone(call('ListRolePolicies', role, () => client.send(new ListRolePoliciesCommand({ RoleName: role, Marker })), GONE), undefined);
+        out.push(...(r?.PolicyNames ?? []));
+        Marker = r?.IsTruncated ? r.Marker : undefined;
       } while (Marker);
       return out;
     },

@@ -4,110 +4,10 @@
 // generic over kinds (incl. KEDA's CRDs), and every request passes one place that counts and maps errors.
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ExternalError, UsageError } from '../core/errors.js';
-import type { KubeObject } from '../core/validate-kube.js';
-
-export type { KubeObject };
-
-/** A kind, as the API knows it. */
-export interface KubeType {
-  apiVersion: string;
-  kind: string;
-}
-
-export interface KubeRef extends KubeType {
-  name: string;
-  namespace?: string;
-}
-
-export type Propagation = 'Background' | 'Foreground' | 'Orphan';
-
-export interface ListOptions {
-  /** omit for all namespaces (namespaced kinds) */
-  namespace?: string;
-  labelSelector?: string;
-  /** names and metadata only (PartialObjectMetadata): cheap for many Jobs and Pods */
-  metadataOnly?: boolean;
-  limit?: number;
-}
-
-export interface ApplyOptions {
-  dryRun?: boolean;
-  /** take over fields another manager owns (kubectl's --force-conflicts) */
-  force?: boolean;
-}
-
-/** The narrow interface the core uses. */
-export interface Kube {
-  /** the context in use and its server, for messages */
-  readonly context: string;
-  readonly server: string;
-  get(ref: KubeRef): Promise<KubeObject | undefined>;
-  list(type: KubeType, opts?: ListOptions): Promise<KubeObject[]>;
-  /** server-side apply with field manager kedactl */
-  apply(obj: KubeObject, opts?: ApplyOptions): Promise<KubeObject>;
-  /** one DELETE for every object of a kind matching the selector in one namespace (or cluster-scoped kind) */
-  deleteCollection(type: KubeType, opts: { namespace?: string; labelSelector: string; propagation?: Propagation }): Promise<void>;
-  /** false when it was already gone */
-  delete(ref: KubeRef, opts?: { propagation?: Propagation }): Promise<boolean>;
-  /** is this kind served (e.g. are KEDA's CRDs installed)? */
-  served(type: KubeType): Promise<boolean>;
-  /** a request to a Service through the API server's proxy */
-  proxy(req: { namespace: string; service: string; port: string; path: string; method?: 'GET' | 'POST'; body?: string }): Promise<{ status: number; body: string }>;
-}
-
-export const FIELD_MANAGER = 'kedactl';
-
-// ---------------------------------------------------------------------------------------------
-// Errors
-
-/** The API server answered with an error status. */
-export class KubeApiError extends ExternalError {
-  readonly status: number;
-  readonly reason?: string;
-  readonly details?: KubeStatusDetails;
-  constructor(operation: string, status: number, message: string, next?: string, extra: { reason?: string; details?: KubeStatusDetails; cause?: unknown } = {}) {
-    super('Kubernetes', operation, message, next, { cause: extra.cause });
-    this.status = status;
-    this.reason = extra.reason;
-    this.details = extra.details;
-  }
-}
-
-export interface FieldConflict {
-  field: string;
-  manager: string;
-  message: string;
-}
-
-/** Server-side apply refused: another field manager owns a field kedactl wants to change. */
-export class KubeConflictError extends KubeApiError {
-  readonly conflicts: FieldConflict[];
-  readonly object: string;
-  constructor(operation: string, object: string, conflicts: FieldConflict[], details?: KubeStatusDetails) {
-    super(
-      operation,
-      409,
-      `${object}: ${conflicts.length === 1 ? 'a field kedactl sets is' : 'fields kedactl sets are'} owned by another field manager:\n` +
-        conflicts.map((c) => `  - ${c.field || '(unknown field)'}: owned by "${c.manager}"`).join('\n'),
-      `someone changed ${object} with another tool; change it back with that tool (or delete the object) and run again, or pass --force-conflicts to take the fields over`,
-      { reason: 'Conflict', details },
-    );
-    this.conflicts = conflicts;
-    this.object = object;
-  }
-}
-
-export interface KubeStatusDetails {
-  name?: string;
-  group?: string;
-  kind?: string;
-  causes?: Array<{ reason?: string; message?: string; field?: string }>;
-}
+import { kubeconfigFiles, type KubeConfigOptions } from './kubeconfig-files.js';
+import { FIELD_MANAGER, KubeApiError, KubeConflictError, type FieldConflict, type ForbiddenBy, type Kube, type KubeObject, type KubeRef, type KubeStatusDetails, type KubeType } from '../core/kube-ports.js';
 
 interface KubeStatus {
   kind?: string;
@@ -118,24 +18,30 @@ interface KubeStatus {
   details?: KubeStatusDetails;
 }
 
+/**
+ * Read a 403 body: the authorizer writes a Status saying `User "u" cannot <verb> resource "r" ...`
+ * (or `path`); admission writes a Status with reason Forbidden and its own words; anything that is not
+ * a Status came from outside Kubernetes.
+ */
+export function forbiddenBy(body: string): ForbiddenBy {
+  let st: KubeStatus | undefined;
+  try {
+    st = JSON.parse(body) as KubeStatus;
+  } catch {
+    return 'not-kubernetes';
+  }
+  if (st?.kind !== 'Status') return 'not-kubernetes';
+  return /\bcannot \S+ (resource|path) "/.test(st.message ?? '') ? 'authorization' : 'admission';
+}
+
 // ---------------------------------------------------------------------------------------------
 // Loading the kubeconfig
 
-export interface KubeConfigOptions {
-  kubeconfig?: string;
-  context?: string;
-  env: NodeJS.ProcessEnv;
-}
+export type { KubeConfigOptions };
 
 /** Build the KubeConfig for --kubeconfig / KUBECONFIG / ~/.kube/config and --context. Throws UsageError. */
 export function loadKubeConfig(opts: KubeConfigOptions): KubeConfig {
-  const files = opts.kubeconfig
-    ? [opts.kubeconfig]
-    : opts.env.KUBECONFIG
-      ? opts.env.KUBECONFIG.split(delimiter).filter(Boolean)
-      : [join(opts.env.HOME ?? homedir(), '.kube', 'config')];
-  const from = opts.kubeconfig ? '--kubeconfig' : opts.env.KUBECONFIG ? 'KUBECONFIG' : 'the default location';
-  const present = files.filter((f) => existsSync(f));
+  const { files, present, from } = kubeconfigFiles(opts);
   const kc = new KubeConfig();
   if (present.length === 0) {
     if (!opts.kubeconfig && opts.env.KUBERNETES_SERVICE_HOST) {
@@ -316,12 +222,31 @@ export function createKube(kc: KubeConfig, opts: CreateKubeOptions = {}): Kube {
       throw new KubeApiError(op, 401, `the API server ${server} rejected the credentials of context "${context}" (401 Unauthorized: expired or revoked)`, refreshHint(kc), { reason: st.reason });
     if (status === 403) {
       const resource = forbiddenResource(path);
+      const by = forbiddenBy(body);
+      if (by === 'authorization')
+        throw new KubeApiError(
+          op,
+          403,
+          `forbidden: context "${context}" may not ${verbOf(method, path)} ${resource}: ${message}`,
+          `ask a cluster admin for RBAC permission to ${verbOf(method, path)} ${resource.replace(/ "[^"]*"/, '')}, or use a context that has it (--context)`,
+          { reason: st.reason, details: st.details, forbiddenBy: by },
+        );
+      if (by === 'admission')
+        throw new KubeApiError(
+          op,
+          403,
+          `the API server refused to ${verbOf(method, path)} ${what} (a policy of the cluster, not a missing permission): ${message}`,
+          /being terminated/.test(message)
+            ? 'the namespace is still being deleted (a teardown not finished yet); wait until `kubectl get namespace` no longer shows it, then run again'
+            : 'the message above names the admission policy or webhook that refused it; change the object (or the template override) to satisfy it, or ask the cluster admin',
+          { reason: st.reason, details: st.details, forbiddenBy: by },
+        );
       throw new KubeApiError(
         op,
         403,
-        `forbidden: context "${context}" may not ${verbOf(method, path)} ${resource}: ${message}`,
-        `ask a cluster admin for RBAC permission to ${verbOf(method, path)} ${resource.replace(/ "[^"]*"/, '')}, or use a context that has it (--context)`,
-        { reason: st.reason, details: st.details },
+        `HTTP 403 to ${verbOf(method, path)} ${resource} came from something between kedactl and the API server ${server}, not from Kubernetes (no permission is missing): ${message}`,
+        `check the proxy or gateway in front of the API server for context "${context}" (\`kubectl --context ${context} get --raw /version\` goes the same way)`,
+        { forbiddenBy: by },
       );
     }
     if (status === 409 && st.reason === 'Conflict' && st.details?.causes?.some((c) => c.reason === 'FieldManagerConflict')) {
@@ -413,7 +338,8 @@ export function createKube(kc: KubeConfig, opts: CreateKubeOptions = {}): Kube {
       } while (cont);
       return items;
     },
-    async apply(obj, o = {}) {
+    async apply(given, o = {}) {
+      const obj = wireForm(given);
       const ns = obj.metadata.namespace;
       const path = (await pathFor(obj, ns, obj.metadata.name)) + query({ fieldManager: FIELD_MANAGER, force: o.force ? 'true' : 'false', dryRun: o.dryRun ? 'All' : undefined });
       const op = `${o.dryRun ? 'dry-run apply' : 'apply'} ${obj.kind}`;
@@ -441,10 +367,35 @@ export function createKube(kc: KubeConfig, opts: CreateKubeOptions = {}): Kube {
       const method = r.method ?? 'GET';
       const path = `/api/v1/namespaces/${enc(r.namespace)}/services/${enc(`${r.service}:${r.port}`)}/proxy${r.path.startsWith('/') ? r.path : `/${r.path}`}`;
       const res = await request(method, path, { op: `proxy ${method} ${r.path}`, body: r.body, contentType: 'application/json' });
-      if (res.status === 401 || res.status === 403) fail(`proxy ${method} ${r.path}`, method, path, res.status, res.body, `service ${r.namespace}/${r.service}`);
+      const op = `proxy ${method} ${r.path}`;
+      const what = `service ${r.namespace}/${r.service}`;
+      // the authorizer (services/proxy) and admission answer in Status form; a 403 in any other form came
+      // from the far side of the API server's proxy: an egress proxy that refuses pod IPs, or the pod
+      if (res.status === 401 || (res.status === 403 && forbiddenBy(res.body) !== 'not-kubernetes')) fail(op, method, path, res.status, res.body, what);
+      if (res.status === 403)
+        throw new KubeApiError(
+          op,
+          403,
+          `the API server could not reach ${what} through its service proxy: the way to the pod answered HTTP 403, which is not Kubernetes RBAC (no permission is missing): ${res.body.trim().slice(0, 300) || '(empty body)'}`,
+          `the API server must reach the pod's IP directly: if it runs with HTTP_PROXY / HTTPS_PROXY, that proxy refuses pod addresses (add the pod network to the API server's NO_PROXY), or pod IPs are not routable from the control plane; \`kubectl get --raw "${path}"\` shows the same answer`,
+          { forbiddenBy: 'not-kubernetes' },
+        );
       return res;
     },
   };
+}
+
+/**
+ * A Secret's stringData as data: the API server turns stringData into data, so server-side apply never
+ * owns those keys and a key left out later (a session token, once the credentials are long-term) would
+ * stay for ever. Keys sent as data are owned, and removed when a later apply leaves them out.
+ */
+export function wireForm(obj: KubeObject): KubeObject {
+  const stringData = (obj as { stringData?: Record<string, string> }).stringData;
+  if (obj.kind !== 'Secret' || !stringData) return obj;
+  const { stringData: _, ...rest } = obj as KubeObject & { stringData?: unknown; data?: Record<string, string> };
+  const data = { ...(rest.data ?? {}), ...Object.fromEntries(Object.entries(stringData).map(([k, v]) => [k, Buffer.from(String(v), 'utf8').toString('base64')])) };
+  return { ...rest, data } as KubeObject;
 }
 
 /** "jobs.batch in namespace x" from a request path, for 403 messages. */

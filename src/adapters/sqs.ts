@@ -51,8 +51,13 @@ export function sqsAdapter(base: ClientBase, decorate: (c: SQSClient) => void): 
       await call('SetQueueAttributes', queueName(url), () => client.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: attributes })));
     },
     async listQueueTags(url) {
-      const r = await call('ListQueueTags', queueName(url), () => client.send(new ListQueueTagsCommand({ QueueUrl: url })));
-      return r.Tags ?? {};
+      try {
+        const r = await call('ListQueueTags', queueName(url), () => client.send(new ListQueueTagsCommand({ QueueUrl: url })), GONE);
+        return r.Tags ?? {};
+      } catch (e) {
+        if (isAwsError(e, ...GONE)) return undefined;
+        throw e;
+      }
     },
     async listQueues(prefix) {
       const urls: string[] = [];

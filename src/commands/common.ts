@@ -3,8 +3,8 @@
 import { loadSettings, type LoadedSettings } from '../core/load-settings.js';
 import { FIELDS, UNKNOWN_REGION, type Settings } from '../core/settings.js';
 import { readRecorded, type Recorded } from '../core/recorded.js';
+import { hasKubeconfig } from '../adapters/kubeconfig-files.js';
 import { KedactlError } from '../core/errors.js';
-import { connectKube } from '../adapters/kube.js';
 import type { CommandContext } from './context.js';
 
 export function begin(opts: Record<string, unknown>, ctx: CommandContext, o: { regionOptional?: boolean } = {}): LoadedSettings {
@@ -26,9 +26,16 @@ export async function beginWithRecord(opts: Record<string, unknown>, ctx: Comman
   const host = ctx.host();
   const strict = () => (o.regionOptional || local.settings.region !== UNKNOWN_REGION ? local : begin(opts, ctx, { regionOptional: false }));
   if (o.readCluster === false) return strict();
+  const where = { kubeconfig: local.settings.kubeconfig, context: local.settings.context, env: ctx.env };
+  if (!hasKubeconfig(where)) {
+    host.notify('debug', 'settings.record', 'no kubeconfig: no recorded settings read');
+    return strict();
+  }
+  // loaded only here, when there is a cluster to read: produce without one loads no Kubernetes client
+  const { connectKube } = await import('../adapters/kube.js');
   let kube;
   try {
-    kube = connectKube({ kubeconfig: local.settings.kubeconfig, context: local.settings.context, env: ctx.env });
+    kube = connectKube(where);
   } catch (e) {
     if (!(e instanceof KedactlError)) throw e;
     host.notify('debug', 'settings.record', `no recorded settings read: ${e.message}`);

@@ -1,4 +1,5 @@
 // What every command receives: the I/O host and the process's environment, never globals.
+import type { AwsConfig } from '../adapters/aws.js';
 import type { IoHost } from '../ui/io.js';
 
 export interface CommandContext {
@@ -7,4 +8,6 @@ export interface CommandContext {
   setVerbosity(n: number): void;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** tests only: SDK middleware (fault injection) and attempts for every AWS client a command builds */
+  awsClient?: Pick<AwsConfig, 'decorate' | 'maxAttempts'>;
 }

@@ -6,7 +6,8 @@ import { stringify } from 'yaml';
 import { connect } from '../adapters/connect.js';
 import { CancelledError, UsageError } from '../core/errors.js';
 import { CONFIG_FILE, loadSettings } from '../core/load-settings.js';
-import { initStack, parseSkip, type Part } from '../core/lifecycle.js';
+import { initStack } from '../core/lifecycle.js';
+import { parseSkip, type Part } from '../core/ports.js';
 import { configToWrite, questions, type Detected } from '../core/wizard.js';
 import { eksFromContext } from '../core/detect.js';
 import type { Settings, SettingKey } from '../core/settings.js';
@@ -86,7 +87,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
   }
 
   await requireEverything(settings, ctx, host, skip);
-  const ports = connect(settings, ctx.env, host, skip);
+  const ports = connect(settings, ctx.env, host, skip, ctx.awsClient);
   const progress = await progressFor(host, ctx.env);
   let createOidcProvider = Boolean(opts.createOidcProvider);
   try {

@@ -1,11 +1,10 @@
 // kedactl plan: what init would do. Reads AWS and the cluster when it can (server dry-run for the
 // objects); what it cannot read is planned as "create" and named, so plan works on any machine.
-import { connect } from '../adapters/connect.js';
-import { checkEnvironment } from '../adapters/environment.js';
+// The adapters and use cases that read are loaded only when reading: --offline needs no SDK, no
+// Kubernetes client and no helm wrapper (bench/README.md, test/e2e/loaded-modules.test.ts).
 import { desiredStack } from '../core/desired.js';
-import { parseSkip, prepare, type Part } from '../core/lifecycle.js';
+import { parseSkip, type Part } from '../core/ports.js';
 import { plan } from '../core/plan.js';
-import { recordingProgress } from '../core/progress.js';
 import { UNKNOWN_REGION } from '../core/settings.js';
 import { formatData, parseOutput } from '../ui/format.js';
 import { planText } from '../ui/plan-text.js';
@@ -23,6 +22,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
   const notes: string[] = [];
   if (opts.offline) for (const p of ['aws', 'keda', 'kubernetes'] as const) unread.add(p);
   else {
+    const { checkEnvironment } = await import('../adapters/environment.js');
     const missing = await checkEnvironment(settings, ctx.env, { awsCredentials: settings.region !== UNKNOWN_REGION, kube: true, helm: true });
     if (settings.region === UNKNOWN_REGION) missing.unshift({ part: 'aws', what: 'aws', problem: 'no region' });
     for (const m of missing) {
@@ -35,7 +35,8 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
   let p;
   if (unread.size === 3) p = plan(await desiredStack(settings));
   else {
-    const ports = connect(settings, ctx.env, host, new Set([...skip, ...unread]));
+    const [{ connect }, { prepare }, { recordingProgress }] = await Promise.all([import('../adapters/connect.js'), import('../core/lifecycle.js'), import('../core/progress.js')]);
+    const ports = connect(settings, ctx.env, host, new Set([...skip, ...unread]), ctx.awsClient);
     p = (await prepare(settings, ports, skip, recordingProgress(), unread)).plan;
   }
   if (skip.size) p = { ...p, changes: p.changes.filter((c) => !skip.has(c.group)) };

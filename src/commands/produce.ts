@@ -5,7 +5,8 @@ import { createAws } from '../adapters/aws.js';
 import { CancelledError, ExternalError, UsageError } from '../core/errors.js';
 import { parseProduceOptions, produce, type ProduceOptions, type ProduceResult } from '../core/produce.js';
 import { formatData, parseOutput } from '../ui/format.js';
-import { produceSummary, progressLine } from '../ui/produce-text.js';
+import { targetAt } from '../core/simulate/profile.js';
+import { produceSummary, progressLine, scheduleLine } from '../ui/produce-text.js';
 import { beginWithRecord, withCtrlC } from './common.js';
 import type { CommandContext } from './context.js';
 
@@ -24,7 +25,7 @@ function readBodyFile(path: string): string {
 
 export async function run(opts: Record<string, unknown>, ctx: CommandContext): Promise<void> {
   const output = parseOutput(opts.output as string | undefined, ['text', 'json']);
-  const parsed = parseProduceOptions({ count: opts.count, concurrency: opts.concurrency, rate: opts.rate });
+  const parsed = parseProduceOptions({ count: opts.count, concurrency: opts.concurrency, rate: opts.rate, load: opts.load }, (p) => resolve(ctx.cwd, p));
   const bodyPath = opts.bodyFile ? resolve(ctx.cwd, String(opts.bodyFile)) : undefined;
   const options: ProduceOptions = { ...parsed, ...(bodyPath ? { bodyTemplate: readBodyFile(bodyPath) } : {}) };
   const { settings } = await beginWithRecord(opts, ctx);
@@ -34,24 +35,37 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
   const tty = Boolean(host.streams.stderr.isTTY);
   const t0 = performance.now();
   let last = 0;
+  let sentNow = 0;
+  let failedNow = 0;
+  const profile = options.profile;
+  const draw = (force: boolean) => {
+    const t = performance.now();
+    if (!force && t - last < 100 && sentNow + failedNow < options.count) return;
+    last = t;
+    const s = (t - t0) / 1000;
+    host.streams.stderr.write(profile ? scheduleLine(sentNow, failedNow, targetAt(profile, s), profile.total, s, profile.duration) : progressLine(sentNow, failedNow, options.count, s));
+  };
   const onProgress = tty
-    ? (sent: number, failed: number, total: number) => {
-        const t = performance.now();
-        if (t - last < 100 && sent + failed < total) return;
-        last = t;
-        host.streams.stderr.write(progressLine(sent, failed, total, (t - t0) / 1000));
+    ? (sent: number, failed: number) => {
+        sentNow = sent;
+        failedNow = failed;
+        draw(false);
       }
     : undefined;
+  // a profile can pause: the live line keeps its target and ETA moving meanwhile
+  const ticker = tty && profile ? setInterval(() => draw(true), 500) : undefined;
   let result: ProduceResult;
   try {
     // Ctrl-C: stop new batches, let the ones in flight finish, report the exact count
     result = await withCtrlC((signal) => produce(settings, aws.sqs, options, { signal, onProgress, bodySource: bodyPath ?? 'the default template' }));
   } catch (e) {
+    clearInterval(ticker);
     const partial = (e as { partial?: ProduceResult }).partial;
     if (tty) host.streams.stderr.write('\n');
     if (partial) host.notify('error', 'produce.partial', `sent ${partial.sent} of ${partial.requested} messages before the error`);
     throw e;
   }
+  clearInterval(ticker);
   if (tty) host.streams.stderr.write('\n');
   host.result(output === 'json' ? formatData(result, 'json') : produceSummary(result));
   if (result.stopped) throw new CancelledError(`stopped by Ctrl-C after sending ${result.sent} of ${result.requested} messages`);

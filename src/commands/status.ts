@@ -1,6 +1,6 @@
 import { connect } from '../adapters/connect.js';
 import { StateError } from '../core/errors.js';
-import { parseSkip } from '../core/lifecycle.js';
+import { parseSkip } from '../core/ports.js';
 import { recordingProgress } from '../core/progress.js';
 import { stackStatus } from '../core/status.js';
 import { formatData, parseOutput } from '../ui/format.js';
@@ -13,7 +13,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
   const skip = parseSkip(opts.skip);
   const { settings } = await beginWithRecord(opts, ctx, { regionOptional: true, readCluster: !skip.has('kubernetes') });
   const host = ctx.host();
-  const ports = connect(settings, ctx.env, host, new Set([...skip, 'keda']));
+  const ports = connect(settings, ctx.env, host, new Set([...skip, 'keda']), ctx.awsClient);
   const s = await stackStatus(settings, ports, skip, recordingProgress());
   host.result(output === 'json' ? formatData(s, 'json') : statusText(s, host.color));
   // exit 1 when not healthy; the problems are already on stdout

@@ -2,8 +2,10 @@
 // Kubernetes first, then AWS.
 import { connect } from '../adapters/connect.js';
 import { UsageError } from '../core/errors.js';
+import { IncompleteError } from '../core/aws-tags.js';
 import { inventory, summarize } from '../core/inventory.js';
-import { parseSkip, teardownStack } from '../core/lifecycle.js';
+import { teardownStack } from '../core/lifecycle.js';
+import { parseSkip } from '../core/ports.js';
 import { CancelledError } from '../core/errors.js';
 import { progressFor } from '../ui/progress.js';
 import { paint } from '../ui/io.js';
@@ -16,13 +18,23 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
   const { settings } = await beginWithRecord(opts, ctx, { readCluster: !skip.has('kubernetes') });
   const host = ctx.host();
   const c = paint(host.color);
-  const ports = connect(settings, ctx.env, host, skip);
-  const found = await inventory(settings.stack, ports, skip, settings.namespace);
+  const ports = connect(settings, ctx.env, host, skip, ctx.awsClient);
+  const { items: found, unreadable } = await inventory(settings.stack, ports, skip, settings.namespace);
+  // "nothing left" only when every candidate could be read; an unreadable one may be the stack's
+  if (found.length === 0 && unreadable.length > 0) throw new IncompleteError('teardown', unreadable, 'nothing was deleted');
   if (found.length === 0) {
     host.result(`nothing left of stack "${settings.stack}"${skip.size ? ` (not looked at: ${[...skip].join(', ')})` : ''}`);
     return;
   }
-  host.notify('info', 'teardown.found', [c.bold(`Stack "${settings.stack}" has:`), ...summarize(found).map((l) => c.red(`  - ${l}`))].join('\n'));
+  host.notify(
+    'info',
+    'teardown.found',
+    [
+      c.bold(`Stack "${settings.stack}" has:`),
+      ...summarize(found).map((l) => c.red(`  - ${l}`)),
+      ...(unreadable.length ? [c.bold('and kedactl could not tell whether these are the stack\'s (left as they are):'), ...unreadable.map((u) => c.yellow(`  ? ${u.kind} ${u.name}: ${u.error.message}`))] : []),
+    ].join('\n'),
+  );
   if (!opts.yes) {
     if (!host.interactive) throw new UsageError('teardown deletes the resources listed above, and there is no terminal to ask', 'pass --yes to delete them; nothing was deleted');
     if (!(await host.confirm(`Delete all of this?`, false))) throw new CancelledError('nothing was deleted');

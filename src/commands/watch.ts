@@ -1,7 +1,8 @@
 // kedactl watch: flags -> sources (one informer per kind, queue and results pollers) -> a live screen
 // on a terminal, or one line per change (NDJSON / text) when piped; --once, --until-empty, --timeout.
 import { createAws } from '../adapters/aws.js';
-import { createKube, loadKubeConfig, type Kube } from '../adapters/kube.js';
+import { createKube, loadKubeConfig } from '../adapters/kube.js';
+import type { Kube } from '../core/kube-ports.js';
 import { kubeWatchTransport } from '../adapters/kube-watch.js';
 import { UsageError } from '../core/errors.js';
 import { UNKNOWN_REGION, type Settings } from '../core/settings.js';
@@ -11,6 +12,7 @@ import { snapshot } from '../core/watch/snapshot.js';
 import { analyzerResultsSource, sqsQueueSource } from '../core/watch/sources.js';
 import { firstReadDone, notEmptyError, unreadableError, untilEmpty, waitFor, type Ending } from '../core/watch/until.js';
 import { formatLine, lineWriter } from '../ui/watch/lines.js';
+import { favorMemoryOverSpeed } from '../ui/watch/memory.js';
 import type { WatchHeader } from '../ui/watch/screen.js';
 import { beginWithRecord } from './common.js';
 import type { CommandContext } from './context.js';
@@ -94,6 +96,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
     if (tty) {
       const header = await headerFor(settings, kc.getCurrentContext(), kube);
       const { createElement, render, WatchScreen } = await loadInk();
+      favorMemoryOverSpeed(); // the screen's allocation rate would otherwise grow V8's heap ~100 MB
       // the screen batches changes itself (at most 10 redraws a second); ink's own throttle on top
       // would only add delay between a change and its frame
       const app = render(createElement(WatchScreen, { store, header, queueIntervalMs: intervalMs, onQuit: () => quit.abort() }), {

@@ -10,7 +10,8 @@ export interface SqsPort {
   createQueue(name: string, attributes: Record<string, string>, tags: Tags): Promise<string>;
   getQueueAttributes(url: string): Promise<Record<string, string>>;
   setQueueAttributes(url: string, attributes: Record<string, string>): Promise<void>;
-  listQueueTags(url: string): Promise<Tags>;
+  /** undefined when the queue is gone; any other failure throws */
+  listQueueTags(url: string): Promise<Tags | undefined>;
   /** every queue URL whose name starts with prefix (all pages) */
   listQueues(prefix?: string): Promise<string[]>;
   /** false when it was already gone */
@@ -51,9 +52,11 @@ export interface IamPort {
   getRole(name: string): Promise<RoleInfo | undefined>;
   /** roles whose name starts with prefix, with their trust policies (tags not included) */
   listRoles(namePrefix?: string): Promise<Array<Omit<RoleInfo, 'tags'>>>;
-  listRoleTags(name: string): Promise<Tags>;
+  /** undefined when the role is gone; any other failure throws */
+  listRoleTags(name: string): Promise<Tags | undefined>;
   createRole(name: string, trust: PolicyDocument, tags: Tags, description: string): Promise<string>;
   updateTrust(name: string, trust: PolicyDocument): Promise<void>;
+  /** none when the role is gone; any other failure throws */
   listInlinePolicies(role: string): Promise<string[]>;
   /** undefined when the policy does not exist */
   getInlinePolicy(role: string, policy: string): Promise<PolicyDocument | undefined>;
@@ -68,6 +71,13 @@ export interface IamPort {
   getOidcProvider(arn: string): Promise<{ url: string; clientIds: string[]; tags: Tags } | undefined>;
   createOidcProvider(issuerUrl: string, clientIds: string[], tags: Tags): Promise<string>;
   deleteOidcProvider(arn: string): Promise<boolean>;
+}
+
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
 }
 
 export interface StsPort {
@@ -85,6 +95,9 @@ export interface AwsPorts {
   iam: IamPort;
   sts: StsPort;
   eks: EksPort;
-  /** resolved credentials (static auth mode puts them in a Kubernetes Secret; never print them) */
-  credentials(): Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string }>;
+  /**
+   * resolved credentials (static auth mode puts them in a Kubernetes Secret; never print them). Temporary
+   * ones (SSO, an assumed role) carry a session token and, when the source tells, when they expire.
+   */
+  credentials(): Promise<AwsCredentials>;
 }

@@ -1,12 +1,12 @@
 // The AWS half of a stack as use cases: discover what the settings leave open, observe what exists,
 // apply a plan, tear down by tags. Talks to AwsPorts only.
 import type { AwsPorts } from './aws-ports.js';
-import { CONFLICT_NEXT, ownedBy } from './aws-tags.js';
+import { CONFLICT_NEXT, IncompleteError, orUnreadable, type Unreadable } from './aws-tags.js';
 import type { DesiredStack, Known } from './desired.js';
 import { UsageError } from './errors.js';
 import { allInOrder } from './parallel.js';
 import { applyRoles, deleteRole, findStackRoles, observeRoles, type ObservedRoles, type WaitOptions } from './iam-roles.js';
-import { ensureOidcProvider, observeOidcProvider, teardownOidcProviders, type ObservedOidcProvider } from './oidc.js';
+import { ensureOidcProvider, findStackOidcProviders, observeOidcProvider, teardownOidcProviders, type ObservedOidcProvider } from './oidc.js';
 import type { Plan } from './plan.js';
 import type { Progress } from './progress.js';
 import { applyQueues, observeQueues, teardownQueues, type ObservedQueues } from './queue.js';
@@ -33,7 +33,13 @@ export async function discoverAws(settings: Settings, aws: AwsPorts, opts: { par
     }
   } else {
     const c = await aws.credentials();
-    known.credentials = { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey };
+    // the Secret would outlive them: KEDA and the Jobs would fail later, far from the cause
+    if (c.expiration && c.expiration.getTime() <= Date.now())
+      throw new UsageError(
+        `your AWS credentials expired at ${c.expiration.toISOString()}; static mode would put them in the stack's Secret`,
+        'refresh them ("aws sso login", or assume the role again) and run the same command again',
+      );
+    known.credentials = c;
   }
   return known;
 }
@@ -105,22 +111,33 @@ export interface TeardownAwsResult {
   kept: string[];
 }
 
-/** Delete everything tagged with the stack: roles (policies first), queues, and the OIDC provider if kedactl made it and nothing else uses it. */
+/**
+ * Delete everything tagged with the stack: roles (policies first), queues, and the OIDC provider if
+ * kedactl made it and nothing else uses it. A resource that cannot be read or deleted is left as it
+ * is while the rest goes; then an IncompleteError names each, and running teardown again finishes.
+ */
 export async function teardownAws(stack: string, aws: AwsPorts, progress: Progress): Promise<TeardownAwsResult> {
   const deleted: string[] = [];
-  const roles = await progress.step('find IAM roles tagged with the stack', () => findStackRoles(stack, aws.iam));
-  for (const r of roles) {
-    await deleteRole(r.name, aws.iam, progress);
-    deleted.push(`IAM role ${r.name}`);
+  const failed: Unreadable[] = [];
+  const roles = await progress.step('find IAM roles tagged with the stack', async (update) => {
+    const d = await findStackRoles(stack, aws.iam);
+    if (d.unreadable.length) update(`could not read the tags of ${d.unreadable.map((u) => u.name).join(', ')}`);
+    return d;
+  });
+  failed.push(...roles.unreadable);
+  for (const r of roles.found) {
+    if (await orUnreadable('IAM role', r.name, failed, () => deleteRole(r.name, aws.iam, progress).then(() => true))) deleted.push(`IAM role ${r.name}`);
   }
-  deleted.push(...(await teardownQueues(stack, aws.sqs, progress)));
-  // providers this stack's roles trusted, and any this stack created
-  const tagged: string[] = [];
-  for (const arn of await aws.iam.listOidcProviders()) {
-    const p = await aws.iam.getOidcProvider(arn);
-    if (p && ownedBy(p.tags, stack)) tagged.push(arn);
-  }
-  const oidc = await teardownOidcProviders([...roles.flatMap((r) => r.federated), ...tagged], aws.iam, progress);
+  const queues = await teardownQueues(stack, aws.sqs, progress);
+  deleted.push(...queues.deleted);
+  failed.push(...queues.failed);
+  // providers this stack's roles trusted, and any this stack created; a role that is still there
+  // (not deleted above) keeps the provider it trusts, because teardownOidcProviders asks IAM
+  const tagged = await findStackOidcProviders(stack, aws.iam);
+  failed.push(...tagged.unreadable);
+  const oidc = await teardownOidcProviders([...roles.found.flatMap((r) => r.federated), ...tagged.found], aws.iam, progress);
   deleted.push(...oidc.deleted);
+  failed.push(...oidc.failed);
+  if (failed.length) throw new IncompleteError('teardown', failed, deleted.length ? `deleted: ${deleted.join(', ')}` : 'nothing else was deleted');
   return { deleted, kept: oidc.kept };
 }

@@ -1,4 +1,5 @@
 // What a stack consists of: derived from the settings and the templates, nothing observed yet.
+import type { AwsCredentials } from './aws-ports.js';
 import type { Settings } from './settings.js';
 import { arns, KEDA, names, stackLabels, stackTags, unresolved, type Arns, type StackNames } from './stack.js';
 import { readText, renderJson, renderYaml, templateSource, TemplateError, type TemplateValues } from './templates.js';
@@ -58,6 +59,8 @@ export interface DesiredStack {
   objects: RenderedObject[];
   warnings: string[];
   unresolved: Array<{ setting: string; how: string }>;
+  /** static mode with known credentials: temporary or not, and until when */
+  credentials?: StaticCredentials;
 }
 
 export interface Known {
@@ -65,10 +68,25 @@ export interface Known {
   oidcIssuer?: string;
   queueUrl?: string;
   /** static mode only, at apply time: never rendered to files or printed */
-  credentials?: { accessKeyId: string; secretAccessKey: string };
+  credentials?: AwsCredentials;
 }
 
 export const SECRET_PLACEHOLDER = '<filled from your AWS credentials at apply time>';
+export const SESSION_TOKEN_PLACEHOLDER = '<filled from your AWS credentials at apply time when they are temporary (SSO, assumed role); left out for long-term keys>';
+
+/** Static mode: which kind of credentials the Secret carries, and until when (no secret in here). */
+export interface StaticCredentials {
+  /** a session token: SSO or an assumed role; they stop working at expiresAt */
+  temporary: boolean;
+  /** ISO time; undefined when long-term or when the source does not tell */
+  expiresAt?: string;
+}
+
+export function staticCredentials(known: Known): StaticCredentials | undefined {
+  const c = known.credentials;
+  if (!c) return undefined;
+  return { temporary: Boolean(c.sessionToken), ...(c.sessionToken && c.expiration ? { expiresAt: c.expiration.toISOString() } : {}) };
+}
 
 export function templateValues(s: Settings, n: StackNames, a: Arns, known: Known): TemplateValues {
   const irsa = s.auth === 'irsa';
@@ -89,6 +107,9 @@ export function templateValues(s: Settings, n: StackNames, a: Arns, known: Known
     credentialsSecret: irsa ? undefined : n.credentialsSecret,
     awsAccessKeyId: irsa ? undefined : (known.credentials?.accessKeyId ?? SECRET_PLACEHOLDER),
     awsSecretAccessKey: irsa ? undefined : (known.credentials?.secretAccessKey ?? SECRET_PLACEHOLDER),
+    // long-term keys have none: the key is left out of the Secret (KEDA reads a missing key as empty)
+    awsSessionToken: irsa ? undefined : known.credentials ? known.credentials.sessionToken : SESSION_TOKEN_PLACEHOLDER,
+    credentialsExpireAt: irsa ? undefined : staticCredentials(known)?.expiresAt,
     analyzer: n.analyzer,
     analyzerImage: s.analyzerImage,
     image: s.image,
@@ -202,6 +223,10 @@ export async function desiredStack(s: Settings, known: Known = {}): Promise<Desi
   const warnings: string[] = [];
   if (s.strategy === 'accurate')
     warnings.push('strategy "accurate" with scaleOnInFlight (on) counts in-flight messages twice and starts too many Jobs; prefer "default" or "eager"');
+  const sj = objects.find((o) => o.object.kind === 'ScaledJob')?.object as { spec?: { scalingStrategy?: { customScalingRunningJobPercentage?: unknown } } } | undefined;
+  // KEDA runs "custom" only with a percentage it can parse; otherwise it silently runs "default"
+  if (s.strategy === 'custom' && !Number.isFinite(Number.parseFloat(String(sj?.spec?.scalingStrategy?.customScalingRunningJobPercentage ?? ''))))
+    warnings.push('strategy "custom" needs scalingStrategy.customScalingRunningJobPercentage (and customScalingQueueLengthDeduction) in the ScaledJob; without them KEDA runs the default strategy. Add them in a template override of kubernetes/scaled-job.yaml, or use --strategy default');
   if (s.activationQueueLength >= s.queueLength * s.maxReplicas)
     warnings.push(`activationQueueLength ${s.activationQueueLength} is so high that KEDA would never start a Job before the queue holds that many messages`);
 
@@ -223,5 +248,6 @@ export async function desiredStack(s: Settings, known: Known = {}): Promise<Desi
     objects,
     warnings,
     unresolved: unresolved(s, known),
+    ...(!irsa && known.credentials ? { credentials: staticCredentials(known) } : {}),
   };
 }

@@ -1,6 +1,6 @@
 // The stack's IAM roles: trust policy, inline policies (they live and die with the role) and tags.
 import { NotVisibleYetError, type IamPort } from './aws-ports.js';
-import { conflictMessage, mapLimit, ownedBy } from './aws-tags.js';
+import { conflictMessage, mapLimit, orUnreadable, ownedBy, type Discovered, type Unreadable } from './aws-tags.js';
 import type { DesiredRole } from './desired.js';
 import { ExternalError } from './errors.js';
 import { sameDocument, type Change, type Observed } from './plan.js';
@@ -108,17 +108,24 @@ export async function applyRoles(
   }
 }
 
-/** Roles tagged with the stack, with the OIDC providers their trust policies name. */
-export async function findStackRoles(stack: string, iam: IamPort): Promise<Array<{ name: string; federated: string[] }>> {
+export interface StackRole {
+  name: string;
+  /** the OIDC providers its trust policy names */
+  federated: string[];
+}
+
+/**
+ * Roles tagged with the stack (candidates by kedactl's name prefix). A role whose tags cannot be read
+ * is reported as unreadable, never as "not the stack's"; only a role that is gone is.
+ */
+export async function findStackRoles(stack: string, iam: IamPort): Promise<Discovered<StackRole>> {
   const candidates = await iam.listRoles(`${ROLE_PREFIX}${stack}-`);
+  const unreadable: Unreadable[] = [];
   const found = await mapLimit(candidates, 8, async (r) => {
-    try {
-      return ownedBy(await iam.listRoleTags(r.name), stack) ? { name: r.name, federated: federatedPrincipals(r.trust) } : undefined;
-    } catch {
-      return undefined; // deleted meanwhile
-    }
+    const tags = await orUnreadable('IAM role', r.name, unreadable, () => iam.listRoleTags(r.name));
+    return ownedBy(tags, stack) ? { name: r.name, federated: federatedPrincipals(r.trust) } : undefined;
   });
-  return found.filter((r): r is { name: string; federated: string[] } => r !== undefined);
+  return { found: found.filter((r): r is StackRole => r !== undefined).sort((a, b) => a.name.localeCompare(b.name)), unreadable };
 }
 
 export function federatedPrincipals(trust: PolicyDocument): string[] {
@@ -133,7 +140,8 @@ export function federatedPrincipals(trust: PolicyDocument): string[] {
 /** Delete inline policies, detach managed ones (IAM refuses to delete a role that has either), then the role. */
 export async function deleteRole(name: string, iam: IamPort, progress: Progress): Promise<void> {
   await progress.step(`delete IAM role ${name}`, async (update) => {
-    for (const p of await iam.listInlinePolicies(name).catch(() => [] as string[])) {
+    // a role that is gone lists none; a refused list fails here, naming ListRolePolicies, not DeleteRole
+    for (const p of await iam.listInlinePolicies(name)) {
       await iam.deleteInlinePolicy(name, p);
       update(`deleted policy ${p}`);
     }

@@ -1,12 +1,15 @@
 // What exists for a stack, found from the cloud and the cluster themselves (tags and labels), so
 // teardown can show it before deleting and say "nothing left" after.
-import { KubeApiError, type Kube, type KubeObject } from '../adapters/kube.js';
+import { isAuthorizationDenied, type Kube, type KubeObject } from './kube-ports.js';
 import type { AwsPorts } from './aws-ports.js';
-import { ownedBy, mapLimit } from './aws-tags.js';
+import type { Unreadable } from './aws-tags.js';
 import { findStackRoles } from './iam-roles.js';
 import { TEARDOWN_PHASES } from './kube-teardown.js';
-import type { Part } from './lifecycle.js';
+import type { Part } from './ports.js';
+import { leftOidcProviders } from './oidc.js';
+import { findStackQueues, queueNameOf } from './queue.js';
 import { LABEL_STACK, stackSelector } from './stack.js';
+import { allInOrder } from './parallel.js';
 
 export interface InventoryItem {
   group: 'aws' | 'kubernetes';
@@ -15,21 +18,16 @@ export interface InventoryItem {
   namespace?: string;
 }
 
-export async function findStackQueues(stack: string, aws: AwsPorts): Promise<string[]> {
-  const all = await aws.sqs.listQueues();
-  const tagged = await mapLimit(all, 8, async (url) => {
-    try {
-      return ownedBy(await aws.sqs.listQueueTags(url), stack) ? url : undefined;
-    } catch {
-      return undefined; // deleted meanwhile
-    }
-  });
-  return tagged.filter((u): u is string => u !== undefined);
+export interface Inventory {
+  items: InventoryItem[];
+  /** resources kedactl could not tell about (tags unreadable): never counted as "not the stack's" */
+  unreadable: Unreadable[];
 }
 
 /** Everything labelled or tagged with the stack; parts in `skip` are not looked at. */
-export async function inventory(stack: string, ports: { aws?: AwsPorts; kube?: Kube }, skip: ReadonlySet<Part>, namespace?: string): Promise<InventoryItem[]> {
+export async function inventory(stack: string, ports: { aws?: AwsPorts; kube?: Kube }, skip: ReadonlySet<Part>, namespace?: string): Promise<Inventory> {
   const items: InventoryItem[] = [];
+  const unreadable: Unreadable[] = [];
   if (!skip.has('kubernetes') && ports.kube) {
     const kube = ports.kube;
     const selector = stackSelector(stack);
@@ -41,9 +39,13 @@ export async function inventory(stack: string, ports: { aws?: AwsPorts; kube?: K
         found = await kube.list(k, { labelSelector: selector, metadataOnly: true });
       } catch (e) {
         // a user who may not list cluster-wide still sees the stack's own namespace
-        if (!(e instanceof KubeApiError && e.status === 403 && namespace)) throw e;
+        if (!(isAuthorizationDenied(e) && namespace)) throw e;
         if (k.kind === 'Namespace') {
-          const ns = await kube.get({ ...k, name: namespace }).catch(() => undefined);
+          // 404 is "no such namespace" (get says undefined); a context that may not read it cannot delete it either
+          const ns = await kube.get({ ...k, name: namespace }).catch((e2: unknown) => {
+            if (isAuthorizationDenied(e2)) return undefined;
+            throw e2;
+          });
           found = ns && ns.metadata.labels?.[LABEL_STACK] === stack ? [ns] : [];
         } else found = await kube.list(k, { namespace, labelSelector: selector, metadataOnly: true });
       }
@@ -51,10 +53,15 @@ export async function inventory(stack: string, ports: { aws?: AwsPorts; kube?: K
     }
   }
   if (!skip.has('aws') && ports.aws) {
-    for (const url of await findStackQueues(stack, ports.aws)) items.push({ group: 'aws', kind: 'SQS queue', name: url.split('/').pop()! });
-    for (const r of await findStackRoles(stack, ports.aws.iam)) items.push({ group: 'aws', kind: 'IAM role', name: r.name });
+    const [queues, roles] = await allInOrder([findStackQueues(stack, ports.aws.sqs), findStackRoles(stack, ports.aws.iam)]);
+    for (const url of queues.found) items.push({ group: 'aws', kind: 'SQS queue', name: queueNameOf(url) });
+    for (const r of roles.found) items.push({ group: 'aws', kind: 'IAM role', name: r.name });
+    // an OIDC provider the stack created is left of it too (say, after a teardown that could not delete it)
+    const providers = await leftOidcProviders(stack, ports.aws.iam, new Set(roles.found.map((r) => r.name)));
+    for (const arn of providers.found) items.push({ group: 'aws', kind: 'IAM OIDC provider', name: arn });
+    unreadable.push(...queues.unreadable, ...roles.unreadable, ...providers.unreadable);
   }
-  return items;
+  return { items, unreadable };
 }
 
 /** "ScaledJob video/video-processor", with Jobs and Pods counted rather than listed. */

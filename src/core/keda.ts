@@ -1,14 +1,13 @@
 // KEDA itself: is it installed (helm release or a KEDA someone else manages), and installing it with
 // the pinned chart and the IRSA values, then waiting until its CRDs and its operator are ready.
-import type { Helm, HelmRelease } from '../adapters/helm.js';
-import type { Kube } from '../adapters/kube.js';
+import type { Helm, HelmRelease } from './helm-ports.js';
+import { isAuthorizationDenied, type Kube } from './kube-ports.js';
 import type { DesiredStack } from './desired.js';
 import { StateError, UsageError } from './errors.js';
 import type { Progress } from './progress.js';
 import { KEDA, MANAGER } from './stack.js';
 import { crdNotEstablished, deploymentNotReady, waitUntil } from './kube-wait.js';
 import { crdSchema, schemaProblems } from './crd-schema.js';
-import { KubeApiError } from '../adapters/kube.js';
 
 export const KEDA_CRDS = ['scaledjobs.keda.sh', 'scaledobjects.keda.sh', 'triggerauthentications.keda.sh', 'clustertriggerauthentications.keda.sh'];
 export const KEDA_OPERATOR = 'keda-operator';
@@ -186,7 +185,7 @@ export async function checkKedaCrds(desired: DesiredStack, kube: Kube): Promise<
       try {
         crds.set(name, await kube.get({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name }));
       } catch (e) {
-        if (!(e instanceof KubeApiError && e.status === 403)) throw e;
+        if (!isAuthorizationDenied(e)) throw e;
         crds.set(name, undefined);
         out.unread.push(name);
       }

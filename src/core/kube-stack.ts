@@ -1,8 +1,8 @@
 // The stack's Kubernetes objects: what the cluster holds compared with what the plan wants (the
 // server's own dry-run answers "what would change"), and applying exactly that, in order.
 import { stringify } from 'yaml';
-import { KubeApiError, KubeConflictError, type Kube, type KubeObject } from '../adapters/kube.js';
-import type { Helm } from '../adapters/helm.js';
+import { KubeApiError, KubeConflictError, type Kube, type KubeObject } from './kube-ports.js';
+import type { Helm } from './helm-ports.js';
 import type { DesiredStack, RenderedObject } from './desired.js';
 import { kubeKey, type Observed } from './plan.js';
 import { StateError } from './errors.js';
@@ -185,7 +185,7 @@ export async function applyKube(desired: DesiredStack, kube: Kube, progress: Pro
           await kube.apply(i.rendered.object, { dryRun: true, force: opts.force });
         } catch (e) {
           if (!(e instanceof KubeApiError) || e.status === 401 || e.status === 403) throw e;
-          rejected.push(`${describeObject(i.rendered.object)} (from ${i.rendered.template}): ${e.message.replace(/^Kubernetes [^:]+: /, '')}\n${indent(stringify(i.rendered.object, { lineWidth: 0 }))}`);
+          rejected.push(`${describeObject(i.rendered.object)} (from ${i.rendered.template}): ${e.message.replace(/^Kubernetes [^:]+: /, '')}\n${indent(stringify(withoutSecrets(i.rendered.object), { lineWidth: 0 }))}`);
         }
       }
       if (rejected.length > 0)
@@ -224,3 +224,11 @@ const indent = (s: string) =>
     .split('\n')
     .map((l) => `      ${l}`)
     .join('\n');
+
+/** A Secret as it may be shown: its values replaced (the keys stay, so a rejection can still be read). */
+export function withoutSecrets(o: KubeObject): KubeObject {
+  if (o.kind !== 'Secret') return o;
+  const hide = (m: unknown) => (m && typeof m === 'object' ? Object.fromEntries(Object.keys(m).map((k) => [k, '(value hidden)'])) : m);
+  const s = o as KubeObject & { data?: unknown; stringData?: unknown };
+  return { ...s, ...(s.data ? { data: hide(s.data) } : {}), ...(s.stringData ? { stringData: hide(s.stringData) } : {}) } as KubeObject;
+}

@@ -1,8 +1,8 @@
 // Removing a stack from the cluster by its labels: one delete-collection per kind per namespace (never
 // one call per Job: a finished ScaledJob leaves 100+ of them), waiting until they are gone, and naming
 // any finalizer that holds an object back.
-import type { Helm } from '../adapters/helm.js';
-import { KubeApiError, type Kube, type KubeObject, type KubeType, type Propagation } from '../adapters/kube.js';
+import type { Helm } from './helm-ports.js';
+import { isAuthorizationDenied, type Kube, type KubeObject, type KubeType, type Propagation } from './kube-ports.js';
 import { CancelledError, StateError } from './errors.js';
 import type { Progress } from './progress.js';
 import { KEDA, stackSelector } from './stack.js';
@@ -103,7 +103,7 @@ export async function teardownKube(stack: string, kube: Kube, helm: Helm | undef
       try {
         return await kube.list(t, o);
       } catch (e) {
-        if (!(e instanceof KubeApiError && e.status === 403 && opts.namespaces?.length && t.kind !== 'Namespace')) throw e;
+        if (!(isAuthorizationDenied(e) && opts.namespaces?.length && t.kind !== 'Namespace')) throw e;
         scoped = true;
       }
     }
@@ -156,7 +156,7 @@ export async function teardownKube(stack: string, kube: Kube, helm: Helm | undef
   }
 
   // the namespace last, and only when it carries the stack's labels (kedactl created it)
-  const forbidden = (e: unknown) => e instanceof KubeApiError && e.status === 403 && scoped;
+  const forbidden = (e: unknown) => isAuthorizationDenied(e) && scoped;
   await progress.step('Deleting the namespace kedactl created', async (update) => {
     let listed: KubeObject[];
     try {

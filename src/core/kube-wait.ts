@@ -1,5 +1,5 @@
 // Waiting for Kubernetes things to become ready, with a deadline and a message naming what is not.
-import type { Kube } from '../adapters/kube.js';
+import type { Kube } from './kube-ports.js';
 import { CancelledError, StateError } from './errors.js';
 
 export interface WaitOptions {

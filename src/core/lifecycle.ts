@@ -1,9 +1,6 @@
 // A stack's whole life as use cases: prepare (discover, observe, plan), init (apply the plan: AWS,
 // then KEDA, then Kubernetes), teardown (Kubernetes, then AWS). Every step converges from any partial
 // state, and state is read from AWS tags and Kubernetes labels, never from a local file.
-import type { Helm } from '../adapters/helm.js';
-import type { Kube } from '../adapters/kube.js';
-import type { AwsPorts } from './aws-ports.js';
 import { applyAws, assertNoConflicts, discoverAws, observeAws, teardownAws, type AwsObserved, type TeardownAwsResult } from './aws-stack.js';
 import { desiredStack, type DesiredStack, type Known } from './desired.js';
 import { CancelledError, StateError, UsageError } from './errors.js';
@@ -12,18 +9,9 @@ import { installKeda } from './keda.js';
 import { applyKube, observeKube } from './kube-stack.js';
 import { teardownKube, type TeardownKubeResult } from './kube-teardown.js';
 import { hasWork, plan, type Group, type Observed, type Plan } from './plan.js';
+import type { Part, Ports } from './ports.js';
 import type { Progress } from './progress.js';
 import type { Settings } from './settings.js';
-
-export const PARTS = ['aws', 'keda', 'kubernetes'] as const;
-export type Part = (typeof PARTS)[number];
-
-/** The adapters a run needs; a part that is skipped needs none. Built once, passed in. */
-export interface Ports {
-  aws?: AwsPorts;
-  kube?: Kube;
-  helm?: Helm;
-}
 
 export interface Prepared {
   desired: DesiredStack;
@@ -31,13 +19,6 @@ export interface Prepared {
   awsObserved?: AwsObserved;
   plan: Plan;
   known: Known;
-}
-
-export function parseSkip(values: unknown): Set<Part> {
-  const list = (Array.isArray(values) ? values : values === undefined ? [] : [values]).flatMap((v) => String(v).split(','));
-  const bad = list.filter((v) => !PARTS.includes(v as Part));
-  if (bad.length) throw new UsageError(`skip = ${bad.map((b) => JSON.stringify(b)).join(', ')}: must be one of ${PARTS.join(', ')}`, 'pass --skip aws, --skip keda or --skip kubernetes (repeatable)');
-  return new Set(list as Part[]);
 }
 
 function need<T>(port: T | undefined, what: string): T {

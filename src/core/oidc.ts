@@ -1,7 +1,7 @@
 // The cluster's IAM OIDC identity provider: IRSA trust policies name it. kedactl creates it only when
 // asked (--create-oidc-provider) and deletes it only if kedactl created it and no other role uses it.
 import type { IamPort } from './aws-ports.js';
-import { managedByKedactl } from './aws-tags.js';
+import { managedByKedactl, orUnreadable, ownedBy, type Discovered, type Unreadable } from './aws-tags.js';
 import type { DesiredStack } from './desired.js';
 import { UsageError } from './errors.js';
 import { federatedPrincipals } from './iam-roles.js';
@@ -33,29 +33,51 @@ export async function ensureOidcProvider(desired: DesiredStack, seen: ObservedOi
   await progress.step(`create IAM OIDC provider ${desired.arns.oidcIssuerHost}`, () => iam.createOidcProvider(issuer, ['sts.amazonaws.com'], stackTags(desired.settings.stack)));
 }
 
+/** OIDC providers tagged with the stack (kedactl created them for it); one that cannot be read is unreadable, not "not ours". */
+export async function findStackOidcProviders(stack: string, iam: IamPort): Promise<Discovered<string>> {
+  const unreadable: Unreadable[] = [];
+  const found: string[] = [];
+  for (const arn of await iam.listOidcProviders()) {
+    const p = await orUnreadable('IAM OIDC provider', arn, unreadable, () => iam.getOidcProvider(arn));
+    if (p && ownedBy(p.tags, stack)) found.push(arn);
+  }
+  return { found, unreadable };
+}
+
 /**
  * After the stack's roles are gone: delete each candidate provider that kedactl created and that no
- * remaining role trusts. Returns what was deleted and what was kept (with why).
+ * remaining role trusts. Returns what was deleted, what was kept (with why), and what could not be
+ * read or deleted (the others are still done).
  */
-export async function teardownOidcProviders(candidates: string[], iam: IamPort, progress: Progress): Promise<{ deleted: string[]; kept: string[] }> {
+export async function teardownOidcProviders(candidates: string[], iam: IamPort, progress: Progress): Promise<{ deleted: string[]; kept: string[]; failed: Unreadable[] }> {
   const deleted: string[] = [];
   const kept: string[] = [];
-  const unique = [...new Set(candidates)];
-  if (unique.length === 0) return { deleted, kept };
+  const failed: Unreadable[] = [];
+  const unique = [...new Set(candidates)].sort();
+  if (unique.length === 0) return { deleted, kept, failed };
   const stillUsed = new Set((await iam.listRoles()).flatMap((r) => federatedPrincipals(r.trust)));
   for (const arn of unique) {
-    const p = await iam.getOidcProvider(arn);
-    if (!p) continue;
-    if (!managedByKedactl(p.tags)) {
-      kept.push(`IAM OIDC provider ${arn} (not created by kedactl)`);
-      continue;
-    }
-    if (stillUsed.has(arn)) {
-      kept.push(`IAM OIDC provider ${arn} (other roles still trust it)`);
-      continue;
-    }
-    await progress.step(`delete IAM OIDC provider ${arn.split('oidc-provider/')[1] ?? arn}`, () => iam.deleteOidcProvider(arn));
-    deleted.push(`IAM OIDC provider ${arn}`);
+    await orUnreadable('IAM OIDC provider', arn, failed, async () => {
+      const p = await iam.getOidcProvider(arn);
+      if (!p) return;
+      if (!managedByKedactl(p.tags)) kept.push(`IAM OIDC provider ${arn} (not created by kedactl)`);
+      else if (stillUsed.has(arn)) kept.push(`IAM OIDC provider ${arn} (other roles still trust it)`);
+      else {
+        await progress.step(`delete IAM OIDC provider ${arn.split('oidc-provider/')[1] ?? arn}`, () => iam.deleteOidcProvider(arn));
+        deleted.push(`IAM OIDC provider ${arn}`);
+      }
+    });
   }
-  return { deleted, kept };
+  return { deleted, kept, failed };
+}
+
+/**
+ * The providers tagged with the stack that its teardown would delete: those no role outside
+ * `stackRoles` trusts (one another stack still uses is kept, so it is not "left of" this stack).
+ */
+export async function leftOidcProviders(stack: string, iam: IamPort, stackRoles: ReadonlySet<string>): Promise<Discovered<string>> {
+  const tagged = await findStackOidcProviders(stack, iam);
+  if (tagged.found.length === 0) return tagged;
+  const usedByOthers = new Set((await iam.listRoles()).filter((r) => !stackRoles.has(r.name)).flatMap((r) => federatedPrincipals(r.trust)));
+  return { found: tagged.found.filter((arn) => !usedByOthers.has(arn)), unreadable: tagged.unreadable };
 }

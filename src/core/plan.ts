@@ -1,6 +1,6 @@
 // The plan is a value: what will be created, updated or left alone, and which permissions it grants.
 // plan(desired, observed) is pure; apply does exactly what it says.
-import type { DesiredStack } from './desired.js';
+import type { DesiredStack, StaticCredentials } from './desired.js';
 import type { PolicyDocument } from './validate-iam.js';
 import { KEDA } from './stack.js';
 import { isSupportedKedaVersion, SUPPORTED_KEDA_RANGE } from './keda-versions.js';
@@ -37,6 +37,8 @@ export interface Plan {
   /** what stops init before it writes anything (the cluster would refuse part of the stack), with what to do */
   blockers: string[];
   unresolved: Array<{ setting: string; how: string }>;
+  /** static mode: the kind of credentials the Secret gets, and when temporary ones expire (no secret) */
+  credentials?: StaticCredentials;
 }
 
 /** What exists now. `undefined` for a resource means it does not exist; a missing map means "not looked at". */
@@ -188,6 +190,7 @@ export function plan(desired: DesiredStack, observed: Observed = {}): Plan {
     warnings,
     blockers,
     unresolved: desired.unresolved,
+    ...(desired.credentials ? { credentials: desired.credentials } : {}),
   };
 }
 

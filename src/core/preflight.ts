@@ -1,6 +1,6 @@
 // Before init touches anything: is everything it needs here? Every missing piece at once, each with
 // how to provide it.
-import type { Part } from './lifecycle.js';
+import type { Part } from './ports.js';
 
 export interface Check {
   what: string;

@@ -3,6 +3,7 @@
 import { TransientAwsError, type SqsPort } from './aws-ports.js';
 import { StateError, UsageError } from './errors.js';
 import type { Settings } from './settings.js';
+import { arrivalTime, describeProfile, loadProfileFrom, type LoadProfile } from './simulate/profile.js';
 
 export const QUALITIES = ['480p', '720p', '1080p', '4K'] as const;
 export const LIMITS = { count: [1, 10_000_000], concurrency: [1, 200], rate: [1, 1_000_000] } as const;
@@ -16,10 +17,15 @@ export interface ProduceOptions {
   rate?: number;
   /** a custom body; {{index}}, {{videoId}}, {{quality}} and {{sentAt}} are filled in per message */
   bodyTemplate?: string;
+  /** --load: message i is sent no earlier than its time in the profile; count is the profile's total */
+  profile?: LoadProfile;
 }
 
 /** Check raw flag values before any remote call; every problem at once. */
-export function parseProduceOptions(raw: { count?: unknown; concurrency?: unknown; rate?: unknown }): Omit<ProduceOptions, 'bodyTemplate'> {
+export function parseProduceOptions(
+  raw: { count?: unknown; concurrency?: unknown; rate?: unknown; load?: unknown },
+  resolvePath: (p: string) => string = (p) => p,
+): Omit<ProduceOptions, 'bodyTemplate'> {
   const problems: string[] = [];
   const int = (name: keyof typeof LIMITS, v: unknown, fallback?: number): number | undefined => {
     if (v === undefined) return fallback;
@@ -31,10 +37,17 @@ export function parseProduceOptions(raw: { count?: unknown; concurrency?: unknow
     }
     return Number(s);
   };
+  if (raw.load !== undefined)
+    for (const flag of ['count', 'rate'] as const)
+      if (raw[flag] !== undefined) problems.push(`--load and --${flag} do not go together: the profile says how many messages and when`);
   const count = int('count', raw.count, DEFAULTS.count);
   const concurrency = int('concurrency', raw.concurrency, DEFAULTS.concurrency);
   const rate = int('rate', raw.rate);
   if (problems.length > 0) throw new UsageError(problems.join('\n'), 'fix the flags above; nothing was sent');
+  if (raw.load !== undefined) {
+    const profile = loadProfileFrom(String(raw.load), resolvePath);
+    return { count: profile.total, concurrency: concurrency!, profile };
+  }
   return { count: count!, concurrency: concurrency!, ...(rate !== undefined ? { rate } : {}) };
 }
 
@@ -80,6 +93,8 @@ export interface ProduceResult {
   stopped: boolean;
   seconds: number;
   messagesPerSecond: number;
+  /** with --load: the profile, when it started (epoch ms; message i was sent no earlier than this + its time), and how late the latest batch went out */
+  schedule?: { profile: string; startedAt: number; maxLateSeconds: number };
 }
 
 export interface SendHooks {
@@ -115,6 +130,7 @@ export async function sendMessages(sqs: SqsPort, queueUrl: string, make: BodyMak
   const sleep = hooks.sleep ?? abortableSleep;
   const attempts = hooks.attempts ?? 8;
   const { baseMs, maxMs } = hooks.backoff ?? { baseMs: 50, maxMs: 5000 };
+  const startedAt = Date.now(); // before t0: a message's send time is never before startedAt + its due time
   const t0 = now();
   let cursor = 0;
   let scheduled = 0;
@@ -124,10 +140,14 @@ export async function sendMessages(sqs: SqsPort, queueUrl: string, make: BodyMak
   const stopped = () => Boolean(hooks.signal?.aborted) || fatal !== undefined;
   const report = () => hooks.onProgress?.(sent, failed.length, opts.count);
 
-  const nextBatch = (): Array<{ id: string; body: string; index: number }> => {
+  const profile = opts.profile;
+  let maxLate = 0;
+  /** ms after t0 at which message i is due (profiles only) */
+  const dueMs = (i: number) => arrivalTime(profile!, i) * 1000;
+  const nextBatch = (dueBy = Infinity): Array<{ id: string; body: string; index: number }> => {
     const batch: Array<{ id: string; body: string; index: number }> = [];
     let bytes = 0;
-    while (cursor < opts.count && batch.length < BATCH_ENTRIES) {
+    while (cursor < opts.count && batch.length < BATCH_ENTRIES && (dueBy === Infinity || dueMs(cursor) <= dueBy)) {
       const body = make(cursor);
       const size = Buffer.byteLength(body, 'utf8');
       if (batch.length > 0 && bytes + size > opts.maxBatchBytes) break;
@@ -186,6 +206,27 @@ export async function sendMessages(sqs: SqsPort, queueUrl: string, make: BodyMak
     }
   };
 
+  // with a profile: take the messages due now (at least the next one, waiting for it), so a slow
+  // rate sends small batches on time and a fast one full batches
+  const scheduledWorker = async () => {
+    while (!stopped() && cursor < opts.count) {
+      const wait = dueMs(cursor) - (now() - t0);
+      if (wait > 0) {
+        await sleep(wait, hooks.signal);
+        continue; // another worker may have taken it meanwhile
+      }
+      const elapsed = now() - t0;
+      const batch = nextBatch(elapsed);
+      if (batch.length === 0) continue;
+      maxLate = Math.max(maxLate, elapsed - dueMs(batch[0]!.index));
+      try {
+        await sendBatch(batch);
+      } catch (e) {
+        fatal ??= e;
+      }
+    }
+  };
+
   const worker = async () => {
     while (!stopped() && cursor < opts.count) {
       const batch = nextBatch();
@@ -199,7 +240,7 @@ export async function sendMessages(sqs: SqsPort, queueUrl: string, make: BodyMak
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(opts.concurrency, Math.ceil(opts.count / BATCH_ENTRIES)) }, worker));
+  await Promise.all(Array.from({ length: Math.min(opts.concurrency, Math.ceil(opts.count / BATCH_ENTRIES)) }, profile ? scheduledWorker : worker));
   const seconds = (now() - t0) / 1000;
   const result: ProduceResult = {
     queue: queueUrl.split('/').pop() ?? queueUrl,
@@ -211,6 +252,7 @@ export async function sendMessages(sqs: SqsPort, queueUrl: string, make: BodyMak
     stopped: Boolean(hooks.signal?.aborted),
     seconds: Math.round(seconds * 1000) / 1000,
     messagesPerSecond: seconds > 0 ? Math.round(sent / seconds) : sent,
+    ...(profile ? { schedule: { profile: describeProfile(profile), startedAt, maxLateSeconds: Math.round(maxLate) / 1000 } } : {}),
   };
   if (fatal !== undefined) {
     (fatal as { partial?: ProduceResult }).partial = result;

@@ -1,9 +1,10 @@
 // The stack's SQS queues: observe, create or update as planned, and delete by tags.
 import type { SqsPort } from './aws-ports.js';
-import { conflictMessage, mapLimit, ownedBy } from './aws-tags.js';
+import { conflictMessage, mapLimit, orUnreadable, ownedBy, type Discovered, type Unreadable } from './aws-tags.js';
 import type { DesiredQueue } from './desired.js';
 import type { Change, Observed } from './plan.js';
 import type { Progress } from './progress.js';
+import { allInOrder } from './parallel.js';
 
 export type ObservedQueues = NonNullable<Observed['queues']>;
 
@@ -32,7 +33,13 @@ export async function observeQueues(queues: DesiredQueue[], sqs: SqsPort, stack:
       continue;
     }
     urls[q.name] = url;
-    const [attributes, tags] = await Promise.all([sqs.getQueueAttributes(url), sqs.listQueueTags(url)]);
+    const [attributes, tags] = await allInOrder([sqs.getQueueAttributes(url), sqs.listQueueTags(url)]);
+    if (!tags) {
+      // deleted between the two calls
+      observed[q.name] = undefined;
+      delete urls[q.name];
+      continue;
+    }
     observed[q.name] = { attributes: normalizeAttributes(attributes), tags };
     if (!ownedBy(tags, stack)) conflicts.push(conflictMessage(q.purpose === 'dead-letter' ? 'SQS dead-letter queue' : 'SQS queue', q.name, stack, tags));
   }
@@ -68,26 +75,43 @@ export async function applyQueues(
   return urls;
 }
 
-/** Delete every queue tagged with the stack (found by listing, so a lost local file leaks nothing). */
-export async function teardownQueues(stack: string, sqs: SqsPort, progress: Progress): Promise<string[]> {
-  const urls = await progress.step('find SQS queues tagged with the stack', async () => {
-    const all = await sqs.listQueues();
-    const tagged = await mapLimit(all, 8, async (url) => {
-      try {
-        return ownedBy(await sqs.listQueueTags(url), stack) ? url : undefined;
-      } catch {
-        return undefined; // deleted by someone else meanwhile
-      }
-    });
-    return tagged.filter((u): u is string => u !== undefined);
+/**
+ * The stack's queues, found by their tags (so a lost local file leaks nothing). A queue whose tags
+ * cannot be read is reported as unreadable, never as "not the stack's"; only a queue that is gone is.
+ */
+export async function findStackQueues(stack: string, sqs: SqsPort): Promise<Discovered<string>> {
+  const all = await sqs.listQueues();
+  const unreadable: Unreadable[] = [];
+  const tagged = await mapLimit(all, 8, async (url) => {
+    const tags = await orUnreadable('SQS queue', queueNameOf(url), unreadable, () => sqs.listQueueTags(url));
+    return ownedBy(tags, stack) ? url : undefined;
   });
+  return { found: tagged.filter((u): u is string => u !== undefined).sort(), unreadable };
+}
+
+export const queueNameOf = (url: string) => url.replace(/\/+$/, '').split('/').pop() ?? url;
+
+/**
+ * Delete every queue tagged with the stack. A queue that could not be read or deleted is returned in
+ * `failed`; the others are deleted regardless.
+ */
+export async function teardownQueues(stack: string, sqs: SqsPort, progress: Progress): Promise<{ deleted: string[]; failed: Unreadable[] }> {
+  const { found, unreadable } = await progress.step('find SQS queues tagged with the stack', async (update) => {
+    const d = await findStackQueues(stack, sqs);
+    if (d.unreadable.length) update(`could not read the tags of ${d.unreadable.map((u) => u.name).join(', ')}`);
+    return d;
+  });
+  const failed = [...unreadable];
   const deleted: string[] = [];
-  for (const url of urls) {
-    const name = url.split('/').pop()!;
-    await progress.step(`delete SQS queue ${name}`, async (update) => {
-      if (!(await sqs.deleteQueue(url))) update('already gone');
-    });
-    deleted.push(`SQS queue ${name}`);
+  for (const url of found) {
+    const name = queueNameOf(url);
+    const ok = await orUnreadable('SQS queue', name, failed, () =>
+      progress.step(`delete SQS queue ${name}`, async (update) => {
+        if (!(await sqs.deleteQueue(url))) update('already gone');
+        return true;
+      }),
+    );
+    if (ok) deleted.push(`SQS queue ${name}`);
   }
-  return deleted;
+  return { deleted, failed };
 }

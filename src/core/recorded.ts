@@ -2,8 +2,7 @@
 // ConfigMap labelled with the stack, one key per setting. Later commands, on any machine, read it as a
 // layer under flags, variables and kedactl.yaml, so `status` compares the cluster with what `init`
 // applied, not with today's defaults; a flag that differs from it is a change the plan shows.
-import type { Kube, KubeObject } from '../adapters/kube.js';
-import { KubeApiError } from '../adapters/kube.js';
+import { isAuthorizationDenied, type Kube, type KubeObject } from './kube-ports.js';
 import { FIELDS, type Settings, type SettingKey, type Sourced } from './settings.js';
 import { LABEL_STACK, stackLabels, stackSelector } from './stack.js';
 
@@ -59,7 +58,7 @@ export async function readRecorded(stack: string, namespace: string, kube: Kube)
   try {
     found = await kube.list(type, { labelSelector: `${stackSelector(stack)},${LABEL_RECORD}=settings` });
   } catch (e) {
-    if (!(e instanceof KubeApiError && e.status === 403)) throw e;
+    if (!isAuthorizationDenied(e)) throw e;
     const one = await kube.get({ ...type, namespace, name: recordName(stack) });
     found = one && one.metadata.labels?.[LABEL_STACK] === stack ? [one] : [];
   }

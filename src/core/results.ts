@@ -1,6 +1,5 @@
 // The result analyzer's counts, read through the API server's service proxy (no exec, no port-forward).
-import type { Kube } from '../adapters/kube.js';
-import { KubeApiError } from '../adapters/kube.js';
+import { KubeApiError, type Kube } from './kube-ports.js';
 import { StateError } from './errors.js';
 
 export interface CountSummary {

@@ -1,11 +1,15 @@
 // One look at a stack: does each part exist, is it as planned, is it working. Reads only.
-import type { Kube, KubeObject } from '../adapters/kube.js';
+import { KubeApiError, type Kube, type KubeObject } from './kube-ports.js';
+import { findStackRoles } from './iam-roles.js';
 import { kedaNotHealthy, observeKeda } from './keda.js';
-import type { Part, Ports, Prepared } from './lifecycle.js';
+import type { Part, Ports } from './ports.js';
+import type { Prepared } from './lifecycle.js';
 import { prepare } from './lifecycle.js';
 import type { Progress } from './progress.js';
+import { findStackQueues, queueNameOf } from './queue.js';
 import { readResults } from './results.js';
 import type { Settings } from './settings.js';
+import { allInOrder } from './parallel.js';
 
 export interface StackStatus {
   stack: string;
@@ -15,10 +19,16 @@ export interface StackStatus {
   queue?: { name: string; exists: boolean; visible?: number; inFlight?: number; delayed?: number; deadLetter?: { name: string; visible?: number } };
   roles?: Array<{ name: string; state: 'as planned' | 'drifted' | 'missing'; details: string[] }>;
   keda?: { installed: boolean; version?: string; ready: boolean; problem?: string };
-  scaledJob?: { name: string; exists: boolean; ready?: string; active?: string; lastWarning?: string };
+  scaledJob?: { name: string; exists: boolean; ready?: string; active?: string; lastWarning?: string; /** why it could not be read */ unreadable?: string };
   objects?: { asPlanned: number; drifted: string[]; missing: string[] };
   jobs?: { active: number; succeeded: number; failed: number };
   results?: { processed: number; killed: number } | { unavailable: string };
+  /** static mode: the credentials in the stack's Secret (never their values) */
+  credentials?: { secret: string; temporary: boolean; expiresAt?: string; expired: boolean };
+  /** AWS resources tagged with the stack that its settings do not name (left from earlier settings) */
+  strays?: string[];
+  /** AWS resources whose tags could not be read: they may be the stack's */
+  unreadable?: string[];
 }
 
 const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
@@ -29,10 +39,12 @@ function condition(o: KubeObject | undefined, type: string): string | undefined 
 }
 
 export async function stackStatus(settings: Settings, ports: Ports, skip: ReadonlySet<Part>, progress: Progress): Promise<StackStatus> {
-  const p: Prepared = await prepare(settings, ports, new Set([...skip, 'keda']), progress);
+  // without a region there is no AWS adapter: the AWS half is not looked at, and status says so
+  const p: Prepared = await prepare(settings, ports, new Set<Part>([...skip, 'keda', ...(ports.aws ? [] : (['aws'] as const))]), progress);
   const { desired } = p;
   const s: StackStatus = { stack: settings.stack, healthy: true, problems: [] };
   const problem = (t: string) => s.problems.push(t);
+  if (!skip.has('aws') && !ports.aws) problem('AWS not checked: no region is set, so the queue and the IAM roles are unknown; pass --region (or set AWS_REGION), or --skip aws');
 
   if (!skip.has('aws') && ports.aws && p.awsObserved) {
     const work = desired.queues.find((q) => q.purpose === 'work')!;
@@ -50,6 +62,17 @@ export async function stackStatus(settings: Settings, ports: Ports, skip: Readon
       .filter((c) => c.kind === 'IAM role')
       .map((c) => ({ name: c.name, state: c.action === 'create' ? 'missing' : c.action === 'update' ? 'drifted' : 'as planned', details: c.details }) as const);
     for (const r of s.roles) if (r.state !== 'as planned') problem(`IAM role ${r.name} is ${r.state}${r.details.length ? `: ${r.details.join('; ')}` : ''}: run kedactl init to restore it`);
+
+    // the same discovery by tags as teardown: what else carries the stack's tags, and what could not be read
+    const [queues, roles] = await allInOrder([findStackQueues(settings.stack, ports.aws.sqs), findStackRoles(settings.stack, ports.aws.iam)]);
+    const planned = new Set([...desired.queues.map((q) => q.name), ...desired.roles.map((r) => r.name)]);
+    s.strays = [
+      ...queues.found.map(queueNameOf).filter((n) => !planned.has(n)).map((n) => `SQS queue ${n}`),
+      ...roles.found.filter((r) => !planned.has(r.name)).map((r) => `IAM role ${r.name}`),
+    ];
+    s.unreadable = [...queues.unreadable, ...roles.unreadable].map((u) => `${u.kind} ${u.name}: ${u.error.message}`);
+    for (const x of s.strays) problem(`${x} is tagged with stack "${settings.stack}" but its settings do not name it (left from earlier settings?): kedactl teardown removes it with the rest of the stack`);
+    for (const u of [...queues.unreadable, ...roles.unreadable]) problem(`could not tell whether ${u.kind} ${u.name} is the stack's: ${u.error.message}${u.error.next ? ` (${u.error.next})` : ''}`);
   }
 
   if (!skip.has('kubernetes') && ports.kube) {
@@ -70,13 +93,27 @@ export async function stackStatus(settings: Settings, ports: Ports, skip: Readon
     if (s.objects.drifted.length) problem(`changed since kedactl applied them: ${s.objects.drifted.join(', ')}: kedactl plan shows how; kedactl init restores them`);
 
     const ns = desired.names.namespace;
+    if (settings.auth === 'static') await credentialsStatus(kube, ns, desired.names.credentialsSecret, s, problem);
     const sjName = desired.names.scaledJob;
-    const sj = s.objects.missing.some((m) => m.startsWith('ScaledJob ')) ? undefined : await kube.get({ apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob', namespace: ns, name: sjName }).catch(() => undefined);
-    s.scaledJob = { name: sjName, exists: Boolean(sj) };
+    // get says undefined only for "not found"; a refused or failed read is reported as such, not as missing
+    let sj: KubeObject | undefined;
+    let unreadable: string | undefined;
+    if (!s.objects.missing.some((m) => m.startsWith('ScaledJob ')))
+      sj = await kube.get({ apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob', namespace: ns, name: sjName }).catch((e: unknown) => {
+        if (!(e instanceof KubeApiError)) throw e;
+        unreadable = e.message;
+        return undefined;
+      });
+    s.scaledJob = { name: sjName, exists: Boolean(sj), ...(unreadable ? { unreadable } : {}) };
+    if (unreadable) problem(`could not read ScaledJob ${ns}/${sjName}: ${unreadable}`);
     if (sj) {
       s.scaledJob.ready = condition(sj, 'Ready');
       s.scaledJob.active = condition(sj, 'Active');
-      const events = await kube.list({ apiVersion: 'v1', kind: 'Event' }, { namespace: ns }).catch(() => [] as KubeObject[]);
+      const events = await kube.list({ apiVersion: 'v1', kind: 'Event' }, { namespace: ns }).catch((e: unknown) => {
+        if (!(e instanceof KubeApiError)) throw e;
+        problem(`could not read the events of namespace ${ns} (KEDA's warnings about the ScaledJob): ${e.message}`);
+        return [] as KubeObject[];
+      });
       const warnings = events
         .filter((e: any) => e.involvedObject?.kind === 'ScaledJob' && e.involvedObject?.name === sjName && e.type === 'Warning')
         .sort((a: any, b: any) => String(a.lastTimestamp ?? a.eventTime ?? '').localeCompare(String(b.lastTimestamp ?? b.eventTime ?? '')));
@@ -102,4 +139,28 @@ export async function stackStatus(settings: Settings, ports: Ports, skip: Readon
   }
   s.healthy = s.problems.length === 0;
   return s;
+}
+
+export const ANNOTATION_CREDENTIALS_EXPIRE = 'kedactl.io/credentials-expire-at';
+
+/** Temporary credentials in the Secret stop working when they expire; say so, and how to refresh them. */
+async function credentialsStatus(kube: Kube, namespace: string, name: string, s: StackStatus, problem: (t: string) => void): Promise<void> {
+  let secret: KubeObject | undefined;
+  try {
+    secret = await kube.get({ apiVersion: 'v1', kind: 'Secret', namespace, name });
+  } catch (e) {
+    if (!(e instanceof KubeApiError)) throw e;
+    problem(`could not read Secret ${namespace}/${name} to check its AWS credentials: ${e.message}`);
+    return;
+  }
+  if (!secret) return; // reported with the missing objects
+  const expiresAt = secret.metadata.annotations?.[ANNOTATION_CREDENTIALS_EXPIRE];
+  const temporary = Boolean((secret as { data?: Record<string, string> }).data?.AWS_SESSION_TOKEN);
+  const expired = expiresAt !== undefined && !(Date.parse(expiresAt) > Date.now());
+  s.credentials = { secret: `${namespace}/${name}`, temporary, ...(expiresAt ? { expiresAt } : {}), expired };
+  if (expired)
+    problem(
+      `the temporary AWS credentials in Secret ${namespace}/${name} expired at ${expiresAt}: KEDA and the Jobs can no longer read the queue. ` +
+        'Refresh your credentials ("aws sso login", or assume the role again), then run "kedactl init", which rewrites the Secret',
+    );
 }

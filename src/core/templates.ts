@@ -1,12 +1,12 @@
 // Templates are parsed first, then values are filled into the parsed tree: a value is data, never
 // structure. Files in an override directory replace the built-in ones with the same relative path.
 import { readFileSync, statSync } from 'node:fs';
-import { join, resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { parseAllDocuments, visit, Scalar } from 'yaml';
 import { UsageError } from './errors.js';
+import { packageRoot } from './package-root.js';
 
-export const BUILTIN_TEMPLATES = resolve(dirname(fileURLToPath(import.meta.url)), '../../templates');
+export const BUILTIN_TEMPLATES = join(packageRoot(import.meta.url), 'templates');
 
 /** Template values; `undefined` means "does not apply here": the placeholder's entry is removed. */
 export type TemplateValues = Record<string, string | number | boolean | undefined>;

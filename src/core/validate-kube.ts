@@ -1,29 +1,14 @@
 // Kubernetes objects are checked against their schemas before anything is written or sent.
+import type { KubeModel } from './kube-schemas.js';
 import { TemplateError } from './templates.js';
+import type { KubeObject } from './kube-ports.js';
 
-export interface KubeObject {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; [k: string]: unknown };
-  [k: string]: unknown;
-}
+export type { KubeObject };
 
-type Model = new (data: unknown) => { validate(): void };
-
-async function modelFor(apiVersion: string, kind: string): Promise<Model | undefined> {
-  const pick = (mod: Record<string, unknown>) => mod[kind] as Model | undefined;
-  switch (apiVersion) {
-    case 'v1':
-      return pick(await import('kubernetes-models/v1'));
-    case 'apps/v1':
-      return pick(await import('kubernetes-models/apps/v1'));
-    case 'batch/v1':
-      return pick(await import('kubernetes-models/batch/v1'));
-    case 'keda.sh/v1alpha1':
-      return pick(await import('@kubernetes-models/keda/keda.sh/v1alpha1'));
-    default:
-      return undefined;
-  }
+/** The model of a kind, from the few schemas kedactl bundles (core/kube-schemas.ts), loaded on first use. */
+async function modelFor(apiVersion: string, kind: string): Promise<KubeModel | undefined> {
+  const { KUBE_MODELS } = await import('./kube-schemas.js');
+  return Object.hasOwn(KUBE_MODELS, `${apiVersion}/${kind}`) ? KUBE_MODELS[`${apiVersion}/${kind}`] : undefined;
 }
 
 /** Throws one TemplateError listing every schema problem of every object; returns kinds it could not check. */

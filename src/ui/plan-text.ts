@@ -26,6 +26,11 @@ export function planText(p: Plan, color: boolean): string {
       out.push(`      may ${g.actions.join(', ')} on ${g.resource}${g.condition ? ` when ${g.condition}` : ''}`);
     }
   }
+  if (p.credentials?.temporary) {
+    const when = p.credentials.expiresAt ? `expire at ${p.credentials.expiresAt} (${untilText(p.credentials.expiresAt)})` : 'expiry not known (AWS_CREDENTIAL_EXPIRATION is not set)';
+    out.push('', c.yellow(`The stack's Secret gets temporary AWS credentials (a session token); they ${when}.`));
+    out.push(c.dim('  After that KEDA and the Jobs can no longer read the queue: refresh them and run kedactl init again, which rewrites the Secret.'));
+  }
   for (const w of p.warnings) out.push('', c.yellow(`warning: ${w}`));
   for (const b of p.blockers) out.push('', c.red(`blocked: ${b}`));
   if (p.unresolved.length > 0) {
@@ -35,4 +40,12 @@ export function planText(p: Plan, color: boolean): string {
   const counts = (['create', 'update', 'unchanged'] as const).map((a) => `${p.changes.filter((ch) => ch.action === a).length} to ${a === 'unchanged' ? 'leave' : a}`);
   out.push('', counts.join(', '));
   return out.join('\n');
+}
+
+/** "in 2 h 5 min" / "already expired" */
+export function untilText(iso: string, now = Date.now()): string {
+  const ms = new Date(iso).getTime() - now;
+  if (ms <= 0) return 'already expired';
+  const min = Math.round(ms / 60_000);
+  return min < 60 ? `in ${min} min` : `in ${Math.floor(min / 60)} h ${min % 60} min`;
 }

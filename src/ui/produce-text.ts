@@ -4,6 +4,7 @@ import type { ProduceResult } from '../core/produce.js';
 export function produceSummary(r: ProduceResult): string {
   const head = `${r.stopped ? 'stopped: ' : ''}sent ${r.sent} of ${r.requested} messages to ${r.queue} in ${r.seconds.toFixed(1)}s (${r.messagesPerSecond} msg/s)`;
   const lines = [head];
+  if (r.schedule) lines.push(`following ${r.schedule.profile}; the latest batch went out ${r.schedule.maxLateSeconds.toFixed(1)}s after it was due`);
   if (r.failed.length > 0) {
     lines.push(`${r.failed.length} not sent:`);
     for (const f of r.failed.slice(0, 10)) lines.push(`  message ${f.message}: ${f.code}: ${f.reason}`);
@@ -20,4 +21,20 @@ export function progressLine(sent: number, failed: number, total: number, second
   const filled = Math.round((sent / total) * width);
   const rate = seconds > 0 ? Math.round(sent / seconds) : 0;
   return `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${sent}/${total} (${pct}%) ${rate} msg/s${failed ? `, ${failed} failed` : ''}\u001b[K`;
+}
+
+/** With --load: sent against the profile's target so far, the rate, and the time left. */
+export function scheduleLine(sent: number, failed: number, target: number, total: number, seconds: number, profileSeconds: number): string {
+  const rate = seconds > 0 ? Math.round(sent / seconds) : 0;
+  const left = Math.max(profileSeconds - seconds, rate > 0 ? (total - sent) / rate : 0);
+  const eta = sent >= total ? 'done' : `ETA ${clock(left)}`;
+  return `\rsent ${sent} / target ${target} of ${total}, ${rate} msg/s, ${eta}${failed ? `, ${failed} failed` : ''}\u001b[K`;
+}
+
+function clock(s: number): string {
+  const t = Math.ceil(s);
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  const sec = t % 60;
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(sec).padStart(2, '0')}s` : `${sec}s`;
 }

@@ -2,26 +2,17 @@
 // the stack's name and its cluster, compare the cluster with what init applied, not with today's
 // defaults; a flag that differs from the record is a change the plan shows. A non-interactive init
 // saves kedactl.yaml too, unless told not to.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { kubeRigForTests, admin, uniqueStack, type RigInfo } from '../support/kube-test-rig.ts';
+import { admin, uniqueStack } from '../support/kube-test-rig.ts';
+import { rig, useKubeRig } from '../support/kube-file-rig.ts';
 import { namespaceController } from '../support/controllers.ts';
 import { runCli } from '../support/run-cli.ts';
 
-let rig: RigInfo;
-let stopRig: () => Promise<void>;
-let stopController: () => void;
-beforeAll(async () => {
-  ({ rig, stop: stopRig } = await kubeRigForTests());
-  stopController = namespaceController(rig);
-});
-afterAll(async () => {
-  stopController?.();
-  await stopRig?.();
-});
+useKubeRig();
 
 const ids = ['--region', 'eu-west-1', '--account-id', '123456789012', '--oidc-issuer', 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE'];
 const kubePart = ['--skip', 'aws', '--skip', 'keda'];
@@ -76,7 +67,8 @@ describe('what a stack was made with', () => {
   });
 
   it('teardown with only the name finds the namespace from the record and removes the record with the rest', async () => {
-    const down = await runCli(['teardown', '--stack', stack, '--kubeconfig', rig.kubeconfigPath, '--region', 'eu-west-1', '--skip', 'aws', '--yes']);
+    const stop = namespaceController(rig, ns);
+    const down = await runCli(['teardown', '--stack', stack, '--kubeconfig', rig.kubeconfigPath, '--region', 'eu-west-1', '--skip', 'aws', '--yes']).finally(stop);
     expect(down.code).toBe(0);
     expect((await admin(rig, 'GET', `/api/v1/namespaces/${ns}/configmaps/${stack}-settings`)).status).toBe(404);
   });

@@ -6,10 +6,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { produce, sendMessages, bodyMaker } from '../../src/core/produce.ts';
+import { arrivalTime, loadProfileFrom } from '../../src/core/simulate/profile.ts';
 import { stackTags } from '../../src/core/stack.ts';
 import { MOTO_ENV, motoEndpoint, uniqueStack } from '../support/moto.ts';
 import { motoCliEnv, REGION, testAws, testSettings, throttlingError } from '../support/aws.ts';
-import { runCli } from '../support/run-cli.ts';
+import { BIN, runCli, SAFE_ENV } from '../support/run-cli.ts';
+import { startPty } from '../support/pty.ts';
 
 const sqsClient = () =>
   new SQSClient({ region: REGION, endpoint: motoEndpoint(), useQueueUrlAsEndpoint: false, credentials: { accessKeyId: MOTO_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: MOTO_ENV.AWS_SECRET_ACCESS_KEY } });
@@ -154,6 +156,52 @@ describe('kedactl produce (moto)', () => {
     const bodies = (await receiveAll(url)).sort();
     expect(bodies).toHaveLength(5);
     expect(bodies[0]).toMatch(/^encode \S+-1 at 480p \(#1\)$/);
+  });
+
+  it('--load sends exactly what the profile says: every message once, none before its time', async () => {
+    const stack = uniqueStack('load');
+    const url = await newQueue(stack);
+    const dir = mkdtempSync(join(tmpdir(), 'kedactl-load-'));
+    // 25 at once, a second of nothing, a ramp to 40/s over a second, then 20/s for a second: 25 + 20 + 20
+    writeFileSync(join(dir, 'load.yaml'), '- burst:count=25\n- shape: pause\n  duration: 1s\n- { shape: ramp, from: 0, to: 40, duration: 1s }\n- steady:rate=20,duration=1s\n');
+    writeFileSync(join(dir, 'body.json'), '{"i":{{index}},"at":"{{sentAt}}"}');
+    const run = await runCli(['produce', '--stack', stack, '--load', 'load.yaml', '--body-file', 'body.json', '-o', 'json'], { env: motoCliEnv(), cwd: dir });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result).toMatchObject({ requested: 65, sent: 65, failed: [], notAttempted: 0 });
+    expect(result.schedule.profile).toBe('burst of 25 + pause 1s + ramp 0/s→40/s over 1s + steady 20/s for 1s: 65 messages over 3s');
+    expect(await depth(url)).toBe(65);
+    const bodies = (await receiveAll(url)).map((b) => JSON.parse(b) as { i: number; at: string });
+    expect(bodies.map((b) => b.i).sort((a, b) => a - b)).toEqual(Array.from({ length: 65 }, (_, k) => k + 1));
+    // never early: each body was made when its message went out, at or after its time in the profile
+    const profile = loadProfileFrom(join(dir, 'load.yaml'));
+    for (const b of bodies) expect(Date.parse(b.at)).toBeGreaterThanOrEqual(result.schedule.startedAt + Math.floor(arrivalTime(profile, b.i - 1) * 1000));
+    expect(result.seconds).toBeGreaterThanOrEqual(2.95);
+  });
+
+  it('--load on a terminal: a live line with sent / target / rate / ETA, then the summary', async () => {
+    const stack = uniqueStack('loadtty');
+    const url = await newQueue(stack);
+    const pty = startPty([process.execPath, BIN, 'produce', '--stack', stack, '--load', 'steady:rate=4,duration=3s'], { env: { ...SAFE_ENV, ...motoCliEnv(), NO_COLOR: '1' } });
+    try {
+      await pty.waitFor(/sent \d+ \/ target \d+ of 12, \d+ msg\/s, ETA \d+s/);
+      expect(await pty.exited).toBe(0);
+      expect(pty.screen()).toMatch(new RegExp(`sent 12 of 12 messages to ${stack}-queue in \\d+\\.\\ds`));
+      expect(pty.screen()).toContain('following steady 4/s for 3s: 12 messages over 3s');
+    } finally {
+      pty.kill();
+    }
+    expect(await depth(url)).toBe(12);
+  });
+
+  it('--load beside --count is refused before anything is sent', async () => {
+    const stack = uniqueStack('loadbad');
+    const url = await newQueue(stack);
+    const run = await runCli(['produce', '--stack', stack, '--load', 'burst:count=5', '--count', '5'], { env: motoCliEnv() });
+    expect(run.code).toBe(2);
+    expect(run.stderr.split('\n')[0]).toBe('error: --load and --count do not go together: the profile says how many messages and when');
+    expect(await depth(url)).toBe(0);
   });
 
   describe('bad input: exit 2, one message, nothing sent', () => {

@@ -28,8 +28,9 @@ export interface TestAwsOptions {
   maxAttempts?: number;
 }
 
-export function testAws(opts: TestAwsOptions = {}) {
-  const decorate: AwsConfig['decorate'] = (client) => {
+/** The SDK middleware testAws adds, for CLI runs too (runCli's awsClient). */
+export function testDecorate(opts: Pick<TestAwsOptions, 'calls' | 'fault' | 'failEntries'> = {}): NonNullable<AwsConfig['decorate']> {
+  return (client) => {
     client.middlewareStack.add(
       (next: any, context: any) => async (args: any) => {
         const name = String(context.commandName);
@@ -57,6 +58,10 @@ export function testAws(opts: TestAwsOptions = {}) {
       { step: 'finalizeRequest', name: 'kedactlTestFaults', priority: 'low' },
     );
   };
+}
+
+export function testAws(opts: TestAwsOptions = {}) {
+  const decorate = testDecorate(opts);
   return createAws({
     region: REGION,
     endpointUrl: motoEndpoint(),
@@ -81,3 +86,13 @@ export function throttlingError(): Error {
 }
 
 export const WRITE = /^(Create|Put|Update|Delete|Set|Tag|Untag|Detach|Attach|Send)/;
+
+/** AccessDenied as SQS and IAM send it (403, the caller's fault). */
+export function accessDeniedError(action: string): Error {
+  const e = new Error(`User: arn:aws:iam::123456789012:user/test is not authorized to perform: ${action}`) as Error & { name: string; $metadata: object; $fault: string; Code: string };
+  e.name = 'AccessDenied';
+  e.Code = 'AccessDenied';
+  e.$fault = 'client';
+  e.$metadata = { httpStatusCode: 403 };
+  return e;
+}

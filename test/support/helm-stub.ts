@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createHelm, type Helm } from '../../src/adapters/helm.ts';
+import { createHelm } from '../../src/adapters/helm.ts';
+import type { Helm } from '../../src/core/helm-ports.ts';
 
 export const HELM_STUB_DIR = fileURLToPath(new URL('../fixtures/helm-stub', import.meta.url));
 

@@ -60,6 +60,8 @@ export interface StartKubeRigOptions {
   keepDir?: boolean;
   /** Max time to wait for etcd / apiserver readiness, ms. Default 120000. */
   readyTimeoutMs?: number;
+  /** Extra environment for kube-apiserver only (e.g. HTTP_PROXY, which its service proxy honours). */
+  apiServerEnv?: NodeJS.ProcessEnv;
 }
 
 export interface KubeResponse {
@@ -256,13 +258,13 @@ interface Proc {
   exited: Promise<void>;
 }
 
-function startProcess(bin: string, args: string[], logPath: string, usePdeathsig: boolean): Proc {
+function startProcess(bin: string, args: string[], logPath: string, usePdeathsig: boolean, env: NodeJS.ProcessEnv = {}): Proc {
   const fd = openSync(logPath, 'a');
   writeSync(fd, `\n===== ${new Date().toISOString()} starting ${path.basename(bin)} =====\n`);
   // setpriv --pdeathsig: the child is SIGKILLed by the kernel if this Node
   // process dies without running its 'exit' hook (SIGKILL, uncaught signal).
   const [cmd, argv] = usePdeathsig ? ['setpriv', ['--pdeathsig', 'KILL', '--', bin, ...args]] : [bin, args];
-  const child = spawn(cmd, argv, { stdio: ['ignore', fd, fd], env: { ...process.env } });
+  const child = spawn(cmd, argv, { stdio: ['ignore', fd, fd], env: { ...process.env, ...env } });
   closeSync(fd);
   liveProcesses.add(child);
   const exited = new Promise<void>((resolve) => {
@@ -504,7 +506,7 @@ export async function startKubeRig(opts: StartKubeRigOptions = {}): Promise<Kube
       '--profiling=false',
       '--v=1',
     ];
-    const startApiServer = (): Proc => startProcess(path.join(binDir, 'kube-apiserver'), apiArgs, apiServerLogPath, usePdeathsig);
+    const startApiServer = (): Proc => startProcess(path.join(binDir, 'kube-apiserver'), apiArgs, apiServerLogPath, usePdeathsig, opts.apiServerEnv);
 
     let caPem = '';
     const waitApiReady = async (proc: Proc): Promise<void> => {

@@ -43,7 +43,7 @@ function freshCwd(): { cwd: string; done: () => void } {
 }
 
 /** In-process: main(argv) with an env that has no AWS/Kube settings unless given. */
-export async function runCli(argv: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; confirm?: MainOptions['confirm'] } = {}): Promise<CliRun> {
+export async function runCli(argv: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; confirm?: MainOptions['confirm']; awsClient?: MainOptions['awsClient'] } = {}): Promise<CliRun> {
   const fresh = opts.cwd ? undefined : freshCwd();
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -55,6 +55,7 @@ export async function runCli(argv: string[], opts: { env?: NodeJS.ProcessEnv; cw
     env: { ...SAFE_ENV, ...opts.env },
     cwd: opts.cwd ?? fresh!.cwd,
     confirm: opts.confirm,
+    awsClient: opts.awsClient,
   });
   fresh?.done();
   return { code, stdout: out(), stderr: err() };

@@ -4,6 +4,8 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { desiredStack } from '../../src/core/desired.ts';
+import { plan } from '../../src/core/plan.ts';
+import { planText } from '../../src/ui/plan-text.ts';
 import { loadSettings } from '../../src/core/load-settings.ts';
 import { iamProblems, privilegeProblems } from '../../src/core/validate-iam.ts';
 import { renderYaml, TemplateError } from '../../src/core/templates.ts';
@@ -122,7 +124,15 @@ describe('desired stack (static)', () => {
     const secret = get('Secret');
     expect(secret.stringData.AWS_ACCESS_KEY_ID).toMatch(/filled from your AWS credentials/);
     expect(secret.stringData.AWS_ENDPOINT_URL).toBe('http://127.0.0.1:5000');
-    expect(get('TriggerAuthentication').spec.secretTargetRef.map((r: any) => r.parameter)).toEqual(['awsAccessKeyID', 'awsSecretAccessKey']);
+    // KEDA's aws scalers take awsSessionToken (pkg/scalers/aws/aws_common.go, v2.20 and v2.21); a missing key reads as empty
+    expect(get('TriggerAuthentication').spec.secretTargetRef.map((r: any) => [r.parameter, r.key])).toEqual([
+      ['awsAccessKeyID', 'AWS_ACCESS_KEY_ID'],
+      ['awsSecretAccessKey', 'AWS_SECRET_ACCESS_KEY'],
+      ['awsSessionToken', 'AWS_SESSION_TOKEN'],
+    ]);
+    expect(secret.stringData.AWS_SESSION_TOKEN).toMatch(/^<filled from your AWS credentials at apply time when they are temporary/);
+    expect(secret.metadata).not.toHaveProperty('annotations');
+    expect(d.credentials).toBeUndefined();
     const sj = get('ScaledJob');
     expect(sj.spec.triggers[0].metadata.awsEndpoint).toBe('http://127.0.0.1:5000');
     expect(sj.spec.triggers[0].metadata.queueURL).toBe('http://127.0.0.1:5000/123456789012/demo-queue');
@@ -135,6 +145,25 @@ describe('desired stack (static)', () => {
     const d = await desiredStack(settings({ auth: 'static' }), { credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 's3cr3t' } });
     const secret = d.objects.find((o) => o.object.kind === 'Secret')!.object as any;
     expect(secret.stringData.AWS_SECRET_ACCESS_KEY).toBe('s3cr3t');
+    // long-term keys: no session token, no expiry, nothing that says otherwise
+    expect(Object.keys(secret.stringData)).toEqual(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION']);
+    expect(secret.metadata).not.toHaveProperty('annotations');
+    expect(d.credentials).toEqual({ temporary: false });
+  });
+
+  it('temporary credentials: the session token and the expiry go into the Secret; the plan says when they expire', async () => {
+    const expiration = new Date('2031-05-06T07:08:09Z');
+    const d = await desiredStack(settings({ auth: 'static' }), { credentials: { accessKeyId: 'ASIAEXAMPLE', secretAccessKey: 's3cr3t', sessionToken: 'tok3n', expiration } });
+    const secret = d.objects.find((o) => o.object.kind === 'Secret')!.object as any;
+    expect(secret.stringData).toMatchObject({ AWS_SESSION_TOKEN: 'tok3n', AWS_CREDENTIAL_EXPIRATION: '2031-05-06T07:08:09.000Z' });
+    expect(secret.metadata.annotations).toEqual({ 'kedactl.io/credentials-expire-at': '2031-05-06T07:08:09.000Z' });
+    expect(d.credentials).toEqual({ temporary: true, expiresAt: '2031-05-06T07:08:09.000Z' });
+    const p = plan(d, {});
+    expect(p.credentials).toEqual({ temporary: true, expiresAt: '2031-05-06T07:08:09.000Z' });
+    const text = planText(p, false);
+    expect(text).toContain("The stack's Secret gets temporary AWS credentials (a session token); they expire at 2031-05-06T07:08:09.000Z (in ");
+    expect(text).toContain('run kedactl init again, which rewrites the Secret');
+    expect(JSON.stringify(p) + text).not.toMatch(/tok3n|s3cr3t/);
   });
 });
 

@@ -66,6 +66,13 @@ describe('helm wrapper (recording stub)', () => {
     expect(await createHelm({ env: b.env }).uninstall('keda', 'keda')).toBe(false);
   });
 
+  it('uninstall: any other "not found" (a kube context) is an error, not "already gone"', async () => {
+    const { env } = stubEnv({ HELM_STUB_FAIL: 'uninstall', HELM_STUB_STDERR: 'Error: Kubernetes cluster unreachable: context "gone" not found' });
+    const err = await createHelm({ env }).uninstall('keda', 'keda').catch((e) => e);
+    expect(err).toBeInstanceOf(ExternalError);
+    expect(err.message).toContain('context "gone" not found');
+  });
+
   it('a non-zero exit is an ExternalError carrying helm\'s stderr', async () => {
     const { env } = stubEnv({ HELM_STUB_FAIL: 'upgrade', HELM_STUB_STDERR: 'Error: Kubernetes cluster unreachable: dial tcp 127.0.0.1:1: connect: connection refused' });
     const err = await createHelm({ env }).upgradeInstall({ release: 'keda', chart: 'kedacore/keda', version: '2.20.0', namespace: 'keda', values: {} }).catch((e) => e);
@@ -73,6 +80,16 @@ describe('helm wrapper (recording stub)', () => {
     expect(err.message).toContain('Kubernetes cluster unreachable');
     expect(err.message).toContain('exit 1');
     expect(err.next).toMatch(/reachable/);
+  });
+
+  it('forbidden: RBAC\'s words mean a missing permission; an admission policy\'s do not', async () => {
+    const values = { release: 'keda', chart: 'kedacore/keda', version: '2.20.0', namespace: 'keda', values: {} };
+    const rbac = stubEnv({ HELM_STUB_FAIL: 'upgrade', HELM_STUB_STDERR: 'Error: customresourcedefinitions.apiextensions.k8s.io is forbidden: User "dev" cannot create resource "customresourcedefinitions" in API group "apiextensions.k8s.io" at the cluster scope' });
+    expect((await createHelm({ env: rbac.env }).upgradeInstall(values).catch((e) => e)).next).toMatch(/lacks permission/);
+    const policy = stubEnv({ HELM_STUB_FAIL: 'upgrade', HELM_STUB_STDERR: 'Error: pods "keda-operator-x" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false' });
+    const err = await createHelm({ env: policy.env }).upgradeInstall(values).catch((e) => e);
+    expect(err.next).toMatch(/refused it by policy \(admission\), not for a missing permission/);
+    expect(err.next).not.toMatch(/lacks permission/);
   });
 
   it('helm not installed: a UsageError that says how to install it or to pass --skip keda', async () => {

@@ -2,6 +2,9 @@
 // that would refuse a rendered object is named before anything is written.
 import { describe, expect, it } from 'vitest';
 import { tmpdir } from 'node:os';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadSettings } from '../../src/core/load-settings.ts';
 import { SettingsError } from '../../src/core/errors.ts';
 import { DEFAULT_KEDA_VERSION, isSupportedKedaVersion, kedaMinor, SUPPORTED_KEDA_MINORS } from '../../src/core/keda-versions.ts';
@@ -46,6 +49,19 @@ describe('ScaledJob scaling strategy', () => {
     const sj = async (strategy: string) => (await desiredStack(load({ strategy }).settings)).objects.find((o) => o.object.kind === 'ScaledJob')!.object as any;
     expect((await sj('default')).spec).not.toHaveProperty('scalingStrategy');
     for (const s of ['custom', 'accurate', 'eager']) expect((await sj(s)).spec.scalingStrategy, s).toEqual({ strategy: s });
+  });
+
+  it('warns that "custom" without its percentage is KEDA\'s default strategy in disguise', async () => {
+    const d = await desiredStack(load({ strategy: 'custom' }).settings);
+    expect(d.warnings.join('\n')).toContain('without them KEDA runs the default strategy');
+    expect((await desiredStack(load({ strategy: 'eager' }).settings)).warnings.join('\n')).not.toContain('customScalingRunningJobPercentage');
+    // with the percentage in a template override, "custom" is what KEDA runs: no warning
+    const dir = mkdtempSync(join(tmpdir(), 'kedactl-custom-'));
+    mkdirSync(join(dir, 'kubernetes'));
+    const original = readFileSync(fileURLToPath(new URL('../../templates/kubernetes/scaled-job.yaml', import.meta.url)), 'utf8');
+    writeFileSync(join(dir, 'kubernetes', 'scaled-job.yaml'), original.replace('strategy: ${strategy}', 'strategy: ${strategy}\n    customScalingQueueLengthDeduction: 1\n    customScalingRunningJobPercentage: "0.5"'));
+    const overridden = await desiredStack(load({ strategy: 'custom', templates: dir }).settings);
+    expect(overridden.warnings.join('\n')).not.toContain('customScalingRunningJobPercentage');
   });
 });
 

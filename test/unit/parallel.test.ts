@@ -17,3 +17,19 @@ describe('allInOrder', () => {
     expect(lastDone).toBe(true);
   });
 });
+
+describe('mapLimit', () => {
+  it('tries every item and throws the first failing item\'s error, not the first to fail', async () => {
+    const { mapLimit } = await import('../../src/core/aws-tags.ts');
+    const tried: number[] = [];
+    const err = await mapLimit([0, 1, 2, 3, 4], 3, async (i) => {
+      await later(i === 1 ? 40 : 5, null);
+      tried.push(i);
+      if (i === 1 || i === 3) throw new Error(`item ${i}`);
+      return i;
+    }).catch((e: Error) => e.message);
+    expect(err).toBe('item 1');
+    expect(tried.sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(await mapLimit([3, 1, 2], 2, async (i) => i * 2)).toEqual([6, 2, 4]);
+  });
+});

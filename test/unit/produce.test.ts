@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { TransientAwsError, type BatchResult, type SqsPort } from '../../src/core/aws-ports.ts';
 import { ExternalError, UsageError } from '../../src/core/errors.ts';
 import { bodyMaker, checkBody, parseProduceOptions, sendMessages } from '../../src/core/produce.ts';
-import { produceSummary, progressLine } from '../../src/ui/produce-text.ts';
+import { produceSummary, progressLine, scheduleLine } from '../../src/ui/produce-text.ts';
+import { arrivalTime, buildProfile, parseLoadSpec } from '../../src/core/simulate/profile.ts';
 
 describe('parseProduceOptions', () => {
   it('defaults to 10 messages, 16 in flight, no rate', () => {
@@ -147,6 +148,68 @@ describe('sendMessages', () => {
   });
 });
 
+describe('sendMessages with a load profile', () => {
+  /** a fake clock: sleeping moves it; each batch is recorded with the time it went out */
+  function clocked() {
+    let clock = 0;
+    const sent: Array<{ at: number; index: number }> = [];
+    const q = memoryQueue();
+    const port = {
+      ...q.port,
+      async sendMessageBatch(url: string, entries: Array<{ id: string; body: string }>) {
+        for (const e of entries) sent.push({ at: clock, index: Number(e.body) });
+        return q.port.sendMessageBatch(url, entries);
+      },
+    } as SqsPort;
+    const hooks = { now: () => clock, sleep: async (ms: number) => void (clock += ms) };
+    return { port, sent, hooks, clock: () => clock };
+  }
+
+  it('sends every message no earlier than the profile says, all of them, once', async () => {
+    const profile = buildProfile(parseLoadSpec('burst:count=25 + pause:duration=10s + ramp:from=1,to=9,duration=10s + steady:rate=2,duration=5s'));
+    const c = clocked();
+    const r = await sendMessages(c.port, 'u/q', (i) => String(i), { count: profile.total, concurrency: 4, maxBatchBytes: 10_000, profile }, c.hooks);
+    expect(r).toMatchObject({ requested: 85, sent: 85, failed: [], notAttempted: 0 });
+    expect(c.sent.map((s) => s.index).sort((a, b) => a - b)).toEqual(Array.from({ length: 85 }, (_, i) => i));
+    for (const s of c.sent) expect(s.at).toBeGreaterThanOrEqual(arrivalTime(profile, s.index) * 1000 - 1e-6);
+    // and on time: with an instant queue, nothing waits past its due time
+    expect(r.schedule).toMatchObject({ profile: 'burst of 25 + pause 10s + ramp 1/s→9/s over 10s + steady 2/s for 5s: 85 messages over 25s', maxLateSeconds: 0 });
+    expect(c.clock()).toBeCloseTo(arrivalTime(profile, 84) * 1000, 6);
+  });
+
+  it('a slow rate goes out one message at a time; a burst in full batches', async () => {
+    const slow = clocked();
+    const p1 = buildProfile(parseLoadSpec('steady:rate=1,duration=5s'));
+    await sendMessages(slow.port, 'u/q', (i) => String(i), { count: p1.total, concurrency: 2, maxBatchBytes: 10_000, profile: p1 }, slow.hooks);
+    expect(slow.sent.map((s) => s.at)).toEqual([0, 1000, 2000, 3000, 4000]);
+    const burst = clocked();
+    const p2 = buildProfile(parseLoadSpec('burst:count=30'));
+    await sendMessages(burst.port, 'u/q', (i) => String(i), { count: p2.total, concurrency: 2, maxBatchBytes: 10_000, profile: p2 }, burst.hooks);
+    expect(burst.sent.every((s) => s.at === 0)).toBe(true);
+  });
+
+  it('Ctrl-C during a pause stops at once with the exact count', async () => {
+    const c = clocked();
+    const abort = new AbortController();
+    const profile = buildProfile(parseLoadSpec('burst:count=5 + pause:duration=1h + burst:count=5'));
+    const sleep = async (ms: number) => {
+      if (ms > 60_000) abort.abort(); // the user gives up waiting for the second burst
+      else await c.hooks.sleep(ms);
+    };
+    const r = await sendMessages(c.port, 'u/q', (i) => String(i), { count: profile.total, concurrency: 2, maxBatchBytes: 10_000, profile }, { now: c.hooks.now, sleep, signal: abort.signal });
+    expect(r).toMatchObject({ requested: 10, sent: 5, notAttempted: 5, stopped: true });
+    expect(c.clock()).toBe(0);
+  });
+
+  it('--load takes the count from the profile and refuses --count and --rate beside it', () => {
+    expect(parseProduceOptions({ load: 'burst:count=42' })).toMatchObject({ count: 42, concurrency: 16 });
+    expect(() => parseProduceOptions({ load: 'burst:count=42', count: '5', rate: '3' })).toThrow(
+      '--load and --count do not go together: the profile says how many messages and when\n--load and --rate do not go together',
+    );
+    expect(() => parseProduceOptions({ load: 'burst:count=-1' })).toThrow('load profile (--load): burst: count = "-1" must be a whole number');
+  });
+});
+
 describe('produceSummary', () => {
   const base = { queue: 'q', queueUrl: 'u/q', requested: 12, sent: 12, failed: [], notAttempted: 0, stopped: false, seconds: 1.25, messagesPerSecond: 10 };
   it('says sent N of N in one line', () => {
@@ -161,6 +224,13 @@ describe('produceSummary', () => {
   });
   it('marks a stopped run', () => {
     expect(produceSummary({ ...base, sent: 5, notAttempted: 7, stopped: true })).toBe('stopped: sent 5 of 12 messages to q in 1.3s (10 msg/s)\n7 not attempted (stopped)');
+  });
+});
+
+describe('scheduleLine', () => {
+  it('shows sent against the target, the rate and the time left', () => {
+    expect(scheduleLine(100, 0, 120, 1000, 10, 100)).toBe('\rsent 100 / target 120 of 1000, 10 msg/s, ETA 1m30s\u001b[K');
+    expect(scheduleLine(1000, 2, 1000, 1000, 100, 100)).toBe('\rsent 1000 / target 1000 of 1000, 10 msg/s, done, 2 failed\u001b[K');
   });
 });
 

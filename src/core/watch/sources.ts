@@ -1,6 +1,6 @@
 // The polled sources of the watch: the queue's attributes (SQS) and the result analyzer's counts
 // (core/results.ts, through the API server's service proxy), and the loop that polls them with backoff.
-import type { Kube } from '../../adapters/kube.js';
+import type { Kube } from '../kube-ports.js';
 import type { SqsPort } from '../aws-ports.js';
 import { readResults, type AnalyzerService } from '../results.js';
 import { sleep } from './informer.js';

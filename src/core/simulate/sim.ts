@@ -1,0 +1,430 @@
+// The whole loop on a virtual clock: messages arrive from a load profile into a standard SQS queue;
+// every pollingInterval KEDA reads the queue's approximate counts and decides (decide.ts) how many
+// Jobs to create; each Job's Pod starts after a latency, long-polls once (up to 20 s), processes one
+// message, deletes it and exits, or exits with nothing when no message came. Messages whose Job dies,
+// or whose processing outlasts the visibility timeout, become visible again (or go to the dead-letter
+// queue after maxReceiveCount receives). Pure and seeded: the same inputs give the same run.
+import type { Settings } from '../settings.js';
+import { decide } from './decide.js';
+import { arrivalTimes, type LoadProfile } from './profile.js';
+import { STREAM, spread, unit } from './random.js';
+
+/** What the stack would deploy: the settings that shape the ScaledJob and the queue. */
+export type SimStack = Pick<Settings, 'pollingInterval' | 'maxReplicas' | 'queueLength' | 'activationQueueLength' | 'strategy' | 'processingTime' | 'visibilityTimeout' | 'deadLetterQueue' | 'maxReceiveCount'>;
+
+/** What the world does: none of it is in the ScaledJob. */
+export interface SimWorld {
+  /** seconds from Job creation until its Pod runs (mean) */
+  podStartup: number;
+  /** start-up and processing times vary uniformly by ± this fraction */
+  jitter: number;
+  /** chance a Job dies while processing its message (0..1): the message comes back after the visibility timeout */
+  failureRate: number;
+  /** seconds the queue's approximate counts trail the truth */
+  countLag: number;
+  /** seconds from the consumer's exit until the Job counts as finished */
+  jobFinishLatency: number;
+  /** the consumer's ReceiveMessage WaitTimeSeconds (the consumer script's 20) */
+  waitTimeSeconds: number;
+  seed: number;
+  /** stop this long after the last arrival if the queue has not drained */
+  giveUpAfter: number;
+}
+
+export const DEFAULT_WORLD: SimWorld = {
+  podStartup: 5,
+  jitter: 0.2,
+  failureRate: 0,
+  countLag: 1,
+  jobFinishLatency: 1,
+  waitTimeSeconds: 20,
+  seed: 1,
+  giveUpAfter: 24 * 3600,
+};
+
+export interface SimSample {
+  /** seconds */
+  t: number;
+  /** visible + in flight (the truth, not the approximation KEDA read) */
+  queue: number;
+  /** Jobs not yet finished */
+  jobs: number;
+}
+
+export interface SimResult {
+  messages: number;
+  /** every message deleted or dead-lettered before giving up */
+  drained: boolean;
+  /** seconds from the start until the last message was deleted (or dead-lettered) */
+  timeToDrain?: number;
+  lastArrival: number;
+  peakJobs: number;
+  jobsCreated: number;
+  jobsPerMessage: number;
+  /** Jobs whose consumer long-polled and got nothing */
+  emptyJobs: number;
+  /** Jobs that died while processing (failureRate) */
+  failedJobs: number;
+  /** messages received more than once (a failure, or processing past the visibility timeout) */
+  receivedMoreThanOnce: number;
+  /** messages processed to the end more than once (their work was done twice) */
+  processedMoreThanOnce: number;
+  deadLettered: number;
+  /** seconds from Job creation to the consumer's exit, summed over Jobs */
+  jobSeconds: number;
+  /** seconds from arrival to deletion */
+  latency: { p50: number; p95: number; max: number };
+  polls: number;
+  samples: SimSample[];
+}
+
+// message states
+const NOT_ARRIVED = 0;
+const VISIBLE = 1;
+const IN_FLIGHT = 2;
+const DELETED = 3;
+const DEAD = 4;
+
+// event kinds
+const SNAPSHOT = 0;
+const POLL = 1;
+const POD_READY = 2;
+const RECEIVE_TIMEOUT = 3;
+const PROCESSED = 4;
+const DIED = 5;
+const VISIBLE_AGAIN = 6;
+const JOB_FINISHED = 7;
+
+/** A binary min-heap of events by (time, order of scheduling), in parallel arrays. */
+class Events {
+  private t: number[] = [];
+  private seq: number[] = [];
+  private kind: number[] = [];
+  private a: number[] = [];
+  private b: number[] = [];
+  private n = 0;
+  private counter = 0;
+  get size() {
+    return this.n;
+  }
+  topTime(): number {
+    return this.n > 0 ? this.t[0]! : Infinity;
+  }
+  push(t: number, kind: number, a = 0, b = 0) {
+    let i = this.n++;
+    const s = this.counter++;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (this.t[p]! < t || (this.t[p] === t && this.seq[p]! < s)) break;
+      this.move(p, i);
+      i = p;
+    }
+    this.set(i, t, s, kind, a, b);
+  }
+  /** removes the earliest; read it with the out parameter */
+  pop(out: { t: number; kind: number; a: number; b: number }) {
+    out.t = this.t[0]!;
+    out.kind = this.kind[0]!;
+    out.a = this.a[0]!;
+    out.b = this.b[0]!;
+    const last = --this.n;
+    const t = this.t[last]!;
+    const s = this.seq[last]!;
+    const kind = this.kind[last]!;
+    const a = this.a[last]!;
+    const b = this.b[last]!;
+    let i = 0;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= last) break;
+      if (c + 1 < last && (this.t[c + 1]! < this.t[c]! || (this.t[c + 1] === this.t[c] && this.seq[c + 1]! < this.seq[c]!))) c++;
+      if (t < this.t[c]! || (t === this.t[c] && s < this.seq[c]!)) break;
+      this.move(c, i);
+      i = c;
+    }
+    if (last > 0) this.set(i, t, s, kind, a, b);
+  }
+  private move(from: number, to: number) {
+    this.set(to, this.t[from]!, this.seq[from]!, this.kind[from]!, this.a[from]!, this.b[from]!);
+  }
+  private set(i: number, t: number, s: number, kind: number, a: number, b: number) {
+    this.t[i] = t;
+    this.seq[i] = s;
+    this.kind[i] = kind;
+    this.a[i] = a;
+    this.b[i] = b;
+  }
+}
+
+/** Job states */
+const J_PENDING = 0; // Pod not running yet
+const J_WAITING = 1; // long-polling
+const J_PROCESSING = 2;
+const J_EXITED_OK = 3; // Pod Succeeded, Job not yet Complete
+const J_EXITED_FAILED = 4; // Pod Failed, Job not yet Failed (KEDA counts it pending)
+const J_FINISHED = 5;
+
+export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld = DEFAULT_WORLD): SimResult {
+  const total = profile.total;
+  const arrivals = arrivalTimes(profile);
+  const lastArrival = arrivals[total - 1] ?? 0;
+  const giveUpAt = lastArrival + world.giveUpAfter;
+
+  const state = new Uint8Array(total);
+  const receives = new Uint16Array(total);
+  const processedTimes = new Uint16Array(total);
+  const doneAt = new Float64Array(total);
+  // visible messages, first in first out (a standard queue's order does not matter to the counts)
+  let visibleRing = new Int32Array(1024);
+  let vHead = 0;
+  let vLen = 0;
+  let visible = 0; // messages in state VISIBLE (the ring may also hold ones deleted while visible)
+  let inFlight = 0;
+  let final = 0; // deleted or dead-lettered
+  let deadLettered = 0;
+  let lastFinalAt = 0;
+
+  // Jobs
+  let jobState = new Uint8Array(1024);
+  let jobMsg = new Int32Array(1024);
+  let jobReceipt = new Uint16Array(1024);
+  let jobCreated = new Float64Array(1024);
+  let jobs = 0;
+  let unfinished = 0;
+  let pending = 0; // as KEDA counts: Pod not Running/Succeeded
+  let peakJobs = 0;
+  let emptyJobs = 0;
+  let failedJobs = 0;
+  let jobSeconds = 0;
+  // long-polling consumers, first come first served
+  const waiters: number[] = [];
+  let wHead = 0;
+
+  const events = new Events();
+  const e = { t: 0, kind: 0, a: 0, b: 0 };
+  let snapVisible = 0;
+  let snapInFlight = 0;
+  let snapAt = -Infinity;
+  let polls = 0;
+  const samples: SimSample[] = [];
+  const P = stack.pollingInterval;
+
+  const growRing = () => {
+    const bigger = new Int32Array(visibleRing.length * 2);
+    for (let i = 0; i < vLen; i++) bigger[i] = visibleRing[(vHead + i) % visibleRing.length]!;
+    visibleRing = bigger;
+    vHead = 0;
+  };
+  const pushVisible = (m: number) => {
+    if (vLen === visibleRing.length) growRing();
+    visibleRing[(vHead + vLen) % visibleRing.length] = m;
+    vLen++;
+  };
+  // SQS's ordering is best effort, oldest first: a message that comes back is among the oldest
+  const pushVisibleFront = (m: number) => {
+    if (vLen === visibleRing.length) growRing();
+    vHead = (vHead - 1 + visibleRing.length) % visibleRing.length;
+    visibleRing[vHead] = m;
+    vLen++;
+  };
+  const popVisible = (): number => {
+    while (vLen > 0) {
+      const m = visibleRing[vHead]!;
+      vHead = (vHead + 1) % visibleRing.length;
+      vLen--;
+      if (state[m] === VISIBLE) return m;
+    }
+    return -1;
+  };
+  const growJobs = () => {
+    const n = jobState.length * 2;
+    const grow = <T extends Uint8Array | Int32Array | Uint16Array | Float64Array>(a: T, make: (n: number) => T): T => {
+      const b = make(n);
+      b.set(a as never);
+      return b;
+    };
+    jobState = grow(jobState, (x) => new Uint8Array(x));
+    jobMsg = grow(jobMsg, (x) => new Int32Array(x));
+    jobReceipt = grow(jobReceipt, (x) => new Uint16Array(x));
+    jobCreated = grow(jobCreated, (x) => new Float64Array(x));
+  };
+  const makeFinal = (m: number, how: number, t: number) => {
+    state[m] = how;
+    final++;
+    lastFinalAt = t;
+  };
+
+  /** job j receives message m at time t: processing starts */
+  const give = (j: number, m: number, t: number) => {
+    visible--;
+    state[m] = IN_FLIGHT;
+    inFlight++;
+    const receipt = ++receives[m]!;
+    jobState[j] = J_PROCESSING;
+    jobMsg[j] = m;
+    jobReceipt[j] = receipt;
+    const work = spread(stack.processingTime, world.jitter, unit(world.seed, STREAM.processing, m, receipt));
+    const dies = world.failureRate > 0 && unit(world.seed, STREAM.failure, m, receipt) < world.failureRate;
+    if (dies) events.push(t + work * unit(world.seed, STREAM.failAt, m, receipt), DIED, j);
+    else events.push(t + work, PROCESSED, j);
+    // the message reappears unless it is deleted first
+    if (dies || work >= stack.visibilityTimeout) events.push(t + stack.visibilityTimeout, VISIBLE_AGAIN, m, receipt);
+  };
+  /** a message becomes visible at t: a long-polling consumer takes it at once */
+  const becomeVisible = (m: number, t: number, again = false) => {
+    state[m] = VISIBLE;
+    visible++;
+    while (wHead < waiters.length) {
+      const j = waiters[wHead++]!;
+      if (jobState[j] !== J_WAITING) continue;
+      give(j, m, t);
+      return;
+    }
+    if (again) pushVisibleFront(m);
+    else pushVisible(m);
+  };
+  const exit = (j: number, t: number, ok: boolean) => {
+    jobState[j] = ok ? J_EXITED_OK : J_EXITED_FAILED;
+    if (!ok) pending++; // a Failed Pod: KEDA counts its Job pending until the Job is marked Failed
+    jobSeconds += t - jobCreated[j]!;
+    events.push(t + world.jobFinishLatency, JOB_FINISHED, j);
+  };
+
+  let nextArrival = 0;
+  let over = false;
+  const firstPoll = 0;
+  events.push(Math.max(0, firstPoll - world.countLag), SNAPSHOT);
+  events.push(firstPoll, POLL);
+
+  for (;;) {
+    const te = events.topTime();
+    // arrivals at the same instant as an event come first (they were sent before KEDA looked)
+    if (nextArrival < total && arrivals[nextArrival]! <= te) {
+      const m = nextArrival++;
+      becomeVisible(m, arrivals[m]!);
+      continue;
+    }
+    if (events.size === 0) break;
+    events.pop(e);
+    const t = e.t;
+    switch (e.kind) {
+      case SNAPSHOT:
+        snapVisible = visible;
+        snapInFlight = inFlight;
+        snapAt = t;
+        break;
+      case POLL: {
+        polls++;
+        const idle = final === total && unfinished === 0;
+        // done: nothing left, and KEDA's last read already saw it so; or given up
+        if ((idle && snapAt >= lastFinalAt) || t > giveUpAt) {
+          samples.push({ t, queue: visible + inFlight, jobs: unfinished });
+          over = true;
+          break;
+        }
+        const d = decide({
+          visible: snapVisible, inFlight: snapInFlight, delayed: 0, scaleOnInFlight: true, scaleOnDelayed: false,
+          queueLength: stack.queueLength, activationQueueLength: stack.activationQueueLength,
+          running: unfinished, pending, maxReplicaCount: stack.maxReplicas, minReplicaCount: 0, strategy: stack.strategy,
+        });
+        for (let k = 0; k < d.create; k++) {
+          if (jobs === jobState.length) growJobs();
+          const j = jobs++;
+          jobState[j] = J_PENDING;
+          jobCreated[j] = t;
+          unfinished++;
+          pending++;
+          events.push(t + spread(world.podStartup, world.jitter, unit(world.seed, STREAM.startup, j)), POD_READY, j);
+        }
+        if (unfinished > peakJobs) peakJobs = unfinished;
+        samples.push({ t, queue: visible + inFlight, jobs: unfinished });
+        events.push(t + P - Math.min(world.countLag, P), SNAPSHOT);
+        events.push(t + P, POLL);
+        break;
+      }
+      case POD_READY: {
+        const j = e.a;
+        pending--;
+        const m = popVisible();
+        if (m >= 0) give(j, m, t);
+        else {
+          jobState[j] = J_WAITING;
+          waiters.push(j);
+          events.push(t + world.waitTimeSeconds, RECEIVE_TIMEOUT, j);
+        }
+        break;
+      }
+      case RECEIVE_TIMEOUT:
+        if (jobState[e.a] === J_WAITING) {
+          emptyJobs++;
+          exit(e.a, t, true);
+        }
+        break;
+      case PROCESSED: {
+        const j = e.a;
+        const m = jobMsg[j]!;
+        processedTimes[m]!++;
+        // a delete with an old receipt handle (someone received it since) deletes nothing
+        if (receives[m] === jobReceipt[j] && (state[m] === IN_FLIGHT || state[m] === VISIBLE)) {
+          if (state[m] === IN_FLIGHT) inFlight--;
+          else visible--;
+          makeFinal(m, DELETED, t);
+          doneAt[m] = t;
+        }
+        exit(j, t, true);
+        break;
+      }
+      case DIED:
+        failedJobs++;
+        exit(e.a, t, false);
+        break;
+      case VISIBLE_AGAIN: {
+        const m = e.a;
+        if (state[m] !== IN_FLIGHT || receives[m] !== e.b) break;
+        inFlight--;
+        if (stack.deadLetterQueue && receives[m]! >= stack.maxReceiveCount) {
+          makeFinal(m, DEAD, t);
+          deadLettered++;
+        } else becomeVisible(m, t, true);
+        break;
+      }
+      case JOB_FINISHED:
+        if (jobState[e.a] === J_EXITED_FAILED) pending--;
+        jobState[e.a] = J_FINISHED;
+        unfinished--;
+        break;
+    }
+    if (over) break;
+  }
+
+  let receivedMoreThanOnce = 0;
+  let processedMoreThanOnce = 0;
+  const lat: number[] = [];
+  for (let m = 0; m < total; m++) {
+    if (receives[m]! > 1) receivedMoreThanOnce++;
+    if (processedTimes[m]! > 1) processedMoreThanOnce++;
+    if (state[m] === DELETED) lat.push(doneAt[m]! - arrivals[m]!);
+  }
+  lat.sort((x, y) => x - y);
+  const pct = (q: number) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(q * lat.length))]! : 0);
+  const drained = final === total;
+  return {
+    messages: total,
+    drained,
+    ...(drained ? { timeToDrain: lastFinalAt } : {}),
+    lastArrival,
+    peakJobs,
+    jobsCreated: jobs,
+    jobsPerMessage: total ? jobs / total : 0,
+    emptyJobs,
+    failedJobs,
+    receivedMoreThanOnce,
+    processedMoreThanOnce,
+    deadLettered,
+    jobSeconds,
+    latency: { p50: pct(0.5), p95: pct(0.95), max: lat.length ? lat[lat.length - 1]! : 0 },
+    polls,
+    samples,
+  };
+}
+

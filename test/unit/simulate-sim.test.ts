@@ -1,0 +1,90 @@
+// The virtual-clock simulation: exact timings where they can be worked out by hand, accounting that
+// must add up, and the effects each knob is there to show.
+import { describe, expect, it } from 'vitest';
+import { buildProfile, parseLoadSpec } from '../../src/core/simulate/profile.ts';
+import { DEFAULT_WORLD, simulate, type SimStack, type SimWorld } from '../../src/core/simulate/sim.ts';
+
+const stack: SimStack = {
+  pollingInterval: 10, maxReplicas: 100, queueLength: 1, activationQueueLength: 0, strategy: 'default',
+  processingTime: 30, visibilityTimeout: 90, deadLetterQueue: false, maxReceiveCount: 5,
+};
+const still: SimWorld = { ...DEFAULT_WORLD, jitter: 0 };
+const load = (spec: string) => buildProfile(parseLoadSpec(spec));
+
+describe('simulate', () => {
+  it('one message, by hand: poll at 0, Pod at 5, processed and deleted at 35', () => {
+    const r = simulate(stack, load('burst:count=1'), still);
+    expect(r).toMatchObject({ messages: 1, drained: true, timeToDrain: 35, peakJobs: 1, jobsCreated: 1, emptyJobs: 0, jobSeconds: 35 });
+    expect(r.latency).toEqual({ p50: 35, p95: 35, max: 35 });
+    // polls at 0, 10, 20, 30 (Job still unfinished), 40 (done, and the read at 39 saw it)
+    expect(r.samples.map((s) => [s.t, s.queue, s.jobs])).toEqual([[0, 1, 1], [10, 1, 1], [20, 1, 1], [30, 1, 1], [40, 0, 0]]);
+  });
+
+  it('a message that arrives between polls waits for the next poll', () => {
+    const r = simulate(stack, load('pause:duration=3s + burst:count=1'), still);
+    expect(r.timeToDrain).toBe(10 + 5 + 30);
+  });
+
+  it('is reproducible: the same seed gives the same run; another seed another one', () => {
+    const w = { ...DEFAULT_WORLD, failureRate: 0.05 };
+    const a = simulate(stack, load('steady:rate=5,duration=5m'), w);
+    expect(simulate(stack, load('steady:rate=5,duration=5m'), w)).toEqual(a);
+    expect(simulate(stack, load('steady:rate=5,duration=5m'), { ...w, seed: 2 })).not.toEqual(a);
+  });
+
+  it('accounts for every Job: each one processed a message, found nothing, or died', () => {
+    const r = simulate({ ...stack, strategy: 'accurate' }, load('ramp:from=0,to=20,duration=2m + pause:duration=2m + burst:count=300'), DEFAULT_WORLD);
+    expect(r.drained).toBe(true);
+    expect(r.receivedMoreThanOnce).toBe(0);
+    expect(r.jobsCreated).toBe(r.messages + r.emptyJobs);
+    expect(r.jobsPerMessage).toBeCloseTo(r.jobsCreated / r.messages, 12);
+  });
+
+  it('never runs more than maxReplicas Jobs', () => {
+    for (const strategy of ['default', 'accurate', 'eager'] as const) {
+      const r = simulate({ ...stack, strategy, maxReplicas: 7 }, load('burst:count=200'), DEFAULT_WORLD);
+      expect(r.peakJobs).toBe(7);
+      expect(Math.max(...r.samples.map((s) => s.jobs))).toBeLessThanOrEqual(7);
+    }
+  });
+
+  it('100 Jobs drain 10,000 messages of 30 s in about 100 rounds of poll + start-up + processing', () => {
+    const r = simulate(stack, load('burst:count=10000'), still);
+    // a round: created at a poll, running at +5, done at +35, finished at +36, replaced at the poll at +40
+    expect(r.timeToDrain).toBe(99 * 40 + 35);
+  });
+
+  it('accurate with in-flight counting starts Jobs that find nothing on a trickle; default does not', () => {
+    const trickle = load('steady:rate=1,duration=10m');
+    const d = simulate(stack, trickle, DEFAULT_WORLD);
+    const a = simulate({ ...stack, strategy: 'accurate' }, trickle, DEFAULT_WORLD);
+    expect(d.emptyJobs).toBe(0);
+    expect(a.emptyJobs).toBeGreaterThan(100);
+    expect(a.jobSeconds).toBeGreaterThan(d.jobSeconds);
+  });
+
+  it('processing past the visibility timeout: messages are received, and processed, twice', () => {
+    const r = simulate({ ...stack, visibilityTimeout: 31 }, load('burst:count=500'), DEFAULT_WORLD);
+    expect(r.drained).toBe(true);
+    expect(r.receivedMoreThanOnce).toBeGreaterThan(0);
+    expect(r.processedMoreThanOnce).toBeGreaterThan(0);
+    expect(r.processedMoreThanOnce).toBeLessThanOrEqual(r.receivedMoreThanOnce);
+  });
+
+  it('failures: messages come back after the visibility timeout, and go to the dead-letter queue after maxReceiveCount', () => {
+    const some = simulate(stack, load('burst:count=300'), { ...DEFAULT_WORLD, failureRate: 0.2 });
+    expect(some.failedJobs).toBeGreaterThan(30);
+    expect(some.receivedMoreThanOnce).toBeGreaterThan(30);
+    expect(some.drained).toBe(true);
+    expect(some.jobsCreated).toBe(some.messages + some.failedJobs + some.emptyJobs);
+    const all = simulate({ ...stack, deadLetterQueue: true, maxReceiveCount: 3 }, load('burst:count=20'), { ...still, failureRate: 1 });
+    expect(all).toMatchObject({ drained: true, deadLettered: 20, failedJobs: 60, receivedMoreThanOnce: 20 });
+  });
+
+  it('below activationQueueLength nothing starts; it gives up and says the queue did not drain', () => {
+    const r = simulate({ ...stack, activationQueueLength: 5 }, load('burst:count=5'), { ...still, giveUpAfter: 600 });
+    expect(r).toMatchObject({ drained: false, jobsCreated: 0 });
+    expect(r.timeToDrain).toBeUndefined();
+    expect(r.samples.at(-1)!.queue).toBe(5);
+  });
+});
