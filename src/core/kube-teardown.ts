@@ -14,7 +14,11 @@ interface Phase {
   kinds: Array<KubeType & { propagation?: Propagation }>;
 }
 
-/** In this order: KEDA first stops creating Jobs, then the Jobs and their Pods go, then the rest, the namespace last. */
+/**
+ * In this order: KEDA first stops creating Jobs, then the Jobs and their Pods go, then the rest, the namespace last.
+ * The Pods' owners go before the Pods (Jobs, and the analyzer's Deployment and ReplicaSet): a live ReplicaSet
+ * would replace a deleted analyzer Pod at once, and the teardown would wait for a Pod that keeps coming back.
+ */
 export const TEARDOWN_PHASES: Phase[] = [
   {
     title: 'ScaledJobs and ScaledObjects (KEDA stops starting Jobs)',
@@ -24,17 +28,17 @@ export const TEARDOWN_PHASES: Phase[] = [
     ],
   },
   {
-    title: 'Jobs and their Pods',
+    title: "Jobs, the result analyzer's Deployment, and their Pods",
     kinds: [
       { apiVersion: 'batch/v1', kind: 'Job', propagation: 'Background' },
+      { apiVersion: 'apps/v1', kind: 'Deployment', propagation: 'Background' },
+      { apiVersion: 'apps/v1', kind: 'ReplicaSet', propagation: 'Background' },
       { apiVersion: 'v1', kind: 'Pod' },
     ],
   },
   {
     title: 'the result analyzer, the TriggerAuthentication, configuration and identity',
     kinds: [
-      { apiVersion: 'apps/v1', kind: 'Deployment', propagation: 'Background' },
-      { apiVersion: 'apps/v1', kind: 'ReplicaSet', propagation: 'Background' },
       { apiVersion: 'v1', kind: 'Service' },
       { apiVersion: 'keda.sh/v1alpha1', kind: 'TriggerAuthentication' },
       { apiVersion: 'v1', kind: 'ConfigMap' },

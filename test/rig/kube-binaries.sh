@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# Ensure kube-apiserver + etcd binaries for the kedactl test rig exist, and print
-# the directory that holds them on the LAST line of stdout (progress -> stderr).
+# Ensure kube-apiserver + etcd (and, for the end-to-end rig, kube-controller-manager) binaries for the
+# kedactl test rig exist, and print the directory that holds them on the LAST line of stdout
+# (progress -> stderr).
+#
+#   kube-binaries.sh                         kube-apiserver and etcd
+#   kube-binaries.sh kube-controller-manager the same, plus kube-controller-manager from the same
+#                                            k8s.io/kubernetes module and version as kube-apiserver
 #
 #   KUBEBUILDER_ASSETS      if set and it contains kube-apiserver and etcd, it is used as is.
 #   KEDACTL_RIG_CACHE       cache root (default: $HOME/.cache/kedactl-rig)
@@ -17,8 +22,15 @@ ETCD_VERSION="${KEDACTL_RIG_ETCD_VERSION:-v3.6.8}"
 
 log() { printf '[kube-binaries] %s\n' "$*" >&2; }
 
+WITH_KCM=""
+case "${1:-}" in
+  "") ;;
+  kube-controller-manager) WITH_KCM=1 ;;
+  *) printf '[kube-binaries] usage: kube-binaries.sh [kube-controller-manager]\n' >&2; exit 2 ;;
+esac
+
 have_bins() {
-  [ -n "${1:-}" ] && [ -x "$1/kube-apiserver" ] && [ -x "$1/etcd" ]
+  [ -n "${1:-}" ] && [ -x "$1/kube-apiserver" ] && [ -x "$1/etcd" ] && { [ -z "$WITH_KCM" ] || [ -x "$1/kube-controller-manager" ]; }
 }
 
 if [ -n "${KUBEBUILDER_ASSETS:-}" ]; then
@@ -38,7 +50,8 @@ STAMP="$OUT/versions.txt"
 WANT_STAMP="kube-apiserver=$K8S_VERSION etcd=$ETCD_VERSION"
 
 up_to_date() {
-  have_bins "$OUT" && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT_STAMP" ]
+  have_bins "$OUT" && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT_STAMP" ] &&
+    { [ -z "$WITH_KCM" ] || [ "$(cat "$OUT/.kube-controller-manager.version" 2>/dev/null)" = "$K8S_VERSION" ]; }
 }
 
 # Fast path without taking the lock.
@@ -76,10 +89,10 @@ export CGO_ENABLED=0
 export GOFLAGS="${GOFLAGS:-} -mod=mod -buildvcs=false"
 export GOWORK=off
 
-# ---- kube-apiserver ---------------------------------------------------------
-build_apiserver() {
-  local t0 modfile minor staging dir
-  t0=$(date +%s)
+# ---- kube-apiserver / kube-controller-manager ----------------------------------
+# Both come from k8s.io/kubernetes through one wrapper module that replaces the staging modules.
+write_k8s_wrapper() {
+  local dir="$1" modfile minor staging
   log "resolving k8s.io/kubernetes@$K8S_VERSION"
   modfile="$("$GO" mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p')"
   if [ -z "$modfile" ] || [ ! -f "$modfile" ]; then
@@ -94,10 +107,9 @@ build_apiserver() {
     log "error: no staging replace directives found in $modfile"
     exit 1
   fi
-  dir="$WORK/apiserver"
   mkdir -p "$dir"
   {
-    echo "module kedactl.local/rigbuild/apiserver"
+    echo "module kedactl.local/rigbuild/kubernetes"
     echo
     echo "go $(sed -n 's/^go \([0-9.]*\).*/\1/p' "$modfile" | head -1)"
     echo
@@ -107,15 +119,22 @@ build_apiserver() {
     for m in $staging; do echo "	$m => $m $minor"; done
     echo ")"
   } >"$dir/go.mod"
-  log "building kube-apiserver $K8S_VERSION ($(echo "$staging" | wc -l) staging modules at $minor); this takes a while on a cold cache"
+  log "wrapper module for k8s.io/kubernetes $K8S_VERSION: $(echo "$staging" | wc -l) staging modules at $minor"
+}
+
+build_k8s_cmd() {
+  local cmd="$1" t0 dir="$WORK/kubernetes"
+  t0=$(date +%s)
+  [ -f "$dir/go.mod" ] || write_k8s_wrapper "$dir"
+  log "building $cmd $K8S_VERSION; this takes a while on a cold cache"
   local major="${K8S_VERSION#v}"; major="${major%%.*}"
   local kminor="${K8S_VERSION#v*.}"; kminor="${kminor%%.*}"
   local vpkg=k8s.io/component-base/version
   local ldflags="-s -w -X $vpkg.gitVersion=$K8S_VERSION -X $vpkg.gitMajor=$major -X $vpkg.gitMinor=$kminor -X $vpkg.gitTreeState=clean -X $vpkg.buildDate=1970-01-01T00:00:00Z"
-  (cd "$dir" && "$GO" build -trimpath -ldflags "$ldflags" -o "$dir/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver) >&2
-  mv -f "$dir/kube-apiserver" "$OUT/kube-apiserver.new"
-  mv -f "$OUT/kube-apiserver.new" "$OUT/kube-apiserver"
-  log "kube-apiserver built in $(( $(date +%s) - t0 ))s"
+  (cd "$dir" && "$GO" build -trimpath -ldflags "$ldflags" -o "$dir/$cmd" "k8s.io/kubernetes/cmd/$cmd") >&2
+  mv -f "$dir/$cmd" "$OUT/$cmd.new"
+  mv -f "$OUT/$cmd.new" "$OUT/$cmd"
+  log "$cmd built in $(( $(date +%s) - t0 ))s"
 }
 
 # ---- etcd -------------------------------------------------------------------
@@ -139,21 +158,32 @@ build_etcd() {
 }
 
 T0=$(date +%s)
-rm -f "$STAMP"
 # Per-binary stamps: bumping only the etcd version does not rebuild kube-apiserver.
 if [ -x "$OUT/etcd" ] && [ "$(cat "$OUT/.etcd.version" 2>/dev/null)" = "$ETCD_VERSION" ]; then
   log "etcd $ETCD_VERSION already built"
 else
-  rm -f "$OUT/.etcd.version"
+  rm -f "$STAMP" "$OUT/.etcd.version"
   build_etcd
   printf '%s\n' "$ETCD_VERSION" >"$OUT/.etcd.version"
 fi
 if [ -x "$OUT/kube-apiserver" ] && [ "$(cat "$OUT/.kube-apiserver.version" 2>/dev/null)" = "$K8S_VERSION" ]; then
   log "kube-apiserver $K8S_VERSION already built"
 else
-  rm -f "$OUT/.kube-apiserver.version"
-  build_apiserver
+  rm -f "$STAMP" "$OUT/.kube-apiserver.version"
+  build_k8s_cmd kube-apiserver
   printf '%s\n' "$K8S_VERSION" >"$OUT/.kube-apiserver.version"
+fi
+# kube-controller-manager has only its own stamp: building it leaves the apiserver's valid for
+# concurrent runs that need only kube-apiserver and etcd.
+if [ -n "$WITH_KCM" ]; then
+  if [ -x "$OUT/kube-controller-manager" ] && [ "$(cat "$OUT/.kube-controller-manager.version" 2>/dev/null)" = "$K8S_VERSION" ]; then
+    log "kube-controller-manager $K8S_VERSION already built"
+  else
+    rm -f "$OUT/.kube-controller-manager.version"
+    build_k8s_cmd kube-controller-manager
+    "$OUT/kube-controller-manager" --version >&2 || { log "error: built kube-controller-manager does not run"; exit 1; }
+    printf '%s\n' "$K8S_VERSION" >"$OUT/.kube-controller-manager.version"
+  fi
 fi
 "$OUT/etcd" --version >&2 || { log "error: built etcd does not run"; exit 1; }
 "$OUT/kube-apiserver" --version >&2 || { log "error: built kube-apiserver does not run"; exit 1; }

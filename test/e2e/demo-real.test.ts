@@ -1,0 +1,322 @@
+// The whole demo, for real: the real KEDA operator (built from its Go module), the real Job and namespace
+// controllers (kube-controller-manager), a node agent that runs the consumer Pods' real consume.sh with real
+// bash, curl and the aws CLI, against real moto. Nothing is played by hand between `init` and `teardown`.
+// helm is a STATEFUL RECORDING STUB (test/fixtures/helm-stateful-stub); the chart's objects are played by
+// chartStandIn() in test/support/demo-cluster.ts, and the operator runs where the chart would have put it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateAccessKeyCommand, CreateUserCommand, GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand, PutRolePolicyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
+import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { startDemoCluster, type DemoCluster } from '../support/demo-cluster.ts';
+import { DEFAULT_KEDA_VERSION } from '../../src/core/keda-versions.ts';
+import { kubeRequest } from '../support/kube-rig.ts';
+import { motoCliEnv } from '../support/aws.ts';
+import { MOTO_ENV, MOTO_ACCOUNT, motoEndpoint, startMoto, uniqueStack, type Moto } from '../support/moto.ts';
+import { awsState, kubectlGet, STACK_KINDS } from '../support/stack-state.ts';
+import { podLogTail } from '../support/node-agent.ts';
+import { runBin, runCli, type CliRun } from '../support/run-cli.ts';
+
+const STUB = fileURLToPath(new URL('../fixtures/helm-stateful-stub', import.meta.url));
+const MINUTE = 60_000;
+
+let cluster: DemoCluster;
+let env: NodeJS.ProcessEnv;
+
+/**
+ * A cluster of the describe block's own (KEDA lives in one namespace per cluster). Building the operator and
+ * kube-controller-manager on a fresh machine happens in the global setup, before any file's timeouts run.
+ */
+function useDemoCluster(aws: () => { endpoint: string; env: NodeJS.ProcessEnv; nodeEnv?: Record<string, string> }): void {
+  let dir = '';
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kedactl-demo-helm-'));
+    const helmState = join(dir, 'helm');
+    const a = aws();
+    cluster = await startDemoCluster({ helmState, nodeEnv: a.nodeEnv });
+    env = { ...a.env, KUBECONFIG: cluster.rig.kubeconfigPath, PATH: `${STUB}:${process.env.PATH}`, HELM_STUB_STATE: helmState, HELM_STUB_LOG: join(dir, 'helm-calls') };
+    awsEndpoint = a.endpoint;
+  }, 20 * MINUTE);
+  afterAll(async () => {
+    await cluster?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }, 5 * MINUTE);
+}
+let awsEndpoint = '';
+
+/** poll until check() returns a value (not undefined), or fail with what was last seen */
+async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, seen: () => string = () => ''): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000}s. ${seen()}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+const sqs = () => new SQSClient({ region: MOTO_ENV.AWS_REGION, endpoint: awsEndpoint, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! } });
+const queueUrl = (stack: string) => `${awsEndpoint}/${MOTO_ACCOUNT}/${stack}-queue`;
+async function depth(stack: string) {
+  const a = (await sqs().send(new GetQueueAttributesCommand({ QueueUrl: queueUrl(stack), AttributeNames: ['All'] }))).Attributes ?? {};
+  return { visible: Number(a.ApproximateNumberOfMessages), inFlight: Number(a.ApproximateNumberOfMessagesNotVisible) };
+}
+
+const results = async (stack: string) => {
+  const r = await runCli(['results', '--stack', stack, '-o', 'json'], { env });
+  return r.code === 0 ? (JSON.parse(r.stdout) as { processed: { count: number }; killed: { count: number } }) : undefined;
+};
+
+/** what the node ran for a stack, for failure messages */
+const podsSeen = (stack: string) =>
+  [...cluster.node.pods.values()].filter((p) => p.namespace === stack).slice(-5).map((p) => `--- ${p.name} (exit ${p.exitCode ?? 'running'}):\n${podLogTail(p, 8)}`).join('\n');
+
+const fail = (r: CliRun, stack: string) => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}\npods:\n${podsSeen(stack)}\noperator (tail):\n${cluster.operatorLog().split('\n').slice(-30).join('\n')}`;
+
+describe('static mode, the whole demo', () => {
+  useDemoCluster(() => ({ endpoint: motoEndpoint(), env: motoCliEnv() }));
+  const stack = uniqueStack('real');
+  const flags = ['--stack', stack, '--auth', 'static', '--max-replicas', '10', '--processing-time', '2', '--polling-interval', '5'];
+  let busiestFrame = '';
+
+  it('init creates the stack and waits for the real KEDA operator and the analyzer to be ready', async () => {
+    const r = await runBin(['init', ...flags, '--yes'], { env, timeoutMs: 10 * MINUTE });
+    expect(r.code, fail(r, stack)).toBe(0);
+    expect(r.stdout).toContain(`stack "${stack}" is ready`);
+    // KEDA itself accepted the ScaledJob
+    await eventually('ScaledJob Ready=True set by KEDA', async () => {
+      const sj = (await kubeRequest(cluster.rig, 'GET', `/apis/keda.sh/v1alpha1/namespaces/${stack}/scaledjobs/${stack}-processor`)).json();
+      return sj.status?.conditions?.find((c: any) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
+    }, 3 * MINUTE, () => cluster.operatorLog().split('\n').slice(-20).join('\n'));
+  }, 12 * MINUTE);
+
+  it('produce 50 → KEDA creates Jobs, their Pods run consume.sh, the queue drains, watch --until-empty exits 0', async () => {
+    const p = await runCli(['produce', ...flags, '--count', '50'], { env });
+    expect(p.code, fail(p, stack)).toBe(0);
+    const w = await runBin(['watch', '--stack', stack, '-o', 'ndjson', '--until-empty', '--timeout', '5m'], { env, timeoutMs: 6 * MINUTE });
+    expect(w.code, fail(w, stack)).toBe(0);
+    const frames = w.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(frames.length).toBeGreaterThan(1);
+    // the busiest frame (most running Pods, the latest of those), for the record
+    busiestFrame = JSON.stringify(frames.reduce((a, f) => ((f.pods?.running ?? 0) >= (a.pods?.running ?? 0) ? f : a), frames[0]));
+    expect(frames.some((f) => f.jobs?.active > 0), 'a frame with active Jobs').toBe(true);
+    expect(await depth(stack)).toEqual({ visible: 0, inFlight: 0 });
+    // the Jobs are KEDA's, made by the real operator for this ScaledJob
+    const jobs = (await kubeRequest(cluster.rig, 'GET', `/apis/batch/v1/namespaces/${stack}/jobs?labelSelector=scaledjob.keda.sh/name=${stack}-processor`)).json().items;
+    expect(jobs.length).toBeGreaterThanOrEqual(5);
+    expect(jobs.length).toBeLessThanOrEqual(100);
+  }, 8 * MINUTE);
+
+  it('results: processed 50, killed 0', async () => {
+    const r = await eventually('50 processed', async () => {
+      const x = await results(stack);
+      return x && x.processed.count >= 50 ? x : undefined;
+    }, 2 * MINUTE, () => podsSeen(stack));
+    expect(r.processed.count).toBe(50);
+    expect(r.killed.count).toBe(0);
+  }, 3 * MINUTE);
+
+  it('status exits 0 with the ScaledJob conditions KEDA set', async () => {
+    const r = await runCli(['status', ...flags, '-o', 'json'], { env });
+    expect(r.code, fail(r, stack)).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.healthy).toBe(true);
+    expect(s.keda).toMatchObject({ installed: true, ready: true, version: DEFAULT_KEDA_VERSION });
+    expect(s.scaledJob.ready).toMatch(/^True/);
+    expect(s.results).toEqual({ processed: 50, killed: 0 });
+    expect(s.jobs.succeeded).toBeGreaterThanOrEqual(5);
+    process.stderr.write(`[demo-real] a watch frame from the real run: ${busiestFrame}\n`);
+  }, 2 * MINUTE);
+
+  it('teardown leaves nothing, with the live operator handling its finalizers', async () => {
+    const r = await runBin(['teardown', ...flags, '--yes'], { env, timeoutMs: 10 * MINUTE });
+    expect(r.code, fail(r, stack)).toBe(0);
+    expect(r.stdout).toContain(`stack "${stack}" torn down`);
+    expect(kubectlGet(cluster.rig.kubeconfigPath, STACK_KINDS, stack)).toEqual([]);
+    const aws = await awsState(stack);
+    expect(aws.queues).toEqual({});
+    expect(aws.roles).toEqual({});
+  }, 11 * MINUTE);
+});
+
+describe('a killed consumer', () => {
+  useDemoCluster(() => ({ endpoint: motoEndpoint(), env: motoCliEnv() }));
+  const stack = uniqueStack('kill');
+  // long enough to be caught mid-message; the visibility timeout (processing + 60 s) is what a lost message would cost
+  const processing = 20;
+  const flags = ['--stack', stack, '--auth', 'static', '--max-replicas', '5', '--processing-time', String(processing), '--polling-interval', '2'];
+  const produced = 4;
+
+  it('deleting a running consumer Pod mid-message returns its message at once and reports a kill; every message is still processed', async () => {
+    const init = await runBin(['init', ...flags, '--yes'], { env, timeoutMs: 10 * MINUTE });
+    expect(init.code, fail(init, stack)).toBe(0);
+    const p = await runCli(['produce', ...flags, '--count', String(produced)], { env });
+    expect(p.code, fail(p, stack)).toBe(0);
+
+    // a consumer that holds a message (its log says so), caught while it sleeps through the processing time
+    const log = (uid: string) => {
+      try {
+        return readFileSync(cluster.node.pods.get(uid)!.log, 'utf8');
+      } catch {
+        return '';
+      }
+    };
+    const victim = await eventually('a consumer processing a message', async () => {
+      for (const [uid, r] of cluster.node.pods) {
+        if (r.namespace !== stack || r.exitCode !== undefined) continue;
+        const m = /processing message ([^\s:]+)/.exec(log(uid));
+        if (m) return { uid, record: r, messageId: m[1]! };
+      }
+      return undefined;
+    }, 3 * MINUTE, () => podsSeen(stack));
+    const killedAt = Date.now();
+    const del = await kubeRequest(cluster.rig, 'DELETE', `/api/v1/namespaces/${stack}/pods/${victim.record.name}`);
+    expect(del.status).toBeLessThan(300);
+
+    // the kubelet's SIGTERM reached consume.sh's trap: message returned, kill reported, exit 143
+    await eventually('the killed consumer to exit', async () => (victim.record.exitCode !== undefined ? true : undefined), 2 * MINUTE, () => log(victim.uid));
+    expect(victim.record.exitCode).toBe(143);
+    expect(log(victim.uid)).toContain('SIGTERM: returning the message to the queue');
+    expect(log(victim.uid)).not.toContain('could not return the message');
+
+    // another consumer receives the same message long before its visibility timeout would have let it
+    // (processing + 60 s after it was first received, so at least 60 s after the kill)
+    const again = await eventually('the same message received by another consumer', async () => {
+      for (const [uid, r] of cluster.node.pods) if (uid !== victim.uid && r.namespace === stack && log(uid).includes(`processing message ${victim.messageId}`)) return { uid, r };
+      return undefined;
+    }, 5 * MINUTE, () => podsSeen(stack));
+    const receivedAgainAfter = (Date.now() - killedAt) / 1000;
+    expect(again.r.name).not.toBe(victim.record.name);
+    await eventually('the returned message processed', async () => (log(again.uid).includes(`message ${victim.messageId} processed and deleted`) ? true : undefined), 3 * MINUTE, () => log(again.uid));
+
+    const r = await eventually(`${produced} processed`, async () => {
+      const x = await results(stack);
+      return x && x.processed.count >= produced ? x : undefined;
+    }, 5 * MINUTE, () => podsSeen(stack));
+    expect(r.processed.count).toBe(produced);
+    expect(r.killed.count).toBeGreaterThanOrEqual(1);
+    // returned at once: received again sooner than the visibility timeout could have made it visible
+    expect(receivedAgainAfter).toBeLessThan(60);
+    await eventually('an empty queue', async () => {
+      const d = await depth(stack);
+      return d.visible + d.inFlight === 0 ? true : undefined;
+    }, 2 * MINUTE);
+
+    const t = await runBin(['teardown', ...flags, '--yes'], { env, timeoutMs: 10 * MINUTE });
+    expect(t.code, fail(t, stack)).toBe(0);
+    expect(kubectlGet(cluster.rig.kubeconfigPath, STACK_KINDS, stack)).toEqual([]);
+  }, 25 * MINUTE);
+});
+
+describe('irsa mode: KEDA reaches the queue only through the operator role → scaler role chain, with IAM enforced', () => {
+  // a moto server of this block's own: IAM enforcement is switched on for it after set-up
+  let moto: Moto;
+  let admin: { AWS_ACCESS_KEY_ID: string; AWS_SECRET_ACCESS_KEY: string };
+  const stack = uniqueStack('irsa');
+  const cluster_ = `eks-${stack}`;
+  const flags = ['--stack', stack, '--cluster', cluster_, '--max-replicas', '10', '--processing-time', '2', '--polling-interval', '3'];
+  beforeAll(async () => {
+    moto = await startMoto();
+    const root = { region: MOTO_ENV.AWS_REGION, endpoint: moto.endpoint, credentials: { accessKeyId: MOTO_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: MOTO_ENV.AWS_SECRET_ACCESS_KEY } };
+    // set-up with moto's root keys: the EKS cluster (its OIDC issuer) and an administrator for kedactl
+    await new EKSClient(root).send(new CreateClusterCommand({ name: cluster_, roleArn: `arn:aws:iam::${MOTO_ACCOUNT}:role/eks`, resourcesVpcConfig: { subnetIds: [] } }));
+    const iam = new IAMClient(root);
+    await iam.send(new CreateUserCommand({ UserName: 'kedactl-admin' }));
+    await iam.send(new PutUserPolicyCommand({ UserName: 'kedactl-admin', PolicyName: 'all', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }) }));
+    const key = (await iam.send(new CreateAccessKeyCommand({ UserName: 'kedactl-admin' }))).AccessKey!;
+    admin = { AWS_ACCESS_KEY_ID: key.AccessKeyId!, AWS_SECRET_ACCESS_KEY: key.SecretAccessKey! };
+    // from here on every request is authenticated and authorized by IAM
+    const on = await fetch(`${moto.endpoint}/moto-api/reset-auth`, { method: 'POST', body: '0' });
+    expect(on.ok).toBe(true);
+  }, 5 * MINUTE);
+  afterAll(async () => moto?.stop());
+  useDemoCluster(() => ({
+    endpoint: moto.endpoint,
+    env: { ...motoCliEnv(), ...admin, AWS_ENDPOINT_URL: moto.endpoint },
+    // the node's network: AWS is moto (the ScaledJob names no endpoint in irsa mode); no keys anywhere
+    // (AWS_ENDPOINT_URL_STS too: aws-sdk-go-v2 builds the STS client of its web identity credentials before it
+    // reads AWS_ENDPOINT_URL, so KEDA's operator would otherwise ask the real STS for its role)
+    nodeEnv: { AWS_ENDPOINT_URL: moto.endpoint, AWS_ENDPOINT_URL_STS: moto.endpoint },
+  }));
+
+  it('IAM is enforced: moto refuses the root keys now', async () => {
+    const r = await runCli(['status', '--stack', stack, '--cluster', cluster_], { env: { ...env, ...MOTO_ENV } });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr + r.stdout).toMatch(/InvalidClientTokenId|security token|not authorized|AccessDenied/i);
+  });
+
+  it('init, produce 20, drain, results: the operator and the consumers use their roles only', async () => {
+    const init = await runBin(['init', ...flags, '--create-oidc-provider', '--yes'], { env, timeoutMs: 10 * MINUTE });
+    expect(init.code, fail(init, stack)).toBe(0);
+    // the operator process has no keys, only the web identity of its service account
+    const op = [...cluster.node.pods.values()].find((p) => p.namespace === 'keda');
+    expect(op).toBeDefined();
+    const p = await runCli(['produce', ...flags, '--count', '20'], { env });
+    expect(p.code, fail(p, stack)).toBe(0);
+    const w = await runBin(['watch', '--stack', stack, '-o', 'ndjson', '--until-empty', '--timeout', '5m'], { env, timeoutMs: 6 * MINUTE });
+    expect(w.code, fail(w, stack)).toBe(0);
+    const r = await eventually('20 processed', async () => {
+      const x = await results(stack);
+      return x && x.processed.count >= 20 ? x : undefined;
+    }, 2 * MINUTE, () => podsSeen(stack));
+    expect(r).toMatchObject({ processed: { count: 20 }, killed: { count: 0 } });
+    const s = await runCli(['status', ...flags, '-o', 'json'], { env });
+    expect(s.code, fail(s, stack)).toBe(0);
+    expect(JSON.parse(s.stdout).scaledJob.ready).toMatch(/^True/);
+  }, 20 * MINUTE);
+
+  it('without sqs:GetQueueAttributes on the scaler role, KEDA fails visibly, status exits 1 naming it, init repairs it and KEDA recovers', async () => {
+    const iam = new IAMClient({ region: MOTO_ENV.AWS_REGION, endpoint: moto.endpoint, credentials: { accessKeyId: admin.AWS_ACCESS_KEY_ID, secretAccessKey: admin.AWS_SECRET_ACCESS_KEY } });
+    const role = `kedactl-${stack}-scaler`;
+    const [name] = (await iam.send(new ListRolePoliciesCommand({ RoleName: role }))).PolicyNames!;
+    const before = JSON.parse(decodeURIComponent((await iam.send(new GetRolePolicyCommand({ RoleName: role, PolicyName: name! }))).PolicyDocument!));
+    const broken = { ...before, Statement: before.Statement.map((st: any) => ({ ...st, Action: 'sqs:ListQueueTags' })) };
+    // events carry whole seconds: anything from this second on is KEDA's answer to the broken policy
+    const brokenAt = Math.floor(Date.now() / 1000) * 1000;
+    await iam.send(new PutRolePolicyCommand({ RoleName: role, PolicyName: name!, PolicyDocument: JSON.stringify(broken) }));
+
+    // KEDA's own error (moto's 403 AccessDenied for the scaler role's session) reaches the ScaledJob's events.
+    // moto writes that error in XML where SQS's JSON protocol expects JSON, so KEDA's SDK reports the 403
+    // ("deserialization failed") rather than the AccessDenied code: the status code is what both show.
+    const denied = /GetQueueAttributes.*(StatusCode: 403|AccessDenied|not authorized)/is;
+    const warning = await eventually("KEDA's AccessDenied on the ScaledJob", async () => {
+      const ev = (await kubeRequest(cluster.rig, 'GET', `/api/v1/namespaces/${stack}/events`)).json().items ?? [];
+      const w = ev.find((e: any) => e.involvedObject?.kind === 'ScaledJob' && e.type === 'Warning' && denied.test(e.message ?? '') && Date.parse(e.lastTimestamp ?? e.eventTime ?? 0) >= brokenAt);
+      return w ? `${w.reason}: ${w.message}` : undefined;
+    }, 3 * MINUTE, () => cluster.operatorLog().split('\n').slice(-15).join('\n'));
+    expect(warning).toMatch(/GetQueueAttributes/);
+
+    // status exits 1 naming both: the drifted role and KEDA's last warning
+    const bad = await runCli(['status', ...flags], { env });
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain(`IAM role ${role} is drifted`);
+    const badJson = JSON.parse((await runCli(['status', ...flags, '-o', 'json'], { env })).stdout);
+    expect(badJson.healthy).toBe(false);
+    expect(badJson.scaledJob.lastWarning).toMatch(denied);
+
+    const fix = await runBin(['init', ...flags, '--yes'], { env, timeoutMs: 10 * MINUTE });
+    expect(fix.code, fail(fix, stack)).toBe(0);
+    // KEDA recovers: new messages are scaled for and processed
+    const reset = await runCli(['results', ...flags, '--reset'], { env });
+    expect(reset.code).toBe(0);
+    const p = await runCli(['produce', ...flags, '--count', '5'], { env });
+    expect(p.code).toBe(0);
+    const r = await eventually('5 more processed after the repair', async () => {
+      const x = await results(stack);
+      return x && x.processed.count >= 5 ? x : undefined;
+    }, 5 * MINUTE, () => podsSeen(stack) + '\n' + cluster.operatorLog().split('\n').slice(-15).join('\n'));
+    expect(r.processed.count).toBe(5);
+    const s = await eventually('status healthy again', async () => {
+      const x = await runCli(['status', ...flags], { env });
+      return x.code === 0 ? x : undefined;
+    }, 3 * MINUTE);
+    expect(s.stdout).toContain(`IAM role ${role}: as planned`);
+
+    const t = await runBin(['teardown', ...flags, '--yes'], { env, timeoutMs: 10 * MINUTE });
+    expect(t.code, fail(t, stack)).toBe(0);
+    expect(kubectlGet(cluster.rig.kubeconfigPath, STACK_KINDS, stack)).toEqual([]);
+  }, 25 * MINUTE);
+});

@@ -1,0 +1,338 @@
+// The whole demo's cluster for end-to-end tests: a kube-apiserver + etcd rig with every CRD of the KEDA
+// release kedactl installs, the real kube-controller-manager (Job, garbage collector, namespace, Deployment,
+// ReplicaSet, Endpoints and EndpointSlice controllers), a node agent standing in for a kubelet
+// (test/support/node-agent.ts), and the real KEDA operator, which the node runs for the keda-operator Pod.
+//
+// helm stays a STATEFUL RECORDING STUB (test/fixtures/helm-stateful-stub): no chart can be downloaded here.
+// What the chart would install (the keda-operator ServiceAccount with its IRSA annotation and Deployment) is
+// played by chartStandIn(), which follows the stub's release: installed on `helm upgrade --install`, removed
+// on `helm uninstall`. Everything after that (ReplicaSet, Pod, the operator process, its readiness) is real.
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { kubeRequest, startKubeRig, type KubeRig } from './kube-rig.ts';
+import { freePort } from './ports.ts';
+import { kedaCrdsDir } from './kube-test-rig.ts';
+import { DEFAULT_KEDA_VERSION } from '../../src/core/keda-versions.ts';
+import { startNodeAgent, type NodeAgent, type Runner } from './node-agent.ts';
+
+const RIG_DIR = fileURLToPath(new URL('../rig/', import.meta.url));
+
+/** The KEDA version the e2e rig runs: the one kedactl installs by default. */
+export const E2E_KEDA_VERSION = DEFAULT_KEDA_VERSION;
+export const KEDA_IMAGE = 'ghcr.io/kedacore/keda:';
+
+function runScript(script: string, args: string[], what: string, timeoutMs = 60 * 60_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [path.join(RIG_DIR, script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => {
+      err += d;
+      if (process.env.KEDACTL_RIG_QUIET !== '1') process.stderr.write(d);
+    });
+    const t = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+    // 'close', not 'exit': the directory is the last line of stdout, which may still be in the pipe at 'exit'
+    child.once('close', (code) => {
+      clearTimeout(t);
+      const dir = out.trim().split('\n').pop() ?? '';
+      if (code === 0 && dir) resolve(dir);
+      else reject(new Error(`${what}: test/rig/${script} ${args.join(' ')} failed (exit ${code}); the end-to-end tests need it. Last output:\n${err.split('\n').slice(-30).join('\n')}`));
+    });
+  });
+}
+
+/** kube-apiserver, etcd and kube-controller-manager (built once from the Go module proxy); their folder */
+export const ensureControllerManager = () => runScript('kube-binaries.sh', ['kube-controller-manager'], 'building kube-controller-manager');
+
+/** the real KEDA operator of a release (built once from the Go module proxy, ~7+ minutes); its folder */
+export const ensureKedaOperator = (version = E2E_KEDA_VERSION) => runScript('keda-operator.sh', [version], `building the KEDA ${version} operator`);
+
+// --- the aws CLI for the node's Pods -------------------------------------------------------------------
+export const AWSCLI_VERSION = '1.46.2';
+
+/** PyPI's awscli (v1) in a venv under ~/.cache/kedactl-test, once; returns the `aws` executable */
+export async function ensureAwsCli(): Promise<string> {
+  const cache = process.env.KEDACTL_TEST_CACHE ?? path.join(os.homedir(), '.cache', 'kedactl-test');
+  const venv = path.join(cache, 'awscli-venv');
+  const bin = path.join(venv, 'bin', 'aws');
+  const marker = path.join(venv, `.kedactl-awscli-${AWSCLI_VERSION}`);
+  if (existsSync(marker) && existsSync(bin)) return bin;
+  mkdirSync(cache, { recursive: true });
+  const lock = path.join(cache, 'awscli-venv.lock');
+  const deadline = Date.now() + 600_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`awscli venv: lock ${lock} held for 10 minutes; remove it if no install is running`);
+      await new Promise((r) => setTimeout(r, 1000));
+      if (existsSync(marker) && existsSync(bin)) return bin;
+    }
+  }
+  const run = (cmd: string, args: string[]) =>
+    new Promise<void>((resolve, reject) =>
+      execFile(cmd, args, { timeout: 600_000, maxBuffer: 16 << 20 }, (e, so, se) => (e ? reject(new Error(`${cmd} ${args.join(' ')}: ${e.message}\n${se || so}`.slice(0, 4000))) : resolve())),
+    );
+  try {
+    if (existsSync(marker) && existsSync(bin)) return bin;
+    process.stderr.write(`[node] installing awscli==${AWSCLI_VERSION} into ${venv} (once)\n`);
+    rmSync(venv, { recursive: true, force: true });
+    await run(process.env.KEDACTL_TEST_PYTHON ?? 'python3', ['-m', 'venv', venv]);
+    await run(path.join(venv, 'bin', 'pip'), ['install', '--disable-pip-version-check', '-q', `awscli==${AWSCLI_VERSION}`]);
+    if (!existsSync(bin)) throw new Error(`pip installed awscli but ${bin} is missing`);
+    writeFileSync(marker, new Date().toISOString() + '\n');
+    return bin;
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+// --- processes -------------------------------------------------------------------------------------------
+const live = new Set<ChildProcess>();
+let hooked = false;
+function spawnDaemon(bin: string, args: string[], logPath: string, env: NodeJS.ProcessEnv): ChildProcess {
+  if (!hooked) {
+    hooked = true;
+    process.on('exit', () => {
+      for (const c of live) try { c.kill('SIGKILL'); } catch { /* gone */ }
+    });
+  }
+  const fd = openSync(logPath, 'a');
+  // setpriv --pdeathsig: killed by the kernel if this process dies without its exit hook
+  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', bin, ...args], { stdio: ['ignore', fd, fd], env });
+  closeSync(fd);
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return child;
+}
+
+function stopChild(c: ChildProcess | undefined, graceMs = 10_000): Promise<void> {
+  return new Promise((resolve) => {
+    if (!c || c.exitCode !== null || c.signalCode !== null) return resolve();
+    const t = setTimeout(() => c.kill('SIGKILL'), graceMs);
+    c.once('exit', () => (clearTimeout(t), resolve()));
+    c.kill('SIGTERM');
+  });
+}
+
+const tail = (file: string, n = 40) => {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-n).join('\n');
+  } catch {
+    return '(no log)';
+  }
+};
+
+// --- the cluster -----------------------------------------------------------------------------------------
+export interface DemoCluster {
+  rig: KubeRig;
+  node: NodeAgent;
+  kedaVersion: string;
+  /** folder with kube-controller-manager.log and keda-operator-*.log */
+  logDir: string;
+  /** the KEDA operator's log so far (every operator process this cluster ran) */
+  operatorLog(): string;
+  stop(): Promise<void>;
+}
+
+export interface DemoClusterOptions {
+  /** HELM_STUB_STATE of the stateful helm stub whose release the chart stand-in follows */
+  helmState: string;
+  /** added to every Pod's environment by the node: the "network" (AWS_ENDPOINT_URL of moto) */
+  nodeEnv?: Record<string, string>;
+  /** extra environment for the operator process only */
+  operatorEnv?: Record<string, string>;
+  kedaVersion?: string;
+  log?: (s: string) => void;
+}
+
+export async function startDemoCluster(o: DemoClusterOptions): Promise<DemoCluster> {
+  const version = o.kedaVersion ?? E2E_KEDA_VERSION;
+  const log = o.log ?? ((s: string) => process.stderr.write(`[demo-cluster] ${s}\n`));
+  const [binDir, kedaDir, awsCli] = await Promise.all([ensureControllerManager(), ensureKedaOperator(version), ensureAwsCli()]);
+  // every CRD of the release (the eventing.keda.sh ones too: the operator waits for them)
+  const crds = kedaCrdsDir(version);
+  const rig = await startKubeRig({ crdsDir: crds, log });
+  const logDir = mkdtempSync(path.join(os.tmpdir(), 'kedactl-demo-'));
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch(() => undefined);
+    await rig.stop();
+    if (process.env.KEDACTL_RIG_KEEP !== '1') rmSync(logDir, { recursive: true, force: true });
+    else log(`kept ${logDir}`);
+  };
+  try {
+    // --- kube-controller-manager ---------------------------------------------------------------------
+    const kcmLog = path.join(logDir, 'kube-controller-manager.log');
+    const kcm = spawnDaemon(path.join(binDir, 'kube-controller-manager'), [
+      `--kubeconfig=${rig.kubeconfigPath}`,
+      '--leader-elect=false',
+      '--secure-port=0',
+      '--controllers=job-controller,garbage-collector-controller,namespace-controller,deployment-controller,replicaset-controller,endpoints-controller,endpointslice-controller,endpointslice-mirroring-controller,serviceaccount-controller',
+      '--kube-api-qps=200',
+      '--kube-api-burst=400',
+      '--concurrent-job-syncs=10',
+      '--v=1',
+    ], kcmLog, { ...process.env });
+    stops.push(() => stopChild(kcm));
+    // ready when the namespace controller works: the ServiceAccount controller gives a new namespace "default"
+    const probeNs = `kcm-probe-${Date.now().toString(36)}`;
+    await kubeRequest(rig, 'POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: probeNs } } });
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      if (kcm.exitCode !== null) throw new Error(`kube-controller-manager exited ${kcm.exitCode}. Last lines of ${kcmLog}:\n${tail(kcmLog)}`);
+      if ((await kubeRequest(rig, 'GET', `/api/v1/namespaces/${probeNs}/serviceaccounts/default`)).status === 200) break;
+      if (Date.now() > deadline) throw new Error(`kube-controller-manager did not start working in 120 s. Last lines of ${kcmLog}:\n${tail(kcmLog)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await kubeRequest(rig, 'DELETE', `/api/v1/namespaces/${probeNs}`);
+    log('kube-controller-manager running');
+
+    // --- the KEDA operator, for the node to run as the keda-operator Pod -------------------------------
+    const certDir = path.join(logDir, 'keda-certs');
+    mkdirSync(certDir, { recursive: true });
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=keda-operator.keda.svc', '-addext', 'subjectAltName=DNS:keda-operator.keda.svc,DNS:localhost,IP:127.0.0.1', '-keyout', path.join(certDir, 'tls.key'), '-out', path.join(certDir, 'tls.crt')], { stdio: 'ignore' });
+    writeFileSync(path.join(certDir, 'ca.crt'), readFileSync(path.join(certDir, 'tls.crt')));
+    let operatorRuns = 0;
+    const operatorLogs: string[] = [];
+    const runOperator: Runner = async ({ pod, env }) => {
+      const [metrics, probe, grpc] = [await freePort(), await freePort(), await freePort()];
+      const logPath = path.join(logDir, `keda-operator-${++operatorRuns}.log`);
+      operatorLogs.push(logPath);
+      const child = spawnDaemon(path.join(kedaDir, 'keda-operator'), [
+        `--kubeconfig=${rig.kubeconfigPath}`,
+        '--leader-elect=false',
+        `--metrics-bind-address=127.0.0.1:${metrics}`,
+        `--health-probe-bind-address=127.0.0.1:${probe}`,
+        `--metrics-service-bind-address=127.0.0.1:${grpc}`,
+        `--cert-dir=${certDir}`,
+        `--ca-dir=${certDir}`,
+        '--enable-cert-rotation=false',
+        '--enable-webhook-patching=false',
+        '--enable-apiservice-patching=false',
+        '--zap-log-level=info',
+        '--zap-encoder=console',
+      ], logPath, {
+        PATH: process.env.PATH,
+        HOME: os.homedir(),
+        AWS_EC2_METADATA_DISABLED: 'true',
+        // the kubelet's part: the service account's namespace file becomes the cluster object namespace
+        KEDA_CLUSTER_OBJECT_NAMESPACE: pod.metadata.namespace,
+        POD_NAMESPACE: pod.metadata.namespace,
+        ...o.nodeEnv,
+        ...env,
+        ...o.operatorEnv,
+      });
+      const exited = new Promise<number>((r) => child.once('exit', (code, sig) => r(code ?? (sig === 'SIGKILL' ? 137 : 143))));
+      const ready = (async () => {
+        for (;;) {
+          if (child.exitCode !== null) throw new Error('operator exited');
+          try {
+            if ((await fetch(`http://127.0.0.1:${probe}/readyz`, { signal: AbortSignal.timeout(1000) })).ok) return;
+          } catch { /* not yet */ }
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      })();
+      return { ip: '127.0.0.1', exited, ready, term: () => child.kill('SIGTERM'), kill: () => child.kill('SIGKILL') };
+    };
+
+    const node = await startNodeAgent({ rig, awsCli, nodeEnv: o.nodeEnv, runners: { [KEDA_IMAGE]: runOperator } });
+    stops.push(() => node.stop());
+    const stopChart = chartStandIn(rig, o.helmState, log);
+    stops.splice(stops.length - 1, 0, async () => stopChart()); // stop following helm before the node stops
+    return {
+      rig,
+      node,
+      kedaVersion: version,
+      logDir,
+      operatorLog: () => operatorLogs.map((f) => tail(f, 100_000)).join('\n'),
+      stop,
+    };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/**
+ * What `helm upgrade --install kedacore/keda` leaves in the cluster for the operator, following the stub's
+ * recorded release: the keda-operator ServiceAccount (with the chart's IRSA annotation) and Deployment. The
+ * Deployment controller, the node agent and the operator do the rest. `helm uninstall` removes them.
+ */
+export function chartStandIn(rig: KubeRig, helmState: string, log: (s: string) => void): () => void {
+  const file = path.join(helmState, 'release.json');
+  let on = true;
+  let installed: string | undefined;
+  const req = (m: string, p: string, body?: unknown, ct?: string) => kubeRequest(rig, m, p, { body, contentType: ct });
+  const apply = async (release: any, values: Record<string, string>) => {
+    const ns = release.namespace ?? 'keda';
+    const version = String(release.app_version ?? '').replace(/^v/, '');
+    await req('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    const labels = { 'app.kubernetes.io/name': 'keda-operator', 'app.kubernetes.io/part-of': 'keda-operator', 'app.kubernetes.io/managed-by': 'Helm', 'app.kubernetes.io/version': version };
+    const annotations = values['podIdentity.aws.irsa.enabled'] === 'true' && values['podIdentity.aws.irsa.roleArn'] ? { 'eks.amazonaws.com/role-arn': values['podIdentity.aws.irsa.roleArn'] } : {};
+    const sa = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'keda-operator', namespace: ns, labels, annotations } };
+    const put = async (p: string, body: any) => {
+      const r = await req('PATCH', `${p}?fieldManager=helm-stand-in&force=true`, body, 'application/apply-patch+yaml');
+      if (r.status >= 300) throw new Error(`chart stand-in: ${p}: ${r.status} ${r.body}`);
+    };
+    await put(`/api/v1/namespaces/${ns}/serviceaccounts/keda-operator`, sa);
+    await put(`/apis/apps/v1/namespaces/${ns}/deployments/keda-operator`, {
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'keda-operator', namespace: ns, labels: { ...labels, app: 'keda-operator' } },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'keda-operator' } },
+        template: {
+          // a new role is a new pod (the chart's values change the pod template's annotations)
+          metadata: { labels: { ...labels, app: 'keda-operator', name: 'keda-operator' }, annotations: { 'kedactl.test/irsa-role': annotations['eks.amazonaws.com/role-arn'] ?? '' } },
+          spec: {
+            serviceAccountName: 'keda-operator',
+            terminationGracePeriodSeconds: 10,
+            containers: [{
+              name: 'keda-operator', image: `${KEDA_IMAGE}${version}`, command: ['/keda'], args: ['--leader-elect'],
+              env: [
+                { name: 'WATCH_NAMESPACE', value: '' },
+                { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                { name: 'OPERATOR_NAME', value: 'keda-operator' },
+                { name: 'KEDA_HTTP_DEFAULT_TIMEOUT', value: '3000' },
+              ],
+            }],
+          },
+        },
+      },
+    });
+  };
+  const remove = async (ns: string) => {
+    await req('DELETE', `/apis/apps/v1/namespaces/${ns}/deployments/keda-operator`, { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Foreground' });
+    await req('DELETE', `/api/v1/namespaces/${ns}/serviceaccounts/keda-operator`);
+  };
+  void (async () => {
+    while (on) {
+      try {
+        const text = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+        if (text !== installed) {
+          if (text) {
+            const s = JSON.parse(text);
+            await apply(s.release, s.values ?? {});
+            log(`chart stand-in: KEDA ${s.release.app_version} "installed" (revision ${s.release.revision})`);
+          } else if (installed) {
+            await remove(JSON.parse(installed).release.namespace ?? 'keda');
+            log('chart stand-in: KEDA "uninstalled"');
+          }
+          installed = text;
+        }
+      } catch (e) {
+        log(`chart stand-in: ${(e as Error).message}`);
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  })();
+  return () => {
+    on = false;
+  };
+}
