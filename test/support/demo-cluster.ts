@@ -7,13 +7,14 @@
 // What the chart would install (the keda-operator ServiceAccount with its IRSA annotation and Deployment) is
 // played by chartStandIn(), which follows the stub's release: installed on `helm upgrade --install`, removed
 // on `helm uninstall`. Everything after that (ReplicaSet, Pod, the operator process, its readiness) is real.
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kubeRequest, startKubeRig, type KubeRig } from './kube-rig.ts';
 import { freePort } from './ports.ts';
+import { ensureVenv } from './venv.ts';
 import { kedaCrdsDir } from './kube-test-rig.ts';
 import { DEFAULT_KEDA_VERSION } from '../../src/core/keda-versions.ts';
 import { startNodeAgent, type NodeAgent, type Runner } from './node-agent.ts';
@@ -56,40 +57,8 @@ export const AWSCLI_VERSION = '1.46.2';
 
 /** PyPI's awscli (v1) in a venv under ~/.cache/kedactl-test, once; returns the `aws` executable */
 export async function ensureAwsCli(): Promise<string> {
-  const cache = process.env.KEDACTL_TEST_CACHE ?? path.join(os.homedir(), '.cache', 'kedactl-test');
-  const venv = path.join(cache, 'awscli-venv');
-  const bin = path.join(venv, 'bin', 'aws');
-  const marker = path.join(venv, `.kedactl-awscli-${AWSCLI_VERSION}`);
-  if (existsSync(marker) && existsSync(bin)) return bin;
-  mkdirSync(cache, { recursive: true });
-  const lock = path.join(cache, 'awscli-venv.lock');
-  const deadline = Date.now() + 600_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`awscli venv: lock ${lock} held for 10 minutes; remove it if no install is running`);
-      await new Promise((r) => setTimeout(r, 1000));
-      if (existsSync(marker) && existsSync(bin)) return bin;
-    }
-  }
-  const run = (cmd: string, args: string[]) =>
-    new Promise<void>((resolve, reject) =>
-      execFile(cmd, args, { timeout: 600_000, maxBuffer: 16 << 20 }, (e, so, se) => (e ? reject(new Error(`${cmd} ${args.join(' ')}: ${e.message}\n${se || so}`.slice(0, 4000))) : resolve())),
-    );
-  try {
-    if (existsSync(marker) && existsSync(bin)) return bin;
-    process.stderr.write(`[node] installing awscli==${AWSCLI_VERSION} into ${venv} (once)\n`);
-    rmSync(venv, { recursive: true, force: true });
-    await run(process.env.KEDACTL_TEST_PYTHON ?? 'python3', ['-m', 'venv', venv]);
-    await run(path.join(venv, 'bin', 'pip'), ['install', '--disable-pip-version-check', '-q', `awscli==${AWSCLI_VERSION}`]);
-    if (!existsSync(bin)) throw new Error(`pip installed awscli but ${bin} is missing`);
-    writeFileSync(marker, new Date().toISOString() + '\n');
-    return bin;
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
+  const venv = await ensureVenv({ name: 'awscli-venv', requirement: `awscli==${AWSCLI_VERSION}`, executable: 'aws', marker: `awscli-${AWSCLI_VERSION}`, log: (s) => process.stderr.write(`[node] ${s}\n`) });
+  return path.join(venv, 'bin', 'aws');
 }
 
 // --- processes -------------------------------------------------------------------------------------------

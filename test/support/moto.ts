@@ -1,11 +1,11 @@
 // A real moto server for integration tests: a pinned moto[server] in a venv outside the repo,
 // started on 127.0.0.1 and a free port. If it cannot start, this throws: AWS tests never skip.
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync, openSync, readFileSync, closeSync } from 'node:fs';
-import * as os from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync, openSync, readFileSync, closeSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './ports.ts';
+import { ensureVenv, testCacheDir } from './venv.ts';
 
 export const MOTO_VERSION = '5.2.5';
 const LAUNCHER = fileURLToPath(new URL('./moto-server.py', import.meta.url));
@@ -25,58 +25,16 @@ export interface Moto {
   stop(): Promise<void>;
 }
 
-function cacheDir(): string {
-  return process.env.KEDACTL_TEST_CACHE ?? path.join(os.homedir(), '.cache', 'kedactl-test');
-}
+const cacheDir = testCacheDir;
 
 function log(s: string): void {
   process.stderr.write(`[moto] ${s}\n`);
 }
 
-function run(cmd: string, args: string[], timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${cmd} ${args.join(' ')} failed: ${err.message}\n${stderr || stdout}`.slice(0, 4000)));
-      else resolve();
-    });
-  });
-}
 
 /** Creates the venv with the pinned moto once; later calls only check a marker file. */
-export async function ensureMotoVenv(): Promise<string> {
-  const venv = path.join(cacheDir(), 'moto-venv');
-  const marker = path.join(venv, `.kedactl-moto-${MOTO_VERSION}`);
-  const bin = path.join(venv, 'bin', 'moto_server');
-  if (existsSync(marker) && existsSync(bin)) return venv;
-  mkdirSync(cacheDir(), { recursive: true });
-  // one installer at a time (two vitest runs at once would otherwise fight over the venv)
-  const lock = path.join(cacheDir(), 'moto-venv.lock');
-  const deadline = Date.now() + 600_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`moto venv: lock ${lock} held for 10 minutes; remove it if no install is running`);
-      await new Promise((r) => setTimeout(r, 1000));
-      if (existsSync(marker) && existsSync(bin)) return venv;
-    }
-  }
-  try {
-    if (existsSync(marker) && existsSync(bin)) return venv;
-    const python = process.env.KEDACTL_TEST_PYTHON ?? 'python3';
-    log(`installing moto[server]==${MOTO_VERSION} into ${venv} (once)`);
-    rmSync(venv, { recursive: true, force: true });
-    await run(python, ['-m', 'venv', venv], 120_000).catch((e: Error) => {
-      throw new Error(`cannot create a Python venv for moto (need python3 with the venv module; set KEDACTL_TEST_PYTHON): ${e.message}`);
-    });
-    await run(path.join(venv, 'bin', 'pip'), ['install', '--disable-pip-version-check', '-q', `moto[server]==${MOTO_VERSION}`], 600_000);
-    if (!existsSync(bin)) throw new Error(`pip installed moto but ${bin} is missing`);
-    writeFileSync(marker, new Date().toISOString() + '\n');
-    return venv;
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
+export function ensureMotoVenv(): Promise<string> {
+  return ensureVenv({ name: 'moto-venv', requirement: `moto[server]==${MOTO_VERSION}`, executable: 'moto_server', marker: `moto-${MOTO_VERSION}`, log });
 }
 
 async function answers(endpoint: string): Promise<boolean> {
