@@ -174,7 +174,7 @@ export interface KedaCrdCheck {
  * so a KEDA too old (or a template override) for what is rendered is named in the plan, not halfway
  * through init.
  */
-export async function checkKedaCrds(desired: DesiredStack, kube: Kube): Promise<KedaCrdCheck> {
+export async function checkKedaCrds(desired: Pick<DesiredStack, 'objects'>, kube: Kube): Promise<KedaCrdCheck> {
   const out: KedaCrdCheck = { problems: [], unread: [] };
   const crds = new Map<string, unknown>();
   for (const { object } of desired.objects) {

@@ -111,7 +111,9 @@ export async function observeKube(desired: DesiredStack, kube: Kube, opts: { hel
   const objects: NonNullable<Observed['objects']> = {};
   for (const i of inspected) objects[i.key] = { exists: Boolean(i.live), diff: i.diff };
   const keda = await observeKeda(desired, kube, opts.helm);
-  const kedaCrds = await checkKedaCrds(desired, kube);
+  // only what an apply would write: a finished stack (status, a re-run) reads no CRD (ScaledJob's is ~320 KiB)
+  const toWrite = inspected.filter((i) => !i.foreign && (!i.live || i.diff.length > 0)).map((i) => i.rendered);
+  const kedaCrds = await checkKedaCrds({ objects: toWrite }, kube);
   return { objects, keda: { installed: keda.installed, version: keda.version, values: keda.values }, kedaCrds };
 }
 
