@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { runBin, runCli } from '../support/run-cli.ts';
+import { spawn } from 'node:child_process';
+import { BIN, runBin, runCli, SAFE_ENV } from '../support/run-cli.ts';
 
 const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE';
 const DEMO = ['--stack', 'demo', '--region', 'eu-west-1', '--account-id', '123456789012', '--cluster', 'demo', '--oidc-issuer', ISSUER];
@@ -38,6 +39,20 @@ describe('kedactl --help', () => {
     const r = await runCli(['plan', '--bogus']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("unknown option '--bogus'");
+  });
+});
+
+describe('a reader that stops early', () => {
+  it('ends kedactl quietly with the status of a process killed by SIGPIPE', async () => {
+    // our end of the pipe is closed before kedactl writes anything, so its first write gets EPIPE
+    const child = spawn(process.execPath, [BIN, 'plan'], { env: SAFE_ENV, cwd: mkdtempSync(join(tmpdir(), 'kedactl-epipe-')), stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(stderr).toContain('not read'); // plan's own notes on stderr went out as usual
+    expect(stderr).not.toMatch(/EPIPE|Unhandled|\n\s+at /);
+    expect(code).toBe(141);
   });
 });
 
