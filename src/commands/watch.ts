@@ -7,6 +7,7 @@ import { kubeWatchTransport } from '../adapters/kube-watch.js';
 import { UsageError } from '../core/errors.js';
 import { UNKNOWN_REGION, type Settings } from '../core/settings.js';
 import { KEDA, names } from '../core/stack.js';
+import { kedaVersionOf } from '../core/kube-state.js';
 import { startWatch } from '../core/watch/session.js';
 import { snapshot } from '../core/watch/snapshot.js';
 import { analyzerResultsSource, sqsQueueSource } from '../core/watch/sources.js';
@@ -28,7 +29,7 @@ export function parseDuration(flag: string, v: unknown): number {
 async function kedaVersion(kube: Kube): Promise<string | undefined> {
   const get = kube
     .get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: KEDA.namespace, name: 'keda-operator' })
-    .then((d: any) => d?.metadata?.labels?.['app.kubernetes.io/version'] ?? /:v?(\d+\.\d+\.\d+)/.exec(d?.spec?.template?.spec?.containers?.[0]?.image ?? '')?.[1] ?? (d ? '?' : 'not installed'))
+    .then((d) => kedaVersionOf(d) ?? (d ? '?' : 'not installed'))
     .catch(() => undefined);
   return Promise.race([get, new Promise<undefined>((r) => (setTimeout(r, 3000) as unknown as NodeJS.Timeout).unref())]);
 }
