@@ -60,15 +60,19 @@ export async function beginWithRecord(opts: CommandFlags, ctx: CommandContext, o
   return { ...loadSettings({ flags: opts, env: ctx.env, cwd: ctx.cwd, configPath: opts.config, regionOptional: o.regionOptional, recorded: recorded.layer }), recorded };
 }
 
-/** Runs fn with a signal that Ctrl-C aborts: the use case stops cleanly and reports what it did. */
-export async function withCtrlC<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+/**
+ * Runs fn with a signal that Ctrl-C aborts: the use case stops cleanly and reports what it did. A command
+ * that only reads (watch) stops the same way on SIGTERM.
+ */
+export async function withCtrlC<T>(fn: (signal: AbortSignal) => Promise<T>, o: { alsoOn?: NodeJS.Signals[] } = {}): Promise<T> {
   const abort = new AbortController();
-  const onSigint = () => abort.abort();
-  process.once('SIGINT', onSigint);
+  const onSignal = () => abort.abort();
+  const signals: NodeJS.Signals[] = ['SIGINT', ...(o.alsoOn ?? [])];
+  for (const s of signals) process.once(s, onSignal);
   try {
     return await fn(abort.signal);
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    for (const s of signals) process.removeListener(s, onSignal);
   }
 }
 
