@@ -64,7 +64,7 @@ async function wizard(ctx: CommandContext, host: IoHost, given: ReadonlySet<Sett
   for (const q of questions(given, detected, partial)) {
     const a = await ask(q, partial);
     answers[q.key] = a;
-    (partial as Record<string, unknown>)[q.key] = /^\d+$/.test(a) ? Number(a) : a;
+    Object.assign(partial, { [q.key]: /^\d+$/.test(a) ? Number(a) : a });
   }
   if (detected.cluster && !given.has('cluster') && (answers.auth ?? soFar.auth) === 'irsa') answers.cluster = detected.cluster;
   return answers;

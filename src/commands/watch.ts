@@ -24,11 +24,13 @@ export interface WatchOptions extends CommandFlags {
   interval?: string;
 }
 
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
 /** "90", "90s", "5m", "1h" -> ms */
 export function parseDuration(flag: string, v: unknown): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(String(v).trim());
   if (!m) throw new UsageError(`${flag} = "${String(v)}": must be a duration like 90, 90s, 5m or 1h`, `pass ${flag} 10m`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  const unit = UNIT_MS[m[2] ?? 's']!;
   return Math.round(Number(m[1]) * unit);
 }
 
