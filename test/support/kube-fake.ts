@@ -172,7 +172,7 @@ export class FakeKube implements Kube {
     this.mustServe(given);
     const ns = given.metadata.namespace;
     const before = this.objects.get(this.key(given, ns, given.metadata.name));
-    if (before?.metadata.deletionTimestamp && before.kind === 'Namespace') throw new KubeApiError(`apply ${given.kind}`, 403, `namespace ${ns} is being terminated`, undefined, { forbiddenBy: 'admission' });
+    if (before?.metadata.deletionTimestamp && before.kind === 'Namespace') throw new KubeApiError(`apply ${given.kind}`, 409, `namespace ${given.metadata.name} is being terminated`, undefined, { reason: 'Conflict' });
     if (ns && !CLUSTER_SCOPED.has(given.kind) && this.objects.get(this.key({ apiVersion: 'v1', kind: 'Namespace' }, undefined, ns))?.metadata.deletionTimestamp)
       throw new KubeApiError(`apply ${given.kind}`, 403, `unable to create new content in namespace ${ns} because it is being terminated`, undefined, { forbiddenBy: 'admission' });
     // what kedactl applies, it owns: its fields replace the old ones; status and server metadata stay

@@ -2,6 +2,10 @@
 // bodies are the API server's Status forms (RBAC, admission, conflicts, validation) and a proxy's page.
 import { describe, expect, it } from 'vitest';
 import { KubeApiError, KubeConflictError, isAuthorizationDenied } from '../../src/core/kube-ports.ts';
+import { KubeConfig } from '@kubernetes/client-node';
+import { UsageError } from '../../src/core/errors.ts';
+import { createKube } from '../../src/adapters/kube.ts';
+import { kubeWatchTransport } from '../../src/adapters/kube-watch.ts';
 import { kubeError, notServed, proxyRefused, refreshHint, statusLine, unreachable, verbOf, type KubePeer } from '../../src/adapters/kube-errors.ts';
 
 const peer: KubePeer = { server: 'https://127.0.0.1:6443', context: 'dev', refreshHint: 'refresh them' };
@@ -69,5 +73,21 @@ describe('kube errors', () => {
     expect([verbOf('GET', '/api/v1/namespaces/a'), verbOf('GET', '/api/v1/namespaces'), verbOf('DELETE', '/apis/batch/v1/namespaces/a/jobs'), verbOf('PATCH', '/api/v1/namespaces/a')]).toEqual(['get', 'list', 'deletecollection', 'patch']);
     expect(refreshHint(['eks', 'get-token', '--cluster-name', 'demo', '--region', 'eu-west-1'])).toContain('aws eks update-kubeconfig --name demo --region eu-west-1');
     expect(refreshHint([])).toMatch(/pick another with --context/);
+  });
+
+  it('a context without a cluster is a usage error for the REST adapter and the watch streams alike', () => {
+    const kc = new KubeConfig();
+    kc.loadFromOptions({ clusters: [], users: [{ name: 'u' }], contexts: [{ name: 'orphan', cluster: 'gone', user: 'u' }], currentContext: 'orphan' });
+    for (const build of [() => createKube(kc), () => kubeWatchTransport(kc)]) {
+      const e = (() => {
+        try {
+          build();
+        } catch (x) {
+          return x;
+        }
+      })();
+      expect(e).toBeInstanceOf(UsageError);
+      expect((e as UsageError).message).toBe('kube context "orphan" has no cluster');
+    }
   });
 });
