@@ -3,10 +3,11 @@
 import { Command, Option } from 'commander';
 import { FIELDS, type SettingKey } from './core/settings.js';
 import { WORLD_FLAGS } from './core/simulate/world-flags.js';
-import type { CommandContext } from './commands/context.js';
+import type { CommandContext, CommandFlags } from './commands/context.js';
 
 export interface CommandModule {
-  run(opts: Record<string, unknown>, ctx: CommandContext, args: string[]): Promise<void>;
+  /** each command narrows CommandFlags to its own options type */
+  run(opts: CommandFlags, ctx: CommandContext, args: string[]): Promise<void>;
 }
 
 type Loader = () => Promise<CommandModule>;

@@ -1,8 +1,9 @@
 // The HTTP side of the watch informers: paged lists and streaming watches (newline-delimited JSON)
-// against the API server of a KubeConfig. Its own keep-alive agent, because watches hold sockets open.
-import * as http from 'node:http';
-import * as https from 'node:https';
+// against the API server of a KubeConfig, over the same connection code as the REST adapter.
+import type * as http from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { kubeConnection, query } from './kube-connection.js';
+import { statusLine } from './kube-errors.js';
 import { WatchHttpError, type WatchEvent, type WatchTarget, type WatchTransport } from '../core/watch/informer.js';
 import type { RawObject } from '../core/watch/state.js';
 
@@ -21,49 +22,11 @@ export interface KubeWatchOptions {
   requestTimeoutMs?: number;
 }
 
-function query(q: Record<string, string | number | boolean | undefined>): string {
-  const parts = Object.entries(q)
-    .filter(([, v]) => v !== undefined && v !== '')
-    .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`);
-  return parts.length ? `?${parts.join('&')}` : '';
-}
-
-function statusMessage(status: number, body: string): string {
-  try {
-    const st = JSON.parse(body) as { message?: string };
-    if (st.message) return `HTTP ${status}: ${st.message}`;
-  } catch {
-    /* not a Status */
-  }
-  return `HTTP ${status}${body.trim() ? `: ${body.trim().slice(0, 200)}` : ''}`;
-}
-
 export function kubeWatchTransport(kc: KubeConfig, o: KubeWatchOptions = {}): WatchTransport {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error(`kube context "${kc.getCurrentContext()}" has no cluster`);
-  const base = new URL(cluster.server.replace(/\/+$/, ''));
-  const secure = base.protocol === 'https:';
-  const prefix = base.pathname.replace(/\/+$/, '');
-  let agent: http.Agent | undefined;
+  // its own connection (and so its own agent): watches hold their sockets open for minutes
+  const conn = kubeConnection(kc, { onRequest: o.onRequest, maxSockets: 16 });
   let openWatches = 0;
-
-  async function start(path: string, signal: AbortSignal, timeoutMs: number): Promise<{ req: http.ClientRequest; res: http.IncomingMessage }> {
-    const opts: https.RequestOptions = { headers: {} };
-    await kc.applyToHTTPSOptions(opts);
-    agent ??= secure
-      ? new https.Agent({ keepAlive: true, maxSockets: 16, ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: opts.rejectUnauthorized, servername: opts.servername })
-      : new http.Agent({ keepAlive: true, maxSockets: 16 });
-    o.onRequest?.('GET', path);
-    return new Promise((resolve, reject) => {
-      const req = (secure ? https : http).request(
-        { method: 'GET', hostname: base.hostname, port: base.port, path: prefix + path, agent, auth: opts.auth, signal, timeout: timeoutMs, headers: { ...(opts.headers as Record<string, string>), Accept: 'application/json' } },
-        (res) => resolve({ req, res }),
-      );
-      req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${Math.round(timeoutMs / 1000)}s`), { code: 'ETIMEDOUT' })));
-      req.on('error', reject);
-      req.end();
-    });
-  }
+  const start = (path: string, signal: AbortSignal, timeoutMs: number) => conn.stream(path, { signal, timeoutMs, op: 'watch' });
 
   async function readAll(res: http.IncomingMessage): Promise<string> {
     const chunks: Buffer[] = [];
@@ -80,7 +43,7 @@ export function kubeWatchTransport(kc: KubeConfig, o: KubeWatchOptions = {}): Wa
         const path = target.path + query({ labelSelector: target.labelSelector, fieldSelector: target.fieldSelector, limit: o.pageSize ?? 500, continue: cont });
         const { res } = await start(path, signal, o.requestTimeoutMs ?? 30_000);
         const body = await readAll(res);
-        if (res.statusCode !== 200) throw new WatchHttpError(res.statusCode ?? 0, statusMessage(res.statusCode ?? 0, body));
+        if (res.statusCode !== 200) throw new WatchHttpError(res.statusCode ?? 0, statusLine(res.statusCode ?? 0, body));
         const list = JSON.parse(body) as { items: RawObject[] | null; metadata?: { continue?: string; resourceVersion?: string } };
         for (const it of list.items ?? []) items.push(it);
         if (!cont) resourceVersion = list.metadata?.resourceVersion ?? '';
@@ -102,7 +65,7 @@ export function kubeWatchTransport(kc: KubeConfig, o: KubeWatchOptions = {}): Wa
         });
       const idleMs = o.idleMs ?? 150_000;
       const { req, res } = await start(path, signal, idleMs);
-      if (res.statusCode !== 200) throw new WatchHttpError(res.statusCode ?? 0, statusMessage(res.statusCode ?? 0, await readAll(res)));
+      if (res.statusCode !== 200) throw new WatchHttpError(res.statusCode ?? 0, statusLine(res.statusCode ?? 0, await readAll(res)));
       openWatches++;
       o.onWatchCount?.(openWatches);
       try {

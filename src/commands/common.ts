@@ -5,11 +5,11 @@ import { FIELDS, UNKNOWN_REGION, type Settings } from '../core/settings.js';
 import { readRecorded, type Recorded } from '../core/recorded.js';
 import { hasKubeconfig } from '../adapters/kubeconfig-files.js';
 import { KedactlError } from '../core/errors.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext, CommandFlags } from './context.js';
 
-export function begin(opts: Record<string, unknown>, ctx: CommandContext, o: { regionOptional?: boolean } = {}): LoadedSettings {
+export function begin(opts: CommandFlags, ctx: CommandContext, o: { regionOptional?: boolean } = {}): LoadedSettings {
   ctx.setVerbosity(Number(opts.verbose ?? 0));
-  const loaded = loadSettings({ flags: opts, env: ctx.env, cwd: ctx.cwd, configPath: opts.config as string | undefined, ...o });
+  const loaded = loadSettings({ flags: opts, env: ctx.env, cwd: ctx.cwd, configPath: opts.config, ...o });
   if (loaded.configFile) ctx.host().notify('debug', 'settings.file', `settings read from ${loaded.configFile}`);
   return loaded;
 }
@@ -21,7 +21,7 @@ const RECORD_TIMEOUT_MS = 10_000;
  * and kedactl.yaml still win). Without a kubeconfig there is nothing to read; a cluster that cannot be
  * read is named in a warning and the command goes on with what it was given.
  */
-export async function beginWithRecord(opts: Record<string, unknown>, ctx: CommandContext, o: { regionOptional?: boolean; readCluster?: boolean } = {}): Promise<LoadedSettings & { recorded?: Recorded }> {
+export async function beginWithRecord(opts: CommandFlags, ctx: CommandContext, o: { regionOptional?: boolean; readCluster?: boolean } = {}): Promise<LoadedSettings & { recorded?: Recorded }> {
   const local = begin(opts, ctx, { regionOptional: true });
   const host = ctx.host();
   const strict = () => (o.regionOptional || local.settings.region !== UNKNOWN_REGION ? local : begin(opts, ctx, { regionOptional: false }));
@@ -57,23 +57,27 @@ export async function beginWithRecord(opts: Record<string, unknown>, ctx: Comman
   }
   if (!recorded) return strict();
   host.notify('debug', 'settings.record', `settings recorded in ${recorded.where}`);
-  return { ...loadSettings({ flags: opts, env: ctx.env, cwd: ctx.cwd, configPath: opts.config as string | undefined, regionOptional: o.regionOptional, recorded: recorded.layer }), recorded };
+  return { ...loadSettings({ flags: opts, env: ctx.env, cwd: ctx.cwd, configPath: opts.config, regionOptional: o.regionOptional, recorded: recorded.layer }), recorded };
 }
 
-/** Runs fn with a signal that Ctrl-C aborts: the use case stops cleanly and reports what it did. */
-export async function withCtrlC<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+/**
+ * Runs fn with a signal that Ctrl-C aborts: the use case stops cleanly and reports what it did. A command
+ * that only reads (watch) stops the same way on SIGTERM.
+ */
+export async function withCtrlC<T>(fn: (signal: AbortSignal) => Promise<T>, o: { alsoOn?: NodeJS.Signals[] } = {}): Promise<T> {
   const abort = new AbortController();
-  const onSigint = () => abort.abort();
-  process.once('SIGINT', onSigint);
+  const onSignal = () => abort.abort();
+  const signals: NodeJS.Signals[] = ['SIGINT', ...(o.alsoOn ?? [])];
+  for (const s of signals) process.once(s, onSignal);
   try {
     return await fn(abort.signal);
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    for (const s of signals) process.removeListener(s, onSignal);
   }
 }
 
 /** The settings flags this run was given, to repeat in the commands it suggests next. */
-export function settingFlags(opts: Record<string, unknown>, s: Settings): string {
+export function settingFlags(opts: CommandFlags, s: Settings): string {
   const out: string[] = [];
   for (const f of FIELDS) {
     if (opts[f.key] === undefined) continue;

@@ -22,12 +22,25 @@ import { plan } from '../core/plan.js';
 import { checkEnvironment } from '../adapters/environment.js';
 import { loadKubeConfig } from '../adapters/kube.js';
 import { beginWithRecord, settingFlags, withCtrlC } from './common.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext, CommandFlags, SkipFlag } from './context.js';
 
-async function detect(ctx: CommandContext, flags: Record<string, unknown>): Promise<Detected> {
+export interface InitOptions extends CommandFlags {
+  kubeconfig?: string;
+  context?: string;
+  skip?: SkipFlag;
+  yes?: boolean;
+  createOidcProvider?: boolean;
+  /** --no-wait sets it false */
+  wait?: boolean;
+  forceConflicts?: boolean;
+  /** --no-write-config sets it false */
+  writeConfig?: boolean;
+}
+
+async function detect(ctx: CommandContext, flags: InitOptions): Promise<Detected> {
   const d: Detected = {};
   try {
-    const kc = loadKubeConfig({ kubeconfig: flags.kubeconfig as string | undefined, context: flags.context as string | undefined, env: ctx.env });
+    const kc = loadKubeConfig({ kubeconfig: flags.kubeconfig, context: flags.context, env: ctx.env });
     const c = kc.getContextObject(kc.getCurrentContext());
     const info = eksFromContext(kc.getCurrentContext(), c?.cluster, kc.getCurrentCluster()?.server);
     d.context = info.context;
@@ -51,7 +64,7 @@ async function wizard(ctx: CommandContext, host: IoHost, given: ReadonlySet<Sett
   for (const q of questions(given, detected, partial)) {
     const a = await ask(q, partial);
     answers[q.key] = a;
-    (partial as Record<string, unknown>)[q.key] = /^\d+$/.test(a) ? Number(a) : a;
+    Object.assign(partial, { [q.key]: /^\d+$/.test(a) ? Number(a) : a });
   }
   if (detected.cluster && !given.has('cluster') && (answers.auth ?? soFar.auth) === 'irsa') answers.cluster = detected.cluster;
   return answers;
@@ -63,12 +76,12 @@ function writeConfig(path: string, s: Settings, given: ReadonlySet<SettingKey>) 
   renameSync(tmp, path); // atomic: a crash never leaves half a file
 }
 
-export async function run(opts: Record<string, unknown>, ctx: CommandContext): Promise<void> {
+export async function run(opts: InitOptions, ctx: CommandContext): Promise<void> {
   ctx.setVerbosity(Number(opts.verbose ?? 0));
   const host = ctx.host();
   const skip = parseSkip(opts.skip);
-  const yes = Boolean(opts.yes);
-  const configPath = opts.config as string | undefined;
+  const yes = opts.yes === true;
+  const configPath = opts.config;
 
   // settings: what flags/env/file say over what the stack recorded on its cluster (a re-run keeps what
   // the stack was made with); on a terminal the wizard asks for the rest
@@ -89,7 +102,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
   await requireEverything(settings, ctx, host, skip);
   const ports = connect(settings, ctx.env, host, skip, ctx.awsClient);
   const progress = await progressFor(host, ctx.env);
-  let createOidcProvider = Boolean(opts.createOidcProvider);
+  let createOidcProvider = opts.createOidcProvider === true;
   try {
     const result = await withCtrlC((signal) =>
       initStack(settings, ports, progress, {
@@ -97,24 +110,23 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
         createOidcProvider,
         wait: opts.wait !== false,
         signal,
-        forceConflicts: Boolean(opts.forceConflicts),
+        forceConflicts: opts.forceConflicts === true,
         approve: async (p: Plan) => {
           await progress.close?.();
           host.notify('info', 'plan', planText(p, host.color));
           const missingOidc = p.changes.find((c) => c.kind === 'IAM OIDC provider' && c.action === 'create');
           if (missingOidc && !createOidcProvider) {
             // --yes approves the plan, not an OIDC provider it did not ask for: that needs its own flag
-            if (!interactive)
-              throw new UsageError(`the cluster's IAM OIDC provider ${missingOidc.name} does not exist`, 'pass --create-oidc-provider to create it (IRSA needs it), or --auth static; nothing was changed');
             await host.approve("The cluster's IAM OIDC provider does not exist. Create it (IRSA needs it)?", {
+              unattended: yes,
               defaultAnswer: true,
               withoutTerminal: { message: `the cluster's IAM OIDC provider ${missingOidc.name} does not exist`, next: 'pass --create-oidc-provider to create it (IRSA needs it), or --auth static; nothing was changed' },
               declined: 'IRSA needs the OIDC provider; nothing was changed (use --auth static to do without)',
             });
             createOidcProvider = true;
           }
-          if (yes) return true;
           await host.approve(p.widensPermissions ? 'Apply this plan? It grants the IAM permissions listed above.' : 'Apply this plan?', {
+            yes,
             withoutTerminal: { message: 'init would change your AWS account and cluster, and there is no terminal to ask', next: 'review `kedactl plan`, then pass --yes to apply it; nothing was changed' },
             declined: 'not approved; nothing was changed',
           });

@@ -9,10 +9,16 @@ import { UNKNOWN_REGION } from '../core/settings.js';
 import { formatData, parseOutput } from '../ui/format.js';
 import { planText } from '../ui/plan-text.js';
 import { beginWithRecord } from './common.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext, CommandFlags, SkipFlag } from './context.js';
 
-export async function run(opts: Record<string, unknown>, ctx: CommandContext): Promise<void> {
-  const output = parseOutput(opts.output as string | undefined);
+export interface PlanOptions extends CommandFlags {
+  output?: string;
+  offline?: boolean;
+  skip?: SkipFlag;
+}
+
+export async function run(opts: PlanOptions, ctx: CommandContext): Promise<void> {
+  const output = parseOutput(opts.output);
   const skip = parseSkip(opts.skip);
   const { settings } = await beginWithRecord(opts, ctx, { regionOptional: true, readCluster: !opts.offline && !skip.has('kubernetes') });
   const host = ctx.host();

@@ -8,7 +8,16 @@ import { formatData, parseOutput } from '../ui/format.js';
 import { targetAt } from '../core/simulate/profile.js';
 import { produceSummary, progressLine, scheduleLine } from '../ui/produce-text.js';
 import { beginWithRecord, withCtrlC } from './common.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext, CommandFlags } from './context.js';
+
+export interface ProduceFlags extends CommandFlags {
+  output?: string;
+  count?: string;
+  concurrency?: string;
+  rate?: string;
+  load?: string;
+  bodyFile?: string;
+}
 
 const MAX_BODY_FILE = 1024 * 1024;
 
@@ -23,10 +32,10 @@ function readBodyFile(path: string): string {
   return readFileSync(path, 'utf8');
 }
 
-export async function run(opts: Record<string, unknown>, ctx: CommandContext): Promise<void> {
-  const output = parseOutput(opts.output as string | undefined, ['text', 'json']);
+export async function run(opts: ProduceFlags, ctx: CommandContext): Promise<void> {
+  const output = parseOutput(opts.output, ['text', 'json']);
   const parsed = parseProduceOptions({ count: opts.count, concurrency: opts.concurrency, rate: opts.rate, load: opts.load }, (p) => resolve(ctx.cwd, p));
-  const bodyPath = opts.bodyFile ? resolve(ctx.cwd, String(opts.bodyFile)) : undefined;
+  const bodyPath = opts.bodyFile ? resolve(ctx.cwd, opts.bodyFile) : undefined;
   const options: ProduceOptions = { ...parsed, ...(bodyPath ? { bodyTemplate: readBodyFile(bodyPath) } : {}) };
   const { settings } = await beginWithRecord(opts, ctx);
   const host = ctx.host();

@@ -3,9 +3,14 @@ import { desiredStack } from '../core/desired.js';
 import { UsageError } from '../core/errors.js';
 import { writeRendered } from '../core/render.js';
 import { begin } from './common.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext, CommandFlags } from './context.js';
 
-export async function run(opts: Record<string, unknown>, ctx: CommandContext): Promise<void> {
+export interface RenderOptions extends CommandFlags {
+  /** required by commander */
+  out: string;
+}
+
+export async function run(opts: RenderOptions, ctx: CommandContext): Promise<void> {
   const { settings } = begin(opts, ctx);
   const host = ctx.host();
   const desired = await desiredStack(settings);
@@ -15,7 +20,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
       desired.unresolved.map((u) => `${u.setting}: ${u.how}`).join('; '),
     );
   }
-  const out = resolve(ctx.cwd, String(opts.out));
+  const out = resolve(ctx.cwd, opts.out);
   const files = await writeRendered(desired, out);
   for (const f of files) host.notify('debug', 'render.file', `wrote ${f}`);
   host.result(`wrote ${files.length} files to ${out} (see ${resolve(out, 'README.md')})`);

@@ -4,10 +4,15 @@ import { names } from '../core/stack.js';
 import { formatData, parseOutput } from '../ui/format.js';
 import { resultsText } from '../ui/results-text.js';
 import { beginWithRecord } from './common.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext, CommandFlags } from './context.js';
 
-export async function run(opts: Record<string, unknown>, ctx: CommandContext): Promise<void> {
-  const output = parseOutput(opts.output as string | undefined, ['text', 'json']);
+export interface ResultsOptions extends CommandFlags {
+  output?: string;
+  reset?: boolean;
+}
+
+export async function run(opts: ResultsOptions, ctx: CommandContext): Promise<void> {
+  const output = parseOutput(opts.output, ['text', 'json']);
   const { settings } = await beginWithRecord(opts, ctx, { regionOptional: true });
   const host = ctx.host();
   const kube = connectKube({ kubeconfig: settings.kubeconfig, context: settings.context, env: ctx.env, log: (t) => host.notify('debug', 'kube.request', t) });

@@ -5,7 +5,12 @@ import { decide, type DecideInput } from '../core/simulate/decide.js';
 import { formatData, parseOutput } from '../ui/format.js';
 import { decisionText } from '../ui/simulate-text.js';
 import { begin } from './common.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext, CommandFlags } from './context.js';
+
+/** the numbers as given (checked by parseDecideFlags), and the settings flags decide reads */
+export interface DecideOptions extends CommandFlags {
+  output?: string;
+}
 
 const COUNTS = { visible: 'visible', inFlight: 'in-flight', delayed: 'delayed', running: 'running', pending: 'pending', minReplicas: 'min-replicas' } as const;
 
@@ -49,8 +54,8 @@ export function parseDecideFlags(opts: Record<string, unknown>): Omit<DecideInpu
   return out;
 }
 
-export async function run(opts: Record<string, unknown>, ctx: CommandContext): Promise<void> {
-  const output = parseOutput(opts.output as string | undefined, ['text', 'json']);
+export async function run(opts: DecideOptions, ctx: CommandContext): Promise<void> {
+  const output = parseOutput(opts.output, ['text', 'json']);
   const counts = parseDecideFlags(opts);
   const { settings } = begin(opts, ctx, { regionOptional: true });
   const input: DecideInput = { ...counts, queueLength: settings.queueLength, activationQueueLength: settings.activationQueueLength, maxReplicaCount: settings.maxReplicas, strategy: settings.strategy };

@@ -8,20 +8,27 @@ import { parseCompare, parseWorld, runSimulation, variants } from '../core/simul
 import { formatData, parseOutput } from '../ui/format.js';
 import { simulateText } from '../ui/simulate-text.js';
 import { begin } from './common.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext, CommandFlags } from './context.js';
 
-export async function run(opts: Record<string, unknown>, ctx: CommandContext): Promise<void> {
-  const output = parseOutput(opts.output as string | undefined, ['text', 'json']);
+export interface SimulateOptions extends CommandFlags {
+  output?: string;
+  load?: string;
+  count?: string;
+  compare?: string;
+}
+
+export async function run(opts: SimulateOptions, ctx: CommandContext): Promise<void> {
+  const output = parseOutput(opts.output, ['text', 'json']);
   if (opts.load !== undefined && opts.count !== undefined) throw new UsageError('--load and --count do not go together', 'pass --load burst:count=N, or only --count N');
   const count = String(opts.count ?? 1000).trim();
   if (!/^\d+$/.test(count) || Number(count) < 1 || Number(count) > PROFILE_LIMITS.total)
     throw new UsageError(`--count = ${JSON.stringify(opts.count)}: must be a whole number from 1 to ${PROFILE_LIMITS.total}`, 'pass --count 10000, or --load with a profile');
-  const profile = opts.load !== undefined ? loadProfileFrom(String(opts.load), (p) => resolve(ctx.cwd, p)) : buildProfile(parseLoadSpec(`burst:count=${count}`, '--count'));
+  const profile = opts.load !== undefined ? loadProfileFrom(opts.load, (p) => resolve(ctx.cwd, p)) : buildProfile(parseLoadSpec(`burst:count=${count}`, '--count'));
   const world = parseWorld(opts);
-  const compare = opts.compare !== undefined ? parseCompare(String(opts.compare)) : undefined;
+  const compare = opts.compare !== undefined ? parseCompare(opts.compare) : undefined;
   const { settings } = begin(opts, ctx, { regionOptional: true });
   const settingsWith = (key: string, value: string) =>
-    loadSettings({ flags: { ...opts, [key]: value }, env: ctx.env, cwd: ctx.cwd, configPath: opts.config as string | undefined, regionOptional: true }).settings;
+    loadSettings({ flags: { ...opts, [key]: value }, env: ctx.env, cwd: ctx.cwd, configPath: opts.config, regionOptional: true }).settings;
 
   const report = runSimulation(profile, variants(settings, world, compare, settingsWith));
   const host = ctx.host();

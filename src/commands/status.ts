@@ -6,10 +6,15 @@ import { stackStatus } from '../core/status.js';
 import { formatData, parseOutput } from '../ui/format.js';
 import { statusText } from '../ui/status-text.js';
 import { beginWithRecord } from './common.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext, CommandFlags, SkipFlag } from './context.js';
 
-export async function run(opts: Record<string, unknown>, ctx: CommandContext): Promise<void> {
-  const output = parseOutput(opts.output as string | undefined, ['text', 'json']);
+export interface StatusOptions extends CommandFlags {
+  output?: string;
+  skip?: SkipFlag;
+}
+
+export async function run(opts: StatusOptions, ctx: CommandContext): Promise<void> {
+  const output = parseOutput(opts.output, ['text', 'json']);
   const skip = parseSkip(opts.skip);
   const { settings } = await beginWithRecord(opts, ctx, { regionOptional: true, readCluster: !skip.has('kubernetes') });
   const host = ctx.host();

@@ -8,9 +8,15 @@ import { parseSkip } from '../core/ports.js';
 import { progressFor } from '../ui/progress.js';
 import { paint } from '../ui/io.js';
 import { beginWithRecord, withCtrlC } from './common.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext, CommandFlags, SkipFlag } from './context.js';
 
-export async function run(opts: Record<string, unknown>, ctx: CommandContext): Promise<void> {
+export interface TeardownOptions extends CommandFlags {
+  skip?: SkipFlag;
+  yes?: boolean;
+  keepKeda?: boolean;
+}
+
+export async function run(opts: TeardownOptions, ctx: CommandContext): Promise<void> {
   const skip = parseSkip(opts.skip);
   if (skip.has('kubernetes')) skip.add('keda'); // KEDA is removed with the cluster side, or not at all
   const { settings } = await beginWithRecord(opts, ctx, { readCluster: !skip.has('kubernetes') });
@@ -33,14 +39,14 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
       ...(unreadable.length ? [c.bold('and kedactl could not tell whether these are the stack\'s (left as they are):'), ...unreadable.map((u) => c.yellow(`  ? ${u.kind} ${u.name}: ${u.error.message}`))] : []),
     ].join('\n'),
   );
-  if (!opts.yes)
-    await host.approve('Delete all of this?', {
-      withoutTerminal: { message: 'teardown deletes the resources listed above, and there is no terminal to ask', next: 'pass --yes to delete them; nothing was deleted' },
-      declined: 'nothing was deleted',
-    });
+  await host.approve('Delete all of this?', {
+    yes: opts.yes,
+    withoutTerminal: { message: 'teardown deletes the resources listed above, and there is no terminal to ask', next: 'pass --yes to delete them; nothing was deleted' },
+    declined: 'nothing was deleted',
+  });
   const progress = await progressFor(host, ctx.env);
   try {
-    const r = await withCtrlC((signal) => teardownStack(settings.stack, ports, progress, { skip, keepKeda: Boolean(opts.keepKeda), namespace: settings.namespace, signal }));
+    const r = await withCtrlC((signal) => teardownStack(settings.stack, ports, progress, { skip, keepKeda: opts.keepKeda === true, namespace: settings.namespace, signal }));
     await progress.close?.();
     const lines: string[] = [];
     if (r.kubernetes) {

@@ -1,12 +1,11 @@
 // kedactl watch: flags -> sources (one informer per kind, queue and results pollers) -> a live screen
 // on a terminal, or one line per change (NDJSON / text) when piped; --once, --until-empty, --timeout.
-import { createAws } from '../adapters/aws.js';
-import { createKube, loadKubeConfig } from '../adapters/kube.js';
+import { connect } from '../adapters/connect.js';
 import type { Kube } from '../core/kube-ports.js';
-import { kubeWatchTransport } from '../adapters/kube-watch.js';
 import { UsageError } from '../core/errors.js';
 import { UNKNOWN_REGION, type Settings } from '../core/settings.js';
 import { KEDA, names } from '../core/stack.js';
+import { kedaVersionOf } from '../core/kube-state.js';
 import { startWatch } from '../core/watch/session.js';
 import { snapshot } from '../core/watch/snapshot.js';
 import { analyzerResultsSource, sqsQueueSource } from '../core/watch/sources.js';
@@ -14,21 +13,31 @@ import { firstReadDone, notEmptyError, unreadableError, untilEmpty, waitFor, typ
 import { formatLine, lineWriter } from '../ui/watch/lines.js';
 import { favorMemoryOverSpeed } from '../ui/watch/memory.js';
 import type { WatchHeader } from '../ui/watch/screen.js';
-import { beginWithRecord } from './common.js';
-import type { CommandContext } from './context.js';
+import { beginWithRecord, withCtrlC } from './common.js';
+import type { CommandContext, CommandFlags } from './context.js';
+
+export interface WatchOptions extends CommandFlags {
+  output?: string;
+  once?: boolean;
+  untilEmpty?: boolean;
+  timeout?: string;
+  interval?: string;
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** "90", "90s", "5m", "1h" -> ms */
 export function parseDuration(flag: string, v: unknown): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(String(v).trim());
   if (!m) throw new UsageError(`${flag} = "${String(v)}": must be a duration like 90, 90s, 5m or 1h`, `pass ${flag} 10m`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  const unit = UNIT_MS[m[2] ?? 's']!;
   return Math.round(Number(m[1]) * unit);
 }
 
 async function kedaVersion(kube: Kube): Promise<string | undefined> {
   const get = kube
     .get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: KEDA.namespace, name: 'keda-operator' })
-    .then((d: any) => d?.metadata?.labels?.['app.kubernetes.io/version'] ?? /:v?(\d+\.\d+\.\d+)/.exec(d?.spec?.template?.spec?.containers?.[0]?.image ?? '')?.[1] ?? (d ? '?' : 'not installed'))
+    .then((d) => kedaVersionOf(d) ?? (d ? '?' : 'not installed'))
     .catch(() => undefined);
   return Promise.race([get, new Promise<undefined>((r) => (setTimeout(r, 3000) as unknown as NodeJS.Timeout).unref())]);
 }
@@ -41,26 +50,23 @@ async function loadInk() {
   return { createElement, render: ink.render, renderToString: ink.renderToString, WatchScreen };
 }
 
-export async function run(opts: Record<string, unknown>, ctx: CommandContext): Promise<void> {
-  const output = String(opts.output ?? 'auto');
+export async function run(opts: WatchOptions, ctx: CommandContext): Promise<void> {
+  const output = opts.output ?? 'auto';
   if (!['auto', 'text', 'ndjson'].includes(output)) throw new UsageError(`output = "${output}": must be text or ndjson`, 'pass -o text or -o ndjson');
   const intervalMs = parseDuration('--interval', opts.interval ?? '2');
   if (intervalMs < 100) throw new UsageError('--interval must be at least 0.1s', 'pass --interval 2');
   const timeoutMs = opts.timeout !== undefined ? parseDuration('--timeout', opts.timeout) : undefined;
-  const once = Boolean(opts.once);
-  const untilEmptyFlag = Boolean(opts.untilEmpty);
+  const once = opts.once === true;
+  const untilEmptyFlag = opts.untilEmpty === true;
   if (once && untilEmptyFlag) throw new UsageError('--once and --until-empty do not go together', 'pass one of them');
 
   const { settings } = await beginWithRecord(opts, ctx, { regionOptional: true });
   const host = ctx.host();
   const n = names(settings);
-  const kc = loadKubeConfig({ kubeconfig: settings.kubeconfig, context: settings.context, env: ctx.env });
-  const kube = createKube(kc, { log: (t) => host.notify('trace', 'kube.request', t) });
-  const transport = kubeWatchTransport(kc, { onRequest: (m, p) => host.notify('trace', 'kube.watch', `${m} ${p}`) });
-  const hasRegion = settings.region !== UNKNOWN_REGION;
-  if (!hasRegion) host.notify('warn', 'watch.region', 'no region: the queue is not shown (pass --region or set AWS_REGION)');
   // one attempt per read: the poller backs off itself, and a watch must not stall in SDK retries
-  const aws = hasRegion ? createAws({ region: settings.region, profile: settings.profile, endpointUrl: settings.endpointUrl, env: ctx.env, maxAttempts: 1 }) : undefined;
+  const { kube, kubeWatch: transport, aws } = connect(settings, ctx.env, host, new Set(['keda']), { ...ctx.awsClient, maxAttempts: 1 }, { watch: true });
+  if (!kube || !transport) throw new Error('bug: connect() built no Kubernetes adapter for watch');
+  if (!aws) host.notify('warn', 'watch.region', 'no region: the queue is not shown (pass --region or set AWS_REGION)');
 
   const session = startWatch(
     {
@@ -72,7 +78,6 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
   );
   const { store } = session;
   const started = Date.now();
-  const quit = new AbortController();
   const tty = Boolean(host.streams.stdout.isTTY) && output !== 'ndjson';
   const format = output === 'ndjson' || (output === 'auto' && !tty) ? 'ndjson' : 'text';
 
@@ -83,7 +88,7 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
       if (bad) throw bad;
       if (format === 'ndjson') host.result(formatLine(snapshot(store.state, Date.now(), { queueIntervalMs: intervalMs }), 'ndjson'));
       else {
-        const header = await headerFor(settings, kc.getCurrentContext(), kube);
+        const header = await headerFor(settings, kube.context, kube);
         const { createElement, renderToString, WatchScreen } = await loadInk();
         const columns = host.streams.stdout.columns ?? 100;
         host.result(renderToString(createElement(WatchScreen, { store, header, queueIntervalMs: intervalMs, size: { columns, rows: 40 }, still: true }), { columns }));
@@ -94,7 +99,9 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
     let ending: Ending;
     const pred = untilEmptyFlag ? untilEmpty(started) : () => false;
     if (tty) {
-      const header = await headerFor(settings, kc.getCurrentContext(), kube);
+      // the screen reads keys in raw mode: q and Ctrl-C arrive as keys, not as SIGINT
+      const quit = new AbortController();
+      const header = await headerFor(settings, kube.context, kube);
       const { createElement, render, WatchScreen } = await loadInk();
       favorMemoryOverSpeed(); // the screen's allocation rate would otherwise grow V8's heap ~100 MB
       // the screen batches changes itself (at most 10 redraws a second); ink's own throttle on top
@@ -114,14 +121,10 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
       }
     } else {
       const writer = lineWriter(store, { format, write: (l) => host.result(l), queueIntervalMs: intervalMs, heartbeatMs: Math.max(10_000, intervalMs) });
-      const onSignal = () => quit.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
       try {
-        ending = await waitFor(store, pred, { reached: 'drained', timeoutMs, quit: quit.signal });
+        // Ctrl-C or SIGTERM ends it like the end of the stream: the last lines are written
+        ending = await withCtrlC((signal) => waitFor(store, pred, { reached: 'drained', timeoutMs, quit: signal }), { alsoOn: ['SIGTERM'] });
       } finally {
-        process.removeListener('SIGINT', onSignal);
-        process.removeListener('SIGTERM', onSignal);
         writer.stop(true);
       }
     }

@@ -10,6 +10,7 @@ import { leftOidcProviders } from './oidc.js';
 import { findStackQueues, queueNameOf } from './queue.js';
 import { LABEL_STACK, stackSelector } from './stack.js';
 import { allInOrder } from './parallel.js';
+import { objectLabel } from './kube-state.js';
 
 export interface InventoryItem {
   group: 'aws' | 'kubernetes';
@@ -70,7 +71,7 @@ export function summarize(items: InventoryItem[]): string[] {
   const many = new Map<string, number>();
   for (const i of items) {
     if (i.kind === 'Job' || i.kind === 'Pod' || i.kind === 'ReplicaSet') many.set(`${i.kind}s in ${i.namespace}`, (many.get(`${i.kind}s in ${i.namespace}`) ?? 0) + 1);
-    else out.push(`${i.kind} ${i.namespace ? `${i.namespace}/` : ''}${i.name}`);
+    else out.push(objectLabel(i));
   }
   for (const [what, n] of many) out.push(`${n} ${what}`);
   return out;

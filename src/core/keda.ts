@@ -8,6 +8,7 @@ import type { Progress } from './progress.js';
 import { KEDA, MANAGER } from './stack.js';
 import { crdNotEstablished, deploymentNotReady, waitUntil } from './kube-wait.js';
 import { crdSchema, schemaProblems } from './crd-schema.js';
+import { kedaVersionOf, labelOf, objectLabel } from './kube-state.js';
 
 export const KEDA_CRDS = ['scaledjobs.keda.sh', 'scaledobjects.keda.sh', 'triggerauthentications.keda.sh', 'clustertriggerauthentications.keda.sh'];
 export const KEDA_OPERATOR = 'keda-operator';
@@ -51,7 +52,7 @@ export async function observeKeda(desired: DesiredStack, kube: Kube, helm?: Helm
     if (!(e instanceof UsageError)) throw e;
     helmMissing = true;
   }
-  const operator = (await kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: desired.keda.namespace, name: KEDA_OPERATOR })) as any;
+  const operator = await kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: desired.keda.namespace, name: KEDA_OPERATOR });
   if (!release && !operator) return { installed: false, installedByKedactl, helmMissing };
   let values = release?.values;
   if (!values) {
@@ -60,7 +61,7 @@ export async function observeKeda(desired: DesiredStack, kube: Kube, helm?: Helm
     const role = sa?.metadata.annotations?.['eks.amazonaws.com/role-arn'];
     values = role ? { 'podIdentity.aws.irsa.enabled': 'true', 'podIdentity.aws.irsa.roleArn': role } : {};
   }
-  const version = release?.version ?? operator?.metadata?.labels?.['app.kubernetes.io/version'] ?? /:v?(\d+\.\d+\.\d+)/.exec(operator?.spec?.template?.spec?.containers?.[0]?.image ?? '')?.[1];
+  const version = release?.version ?? kedaVersionOf(operator);
   const unhealthy = release && release.status !== 'deployed' ? `helm release ${release.namespace}/${release.name} is ${release.status}` : await health(kube);
   return { installed: true, version, values, release, unhealthy, installedByKedactl, helmMissing };
 }
@@ -143,7 +144,7 @@ export async function uninstallKedaIfUnused(
   for (const kind of ['ScaledJob', 'ScaledObject']) {
     if (!(await kube.served({ apiVersion: 'keda.sh/v1alpha1', kind }))) continue;
     const left = await kube.list({ apiVersion: 'keda.sh/v1alpha1', kind }, { metadataOnly: true, limit: 5 });
-    users.push(...left.map((o) => `${kind} ${o.metadata.namespace}/${o.metadata.name}`));
+    users.push(...left.map((o) => objectLabel({ kind, namespace: o.metadata.namespace, name: o.metadata.name })));
   }
   if (users.length > 0) {
     progress.note(`KEDA kept: other workloads still use it (${users.join(', ')})`);
@@ -193,7 +194,7 @@ export async function checkKedaCrds(desired: Pick<DesiredStack, 'objects'>, kube
     const crd = crds.get(name);
     if (!crd) continue; // not installed (KEDA comes first) or not readable
     const schema = crdSchema(crd, version);
-    const where = `${object.kind} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`;
+    const where = labelOf(object);
     if (!schema) {
       out.problems.push(`${where}: the installed CRD ${name} does not serve ${object.apiVersion}`);
       continue;

@@ -10,6 +10,7 @@ import type { Progress } from './progress.js';
 import { LABEL_MANAGED_BY, LABEL_STACK, MANAGER } from './stack.js';
 import { deploymentNotReady, waitUntil } from './kube-wait.js';
 import { checkKedaCrds, observeKeda } from './keda.js';
+import { labelOf } from './kube-state.js';
 
 export { installKeda, observeKeda } from './keda.js';
 export { teardownKube, TEARDOWN_PHASES } from './kube-teardown.js';
@@ -65,7 +66,7 @@ export function objectDiff(before: KubeObject | undefined, after: KubeObject, op
 }
 
 const ref = (o: KubeObject) => ({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace });
-export const describeObject = (o: KubeObject) => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
+export const describeObject = (o: KubeObject) => labelOf(o);
 
 function isStacks(live: KubeObject, stack: string): boolean {
   const l = live.metadata.labels ?? {};

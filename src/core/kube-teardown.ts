@@ -8,6 +8,7 @@ import type { Progress } from './progress.js';
 import { KEDA, stackSelector } from './stack.js';
 import { uninstallKedaIfUnused } from './keda.js';
 import { allInOrder } from './parallel.js';
+import { labelOf } from './kube-state.js';
 
 interface Phase {
   title: string;
@@ -78,7 +79,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     const t = setTimeout(resolve, ms);
     signal?.addEventListener('abort', () => (clearTimeout(t), reject(cancelled())), { once: true });
   });
-const where = (o: KubeObject) => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
+const where = (o: KubeObject) => labelOf(o);
 
 function holdBack(o: KubeObject): string {
   const finalizers = ((o.metadata as { finalizers?: string[] }).finalizers ?? []).join(', ');

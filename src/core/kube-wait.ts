@@ -1,6 +1,7 @@
 // Waiting for Kubernetes things to become ready, with a deadline and a message naming what is not.
 import type { Kube } from './kube-ports.js';
 import { CancelledError, StateError } from './errors.js';
+import { conditionOf } from './kube-state.js';
 
 export interface WaitOptions {
   timeoutMs: number;
@@ -33,22 +34,14 @@ export async function waitUntil(what: string, check: () => Promise<string | unde
   }
 }
 
-interface Condition {
-  type: string;
-  status: string;
-  reason?: string;
-  message?: string;
-}
-
 /** undefined when the Deployment is available with every replica updated, else why not. */
 export async function deploymentNotReady(kube: Kube, namespace: string, name: string): Promise<string | undefined> {
   const d = (await kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace, name })) as any;
   if (!d) return `Deployment ${namespace}/${name} does not exist`;
   const want: number = d.spec?.replicas ?? 1;
   const st = d.status ?? {};
-  const conds: Condition[] = st.conditions ?? [];
-  const available = conds.find((c) => c.type === 'Available');
-  const progressing = conds.find((c) => c.type === 'Progressing');
+  const available = conditionOf(d, 'Available');
+  const progressing = conditionOf(d, 'Progressing');
   const generationSeen = (st.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
   if (generationSeen && available?.status === 'True' && (st.updatedReplicas ?? 0) >= want && (st.availableReplicas ?? 0) >= want) return undefined;
   const parts = [`${st.availableReplicas ?? 0}/${want} replicas available`];
@@ -64,7 +57,8 @@ export async function deploymentNotReady(kube: Kube, namespace: string, name: st
         .map((c: any) => c.state?.waiting ?? (c.state?.terminated ? { reason: `terminated: ${c.state.terminated.reason}` } : undefined))
         .filter(Boolean)
         .map((w: any) => `${w.reason}${w.message ? `: ${w.message}` : ''}`);
-      const unsched = (p.status?.conditions ?? []).find((c: Condition) => c.type === 'PodScheduled' && c.status === 'False');
+      const scheduled = conditionOf(p, 'PodScheduled');
+      const unsched = scheduled?.status === 'False' ? scheduled : undefined;
       const why = [...waiting, ...(unsched ? [`unschedulable: ${unsched.message ?? unsched.reason}`] : [])];
       parts.push(`pod ${p.metadata.name}: ${p.status?.phase ?? 'Pending'}${why.length ? ` (${why.join('; ')})` : ''}`);
     }
@@ -76,6 +70,6 @@ export async function deploymentNotReady(kube: Kube, namespace: string, name: st
 export async function crdNotEstablished(kube: Kube, name: string): Promise<string | undefined> {
   const crd = (await kube.get({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name })) as any;
   if (!crd) return `CRD ${name} does not exist`;
-  const est = ((crd.status?.conditions ?? []) as Condition[]).find((c) => c.type === 'Established');
+  const est = conditionOf(crd, 'Established');
   return est?.status === 'True' ? undefined : `CRD ${name} is not Established${est?.message ? ` (${est.message})` : ''}`;
 }

@@ -1,5 +1,6 @@
 // One look at a stack: does each part exist, is it as planned, is it working. Reads only.
 import { KubeApiError, type Kube, type KubeObject } from './kube-ports.js';
+import { countJobPhases, describeCondition, lastWarning, scaledJobHealth } from './kube-state.js';
 import { findStackRoles } from './iam-roles.js';
 import { kedaNotHealthy, observeKeda } from './keda.js';
 import type { Part, Ports } from './ports.js';
@@ -32,11 +33,6 @@ export interface StackStatus {
 }
 
 const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
-
-function condition(o: KubeObject | undefined, type: string): string | undefined {
-  const c = ((o as { status?: { conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> } })?.status?.conditions ?? []).find((x) => x.type === type);
-  return c ? `${c.status}${c.reason ? ` (${c.reason}${c.message ? `: ${c.message}` : ''})` : ''}` : undefined;
-}
 
 export async function stackStatus(settings: Settings, ports: Ports, skip: ReadonlySet<Part>, progress: Progress): Promise<StackStatus> {
   // without a region there is no AWS adapter: the AWS half is not looked at, and status says so
@@ -107,27 +103,20 @@ export async function stackStatus(settings: Settings, ports: Ports, skip: Readon
     s.scaledJob = { name: sjName, exists: Boolean(sj), ...(unreadable ? { unreadable } : {}) };
     if (unreadable) problem(`could not read ScaledJob ${ns}/${sjName}: ${unreadable}`);
     if (sj) {
-      s.scaledJob.ready = condition(sj, 'Ready');
-      s.scaledJob.active = condition(sj, 'Active');
+      const health = scaledJobHealth(sj);
+      if (health.readyCondition) s.scaledJob.ready = describeCondition(health.readyCondition);
+      if (health.activeCondition) s.scaledJob.active = describeCondition(health.activeCondition);
       const events = await kube.list({ apiVersion: 'v1', kind: 'Event' }, { namespace: ns }).catch((e: unknown) => {
         if (!(e instanceof KubeApiError)) throw e;
         problem(`could not read the events of namespace ${ns} (KEDA's warnings about the ScaledJob): ${e.message}`);
         return [] as KubeObject[];
       });
-      const warnings = events
-        .filter((e: any) => e.involvedObject?.kind === 'ScaledJob' && e.involvedObject?.name === sjName && e.type === 'Warning')
-        .sort((a: any, b: any) => String(a.lastTimestamp ?? a.eventTime ?? '').localeCompare(String(b.lastTimestamp ?? b.eventTime ?? '')));
-      const last = warnings[warnings.length - 1] as any;
-      if (last) s.scaledJob.lastWarning = `${last.reason}: ${last.message}`;
+      const warning = lastWarning(events, { kind: 'ScaledJob', name: sjName });
+      if (warning) s.scaledJob.lastWarning = warning;
       if (!s.scaledJob.ready?.startsWith('True'))
         problem(`ScaledJob ${ns}/${sjName} is not ready (Ready: ${s.scaledJob.ready ?? 'not reported by KEDA yet'})${s.scaledJob.lastWarning ? `; last warning: ${s.scaledJob.lastWarning}` : ''}`);
       const jobs = await kube.list({ apiVersion: 'batch/v1', kind: 'Job' }, { namespace: ns, labelSelector: `scaledjob.keda.sh/name=${sjName}` });
-      s.jobs = { active: 0, succeeded: 0, failed: 0 };
-      for (const j of jobs as any[]) {
-        if (j.status?.succeeded) s.jobs.succeeded++;
-        else if (j.status?.failed) s.jobs.failed++;
-        else s.jobs.active++;
-      }
+      s.jobs = countJobPhases(jobs);
     }
     try {
       const r = await readResults(kube, { namespace: ns, name: desired.names.analyzer, port: 'http' });

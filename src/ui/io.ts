@@ -18,8 +18,9 @@ export interface IoHost {
   /** yes/no question; refuses (throws) when not interactive */
   confirm(question: string, defaultAnswer: boolean): Promise<boolean>;
   /**
-   * A yes before a change, the one rule for every command: without a terminal it never asks and never
-   * assumes yes (a UsageError naming the flag to pass); a "no" is a CancelledError. Neither changed anything.
+   * A yes before a change, the one rule for every command: the flag that says yes (--yes) approves
+   * without asking; without a terminal it never asks and never assumes yes (a UsageError naming the flag
+   * to pass); a "no" is a CancelledError. Neither of those changed anything.
    */
   approve(question: string, o: Approval): Promise<void>;
   readonly interactive: boolean;
@@ -29,6 +30,13 @@ export interface IoHost {
 }
 
 export interface Approval {
+  /** the flag that approves this was given (--yes): go on without asking */
+  yes?: boolean;
+  /**
+   * the run was told not to ask (--yes, given for something else): refuse as without a terminal, so a
+   * script never waits on a question
+   */
+  unattended?: boolean;
   defaultAnswer?: boolean;
   /** what it would change, and the flag that says yes ("pass --yes to ..."), for a run without a terminal */
   withoutTerminal: { message: string; next: string };
@@ -89,7 +97,8 @@ export function terminalHost(opts: HostOptions): IoHost {
       return confirm({ message: question, default: defaultAnswer }, { input: streams.stdin, output: streams.stderr });
     },
     async approve(question, o) {
-      if (!interactive) throw new UsageError(o.withoutTerminal.message, o.withoutTerminal.next);
+      if (o.yes) return;
+      if (!interactive || o.unattended) throw new UsageError(o.withoutTerminal.message, o.withoutTerminal.next);
       if (!(await this.confirm(question, o.defaultAnswer ?? false))) throw new CancelledError(o.declined);
     },
   };

@@ -37,4 +37,17 @@ describe('IoHost.approve', () => {
     const yes = host(true, true);
     await expect(yes.h.approve('Delete?', approval)).resolves.toBeUndefined();
   });
+
+  it('--yes approves without asking, with or without a terminal; a run told not to ask refuses like one without a terminal', async () => {
+    for (const tty of [false, true]) {
+      const { h, asked } = host(tty, false);
+      await expect(h.approve('Delete?', { ...approval, yes: true })).resolves.toBeUndefined();
+      expect(asked).toEqual([]);
+    }
+    const { h, asked } = host(true, true);
+    const e = await h.approve('Create the OIDC provider?', { ...approval, unattended: true }).catch((x) => x);
+    expect(e).toBeInstanceOf(UsageError);
+    expect(e.next).toBe('pass --yes');
+    expect(asked).toEqual([]);
+  });
 });

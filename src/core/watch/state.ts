@@ -1,5 +1,6 @@
 // What `kedactl watch` knows at one moment: plain data, changed only by the pure reducer below.
 // Raw Kubernetes objects are reduced to small rows on arrival, so 1,000 Pods cost little memory.
+import { eventCount, eventMessage, eventSubject, eventTime, jobPhase, scaledJobHealth, type JobPhase, type RawEvent } from '../kube-state.js';
 
 /** The things watched; one watch connection per kind. */
 export const KINDS = ['pods', 'jobs', 'scaledJob', 'events'] as const;
@@ -18,7 +19,7 @@ export interface PodRow {
   terminating: boolean;
 }
 
-export type JobState = 'active' | 'succeeded' | 'failed';
+export type JobState = JobPhase;
 
 export interface JobRow {
   name: string;
@@ -291,57 +292,30 @@ export function podRow(o: RawObject): PodRow {
 }
 
 export function jobRow(o: RawObject): JobRow {
-  const status = (o.status ?? {}) as { conditions?: Array<{ type: string; status: string }>; succeeded?: number; failed?: number };
-  const cond = (t: string) => (status.conditions ?? []).some((c) => c.type === t && c.status === 'True');
-  const state: JobState = cond('Complete') ? 'succeeded' : cond('Failed') ? 'failed' : 'active';
-  return { name: o.metadata?.name ?? '', state, createdAt: time(o.metadata?.creationTimestamp) };
+  return { name: o.metadata?.name ?? '', state: jobPhase(o), createdAt: time(o.metadata?.creationTimestamp) };
 }
 
 export function scaledJobView(o: RawObject): ScaledJobView {
-  const conds = (((o.status ?? {}) as { conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> }).conditions ?? []);
-  const get = (t: string) => conds.find((c) => c.type === t);
-  const ready = get('Ready');
-  const active = get('Active');
-  const bad = ready?.status === 'False' ? ready : conds.find((c) => c.type === 'Fallback' && c.status === 'True');
-  return {
-    exists: true,
-    ready: ready ? ready.status === 'True' : undefined,
-    active: active ? active.status === 'True' : undefined,
-    problem: bad ? `${bad.type}=${bad.status}${bad.reason ? ` ${bad.reason}` : ''}${bad.message ? `: ${bad.message}` : ''}` : undefined,
-  };
-}
-
-interface RawEvent {
-  involvedObject?: { kind?: string; name?: string };
-  regarding?: { kind?: string; name?: string };
-  type?: string;
-  reason?: string;
-  message?: string;
-  note?: string;
-  count?: number;
-  lastTimestamp?: string;
-  eventTime?: string;
-  series?: { lastObservedTime?: string; count?: number };
+  const { ready, active, problem } = scaledJobHealth(o);
+  return { exists: true, ready, active, problem };
 }
 
 function relevantEvent(o: RawObject, ctx: ReduceContext): boolean {
-  const e = o as RawEvent;
-  const obj = e.involvedObject ?? e.regarding;
-  const name = obj?.name ?? '';
+  const name = eventSubject(o as RawEvent).name ?? '';
   return name === ctx.scaledJob || name.startsWith(ctx.scaledJob + '-');
 }
 
 export function eventRow(o: RawObject): EventRow {
   const e = o as RawEvent;
-  const obj = e.involvedObject ?? e.regarding ?? {};
-  const count = e.series?.count ?? e.count ?? 1;
+  const obj = eventSubject(e);
+  const count = eventCount(e);
   return {
     key: `${o.metadata?.uid ?? o.metadata?.name}/${count}`,
-    at: time(e.series?.lastObservedTime) || time(e.lastTimestamp) || time(e.eventTime) || time(o.metadata?.creationTimestamp),
+    at: eventTime(e),
     type: e.type ?? 'Normal',
     reason: e.reason ?? '',
     object: `${obj.kind ?? ''}/${obj.name ?? ''}`,
-    message: (e.message ?? e.note ?? '').replace(/\s+/g, ' ').trim(),
+    message: eventMessage(e),
     count,
   };
 }

@@ -1,0 +1,148 @@
+// The one way kedactl reads Kubernetes state: pure functions over API objects as the server returns them
+// (from get, list or a watch). status, watch (and doctor) share them, so they never disagree.
+
+/** The fields read here; a KubeObject and a watch's raw object both fit. */
+export interface ApiObject {
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; uid?: string; creationTimestamp?: string; labels?: Record<string, string> };
+  status?: unknown;
+  spec?: unknown;
+  [k: string]: unknown;
+}
+
+export interface Condition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+}
+
+export function conditionsOf(o: ApiObject | undefined): Condition[] {
+  return ((o?.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).filter((c) => c && typeof c.type === 'string');
+}
+
+export function conditionOf(o: ApiObject | undefined, type: string): Condition | undefined {
+  return conditionsOf(o).find((c) => c.type === type);
+}
+
+/** "True (Reason: message)" */
+export function describeCondition(c: Condition): string {
+  return `${c.status}${c.reason ? ` (${c.reason}${c.message ? `: ${c.message}` : ''})` : ''}`;
+}
+
+/** "Kind ns/name", "Kind name" for cluster-scoped objects. */
+export function objectLabel(ref: { kind: string; namespace?: string; name?: string }): string {
+  return `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name ?? ''}`.trim();
+}
+
+/** objectLabel of an object (its kind and metadata) */
+export function labelOf(o: { kind: string; metadata: { name: string; namespace?: string } }): string {
+  return objectLabel({ kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Jobs
+
+export type JobPhase = 'active' | 'succeeded' | 'failed';
+
+/**
+ * By the Job's terminal conditions, as KEDA counts running Jobs: a Job is active until Complete or
+ * Failed is True. Counters alone mislead: `failed: 1` on a Job that still retries is not a failed Job.
+ */
+export function jobPhase(job: ApiObject): JobPhase {
+  const done = (t: string) => conditionOf(job, t)?.status === 'True';
+  return done('Complete') ? 'succeeded' : done('Failed') ? 'failed' : 'active';
+}
+
+export function countJobPhases(jobs: Iterable<ApiObject>): Record<JobPhase, number> {
+  const n = { active: 0, succeeded: 0, failed: 0 };
+  for (const j of jobs) n[jobPhase(j)]++;
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// ScaledJob
+
+export interface ScaledJobHealth {
+  /** undefined: KEDA has not reported the condition (yet) */
+  ready?: boolean;
+  active?: boolean;
+  readyCondition?: Condition;
+  activeCondition?: Condition;
+  /** Ready=False, or a Fallback in use, in words */
+  problem?: string;
+}
+
+export function scaledJobHealth(sj: ApiObject): ScaledJobHealth {
+  const ready = conditionOf(sj, 'Ready');
+  const active = conditionOf(sj, 'Active');
+  const bad = ready?.status === 'False' ? ready : conditionsOf(sj).find((c) => c.type === 'Fallback' && c.status === 'True');
+  return {
+    ready: ready ? ready.status === 'True' : undefined,
+    active: active ? active.status === 'True' : undefined,
+    readyCondition: ready,
+    activeCondition: active,
+    problem: bad ? `${bad.type}=${bad.status}${bad.reason ? ` ${bad.reason}` : ''}${bad.message ? `: ${bad.message}` : ''}` : undefined,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events (core/v1 Events and events.k8s.io/v1 both)
+
+export interface RawEvent extends ApiObject {
+  involvedObject?: { kind?: string; name?: string; namespace?: string };
+  regarding?: { kind?: string; name?: string; namespace?: string };
+  type?: string;
+  reason?: string;
+  message?: string;
+  note?: string;
+  count?: number;
+  lastTimestamp?: string;
+  eventTime?: string;
+  series?: { lastObservedTime?: string; count?: number };
+}
+
+const time = (t: unknown): number => (typeof t === 'string' ? Date.parse(t) || 0 : 0);
+
+/** the object an event is about */
+export function eventSubject(e: RawEvent): { kind?: string; name?: string; namespace?: string } {
+  return e.involvedObject ?? e.regarding ?? {};
+}
+
+/** when it last happened (ms since epoch; 0 when it says nothing) */
+export function eventTime(e: RawEvent): number {
+  return time(e.series?.lastObservedTime) || time(e.lastTimestamp) || time(e.eventTime) || time(e.metadata?.creationTimestamp);
+}
+
+export function eventCount(e: RawEvent): number {
+  return e.series?.count ?? e.count ?? 1;
+}
+
+export function eventMessage(e: RawEvent): string {
+  return (e.message ?? e.note ?? '').replace(/\s+/g, ' ').trim();
+}
+
+/** The Warning events about one object, oldest first. */
+export function warningsAbout(events: Iterable<RawEvent>, subject: { kind: string; name: string }): RawEvent[] {
+  return [...events]
+    .filter((e) => e.type === 'Warning' && eventSubject(e).kind === subject.kind && eventSubject(e).name === subject.name)
+    .sort((a, b) => eventTime(a) - eventTime(b));
+}
+
+/** "Reason: message" of the newest warning about the object */
+export function lastWarning(events: Iterable<RawEvent>, subject: { kind: string; name: string }): string | undefined {
+  const last = warningsAbout(events, subject).at(-1);
+  return last ? `${last.reason}: ${last.message ?? last.note ?? ''}` : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// KEDA
+
+/** The KEDA version of its operator Deployment: its version label, else its image's tag. */
+export function kedaVersionOf(operator: ApiObject | undefined): string | undefined {
+  if (!operator) return undefined;
+  const label = operator.metadata?.labels?.['app.kubernetes.io/version'];
+  if (label) return label;
+  const image = (operator.spec as { template?: { spec?: { containers?: Array<{ image?: string }> } } } | undefined)?.template?.spec?.containers?.[0]?.image ?? '';
+  return /:v?(\d+\.\d+\.\d+)/.exec(image)?.[1];
+}
