@@ -71,12 +71,16 @@ export function parsePath(path: string): { group?: string; namespace?: string; p
   return { group, namespace, plural: plural!, name, sub };
 }
 
-/** "jobs.batch in namespace x" from a request path, for 403 messages. */
-export function forbiddenResource(path: string): string {
+/**
+ * `jobs.batch "j1" in namespace "x"` from a request path, for 403 messages; with `grant`, what an RBAC
+ * rule grants (the kind in the namespace, without the object's name).
+ */
+export function forbiddenResource(path: string, grant = false): string {
   const p = parsePath(path);
   if (!p) return path.split('?')[0]!;
   const res = `${p.plural}${p.sub ? `/${p.sub.split('/')[0]}` : ''}${p.group ? `.${p.group}` : ''}`;
-  return `${res}${p.name ? ` "${decodeURIComponent(p.name)}"` : ''}${p.namespace ? ` in namespace "${decodeURIComponent(p.namespace)}"` : ' (cluster-wide)'}`;
+  const name = p.name && !grant ? ` "${decodeURIComponent(p.name)}"` : '';
+  return `${res}${name}${p.namespace ? ` in namespace "${decodeURIComponent(p.namespace)}"` : ' (cluster-wide)'}`;
 }
 
 /** "HTTP 403: <the Status's message>", or the start of a body that is not a Status (the watch's errors) */
@@ -113,7 +117,7 @@ export function kubeError(peer: KubePeer, a: Answer): KubeApiError {
         op,
         403,
         `forbidden: context "${context}" may not ${verb} ${resource}: ${message}`,
-        `ask a cluster admin for RBAC permission to ${verb} ${resource.replace(/ "[^"]*"/, '')}, or use a context that has it (--context)`,
+        `ask a cluster admin for RBAC permission to ${verb} ${forbiddenResource(path, true)}, or use a context that has it (--context)`,
         { reason: st.reason, details: st.details, forbiddenBy: by },
       );
     if (by === 'admission')

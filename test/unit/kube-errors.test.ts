@@ -31,6 +31,12 @@ describe('kube errors', () => {
     expect(e.next).toBe('ask a cluster admin for RBAC permission to delete jobs.batch in namespace "video", or use a context that has it (--context)');
   });
 
+  it('403 on a list (no object name) keeps the namespace in the grant it asks for', () => {
+    const body = status({ reason: 'Forbidden', code: 403, message: 'jobs.batch is forbidden: User "u" cannot deletecollection resource "jobs" in API group "batch" in the namespace "video"' });
+    const e = kubeError(peer, answer(403, body, 'DELETE', '/apis/batch/v1/namespaces/video/jobs?labelSelector=a%3Db'));
+    expect(e.next).toBe('ask a cluster admin for RBAC permission to deletecollection jobs.batch in namespace "video", or use a context that has it (--context)');
+  });
+
   it('403 from admission is a policy, not a permission; a terminating namespace says to wait', () => {
     const e = kubeError(peer, { ...answer(403, status({ reason: 'Forbidden', message: 'unable to create new content in namespace video because it is being terminated' }), 'PATCH', '/api/v1/namespaces/video/configmaps/x'), what: 'ConfigMap video/x' });
     expect(e.forbiddenBy).toBe('admission');
