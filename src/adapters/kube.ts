@@ -327,7 +327,7 @@ export function createKube(kc: KubeConfig, opts: CreateKubeOptions = {}): Kube {
       const items: KubeObject[] = [];
       let cont: string | undefined;
       do {
-        const p = path + query({ labelSelector: o.labelSelector, limit: o.limit, continue: cont });
+        const p = path + query({ labelSelector: o.labelSelector, fieldSelector: o.fieldSelector, limit: o.limit, continue: cont });
         const res = await request('GET', p, { op: `list ${type.kind}`, accept });
         if (res.status === 404 && !(await resource(type))) return [];
         if (res.status !== 200) fail(`list ${type.kind}`, 'GET', p, res.status, res.body, `${type.kind} list`);
@@ -362,6 +362,13 @@ export function createKube(kc: KubeConfig, opts: CreateKubeOptions = {}): Kube {
     },
     async served(type) {
       return (await resource(type)) !== null;
+    },
+    async podLog(r) {
+      const path = `/api/v1/namespaces/${enc(r.namespace)}/pods/${enc(r.pod)}/log` + query({ container: r.container, tailLines: r.tailLines });
+      const res = await request('GET', path, { op: 'get Pod log', accept: '*/*' });
+      if (res.status === 404) return undefined;
+      if (res.status !== 200) fail('get Pod log', 'GET', path, res.status, res.body, `the log of Pod ${r.namespace}/${r.pod}`);
+      return res.body;
     },
     async proxy(r) {
       const method = r.method ?? 'GET';
