@@ -1,0 +1,129 @@
+// What the evidence means, derived once and shared by the checks (pure): the ScaledJob's SQS triggers,
+// how KEDA authenticates for each (from KEDA v2.21's resolver: pkg/scaling/resolver, pkg/scalers/aws),
+// the operator's and the Jobs' IAM roles, and which role KEDA ends up reading the queue with.
+import type { KubeObject } from '../kube-ports.js';
+import { valueOf, type Evidence, type Read } from './evidence.js';
+
+export const ROLE_ANNOTATION = 'eks.amazonaws.com/role-arn';
+
+export interface SqsTrigger {
+  index: number;
+  queueURL?: string;
+  awsRegion?: string;
+  scaleOnInFlight: boolean;
+  /** identityOwner / awsAccessKeyID in the trigger's own metadata (the older ways) */
+  metadata: Record<string, string>;
+  authRef?: { kind: 'TriggerAuthentication' | 'ClusterTriggerAuthentication'; name: string };
+}
+
+const obj = (x: unknown): Record<string, any> => (x && typeof x === 'object' ? (x as Record<string, any>) : {});
+
+export function sqsTriggers(sj: KubeObject | undefined): SqsTrigger[] {
+  const triggers = (obj(obj(sj).spec).triggers ?? []) as Array<Record<string, any>>;
+  return triggers.flatMap((t, index) => {
+    if (t.type !== 'aws-sqs-queue') return [];
+    const md = Object.fromEntries(Object.entries(obj(t.metadata)).map(([k, v]) => [k, String(v)]));
+    const ref = obj(t.authenticationRef);
+    return [
+      {
+        index,
+        queueURL: md.queueURL,
+        awsRegion: md.awsRegion,
+        // KEDA's default is true (pkg/scalers/aws_sqs_queue_scaler.go)
+        scaleOnInFlight: (md.scaleOnInFlight ?? 'true').toLowerCase() !== 'false',
+        metadata: md,
+        authRef: ref.name ? { kind: ref.kind === 'ClusterTriggerAuthentication' ? 'ClusterTriggerAuthentication' : 'TriggerAuthentication', name: String(ref.name) } : undefined,
+      },
+    ];
+  });
+}
+
+export const authKey = (ref: NonNullable<SqsTrigger['authRef']>) => `${ref.kind} ${ref.name}`;
+
+/** the Jobs' pod template */
+export function podSpec(sj: KubeObject | undefined): Record<string, any> {
+  return obj(obj(obj(obj(obj(sj).spec).jobTargetRef).template).spec);
+}
+
+export function workloadServiceAccountName(sj: KubeObject | undefined): string {
+  return String(podSpec(sj).serviceAccountName ?? podSpec(sj).serviceAccount ?? 'default');
+}
+
+/** an env value of the Jobs' first container (as KEDA resolves env), when set as a plain value */
+export function containerEnv(sj: KubeObject | undefined, name: string): string | undefined {
+  for (const c of (podSpec(sj).containers ?? []) as Array<Record<string, any>>)
+    for (const e of (c.env ?? []) as Array<{ name: string; value?: string }>) if (e.name === name && e.value !== undefined) return e.value;
+  return undefined;
+}
+
+export type TriggerAuthKind =
+  /** podIdentity.provider aws: roleArn (KEDA assumes it), or workload (the Jobs' role), or KEDA's own role */
+  | { kind: 'pod-identity'; roleArn?: string; identityOwner: 'keda' | 'workload' }
+  | { kind: 'aws-eks' }
+  | { kind: 'keys'; secrets: string[]; missing: string[] }
+  | { kind: 'other'; provider: string };
+
+/** How one TriggerAuthentication makes KEDA authenticate to AWS. */
+export function authKind(ta: KubeObject): TriggerAuthKind {
+  const spec = obj((ta as Record<string, any>).spec);
+  const pi = obj(spec.podIdentity);
+  if (pi.provider === 'aws') return { kind: 'pod-identity', roleArn: pi.roleArn || undefined, identityOwner: pi.identityOwner === 'workload' ? 'workload' : 'keda' };
+  if (pi.provider === 'aws-eks') return { kind: 'aws-eks' };
+  const refs = (spec.secretTargetRef ?? []) as Array<{ parameter: string; name: string }>;
+  const params = new Set(refs.map((r) => r.parameter));
+  if (params.has('awsAccessKeyID') || params.has('awsAccessKeyId') || params.has('awsSecretAccessKey') || params.has('awsRoleArn')) {
+    if (params.has('awsRoleArn')) return { kind: 'pod-identity', roleArn: undefined, identityOwner: 'keda' };
+    const missing = ['awsAccessKeyID', 'awsSecretAccessKey'].filter((p) => !params.has(p) && !(p === 'awsAccessKeyID' && params.has('awsAccessKeyId')));
+    return { kind: 'keys', secrets: [...new Set(refs.map((r) => r.name))], missing };
+  }
+  return { kind: 'other', provider: String(pi.provider ?? 'none') };
+}
+
+export const roleAnnotation = (sa: Read<KubeObject | undefined> | undefined): string | undefined => valueOf(sa)?.metadata.annotations?.[ROLE_ANNOTATION] || undefined;
+
+export interface KedaIdentity {
+  /** the role KEDA's own pod runs as (its service account's annotation) */
+  operatorRole?: string;
+  /** the role the Jobs run as */
+  workloadRole?: string;
+  /** per trigger: how it authenticates and the role KEDA reads the queue with (undefined: keys or unknown) */
+  triggers: Array<{ trigger: SqsTrigger; auth?: TriggerAuthKind; authRead?: Read<KubeObject | undefined>; readsAs?: string }>;
+}
+
+export function kedaIdentity(ev: Evidence): KedaIdentity {
+  const sj = valueOf(ev.scaledJob);
+  const operatorRole = roleAnnotation(ev.keda.serviceAccount);
+  const workloadRole = roleAnnotation(ev.workloadServiceAccount);
+  return {
+    operatorRole,
+    workloadRole,
+    triggers: sqsTriggers(sj).map((trigger) => {
+      const authRead = trigger.authRef ? ev.triggerAuths[authKey(trigger.authRef)] : undefined;
+      const ta = valueOf(authRead);
+      // no TriggerAuthentication: identityOwner operator in the trigger makes KEDA use its own identity
+      const auth = ta ? authKind(ta) : !trigger.authRef && trigger.metadata.identityOwner === 'operator' ? ({ kind: 'pod-identity', identityOwner: 'keda' } satisfies TriggerAuthKind as TriggerAuthKind) : undefined;
+      let readsAs: string | undefined;
+      if (auth?.kind === 'pod-identity') readsAs = auth.roleArn ?? (auth.identityOwner === 'workload' ? workloadRole : operatorRole);
+      return { trigger, auth, authRead, readsAs };
+    }),
+  };
+}
+
+/** "system:serviceaccount:ns:name" */
+export const subject = (namespace: string, sa: string) => `system:serviceaccount:${namespace}:${sa}`;
+
+/** the service account KEDA's operator runs as (the chart's default when its Deployment is unread) */
+export function operatorServiceAccount(ev: Evidence): string {
+  return String(podSpecOf(valueOf(ev.keda.deployment)).serviceAccountName ?? 'keda-operator');
+}
+
+export function podSpecOf(deployment: KubeObject | undefined): Record<string, any> {
+  return obj(obj(obj(obj(deployment).spec).template).spec);
+}
+
+/** "us-east-1" from https://sqs.us-east-1.amazonaws.com/..., undefined for an emulator's URL */
+export function regionOfQueueUrl(url: string): string | undefined {
+  return /^https?:\/\/(?:sqs\.)?([a-z]{2}(?:-gov)?-[a-z]+-\d)\.(?:queue\.)?amazonaws\.com(?:\.cn)?\//.exec(url)?.[1];
+}
+
+export const roleName = (arn: string) => arn.split('/').pop() ?? arn;
