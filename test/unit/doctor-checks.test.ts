@@ -1,0 +1,311 @@
+// doctor's checks are pure functions of the evidence: a healthy irsa stack as plain objects, then one
+// thing broken at a time; each must be named by its check alone, with its fix.
+import { describe, expect, it } from 'vitest';
+import { diagnose } from '../../src/core/doctor/index.ts';
+import { found, type Evidence, type RoleEvidence } from '../../src/core/doctor/evidence.ts';
+import type { Finding } from '../../src/core/doctor/finding.ts';
+import { allows, trustsRole, webIdentityTrust, wildcardMatch } from '../../src/core/doctor/policy.ts';
+import { regionOfQueueUrl } from '../../src/core/doctor/model.ts';
+import type { KubeObject } from '../../src/core/kube-ports.ts';
+
+const ACCOUNT = '123456789012';
+const HOST = 'oidc.eks.us-east-1.amazonaws.com/id/ABC';
+const PROVIDER = `arn:aws:iam::${ACCOUNT}:oidc-provider/${HOST}`;
+const role = (n: string) => `arn:aws:iam::${ACCOUNT}:role/${n}`;
+const OPERATOR = role('kedactl-demo-keda-operator');
+const SCALER = role('kedactl-demo-scaler');
+const CONSUMER = role('kedactl-demo-consumer');
+const QUEUE_URL = `https://sqs.us-east-1.amazonaws.com/${ACCOUNT}/demo-queue`;
+const QUEUE_ARN = `arn:aws:sqs:us-east-1:${ACCOUNT}:demo-queue`;
+
+const webTrust = (sub: string, extra: Record<string, string> = {}) => ({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow' as const, Principal: { Federated: PROVIDER }, Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringEquals: { [`${HOST}:sub`]: sub, [`${HOST}:aud`]: 'sts.amazonaws.com', ...extra } } }],
+});
+const policy = (Action: string | string[], Resource: string) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow' as const, Action, Resource }] });
+const roleEv = (arn: string, trust: RoleEvidence['trust'], policies: RoleEvidence['policies']): RoleEvidence => ({ name: arn.split('/')[1]!, arn, trust, policies, unreadPolicies: [] });
+const k = (o: Record<string, unknown>) => o as unknown as KubeObject;
+
+function healthy(): Evidence {
+  return {
+    namespace: 'demo',
+    scaledJobName: 'demo-processor',
+    region: 'us-east-1',
+    oidcIssuer: { url: `https://${HOST}`, from: 'EKS cluster demo' },
+    stack: {
+      stack: 'demo', region: 'us-east-1', auth: 'irsa', processingTime: 30, visibilityTimeout: 90, flags: '',
+      roles: { kedaOperator: 'kedactl-demo-keda-operator', scaler: 'kedactl-demo-scaler', consumer: 'kedactl-demo-consumer' },
+      analyzerService: 'demo-result-analyzer', crdProblems: found([]), analyzer: found({ processed: 3, killed: 0 }),
+    },
+    namespaceObject: found(k({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo' } })),
+    scaledJob: found(k({
+      apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob', metadata: { name: 'demo-processor', namespace: 'demo' },
+      spec: {
+        jobTargetRef: { template: { spec: { serviceAccountName: 'demo-consumer', containers: [{ name: 'consumer', image: 'amazon/aws-cli:2.15.23', env: [{ name: 'PROCESSING_SECONDS', value: '30' }, { name: 'VISIBILITY_TIMEOUT', value: '90' }], resources: { limits: { memory: '256Mi' } } }] } } },
+        triggers: [{ type: 'aws-sqs-queue', authenticationRef: { name: 'demo-aws' }, metadata: { queueURL: QUEUE_URL, awsRegion: 'us-east-1', queueLength: '1', scaleOnInFlight: 'true' } }],
+      },
+      status: { conditions: [{ type: 'Ready', status: 'True', reason: 'ScaledJobReady' }, { type: 'Active', status: 'False' }] },
+    })),
+    triggerAuths: { 'TriggerAuthentication demo-aws': found(k({ apiVersion: 'keda.sh/v1alpha1', kind: 'TriggerAuthentication', metadata: { name: 'demo-aws' }, spec: { podIdentity: { provider: 'aws', roleArn: SCALER } } })) },
+    workloadServiceAccount: found(k({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'demo-consumer', annotations: { 'eks.amazonaws.com/role-arn': CONSUMER } } })),
+    keda: {
+      namespace: 'keda',
+      deployment: found(k({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'keda-operator', labels: { 'app.kubernetes.io/version': '2.21.0' } }, spec: { replicas: 1, template: { spec: { serviceAccountName: 'keda-operator' } } }, status: { availableReplicas: 1, conditions: [{ type: 'Available', status: 'True' }] } })),
+      serviceAccount: found(k({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'keda-operator', annotations: { 'eks.amazonaws.com/role-arn': OPERATOR } } })),
+      pods: found([k({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'keda-operator-abc', creationTimestamp: '2026-11-30T10:00:00Z' }, spec: { containers: [{ name: 'keda-operator', env: [{ name: 'AWS_ROLE_ARN', value: OPERATOR }, { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: '/var/run/secrets/eks.amazonaws.com/serviceaccount/token' }] }] } })]),
+      scaledJobCrd: found(k({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'scaledjobs.keda.sh' } })),
+    },
+    roles: {
+      [OPERATOR]: found(roleEv(OPERATOR, webTrust('system:serviceaccount:keda:keda-operator'), { p: policy('sts:AssumeRole', SCALER) })),
+      [SCALER]: found(roleEv(SCALER, { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: OPERATOR }, Action: 'sts:AssumeRole' }] }, { p: policy('sqs:GetQueueAttributes', QUEUE_ARN) })),
+      [CONSUMER]: found(roleEv(CONSUMER, webTrust('system:serviceaccount:demo:demo-consumer'), { p: policy(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'], QUEUE_ARN) })),
+    },
+    oidcProviders: { [PROVIDER]: found({ url: HOST, clientIds: ['sts.amazonaws.com'] }) },
+    queues: [{ url: QUEUE_URL, region: 'us-east-1', attributes: found({ QueueArn: QUEUE_ARN, VisibilityTimeout: '90', ApproximateNumberOfMessages: '0' }) }],
+    jobs: found([]),
+    pods: found([]),
+    events: found([]),
+  };
+}
+
+/** what is not ok, as "check verdict" */
+const problems = (ev: Evidence) => diagnose(ev).findings.filter((f) => f.verdict === 'fail' || f.verdict === 'warn');
+const only = (ev: Evidence, check: number, verdict: Finding['verdict']): Finding => {
+  const p = problems(ev);
+  expect(p.map((f) => `${f.check} ${f.verdict}`)).toEqual([`${check} ${verdict}`]);
+  return p[0]!;
+};
+const sj = (ev: Evidence) => (ev.scaledJob as { value: any }).value;
+const roleOf = (ev: Evidence, arn: string) => (ev.roles[arn] as { value: RoleEvidence }).value;
+
+describe('doctor checks on evidence', () => {
+  it('a healthy stack: every check ok, no warning, no failure, nothing skipped', () => {
+    const r = diagnose(healthy());
+    expect(r.findings.filter((f) => f.verdict !== 'ok')).toEqual([]);
+    expect(r.healthy).toBe(true);
+    expect([...new Set(r.findings.map((f) => f.check))].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+    // grouped AWS, KEDA, Jobs
+    expect([...new Set(r.findings.map((f) => f.group))]).toEqual(['AWS', 'KEDA', 'Jobs']);
+  });
+
+  it('1: the deprecated aws-eks provider', () => {
+    const ev = healthy();
+    (ev.triggerAuths['TriggerAuthentication demo-aws'] as { value: any }).value.spec = { podIdentity: { provider: 'aws-eks' } };
+    const f = only(ev, 1, 'fail');
+    expect(f.summary).toContain('aws-eks, deprecated');
+    expect(f.fix).toContain('provider: aws\n    roleArn: arn:aws:iam::<account>:role/kedactl-demo-scaler');
+  });
+
+  it('1: roleArn together with identityOwner workload, a missing TriggerAuthentication, no authenticationRef', () => {
+    const both = healthy();
+    (both.triggerAuths['TriggerAuthentication demo-aws'] as { value: any }).value.spec.podIdentity.identityOwner = 'workload';
+    expect(only(both, 1, 'fail').summary).toContain('sets both roleArn and identityOwner: workload');
+    const missing = healthy();
+    missing.triggerAuths['TriggerAuthentication demo-aws'] = found(undefined);
+    expect(only(missing, 1, 'fail').summary).toBe('triggers[0] names TriggerAuthentication demo/demo-aws, which does not exist');
+    const none = healthy();
+    delete sj(none).spec.triggers[0].authenticationRef;
+    expect(only(none, 1, 'fail').summary).toContain('has no authenticationRef');
+  });
+
+  it('2: the OIDC provider missing, or without sts.amazonaws.com', () => {
+    const gone = healthy();
+    gone.oidcProviders[PROVIDER] = found(undefined);
+    const f = only(gone, 2, 'fail');
+    expect(f.summary).toBe(`the IAM OIDC provider for https://${HOST} does not exist: no IRSA role (KEDA's, the Jobs') can be assumed`);
+    expect(f.fix).toContain('kedactl init --create-oidc-provider');
+    const noAud = healthy();
+    noAud.oidcProviders[PROVIDER] = found({ url: HOST, clientIds: ['other'] });
+    expect(only(noAud, 2, 'fail').fix).toBe(`aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn ${PROVIDER} --client-id sts.amazonaws.com`);
+  });
+
+  it('3: a trust policy with the wrong :sub names the exact statement to put', () => {
+    const ev = healthy();
+    roleOf(ev, CONSUMER).trust = webTrust('system:serviceaccount:demo:default');
+    const f = only(ev, 3, 'fail');
+    expect(f.summary).toBe(`trust policy of kedactl-demo-consumer (the Jobs) does not let system:serviceaccount:demo:demo-consumer assume it: ${HOST}:sub is "system:serviceaccount:demo:default", not "system:serviceaccount:demo:demo-consumer"`);
+    expect(JSON.parse(f.fix!.slice(f.fix!.indexOf('{')))).toEqual(webTrust('system:serviceaccount:demo:demo-consumer').Statement[0]);
+  });
+
+  it('3: another provider, and an audience not pinned (warn)', () => {
+    const other = healthy();
+    roleOf(other, OPERATOR).trust.Statement[0]!.Principal = { Federated: `arn:aws:iam::${ACCOUNT}:oidc-provider/elsewhere` };
+    expect(only(other, 3, 'fail').summary).toContain(`not this cluster's provider ${PROVIDER}`);
+    const wide = healthy();
+    delete roleOf(wide, OPERATOR).trust.Statement[0]!.Condition!.StringEquals![`${HOST}:aud`];
+    expect(only(wide, 3, 'warn').summary).toContain(':aud is not pinned to sts.amazonaws.com');
+  });
+
+  it('4: no role annotation on KEDA (IMDS), and a pod older than the annotation (restart)', () => {
+    const none = healthy();
+    delete (none.keda.serviceAccount as { value: any }).value.metadata.annotations;
+    // without the annotation, the operator role is unknown: the chain check cannot be judged (skipped)
+    const f = only(none, 4, 'fail');
+    expect(f.summary).toContain('falls back to the instance metadata service (IMDS)');
+    expect(f.fix).toContain('--set podIdentity.aws.irsa.roleArn=arn:aws:iam::<account>:role/kedactl-demo-keda-operator');
+    const stale = healthy();
+    (stale.keda.pods as { value: any[] }).value[0].spec.containers[0].env = [];
+    const g = only(stale, 4, 'fail');
+    expect(g.summary).toContain('keda-operator-abc does not carry the role');
+    expect(g.fix).toBe('kubectl -n keda rollout restart deployment keda-operator');
+  });
+
+  it('4: a read refused by RBAC is skipped, naming the permission, and fails nothing', () => {
+    const ev = healthy();
+    ev.keda.serviceAccount = { state: 'forbidden', needs: 'get serviceaccounts in namespace keda' };
+    const r = diagnose(ev);
+    expect(problems(ev)).toEqual([]);
+    expect(r.findings.find((f) => f.check === 4)).toMatchObject({ verdict: 'skipped', summary: 'forbidden (needs get serviceaccounts in namespace keda) to read service account keda/keda-operator' });
+  });
+
+  it('5: the assume chain, each half', () => {
+    const noGrant = healthy();
+    roleOf(noGrant, OPERATOR).policies = {};
+    const f = only(noGrant, 5, 'fail');
+    expect(f.summary).toBe(`KEDA cannot assume kedactl-demo-scaler: kedactl-demo-keda-operator's policies do not allow sts:AssumeRole on ${SCALER}`);
+    const noTrust = healthy();
+    roleOf(noTrust, SCALER).trust.Statement[0]!.Principal = { AWS: role('someone-else') };
+    expect(only(noTrust, 5, 'fail').fix).toContain(`"AWS": "${OPERATOR}"`);
+  });
+
+  it('6: permissions of the role KEDA reads with, and the published example (no roleArn: KEDA uses its own role)', () => {
+    const ev = healthy();
+    roleOf(ev, SCALER).policies = { p: policy('sqs:SendMessage', QUEUE_ARN) };
+    expect(only(ev, 6, 'fail').summary).toBe("KEDA cannot sqs:GetQueueAttributes on demo-queue: kedactl-demo-scaler's policies do not allow it");
+    const published = healthy();
+    (published.triggerAuths['TriggerAuthentication demo-aws'] as { value: any }).value.spec = { podIdentity: { provider: 'aws' } };
+    const f = only(published, 6, 'fail');
+    expect(f.summary).toContain("kedactl-demo-keda-operator's policies do not allow it");
+    const deny = healthy();
+    roleOf(deny, CONSUMER).policies.deny = { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'sqs:DeleteMessage', Resource: '*' }] };
+    expect(only(deny, 6, 'fail').summary).toBe("the Jobs cannot sqs:DeleteMessage on demo-queue: kedactl-demo-consumer's policies do not allow it");
+  });
+
+  it('7: the queue in another region than awsRegion', () => {
+    const ev = healthy();
+    sj(ev).spec.triggers[0].metadata.awsRegion = 'eu-west-1';
+    const urlMismatch = only(ev, 7, 'fail');
+    expect(urlMismatch.summary).toBe("awsRegion eu-west-1 is not the queue URL's region us-east-1: KEDA asks SQS in eu-west-1, where this queue is not");
+    // an emulator's URL has no region: doctor asked SQS in awsRegion and found it elsewhere
+    const moto = healthy();
+    sj(moto).spec.triggers[0].metadata = { ...sj(moto).spec.triggers[0].metadata, queueURL: 'http://127.0.0.1:5000/123456789012/demo-queue', awsRegion: 'eu-west-1' };
+    moto.queues = [{ url: 'http://127.0.0.1:5000/123456789012/demo-queue', region: 'eu-west-1', attributes: found(undefined), foundIn: 'us-east-1' }];
+    const f = only(moto, 7, 'fail');
+    expect(f.summary).toBe("the queue is not in eu-west-1 (the trigger's awsRegion, where KEDA asks) but in us-east-1");
+    expect(f.fix).toContain('set triggers[0].metadata.awsRegion: us-east-1');
+  });
+
+  it('8: a visibility timeout shorter than the processing time; a dead-letter queue holding messages', () => {
+    const ev = healthy();
+    (ev.queues[0]!.attributes as { value: any }).value.VisibilityTimeout = '20';
+    const f = only(ev, 8, 'fail');
+    expect(f.summary).toContain("the queue's VisibilityTimeout (20s) is not longer than the processing time (30s)");
+    expect(f.fix).toContain('kedactl init --visibility-timeout 90');
+    const dlq = healthy();
+    dlq.queues[0]!.deadLetter = { arn: `${QUEUE_ARN}-dlq`, url: `${QUEUE_URL}-dlq`, attributes: found({ ApproximateNumberOfMessages: '3' }) };
+    expect(only(dlq, 8, 'warn').summary).toContain('3 message(s) wait in the dead-letter queue demo-queue-dlq');
+  });
+
+  it('9: accurate with scaleOnInFlight over-scales (warn, with the flag to fix it)', () => {
+    const ev = healthy();
+    sj(ev).spec.scalingStrategy = { strategy: 'accurate' };
+    const f = only(ev, 9, 'warn');
+    expect(f.fix).toBe('kedactl init --strategy default');
+    sj(ev).spec.triggers[0].metadata.scaleOnInFlight = 'false';
+    expect(problems(ev)).toEqual([]);
+  });
+
+  it('10: failing Jobs: image pulls, OOM kills, errors with the last log lines', () => {
+    const pod = (name: string, status: unknown) => k({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, status: { containerStatuses: [{ name: 'consumer', image: 'nope:1', ...(status as object) }] } });
+    const ev = healthy();
+    ev.pods = found([pod('p1', { state: { waiting: { reason: 'ImagePullBackOff', message: 'not found' } } })]);
+    expect(only(ev, 10, 'fail').summary).toBe('1 Pod(s) cannot pull the image nope:1');
+    ev.pods = found([pod('p2', { state: { terminated: { reason: 'OOMKilled', exitCode: 137 } } })]);
+    expect(only(ev, 10, 'fail').summary).toContain('OOMKilled: the memory limit 256Mi');
+    ev.pods = found([pod('p3', { state: { terminated: { reason: 'Error', exitCode: 1 } } })]);
+    ev.failedPodLog = { pod: 'p3', container: 'consumer', log: found('line 1\nAccessDenied on ReceiveMessage\n') };
+    expect(only(ev, 10, 'fail').evidence).toEqual(['0 Job(s): 0 failed', 'pod p3: Error (exit code 1)', 'last 2 log line(s) of pod p3:', '  | line 1', '  | AccessDenied on ReceiveMessage']);
+  });
+
+  it("11: KEDA's word: not Ready, Warning events", () => {
+    const ev = healthy();
+    sj(ev).status.conditions[0] = { type: 'Ready', status: 'False', reason: 'ScaledJobCheckFailed', message: 'bad trigger' };
+    expect(only(ev, 11, 'fail').summary).toBe('KEDA says ScaledJob demo/demo-processor is not Ready: ScaledJobCheckFailed: bad trigger');
+    const warned = healthy();
+    warned.events = found([k({ apiVersion: 'v1', kind: 'Event', metadata: { name: 'e' }, type: 'Warning', reason: 'KEDAScalerFailed', message: 'AccessDenied', lastTimestamp: '2026-11-30T10:00:00Z' })]);
+    expect(only(warned, 11, 'warn').summary).toContain('the last: KEDAScalerFailed: AccessDenied');
+  });
+
+  it('12: KEDA missing, too old, or its CRDs refusing what kedactl renders', () => {
+    const gone = healthy();
+    gone.keda.deployment = found(undefined);
+    delete gone.keda.serviceAccount;
+    delete gone.keda.pods;
+    const p = problems(gone).map((f) => `${f.check} ${f.verdict}`);
+    expect(p).toEqual(['12 fail']);
+    const old = healthy();
+    (old.keda.deployment as { value: any }).value.metadata.labels['app.kubernetes.io/version'] = '2.19.0';
+    expect(only(old, 12, 'warn').summary).toContain('KEDA 2.19.0 is not a release kedactl renders for');
+    const refused = healthy();
+    refused.stack!.crdProblems = found(['ScaledJob demo/demo-processor: spec.scalingStrategy.strategy must be one of ...']);
+    expect(only(refused, 12, 'fail').evidence).toContain('ScaledJob demo/demo-processor: spec.scalingStrategy.strategy must be one of ...');
+  });
+
+  it('13: stuck deletion', () => {
+    const ev = healthy();
+    (ev.namespaceObject as { value: any }).value.metadata.deletionTimestamp = '2026-11-30T10:00:00Z';
+    expect(only(ev, 13, 'fail').summary).toBe('namespace demo is being deleted since 2026-11-30T10:00:00Z: nothing new can be created in it');
+    const sjDel = healthy();
+    Object.assign(sj(sjDel).metadata, { deletionTimestamp: '2026-11-30T10:00:00Z', finalizers: ['finalizer.keda.sh'] });
+    (sjDel.keda.deployment as { value: any }).value.status.availableReplicas = 0;
+    (sjDel.keda.deployment as { value: any }).value.status.conditions = [{ type: 'Available', status: 'False' }];
+    const f = problems(sjDel).find((x) => x.check === 13)!;
+    expect(f.verdict).toBe('fail');
+    expect(f.fix).toBe(`kubectl -n demo patch scaledjob demo-processor --type=merge -p '{"metadata":{"finalizers":null}}'`);
+  });
+
+  it('14: the analyzer not answering', () => {
+    const ev = healthy();
+    ev.stack!.analyzer = { state: 'failed', error: 'the result analyzer has no ready endpoints' };
+    expect(only(ev, 14, 'fail').summary).toBe("the result analyzer does not answer through the API server's proxy: the result analyzer has no ready endpoints");
+  });
+
+  it('AWS unreadable: AWS checks are skipped with why, nothing fails', () => {
+    const ev = healthy();
+    ev.awsUnavailable = 'no region: pass --region (or set AWS_REGION)';
+    ev.queues = [];
+    ev.roles = {};
+    expect(problems(ev)).toEqual([]);
+    expect(diagnose(ev).findings.filter((f) => f.verdict === 'skipped').map((f) => f.check)).toEqual([2, 3, 5, 6, 7]);
+  });
+});
+
+describe('IAM evaluation', () => {
+  it('wildcards, explicit Deny, NotAction', () => {
+    expect(wildcardMatch('sqs:Get*', 'sqs:GetQueueAttributes')).toBe(true);
+    expect(wildcardMatch('arn:aws:sqs:*:1:q?', 'arn:aws:sqs:us-east-1:1:q1')).toBe(true);
+    expect(wildcardMatch('arn:aws:sqs:*:1:q', 'arn:aws:sqs:us-east-1:1:q1')).toBe(false);
+    const docs = { a: policy('sqs:*', '*'), b: { Version: '2012-10-17', Statement: [{ Effect: 'Deny' as const, Action: 'sqs:DeleteMessage', Resource: QUEUE_ARN }] } };
+    expect(allows(docs, 'sqs:ReceiveMessage', QUEUE_ARN)).toMatchObject({ allowed: true, by: 'a Statement[0]' });
+    expect(allows(docs, 'sqs:DeleteMessage', QUEUE_ARN)).toMatchObject({ allowed: false, by: 'b Statement[0] (Deny)' });
+    expect(allows({ n: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', NotAction: 'iam:*', Resource: '*' } as never] } }, 'sqs:SendMessage', QUEUE_ARN).allowed).toBe(true);
+  });
+  it('trust: the role itself or its account root', () => {
+    const t = (p: string) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow' as const, Principal: { AWS: p }, Action: 'sts:AssumeRole' }] });
+    expect(trustsRole(t(OPERATOR), OPERATOR).allowed).toBe(true);
+    expect(trustsRole(t(`arn:aws:iam::${ACCOUNT}:root`), OPERATOR).allowed).toBe(true);
+    expect(trustsRole(t(SCALER), OPERATOR).allowed).toBe(false);
+  });
+  it('web identity: StringLike on :sub admits with a warning flag, a condition on another issuer does not', () => {
+    const like = { Version: '2012-10-17', Statement: [{ Effect: 'Allow' as const, Principal: { Federated: PROVIDER }, Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringLike: { [`${HOST}:sub`]: 'system:serviceaccount:demo:*' }, StringEquals: { [`${HOST}:aud`]: 'sts.amazonaws.com' } } }] };
+    expect(webIdentityTrust(like, 'system:serviceaccount:demo:x', PROVIDER)).toMatchObject({ admits: true, subWildcard: true });
+    const otherHost = webTrust('system:serviceaccount:demo:x');
+    otherHost.Statement[0]!.Condition.StringEquals = { 'oidc.example/id/1:sub': 'system:serviceaccount:demo:x' } as never;
+    expect(webIdentityTrust(otherHost, 'system:serviceaccount:demo:x', PROVIDER).admits).toBe(false);
+  });
+  it('region of a queue URL', () => {
+    expect(regionOfQueueUrl(QUEUE_URL)).toBe('us-east-1');
+    expect(regionOfQueueUrl('https://eu-west-1.queue.amazonaws.com/1/q')).toBe('eu-west-1');
+    expect(regionOfQueueUrl('http://127.0.0.1:5000/123456789012/q')).toBeUndefined();
+  });
+});
