@@ -131,7 +131,8 @@ export function checkAssumeChain(ev: Evidence): Finding[] {
       continue;
     }
     if (!id.operatorRole) {
-      out.push(skipped(C, ID, 'AWS', `KEDA's own role is unknown (its service account names none, see check 4), so whether it may assume ${role.name} cannot be told`));
+      const saRead = ev.keda.serviceAccount?.state === 'read';
+      out.push(skipped(C, ID, 'AWS', `KEDA's own role is unknown (its service account ${saRead ? 'names none' : 'could not be read'}, see check 4), so whether it may assume ${role.name} cannot be told`));
       continue;
     }
     const opWhy = notRead(ev.roles[id.operatorRole], `IAM role ${roleName(id.operatorRole)}`);
