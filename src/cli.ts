@@ -127,7 +127,7 @@ then kedactl.yaml, then defaults. Run 'kedactl <command> --help' for a command's
   register(program, ctx, 'doctor', "why a stack (or any ScaledJob) does not scale: each check's verdict, the evidence it read and the fix (reads only; exit 1 when a check fails)", () => import('./commands/doctor.js'),
     (c) => {
       addSettings(c);
-      c.option('--scaled-job <name>', 'diagnose this ScaledJob (with -n NAMESPACE) instead of the stack\'s');
+      c.option('--scaled-job <name>', 'diagnose this ScaledJob instead of the stack\'s (in the namespace of -n, KEDACTL_NAMESPACE or kedactl.yaml)');
       c.addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'));
     },
     ['kedactl doctor', 'kedactl doctor --stack demo -o json', 'kedactl doctor --scaled-job my-scaledjob -n jobs --region eu-west-1 --cluster prod'],

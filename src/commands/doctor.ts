@@ -1,4 +1,5 @@
-// kedactl doctor: flags -> the ScaledJob to diagnose (the stack's, or --scaled-job NAME -n NS) -> the
+// kedactl doctor: flags -> the ScaledJob to diagnose (the stack's, or --scaled-job NAME in the settings'
+// namespace: -n, KEDACTL_NAMESPACE, kedactl.yaml, or the stack's default) -> the
 // doctor use case (reads only) -> the report; exit 1 when a check failed.
 import { connectKube } from '../adapters/kube.js';
 import { createAws, type AwsConfig } from '../adapters/aws.js';
@@ -21,7 +22,6 @@ export async function run(opts: Record<string, unknown>, ctx: CommandContext): P
   const scaledJob = opts.scaledJob as string | undefined;
   if (scaledJob !== undefined && !DNS1123_SUBDOMAIN.test(scaledJob))
     throw new UsageError(`--scaled-job = ${JSON.stringify(scaledJob)}: must be a Kubernetes object name (lowercase letters, digits, "-" and ".")`, 'pass the name `kubectl get scaledjobs -A` shows');
-  if (scaledJob !== undefined && opts.namespace === undefined) throw new UsageError('--scaled-job needs -n NAMESPACE (the ScaledJob\'s namespace)', `run kedactl doctor --scaled-job ${scaledJob} -n <namespace>`);
   const { settings } = await beginWithRecord(opts, ctx, { regionOptional: true, readCluster: scaledJob === undefined });
   const host = ctx.host();
   const kube = connectKube({ kubeconfig: settings.kubeconfig, context: settings.context, env: ctx.env, log: (t) => host.notify('debug', 'kube.request', t) });

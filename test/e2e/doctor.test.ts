@@ -4,7 +4,7 @@
 // the EKS pod identity webhook, KEDA and the kubelet would leave in the cluster is written by the test.
 // KEDA's identity lives in one namespace per cluster, so this file has a cluster of its own.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -81,11 +81,9 @@ async function doctor(extra: string[] = []) {
   return { ...r, report, problems };
 }
 
-/** the text report, for the user and for the closing note of the issue (DOCTOR_SAMPLES=file collects them) */
-async function doctorText(title: string, extra: string[] = []): Promise<string> {
-  const r = await runCli(['doctor', ...extra], { env, cwd });
-  if (process.env.DOCTOR_SAMPLES) appendFileSync(process.env.DOCTOR_SAMPLES, `### ${title}\n$ kedactl doctor\n${r.stdout}\n${r.stderr}\n`);
-  return r.stdout;
+/** the text report, as the user reads it */
+async function doctorText(extra: string[] = []): Promise<string> {
+  return (await runCli(['doctor', ...extra], { env, cwd })).stdout;
 }
 
 describe('kedactl doctor', () => {
@@ -98,7 +96,7 @@ describe('kedactl doctor', () => {
     // every check had something to judge: only the Jobs' failed-pod log has nothing to read
     expect(r.report.findings.filter((f: any) => f.verdict === 'skipped')).toEqual([]);
     expect([...new Set(r.report.findings.map((f: any) => f.check))]).toEqual(expect.arrayContaining([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]));
-    const text = await doctorText('healthy');
+    const text = await doctorText();
     expect(text).toContain('0 failed, 0 warnings');
   });
 
@@ -112,7 +110,7 @@ describe('kedactl doctor', () => {
     expect(r.problems[0].summary).toBe(`trust policy of kedactl-${stack}-consumer (the Jobs) does not let system:serviceaccount:${stack}:${stack}-consumer assume it: ${host}:sub is "system:serviceaccount:${stack}:default", not "system:serviceaccount:${stack}:${stack}-consumer"`);
     expect(r.problems[0].fix).toContain(`"${host}:sub": "system:serviceaccount:${stack}:${stack}-consumer"`);
     expect(r.stderr).toContain('error: doctor found 1 failing check');
-    expect(await doctorText('wrong trust :sub')).toContain('✗ fail [3] trust policy of');
+    expect(await doctorText()).toContain('✗ fail [3] trust policy of');
     // the fix it names works
     const fixed = await runCli(['init', '--no-wait', '--yes'], { env, cwd });
     expect(fixed.code, fixed.stderr).toBe(0);
@@ -126,7 +124,6 @@ describe('kedactl doctor', () => {
     expect(r.problems.map((f: any) => `${f.check} ${f.verdict}`)).toEqual(['1 fail']);
     expect(r.problems[0].summary).toContain(`TriggerAuthentication ${stack}/${stack}-aws uses podIdentity provider aws-eks, deprecated`);
     expect(r.problems[0].fix).toContain(`provider: aws\n    roleArn: arn:aws:iam::<account>:role/kedactl-${stack}-scaler`);
-    await doctorText('deprecated aws-eks');
     await admin('PATCH', taPath(), { spec: { podIdentity: { provider: 'aws', roleArn: `arn:aws:iam::${MOTO_ACCOUNT}:role/kedactl-${stack}-scaler` } } });
     expect((await doctor()).problems).toEqual([]);
   });
@@ -138,7 +135,6 @@ describe('kedactl doctor', () => {
     expect(r.problems.map((f: any) => `${f.check} ${f.verdict}`)).toEqual(['7 fail']);
     expect(r.problems[0].summary).toBe("the queue is not in eu-west-1 (the trigger's awsRegion, where KEDA asks) but in us-east-1");
     expect(r.problems[0].fix).toContain('set triggers[0].metadata.awsRegion: us-east-1');
-    await doctorText('region mismatch');
     await admin('PATCH', sjPath(), [{ op: 'replace', path: '/spec/triggers/0/metadata/awsRegion', value: REGION }], 'application/json-patch+json');
   });
 
@@ -148,7 +144,6 @@ describe('kedactl doctor', () => {
     expect(r.code).toBe(1);
     expect(r.problems.map((f: any) => `${f.check} ${f.verdict}`)).toEqual(['2 fail']);
     expect(r.problems[0].fix).toContain('kedactl init --create-oidc-provider');
-    await doctorText('missing OIDC provider');
     const fixed = await runCli(['init', '--create-oidc-provider', '--no-wait', '--yes'], { env, cwd });
     expect(fixed.code, fixed.stderr).toBe(0);
     expect((await doctor()).problems).toEqual([]);
@@ -192,7 +187,7 @@ describe('kedactl doctor', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.problems).toEqual([]);
     expect(r.report.findings.find((f: any) => f.check === 4)).toMatchObject({ verdict: 'skipped', summary: 'forbidden (needs get serviceaccounts in namespace keda) to read service account keda/keda-operator' });
-    expect(await doctorText('forbidden read', ['--kubeconfig', rig.restrictedKubeconfigPath])).toContain('- skip [4] forbidden (needs get serviceaccounts in namespace keda)');
+    expect(await doctorText(['--kubeconfig', rig.restrictedKubeconfigPath])).toContain('- skip [4] forbidden (needs get serviceaccounts in namespace keda)');
   });
 
   it('status points to doctor when unhealthy; bad usage exits 2', async () => {
@@ -204,9 +199,20 @@ describe('kedactl doctor', () => {
     const bad = await runCli(['doctor', '--scaled-job', 'Not_A_Name', '-n', stack], { env, cwd });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--scaled-job = "Not_A_Name": must be a Kubernetes object name');
-    const noNs = await runCli(['doctor', '--scaled-job', `${stack}-processor`], { env, cwd });
-    expect(noNs.code).toBe(2);
-    expect(noNs.stderr).toContain('--scaled-job needs -n NAMESPACE');
+  });
+
+  it('--scaled-job without -n takes the namespace from the settings (kedactl.yaml here, KEDACTL_NAMESPACE elsewhere)', async () => {
+    const here = await runCli(['doctor', '--scaled-job', `${stack}-processor`, '-o', 'json'], { env, cwd });
+    expect(here.code, here.stderr).toBe(0);
+    expect(JSON.parse(here.stdout)).toMatchObject({ namespace: stack, scaledJob: `${stack}-processor`, healthy: true });
+    const empty = mkdtempSync(join(tmpdir(), 'doc-ns-'));
+    const byEnv = await runCli(['doctor', '--scaled-job', `${stack}-processor`, '--cluster', cluster, '-o', 'json'], { env: { ...env, KEDACTL_NAMESPACE: stack }, cwd: empty });
+    expect(byEnv.code, byEnv.stderr).toBe(0);
+    expect(JSON.parse(byEnv.stdout)).toMatchObject({ namespace: stack, healthy: true });
+    // no settings at all: the default namespace (the default stack's), where this ScaledJob is not
+    const none = await runCli(['doctor', '--scaled-job', `${stack}-processor`, '--cluster', cluster, '-o', 'json'], { env, cwd: empty });
+    expect(none.code).toBe(1);
+    expect(JSON.parse(none.stdout).findings.find((f: any) => f.check === 11).summary).toMatch(/^ScaledJob \S+\/[^ ]+-processor does not exist/);
   });
 
   it('--scaled-job NAME -n NS works on any ScaledJob, without the stack\'s settings', async () => {
