@@ -25,9 +25,15 @@ const webTrust = (sub: string, extra: Record<string, string> = {}) => ({
 const policy = (Action: string | string[], Resource: string) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow' as const, Action, Resource }] });
 const roleEv = (arn: string, trust: RoleEvidence['trust'], policies: RoleEvidence['policies']): RoleEvidence => ({ name: arn.split('/')[1]!, arn, trust, policies, unreadPolicies: [] });
 const k = (o: Record<string, unknown>) => o as unknown as KubeObject;
+const READ_AT = '2026-11-30T12:00:00Z';
+/** an ISO time `s` seconds before the evidence was read */
+const ago = (s: number) => new Date(Date.parse(READ_AT) - s * 1000).toISOString().replace('.000', '');
+const node = (name: string, allocatable: Record<string, string> = { cpu: '8', memory: '32Gi', pods: '110' }) =>
+  k({ apiVersion: 'v1', kind: 'Node', metadata: { name }, status: { allocatable, conditions: [{ type: 'Ready', status: 'True' }] } });
 
 function healthy(): Evidence {
   return {
+    readAt: READ_AT,
     namespace: 'demo',
     scaledJobName: 'demo-processor',
     region: 'us-east-1',
@@ -41,7 +47,7 @@ function healthy(): Evidence {
     scaledJob: found(k({
       apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob', metadata: { name: 'demo-processor', namespace: 'demo' },
       spec: {
-        jobTargetRef: { template: { spec: { serviceAccountName: 'demo-consumer', containers: [{ name: 'consumer', image: 'amazon/aws-cli:2.15.23', env: [{ name: 'PROCESSING_SECONDS', value: '30' }, { name: 'VISIBILITY_TIMEOUT', value: '90' }], resources: { limits: { memory: '256Mi' } } }] } } },
+        jobTargetRef: { template: { spec: { serviceAccountName: 'demo-consumer', containers: [{ name: 'consumer', image: 'amazon/aws-cli:2.15.23', env: [{ name: 'PROCESSING_SECONDS', value: '30' }, { name: 'VISIBILITY_TIMEOUT', value: '90' }], resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } } }] } } },
         triggers: [{ type: 'aws-sqs-queue', authenticationRef: { name: 'demo-aws' }, metadata: { queueURL: QUEUE_URL, awsRegion: 'us-east-1', queueLength: '1', scaleOnInFlight: 'true' } }],
       },
       status: { conditions: [{ type: 'Ready', status: 'True', reason: 'ScaledJobReady' }, { type: 'Active', status: 'False' }] },
@@ -61,10 +67,18 @@ function healthy(): Evidence {
       [CONSUMER]: found(roleEv(CONSUMER, webTrust('system:serviceaccount:demo:demo-consumer'), { p: policy(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'], QUEUE_ARN) })),
     },
     oidcProviders: { [PROVIDER]: found({ url: HOST, clientIds: ['sts.amazonaws.com'] }) },
-    queues: [{ url: QUEUE_URL, region: 'us-east-1', attributes: found({ QueueArn: QUEUE_ARN, VisibilityTimeout: '90', ApproximateNumberOfMessages: '0' }) }],
+    queues: [{ url: QUEUE_URL, region: 'us-east-1', attributes: found({ QueueArn: QUEUE_ARN, VisibilityTimeout: '90', ApproximateNumberOfMessages: '0', MessageRetentionPeriod: '345600' }) }],
     jobs: found([]),
     pods: found([]),
     events: found([]),
+    nodes: found([node('n1')]),
+    operatorLog: {
+      pod: 'keda-operator-abc', lines: 500,
+      log: found([
+        '2026-11-30T10:00:00Z\tINFO\tReconciling ScaledJob\t{"ScaledJob": {"name":"demo-processor","namespace":"demo"}}',
+        '2026-11-30T10:00:01Z\tERROR\tscaleexecutor\tfailed to get scale decision\t{"scaledJob.Name": "other-processor", "scaledJob.Namespace": "elsewhere", "error": "boom"}',
+      ].join('\n')),
+    },
   };
 }
 
@@ -83,6 +97,8 @@ describe('doctor checks on evidence', () => {
     const r = diagnose(healthy());
     expect(r.findings.filter((f) => f.verdict !== 'ok')).toEqual([]);
     expect(r.healthy).toBe(true);
+    // the sub-checks that have something to judge here are there too
+    expect(r.findings.map((f) => f.id)).toEqual(expect.arrayContaining(['retention', 'capacity', 'history']));
     expect([...new Set(r.findings.map((f) => f.check))].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
     // grouped AWS, KEDA, Jobs
     expect([...new Set(r.findings.map((f) => f.group))]).toEqual(['AWS', 'KEDA', 'Jobs']);
@@ -225,6 +241,91 @@ describe('doctor checks on evidence', () => {
     ev.pods = found([pod('p3', { state: { terminated: { reason: 'Error', exitCode: 1 } } })]);
     ev.failedPodLog = { pod: 'p3', container: 'consumer', log: found('line 1\nAccessDenied on ReceiveMessage\n') };
     expect(only(ev, 10, 'fail').evidence).toEqual(['0 Job(s): 0 failed', 'pod p3: Error (exit code 1)', 'last 2 log line(s) of pod p3:', '  | line 1', '  | AccessDenied on ReceiveMessage']);
+  });
+
+  it('8: a backlog that cannot be taken within the retention period; a dead-letter queue that keeps messages no longer than the queue', () => {
+    const ev = healthy();
+    Object.assign((ev.queues[0]!.attributes as { value: any }).value, { ApproximateNumberOfMessages: '5000', MessageRetentionPeriod: '600' });
+    const f = only(ev, 8, 'warn');
+    expect(f.summary).toBe('5000 message(s) wait in demo-queue; at most 100 Jobs of 30s take them in 25m00s at best, longer than the queue keeps a message (10m00s): the last ones are deleted unprocessed');
+    expect(f.fix).toContain('kedactl init --max-replicas 250');
+    expect(f.evidence).toContain("the oldest message's age is CloudWatch's ApproximateAgeOfOldestMessage, which doctor does not read");
+    // the same backlog with the default retention (4 days) is fine
+    (ev.queues[0]!.attributes as { value: any }).value.MessageRetentionPeriod = '345600';
+    expect(problems(ev)).toEqual([]);
+    const dlq = healthy();
+    dlq.queues[0]!.deadLetter = { arn: `${QUEUE_ARN}-dlq`, url: `${QUEUE_URL}-dlq`, attributes: found({ ApproximateNumberOfMessages: '0', MessageRetentionPeriod: '345600' }) };
+    const g = only(dlq, 8, 'warn');
+    expect(g.summary).toContain('keeps messages 4d00h, not longer than demo-queue (4d00h)');
+    expect(g.fix).toBe(`aws sqs set-queue-attributes --queue-url ${QUEUE_URL}-dlq --attributes MessageRetentionPeriod=1209600 (14 days, the most SQS keeps)`);
+    (dlq.queues[0]!.deadLetter.attributes as { value: any }).value.MessageRetentionPeriod = '1209600';
+    expect(problems(dlq)).toEqual([]);
+  });
+
+  it('9: Pods Pending longer than pollingInterval over-scale with accurate (not with default)', () => {
+    const pending = (name: string, age: number) => k({ apiVersion: 'v1', kind: 'Pod', metadata: { name, creationTimestamp: ago(age) }, status: { phase: 'Pending' } });
+    const ev = healthy();
+    sj(ev).spec.scalingStrategy = { strategy: 'accurate' };
+    sj(ev).spec.triggers[0].metadata.scaleOnInFlight = 'false';
+    sj(ev).spec.pollingInterval = 10;
+    ev.pods = found([pending('young', 5), pending('old', 125)]);
+    const f = only(ev, 9, 'warn');
+    expect(f.summary).toBe("1 Pod(s) have sat Pending longer than pollingInterval (10s), the longest 2m05s: start-up outlasts KEDA's polls, and with strategy accurate every poll between a Pod starting and taking its message starts Jobs again for that message (over-scaling, up to maxReplicaCount 100)");
+    expect(f.evidence).toContain('pod old: Pending for 2m05s');
+    expect(f.fix).toBe('kedactl init --strategy default (counts every unfinished Job), or --polling-interval 125');
+    sj(ev).spec.scalingStrategy = { strategy: 'default' };
+    expect(problems(ev)).toEqual([]);
+    expect(diagnose(ev).findings.find((x) => x.id === 'start-up')?.summary).toContain('strategy default counts their Jobs until they finish');
+  });
+
+  it('9: maxReplicaCount above what the Nodes hold (requests against allocatable, Ready and schedulable Nodes only)', () => {
+    const ev = healthy();
+    sj(ev).spec.maxReplicaCount = 200;
+    // 8 cores / 50m = 160, 32Gi / 64Mi = 512, pods 110: 110 per Node
+    const f = only(ev, 9, 'warn');
+    expect(f.summary).toMatch(/^maxReplicaCount 200 is more than the Nodes can hold \(at most 110 Job Pods, on empty Nodes\)/);
+    expect(f.fix).toBe('kedactl init --max-replicas 110, or add Nodes');
+    ev.nodes = found([node('n1'), node('n2', { cpu: '5', memory: '16Gi', pods: '110' })]);
+    expect(problems(ev)).toEqual([]); // 110 + 100 (5 cores / 50m)
+    const cordoned = node('n2', { cpu: '4', memory: '16Gi', pods: '110' }) as any;
+    cordoned.spec = { unschedulable: true };
+    ev.nodes = found([node('n1'), cordoned]);
+    expect(only(ev, 9, 'warn').evidence).toContain('1 of 2 Node(s) Ready and schedulable: at most 110 such Pods on them, empty');
+    const forbidden = healthy();
+    forbidden.nodes = { state: 'forbidden', needs: 'list nodes (cluster-wide)' };
+    expect(problems(forbidden)).toEqual([]);
+    expect(diagnose(forbidden).findings.find((x) => x.id === 'capacity')).toMatchObject({ verdict: 'skipped', summary: "forbidden (needs list nodes (cluster-wide)) to read the cluster's Nodes (to compare maxReplicaCount with what they hold)" });
+  });
+
+  it('10: finished Jobs beyond the history limit, long after KEDA should have deleted them', () => {
+    const job = (name: string, finishedAgo: number) => k({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name, creationTimestamp: ago(finishedAgo + 40) }, status: { completionTime: ago(finishedAgo), succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] } });
+    const ev = healthy();
+    sj(ev).spec.successfulJobsHistoryLimit = 1;
+    ev.jobs = found([job('j1', 3600), job('j2', 3500), job('j3', 3400)]);
+    const f = only(ev, 10, 'warn');
+    expect(f.summary).toBe('3 succeeded Jobs are kept, 2 more than successfulJobsHistoryLimit (1), the oldest finished 1h00m ago: KEDA deletes them at every poll (30s), so its clean-up is not running (is its operator up, and allowed to delete Jobs here?)');
+    expect(f.fix).toContain('kubectl -n demo delete job j1 j2');
+    // just finished: KEDA's next poll deletes them
+    ev.jobs = found([job('j1', 20), job('j2', 10), job('j3', 5)]);
+    expect(problems(ev)).toEqual([]);
+  });
+
+  it("11: the operator's error lines about this ScaledJob (not another's), and KEDA's word as evidence of the AWS cause", () => {
+    const ev = healthy();
+    const line = '2026-11-30T11:59:00Z\tERROR\tscaleexecutor\tFailed to get scalers\t{"scaledJob.Name": "demo-processor", "scaledJob.Namespace": "demo", "error": "operation error SQS: GetQueueAttributes, https response error StatusCode: 403, RequestID: x, api error AccessDenied"}';
+    ev.operatorLog!.log = found(`${(ev.operatorLog!.log as { value: string }).value}\n${line}\n`);
+    const f = only(ev, 11, 'warn');
+    expect(f.summary).toMatch(/^KEDA's operator logged 1 error line\(s\) about ScaledJob demo\/demo-processor in the last 500 lines of pod keda\/keda-operator-abc, the last: 2026-11-30T11:59:00Z\tERROR/);
+    expect(f.evidence).toEqual([line]);
+    // the policy lacks the action: check 6 names the cause and carries KEDA's word
+    roleOf(ev, SCALER).policies = { p: policy('sqs:ListQueueTags', QUEUE_ARN) };
+    const six = problems(ev).find((x) => x.check === 6)!;
+    expect(six.verdict).toBe('fail');
+    expect(six.evidence).toContain(`KEDA's operator log (keda-operator-abc): ${line}`);
+    const unread = healthy();
+    unread.operatorLog!.log = { state: 'failed', error: 'the server could not find the requested resource' };
+    expect(problems(unread)).toEqual([]);
+    expect(diagnose(unread).findings.filter((x) => x.verdict === 'skipped').map((x) => x.summary)).toEqual(["could not read the log of KEDA's operator pod keda/keda-operator-abc: the server could not find the requested resource"]);
   });
 
   it("11: KEDA's word: not Ready, Warning events", () => {

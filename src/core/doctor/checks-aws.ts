@@ -1,7 +1,7 @@
 // The AWS checks (2, 3, 5, 6, 7, 8): pure functions of the evidence.
 import { notRead, valueOf, type Evidence, type RoleEvidence } from './evidence.js';
 import { json, ok, skipped, type Finding } from './finding.js';
-import { containerEnv, kedaIdentity, operatorServiceAccount, regionOfQueueUrl, roleName, subject, workloadServiceAccountName, type KedaIdentity } from './model.js';
+import { containerEnv, duration, kedaIdentity, kedaSays, operatorServiceAccount, regionOfQueueUrl, roleName, subject, workloadServiceAccountName, type KedaIdentity } from './model.js';
 import { allows, trustsRole, webIdentityTrust } from './policy.js';
 import { federatedPrincipals } from '../iam-roles.js';
 import { authFailing } from './checks-keda.js';
@@ -159,11 +159,15 @@ export function checkAssumeChain(ev: Evidence): Finding[] {
     }
     const evidence = [`KEDA's role (service account ${ev.keda.namespace}/${operatorServiceAccount(ev)}): ${op.arn}`, `role in TriggerAuthentication ${t.trigger.authRef?.name}: ${role.arn}`, ...(may.by ? [`${op.name} allows it by ${may.by}`] : []), `trust policy of ${role.name}: ${JSON.stringify(role.trust)}`];
     if (problems.length)
-      out.push({ check: C, id: ID, group: 'AWS', verdict: 'fail', summary: `KEDA cannot assume ${role.name}: ${problems.join('; ')}`, evidence, fix: `${initFix(ev, 'restores both')}${fixes.join('\n')}` });
+      out.push({ check: C, id: ID, group: 'AWS', verdict: 'fail', summary: `KEDA cannot assume ${role.name}: ${problems.join('; ')}`, evidence: [...evidence, ...kedaSays(ev, DENIED_ASSUME)], fix: `${initFix(ev, 'restores both')}${fixes.join('\n')}` });
     else out.push(ok(C, ID, 'AWS', `${op.name} may sts:AssumeRole ${role.name}, and ${role.name} trusts it`, evidence.slice(0, 2)));
   }
   return out;
 }
+
+/** how KEDA's error reads when AWS refused it (moto answers in XML where the JSON protocol expects JSON: only the 403 shows) */
+const DENIED_ASSUME = /AssumeRole.*(AccessDenied|not authorized|StatusCode: 403)|(AccessDenied|not authorized|StatusCode: 403).*AssumeRole/is;
+const DENIED_READ = /GetQueueAttributes.*(AccessDenied|not authorized|StatusCode: 403)|(AccessDenied|not authorized|StatusCode: 403).*GetQueueAttributes/is;
 
 const CONSUMER_ACTIONS = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility'];
 
@@ -184,7 +188,7 @@ export function checkPermissions(ev: Evidence): Finding[] {
       return out.push({
         check: C, id: ID, group: 'AWS', verdict: 'fail',
         summary: `${who} cannot ${missing.join(', ')} on ${queueArn.split(':').pop()}: ${role.name}'s policies do not allow it`,
-        evidence,
+        evidence: who === 'KEDA' ? [...evidence, ...kedaSays(ev, DENIED_READ)] : evidence,
         fix: `${isStackRole(ev, roleArn) ? initFix(ev, "restores the role's policy") : ''}allow it in ${role.name} (aws iam put-role-policy --role-name ${role.name} --policy-name sqs --policy-document file://p.json):\n${json({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: missing.length === 1 ? missing[0] : missing, Resource: queueArn }] })}`,
       });
     out.push(ok(C, ID, 'AWS', `${who} (${role.name}) may ${actions.join(', ')} on ${queueArn.split(':').pop()}`, evidence));
@@ -279,16 +283,54 @@ export function checkVisibility(ev: Evidence): Finding[] {
         });
       else out.push(ok(C, ID, 'AWS', `visibility timeout ${envTimeout ?? queueTimeout}s outlasts the processing time ${processing}s`, evidence));
     }
+    out.push(...retention(ev, q, attrs, processing));
     if (q.deadLetter) {
       const dlq = q.deadLetter;
       const why = notRead(dlq.attributes, `dead-letter queue ${dlq.arn}`);
       const waiting = Number(valueOf(dlq.attributes)?.ApproximateNumberOfMessages ?? 0);
       if (why) out.push(skipped(C, ID, 'AWS', why));
       else if (!valueOf(dlq.attributes)) out.push({ check: C, id: ID, group: 'AWS', verdict: 'fail', summary: `the dead-letter queue ${dlq.arn} named by ${name}'s RedrivePolicy does not exist`, evidence: [`RedrivePolicy: ${attrs.RedrivePolicy}`], fix: `${initFix(ev, 'creates it')}create it, or remove the RedrivePolicy` });
+      else if (Number(valueOf(dlq.attributes)?.MessageRetentionPeriod) <= Number(attrs.MessageRetentionPeriod))
+        out.push({
+          check: C, id: ID, group: 'AWS', verdict: 'warn',
+          summary: `the dead-letter queue ${dlq.arn.split(':').pop()} keeps messages ${duration(Number(valueOf(dlq.attributes)!.MessageRetentionPeriod))}, not longer than ${name} (${duration(Number(attrs.MessageRetentionPeriod))}): a message keeps its first enqueue time when it moves, so it can expire there at once`,
+          evidence: [`${name} MessageRetentionPeriod: ${attrs.MessageRetentionPeriod}s`, `${dlq.arn.split(':').pop()} MessageRetentionPeriod: ${valueOf(dlq.attributes)!.MessageRetentionPeriod}s`],
+          fix: `aws sqs set-queue-attributes --queue-url ${dlq.url} --attributes MessageRetentionPeriod=1209600 (14 days, the most SQS keeps)`,
+        });
       else if (waiting > 0)
         out.push({ check: C, id: ID, group: 'AWS', verdict: 'warn', summary: `${waiting} message(s) wait in the dead-letter queue ${dlq.arn.split(':').pop()}: Jobs failed on them maxReceiveCount times`, evidence: [`RedrivePolicy: ${attrs.RedrivePolicy}`], fix: `look at them (aws sqs receive-message --queue-url ${dlq.url} --max-number-of-messages 10), fix the cause (check 10), then move them back: aws sqs start-message-move-task --source-arn ${dlq.arn}` });
       else out.push(ok(C, ID, 'AWS', `the dead-letter queue ${dlq.arn.split(':').pop()} is empty`));
     }
   }
   return out;
+}
+
+/**
+ * 8: messages older than the retention period are deleted unprocessed. SQS itself does not say how old the
+ * oldest message is (that is CloudWatch's ApproximateAgeOfOldestMessage, which doctor does not read); what
+ * it does say is the backlog and the retention period, so doctor judges whether the backlog can be taken
+ * before it expires: at best maxReplicaCount Jobs at a time, one message each, processingTime each.
+ */
+function retention(ev: Evidence, q: Evidence['queues'][number], attrs: Record<string, string>, processing: number | undefined): Finding[] {
+  const C = 8, ID = 'retention';
+  const name = q.url.split('/').pop();
+  const keep = Number(attrs.MessageRetentionPeriod);
+  const visible = Number(attrs.ApproximateNumberOfMessages ?? 0);
+  if (!Number.isFinite(keep) || !keep) return [];
+  const sj = valueOf(ev.scaledJob) as Record<string, any> | undefined;
+  const max = Number(sj?.spec?.maxReplicaCount ?? 100);
+  const note = "the oldest message's age is CloudWatch's ApproximateAgeOfOldestMessage, which doctor does not read";
+  if (processing === undefined || !Number.isFinite(processing) || !(max > 0)) return [];
+  const drain = Math.ceil(visible / max) * processing;
+  const evidence = [`${name}: ${visible} message(s) visible, MessageRetentionPeriod ${keep}s (${duration(keep)})`, `maxReplicaCount ${max}, processing time ${processing}s: the backlog takes at least ${duration(drain)}`, note];
+  if (drain > keep) {
+    const want = Math.ceil(visible / Math.max(1, Math.floor(keep / processing)));
+    return [{
+      check: C, id: ID, group: 'AWS', verdict: 'warn',
+      summary: `${visible} message(s) wait in ${name}; at most ${max} Jobs of ${processing}s take them in ${duration(drain)} at best, longer than the queue keeps a message (${duration(keep)}): the last ones are deleted unprocessed`,
+      evidence,
+      fix: `${ev.stack ? `kedactl init --max-replicas ${Math.min(1000, want)}${ev.stack.flags ? ` ${ev.stack.flags}` : ''} (more Jobs at once), or ` : `raise spec.maxReplicaCount to ${want}, or `}aws sqs set-queue-attributes --queue-url ${q.url} --attributes MessageRetentionPeriod=${Math.min(1209600, Math.max(drain * 2, keep))}`,
+    }];
+  }
+  return [ok(C, ID, 'AWS', `the backlog of ${name} (${visible}) can be taken within its retention period (${duration(keep)})`, evidence)];
 }

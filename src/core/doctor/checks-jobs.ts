@@ -1,6 +1,7 @@
 // The Jobs checks (10, 14): pure functions of the evidence (one list of Jobs, one of Pods, one log).
 import { notRead, valueOf, type Evidence } from './evidence.js';
 import { ok, skipped, type Finding } from './finding.js';
+import { duration, secondsBetween } from './model.js';
 import { LIST_LIMIT } from './gather.js';
 
 interface ContainerStatus {
@@ -59,6 +60,44 @@ export function checkJobs(ev: Evidence): Finding[] {
   if (!out.length && failedJobs.length)
     out.push({ check: C, id: ID, group: 'Jobs', verdict: 'warn', summary: `${failedJobs.length} Job(s) failed${backoff.length ? ' (backoffLimit exhausted)' : ''}, and their Pods are gone`, evidence: [jobsLine, ...failedJobs.slice(0, 3).map((j) => `job ${j.metadata.name}: ${(j.status?.conditions ?? []).map((c: { reason?: string; message?: string }) => `${c.reason ?? ''} ${c.message ?? ''}`.trim()).join('; ')}`)], fix: `kubectl -n ${ev.namespace} describe job ${failedJobs[0]!.metadata.name}` });
   if (!out.length) out.push(ok(C, ID, 'Jobs', `no failing Jobs (${jobsLine})`));
+  out.push(...history(ev, jobs, bounded));
+  return out;
+}
+
+const finished = (j: Record<string, any>, type: 'Complete' | 'Failed') => (j.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === type && c.status === 'True');
+
+/**
+ * 10: finished Jobs piling up against the history limits. At every poll KEDA (v2.21 cleanUp) deletes the
+ * oldest finished Jobs beyond successfulJobsHistoryLimit / failedJobsHistoryLimit (100 each by default); Jobs
+ * beyond a limit that finished more than two polls ago (and a minute) mean that clean-up is not happening.
+ */
+function history(ev: Evidence, jobs: Array<Record<string, any>>, bounded: string): Finding[] {
+  const C = 10, ID = 'history';
+  const sj = valueOf(ev.scaledJob) as Record<string, any>;
+  const interval = Number(sj.spec?.pollingInterval ?? 30);
+  const grace = 2 * interval + 60;
+  const out: Finding[] = [];
+  const kinds = [
+    { type: 'Complete' as const, field: 'successfulJobsHistoryLimit', limit: Number(sj.spec?.successfulJobsHistoryLimit ?? 100) },
+    { type: 'Failed' as const, field: 'failedJobsHistoryLimit', limit: Number(sj.spec?.failedJobsHistoryLimit ?? 100) },
+  ];
+  const evidence: string[] = [];
+  for (const k of kinds) {
+    // oldest first, as KEDA sorts them (by creation)
+    const done = jobs.filter((j) => finished(j, k.type)).sort((a, b) => String(a.metadata?.creationTimestamp ?? '').localeCompare(String(b.metadata?.creationTimestamp ?? '')));
+    const excess = done.slice(0, Math.max(0, done.length - k.limit));
+    const finishedAt = (j: Record<string, any>) => j.status?.completionTime ?? (j.status?.conditions ?? []).find((c: { type: string }) => c.type === k.type)?.lastTransitionTime;
+    const stale = excess.filter((j) => (secondsBetween(finishedAt(j), ev.readAt) ?? 0) > grace);
+    evidence.push(`${done.length} ${k.type === 'Complete' ? 'succeeded' : 'failed'} Job(s)${bounded}, spec.${k.field}: ${k.limit}`);
+    if (stale.length)
+      out.push({
+        check: C, id: ID, group: 'Jobs', verdict: 'warn',
+        summary: `${done.length} ${k.type === 'Complete' ? 'succeeded' : 'failed'} Jobs are kept, ${done.length - k.limit} more than ${k.field} (${k.limit}), the oldest finished ${duration(secondsBetween(finishedAt(stale[0]!), ev.readAt) ?? 0)} ago: KEDA deletes them at every poll (${interval}s), so its clean-up is not running (is its operator up, and allowed to delete Jobs here?)`,
+        evidence: [...evidence.slice(-1), ...stale.slice(0, 3).map((j) => `job ${j.metadata.name}: finished ${finishedAt(j) ?? '?'}`)],
+        fix: `look at KEDA's operator (kubectl -n ${ev.keda.namespace} logs deployment/keda-operator | grep ${ev.scaledJobName}); meanwhile kubectl -n ${ev.namespace} delete job ${stale.slice(0, 3).map((j) => j.metadata.name).join(' ')}${stale.length > 3 ? ' ...' : ''}`,
+      });
+  }
+  if (!out.length) out.push(ok(C, ID, 'Jobs', `finished Jobs stay within the history limits`, evidence));
   return out;
 }
 

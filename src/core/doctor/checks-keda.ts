@@ -2,8 +2,10 @@
 import { isSupportedKedaVersion, DEFAULT_KEDA_VERSION, SUPPORTED_KEDA_RANGE } from '../keda-versions.js';
 import { KEDA } from '../stack.js';
 import { notRead, valueOf, type Evidence } from './evidence.js';
+import type { KubeObject } from '../kube-ports.js';
+import { LIST_LIMIT } from './gather.js';
 import { ok, skipped, type Finding } from './finding.js';
-import { kedaIdentity, operatorServiceAccount, ROLE_ANNOTATION, roleName, type KedaIdentity } from './model.js';
+import { duration, kedaIdentity, operatorErrorLines, operatorServiceAccount, podSpec, quantity, ROLE_ANNOTATION, roleName, secondsBetween, type KedaIdentity } from './model.js';
 
 type TriggerIdentity = KedaIdentity['triggers'][number];
 
@@ -134,15 +136,100 @@ export function checkStrategy(ev: Evidence): Finding[] {
   const id = kedaIdentity(ev);
   const inFlight = id.triggers.filter((t) => t.trigger.scaleOnInFlight);
   const evidence = [`spec.scalingStrategy.strategy: ${strategy}`, ...id.triggers.map((t) => `triggers[${t.trigger.index}].metadata.scaleOnInFlight: ${t.trigger.metadata.scaleOnInFlight ?? '(unset: true)'}`)];
+  const out = [...startUp(ev, strategy), ...capacity(ev)];
   if ((strategy === 'accurate' || strategy === 'eager') && inFlight.length)
-    return [{
+    return [...out, {
       check: C, id: ID, group: 'KEDA', verdict: 'warn',
       summary: `strategy ${strategy} with scaleOnInFlight counts each message a running Job holds again: KEDA starts Jobs for messages already being processed (over-scaling; 'kedactl simulate --compare strategy=default,${strategy}' shows how much)`,
       evidence,
       fix: ev.stack ? `kedactl init --strategy default${ev.stack.flags ? ` ${ev.stack.flags}` : ''}` : `set spec.scalingStrategy.strategy: default in ScaledJob ${ev.namespace}/${ev.scaledJobName} (or scaleOnInFlight: "false" on the trigger)`,
     }];
-  return [ok(C, ID, 'KEDA', `strategy ${strategy}${inFlight.length ? ' with scaleOnInFlight' : ''} does not count in-flight messages twice`, evidence)];
+  return [...out, ok(C, ID, 'KEDA', `strategy ${strategy}${inFlight.length ? ' with scaleOnInFlight' : ''} does not count in-flight messages twice`, evidence)];
 }
+
+/**
+ * 9: Pods sitting Pending longer than pollingInterval. KEDA (v2.21, pkg/scaling/executor) counts a Job as
+ * pending while none of its Pods runs, and every strategy subtracts pending Jobs; but once a Pod runs and
+ * before it has taken its message, accurate and eager no longer count it (default counts every unfinished
+ * Job) and start Jobs again for the same visible messages, at every poll of that window, up to maxReplicaCount.
+ */
+function startUp(ev: Evidence, strategy: string): Finding[] {
+  const C = 9, ID = 'start-up';
+  const sj = valueOf(ev.scaledJob) as Record<string, any>;
+  if (!ev.readAt || ev.pods?.state !== 'read') return [];
+  const interval = Number(sj.spec?.pollingInterval ?? 30);
+  const max = Number(sj.spec?.maxReplicaCount ?? 100);
+  const pending = (ev.pods.value as Array<Record<string, any>>)
+    .filter((p) => p.status?.phase === 'Pending' && !p.metadata?.deletionTimestamp)
+    .map((p) => ({ name: String(p.metadata.name), age: secondsBetween(p.metadata.creationTimestamp, ev.readAt) ?? 0 }))
+    .filter((p) => p.age > interval)
+    .sort((a, b) => b.age - a.age);
+  if (!pending.length) return [];
+  const evidence = [`spec.pollingInterval: ${interval}s, spec.maxReplicaCount: ${max}, strategy ${strategy}`, ...pending.slice(0, 3).map((p) => `pod ${p.name}: Pending for ${duration(p.age)}`)];
+  const what = `${pending.length} Pod(s) have sat Pending longer than pollingInterval (${interval}s), the longest ${duration(pending[0]!.age)}`;
+  if (strategy === 'accurate' || strategy === 'eager')
+    return [{
+      check: C, id: ID, group: 'KEDA', verdict: 'warn',
+      summary: `${what}: start-up outlasts KEDA's polls, and with strategy ${strategy} every poll between a Pod starting and taking its message starts Jobs again for that message (over-scaling, up to maxReplicaCount ${max})`,
+      evidence,
+      fix: ev.stack
+        ? `kedactl init --strategy default${ev.stack.flags ? ` ${ev.stack.flags}` : ''} (counts every unfinished Job), or --polling-interval ${Math.max(interval, pending[0]!.age)}`
+        : `set spec.scalingStrategy.strategy: default (counts every unfinished Job), or spec.pollingInterval: ${Math.max(interval, pending[0]!.age)} in ScaledJob ${ev.namespace}/${ev.scaledJobName}`,
+    }];
+  return [ok(C, ID, 'KEDA', `${what}; strategy ${strategy} counts their Jobs until they finish, so KEDA does not start more for their messages`, evidence)];
+}
+
+/** CPU (cores) and memory (bytes) one Job's Pod requests: the sum of its containers' requests */
+function podRequests(sj: KubeObject | undefined): { cpu: number; memory: number } {
+  let cpu = 0, memory = 0;
+  for (const c of (podSpec(sj).containers ?? []) as Array<Record<string, any>>) {
+    // a request left out defaults to the limit
+    const r = c.resources ?? {};
+    cpu += quantity(r.requests?.cpu ?? r.limits?.cpu) ?? 0;
+    memory += quantity(r.requests?.memory ?? r.limits?.memory) ?? 0;
+  }
+  return { cpu, memory };
+}
+
+/**
+ * 9: maxReplicaCount above what the cluster's Nodes can hold: on empty Nodes (an upper bound: what else runs
+ * there is not read, nor taints and selectors), each Ready, schedulable Node holds min(allocatable / the Job
+ * Pod's requests, allocatable pods). One list of Nodes (one page).
+ */
+function capacity(ev: Evidence): Finding[] {
+  const C = 9, ID = 'capacity';
+  const sj = valueOf(ev.scaledJob) as Record<string, any>;
+  const why = notRead(ev.nodes, "the cluster's Nodes");
+  if (why) return ev.nodes ? [skipped(C, ID, 'KEDA', `${why} (to compare maxReplicaCount with what they hold)`)] : [];
+  const nodes = (valueOf(ev.nodes) ?? []) as Array<Record<string, any>>;
+  const max = Number(sj.spec?.maxReplicaCount ?? 100);
+  if (!nodes.length) return [skipped(C, ID, 'KEDA', 'the cluster lists no Nodes (serverless, or an autoscaler adds them on demand): maxReplicaCount is not compared with them')];
+  const req = podRequests(valueOf(ev.scaledJob));
+  const usable = nodes.filter((n) => !n.spec?.unschedulable && (n.status?.conditions ?? []).some((c: Condition) => c.type === 'Ready' && c.status === 'True'));
+  const per = usable.map((n) => {
+    const a = n.status?.allocatable ?? {};
+    const fits = [quantity(a.pods) ?? 110];
+    if (req.cpu > 0 && quantity(a.cpu) !== undefined) fits.push(Math.floor(quantity(a.cpu)! / req.cpu + 1e-9));
+    if (req.memory > 0 && quantity(a.memory) !== undefined) fits.push(Math.floor(quantity(a.memory)! / req.memory + 1e-9));
+    return Math.max(0, Math.min(...fits));
+  });
+  const total = per.reduce((a, b) => a + b, 0);
+  const bounded = nodes.length >= LIST_LIMIT ? ` (of the first ${LIST_LIMIT} Nodes)` : '';
+  const evidence = [
+    `spec.maxReplicaCount: ${max}`,
+    `one Job's Pod requests cpu ${req.cpu ? `${Math.round(req.cpu * 1000)}m` : '(none)'}, memory ${req.memory ? `${Math.round(req.memory / 2 ** 20)}Mi` : '(none)'}`,
+    `${usable.length} of ${nodes.length} Node(s) Ready and schedulable${bounded}: at most ${total} such Pods on them, empty`,
+  ];
+  if (total < max)
+    return [{
+      check: C, id: ID, group: 'KEDA', verdict: 'warn',
+      summary: `maxReplicaCount ${max} is more than the Nodes can hold (at most ${total} Job Pods, on empty Nodes): KEDA starts Jobs whose Pods stay Pending, and counts them against maxReplicaCount${req.cpu || req.memory ? '' : ' (the Pods request nothing: only allocatable pods counts)'}, unless an autoscaler adds Nodes`,
+      evidence,
+      fix: ev.stack ? `kedactl init --max-replicas ${Math.max(1, total)}${ev.stack.flags ? ` ${ev.stack.flags}` : ''}, or add Nodes` : `set spec.maxReplicaCount: ${Math.max(1, total)} in ScaledJob ${ev.namespace}/${ev.scaledJobName}, or add Nodes`,
+    }];
+  return [ok(C, ID, 'KEDA', `maxReplicaCount ${max} fits on the Nodes (at most ${total} Job Pods on them, empty)`, evidence)];
+}
+
 
 interface Condition {
   type: string;
@@ -182,6 +269,23 @@ export function checkScaledJob(ev: Evidence): Finding[] {
         evidence: warnings.slice(0, 3).map((e) => `${e.lastTimestamp ?? e.eventTime ?? ''} ${e.reason} (x${e.count ?? 1}): ${e.message}`),
         fix: 'the event names the cause; the AWS checks above say whether it is authentication, permission or the queue',
       });
+  }
+  const log = ev.operatorLog;
+  if (log) {
+    const logWhy = notRead(log.log, `the log of KEDA's operator pod ${ev.keda.namespace}/${log.pod}`);
+    if (logWhy) out.push(skipped(C, ID, 'KEDA', logWhy));
+    else {
+      const lines = operatorErrorLines(valueOf(log.log) ?? '', ev.namespace, ev.scaledJobName);
+      const where = `the last ${log.lines} lines of pod ${ev.keda.namespace}/${log.pod}`;
+      if (lines.length)
+        out.push({
+          check: C, id: ID, group: 'KEDA', verdict: 'warn',
+          summary: `KEDA's operator logged ${lines.length} error line(s) about ${name} in ${where}, the last: ${lines[lines.length - 1]!.slice(0, 200)}`,
+          evidence: lines.slice(-3),
+          fix: `kubectl -n ${ev.keda.namespace} logs ${log.pod} | grep ${ev.scaledJobName}; the AWS checks above say whether it is authentication, permission or the queue`,
+        });
+      else out.push(ok(C, ID, 'KEDA', `KEDA's operator logged no error about ${name} in ${where}`));
+    }
   }
   return out;
 }

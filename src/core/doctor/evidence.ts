@@ -86,6 +86,8 @@ export interface StackFacts {
 }
 
 export interface Evidence {
+  /** when doctor read it (ISO time): ages of Pods and Jobs are measured from here */
+  readAt?: string;
   namespace: string;
   scaledJobName: string;
   stack?: StackFacts;
@@ -115,6 +117,10 @@ export interface Evidence {
   jobs?: Read<KubeObject[]>;
   pods?: Read<KubeObject[]>;
   events?: Read<KubeObject[]>;
+  /** the cluster's Nodes (one page), to compare maxReplicaCount with what they can hold */
+  nodes?: Read<KubeObject[]>;
+  /** the last lines of KEDA's operator log (one pod, pods/log), for its errors about this ScaledJob */
+  operatorLog?: { pod: string; lines: number; log: Read<string | undefined> };
   /** the last log lines of one failed Pod: pod name and lines */
   failedPodLog?: { pod: string; container: string; log: Read<string | undefined> };
   /** AWS could not be asked at all (no region, no credentials) */

@@ -13,6 +13,8 @@ import type { PolicyDocument } from '../validate-iam.js';
 /** one page is enough to judge; a ScaledJob with thousands of Jobs is not read Job by Job */
 export const LIST_LIMIT = 500;
 export const LOG_LINES = 20;
+/** KEDA's operator logs every poll: its last lines hold the recent errors about a ScaledJob */
+export const OPERATOR_LOG_LINES = 500;
 
 export interface DoctorInput {
   namespace: string;
@@ -50,6 +52,7 @@ export async function gather(input: DoctorInput, ports: DoctorPorts): Promise<Ev
     read(() => kube.get({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name: 'scaledjobs.keda.sh' })),
   ]);
   const ev: Evidence = {
+    readAt: new Date().toISOString(),
     namespace: ns,
     scaledJobName: input.scaledJob,
     region: input.region,
@@ -89,6 +92,7 @@ export async function gather(input: DoctorInput, ports: DoctorPorts): Promise<Ev
     reads.push(
       read(() => kube.list({ apiVersion: 'v1', kind: 'Event' }, { namespace: ns, fieldSelector: `involvedObject.kind=ScaledJob,involvedObject.name=${input.scaledJob}`, limit: LIST_LIMIT })).then((r) => (ev.events = r)),
     );
+    reads.push(read(() => kube.list({ apiVersion: 'v1', kind: 'Node' }, { limit: LIST_LIMIT })).then((r) => (ev.nodes = r)));
   }
   if (valueOf(deployment)) {
     reads.push(read(() => kube.get({ apiVersion: 'v1', kind: 'ServiceAccount', namespace: kedaNs, name: operatorSa })).then((r) => (ev.keda.serviceAccount = r)));
@@ -98,11 +102,18 @@ export async function gather(input: DoctorInput, ports: DoctorPorts): Promise<Ev
   if (input.stack?.analyzer) reads.push(read(input.stack.analyzer).then((r) => (ev.stack!.analyzer = r)));
   await Promise.all(reads);
 
-  // one failed Pod's last log lines (never one read per Pod)
+  // one failed Pod's last log lines (never one read per Pod), and the running operator's
   const failed = (valueOf(ev.pods) ?? []).map((p) => ({ p, c: failedContainer(p) })).find((x) => x.c);
-  if (failed && kube.podLog) {
+  const operator = sj && (valueOf(ev.keda.pods) ?? []).find((p) => !(p.metadata as Record<string, unknown>).deletionTimestamp);
+  if (kube.podLog) {
     const podLog = kube.podLog.bind(kube);
-    ev.failedPodLog = { pod: failed.p.metadata.name, container: failed.c!, log: await read(() => podLog({ namespace: ns, pod: failed.p.metadata.name, container: failed.c, tailLines: LOG_LINES })) };
+    await Promise.all([
+      failed && read(() => podLog({ namespace: ns, pod: failed.p.metadata.name, container: failed.c, tailLines: LOG_LINES })).then((log) => (ev.failedPodLog = { pod: failed.p.metadata.name, container: failed.c!, log })),
+      operator &&
+        read(() => podLog({ namespace: kedaNs, pod: operator.metadata.name, container: (operator as any).spec?.containers?.[0]?.name, tailLines: OPERATOR_LOG_LINES })).then(
+          (log) => (ev.operatorLog = { pod: operator.metadata.name, lines: OPERATOR_LOG_LINES, log }),
+        ),
+    ]);
   }
 
   // --- AWS: the roles, providers and queues the cluster names

@@ -127,3 +127,51 @@ export function regionOfQueueUrl(url: string): string | undefined {
 }
 
 export const roleName = (arn: string) => arn.split('/').pop() ?? arn;
+
+const SUFFIX: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
+
+/** a Kubernetes quantity ("50m", "64Mi", "2", "1e3") as a number; undefined when it is not one */
+export function quantity(q: unknown): number | undefined {
+  if (typeof q === 'number') return q;
+  const m = /^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|[numkKMGTPE]?)$/.exec(String(q ?? '').trim());
+  return m ? Number(m[1]) * SUFFIX[m[2]!]! : undefined;
+}
+
+/** seconds between two ISO times (undefined when either is missing) */
+export function secondsBetween(from: unknown, to: string | undefined): number | undefined {
+  const a = Date.parse(String(from ?? ''));
+  const b = Date.parse(String(to ?? ''));
+  return Number.isFinite(a) && Number.isFinite(b) ? Math.round((b - a) / 1000) : undefined;
+}
+
+/** "1h02m", "45s": a duration for a reader */
+export function duration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  return `${Math.floor(s / 86400)}d${String(Math.floor((s % 86400) / 3600)).padStart(2, '0')}h`;
+}
+
+const clip = (s: string, n = 300) => (s.length > n ? `${s.slice(0, n)}…` : s);
+
+/** KEDA's operator log lines at error level that name this ScaledJob (zap console or JSON encoding) */
+export function operatorErrorLines(log: string, namespace: string, scaledJob: string): string[] {
+  return log
+    .split('\n')
+    .filter((l) => (/\tERROR\t|"level":"error"|\bERROR\b/.test(l)) && l.includes(scaledJob) && l.includes(namespace))
+    .map((l) => clip(l.trim()));
+}
+
+/**
+ * What KEDA itself said that matches a cause: its Warning events on the ScaledJob and its operator's error
+ * lines about it, newest first, at most `n` (evidence for the AWS checks: KEDA's own word on the symptom).
+ */
+export function kedaSays(ev: Evidence, pattern: RegExp, n = 2): string[] {
+  const events = ((valueOf(ev.events) ?? []) as Array<Record<string, any>>)
+    .filter((e) => e.type === 'Warning' && pattern.test(String(e.message ?? '')))
+    .sort((a, b) => String(b.lastTimestamp ?? b.eventTime ?? '').localeCompare(String(a.lastTimestamp ?? a.eventTime ?? '')))
+    .map((e) => `KEDA's Warning event ${e.reason} (x${e.count ?? 1}): ${clip(String(e.message))}`);
+  const log = ev.operatorLog?.log.state === 'read' ? operatorErrorLines(ev.operatorLog.log.value ?? '', ev.namespace, ev.scaledJobName).filter((l) => pattern.test(l)).reverse() : [];
+  return [...events.slice(0, n), ...log.slice(0, 1).map((l) => `KEDA's operator log (${ev.operatorLog!.pod}): ${l}`)].slice(0, n + 1);
+}
