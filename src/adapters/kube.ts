@@ -367,6 +367,8 @@ export function createKube(kc: KubeConfig, opts: CreateKubeOptions = {}): Kube {
       const path = `/api/v1/namespaces/${enc(r.namespace)}/pods/${enc(r.pod)}/log` + query({ container: r.container, tailLines: r.tailLines });
       const res = await request('GET', path, { op: 'get Pod log', accept: '*/*' });
       if (res.status === 404) return undefined;
+      // a Pod on no node yet: the API server has nowhere to ask, and says so with No Content
+      if (res.status === 204) return '';
       if (res.status !== 200) fail('get Pod log', 'GET', path, res.status, res.body, `the log of Pod ${r.namespace}/${r.pod}`);
       return res.body;
     },
