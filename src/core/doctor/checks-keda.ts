@@ -5,7 +5,7 @@ import { notRead, valueOf, type Evidence } from './evidence.js';
 import type { KubeObject } from '../kube-ports.js';
 import { LIST_LIMIT } from './gather.js';
 import { ok, skipped, type Finding } from './finding.js';
-import { duration, kedaIdentity, operatorErrorLines, operatorServiceAccount, podSpec, quantity, ROLE_ANNOTATION, roleName, secondsBetween, type KedaIdentity } from './model.js';
+import { duration, kedaIdentity, operatorErrorLines, operatorServiceAccount, podSpec, quantity, ROLE_ANNOTATION, roleName, secondsBetween, warningEvents, type KedaIdentity } from './model.js';
 
 type TriggerIdentity = KedaIdentity['triggers'][number];
 
@@ -259,9 +259,7 @@ export function checkScaledJob(ev: Evidence): Finding[] {
   const evWhy = notRead(ev.events, `the events of ${name}`);
   if (evWhy) out.push(skipped(C, ID, 'KEDA', evWhy));
   else {
-    const warnings = ((valueOf(ev.events) ?? []) as Array<Record<string, any>>)
-      .filter((e) => e.type === 'Warning')
-      .sort((a, b) => String(b.lastTimestamp ?? b.eventTime ?? '').localeCompare(String(a.lastTimestamp ?? a.eventTime ?? '')));
+    const warnings = warningEvents(ev);
     if (warnings.length)
       out.push({
         check: C, id: ID, group: 'KEDA', verdict: 'warn',
@@ -280,7 +278,7 @@ export function checkScaledJob(ev: Evidence): Finding[] {
       if (lines.length)
         out.push({
           check: C, id: ID, group: 'KEDA', verdict: 'warn',
-          summary: `KEDA's operator logged ${lines.length} error line(s) about ${name} in ${where}, the last: ${lines[lines.length - 1]!.slice(0, 200)}`,
+          summary: `KEDA's operator logged ${lines.length} error line(s) about ${name} in ${where}, the last: ${errorText(lines[lines.length - 1]!)}`,
           evidence: lines.slice(-3),
           fix: `kubectl -n ${ev.keda.namespace} logs ${log.pod} | grep ${ev.scaledJobName}; the AWS checks above say whether it is authentication, permission or the queue`,
         });
@@ -288,6 +286,13 @@ export function checkScaledJob(ev: Evidence): Finding[] {
     }
   }
   return out;
+}
+
+/** what an operator log line says went wrong: its "error" field (zap), else its message, else the line */
+function errorText(line: string): string {
+  const error = /"error":\s*"((?:[^"\\]|\\.)*)/.exec(line)?.[1];
+  const message = line.split('\t')[3];
+  return (error ? `${message ? `${message}: ` : ''}${error}` : (message ?? line)).slice(0, 300);
 }
 
 /** 12: KEDA is installed, a version kedactl supports, and its CRDs accept what kedactl renders */

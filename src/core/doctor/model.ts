@@ -155,12 +155,26 @@ export function duration(seconds: number): string {
 
 const clip = (s: string, n = 300) => (s.length > n ? `${s.slice(0, n)}…` : s);
 
+/**
+ * KEDA's own cancellation, not a failure: when it handles a ScaledJob again (created, changed, its finalizer
+ * added) it cancels that ScaledJob's running scale loop (KEDA v2.21 pkg/scaling/scale_handler.go), and a poll
+ * in flight ends "context canceled", reported as a KEDAScalerFailed Warning and an error line like any other.
+ */
+export const selfCancelled = (message: string) => /context canceled/.test(message);
+
 /** KEDA's operator log lines at error level that name this ScaledJob (zap console or JSON encoding) */
 export function operatorErrorLines(log: string, namespace: string, scaledJob: string): string[] {
   return log
     .split('\n')
-    .filter((l) => (/\tERROR\t|"level":"error"|\bERROR\b/.test(l)) && l.includes(scaledJob) && l.includes(namespace))
+    .filter((l) => (/\tERROR\t|"level":"error"|\bERROR\b/.test(l)) && l.includes(scaledJob) && l.includes(namespace) && !selfCancelled(l))
     .map((l) => clip(l.trim()));
+}
+
+/** the ScaledJob's Warning events that report a problem (not KEDA's own cancellations), newest first */
+export function warningEvents(ev: Evidence): Array<Record<string, any>> {
+  return ((valueOf(ev.events) ?? []) as Array<Record<string, any>>)
+    .filter((e) => e.type === 'Warning' && !selfCancelled(String(e.message ?? '')))
+    .sort((a, b) => String(b.lastTimestamp ?? b.eventTime ?? '').localeCompare(String(a.lastTimestamp ?? a.eventTime ?? '')));
 }
 
 /**
@@ -168,9 +182,8 @@ export function operatorErrorLines(log: string, namespace: string, scaledJob: st
  * lines about it, newest first, at most `n` (evidence for the AWS checks: KEDA's own word on the symptom).
  */
 export function kedaSays(ev: Evidence, pattern: RegExp, n = 2): string[] {
-  const events = ((valueOf(ev.events) ?? []) as Array<Record<string, any>>)
-    .filter((e) => e.type === 'Warning' && pattern.test(String(e.message ?? '')))
-    .sort((a, b) => String(b.lastTimestamp ?? b.eventTime ?? '').localeCompare(String(a.lastTimestamp ?? a.eventTime ?? '')))
+  const events = warningEvents(ev)
+    .filter((e) => pattern.test(String(e.message ?? '')))
     .map((e) => `KEDA's Warning event ${e.reason} (x${e.count ?? 1}): ${clip(String(e.message))}`);
   const log = ev.operatorLog?.log.state === 'read' ? operatorErrorLines(ev.operatorLog.log.value ?? '', ev.namespace, ev.scaledJobName).filter((l) => pattern.test(l)).reverse() : [];
   return [...events.slice(0, n), ...log.slice(0, 1).map((l) => `KEDA's operator log (${ev.operatorLog!.pod}): ${l}`)].slice(0, n + 1);
