@@ -332,6 +332,9 @@ describe('doctor checks on evidence', () => {
     const ev = healthy();
     sj(ev).status.conditions[0] = { type: 'Ready', status: 'False', reason: 'ScaledJobCheckFailed', message: 'bad trigger' };
     expect(only(ev, 11, 'fail').summary).toBe('KEDA says ScaledJob demo/demo-processor is not Ready: ScaledJobCheckFailed: bad trigger');
+    // a trigger KEDA's scaler fails on is not a field to fix: the AWS checks say why
+    sj(ev).status.conditions[0] = { type: 'Ready', status: 'False', reason: 'TriggerError', message: 'Triggers defined in ScaledJob are not working correctly' };
+    expect(only(ev, 11, 'fail').fix).toContain('the AWS checks above');
     const warned = healthy();
     warned.events = found([k({ apiVersion: 'v1', kind: 'Event', metadata: { name: 'e' }, type: 'Warning', reason: 'KEDAScalerFailed', message: 'AccessDenied', lastTimestamp: '2026-11-30T10:00:00Z' })]);
     expect(only(warned, 11, 'warn').summary).toContain('the last: KEDAScalerFailed: AccessDenied');
