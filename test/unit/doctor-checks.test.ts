@@ -312,10 +312,17 @@ describe('doctor checks on evidence', () => {
 
   it("11: the operator's error lines about this ScaledJob (not another's), and KEDA's word as evidence of the AWS cause", () => {
     const ev = healthy();
-    const line = '2026-11-30T11:59:00Z\tERROR\tscaleexecutor\tFailed to get scalers\t{"scaledJob.Name": "demo-processor", "scaledJob.Namespace": "demo", "error": "operation error SQS: GetQueueAttributes, https response error StatusCode: 403, RequestID: x, api error AccessDenied"}';
-    ev.operatorLog!.log = found(`${(ev.operatorLog!.log as { value: string }).value}\n${line}\n`);
+    const at = (t: string, id: string) => `2026-11-30T${t}Z\tERROR\tscaleexecutor\tFailed to get scalers\t{"scaledJob.Name": "demo-processor", "scaledJob.Namespace": "demo", "error": "operation error SQS: GetQueueAttributes, https response error StatusCode: 403, RequestID: ${id}, api error AccessDenied"}`;
+    const base = (ev.operatorLog!.log as { value: string }).value;
+    // once: KEDA starting, or a one-off; not judged (shown on the ok line)
+    ev.operatorLog!.log = found(`${base}\n${at('11:58:30', 'a')}\n`);
+    expect(problems(ev)).toEqual([]);
+    expect(diagnose(ev).findings.find((x) => x.summary.startsWith("KEDA's operator logged no lasting error"))!.summary).toContain('1 error(s) logged within one polling interval only');
+    // at two polls (30 s apart, request ids aside): lasting
+    const line = at('11:59:00', 'b');
+    ev.operatorLog!.log = found(`${base}\n${at('11:58:30', 'a')}\n${line}\n`);
     const f = only(ev, 11, 'warn');
-    expect(f.summary).toBe("KEDA's operator logged 1 error line(s) about ScaledJob demo/demo-processor in the last 500 lines of pod keda/keda-operator-abc, the last: Failed to get scalers: operation error SQS: GetQueueAttributes, https response error StatusCode: 403, RequestID: x, api error AccessDenied");
+    expect(f.summary).toBe("KEDA's operator keeps logging an error about ScaledJob demo/demo-processor (2 times in the last 500 lines of pod keda/keda-operator-abc, 2026-11-30T11:58:30Z to 2026-11-30T11:59:00Z): Failed to get scalers: operation error SQS: GetQueueAttributes, https response error StatusCode: 403, RequestID: b, api error AccessDenied");
     expect(f.evidence).toEqual([line]);
     // the policy lacks the action: check 6 names the cause and carries KEDA's word
     roleOf(ev, SCALER).policies = { p: policy('sqs:ListQueueTags', QUEUE_ARN) };

@@ -5,7 +5,7 @@ import { notRead, valueOf, type Evidence } from './evidence.js';
 import type { KubeObject } from '../kube-ports.js';
 import { LIST_LIMIT } from './gather.js';
 import { ok, skipped, type Finding } from './finding.js';
-import { duration, kedaIdentity, operatorErrorLines, operatorServiceAccount, podSpec, quantity, ROLE_ANNOTATION, roleName, secondsBetween, warningEvents, type KedaIdentity } from './model.js';
+import { duration, kedaIdentity, operatorErrors, type LoggedError, operatorServiceAccount, podSpec, quantity, ROLE_ANNOTATION, roleName, secondsBetween, warningEvents, type KedaIdentity } from './model.js';
 
 type TriggerIdentity = KedaIdentity['triggers'][number];
 
@@ -273,26 +273,24 @@ export function checkScaledJob(ev: Evidence): Finding[] {
     const logWhy = notRead(log.log, `the log of KEDA's operator pod ${ev.keda.namespace}/${log.pod}`);
     if (logWhy) out.push(skipped(C, ID, 'KEDA', logWhy));
     else {
-      const lines = operatorErrorLines(valueOf(log.log) ?? '', ev.namespace, ev.scaledJobName);
+      // a lasting problem is logged at every poll; an error logged once (KEDA starting, its caches syncing)
+      // and not again a poll later is history, shown but not judged
+      const interval = Number((sj.spec?.pollingInterval as number | undefined) ?? 30);
       const where = `the last ${log.lines} lines of pod ${ev.keda.namespace}/${log.pod}`;
-      if (lines.length)
+      const errors = operatorErrors(valueOf(log.log) ?? '', ev.namespace, ev.scaledJobName);
+      const lasting = errors.filter((e) => e.first !== undefined && e.last !== undefined && e.last - e.first >= Math.max(1, interval - 1) * 1000);
+      const when = (e: LoggedError) => (e.first !== undefined && e.last !== undefined ? `${new Date(e.first).toISOString().replace('.000', '')} to ${new Date(e.last).toISOString().replace('.000', '')}` : 'at unknown times');
+      if (lasting.length)
         out.push({
           check: C, id: ID, group: 'KEDA', verdict: 'warn',
-          summary: `KEDA's operator logged ${lines.length} error line(s) about ${name} in ${where}, the last: ${errorText(lines[lines.length - 1]!)}`,
-          evidence: lines.slice(-3),
+          summary: `KEDA's operator keeps logging an error about ${name} (${lasting[lasting.length - 1]!.count} times in ${where}, ${when(lasting[lasting.length - 1]!)}): ${lasting[lasting.length - 1]!.text}`,
+          evidence: lasting.slice(-3).map((e) => e.line),
           fix: `kubectl -n ${ev.keda.namespace} logs ${log.pod} | grep ${ev.scaledJobName}; the AWS checks above say whether it is authentication, permission or the queue`,
         });
-      else out.push(ok(C, ID, 'KEDA', `KEDA's operator logged no error about ${name} in ${where}`));
+      else out.push(ok(C, ID, 'KEDA', `KEDA's operator logged no lasting error about ${name} in ${where}${errors.length ? ` (${errors.length} error(s) logged within one polling interval only: KEDA starting, or a one-off; doctor again shows whether they recur)` : ''}`, errors.slice(-3).map((e) => `${when(e)}: ${e.text}`)));
     }
   }
   return out;
-}
-
-/** what an operator log line says went wrong: its "error" field (zap), else its message, else the line */
-function errorText(line: string): string {
-  const error = /"error":\s*"((?:[^"\\]|\\.)*)/.exec(line)?.[1];
-  const message = line.split('\t')[3];
-  return (error ? `${message ? `${message}: ` : ''}${error}` : (message ?? line)).slice(0, 300);
 }
 
 /** 12: KEDA is installed, a version kedactl supports, and its CRDs accept what kedactl renders */

@@ -170,6 +170,47 @@ export function operatorErrorLines(log: string, namespace: string, scaledJob: st
     .map((l) => clip(l.trim()));
 }
 
+export interface LoggedError {
+  /** what went wrong: the line without its time and request ids */
+  key: string;
+  /** the message and error field, for a reader */
+  text: string;
+  /** first and last time it was logged (ms), when the line has a time */
+  first?: number;
+  last?: number;
+  count: number;
+  /** the newest such line */
+  line: string;
+}
+
+/** the time at the start of a zap console line, or in a JSON line's "ts" */
+function lineTime(line: string): number | undefined {
+  const iso = /^(\d{4}-\d{2}-\d{2}T[\d:.]+(?:Z|[+-]\d{2}:?\d{2}))/.exec(line)?.[1] ?? /"ts":\s*"([^"]+)"/.exec(line)?.[1];
+  if (iso) return Date.parse(iso) || undefined;
+  const epoch = /"ts":\s*([\d.]+)/.exec(line)?.[1];
+  return epoch ? Number(epoch) * 1000 : undefined;
+}
+
+/** what an operator log line says went wrong: its "error" field (zap), with its message, else the line */
+export function errorText(line: string): string {
+  const error = /"error":\s*"((?:[^"\\]|\\.)*)/.exec(line)?.[1];
+  const message = line.includes('\t') ? line.split('\t')[3] : /"msg":\s*"((?:[^"\\]|\\.)*)/.exec(line)?.[1];
+  return (error ? `${message ? `${message}: ` : ''}${error}` : (message ?? line)).slice(0, 300);
+}
+
+/** the operator's error lines about this ScaledJob, the same error (request ids aside) grouped, oldest first */
+export function operatorErrors(log: string, namespace: string, scaledJob: string): LoggedError[] {
+  const groups = new Map<string, LoggedError>();
+  for (const line of operatorErrorLines(log, namespace, scaledJob)) {
+    const t = lineTime(line);
+    const key = errorText(line).replace(/RequestID: [^,\s"]+/g, 'RequestID: *');
+    const g = groups.get(key);
+    if (!g) groups.set(key, { key, text: errorText(line), first: t, last: t, count: 1, line });
+    else Object.assign(g, { last: t ?? g.last, count: g.count + 1, line, text: errorText(line), first: g.first ?? t });
+  }
+  return [...groups.values()];
+}
+
 /** the ScaledJob's Warning events that report a problem (not KEDA's own cancellations), newest first */
 export function warningEvents(ev: Evidence): Array<Record<string, any>> {
   return ((valueOf(ev.events) ?? []) as Array<Record<string, any>>)
