@@ -65,6 +65,7 @@ The flow:
   kedactl simulate    what KEDA would do with this ScaledJob under a load, on a virtual clock
   kedactl results     processed / killed counts
   kedactl status      is it healthy?
+  kedactl doctor      why it does not scale, and the fix
   kedactl teardown    remove it all
 
 Settings come from flags, then KEDACTL_* variables, then AWS_REGION / AWS_PROFILE / AWS_ENDPOINT_URL,
@@ -123,6 +124,14 @@ then kedactl.yaml, then defaults. Run 'kedactl <command> --help' for a command's
       c.addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'));
     },
     ['kedactl status', 'kedactl status --stack demo -o json'],
+  );
+  register(program, ctx, 'doctor', "why a stack (or any ScaledJob) does not scale: each check's verdict, the evidence it read and the fix (reads only; exit 1 when a check fails)", () => import('./commands/doctor.js'),
+    (c) => {
+      addSettings(c);
+      c.option('--scaled-job <name>', 'diagnose this ScaledJob instead of the stack\'s (in the namespace of -n, KEDACTL_NAMESPACE or kedactl.yaml)');
+      c.addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'));
+    },
+    ['kedactl doctor', 'kedactl doctor --stack demo -o json', 'kedactl doctor --scaled-job my-scaledjob -n jobs --region eu-west-1 --cluster prod'],
   );
   register(program, ctx, 'produce', 'send messages to the stack\'s queue (SendMessageBatch, in parallel, retried until sent)', () => import('./commands/produce.js'),
     (c) => {

@@ -1,7 +1,7 @@
 // Builds the AWS adapters once from the resolved settings (region, profile, endpoint) and maps SDK
 // errors to kedactl's typed errors: every failure names the operation, the resource and the next step.
 import { ExternalError, UsageError } from '../core/errors.js';
-import type { AwsPorts } from '../core/aws-ports.js';
+import { AwsAccessDeniedError, type AwsPorts } from '../core/aws-ports.js';
 import { sqsAdapter } from './sqs.js';
 import { iamAdapter } from './iam.js';
 import { stsAdapter } from './sts.js';
@@ -138,7 +138,7 @@ export function toKedactlError(e: unknown, service: string, operation: string, r
   if (name === 'CredentialsProviderError' || /could not load credentials/i.test(msg))
     return new UsageError(`no AWS credentials found: ${msg}`, CREDENTIALS_HELP);
   if (isAwsError(e, 'AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'AuthorizationError', 'AuthFailure'))
-    return new ExternalError(label, operation, `access denied${on}: ${msg}`, `grant ${service}:${operation} on ${resource || 'the resource'} to the identity kedactl runs as (see "aws sts get-caller-identity"), then run again`, cause);
+    return new AwsAccessDeniedError(`${service}:${operation}`, operation, `access denied${on}: ${msg}`, `grant ${service}:${operation} on ${resource || 'the resource'} to the identity kedactl runs as (see "aws sts get-caller-identity"), then run again`, cause);
   if (isAwsError(e, 'ExpiredToken', 'ExpiredTokenException', 'InvalidClientTokenId', 'UnrecognizedClientException', 'SignatureDoesNotMatch', 'InvalidSignatureException'))
     return new UsageError(`AWS did not accept the credentials (${name}): ${msg}`, `refresh or fix your credentials: ${CREDENTIALS_HELP}`);
   if (isThrottle(e))

@@ -8,6 +8,8 @@ import {
   DeleteRolePolicyCommand,
   DetachRolePolicyCommand,
   GetOpenIDConnectProviderCommand,
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
   ListAttachedRolePoliciesCommand,
@@ -144,6 +146,13 @@ export function iamAdapter(base: ClientBase, decorate: (c: IAMClient) => void): 
         Marker = r?.IsTruncated ? r.Marker : undefined;
       } while (Marker);
       return out;
+    },
+    async getManagedPolicy(arn) {
+      const p = await orGone(call('GetPolicy', arn, () => client.send(new GetPolicyCommand({ PolicyArn: arn })), GONE), undefined);
+      const version = p?.Policy?.DefaultVersionId;
+      if (!version) return undefined;
+      const v = await orGone(call('GetPolicyVersion', arn, () => client.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: version })), GONE), undefined);
+      return v?.PolicyVersion?.Document ? parsePolicy(v.PolicyVersion.Document) : undefined;
     },
     async detachPolicy(role, policyArn) {
       await orGone(call('DetachRolePolicy', `${role} / ${policyArn}`, () => client.send(new DetachRolePolicyCommand({ RoleName: role, PolicyArn: policyArn })), GONE), undefined);

@@ -92,7 +92,7 @@ export function createKube(kc: KubeConfig, opts: CreateKubeOptions = {}): Kube {
       const items: KubeObject[] = [];
       let cont: string | undefined;
       do {
-        const p = path + query({ labelSelector: o.labelSelector, limit: o.limit, continue: cont });
+        const p = path + query({ labelSelector: o.labelSelector, fieldSelector: o.fieldSelector, limit: o.limit, continue: cont });
         const res = await conn.request('GET', p, { op: `list ${type.kind}`, accept });
         if (res.status === 404 && !(await kinds.resource(type))) return [];
         if (res.status !== 200) fail(`list ${type.kind}`, 'GET', p, res, `${type.kind} list`);
@@ -127,6 +127,15 @@ export function createKube(kc: KubeConfig, opts: CreateKubeOptions = {}): Kube {
     },
     async served(type) {
       return (await kinds.resource(type)) !== null;
+    },
+    async podLog(r) {
+      const path = `/api/v1/namespaces/${encodeURIComponent(r.namespace)}/pods/${encodeURIComponent(r.pod)}/log` + query({ container: r.container, tailLines: r.tailLines });
+      const res = await conn.request('GET', path, { op: 'get Pod log', accept: '*/*' });
+      if (res.status === 404) return undefined;
+      // a Pod on no node yet: the API server has nowhere to ask, and says so with No Content
+      if (res.status === 204) return '';
+      if (res.status !== 200) fail('get Pod log', 'GET', path, res, `the log of Pod ${r.namespace}/${r.pod}`);
+      return res.body;
     },
     async proxy(r) {
       const method = r.method ?? 'GET';

@@ -47,6 +47,15 @@ export function sqsAdapter(base: ClientBase, decorate: (c: SQSClient) => void): 
       );
       return (r.Attributes ?? {}) as Record<string, string>;
     },
+    async queueAttributes(url) {
+      try {
+        const r = await call('GetQueueAttributes', queueName(url), () => client.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All' as QueueAttributeName] })), GONE);
+        return (r.Attributes ?? {}) as Record<string, string>;
+      } catch (e) {
+        if (isAwsError(e, ...GONE)) return undefined;
+        throw e;
+      }
+    },
     async setQueueAttributes(url, attributes) {
       await call('SetQueueAttributes', queueName(url), () => client.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: attributes })));
     },

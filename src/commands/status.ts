@@ -5,7 +5,7 @@ import { recordingProgress } from '../core/progress.js';
 import { stackStatus } from '../core/status.js';
 import { formatData, parseOutput } from '../ui/format.js';
 import { statusText } from '../ui/status-text.js';
-import { beginWithRecord } from './common.js';
+import { beginWithRecord, settingFlags } from './common.js';
 import type { CommandContext, CommandFlags, SkipFlag } from './context.js';
 
 export interface StatusOptions extends CommandFlags {
@@ -22,5 +22,8 @@ export async function run(opts: StatusOptions, ctx: CommandContext): Promise<voi
   const s = await stackStatus(settings, ports, skip, recordingProgress());
   host.result(output === 'json' ? formatData(s, 'json') : statusText(s, host.color));
   // exit 1 when not healthy; the problems are already on stdout
-  if (!s.healthy) throw new StateError(`stack "${settings.stack}" is not healthy (${s.problems.length} problem${s.problems.length === 1 ? '' : 's'})`);
+  if (!s.healthy) {
+    const flags = settingFlags(opts, settings);
+    throw new StateError(`stack "${settings.stack}" is not healthy (${s.problems.length} problem${s.problems.length === 1 ? '' : 's'})`, `kedactl doctor${flags ? ` ${flags}` : ''} says why, with the evidence and the fix`);
+  }
 }

@@ -1,5 +1,6 @@
 // The AWS calls the core needs, as narrow interfaces. src/adapters/ implements them with SDK v3
 // clients; the core never sees an SDK class, so tests point real clients at moto without mocks.
+import { ExternalError } from './errors.js';
 import type { PolicyDocument } from './validate-iam.js';
 
 export type Tags = Record<string, string>;
@@ -9,6 +10,8 @@ export interface SqsPort {
   getQueueUrl(name: string): Promise<string | undefined>;
   createQueue(name: string, attributes: Record<string, string>, tags: Tags): Promise<string>;
   getQueueAttributes(url: string): Promise<Record<string, string>>;
+  /** every attribute; undefined when no such queue (in this client's region) */
+  queueAttributes(url: string): Promise<Record<string, string> | undefined>;
   setQueueAttributes(url: string, attributes: Record<string, string>): Promise<void>;
   /** undefined when the queue is gone; any other failure throws */
   listQueueTags(url: string): Promise<Tags | undefined>;
@@ -32,6 +35,16 @@ export class NotVisibleYetError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'NotVisibleYetError';
+  }
+}
+
+/** AWS refused a call for lack of permission (AccessDenied): a grant answers it. */
+export class AwsAccessDeniedError extends ExternalError {
+  /** the IAM action that was refused, e.g. "iam:GetRole" */
+  readonly action: string;
+  constructor(action: string, operation: string, message: string, next?: string, options?: { cause?: unknown }) {
+    super(action.split(':')[0]!.toUpperCase(), operation, message, next, options);
+    this.action = action;
   }
 }
 
@@ -63,6 +76,8 @@ export interface IamPort {
   putInlinePolicy(role: string, policy: string, doc: PolicyDocument): Promise<void>;
   deleteInlinePolicy(role: string, policy: string): Promise<void>;
   listAttachedPolicies(role: string): Promise<string[]>;
+  /** the default version of a managed policy; undefined when it does not exist */
+  getManagedPolicy(arn: string): Promise<PolicyDocument | undefined>;
   detachPolicy(role: string, policyArn: string): Promise<void>;
   /** false when it was already gone */
   deleteRole(name: string): Promise<boolean>;

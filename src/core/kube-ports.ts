@@ -27,6 +27,8 @@ export interface ListOptions {
   /** omit for all namespaces (namespaced kinds) */
   namespace?: string;
   labelSelector?: string;
+  /** e.g. involvedObject.name=x (Events) */
+  fieldSelector?: string;
   /** names and metadata only (PartialObjectMetadata): cheap for many Jobs and Pods */
   metadataOnly?: boolean;
   limit?: number;
@@ -53,6 +55,8 @@ export interface Kube {
   delete(ref: KubeRef, opts?: { propagation?: Propagation }): Promise<boolean>;
   /** is this kind served (e.g. are KEDA's CRDs installed)? */
   served(type: KubeType): Promise<boolean>;
+  /** the last lines of a container's log (pods/log); undefined when the Pod is gone */
+  podLog?(ref: { namespace: string; pod: string; container?: string; tailLines: number }): Promise<string | undefined>;
   /** a request to a Service through the API server's proxy */
   proxy(req: { namespace: string; service: string; port: string; path: string; method?: 'GET' | 'POST'; body?: string }): Promise<{ status: number; body: string }>;
 }

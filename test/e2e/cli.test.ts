@@ -19,7 +19,7 @@ describe('kedactl --help', () => {
   });
 
   it('shows each command with its flags and examples', async () => {
-    for (const cmd of ['plan', 'render', 'init', 'status', 'teardown', 'produce', 'results', 'watch', 'simulate']) {
+    for (const cmd of ['plan', 'render', 'init', 'status', 'doctor', 'teardown', 'produce', 'results', 'watch', 'simulate']) {
       const r = await runCli([cmd, '--help']);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('--queue-name');

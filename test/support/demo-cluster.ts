@@ -18,6 +18,7 @@ import { ensureVenv } from './venv.ts';
 import { kedaCrdsDir } from './kube-test-rig.ts';
 import { DEFAULT_KEDA_VERSION } from '../../src/core/keda-versions.ts';
 import { startNodeAgent, type NodeAgent, type Runner } from './node-agent.ts';
+import { startPodIdentityWebhook } from './pod-identity-webhook.ts';
 
 const RIG_DIR = fileURLToPath(new URL('../rig/', import.meta.url));
 
@@ -102,7 +103,7 @@ export interface DemoCluster {
   rig: KubeRig;
   node: NodeAgent;
   kedaVersion: string;
-  /** folder with kube-controller-manager.log and keda-operator-*.log */
+  /** folder with kube-controller-manager.log (the operator's log is its Pod's, on the node: operatorLog()) */
   logDir: string;
   /** the KEDA operator's log so far (every operator process this cluster ran) */
   operatorLog(): string;
@@ -117,6 +118,8 @@ export interface DemoClusterOptions {
   /** extra environment for the operator process only */
   operatorEnv?: Record<string, string>;
   kedaVersion?: string;
+  /** run a stand-in for EKS's pod identity webhook (the role in the Pods' spec, as EKS puts it there) */
+  podIdentityWebhook?: boolean;
   log?: (s: string) => void;
 }
 
@@ -167,11 +170,11 @@ export async function startDemoCluster(o: DemoClusterOptions): Promise<DemoClust
     mkdirSync(certDir, { recursive: true });
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=keda-operator.keda.svc', '-addext', 'subjectAltName=DNS:keda-operator.keda.svc,DNS:localhost,IP:127.0.0.1', '-keyout', path.join(certDir, 'tls.key'), '-out', path.join(certDir, 'tls.crt')], { stdio: 'ignore' });
     writeFileSync(path.join(certDir, 'ca.crt'), readFileSync(path.join(certDir, 'tls.crt')));
-    let operatorRuns = 0;
     const operatorLogs: string[] = [];
-    const runOperator: Runner = async ({ pod, env }) => {
+    const runOperator: Runner = async ({ pod, env, log: podLog }) => {
       const [metrics, probe, grpc] = [await freePort(), await freePort(), await freePort()];
-      const logPath = path.join(logDir, `keda-operator-${++operatorRuns}.log`);
+      // the Pod's own log, which the node serves to the API server (pods/log) like a kubelet
+      const logPath = podLog;
       operatorLogs.push(logPath);
       const child = spawnDaemon(path.join(kedaDir, 'keda-operator'), [
         `--kubeconfig=${rig.kubeconfigPath}`,
@@ -210,6 +213,10 @@ export async function startDemoCluster(o: DemoClusterOptions): Promise<DemoClust
       return { ip: '127.0.0.1', exited, ready, term: () => child.kill('SIGTERM'), kill: () => child.kill('SIGKILL') };
     };
 
+    if (o.podIdentityWebhook) {
+      const webhook = await startPodIdentityWebhook(rig);
+      stops.push(() => webhook.stop());
+    }
     const node = await startNodeAgent({ rig, awsCli, nodeEnv: o.nodeEnv, runners: { [KEDA_IMAGE]: runOperator } });
     stops.push(() => node.stop());
     const stopChart = chartStandIn(rig, o.helmState, log);

@@ -1,6 +1,7 @@
 // A NODE FOR THE TESTS: a small agent standing in for the kubelet of one Node object on the rig (which has
 // no kubelet and no scheduler). It binds unscheduled Pods to its Node, runs each Pod as local processes and
-// reports Pod phase, container state, exit code and podIP through the API like a kubelet. Deleting a Pod
+// reports Pod phase, container state, exit code and podIP through the API like a kubelet, and serves their
+// logs to the API server (pods/log) as a kubelet does. Deleting a Pod
 // sends SIGTERM to its container, waits the grace period, then SIGKILLs whatever is left.
 //
 // What a Pod runs is chosen by its container image (the one thing a node really needs to know):
@@ -15,7 +16,9 @@
 // In irsa mode the agent also plays the EKS pod identity webhook: a Pod whose service account has the
 // annotation eks.amazonaws.com/role-arn gets AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE (a real token
 // from the API server's TokenRequest, audience sts.amazonaws.com).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -116,18 +119,22 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
   const nodeBody = { apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux' } } };
   const made = await req('POST', '/api/v1/nodes', nodeBody);
   if (made.status !== 201 && made.status !== 409) throw new Error(`node agent: creating Node ${name}: ${made.status} ${made.body}`);
+  const pods = new Map<string, PodRecord>();
+  // the kubelet's read-only part the API server uses: container logs (pods/log), over HTTPS
+  const kubelet = await startKubeletLogs(dir, pods);
   const capacity = { cpu: '2', memory: '24Gi', pods: '1000' };
   const ns = await req('PATCH', `/api/v1/nodes/${name}/status`, {
     status: {
       capacity, allocatable: capacity,
-      addresses: [{ type: 'InternalIP', address: '127.0.0.1' }, { type: 'Hostname', address: name }],
+      // no Hostname address: the API server prefers it for reaching the kubelet, and this name resolves nowhere
+      addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
+      daemonEndpoints: { kubeletEndpoint: { Port: kubelet.port } },
       conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kedactl test node agent', lastHeartbeatTime: now(), lastTransitionTime: now() }],
       nodeInfo: { kubeletVersion: 'kedactl-test-node', operatingSystem: 'linux', architecture: 'amd64', containerRuntimeVersion: 'local-processes', kernelVersion: '', osImage: '', machineID: '', systemUUID: '', bootID: '', kubeProxyVersion: '' },
     },
   }, 'application/merge-patch+json');
   if (ns.status >= 300) throw new Error(`node agent: Node status: ${ns.status} ${ns.body}`);
 
-  const pods = new Map<string, PodRecord>();
   const live = new Map<string, Live>();
   let on = true;
 
@@ -171,7 +178,16 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
         env[e.name] = f === 'metadata.name' ? pod.metadata.name : f === 'metadata.namespace' ? nsName : f === 'spec.nodeName' ? name : f === 'spec.serviceAccountName' ? (pod.spec.serviceAccountName ?? 'default') : '';
       } else env[e.name] = '';
     }
-    // the EKS pod identity webhook: the service account's role, a token for sts.amazonaws.com
+    // a path in the Pod's spec (the identity webhook's token file) is where the node mounted that volume
+    if (env.AWS_WEB_IDENTITY_TOKEN_FILE) {
+      for (const [from, to] of mountPaths(pod, c, podDir))
+        if (env.AWS_WEB_IDENTITY_TOKEN_FILE.startsWith(from + '/')) {
+          env.AWS_WEB_IDENTITY_TOKEN_FILE = to + env.AWS_WEB_IDENTITY_TOKEN_FILE.slice(from.length);
+          break;
+        }
+    }
+    // the EKS pod identity webhook, for a cluster that runs none (test/support/pod-identity-webhook.ts puts
+    // it in the Pod's spec instead): the service account's role, a token for sts.amazonaws.com
     const saName = pod.spec.serviceAccountName ?? 'default';
     const sa = await req('GET', `/api/v1/namespaces/${nsName}/serviceaccounts/${saName}`);
     const role = sa.status === 200 ? sa.json().metadata.annotations?.['eks.amazonaws.com/role-arn'] : undefined;
@@ -218,6 +234,18 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
     for (const v of pod.spec.volumes ?? []) {
       const target = join(podDir, 'volumes', v.name);
       mkdirSync(target, { recursive: true });
+      if (v.projected) {
+        // service account tokens, as the kubelet projects them (the identity webhook's sts.amazonaws.com token)
+        for (const src of v.projected.sources ?? []) {
+          const t = src.serviceAccountToken;
+          if (!t) continue;
+          const sa = pod.spec.serviceAccountName ?? 'default';
+          const tr = await req('POST', `/api/v1/namespaces/${pod.metadata.namespace}/serviceaccounts/${sa}/token`, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: t.audience ? [t.audience] : [], expirationSeconds: t.expirationSeconds ?? 3600 } });
+          if (tr.status !== 201) throw new Error(`volume ${v.name}: token for service account ${pod.metadata.namespace}/${sa}: ${tr.status} ${tr.body}`);
+          writeFileSync(join(target, t.path), tr.json().status.token, { mode: 0o600 });
+        }
+        continue;
+      }
       const src = v.configMap ? await secretOrConfigMap('configmaps', pod.metadata.namespace, v.configMap.name) : v.secret ? await secretOrConfigMap('secrets', pod.metadata.namespace, v.secret.secretName) : {};
       if (!src) throw new Error(`volume ${v.name}: ${v.configMap ? `configmap "${v.configMap.name}"` : `secret "${v.secret.secretName}"`} not found`);
       const items: Array<{ key: string; path: string }> = (v.configMap ?? v.secret)?.items ?? Object.keys(src).map((k) => ({ key: k, path: k }));
@@ -424,6 +452,7 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
         }
       }
       await Promise.all(waits);
+      await kubelet.stop();
       if (!o.dir && process.env.KEDACTL_RIG_KEEP !== '1') rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -436,4 +465,40 @@ export function podLogTail(r: PodRecord, lines = 20): string {
   } catch {
     return '(no log)';
   }
+}
+
+/**
+ * GET /containerLogs/<namespace>/<pod>/<container>?tailLines=N, as a kubelet serves it to the API server
+ * (which does not verify the kubelet's certificate when it is given no --kubelet-certificate-authority):
+ * the log of the newest Pod of that name this node ran (one container per Pod here).
+ */
+async function startKubeletLogs(dir: string, pods: Map<string, PodRecord>): Promise<{ port: number; stop(): Promise<void> }> {
+  const certDir = join(dir, 'kubelet-tls');
+  mkdirSync(certDir, { recursive: true });
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(certDir, 'tls.key'), '-out', join(certDir, 'tls.crt')], { stdio: 'ignore' });
+  const server = createHttpsServer({ key: readFileSync(join(certDir, 'tls.key')), cert: readFileSync(join(certDir, 'tls.crt')) }, (req, res) => {
+    const url = new URL(req.url ?? '/', 'https://127.0.0.1');
+    const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/[^/]+$/.exec(url.pathname);
+    const record = m && [...pods.values()].filter((p) => p.namespace === m[1] && p.name === m[2]).pop();
+    if (!record) {
+      res.statusCode = 404;
+      return res.end('not found');
+    }
+    let text = '';
+    try {
+      text = readFileSync(record.log, 'utf8');
+    } catch {
+      /* nothing logged yet */
+    }
+    const tail = Number(url.searchParams.get('tailLines') ?? NaN);
+    if (Number.isFinite(tail) && tail >= 0) {
+      const lines = text.split('\n');
+      if (lines[lines.length - 1] === '') lines.pop();
+      text = lines.slice(-tail).map((l) => `${l}\n`).join('');
+    }
+    res.setHeader('content-type', 'text/plain');
+    res.end(text);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { port: (server.address() as AddressInfo).port, stop: () => new Promise<void>((r) => server.close(() => r())) };
 }

@@ -1,0 +1,55 @@
+// kedactl doctor: flags -> the ScaledJob to diagnose (the stack's, or --scaled-job NAME in the settings'
+// namespace: -n, KEDACTL_NAMESPACE, kedactl.yaml, or the stack's default) -> the
+// doctor use case (reads only) -> the report; exit 1 when a check failed.
+import { connectKube } from '../adapters/kube.js';
+import { createAws, type AwsConfig } from '../adapters/aws.js';
+import type { AwsPorts } from '../core/aws-ports.js';
+import { doctor } from '../core/doctor/index.js';
+import type { DoctorInput } from '../core/doctor/gather.js';
+import { StateError, UsageError } from '../core/errors.js';
+import { UNKNOWN_REGION, type Settings } from '../core/settings.js';
+import { names } from '../core/stack.js';
+import { formatData, parseOutput } from '../ui/format.js';
+import { doctorText } from '../ui/doctor-text.js';
+import { beginWithRecord, settingFlags } from './common.js';
+import type { CommandContext, CommandFlags } from './context.js';
+import { stackReads } from '../core/doctor/stack-reads.js';
+
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+export interface DoctorOptions extends CommandFlags {
+  output?: string;
+  /** any ScaledJob, not only the stack's */
+  scaledJob?: string;
+}
+
+export async function run(opts: DoctorOptions, ctx: CommandContext): Promise<void> {
+  const output = parseOutput(opts.output, ['text', 'json']);
+  const scaledJob = opts.scaledJob;
+  if (scaledJob !== undefined && !DNS1123_SUBDOMAIN.test(scaledJob))
+    throw new UsageError(`--scaled-job = ${JSON.stringify(scaledJob)}: must be a Kubernetes object name (lowercase letters, digits, "-" and ".")`, 'pass the name `kubectl get scaledjobs -A` shows');
+  const { settings } = await beginWithRecord(opts, ctx, { regionOptional: true, readCluster: scaledJob === undefined });
+  const host = ctx.host();
+  const kube = connectKube({ kubeconfig: settings.kubeconfig, context: settings.context, env: ctx.env, log: (t) => host.notify('debug', 'kube.request', t) });
+  const input: DoctorInput = {
+    namespace: settings.namespace,
+    scaledJob: scaledJob ?? names(settings).scaledJob,
+    ...(settings.region !== UNKNOWN_REGION ? { region: settings.region } : {}),
+    ...(settings.oidcIssuer ? { oidcIssuer: settings.oidcIssuer } : {}),
+    ...(settings.cluster ? { cluster: settings.cluster } : {}),
+    ...(scaledJob === undefined ? { stack: stackReads(settings, kube, settingFlags(opts, settings)) } : {}),
+  };
+  const report = await doctor(input, { kube, aws: awsByRegion(settings, ctx.env, ctx.awsClient) });
+  host.result(output === 'json' ? formatData(report, 'json') : doctorText(report, host.color));
+  if (!report.healthy) throw new StateError(`doctor found ${report.counts.fail} failing check${report.counts.fail === 1 ? '' : 's'} for ScaledJob ${report.namespace}/${report.scaledJob}`, 'each failure above says what to run or change');
+}
+
+/** one set of AWS adapters per region asked (KEDA asks SQS in the trigger's awsRegion) */
+function awsByRegion(s: Settings, env: NodeJS.ProcessEnv, awsClient: Pick<AwsConfig, 'decorate' | 'maxAttempts'> = {}): (region: string) => AwsPorts {
+  const made = new Map<string, AwsPorts>();
+  return (region) => {
+    let a = made.get(region);
+    if (!a) made.set(region, (a = createAws({ region, profile: s.profile, endpointUrl: s.endpointUrl, env, ...awsClient })));
+    return a;
+  };
+}

@@ -1,0 +1,50 @@
+// kedactl doctor: why a stack (or any ScaledJob) does not scale. Gather the evidence once, then run
+// every check as a pure function of it; the report is a value the UI renders as text or JSON.
+import type { Evidence } from './evidence.js';
+import { bySeverity, type Finding, type Verdict } from './finding.js';
+import { gather, type DoctorInput, type DoctorPorts } from './gather.js';
+import { checkAssumeChain, checkOidcProvider, checkPermissions, checkQueue, checkTrustPolicies, checkVisibility } from './checks-aws.js';
+import { checkFinalizers, checkKedaVersion, checkOperatorIdentity, checkScaledJob, checkStrategy, checkTriggerAuth } from './checks-keda.js';
+import { checkAnalyzer, checkJobs } from './checks-jobs.js';
+
+export type { DoctorInput, DoctorPorts } from './gather.js';
+export type { Finding, Verdict } from './finding.js';
+
+export const CHECKS: Array<(ev: Evidence) => Finding[]> = [
+  checkTriggerAuth,
+  checkOidcProvider,
+  checkTrustPolicies,
+  checkOperatorIdentity,
+  checkAssumeChain,
+  checkPermissions,
+  checkQueue,
+  checkVisibility,
+  checkStrategy,
+  checkJobs,
+  checkScaledJob,
+  checkKedaVersion,
+  checkFinalizers,
+  checkAnalyzer,
+];
+
+export interface DoctorReport {
+  scaledJob: string;
+  namespace: string;
+  stack?: string;
+  /** no check failed (warnings allowed) */
+  healthy: boolean;
+  counts: Record<Verdict, number>;
+  findings: Finding[];
+}
+
+/** Every check on one evidence value, most severe first within each group (AWS, KEDA, Jobs). */
+export function diagnose(ev: Evidence): DoctorReport {
+  const findings = CHECKS.flatMap((c) => c(ev)).sort(bySeverity);
+  const counts: Record<Verdict, number> = { fail: 0, warn: 0, skipped: 0, ok: 0 };
+  for (const f of findings) counts[f.verdict]++;
+  return { scaledJob: ev.scaledJobName, namespace: ev.namespace, ...(ev.stack ? { stack: ev.stack.stack } : {}), healthy: counts.fail === 0, counts, findings };
+}
+
+export async function doctor(input: DoctorInput, ports: DoctorPorts): Promise<DoctorReport> {
+  return diagnose(await gather(input, ports));
+}

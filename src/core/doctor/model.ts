@@ -1,0 +1,231 @@
+// What the evidence means, derived once and shared by the checks (pure): the ScaledJob's SQS triggers,
+// how KEDA authenticates for each (from KEDA v2.21's resolver: pkg/scaling/resolver, pkg/scalers/aws),
+// the operator's and the Jobs' IAM roles, and which role KEDA ends up reading the queue with.
+import type { KubeObject } from '../kube-ports.js';
+import { valueOf, type Evidence, type Read } from './evidence.js';
+
+export const ROLE_ANNOTATION = 'eks.amazonaws.com/role-arn';
+
+export interface SqsTrigger {
+  index: number;
+  queueURL?: string;
+  awsRegion?: string;
+  scaleOnInFlight: boolean;
+  /** identityOwner / awsAccessKeyID in the trigger's own metadata (the older ways) */
+  metadata: Record<string, string>;
+  authRef?: { kind: 'TriggerAuthentication' | 'ClusterTriggerAuthentication'; name: string };
+}
+
+const obj = (x: unknown): Record<string, any> => (x && typeof x === 'object' ? (x as Record<string, any>) : {});
+
+export function sqsTriggers(sj: KubeObject | undefined): SqsTrigger[] {
+  const triggers = (obj(obj(sj).spec).triggers ?? []) as Array<Record<string, any>>;
+  return triggers.flatMap((t, index) => {
+    if (t.type !== 'aws-sqs-queue') return [];
+    const md = Object.fromEntries(Object.entries(obj(t.metadata)).map(([k, v]) => [k, String(v)]));
+    const ref = obj(t.authenticationRef);
+    return [
+      {
+        index,
+        queueURL: md.queueURL,
+        awsRegion: md.awsRegion,
+        // KEDA's default is true (pkg/scalers/aws_sqs_queue_scaler.go)
+        scaleOnInFlight: (md.scaleOnInFlight ?? 'true').toLowerCase() !== 'false',
+        metadata: md,
+        authRef: ref.name ? { kind: ref.kind === 'ClusterTriggerAuthentication' ? 'ClusterTriggerAuthentication' : 'TriggerAuthentication', name: String(ref.name) } : undefined,
+      },
+    ];
+  });
+}
+
+export const authKey = (ref: NonNullable<SqsTrigger['authRef']>) => `${ref.kind} ${ref.name}`;
+
+/** the Jobs' pod template */
+export function podSpec(sj: KubeObject | undefined): Record<string, any> {
+  return obj(obj(obj(obj(obj(sj).spec).jobTargetRef).template).spec);
+}
+
+export function workloadServiceAccountName(sj: KubeObject | undefined): string {
+  return String(podSpec(sj).serviceAccountName ?? podSpec(sj).serviceAccount ?? 'default');
+}
+
+/** an env value of the Jobs' first container (as KEDA resolves env), when set as a plain value */
+export function containerEnv(sj: KubeObject | undefined, name: string): string | undefined {
+  for (const c of (podSpec(sj).containers ?? []) as Array<Record<string, any>>)
+    for (const e of (c.env ?? []) as Array<{ name: string; value?: string }>) if (e.name === name && e.value !== undefined) return e.value;
+  return undefined;
+}
+
+export type TriggerAuthKind =
+  /** podIdentity.provider aws: roleArn (KEDA assumes it), or workload (the Jobs' role), or KEDA's own role */
+  | { kind: 'pod-identity'; roleArn?: string; identityOwner: 'keda' | 'workload' }
+  | { kind: 'aws-eks' }
+  | { kind: 'keys'; secrets: string[]; missing: string[] }
+  | { kind: 'other'; provider: string };
+
+/** How one TriggerAuthentication makes KEDA authenticate to AWS. */
+export function authKind(ta: KubeObject): TriggerAuthKind {
+  const spec = obj((ta as Record<string, any>).spec);
+  const pi = obj(spec.podIdentity);
+  if (pi.provider === 'aws') return { kind: 'pod-identity', roleArn: pi.roleArn || undefined, identityOwner: pi.identityOwner === 'workload' ? 'workload' : 'keda' };
+  if (pi.provider === 'aws-eks') return { kind: 'aws-eks' };
+  const refs = (spec.secretTargetRef ?? []) as Array<{ parameter: string; name: string }>;
+  const params = new Set(refs.map((r) => r.parameter));
+  if (params.has('awsAccessKeyID') || params.has('awsAccessKeyId') || params.has('awsSecretAccessKey') || params.has('awsRoleArn')) {
+    if (params.has('awsRoleArn')) return { kind: 'pod-identity', roleArn: undefined, identityOwner: 'keda' };
+    const missing = ['awsAccessKeyID', 'awsSecretAccessKey'].filter((p) => !params.has(p) && !(p === 'awsAccessKeyID' && params.has('awsAccessKeyId')));
+    return { kind: 'keys', secrets: [...new Set(refs.map((r) => r.name))], missing };
+  }
+  return { kind: 'other', provider: String(pi.provider ?? 'none') };
+}
+
+export const roleAnnotation = (sa: Read<KubeObject | undefined> | undefined): string | undefined => valueOf(sa)?.metadata.annotations?.[ROLE_ANNOTATION] || undefined;
+
+export interface KedaIdentity {
+  /** the role KEDA's own pod runs as (its service account's annotation) */
+  operatorRole?: string;
+  /** the role the Jobs run as */
+  workloadRole?: string;
+  /** per trigger: how it authenticates and the role KEDA reads the queue with (undefined: keys or unknown) */
+  triggers: Array<{ trigger: SqsTrigger; auth?: TriggerAuthKind; authRead?: Read<KubeObject | undefined>; readsAs?: string }>;
+}
+
+export function kedaIdentity(ev: Evidence): KedaIdentity {
+  const sj = valueOf(ev.scaledJob);
+  const operatorRole = roleAnnotation(ev.keda.serviceAccount);
+  const workloadRole = roleAnnotation(ev.workloadServiceAccount);
+  return {
+    operatorRole,
+    workloadRole,
+    triggers: sqsTriggers(sj).map((trigger) => {
+      const authRead = trigger.authRef ? ev.triggerAuths[authKey(trigger.authRef)] : undefined;
+      const ta = valueOf(authRead);
+      // no TriggerAuthentication: identityOwner operator in the trigger makes KEDA use its own identity
+      const auth = ta ? authKind(ta) : !trigger.authRef && trigger.metadata.identityOwner === 'operator' ? ({ kind: 'pod-identity', identityOwner: 'keda' } satisfies TriggerAuthKind as TriggerAuthKind) : undefined;
+      let readsAs: string | undefined;
+      if (auth?.kind === 'pod-identity') readsAs = auth.roleArn ?? (auth.identityOwner === 'workload' ? workloadRole : operatorRole);
+      return { trigger, auth, authRead, readsAs };
+    }),
+  };
+}
+
+/** "system:serviceaccount:ns:name" */
+export const subject = (namespace: string, sa: string) => `system:serviceaccount:${namespace}:${sa}`;
+
+/** the service account KEDA's operator runs as (the chart's default when its Deployment is unread) */
+export function operatorServiceAccount(ev: Evidence): string {
+  return String(podSpecOf(valueOf(ev.keda.deployment)).serviceAccountName ?? 'keda-operator');
+}
+
+export function podSpecOf(deployment: KubeObject | undefined): Record<string, any> {
+  return obj(obj(obj(obj(deployment).spec).template).spec);
+}
+
+/** "us-east-1" from https://sqs.us-east-1.amazonaws.com/..., undefined for an emulator's URL */
+export function regionOfQueueUrl(url: string): string | undefined {
+  return /^https?:\/\/(?:sqs\.)?([a-z]{2}(?:-gov)?-[a-z]+-\d)\.(?:queue\.)?amazonaws\.com(?:\.cn)?\//.exec(url)?.[1];
+}
+
+export const roleName = (arn: string) => arn.split('/').pop() ?? arn;
+
+const SUFFIX: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
+
+/** a Kubernetes quantity ("50m", "64Mi", "2", "1e3") as a number; undefined when it is not one */
+export function quantity(q: unknown): number | undefined {
+  if (typeof q === 'number') return q;
+  const m = /^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|[numkKMGTPE]?)$/.exec(String(q ?? '').trim());
+  return m ? Number(m[1]) * SUFFIX[m[2]!]! : undefined;
+}
+
+/** seconds between two ISO times (undefined when either is missing) */
+export function secondsBetween(from: unknown, to: string | undefined): number | undefined {
+  const a = Date.parse(String(from ?? ''));
+  const b = Date.parse(String(to ?? ''));
+  return Number.isFinite(a) && Number.isFinite(b) ? Math.round((b - a) / 1000) : undefined;
+}
+
+/** "1h02m", "45s": a duration for a reader */
+export function duration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  return `${Math.floor(s / 86400)}d${String(Math.floor((s % 86400) / 3600)).padStart(2, '0')}h`;
+}
+
+const clip = (s: string, n = 300) => (s.length > n ? `${s.slice(0, n)}…` : s);
+
+/**
+ * KEDA's own cancellation, not a failure: when it handles a ScaledJob again (created, changed, its finalizer
+ * added) it cancels that ScaledJob's running scale loop (KEDA v2.21 pkg/scaling/scale_handler.go), and a poll
+ * in flight ends "context canceled", reported as a KEDAScalerFailed Warning and an error line like any other.
+ */
+export const selfCancelled = (message: string) => /context canceled/.test(message);
+
+/** KEDA's operator log lines at error level that name this ScaledJob (zap console or JSON encoding) */
+export function operatorErrorLines(log: string, namespace: string, scaledJob: string): string[] {
+  return log
+    .split('\n')
+    .filter((l) => (/\tERROR\t|"level":"error"|\bERROR\b/.test(l)) && l.includes(scaledJob) && l.includes(namespace) && !selfCancelled(l))
+    .map((l) => clip(l.trim()));
+}
+
+export interface LoggedError {
+  /** what went wrong: the line without its time and request ids */
+  key: string;
+  /** the message and error field, for a reader */
+  text: string;
+  /** first and last time it was logged (ms), when the line has a time */
+  first?: number;
+  last?: number;
+  count: number;
+  /** the newest such line */
+  line: string;
+}
+
+/** the time at the start of a zap console line, or in a JSON line's "ts" */
+function lineTime(line: string): number | undefined {
+  const iso = /^(\d{4}-\d{2}-\d{2}T[\d:.]+(?:Z|[+-]\d{2}:?\d{2}))/.exec(line)?.[1] ?? /"ts":\s*"([^"]+)"/.exec(line)?.[1];
+  if (iso) return Date.parse(iso) || undefined;
+  const epoch = /"ts":\s*([\d.]+)/.exec(line)?.[1];
+  return epoch ? Number(epoch) * 1000 : undefined;
+}
+
+/** what an operator log line says went wrong: its "error" field (zap), with its message, else the line */
+export function errorText(line: string): string {
+  const error = /"error":\s*"((?:[^"\\]|\\.)*)/.exec(line)?.[1];
+  const message = line.includes('\t') ? line.split('\t')[3] : /"msg":\s*"((?:[^"\\]|\\.)*)/.exec(line)?.[1];
+  return (error ? `${message ? `${message}: ` : ''}${error}` : (message ?? line)).slice(0, 300);
+}
+
+/** the operator's error lines about this ScaledJob, the same error (request ids aside) grouped, oldest first */
+export function operatorErrors(log: string, namespace: string, scaledJob: string): LoggedError[] {
+  const groups = new Map<string, LoggedError>();
+  for (const line of operatorErrorLines(log, namespace, scaledJob)) {
+    const t = lineTime(line);
+    const key = errorText(line).replace(/RequestID: [^,\s"]+/g, 'RequestID: *');
+    const g = groups.get(key);
+    if (!g) groups.set(key, { key, text: errorText(line), first: t, last: t, count: 1, line });
+    else Object.assign(g, { last: t ?? g.last, count: g.count + 1, line, text: errorText(line), first: g.first ?? t });
+  }
+  return [...groups.values()];
+}
+
+/** the ScaledJob's Warning events that report a problem (not KEDA's own cancellations), newest first */
+export function warningEvents(ev: Evidence): Array<Record<string, any>> {
+  return ((valueOf(ev.events) ?? []) as Array<Record<string, any>>)
+    .filter((e) => e.type === 'Warning' && !selfCancelled(String(e.message ?? '')))
+    .sort((a, b) => String(b.lastTimestamp ?? b.eventTime ?? '').localeCompare(String(a.lastTimestamp ?? a.eventTime ?? '')));
+}
+
+/**
+ * What KEDA itself said that matches a cause: its Warning events on the ScaledJob and its operator's error
+ * lines about it, newest first, at most `n` (evidence for the AWS checks: KEDA's own word on the symptom).
+ */
+export function kedaSays(ev: Evidence, pattern: RegExp, n = 2): string[] {
+  const events = warningEvents(ev)
+    .filter((e) => pattern.test(String(e.message ?? '')))
+    .map((e) => `KEDA's Warning event ${e.reason} (x${e.count ?? 1}): ${clip(String(e.message))}`);
+  const log = ev.operatorLog?.log.state === 'read' ? operatorErrorLines(ev.operatorLog.log.value ?? '', ev.namespace, ev.scaledJobName).filter((l) => pattern.test(l)).reverse() : [];
+  return [...events.slice(0, n), ...log.slice(0, 1).map((l) => `KEDA's operator log (${ev.operatorLog!.pod}): ${l}`)].slice(0, n + 1);
+}
