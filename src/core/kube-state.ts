@@ -122,10 +122,17 @@ export function eventMessage(e: RawEvent): string {
   return (e.message ?? e.note ?? '').replace(/\s+/g, ' ').trim();
 }
 
-/** The Warning events about one object, oldest first. */
+/**
+ * KEDA's own cancellation, not a failure: when it handles a ScaledJob again (created, changed, its finalizer
+ * added) it cancels that ScaledJob's running scale loop (KEDA v2.21 pkg/scaling/scale_handler.go), and a poll
+ * in flight ends "context canceled", reported as a KEDAScalerFailed Warning and an error line like any other.
+ */
+export const kedaSelfCancellation = (message: string): boolean => /context canceled/.test(message);
+
+/** The Warning events about one object that report a problem (not KEDA's own cancellations), oldest first. */
 export function warningsAbout(events: Iterable<RawEvent>, subject: { kind: string; name: string }): RawEvent[] {
   return [...events]
-    .filter((e) => e.type === 'Warning' && eventSubject(e).kind === subject.kind && eventSubject(e).name === subject.name)
+    .filter((e) => e.type === 'Warning' && eventSubject(e).kind === subject.kind && eventSubject(e).name === subject.name && !kedaSelfCancellation(eventMessage(e)))
     .sort((a, b) => eventTime(a) - eventTime(b));
 }
 

@@ -343,11 +343,11 @@ describe('doctor checks on evidence', () => {
     sj(ev).status.conditions[0] = { type: 'Ready', status: 'False', reason: 'TriggerError', message: 'Triggers defined in ScaledJob are not working correctly' };
     expect(only(ev, 11, 'fail').fix).toContain('the AWS checks above');
     const warned = healthy();
-    warned.events = found([k({ apiVersion: 'v1', kind: 'Event', metadata: { name: 'e' }, type: 'Warning', reason: 'KEDAScalerFailed', message: 'AccessDenied', lastTimestamp: '2026-11-30T10:00:00Z' })]);
+    warned.events = found([k({ apiVersion: 'v1', kind: 'Event', metadata: { name: 'e' }, involvedObject: { kind: 'ScaledJob', name: 'demo-processor' }, type: 'Warning', reason: 'KEDAScalerFailed', message: 'AccessDenied', lastTimestamp: '2026-11-30T10:00:00Z' })]);
     expect(only(warned, 11, 'warn').summary).toContain('the last: KEDAScalerFailed: AccessDenied');
     // KEDA cancelling its own poll when it reloads the ScaledJob (right after init, for one) is not a problem
     const reloaded = healthy();
-    reloaded.events = found([k({ apiVersion: 'v1', kind: 'Event', metadata: { name: 'e' }, type: 'Warning', reason: 'KEDAScalerFailed', message: 'operation error SQS: GetQueueAttributes, context canceled', lastTimestamp: '2026-11-30T10:00:00Z' })]);
+    reloaded.events = found([k({ apiVersion: 'v1', kind: 'Event', metadata: { name: 'e' }, involvedObject: { kind: 'ScaledJob', name: 'demo-processor' }, type: 'Warning', reason: 'KEDAScalerFailed', message: 'operation error SQS: GetQueueAttributes, context canceled', lastTimestamp: '2026-11-30T10:00:00Z' })]);
     reloaded.operatorLog!.log = found('2026-11-30T10:00:00Z\tERROR\tscaleexecutor\tError getting scale decision\t{"scaledJob.Name": "demo-processor", "scaledJob.Namespace": "demo", "error": "operation error SQS: GetQueueAttributes, context canceled"}\n');
     expect(problems(reloaded)).toEqual([]);
   });

@@ -38,6 +38,16 @@ describe('kube state', () => {
     expect(lastWarning(events, { kind: 'ScaledJob', name: 'nobody' })).toBeUndefined();
   });
 
+  it("KEDA cancelling its own poll (it reloaded the ScaledJob) is not a warning to show", () => {
+    const at = (t: string) => ({ lastTimestamp: t });
+    const events: RawEvent[] = [
+      { type: 'Warning', reason: 'KEDAScalerFailed', message: 'operation error SQS: GetQueueAttributes, 403 AccessDenied', involvedObject: { kind: 'ScaledJob', name: 'sj' }, ...at('2026-11-30T10:00:00Z') },
+      { type: 'Warning', reason: 'KEDAScalerFailed', message: 'operation error SQS: GetQueueAttributes, context canceled', involvedObject: { kind: 'ScaledJob', name: 'sj' }, ...at('2026-11-30T10:01:00Z') },
+    ];
+    expect(lastWarning(events, { kind: 'ScaledJob', name: 'sj' })).toBe('KEDAScalerFailed: operation error SQS: GetQueueAttributes, 403 AccessDenied');
+    expect(lastWarning(events.slice(1), { kind: 'ScaledJob', name: 'sj' })).toBeUndefined();
+  });
+
   it("KEDA's version from its operator Deployment: the version label, else the image tag", () => {
     expect(kedaVersionOf(undefined)).toBeUndefined();
     expect(kedaVersionOf({ metadata: { labels: { 'app.kubernetes.io/version': '2.21.0' } } })).toBe('2.21.0');

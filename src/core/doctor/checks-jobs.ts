@@ -3,6 +3,7 @@ import { notRead, valueOf, type Evidence } from './evidence.js';
 import { ok, skipped, type Finding } from './finding.js';
 import { duration, secondsBetween } from './model.js';
 import { LIST_LIMIT } from './gather.js';
+import { conditionOf, jobPhase } from '../kube-state.js';
 
 interface ContainerStatus {
   name: string;
@@ -22,8 +23,8 @@ export function checkJobs(ev: Evidence): Finding[] {
   if (why) return [skipped(C, ID, 'Jobs', why)];
   const pods = (valueOf(ev.pods) ?? []) as Array<Record<string, any>>;
   const jobs = (valueOf(ev.jobs) ?? []) as Array<Record<string, any>>;
-  const failedJobs = jobs.filter((j) => (j.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Failed' && c.status === 'True'));
-  const backoff = failedJobs.filter((j) => (j.status?.conditions ?? []).some((c: { reason?: string }) => c.reason === 'BackoffLimitExceeded'));
+  const failedJobs = jobs.filter((j) => jobPhase(j) === 'failed');
+  const backoff = failedJobs.filter((j) => conditionOf(j, 'Failed')?.reason === 'BackoffLimitExceeded');
   const bounded = jobs.length >= LIST_LIMIT || pods.length >= LIST_LIMIT ? ` (of the first ${LIST_LIMIT} read)` : '';
   const jobsLine = `${jobs.length} Job(s)${bounded}: ${failedJobs.length} failed${backoff.length ? ` (${backoff.length} with backoffLimit exhausted)` : ''}`;
   const byCause = new Map<string, Array<{ pod: string; s: ContainerStatus; detail: string }>>();

@@ -4,6 +4,7 @@ import { KEDA } from '../stack.js';
 import { notRead, valueOf, type Evidence } from './evidence.js';
 import type { KubeObject } from '../kube-ports.js';
 import { LIST_LIMIT } from './gather.js';
+import { conditionOf, conditionsOf, describeCondition, kedaVersionOf } from '../kube-state.js';
 import { ok, skipped, type Finding } from './finding.js';
 import { duration, kedaIdentity, operatorErrors, type LoggedError, operatorServiceAccount, podSpec, quantity, ROLE_ANNOTATION, roleName, secondsBetween, warningEvents, type KedaIdentity } from './model.js';
 
@@ -205,7 +206,7 @@ function capacity(ev: Evidence): Finding[] {
   const max = Number(sj.spec?.maxReplicaCount ?? 100);
   if (!nodes.length) return [skipped(C, ID, 'KEDA', 'the cluster lists no Nodes (serverless, or an autoscaler adds them on demand): maxReplicaCount is not compared with them')];
   const req = podRequests(valueOf(ev.scaledJob));
-  const usable = nodes.filter((n) => !n.spec?.unschedulable && (n.status?.conditions ?? []).some((c: Condition) => c.type === 'Ready' && c.status === 'True'));
+  const usable = nodes.filter((n) => !n.spec?.unschedulable && conditionOf(n, 'Ready')?.status === 'True');
   const per = usable.map((n) => {
     const a = n.status?.allocatable ?? {};
     const fits = [quantity(a.pods) ?? 110];
@@ -231,12 +232,6 @@ function capacity(ev: Evidence): Finding[] {
 }
 
 
-interface Condition {
-  type: string;
-  status: string;
-  reason?: string;
-  message?: string;
-}
 
 /** 11: KEDA's own word on the ScaledJob: its conditions and its recent Warning events */
 export function checkScaledJob(ev: Evidence): Finding[] {
@@ -250,9 +245,8 @@ export function checkScaledJob(ev: Evidence): Finding[] {
     return [{ check: C, id: ID, group: 'KEDA', verdict: 'fail', summary: `${name} does not exist${nsGone ? ` (nor namespace ${ev.namespace})` : ''}`, evidence: [], fix: ev.stack ? `kedactl init${ev.stack.flags ? ` ${ev.stack.flags}` : ''}` : 'check the name and namespace (kubectl get scaledjobs -A)' }];
   }
   const out: Finding[] = [];
-  const conditions = (sj.status?.conditions ?? []) as Condition[];
-  const ready = conditions.find((c) => c.type === 'Ready');
-  const evidence = conditions.map((c) => `${c.type}: ${c.status}${c.reason ? ` (${c.reason}${c.message ? `: ${c.message}` : ''})` : ''}`);
+  const ready = conditionOf(sj, 'Ready');
+  const evidence = conditionsOf(sj).map((c) => `${c.type}: ${describeCondition(c)}`);
   if (!ready || ready.status === 'Unknown') out.push({ check: C, id: ID, group: 'KEDA', verdict: 'warn', summary: `KEDA has not reported ${name} Ready (is its operator running and watching namespace ${ev.namespace}?)`, evidence, fix: `kubectl -n ${ev.keda.namespace} logs deployment/keda-operator | grep ${ev.scaledJobName}` });
   else if (ready.status !== 'True') out.push({ check: C, id: ID, group: 'KEDA', verdict: 'fail', summary: `KEDA says ${name} is not Ready: ${ready.reason ?? ''}${ready.message ? `: ${ready.message}` : ''}`, evidence, fix: ready.reason === 'TriggerError' ? "KEDA's scaler failed on the trigger: the AWS checks above and KEDA's events and log lines below say why (authentication, permission or the queue)" : 'the message names the field; fix it in the ScaledJob (kedactl plan shows what kedactl would apply)' });
   else out.push(ok(C, ID, 'KEDA', `KEDA reports ${name} Ready`, evidence));
@@ -301,10 +295,10 @@ export function checkKedaVersion(ev: Evidence): Finding[] {
   const dep = valueOf(ev.keda.deployment) as Record<string, any> | undefined;
   const install = ev.stack ? `kedactl init${ev.stack.flags ? ` ${ev.stack.flags}` : ''}` : `helm upgrade --install keda ${KEDA.chart} -n ${ev.keda.namespace} --create-namespace --version ${DEFAULT_KEDA_VERSION}`;
   if (!dep) return [{ check: C, id: ID, group: 'KEDA', verdict: 'fail', summary: `KEDA is not installed (no Deployment keda-operator in namespace ${ev.keda.namespace}): nothing scales the ScaledJob`, evidence: [], fix: install }];
-  const version = dep.metadata?.labels?.['app.kubernetes.io/version'] ?? /:v?(\d+\.\d+\.\d+)/.exec(dep.spec?.template?.spec?.containers?.[0]?.image ?? '')?.[1];
+  const version = kedaVersionOf(dep);
   const evidence = [`keda-operator version: ${version ?? 'unknown'}`];
   const out: Finding[] = [];
-  const available = (dep.status?.conditions ?? []).some((c: Condition) => c.type === 'Available' && c.status === 'True');
+  const available = conditionOf(dep, 'Available')?.status === 'True';
   if (!available) out.push({ check: C, id: ID, group: 'KEDA', verdict: 'fail', summary: `KEDA's operator is not available (${dep.status?.availableReplicas ?? 0} of ${dep.spec?.replicas ?? 1} replicas)`, evidence, fix: `kubectl -n ${ev.keda.namespace} get pods; kubectl -n ${ev.keda.namespace} describe deployment keda-operator` });
   const crdWhy = notRead(ev.keda.scaledJobCrd, 'CRD scaledjobs.keda.sh');
   if (!crdWhy && !valueOf(ev.keda.scaledJobCrd)) out.push({ check: C, id: ID, group: 'KEDA', verdict: 'fail', summary: "KEDA's ScaledJob CRD (scaledjobs.keda.sh) is not installed", evidence, fix: install });
@@ -339,7 +333,7 @@ export function checkFinalizers(ev: Evidence): Finding[] {
   }
   const ns = valueOf(ev.namespaceObject) as Record<string, any> | undefined;
   if (ns?.metadata?.deletionTimestamp) {
-    const stuck = ((ns.status?.conditions ?? []) as Condition[]).filter((c) => c.status === 'True').map((c) => `${c.type}: ${c.message ?? ''}`);
+    const stuck = conditionsOf(ns).filter((c) => c.status === 'True').map((c) => `${c.type}: ${c.message ?? ''}`);
     out.push({ check: C, id: ID, group: 'KEDA', verdict: 'fail', summary: `namespace ${ev.namespace} is being deleted since ${ns.metadata.deletionTimestamp}: nothing new can be created in it`, evidence: stuck, fix: `wait for it to go (kubectl get namespace ${ev.namespace}); if it stays, the conditions above name what holds it${ev.stack ? `; then kedactl init${ev.stack.flags ? ` ${ev.stack.flags}` : ''}` : ''}` });
   }
   if (!out.length && (sj || ns)) out.push(ok(C, ID, 'KEDA', 'nothing is stuck in deletion'));

@@ -3,6 +3,7 @@
 // the operator's and the Jobs' IAM roles, and which role KEDA ends up reading the queue with.
 import type { KubeObject } from '../kube-ports.js';
 import { valueOf, type Evidence, type Read } from './evidence.js';
+import { kedaSelfCancellation, warningsAbout, type RawEvent } from '../kube-state.js';
 
 export const ROLE_ANNOTATION = 'eks.amazonaws.com/role-arn';
 
@@ -155,18 +156,11 @@ export function duration(seconds: number): string {
 
 const clip = (s: string, n = 300) => (s.length > n ? `${s.slice(0, n)}…` : s);
 
-/**
- * KEDA's own cancellation, not a failure: when it handles a ScaledJob again (created, changed, its finalizer
- * added) it cancels that ScaledJob's running scale loop (KEDA v2.21 pkg/scaling/scale_handler.go), and a poll
- * in flight ends "context canceled", reported as a KEDAScalerFailed Warning and an error line like any other.
- */
-export const selfCancelled = (message: string) => /context canceled/.test(message);
-
 /** KEDA's operator log lines at error level that name this ScaledJob (zap console or JSON encoding) */
 export function operatorErrorLines(log: string, namespace: string, scaledJob: string): string[] {
   return log
     .split('\n')
-    .filter((l) => (/\tERROR\t|"level":"error"|\bERROR\b/.test(l)) && l.includes(scaledJob) && l.includes(namespace) && !selfCancelled(l))
+    .filter((l) => (/\tERROR\t|"level":"error"|\bERROR\b/.test(l)) && l.includes(scaledJob) && l.includes(namespace) && !kedaSelfCancellation(l))
     .map((l) => clip(l.trim()));
 }
 
@@ -213,9 +207,7 @@ export function operatorErrors(log: string, namespace: string, scaledJob: string
 
 /** the ScaledJob's Warning events that report a problem (not KEDA's own cancellations), newest first */
 export function warningEvents(ev: Evidence): Array<Record<string, any>> {
-  return ((valueOf(ev.events) ?? []) as Array<Record<string, any>>)
-    .filter((e) => e.type === 'Warning' && !selfCancelled(String(e.message ?? '')))
-    .sort((a, b) => String(b.lastTimestamp ?? b.eventTime ?? '').localeCompare(String(a.lastTimestamp ?? a.eventTime ?? '')));
+  return warningsAbout((valueOf(ev.events) ?? []) as RawEvent[], { kind: 'ScaledJob', name: ev.scaledJobName }).reverse() as Array<Record<string, any>>;
 }
 
 /**
