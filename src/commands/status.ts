@@ -24,6 +24,8 @@ export async function run(opts: StatusOptions, ctx: CommandContext): Promise<voi
   // exit 1 when not healthy; the problems are already on stdout
   if (!s.healthy) {
     const flags = settingFlags(opts, settings);
-    throw new StateError(`stack "${settings.stack}" is not healthy (${s.problems.length} problem${s.problems.length === 1 ? '' : 's'})`, `kedactl doctor${flags ? ` ${flags}` : ''} says why, with the evidence and the fix`);
+    // doctor starts from the ScaledJob on the cluster: no hint when the cluster was left out
+    const next = skip.has('kubernetes') ? undefined : `kedactl doctor${flags ? ` ${flags}` : ''} says why, with the evidence and the fix`;
+    throw new StateError(`stack "${settings.stack}" is not healthy (${s.problems.length} problem${s.problems.length === 1 ? '' : 's'})`, next);
   }
 }
