@@ -14,16 +14,25 @@ export type SimStack = Pick<Settings, 'pollingInterval' | 'maxReplicas' | 'queue
 
 /** What the world does: none of it is in the ScaledJob. */
 export interface SimWorld {
-  /** seconds from Job creation until its Pod runs (mean) */
+  /** seconds from Job creation until its consumer's ReceiveMessage lands (mean) */
   podStartup: number;
+  /**
+   * of those, seconds the consumer itself takes to start (its aws CLI) after the Pod is Running: KEDA
+   * counts the Job pending only until the Pod is Running, podStartup - consumerStartup after creation
+   */
+  consumerStartup: number;
   /** start-up and processing times vary uniformly by ± this fraction */
   jitter: number;
   /** chance a Job dies while processing its message (0..1): the message comes back after the visibility timeout */
   failureRate: number;
   /** seconds the queue's approximate counts trail the truth */
   countLag: number;
-  /** seconds from the consumer's exit until the Job counts as finished */
+  /** seconds from the end of processing until the consumer's delete lands (the message stays in flight meanwhile) */
+  deleteLatency: number;
+  /** seconds from the consumer's delete (or its empty long poll) until the Job counts as finished */
   jobFinishLatency: number;
+  /** seconds after the load starts of KEDA's first poll (KEDA polls on its own clock) */
+  pollOffset: number;
   /** the consumer's ReceiveMessage WaitTimeSeconds (the consumer script's 20) */
   waitTimeSeconds: number;
   seed: number;
@@ -33,10 +42,13 @@ export interface SimWorld {
 
 export const DEFAULT_WORLD: SimWorld = {
   podStartup: 5,
+  consumerStartup: 0,
   jitter: 0.2,
   failureRate: 0,
   countLag: 1,
+  deleteLatency: 0,
   jobFinishLatency: 1,
+  pollOffset: 0,
   waitTimeSeconds: 20,
   seed: 1,
   giveUpAfter: 24 * 3600,
@@ -89,6 +101,7 @@ const DEAD = 4;
 const SNAPSHOT = 0;
 const POLL = 1;
 const POD_READY = 2;
+const POD_RUNNING = 8;
 const RECEIVE_TIMEOUT = 3;
 const PROCESSED = 4;
 const DIED = 5;
@@ -263,7 +276,7 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
     jobState[j] = J_PROCESSING;
     jobMsg[j] = m;
     jobReceipt[j] = receipt;
-    const work = spread(stack.processingTime, world.jitter, unit(world.seed, STREAM.processing, m, receipt));
+    const work = spread(stack.processingTime, world.jitter, unit(world.seed, STREAM.processing, m, receipt)) + world.deleteLatency;
     const dies = world.failureRate > 0 && unit(world.seed, STREAM.failure, m, receipt) < world.failureRate;
     if (dies) events.push(t + work * unit(world.seed, STREAM.failAt, m, receipt), DIED, j);
     else events.push(t + work, PROCESSED, j);
@@ -292,7 +305,7 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
 
   let nextArrival = 0;
   let over = false;
-  const firstPoll = 0;
+  const firstPoll = world.pollOffset;
   events.push(Math.max(0, firstPoll - world.countLag), SNAPSHOT);
   events.push(firstPoll, POLL);
 
@@ -334,7 +347,9 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
           jobCreated[j] = t;
           unfinished++;
           pending++;
-          events.push(t + spread(world.podStartup, world.jitter, unit(world.seed, STREAM.startup, j)), POD_READY, j);
+          const ready = spread(world.podStartup, world.jitter, unit(world.seed, STREAM.startup, j));
+          events.push(t + Math.max(0, ready - world.consumerStartup), POD_RUNNING, j);
+          events.push(t + ready, POD_READY, j);
         }
         if (unfinished > peakJobs) peakJobs = unfinished;
         samples.push({ t, queue: visible + inFlight, jobs: unfinished });
@@ -342,9 +357,11 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
         events.push(t + P, POLL);
         break;
       }
+      case POD_RUNNING:
+        pending--;
+        break;
       case POD_READY: {
         const j = e.a;
-        pending--;
         const m = popVisible();
         if (m >= 0) give(j, m, t);
         else {
