@@ -41,6 +41,14 @@ describe('simulate', () => {
     expect(apart.jobsCreated).toBeGreaterThan(together.jobsCreated);
   });
 
+  it("a long-polling consumer starts processing when its receive has returned, after --receive-latency", () => {
+    // accurate starts a second Job at 10 for the in-flight message; it long-polls from 15 and gets the message sent at 17
+    const acc = { ...stack, strategy: 'accurate' as const };
+    const two = load('burst:count=1 + pause:duration=17s + burst:count=1');
+    expect(simulate(acc, two, still).timeToDrain).toBe(17 + 30);
+    expect(simulate(acc, two, { ...still, receiveLatency: 2 }).timeToDrain).toBe(17 + 2 + 30);
+  });
+
   it('a message that arrives between polls waits for the next poll', () => {
     const r = simulate(stack, load('pause:duration=3s + burst:count=1'), still);
     expect(r.timeToDrain).toBe(10 + 5 + 30);

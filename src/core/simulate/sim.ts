@@ -27,6 +27,8 @@ export interface SimWorld {
   failureRate: number;
   /** seconds the queue's approximate counts trail the truth */
   countLag: number;
+  /** seconds a long-polling consumer's receive call takes to return once SQS has handed it a message */
+  receiveLatency: number;
   /** seconds from the end of processing until the consumer's delete lands (the message stays in flight meanwhile) */
   deleteLatency: number;
   /** seconds from the consumer's delete (or its empty long poll) until the Job counts as finished */
@@ -46,6 +48,7 @@ export const DEFAULT_WORLD: SimWorld = {
   jitter: 0.2,
   failureRate: 0,
   countLag: 1,
+  receiveLatency: 0,
   deleteLatency: 0,
   jobFinishLatency: 1,
   pollOffset: 0,
@@ -268,7 +271,7 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
   };
 
   /** job j receives message m at time t: processing starts */
-  const give = (j: number, m: number, t: number) => {
+  const give = (j: number, m: number, t: number, returning = 0) => {
     visible--;
     state[m] = IN_FLIGHT;
     inFlight++;
@@ -276,7 +279,9 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
     jobState[j] = J_PROCESSING;
     jobMsg[j] = m;
     jobReceipt[j] = receipt;
-    const work = spread(stack.processingTime, world.jitter, unit(world.seed, STREAM.processing, m, receipt)) + world.deleteLatency;
+    // a long-polling consumer starts processing when its receive call has returned (returning), the message
+    // is in flight from the moment SQS hands it over (t)
+    const work = returning + spread(stack.processingTime, world.jitter, unit(world.seed, STREAM.processing, m, receipt)) + world.deleteLatency;
     const dies = world.failureRate > 0 && unit(world.seed, STREAM.failure, m, receipt) < world.failureRate;
     if (dies) events.push(t + work * unit(world.seed, STREAM.failAt, m, receipt), DIED, j);
     else events.push(t + work, PROCESSED, j);
@@ -290,7 +295,7 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
     while (wHead < waiters.length) {
       const j = waiters[wHead++]!;
       if (jobState[j] !== J_WAITING) continue;
-      give(j, m, t);
+      give(j, m, t, world.receiveLatency);
       return;
     }
     if (again) pushVisibleFront(m);
