@@ -7,17 +7,15 @@
 //
 // The world the simulator is given (how fast this machine starts a Pod and runs the consumer's aws CLI,
 // when KEDA happened to poll) is MEASURED IN THE SAME REAL RUN, never tuned by hand or per strategy:
-// - Pod start-up: Job created (a watch, ms) → the consumer's ReceiveMessage returned with a message (the
-//   node's aws shim logs every call's start and end), timed on the receives that did not wait: their
-//   message (its body carries `sentAt`) was in the queue before the call began;
-// - of that, the consumer's own start-up: the Pod Running (the node agent's start) → that same return;
-//   KEDA counts a Job pending only until its Pod runs;
+// - the node's CPU (--node-cpus, --consumer-startup, --delete-latency): the consumer's start-up (Pod Running
+//   → ready to receive) and its delete are CPU work; the work is what one takes when it runs alone (the
+//   node's aws shim logs every call's start and end), and the node's CPUs are what makes the calls that
+//   overlapped come out at that work, n at once each getting cpus / n (see nodeCpuModel);
+// - Pod start-up: Job created (a watch, ms) → Pod Running (the node agent), plus the consumer's start-up;
 // - receive latency: a message that arrived while a consumer long-polled (its sentAt) → that receive returned;
-// - delete latency: the receive returned → the delete returned, minus the settings' processing time;
 // - Job finished: the delete returned (or the empty long poll ended) → the Job's Complete seen by the watch;
-// - jitter: the spread of the start-ups among the Jobs of one poll, pooled over the polls (a uniform ± j has
-//   a standard deviation of j / √3 of the mean); Jobs of different polls differ more, by how many other
-//   Pods share the node's CPU with them, which the simulator does not model;
+// - jitter: the spread of the start-ups among the Jobs of one poll, pooled over the polls (a uniform ± j
+//   has a standard deviation of j / √3 of the mean);
 // - first poll: when KEDA polled first after the load started (the operator's log, to the nanosecond);
 // - count lag: 0. moto computes ApproximateNumberOf* on each GetQueueAttributes; nothing trails.
 // So a slow or loaded machine makes both the real run and the simulation slower: machine speed is
@@ -45,9 +43,8 @@ const MINUTE = 60_000;
  * them, so they keep starting Jobs, which long-poll 20 s and some of which find nothing; the burst then
  * needs two rounds of 10 Jobs, so the drain time rests on Pod start-up, processing, Job completion and the
  * polls. pollingInterval 2 keeps KEDA's clock from rounding a round of Jobs by up to a whole interval.
- * 6 s of processing keep a message in flight over several polls however fast the machine is at the time:
- * with 2 s, the Jobs accurate made turned on whether a busy moment made the consumers' aws calls take 0.5 s
- * or 3.5 s (33 to 42 Jobs for the same load), which no mean over the run describes.
+ * 6 s of processing keep a message in flight over several polls however busy the machine is at the time
+ * (with 2 s, whether a busy moment made a consumer's aws calls take 0.5 s or 3.5 s decided it).
  */
 const LOAD = 'steady:rate=0.25,duration=40s+burst:count=20';
 const MESSAGES = 30;
@@ -56,6 +53,8 @@ const POLLING = 2;
 const SETTINGS = ['--auth', 'static', '--max-replicas', '10', '--processing-time', String(PROCESSING), '--polling-interval', String(POLLING)];
 const STRATEGIES = ['default', 'accurate', 'eager'] as const;
 const TOLERANCE = 0.15;
+/** the simulation runs once per seed (`--compare seed=...`, at most 8) and predicts their mean */
+const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8];
 
 let cluster: DemoCluster;
 let env: NodeJS.ProcessEnv;
@@ -176,6 +175,54 @@ const pooledSd = (groups: number[][]) => {
   return n > 0 ? Math.sqrt(ss / n) : 0;
 };
 const r2 = (x: number) => Math.round(x * 100) / 100;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+interface Phase {
+  kind: 'start' | 'delete';
+  /** epoch ms */
+  a: number;
+  b: number;
+  /** its end was seen (a start-up that waited for its message was not) */
+  timed: boolean;
+}
+
+/**
+ * The node's CPU for the consumers, from the run's own aws calls: each consumer's start-up and delete is a
+ * fixed amount of CPU work, and n of them at once on C CPUs each get C / n of a CPU (what the simulation's
+ * --node-cpus does). The work is what a call takes when it ran alone (no other start-up or delete under
+ * way, the median of those); C is the number of CPUs that makes the calls that did overlap come out at that
+ * same work. Start-ups that waited for a message are taken to last one lone start-up.
+ */
+function nodeCpuModel(phases: Phase[]): { cpus: number; startupWork: number; deleteWork: number } {
+  const segments = (ps: Phase[]) => {
+    const cuts = [...new Set(ps.flatMap((x) => [x.a, x.b]))].sort((x, y) => x - y);
+    const out: Array<[number, number, number]> = [];
+    for (let i = 0; i + 1 < cuts.length; i++) {
+      const mid = (cuts[i]! + cuts[i + 1]!) / 2;
+      out.push([cuts[i]!, cuts[i + 1]!, ps.filter((x) => x.a <= mid && mid < x.b).length]);
+    }
+    return out;
+  };
+  const overlapping = (segs: Array<[number, number, number]>, x: Phase) => Math.max(0, ...segs.filter(([a, b]) => Math.min(b, x.b) > Math.max(a, x.a)).map(([, , n]) => n));
+  const timed = phases.filter((x) => x.timed && x.b > x.a);
+  let segs = segments(timed);
+  const work = (kind: Phase['kind']) => {
+    const all = timed.filter((x) => x.kind === kind);
+    const alone = all.filter((x) => overlapping(segs, x) <= 1).map((x) => x.b - x.a);
+    return median(alone.length ? alone : all.map((x) => x.b - x.a));
+  };
+  const startupWork = work('start');
+  const deleteWork = work('delete');
+  const all = [...timed, ...phases.filter((x) => !x.timed).map((x) => ({ ...x, b: Math.min(x.b, x.a + startupWork) }))];
+  segs = segments(all);
+  const done = (x: Phase, cpus: number) => segs.reduce((w, [a, b, n]) => w + Math.max(0, Math.min(b, x.b) - Math.max(a, x.a)) * (n > cpus ? cpus / n : 1), 0);
+  let best = { cpus: 0, err: Infinity };
+  for (let cpus = 0.5; cpus <= 16; cpus += 0.25) {
+    const err = timed.reduce((e, x) => e + (done(x, cpus) - (x.kind === 'start' ? startupWork : deleteWork)) ** 2, 0);
+    if (err < best.err) best = { cpus, err };
+  }
+  return { cpus: best.cpus, startupWork, deleteWork };
+}
 const pct = (sim: number, real: number) => (sim - real) / real;
 
 const podsOf = (stack: string) => [...cluster.node.pods.values()].filter((p) => p.namespace === stack);
@@ -231,9 +278,10 @@ describe('kedactl simulate against the real KEDA operator: Jobs created and time
       expect(failed, `aws calls that failed:\n${failed.map((c) => `${c.pod} ${c.op} exit ${c.code}`).join('\n')}`).toEqual([]);
       expect(deletes.length, 'every message deleted once').toBe(MESSAGES);
       const startups: number[] = [];
-      const consumerStartups: number[] = [];
-      const inFlight: number[] = [];
+      const toRunning: number[] = [];
       const returning: number[] = [];
+      // the consumers' CPU work: start-ups (Pod Running → ready to receive) and deletes, as intervals
+      const phases: Phase[] = [];
       const finishing: number[] = [];
       const timeline: unknown[] = [];
       // start-ups of the Jobs one poll created: they start side by side, so their spread is the chance part
@@ -247,15 +295,17 @@ describe('kedactl simulate against the real KEDA operator: Jobs created and time
         const body = /processing message \S+: (\{.*\})/.exec(readFileSync(pod.log, 'utf8'))?.[1];
         const sentAt = body ? Date.parse(JSON.parse(body).sentAt) : undefined;
         // start-up is timed on the receives that did not wait: their message was in the queue before the call began
+        toRunning.push(pod.startedAt - job.created);
         if (d && sentAt !== undefined && sentAt < r.start) {
           startups.push(r.end - job.created);
-          consumerStartups.push(r.end - pod.startedAt);
           const poll = Math.round(job.created / 500);
           byPoll.set(poll, [...(byPoll.get(poll) ?? []), r.end - job.created]);
-        }
+          phases.push({ kind: 'start', a: pod.startedAt, b: r.end, timed: true });
+        } else if (!d) phases.push({ kind: 'start', a: pod.startedAt, b: r.end - 20_000, timed: true }); // long-polled 20 s for nothing
+        else phases.push({ kind: 'start', a: pod.startedAt, b: r.end, timed: false }); // waited for its message: ends unseen, cut below
         // a receive that waited for its message returns this long after the message arrived
         if (d && sentAt !== undefined && sentAt >= r.start) returning.push(r.end - sentAt);
-        if (d) inFlight.push(d.end - r.end);
+        if (d) phases.push({ kind: 'delete', a: d.start, b: d.end, timed: true });
         if (job.finished !== undefined) finishing.push(job.finished - (d ? d.end : r.end));
         const at = (x: number | undefined) => (x === undefined ? null : (x - t0) / 1000);
         timeline.push({ sent: at(sentAt), created: at(job.created), running: at(pod.startedAt), receive: [at(r.start), at(r.end)], delete: d ? [at(d.start), at(d.end)] : null, exited: at(pod.finishedAt), finished: at(job.finished) });
@@ -270,36 +320,44 @@ describe('kedactl simulate against the real KEDA operator: Jobs created and time
         emptyJobs: receives.length - deletes.length,
       };
       expect(startups.length, 'Pods whose receive found a message waiting').toBeGreaterThanOrEqual(10);
-      const podStartup = mean(startups) / 1000;
+      const node = nodeCpuModel(phases);
       const world = {
-        podStartup: r2(podStartup),
-        consumerStartup: r2(Math.min(podStartup, mean(consumerStartups) / 1000)),
+        podStartup: r2((mean(toRunning) + node.startupWork) / 1000),
+        consumerStartup: r2(node.startupWork / 1000),
         // (no receive waited for a message: no consumer of the simulation will either)
         receiveLatency: r2(returning.length ? mean(returning) / 1000 : 0),
-        deleteLatency: r2(Math.max(0, mean(inFlight) / 1000 - PROCESSING)),
+        deleteLatency: r2(node.deleteWork / 1000),
+        nodeCpus: node.cpus,
         jobFinishLatency: r2(mean(finishing) / 1000),
-        jitter: r2(Math.min(1, (Math.sqrt(3) * pooledSd([...byPoll.values()])) / 1000 / podStartup)),
+        jitter: r2(Math.min(1, (Math.sqrt(3) * pooledSd([...byPoll.values()])) / mean(startups))),
         pollOffset: r2((firstPoll - t0) / 1000),
         countLag: 0,
       };
 
       // --- the simulation, through the command, with the stack's settings from kedactl.yaml --------
-      const simArgs = ['simulate', '--load', LOAD, '--pod-startup', String(world.podStartup), '--consumer-startup', String(world.consumerStartup), '--receive-latency', String(world.receiveLatency), '--delete-latency', String(world.deleteLatency), '--job-finish-latency', String(world.jobFinishLatency), '--jitter', String(world.jitter), '--poll-offset', String(world.pollOffset), '--count-lag', '0', '-o', 'json'];
+      const simArgs = ['simulate', '--load', LOAD, '--pod-startup', String(world.podStartup), '--consumer-startup', String(world.consumerStartup), '--receive-latency', String(world.receiveLatency), '--delete-latency', String(world.deleteLatency), '--node-cpus', String(world.nodeCpus), '--job-finish-latency', String(world.jobFinishLatency), '--jitter', String(world.jitter), '--poll-offset', String(world.pollOffset), '--count-lag', '0', '--compare', `seed=${SEEDS.join(',')}`, '-o', 'json'];
       const s = await runCli(simArgs, { env, cwd: dir });
       expect(s.code, s.stderr).toBe(0);
-      const run = JSON.parse(s.stdout).runs[0];
-      expect(run.stack).toMatchObject({ strategy, maxReplicas: 10, processingTime: PROCESSING, pollingInterval: POLLING });
-      const sim = { jobsCreated: run.result.jobsCreated as number, drain: run.result.timeToDrain as number, emptyJobs: run.result.emptyJobs as number };
+      const runs = JSON.parse(s.stdout).runs as Array<{ stack: unknown; result: { jobsCreated: number; timeToDrain: number; emptyJobs: number } }>;
+      expect(runs).toHaveLength(SEEDS.length);
+      for (const run of runs) expect(run.stack).toMatchObject({ strategy, maxReplicas: 10, processingTime: PROCESSING, pollingInterval: POLLING });
+      // the simulation's prediction: its mean over the seeds (one seed is one draw of the start-up and processing jitter)
+      const sim = {
+        jobsCreated: mean(runs.map((r) => r.result.jobsCreated)),
+        drain: mean(runs.map((r) => r.result.timeToDrain)),
+        emptyJobs: mean(runs.map((r) => r.result.emptyJobs)),
+        range: `Jobs ${Math.min(...runs.map((r) => r.result.jobsCreated))}-${Math.max(...runs.map((r) => r.result.jobsCreated))}, drain ${Math.min(...runs.map((r) => r.result.timeToDrain)).toFixed(0)}-${Math.max(...runs.map((r) => r.result.timeToDrain)).toFixed(0)} s`,
+      };
 
       const line =
-        `| ${strategy} | ${real.jobsCreated} / ${sim.jobsCreated} (${(pct(sim.jobsCreated, real.jobsCreated) * 100).toFixed(1)} %) | ` +
-        `${real.drain.toFixed(1)} s / ${sim.drain.toFixed(1)} s (${(pct(sim.drain, real.drain) * 100).toFixed(1)} %) | ${real.emptyJobs} / ${sim.emptyJobs} | ` +
-        `${world.podStartup} s (${world.consumerStartup} s of it the consumer's), receive +${world.receiveLatency} s, delete +${world.deleteLatency} s, +${world.jobFinishLatency} s, ±${Math.round(world.jitter * 100)} %, first poll ${world.pollOffset} s |`;
+        `| ${strategy} | ${real.jobsCreated} / ${sim.jobsCreated.toFixed(1)} (${(pct(sim.jobsCreated, real.jobsCreated) * 100).toFixed(1)} %) | ` +
+        `${real.drain.toFixed(1)} s / ${sim.drain.toFixed(1)} s (${(pct(sim.drain, real.drain) * 100).toFixed(1)} %) | ${real.emptyJobs} / ${sim.emptyJobs.toFixed(1)} | ${sim.range} | ` +
+        `${world.podStartup} s (${world.consumerStartup} s of it the consumer's), receive +${world.receiveLatency} s, delete +${world.deleteLatency} s, ${world.nodeCpus} CPUs, +${world.jobFinishLatency} s, ±${Math.round(world.jitter * 100)} %, first poll ${world.pollOffset} s |`;
       figures.push(line);
       const detail = `${line}\nreal polls (t - t0 s: running/pending +created): ${p.filter((x) => x.t >= t0 - POLLING * 1000).map((x) => `${((x.t - t0) / 1000).toFixed(1)}:${x.running}/${x.pending}+${x.created}`).join(' ')}\nsim: ${simArgs.join(' ')}`;
       process.stderr.write(`[simulate-vs-real] ${detail}\n`);
       if (process.env.KEDACTL_SIMREAL_DUMP)
-        writeFileSync(join(process.env.KEDACTL_SIMREAL_DUMP, `${strategy}-${t0}.json`), JSON.stringify({ strategy, t0, real, sim, world, polls: p.map((x) => ({ ...x, t: (x.t - t0) / 1000 })), timeline, simulated: run }, null, 1));
+        writeFileSync(join(process.env.KEDACTL_SIMREAL_DUMP, `${strategy}-${t0}.json`), JSON.stringify({ strategy, t0, real, sim, world, polls: p.map((x) => ({ ...x, t: (x.t - t0) / 1000 })), timeline, simulated: runs[0] }, null, 1));
       expect(Math.abs(pct(sim.jobsCreated, real.jobsCreated)), `Jobs created, real / simulated\n${detail}`).toBeLessThanOrEqual(TOLERANCE);
       expect(Math.abs(pct(sim.drain, real.drain)), `time to drain, real / simulated\n${detail}`).toBeLessThanOrEqual(TOLERANCE);
     }, 8 * MINUTE);

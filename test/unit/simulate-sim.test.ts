@@ -49,6 +49,18 @@ describe('simulate', () => {
     expect(simulate(acc, two, { ...still, receiveLatency: 2 }).timeToDrain).toBe(17 + 2 + 30);
   });
 
+  it('consumers that start and delete side by side on one CPU share it, by hand', () => {
+    // Running at 3; start-up 2 s of CPU, delete 1 s of CPU; processing (a sleep) takes none
+    const w = { ...still, consumerStartup: 2, deleteLatency: 1 };
+    // alone: receive at 5, delete done at 5 + 30 + 1
+    expect(simulate(stack, load('burst:count=1'), { ...w, nodeCpus: 1 }).timeToDrain).toBe(36);
+    // two at once on one CPU: start-ups done at 3 + 2 * 2, deletes at 7 + 30 + 2 * 1
+    expect(simulate(stack, load('burst:count=2'), { ...w, nodeCpus: 1 }).timeToDrain).toBe(39);
+    // two at once on two CPUs, or with CPUs as needed (0): as fast as alone
+    expect(simulate(stack, load('burst:count=2'), { ...w, nodeCpus: 2 }).timeToDrain).toBe(36);
+    expect(simulate(stack, load('burst:count=2'), w).timeToDrain).toBe(36);
+  });
+
   it('a message that arrives between polls waits for the next poll', () => {
     const r = simulate(stack, load('pause:duration=3s + burst:count=1'), still);
     expect(r.timeToDrain).toBe(10 + 5 + 30);

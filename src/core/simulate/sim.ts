@@ -35,6 +35,13 @@ export interface SimWorld {
   jobFinishLatency: number;
   /** seconds after the load starts of KEDA's first poll (KEDA polls on its own clock) */
   pollOffset: number;
+  /**
+   * CPUs the consumers share (0: as many as they need). The consumer's start-up and its delete are CPU
+   * work (consumerStartup and deleteLatency seconds of it, each); n of them at once on fewer CPUs each
+   * get cpus / n of a CPU, so a burst of Jobs starts slower than one Job alone. Waiting and processing
+   * (the consumer's sleep) take no CPU.
+   */
+  nodeCpus: number;
   /** the consumer's ReceiveMessage WaitTimeSeconds (the consumer script's 20) */
   waitTimeSeconds: number;
   seed: number;
@@ -52,6 +59,7 @@ export const DEFAULT_WORLD: SimWorld = {
   deleteLatency: 0,
   jobFinishLatency: 1,
   pollOffset: 0,
+  nodeCpus: 0,
   waitTimeSeconds: 20,
   seed: 1,
   giveUpAfter: 24 * 3600,
@@ -105,6 +113,8 @@ const SNAPSHOT = 0;
 const POLL = 1;
 const POD_READY = 2;
 const POD_RUNNING = 8;
+const SLEPT = 9; // the consumer's processing (its sleep) is over: its delete starts
+const CPU_DONE = 10; // the consumers' CPU work: the earliest piece may be done
 const RECEIVE_TIMEOUT = 3;
 const PROCESSED = 4;
 const DIED = 5;
@@ -270,6 +280,36 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
     lastFinalAt = t;
   };
 
+  // --- the consumers' CPU work on a node of world.nodeCpus CPUs: processor sharing ----------------------
+  // Each piece of work finishes when the service clock (which runs at min(1, cpus / n) while n pieces are
+  // under way) has advanced by its amount. Pieces: a consumer's start-up (then it receives) and its delete.
+  const cpus = world.nodeCpus;
+  const cpuJob: number[] = [];
+  const cpuKind: number[] = []; // POD_READY or PROCESSED: what happens when the piece is done
+  const cpuEnd: number[] = []; // service-clock value at which it is done
+  let service = 0;
+  let serviceAt = 0;
+  let cpuVersion = 0;
+  const cpuRate = () => (cpuJob.length > cpus ? cpus / cpuJob.length : 1);
+  const advance = (t: number) => {
+    service += (t - serviceAt) * cpuRate();
+    serviceAt = t;
+  };
+  const scheduleCpu = (t: number) => {
+    cpuVersion++;
+    if (cpuJob.length === 0) return;
+    let next = Infinity;
+    for (const x of cpuEnd) if (x < next) next = x;
+    events.push(t + Math.max(0, next - service) / cpuRate(), CPU_DONE, cpuVersion);
+  };
+  const startCpu = (t: number, j: number, kind: number, amount: number) => {
+    advance(t);
+    cpuJob.push(j);
+    cpuKind.push(kind);
+    cpuEnd.push(service + amount);
+    scheduleCpu(t);
+  };
+
   /** job j receives message m at time t: processing starts */
   const give = (j: number, m: number, t: number, returning = 0) => {
     visible--;
@@ -281,12 +321,13 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
     jobReceipt[j] = receipt;
     // a long-polling consumer starts processing when its receive call has returned (returning), the message
     // is in flight from the moment SQS hands it over (t)
-    const work = returning + spread(stack.processingTime, world.jitter, unit(world.seed, STREAM.processing, m, receipt)) + world.deleteLatency;
+    const sleep = returning + spread(stack.processingTime, world.jitter, unit(world.seed, STREAM.processing, m, receipt));
+    const work = sleep + world.deleteLatency;
     const dies = world.failureRate > 0 && unit(world.seed, STREAM.failure, m, receipt) < world.failureRate;
     if (dies) events.push(t + work * unit(world.seed, STREAM.failAt, m, receipt), DIED, j);
+    else if (cpus > 0) events.push(t + sleep, SLEPT, j);
     else events.push(t + work, PROCESSED, j);
-    // the message reappears unless it is deleted first
-    if (dies || work >= stack.visibilityTimeout) events.push(t + stack.visibilityTimeout, VISIBLE_AGAIN, m, receipt);
+    if (dies || work >= stack.visibilityTimeout || cpus > 0) events.push(t + stack.visibilityTimeout, VISIBLE_AGAIN, m, receipt);
   };
   /** a message becomes visible at t: a long-polling consumer takes it at once */
   const becomeVisible = (m: number, t: number, again = false) => {
@@ -353,8 +394,10 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
           unfinished++;
           pending++;
           const ready = spread(world.podStartup, world.jitter, unit(world.seed, STREAM.startup, j));
-          events.push(t + Math.max(0, ready - world.consumerStartup), POD_RUNNING, j);
-          events.push(t + ready, POD_READY, j);
+          const running = Math.max(0, ready - world.consumerStartup);
+          events.push(t + running, POD_RUNNING, j);
+          // on a node of limited CPUs the consumer's start-up is CPU work that starts when the Pod runs
+          if (cpus === 0) events.push(t + ready, POD_READY, j);
         }
         if (unfinished > peakJobs) peakJobs = unfinished;
         samples.push({ t, queue: visible + inFlight, jobs: unfinished });
@@ -364,7 +407,29 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
       }
       case POD_RUNNING:
         pending--;
+        if (cpus > 0) {
+          const ready = spread(world.podStartup, world.jitter, unit(world.seed, STREAM.startup, e.a));
+          startCpu(t, e.a, POD_READY, ready - Math.max(0, ready - world.consumerStartup));
+        }
         break;
+      case SLEPT:
+        startCpu(t, e.a, PROCESSED, world.deleteLatency);
+        break;
+      case CPU_DONE: {
+        if (e.a !== cpuVersion) break; // rescheduled since
+        advance(t);
+        const done: Array<[number, number]> = [];
+        for (let i = cpuJob.length - 1; i >= 0; i--) {
+          if (cpuEnd[i]! > service + 1e-9) continue;
+          done.push([cpuJob[i]!, cpuKind[i]!]);
+          cpuJob.splice(i, 1);
+          cpuKind.splice(i, 1);
+          cpuEnd.splice(i, 1);
+        }
+        scheduleCpu(t);
+        for (const [j, kind] of done.reverse()) events.push(t, kind, j);
+        break;
+      }
       case POD_READY: {
         const j = e.a;
         const m = popVisible();
