@@ -71,7 +71,8 @@ function stackLine(r: SimRun): string {
     `strategy ${s.strategy}, maxReplicas ${s.maxReplicas}, queueLength ${s.queueLength}, activation ${s.activationQueueLength}, ` +
     `polling ${s.pollingInterval}s, processing ${s.processingTime}s, visibility ${s.visibilityTimeout}s` +
     `${s.deadLetterQueue ? `, dead-letter after ${s.maxReceiveCount}` : ''}\n` +
-    `Pod start-up ${w.podStartup}s, ±${Math.round(w.jitter * 100)}% jitter, ${+(w.failureRate * 100).toFixed(2)}% failures, counts lag ${w.countLag}s, seed ${w.seed}`
+    `Pod start-up ${w.podStartup}s (Running after ${+Math.max(0, w.podStartup - w.consumerStartup).toFixed(2)}s), receive returns +${w.receiveLatency}s, delete +${w.deleteLatency}s, Job finished +${w.jobFinishLatency}s, ±${Math.round(w.jitter * 100)}% jitter, ` +
+    `${+(w.failureRate * 100).toFixed(2)}% failures, counts lag ${w.countLag}s, first poll at ${w.pollOffset}s, ${w.nodeCpus > 0 ? `${w.nodeCpus} CPUs for consumers` : 'CPUs as needed'}, seed ${w.seed}`
   );
 }
 

@@ -189,6 +189,8 @@ export async function startDemoCluster(o: DemoClusterOptions): Promise<DemoClust
         '--enable-apiservice-patching=false',
         '--zap-log-level=info',
         '--zap-encoder=console',
+        // times to the nanosecond: test/e2e/simulate-vs-real.test.ts reads when each poll happened
+        '--zap-time-encoding=rfc3339nano',
       ], logPath, {
         PATH: process.env.PATH,
         HOME: os.homedir(),

@@ -69,7 +69,10 @@ export interface PodRecord {
   namespace: string;
   name: string;
   uid: string;
+  /** epoch ms: the container started (Pod Running) */
   startedAt?: number;
+  /** epoch ms: the container exited */
+  finishedAt?: number;
   exitCode?: number;
   log: string;
 }
@@ -79,6 +82,8 @@ export interface NodeAgent {
   dir: string;
   /** every Pod this node ran, by uid */
   pods: Map<string, PodRecord>;
+  /** every aws CLI call the Pods made so far, from the shim's log */
+  awsCalls(): AwsCall[];
   stop(): Promise<void>;
 }
 
@@ -95,13 +100,29 @@ interface Live {
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 /** CLI v2 reads AWS_REGION and AWS_ENDPOINT_URL; CLI v1 (PyPI's awscli) does not: map them, then run v1. */
-function awsShim(awsCli: string): string {
+function awsShim(awsCli: string, callLog: string): string {
   return `#!/bin/bash
-# aws CLI v2 -> v1 shim of the test node (written by test/support/node-agent.ts)
+# aws CLI v2 -> v1 shim of the test node (written by test/support/node-agent.ts). Each call is logged with
+# its start and end (epoch ms), the Pod (HOSTNAME) and the exit code, for tests that time the consumers.
 if [ -z "\${AWS_DEFAULT_REGION:-}" ] && [ -n "\${AWS_REGION:-}" ]; then export AWS_DEFAULT_REGION="$AWS_REGION"; fi
-if [ -n "\${AWS_ENDPOINT_URL:-}" ]; then exec ${JSON.stringify(awsCli)} --endpoint-url "$AWS_ENDPOINT_URL" "$@"; fi
-exec ${JSON.stringify(awsCli)} "$@"
+start=$(date +%s%3N)
+if [ -n "\${AWS_ENDPOINT_URL:-}" ]; then ${JSON.stringify(awsCli)} --endpoint-url "$AWS_ENDPOINT_URL" "$@"; else ${JSON.stringify(awsCli)} "$@"; fi
+rc=$?
+echo "$start $(date +%s%3N) \${HOSTNAME:-?} \${1:-} \${2:-} $rc" >> ${JSON.stringify(callLog)}
+exit $rc
 `;
+}
+
+/** One aws CLI call a Pod made on the test node. */
+export interface AwsCall {
+  /** the Pod's name */
+  pod: string;
+  /** e.g. "sqs receive-message" */
+  op: string;
+  /** epoch ms */
+  start: number;
+  end: number;
+  code: number;
 }
 
 export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
@@ -110,7 +131,9 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'kedactl-node-'));
   const shimDir = join(dir, 'bin');
   mkdirSync(shimDir, { recursive: true });
-  writeFileSync(join(shimDir, 'aws'), awsShim(o.awsCli));
+  const callLog = join(dir, 'aws-calls.log');
+  writeFileSync(callLog, '');
+  writeFileSync(join(shimDir, 'aws'), awsShim(o.awsCli, callLog));
   chmodSync(join(shimDir, 'aws'), 0o755);
 
   const req = async (method: string, path: string, body?: unknown, contentType?: string) => kubeRequest(rig, method, path, { body, contentType });
@@ -320,6 +343,7 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
   const finish = async (pod: any, l: Live, code: number) => {
     l.finished = true;
     l.record.exitCode = code;
+    l.record.finishedAt = Date.now();
     const c = pod.spec.containers[0];
     const terminated = { exitCode: code, reason: code === 0 ? 'Completed' : 'Error', startedAt: new Date(l.record.startedAt ?? Date.now()).toISOString().replace(/\.\d+Z$/, 'Z'), finishedAt: now(), containerID: containerId(l) };
     await patchStatus(pod, {
@@ -441,6 +465,14 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
     name,
     dir,
     pods,
+    awsCalls() {
+      const out: AwsCall[] = [];
+      for (const line of readFileSync(callLog, 'utf8').split('\n')) {
+        const m = /^(\d+) (\d+) (\S+) (\S*) (\S*) (\d+)$/.exec(line);
+        if (m) out.push({ start: Number(m[1]), end: Number(m[2]), pod: m[3]!, op: `${m[4]} ${m[5]}`, code: Number(m[6]) });
+      }
+      return out;
+    },
     async stop() {
       on = false;
       await loop;

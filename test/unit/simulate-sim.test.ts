@@ -20,6 +20,47 @@ describe('simulate', () => {
     expect(r.samples.map((s) => [s.t, s.queue, s.jobs])).toEqual([[0, 1, 1], [10, 1, 1], [20, 1, 1], [30, 1, 1], [40, 0, 0]]);
   });
 
+  it('the machine, by hand: first poll at 3, Pod at 8, processed at 38, deleted 1.5 s later, Job finished 2 s after that', () => {
+    const w = { ...still, pollOffset: 3, deleteLatency: 1.5, jobFinishLatency: 2 };
+    const r = simulate(stack, load('burst:count=1'), w);
+    expect(r).toMatchObject({ timeToDrain: 3 + 5 + 30 + 1.5, jobsCreated: 1, jobSeconds: 5 + 30 + 1.5 });
+    // polls at 3, 13, 23, 33 (in flight), 43: the Job finished at 41.5; the read at 42 saw the queue empty
+    expect(r.samples.map((s) => [s.t, s.queue, s.jobs])).toEqual([[3, 1, 1], [13, 1, 1], [23, 1, 1], [33, 1, 1], [43, 0, 0]]);
+  });
+
+  it("KEDA stops counting a Job pending when its Pod runs, before the consumer's receive: accurate starts another Job sooner", () => {
+    const fast = { ...stack, strategy: 'accurate' as const, pollingInterval: 2 };
+    const one = load('burst:count=1');
+    // Pod Running and receiving at 5: the polls at 2 and 4 see one pending Job for the one visible message
+    const together = simulate(fast, one, still);
+    // Pod Running at 1, receiving at 5: the poll at 2 sees a running Job that is not pending, and starts another
+    const apart = simulate(fast, one, { ...still, consumerStartup: 4 });
+    const createdBy = (r: typeof apart, t: number) => r.samples.filter((x) => x.t <= t).at(-1)!.jobs;
+    expect(createdBy(together, 4)).toBe(1);
+    expect(createdBy(apart, 2)).toBe(2);
+    expect(apart.jobsCreated).toBeGreaterThan(together.jobsCreated);
+  });
+
+  it("a long-polling consumer starts processing when its receive has returned, after --receive-latency", () => {
+    // accurate starts a second Job at 10 for the in-flight message; it long-polls from 15 and gets the message sent at 17
+    const acc = { ...stack, strategy: 'accurate' as const };
+    const two = load('burst:count=1 + pause:duration=17s + burst:count=1');
+    expect(simulate(acc, two, still).timeToDrain).toBe(17 + 30);
+    expect(simulate(acc, two, { ...still, receiveLatency: 2 }).timeToDrain).toBe(17 + 2 + 30);
+  });
+
+  it('consumers that start and delete side by side on one CPU share it, by hand', () => {
+    // Running at 3; start-up 2 s of CPU, delete 1 s of CPU; processing (a sleep) takes none
+    const w = { ...still, consumerStartup: 2, deleteLatency: 1 };
+    // alone: receive at 5, delete done at 5 + 30 + 1
+    expect(simulate(stack, load('burst:count=1'), { ...w, nodeCpus: 1 }).timeToDrain).toBe(36);
+    // two at once on one CPU: start-ups done at 3 + 2 * 2, deletes at 7 + 30 + 2 * 1
+    expect(simulate(stack, load('burst:count=2'), { ...w, nodeCpus: 1 }).timeToDrain).toBe(39);
+    // two at once on two CPUs, or with CPUs as needed (0): as fast as alone
+    expect(simulate(stack, load('burst:count=2'), { ...w, nodeCpus: 2 }).timeToDrain).toBe(36);
+    expect(simulate(stack, load('burst:count=2'), w).timeToDrain).toBe(36);
+  });
+
   it('a message that arrives between polls waits for the next poll', () => {
     const r = simulate(stack, load('pause:duration=3s + burst:count=1'), still);
     expect(r.timeToDrain).toBe(10 + 5 + 30);

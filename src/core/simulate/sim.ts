@@ -14,16 +14,34 @@ export type SimStack = Pick<Settings, 'pollingInterval' | 'maxReplicas' | 'queue
 
 /** What the world does: none of it is in the ScaledJob. */
 export interface SimWorld {
-  /** seconds from Job creation until its Pod runs (mean) */
+  /** seconds from Job creation until its consumer's ReceiveMessage lands (mean) */
   podStartup: number;
+  /**
+   * of those, seconds the consumer itself takes to start (its aws CLI) after the Pod is Running: KEDA
+   * counts the Job pending only until the Pod is Running, podStartup - consumerStartup after creation
+   */
+  consumerStartup: number;
   /** start-up and processing times vary uniformly by ± this fraction */
   jitter: number;
   /** chance a Job dies while processing its message (0..1): the message comes back after the visibility timeout */
   failureRate: number;
   /** seconds the queue's approximate counts trail the truth */
   countLag: number;
-  /** seconds from the consumer's exit until the Job counts as finished */
+  /** seconds a long-polling consumer's receive call takes to return once SQS has handed it a message */
+  receiveLatency: number;
+  /** seconds from the end of processing until the consumer's delete lands (the message stays in flight meanwhile) */
+  deleteLatency: number;
+  /** seconds from the consumer's delete (or its empty long poll) until the Job counts as finished */
   jobFinishLatency: number;
+  /** seconds after the load starts of KEDA's first poll (KEDA polls on its own clock) */
+  pollOffset: number;
+  /**
+   * CPUs the consumers share (0: as many as they need). The consumer's start-up and its delete are CPU
+   * work (consumerStartup and deleteLatency seconds of it, each); n of them at once on fewer CPUs each
+   * get cpus / n of a CPU, so a burst of Jobs starts slower than one Job alone. Waiting and processing
+   * (the consumer's sleep) take no CPU.
+   */
+  nodeCpus: number;
   /** the consumer's ReceiveMessage WaitTimeSeconds (the consumer script's 20) */
   waitTimeSeconds: number;
   seed: number;
@@ -33,10 +51,15 @@ export interface SimWorld {
 
 export const DEFAULT_WORLD: SimWorld = {
   podStartup: 5,
+  consumerStartup: 0,
   jitter: 0.2,
   failureRate: 0,
   countLag: 1,
+  receiveLatency: 0,
+  deleteLatency: 0,
   jobFinishLatency: 1,
+  pollOffset: 0,
+  nodeCpus: 0,
   waitTimeSeconds: 20,
   seed: 1,
   giveUpAfter: 24 * 3600,
@@ -89,6 +112,9 @@ const DEAD = 4;
 const SNAPSHOT = 0;
 const POLL = 1;
 const POD_READY = 2;
+const POD_RUNNING = 8;
+const SLEPT = 9; // the consumer's processing (its sleep) is over: its delete starts
+const CPU_DONE = 10; // the consumers' CPU work: the earliest piece may be done
 const RECEIVE_TIMEOUT = 3;
 const PROCESSED = 4;
 const DIED = 5;
@@ -254,8 +280,38 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
     lastFinalAt = t;
   };
 
+  // --- the consumers' CPU work on a node of world.nodeCpus CPUs: processor sharing ----------------------
+  // Each piece of work finishes when the service clock (which runs at min(1, cpus / n) while n pieces are
+  // under way) has advanced by its amount. Pieces: a consumer's start-up (then it receives) and its delete.
+  const cpus = world.nodeCpus;
+  const cpuJob: number[] = [];
+  const cpuKind: number[] = []; // POD_READY or PROCESSED: what happens when the piece is done
+  const cpuEnd: number[] = []; // service-clock value at which it is done
+  let service = 0;
+  let serviceAt = 0;
+  let cpuVersion = 0;
+  const cpuRate = () => (cpuJob.length > cpus ? cpus / cpuJob.length : 1);
+  const advance = (t: number) => {
+    service += (t - serviceAt) * cpuRate();
+    serviceAt = t;
+  };
+  const scheduleCpu = (t: number) => {
+    cpuVersion++;
+    if (cpuJob.length === 0) return;
+    let next = Infinity;
+    for (const x of cpuEnd) if (x < next) next = x;
+    events.push(t + Math.max(0, next - service) / cpuRate(), CPU_DONE, cpuVersion);
+  };
+  const startCpu = (t: number, j: number, kind: number, amount: number) => {
+    advance(t);
+    cpuJob.push(j);
+    cpuKind.push(kind);
+    cpuEnd.push(service + amount);
+    scheduleCpu(t);
+  };
+
   /** job j receives message m at time t: processing starts */
-  const give = (j: number, m: number, t: number) => {
+  const give = (j: number, m: number, t: number, returning = 0) => {
     visible--;
     state[m] = IN_FLIGHT;
     inFlight++;
@@ -263,12 +319,15 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
     jobState[j] = J_PROCESSING;
     jobMsg[j] = m;
     jobReceipt[j] = receipt;
-    const work = spread(stack.processingTime, world.jitter, unit(world.seed, STREAM.processing, m, receipt));
+    // a long-polling consumer starts processing when its receive call has returned (returning), the message
+    // is in flight from the moment SQS hands it over (t)
+    const sleep = returning + spread(stack.processingTime, world.jitter, unit(world.seed, STREAM.processing, m, receipt));
+    const work = sleep + world.deleteLatency;
     const dies = world.failureRate > 0 && unit(world.seed, STREAM.failure, m, receipt) < world.failureRate;
     if (dies) events.push(t + work * unit(world.seed, STREAM.failAt, m, receipt), DIED, j);
+    else if (cpus > 0) events.push(t + sleep, SLEPT, j);
     else events.push(t + work, PROCESSED, j);
-    // the message reappears unless it is deleted first
-    if (dies || work >= stack.visibilityTimeout) events.push(t + stack.visibilityTimeout, VISIBLE_AGAIN, m, receipt);
+    if (dies || work >= stack.visibilityTimeout || cpus > 0) events.push(t + stack.visibilityTimeout, VISIBLE_AGAIN, m, receipt);
   };
   /** a message becomes visible at t: a long-polling consumer takes it at once */
   const becomeVisible = (m: number, t: number, again = false) => {
@@ -277,7 +336,7 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
     while (wHead < waiters.length) {
       const j = waiters[wHead++]!;
       if (jobState[j] !== J_WAITING) continue;
-      give(j, m, t);
+      give(j, m, t, world.receiveLatency);
       return;
     }
     if (again) pushVisibleFront(m);
@@ -292,7 +351,7 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
 
   let nextArrival = 0;
   let over = false;
-  const firstPoll = 0;
+  const firstPoll = world.pollOffset;
   events.push(Math.max(0, firstPoll - world.countLag), SNAPSHOT);
   events.push(firstPoll, POLL);
 
@@ -334,7 +393,11 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
           jobCreated[j] = t;
           unfinished++;
           pending++;
-          events.push(t + spread(world.podStartup, world.jitter, unit(world.seed, STREAM.startup, j)), POD_READY, j);
+          const ready = spread(world.podStartup, world.jitter, unit(world.seed, STREAM.startup, j));
+          const running = Math.max(0, ready - world.consumerStartup);
+          events.push(t + running, POD_RUNNING, j);
+          // on a node of limited CPUs the consumer's start-up is CPU work that starts when the Pod runs
+          if (cpus === 0) events.push(t + ready, POD_READY, j);
         }
         if (unfinished > peakJobs) peakJobs = unfinished;
         samples.push({ t, queue: visible + inFlight, jobs: unfinished });
@@ -342,9 +405,33 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
         events.push(t + P, POLL);
         break;
       }
+      case POD_RUNNING:
+        pending--;
+        if (cpus > 0) {
+          const ready = spread(world.podStartup, world.jitter, unit(world.seed, STREAM.startup, e.a));
+          startCpu(t, e.a, POD_READY, ready - Math.max(0, ready - world.consumerStartup));
+        }
+        break;
+      case SLEPT:
+        startCpu(t, e.a, PROCESSED, world.deleteLatency);
+        break;
+      case CPU_DONE: {
+        if (e.a !== cpuVersion) break; // rescheduled since
+        advance(t);
+        const done: Array<[number, number]> = [];
+        for (let i = cpuJob.length - 1; i >= 0; i--) {
+          if (cpuEnd[i]! > service + 1e-9) continue;
+          done.push([cpuJob[i]!, cpuKind[i]!]);
+          cpuJob.splice(i, 1);
+          cpuKind.splice(i, 1);
+          cpuEnd.splice(i, 1);
+        }
+        scheduleCpu(t);
+        for (const [j, kind] of done.reverse()) events.push(t, kind, j);
+        break;
+      }
       case POD_READY: {
         const j = e.a;
-        pending--;
         const m = popVisible();
         if (m >= 0) give(j, m, t);
         else {
