@@ -9,13 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { CreateAccessKeyCommand, CreateUserCommand, GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand, PutRolePolicyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
-import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { startDemoCluster, type DemoCluster } from '../support/demo-cluster.ts';
 import { DEFAULT_KEDA_VERSION } from '../../src/core/keda-versions.ts';
 import { kubeRequest } from '../support/kube-rig.ts';
 import { motoCliEnv } from '../support/aws.ts';
-import { MOTO_ENV, MOTO_ACCOUNT, motoEndpoint, startMoto, uniqueStack, type Moto } from '../support/moto.ts';
+import { MOTO_ENV, MOTO_ACCOUNT, motoEndpoint, uniqueStack, type Moto } from '../support/moto.ts';
+import { startMotoWithIam } from '../support/moto-iam.ts';
 import { awsState, kubectlGet, STACK_KINDS } from '../support/stack-state.ts';
 import { podLogTail } from '../support/node-agent.ts';
 import { runBin, runCli, type CliRun } from '../support/run-cli.ts';
@@ -219,18 +219,9 @@ describe('irsa mode: KEDA reaches the queue only through the operator role → s
   const cluster_ = `eks-${stack}`;
   const flags = ['--stack', stack, '--cluster', cluster_, '--max-replicas', '10', '--processing-time', '2', '--polling-interval', '3'];
   beforeAll(async () => {
-    moto = await startMoto();
-    const root = { region: MOTO_ENV.AWS_REGION, endpoint: moto.endpoint, credentials: { accessKeyId: MOTO_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: MOTO_ENV.AWS_SECRET_ACCESS_KEY } };
-    // set-up with moto's root keys: the EKS cluster (its OIDC issuer) and an administrator for kedactl
-    await new EKSClient(root).send(new CreateClusterCommand({ name: cluster_, roleArn: `arn:aws:iam::${MOTO_ACCOUNT}:role/eks`, resourcesVpcConfig: { subnetIds: [] } }));
-    const iam = new IAMClient(root);
-    await iam.send(new CreateUserCommand({ UserName: 'kedactl-admin' }));
-    await iam.send(new PutUserPolicyCommand({ UserName: 'kedactl-admin', PolicyName: 'all', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }) }));
-    const key = (await iam.send(new CreateAccessKeyCommand({ UserName: 'kedactl-admin' }))).AccessKey!;
-    admin = { AWS_ACCESS_KEY_ID: key.AccessKeyId!, AWS_SECRET_ACCESS_KEY: key.SecretAccessKey! };
-    // from here on every request is authenticated and authorized by IAM
-    const on = await fetch(`${moto.endpoint}/moto-api/reset-auth`, { method: 'POST', body: '0' });
-    expect(on.ok).toBe(true);
+    const m = await startMotoWithIam(cluster_);
+    moto = m.moto;
+    admin = { AWS_ACCESS_KEY_ID: m.admin.accessKeyId, AWS_SECRET_ACCESS_KEY: m.admin.secretAccessKey };
   }, 5 * MINUTE);
   afterAll(async () => moto?.stop());
   useDemoCluster(() => ({

@@ -10,12 +10,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CreateAccessKeyCommand, CreateUserCommand, GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand, PutRolePolicyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
-import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { startDemoCluster, type DemoCluster } from '../support/demo-cluster.ts';
 import { kubeRequest } from '../support/kube-rig.ts';
 import { motoCliEnv } from '../support/aws.ts';
-import { MOTO_ACCOUNT, MOTO_ENV, startMoto, uniqueStack, type Moto } from '../support/moto.ts';
+import { MOTO_ENV, uniqueStack, type Moto } from '../support/moto.ts';
+import { startMotoWithIam } from '../support/moto-iam.ts';
 import { runCli, type CliRun } from '../support/run-cli.ts';
 
 const STUB = fileURLToPath(new URL('../fixtures/helm-stateful-stub', import.meta.url));
@@ -51,16 +51,7 @@ async function doctor() {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kedactl-doctor-real-'));
-  moto = await startMoto();
-  const root = { region: MOTO_ENV.AWS_REGION, endpoint: moto.endpoint, credentials: { accessKeyId: MOTO_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: MOTO_ENV.AWS_SECRET_ACCESS_KEY } };
-  await new EKSClient(root).send(new CreateClusterCommand({ name: eks, roleArn: `arn:aws:iam::${MOTO_ACCOUNT}:role/eks`, resourcesVpcConfig: { subnetIds: [] } }));
-  const iam = new IAMClient(root);
-  await iam.send(new CreateUserCommand({ UserName: 'kedactl-admin' }));
-  await iam.send(new PutUserPolicyCommand({ UserName: 'kedactl-admin', PolicyName: 'all', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }) }));
-  const key = (await iam.send(new CreateAccessKeyCommand({ UserName: 'kedactl-admin' }))).AccessKey!;
-  admin = { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! };
-  // from here on every request is authenticated and authorized by IAM
-  expect((await fetch(`${moto.endpoint}/moto-api/reset-auth`, { method: 'POST', body: '0' })).ok).toBe(true);
+  ({ moto, admin } = await startMotoWithIam(eks));
   const helmState = join(dir, 'helm');
   // the node's network: AWS is moto (AWS_ENDPOINT_URL_STS too: see demo-real.test.ts); no keys anywhere
   cluster = await startDemoCluster({ helmState, nodeEnv: { AWS_ENDPOINT_URL: moto.endpoint, AWS_ENDPOINT_URL_STS: moto.endpoint }, podIdentityWebhook: true });
