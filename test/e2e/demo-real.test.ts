@@ -15,6 +15,7 @@ import { DEFAULT_KEDA_VERSION } from '../../src/core/keda-versions.ts';
 import { kubeRequest } from '../support/kube-rig.ts';
 import { motoCliEnv } from '../support/aws.ts';
 import { MOTO_ENV, MOTO_ACCOUNT, motoEndpoint, uniqueStack, type Moto } from '../support/moto.ts';
+import { pollUntil } from '../support/poll.ts';
 import { startMotoWithIam } from '../support/moto-iam.ts';
 import { awsState, kubectlGet, STACK_KINDS } from '../support/stack-state.ts';
 import { podLogTail } from '../support/node-agent.ts';
@@ -47,16 +48,6 @@ function useDemoCluster(aws: () => { endpoint: string; env: NodeJS.ProcessEnv; n
 }
 let awsEndpoint = '';
 
-/** poll until check() returns a value (not undefined), or fail with what was last seen */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, seen: () => string = () => ''): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000}s. ${seen()}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 const sqs = () => new SQSClient({ region: MOTO_ENV.AWS_REGION, endpoint: awsEndpoint, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! } });
 const queueUrl = (stack: string) => `${awsEndpoint}/${MOTO_ACCOUNT}/${stack}-queue`;
@@ -87,7 +78,7 @@ describe('static mode, the whole demo', () => {
     expect(r.code, fail(r, stack)).toBe(0);
     expect(r.stdout).toContain(`stack "${stack}" is ready`);
     // KEDA itself accepted the ScaledJob
-    await eventually('ScaledJob Ready=True set by KEDA', async () => {
+    await pollUntil('ScaledJob Ready=True set by KEDA', async () => {
       const sj = (await kubeRequest(cluster.rig, 'GET', `/apis/keda.sh/v1alpha1/namespaces/${stack}/scaledjobs/${stack}-processor`)).json();
       return sj.status?.conditions?.find((c: any) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
     }, 3 * MINUTE, () => cluster.operatorLog().split('\n').slice(-20).join('\n'));
@@ -111,7 +102,7 @@ describe('static mode, the whole demo', () => {
   }, 8 * MINUTE);
 
   it('results: processed 50, killed 0', async () => {
-    const r = await eventually('50 processed', async () => {
+    const r = await pollUntil('50 processed', async () => {
       const x = await results(stack);
       return x && x.processed.count >= 50 ? x : undefined;
     }, 2 * MINUTE, () => podsSeen(stack));
@@ -164,7 +155,7 @@ describe('a killed consumer', () => {
         return '';
       }
     };
-    const victim = await eventually('a consumer processing a message', async () => {
+    const victim = await pollUntil('a consumer processing a message', async () => {
       for (const [uid, r] of cluster.node.pods) {
         if (r.namespace !== stack || r.exitCode !== undefined) continue;
         const m = /processing message ([^\s:]+)/.exec(log(uid));
@@ -177,22 +168,22 @@ describe('a killed consumer', () => {
     expect(del.status).toBeLessThan(300);
 
     // the kubelet's SIGTERM reached consume.sh's trap: message returned, kill reported, exit 143
-    await eventually('the killed consumer to exit', async () => (victim.record.exitCode !== undefined ? true : undefined), 2 * MINUTE, () => log(victim.uid));
+    await pollUntil('the killed consumer to exit', async () => (victim.record.exitCode !== undefined ? true : undefined), 2 * MINUTE, () => log(victim.uid));
     expect(victim.record.exitCode).toBe(143);
     expect(log(victim.uid)).toContain('SIGTERM: returning the message to the queue');
     expect(log(victim.uid)).not.toContain('could not return the message');
 
     // another consumer receives the same message long before its visibility timeout would have let it
     // (processing + 60 s after it was first received, so at least 60 s after the kill)
-    const again = await eventually('the same message received by another consumer', async () => {
+    const again = await pollUntil('the same message received by another consumer', async () => {
       for (const [uid, r] of cluster.node.pods) if (uid !== victim.uid && r.namespace === stack && log(uid).includes(`processing message ${victim.messageId}`)) return { uid, r };
       return undefined;
     }, 5 * MINUTE, () => podsSeen(stack));
     const receivedAgainAfter = (Date.now() - killedAt) / 1000;
     expect(again.r.name).not.toBe(victim.record.name);
-    await eventually('the returned message processed', async () => (log(again.uid).includes(`message ${victim.messageId} processed and deleted`) ? true : undefined), 3 * MINUTE, () => log(again.uid));
+    await pollUntil('the returned message processed', async () => (log(again.uid).includes(`message ${victim.messageId} processed and deleted`) ? true : undefined), 3 * MINUTE, () => log(again.uid));
 
-    const r = await eventually(`${produced} processed`, async () => {
+    const r = await pollUntil(`${produced} processed`, async () => {
       const x = await results(stack);
       return x && x.processed.count >= produced ? x : undefined;
     }, 5 * MINUTE, () => podsSeen(stack));
@@ -200,7 +191,7 @@ describe('a killed consumer', () => {
     expect(r.killed.count).toBeGreaterThanOrEqual(1);
     // returned at once: received again sooner than the visibility timeout could have made it visible
     expect(receivedAgainAfter).toBeLessThan(60);
-    await eventually('an empty queue', async () => {
+    await pollUntil('an empty queue', async () => {
       const d = await depth(stack);
       return d.visible + d.inFlight === 0 ? true : undefined;
     }, 2 * MINUTE);
@@ -249,7 +240,7 @@ describe('irsa mode: KEDA reaches the queue only through the operator role → s
     expect(p.code, fail(p, stack)).toBe(0);
     const w = await runBin(['watch', '--stack', stack, '-o', 'ndjson', '--until-empty', '--timeout', '5m'], { env, timeoutMs: 6 * MINUTE });
     expect(w.code, fail(w, stack)).toBe(0);
-    const r = await eventually('20 processed', async () => {
+    const r = await pollUntil('20 processed', async () => {
       const x = await results(stack);
       return x && x.processed.count >= 20 ? x : undefined;
     }, 2 * MINUTE, () => podsSeen(stack));
@@ -273,7 +264,7 @@ describe('irsa mode: KEDA reaches the queue only through the operator role → s
     // moto writes that error in XML where SQS's JSON protocol expects JSON, so KEDA's SDK reports the 403
     // ("deserialization failed") rather than the AccessDenied code: the status code is what both show.
     const denied = /GetQueueAttributes.*(StatusCode: 403|AccessDenied|not authorized)/is;
-    const warning = await eventually("KEDA's AccessDenied on the ScaledJob", async () => {
+    const warning = await pollUntil("KEDA's AccessDenied on the ScaledJob", async () => {
       const ev = (await kubeRequest(cluster.rig, 'GET', `/api/v1/namespaces/${stack}/events`)).json().items ?? [];
       const w = ev.find((e: any) => e.involvedObject?.kind === 'ScaledJob' && e.type === 'Warning' && denied.test(e.message ?? '') && Date.parse(e.lastTimestamp ?? e.eventTime ?? 0) >= brokenAt);
       return w ? `${w.reason}: ${w.message}` : undefined;
@@ -295,12 +286,12 @@ describe('irsa mode: KEDA reaches the queue only through the operator role → s
     expect(reset.code).toBe(0);
     const p = await runCli(['produce', ...flags, '--count', '5'], { env });
     expect(p.code).toBe(0);
-    const r = await eventually('5 more processed after the repair', async () => {
+    const r = await pollUntil('5 more processed after the repair', async () => {
       const x = await results(stack);
       return x && x.processed.count >= 5 ? x : undefined;
     }, 5 * MINUTE, () => podsSeen(stack) + '\n' + cluster.operatorLog().split('\n').slice(-15).join('\n'));
     expect(r.processed.count).toBe(5);
-    const s = await eventually('status healthy again', async () => {
+    const s = await pollUntil('status healthy again', async () => {
       const x = await runCli(['status', ...flags], { env });
       return x.code === 0 ? x : undefined;
     }, 3 * MINUTE);

@@ -15,6 +15,7 @@ import { startDemoCluster, type DemoCluster } from '../support/demo-cluster.ts';
 import { kubeRequest } from '../support/kube-rig.ts';
 import { motoCliEnv } from '../support/aws.ts';
 import { MOTO_ENV, uniqueStack, type Moto } from '../support/moto.ts';
+import { pollUntil } from '../support/poll.ts';
 import { startMotoWithIam } from '../support/moto-iam.ts';
 import { runCli, type CliRun } from '../support/run-cli.ts';
 
@@ -30,16 +31,6 @@ let env: NodeJS.ProcessEnv;
 let admin: { accessKeyId: string; secretAccessKey: string };
 let dir: string;
 
-/** poll until check() returns a value, or fail with what was last seen (a bounded wait on a condition) */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, seen: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000}s. ${seen()}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 const operatorTail = () => cluster.operatorLog().split('\n').slice(-20).join('\n');
 const fail = (r: CliRun) => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}\noperator (tail):\n${operatorTail()}`;
 
@@ -68,7 +59,7 @@ describe('kedactl doctor with the real KEDA operator', () => {
     const init = await runCli(['init', ...flags, '--create-oidc-provider', '--yes'], { env, cwd: dir });
     expect(init.code, fail(init)).toBe(0);
     const sjPath = `/apis/keda.sh/v1alpha1/namespaces/${stack}/scaledjobs/${stack}-processor`;
-    await eventually('KEDA marks the ScaledJob Ready', async () => {
+    await pollUntil('KEDA marks the ScaledJob Ready', async () => {
       const sj = (await kubeRequest(cluster.rig, 'GET', sjPath)).json();
       return sj.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
     }, 3 * MINUTE, operatorTail);
@@ -90,7 +81,7 @@ describe('kedactl doctor with the real KEDA operator', () => {
     // KEDA's own answer, at two polls (a lasting failure, not a one-off): Warning events on the ScaledJob
     // (moto's 403 reaches KEDA's SDK as "StatusCode: 403"; each carries its own request id)
     const denied = /GetQueueAttributes.*(StatusCode: 403|AccessDenied|not authorized)/is;
-    await eventually("KEDA's Warning about GetQueueAttributes at two polls", async () => {
+    await pollUntil("KEDA's Warning about GetQueueAttributes at two polls", async () => {
       const items = (await kubeRequest(cluster.rig, 'GET', `/api/v1/namespaces/${stack}/events?fieldSelector=involvedObject.kind%3DScaledJob`)).json().items ?? [];
       const seen = items.filter((e: any) => e.type === 'Warning' && denied.test(e.message ?? '') && Date.parse(e.lastTimestamp ?? e.eventTime ?? 0) >= brokenAt);
       return seen.reduce((n: number, e: any) => n + (e.count ?? 1), 0) >= 2 ? true : undefined;

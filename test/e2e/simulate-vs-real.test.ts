@@ -32,6 +32,7 @@ import { startDemoCluster, type DemoCluster } from '../support/demo-cluster.ts';
 import { kubeRequest } from '../support/kube-rig.ts';
 import { motoCliEnv } from '../support/aws.ts';
 import { MOTO_ENV, MOTO_ACCOUNT, motoEndpoint, uniqueStack } from '../support/moto.ts';
+import { pollUntil } from '../support/poll.ts';
 import { podLogTail } from '../support/node-agent.ts';
 import { runBin, runCli, type CliRun } from '../support/run-cli.ts';
 
@@ -152,15 +153,6 @@ async function depth(stack: string): Promise<number> {
   return Number(a.ApproximateNumberOfMessages) + Number(a.ApproximateNumberOfMessagesNotVisible) + Number(a.ApproximateNumberOfMessagesDelayed);
 }
 
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, seen: () => string = () => ''): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000}s. ${seen()}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 /** the standard deviation within groups, pooled (groups of one add nothing) */
@@ -242,7 +234,7 @@ describe('kedactl simulate against the real KEDA operator: Jobs created and time
       expect(init.code, fail(init, stack)).toBe(0);
       expect(readFileSync(join(dir, 'kedactl.yaml'), 'utf8')).toContain('maxReplicas: 10');
       // KEDA polls the ScaledJob (its loop runs) before the load starts
-      await eventually('KEDA polling the ScaledJob', async () => (polls(scaledJob).length > 0 ? true : undefined), 3 * MINUTE, () => cluster.operatorLog().split('\n').slice(-20).join('\n'));
+      await pollUntil('KEDA polling the ScaledJob', async () => (polls(scaledJob).length > 0 ? true : undefined), 3 * MINUTE, () => cluster.operatorLog().split('\n').slice(-20).join('\n'));
 
       const watch = watchJobs(stack);
       let t0 = 0;
@@ -254,9 +246,9 @@ describe('kedactl simulate against the real KEDA operator: Jobs created and time
         t0 = sent.schedule.startedAt;
 
         // drained: every message deleted; then every Job finished, and KEDA polled once more (it creates nothing after)
-        await eventually('the queue drained', async () => ((await depth(stack)) === 0 ? true : undefined), 5 * MINUTE, () => fail(produce, stack));
+        await pollUntil('the queue drained', async () => ((await depth(stack)) === 0 ? true : undefined), 5 * MINUTE, () => fail(produce, stack));
         const drainedSeen = Date.now();
-        await eventually('every Job finished and a poll after that', async () => {
+        await pollUntil('every Job finished and a poll after that', async () => {
           const all = [...watch.jobs.values()];
           const lastFinish = Math.max(...all.map((j) => j.finished ?? Infinity));
           return all.length > 0 && Number.isFinite(lastFinish) && polls(scaledJob).some((p) => p.t > Math.max(lastFinish, drainedSeen) && p.running === 0) ? true : undefined;
