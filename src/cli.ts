@@ -29,6 +29,11 @@ function addSettings(cmd: Command, only?: readonly SettingKey[]): Command {
 /** per program: does this run's argv name the command? (unnamed commands need only name and description) */
 const namedIn = new WeakMap<Command, (name: string) => boolean>();
 
+/** -o text|json, text by default: what most commands print */
+function addTextOrJson(cmd: Command): Command {
+  return cmd.addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'));
+}
+
 function register(program: Command, ctx: CommandContext, name: string, describe: string, load: Loader, setup: (c: Command) => void, examples: string[]) {
   const cmd = program.command(name).description(describe);
   const verbose = () => cmd.option('-v, --verbose', 'more detail on stderr (repeat for more)', count, 0);
@@ -121,7 +126,7 @@ then kedactl.yaml, then defaults. Run 'kedactl <command> --help' for a command's
     (c) => {
       addSettings(c);
       skipOption(c);
-      c.addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'));
+      addTextOrJson(c);
     },
     ['kedactl status', 'kedactl status --stack demo -o json'],
   );
@@ -129,7 +134,7 @@ then kedactl.yaml, then defaults. Run 'kedactl <command> --help' for a command's
     (c) => {
       addSettings(c);
       c.option('--scaled-job <name>', 'diagnose this ScaledJob instead of the stack\'s (in the namespace of -n, KEDACTL_NAMESPACE or kedactl.yaml)');
-      c.addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'));
+      addTextOrJson(c);
     },
     ['kedactl doctor', 'kedactl doctor --stack demo -o json', 'kedactl doctor --scaled-job my-scaledjob -n jobs --region eu-west-1 --cluster prod'],
   );
@@ -141,7 +146,7 @@ then kedactl.yaml, then defaults. Run 'kedactl <command> --help' for a command's
       c.option('--rate <n>', 'at most this many messages per second');
       c.option('--load <profile>', 'send on a schedule: steady:rate=R,duration=D, ramp:from=R,to=R,duration=D, burst:count=N, spike:base=R,peak=R,at=D,for=D,duration=D, pause:duration=D, joined with "+", or a YAML file of them');
       c.option('--body-file <file>', 'message body; {{videoId}}, {{quality}}, {{sentAt}} and {{index}} are filled in per message');
-      c.addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'));
+      addTextOrJson(c);
     },
     ['kedactl produce --stack demo --count 10000', 'kedactl produce --stack demo --count 600 --rate 20', 'kedactl produce --stack demo --load ramp:from=0,to=50,duration=5m+steady:rate=50,duration=10m', 'kedactl produce --stack demo --body-file body.json -o json'],
   );
@@ -152,7 +157,7 @@ then kedactl.yaml, then defaults. Run 'kedactl <command> --help' for a command's
       c.option('--count <n>', 'shorthand for --load burst:count=N (default 1000)');
       c.option('--compare <name=values>', 'one run per value, side by side: a setting or a simulate flag, e.g. strategy=default,accurate,eager');
       for (const w of Object.values(WORLD_FLAGS)) c.option(`--${w.flag} <n>`, w.describe);
-      c.addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'));
+      addTextOrJson(c);
     },
     [
       'kedactl simulate --count 10000 --compare strategy=default,accurate,eager',
@@ -174,14 +179,14 @@ then kedactl.yaml, then defaults. Run 'kedactl <command> --help' for a command's
       c.option('--scale-on-delayed <bool>', 'the trigger counts delayed messages (default false)');
       c.option('--custom-deduction <n>', 'customScalingQueueLengthDeduction (strategy custom)');
       c.option('--custom-running-percentage <value>', 'customScalingRunningJobPercentage, as written in the ScaledJob (strategy custom; without it KEDA runs default)');
-      c.addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'));
+      addTextOrJson(c);
     },
     ['kedactl simulate decide --visible 3 --running 2 --max-replicas 5', 'kedactl simulate decide --visible 20 --running 15 --pending 10 --max-replicas 20 --strategy accurate -o json'],
   );
   register(program, ctx, 'results', "read the result analyzer's counts (processed / killed Jobs) through the API server, no exec", () => import('./commands/results.js'),
     (c) => {
       addSettings(c);
-      c.addOption(new Option('-o, --output <format>', 'text or json').choices(['text', 'json']).default('text'));
+      addTextOrJson(c);
       c.option('--reset', 'set the counts back to zero (POST /reset)');
     },
     ['kedactl results --stack demo', 'kedactl results --stack demo -o json', 'kedactl results --stack demo --reset'],

@@ -132,7 +132,7 @@ export async function gather(input: DoctorInput, ports: DoctorPorts): Promise<Ev
   if (issuer) ev.oidcIssuer = { url: issuer.replace(/\/+$/, ''), from: input.oidcIssuer ? 'oidcIssuer setting' : `EKS cluster ${input.cluster}` };
   const providers = new Set<string>();
   for (const r of Object.values(ev.roles)) for (const f of federatedPrincipals(valueOf(r)?.trust ?? { Version: '', Statement: [] })) providers.add(f);
-  const expected = ev.oidcIssuer && expectedProvider(ev, [...roleArns], defaultRegion);
+  const expected = ev.oidcIssuer && expectedProvider(ev, [...roleArns]);
   if (expected) providers.add(expected);
   await Promise.all([...providers].map(async (arn) => (ev.oidcProviders[arn] = await read(() => aws.iam.getOidcProvider(arn).then((p) => (p ? { url: p.url, clientIds: p.clientIds } : undefined))))));
 
@@ -141,11 +141,10 @@ export async function gather(input: DoctorInput, ports: DoctorPorts): Promise<Ev
 }
 
 /** the cluster's provider ARN: the account from a role the cluster names (no extra call) */
-function expectedProvider(ev: Evidence, roleArns: string[], region: string): string | undefined {
+function expectedProvider(ev: Evidence, roleArns: string[]): string | undefined {
   const arn = roleArns[0];
   if (!arn || !ev.oidcIssuer) return undefined;
   const [, partition, , , account] = arn.split(':');
-  void region;
   return `arn:${partition}:iam::${account}:oidc-provider/${ev.oidcIssuer.url.replace(/^https:\/\//, '')}`;
 }
 
