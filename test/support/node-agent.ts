@@ -320,11 +320,22 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
     };
   };
 
+  /**
+   * Work the node starts outside its loop (a Pod starting, a Pod's end, a delete). stop() waits for it, so
+   * nothing of the node talks to the API server after stop() returns (the rig stops the API server next).
+   * Its failures are the API server restarting or going away, as for the loop's own requests.
+   */
+  const background = new Set<Promise<void>>();
+  const inBackground = (work: Promise<unknown>): void => {
+    const settled: Promise<void> = work.then(() => undefined, () => undefined).finally(() => background.delete(settled));
+    background.add(settled);
+  };
+
   const runAnalyzer: Runner = async () => {
     const backend = await startNetnsBackend(FAKE_ANALYZER, 8080);
     let done!: (code: number) => void;
     const exited = new Promise<number>((r) => (done = r));
-    const stop = (code: number) => void backend.stop().finally(() => done(code));
+    const stop = (code: number) => void backend.stop().then(() => done(code), () => done(code));
     return { ip: backend.ip, exited, term: () => stop(143), kill: () => stop(137) };
   };
 
@@ -377,11 +388,11 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
         containerStatuses: [{ name: c.name, image: c.image, imageID: '', containerID: containerId(l), ready, started: true, restartCount: 0, state: { running: { startedAt } } }],
       });
       await patchStatus(pod, status(!running.ready));
-      if (running.ready) void running.ready.then(() => (!l.finished ? patchStatus(pod, status(true)) : undefined)).catch(() => undefined);
-      void running.exited.then(async (code) => {
+      if (running.ready) inBackground(running.ready.then(() => (!l.finished ? patchStatus(pod, status(true)) : undefined)));
+      inBackground(running.exited.then(async (code) => {
         await finish(pod, l, code);
         if (l.terminating) await deleteNow(l);
-      });
+      }));
     } catch (e) {
       // what a kubelet reports when it cannot start a container (CreateContainerConfigError and friends)
       writeFileSync(l.record.log, `node agent: cannot start ${pod.metadata.namespace}/${pod.metadata.name}: ${(e as Error).message}\n`, { flag: 'a' });
@@ -400,7 +411,7 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
   const terminate = (pod: any, l: Live) => {
     if (l.terminating) return;
     l.terminating = true;
-    if (l.finished || !l.running) return void deleteNow(l);
+    if (l.finished || !l.running) return inBackground(deleteNow(l));
     const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
     l.running.term();
     const t = setTimeout(() => l.running?.kill(), grace * 1000);
@@ -438,7 +449,7 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
           await deleteNow(l);
           continue;
         }
-        void start(pod, l);
+        inBackground(start(pod, l));
         continue;
       }
       if (pod.metadata.deletionTimestamp && !l.starting) terminate(pod, l);
@@ -476,14 +487,14 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
     async stop() {
       on = false;
       await loop;
-      const waits: Promise<unknown>[] = [];
-      for (const l of live.values()) {
-        if (l.running && !l.finished) {
-          l.running.kill();
-          waits.push(Promise.race([l.running.exited, new Promise((r) => setTimeout(r, 5000))]));
-        }
+      // Kill what runs and let each Pod's end reach the API server while it still runs; twice, for a Pod whose
+      // start was under way the first time. A Pod not gone by the deadline ends later, quietly.
+      let late = false;
+      const deadline = new Promise<void>((r) => setTimeout(() => r(void (late = true)), 15_000).unref());
+      for (let round = 0; round < 2; round++) {
+        for (const l of live.values()) if (l.running && !l.finished) l.running.kill();
+        while (background.size > 0 && !late) await Promise.race([Promise.all(background), deadline]);
       }
-      await Promise.all(waits);
       await kubelet.stop();
       if (!o.dir && process.env.KEDACTL_RIG_KEEP !== '1') rmSync(dir, { recursive: true, force: true });
     },
