@@ -48,7 +48,6 @@ function useDemoCluster(aws: () => { endpoint: string; env: NodeJS.ProcessEnv; n
 }
 let awsEndpoint = '';
 
-
 const sqs = () => new SQSClient({ region: MOTO_ENV.AWS_REGION, endpoint: awsEndpoint, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! } });
 const queueUrl = (stack: string) => `${awsEndpoint}/${MOTO_ACCOUNT}/${stack}-queue`;
 async function depth(stack: string) {

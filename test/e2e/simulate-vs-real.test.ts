@@ -153,7 +153,6 @@ async function depth(stack: string): Promise<number> {
   return Number(a.ApproximateNumberOfMessages) + Number(a.ApproximateNumberOfMessagesNotVisible) + Number(a.ApproximateNumberOfMessagesDelayed);
 }
 
-
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 /** the standard deviation within groups, pooled (groups of one add nothing) */
 const pooledSd = (groups: number[][]) => {
