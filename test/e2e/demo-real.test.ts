@@ -64,6 +64,58 @@ const results = async (stack: string) => {
 const podsSeen = (stack: string) =>
   [...cluster.node.pods.values()].filter((p) => p.namespace === stack).slice(-5).map((p) => `--- ${p.name} (exit ${p.exitCode ?? 'running'}):\n${podLogTail(p, 8)}`).join('\n');
 
+/** One message a consumer of the stack processed and deleted, from its Pod's log (consume.sh says both). */
+interface ConsumerRun { pod: string; messageId: string; videoId: string }
+function consumerRuns(stack: string): ConsumerRun[] {
+  const runs: ConsumerRun[] = [];
+  for (const r of cluster.node.pods.values()) {
+    if (r.namespace !== stack) continue;
+    let text = '';
+    try {
+      text = readFileSync(r.log, 'utf8');
+    } catch {
+      continue;
+    }
+    const bodies = new Map<string, string>();
+    for (const m of text.matchAll(/^processing message ([^\s:]+): (.*)$/gm)) bodies.set(m[1]!, m[2]!);
+    for (const m of text.matchAll(/^message (\S+) processed and deleted$/gm)) {
+      const body = bodies.get(m[1]!);
+      runs.push({ pod: r.name, messageId: m[1]!, videoId: body ? String(JSON.parse(body).videoId) : '(no body in the log)' });
+    }
+  }
+  return runs;
+}
+const runKey = (r: ConsumerRun) => `${r.pod}/${r.messageId}`;
+/** a consumer Pod of the stack still running: its log and its report to the analyzer are not final yet */
+const consumersRunning = (stack: string) =>
+  [...cluster.node.pods.values()].some((p) => p.namespace === stack && p.name.startsWith(`${stack}-processor-`) && p.exitCode === undefined);
+
+/**
+ * SQS delivers each message at least once, not exactly once (a standard queue may hand a message out again;
+ * a send retried after an answer was lost leaves two copies), and moto does the same under load: one run
+ * in the repeated suite had 51 processed for 50 produced. So the exact checks are on what nothing excuses:
+ * the analyzer counted each consumer's report once (its count is the number of messages the consumers
+ * processed and deleted, not more, not fewer), and every one of the `produced` messages of the produce run
+ * is among them. A message processed twice is named on stderr; more than one in ten would be a pipeline
+ * that re-processes (a consumer that does not delete, a visibility timeout shorter than the work): fail.
+ */
+function expectEveryMessageProcessed(runs: ConsumerRun[], produced: number, analyzerCount: number): void {
+  expect(analyzerCount, `the analyzer's count vs the consumers' logs: ${JSON.stringify(runs)}`).toBe(runs.length);
+  const ids = new Set(runs.map((r) => r.videoId));
+  const runIds = new Set([...ids].map((v) => v.replace(/-\d+$/, '')));
+  expect(runIds.size, `one produce run's messages: ${[...ids].join(' ')}`).toBe(1);
+  const indices = [...ids].map((v) => Number(/-(\d+)$/.exec(v)?.[1])).sort((a, b) => a - b);
+  expect(indices).toEqual(Array.from({ length: produced }, (_, i) => i + 1));
+  const twice = runs.length - produced;
+  if (twice > 0) {
+    const seen = new Map<string, ConsumerRun[]>();
+    for (const r of runs) seen.set(r.videoId, [...(seen.get(r.videoId) ?? []), r]);
+    const dup = [...seen.values()].filter((v) => v.length > 1).map((v) => `${v[0]!.videoId}: ${v.map((r) => `${r.pod} got message ${r.messageId}`).join(', ')}`);
+    process.stderr.write(`[demo-real] ${twice} of ${produced} messages processed twice (at-least-once delivery): ${dup.join('; ')}\n`);
+  }
+  expect(twice, 'messages processed more than once').toBeLessThanOrEqual(Math.ceil(produced / 10));
+}
+
 const fail = (r: CliRun, stack: string) => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}\npods:\n${podsSeen(stack)}\noperator (tail):\n${cluster.operatorLog().split('\n').slice(-30).join('\n')}`;
 
 describe('static mode, the whole demo', () => {
@@ -71,6 +123,7 @@ describe('static mode, the whole demo', () => {
   const stack = uniqueStack('real');
   const flags = ['--stack', stack, '--auth', 'static', '--max-replicas', '10', '--processing-time', '2', '--polling-interval', '5'];
   let busiestFrame = '';
+  let processed = -1;
 
   it('init creates the stack and waits for the real KEDA operator and the analyzer to be ready', async () => {
     const r = await runBin(['init', ...flags, '--yes'], { env, timeoutMs: 10 * MINUTE });
@@ -100,13 +153,14 @@ describe('static mode, the whole demo', () => {
     expect(jobs.length).toBeLessThanOrEqual(100);
   }, 8 * MINUTE);
 
-  it('results: processed 50, killed 0', async () => {
+  it('results: every one of the 50 processed, each report counted once, killed 0', async () => {
     const r = await pollUntil('50 processed', async () => {
       const x = await results(stack);
-      return x && x.processed.count >= 50 ? x : undefined;
+      return x && x.processed.count >= 50 && !consumersRunning(stack) ? x : undefined;
     }, 2 * MINUTE, () => podsSeen(stack));
-    expect(r.processed.count).toBe(50);
+    expectEveryMessageProcessed(consumerRuns(stack), 50, r.processed.count);
     expect(r.killed.count).toBe(0);
+    processed = r.processed.count;
   }, 3 * MINUTE);
 
   it('status exits 0 with the ScaledJob conditions KEDA set', async () => {
@@ -116,7 +170,7 @@ describe('static mode, the whole demo', () => {
     expect(s.healthy).toBe(true);
     expect(s.keda).toMatchObject({ installed: true, ready: true, version: DEFAULT_KEDA_VERSION });
     expect(s.scaledJob.ready).toMatch(/^True/);
-    expect(s.results).toEqual({ processed: 50, killed: 0 });
+    expect(s.results).toEqual({ processed, killed: 0 });
     expect(s.jobs.succeeded).toBeGreaterThanOrEqual(5);
     process.stderr.write(`[demo-real] a watch frame from the real run: ${busiestFrame}\n`);
   }, 2 * MINUTE);
@@ -184,9 +238,9 @@ describe('a killed consumer', () => {
 
     const r = await pollUntil(`${produced} processed`, async () => {
       const x = await results(stack);
-      return x && x.processed.count >= produced ? x : undefined;
+      return x && x.processed.count >= produced && !consumersRunning(stack) ? x : undefined;
     }, 5 * MINUTE, () => podsSeen(stack));
-    expect(r.processed.count).toBe(produced);
+    expectEveryMessageProcessed(consumerRuns(stack), produced, r.processed.count);
     expect(r.killed.count).toBeGreaterThanOrEqual(1);
     // returned at once: received again sooner than the visibility timeout could have made it visible
     expect(receivedAgainAfter).toBeLessThan(60);
@@ -241,9 +295,10 @@ describe('irsa mode: KEDA reaches the queue only through the operator role → s
     expect(w.code, fail(w, stack)).toBe(0);
     const r = await pollUntil('20 processed', async () => {
       const x = await results(stack);
-      return x && x.processed.count >= 20 ? x : undefined;
+      return x && x.processed.count >= 20 && !consumersRunning(stack) ? x : undefined;
     }, 2 * MINUTE, () => podsSeen(stack));
-    expect(r).toMatchObject({ processed: { count: 20 }, killed: { count: 0 } });
+    expectEveryMessageProcessed(consumerRuns(stack), 20, r.processed.count);
+    expect(r.killed.count).toBe(0);
     const s = await runCli(['status', ...flags, '-o', 'json'], { env });
     expect(s.code, fail(s, stack)).toBe(0);
     expect(JSON.parse(s.stdout).scaledJob.ready).toMatch(/^True/);
@@ -283,13 +338,15 @@ describe('irsa mode: KEDA reaches the queue only through the operator role → s
     // KEDA recovers: new messages are scaled for and processed
     const reset = await runCli(['results', ...flags, '--reset'], { env });
     expect(reset.code).toBe(0);
+    const earlier = new Set(consumerRuns(stack).map(runKey));
     const p = await runCli(['produce', ...flags, '--count', '5'], { env });
     expect(p.code).toBe(0);
+    const since = () => consumerRuns(stack).filter((x) => !earlier.has(runKey(x)));
     const r = await pollUntil('5 more processed after the repair', async () => {
       const x = await results(stack);
-      return x && x.processed.count >= 5 ? x : undefined;
+      return x && x.processed.count >= 5 && !consumersRunning(stack) ? x : undefined;
     }, 5 * MINUTE, () => podsSeen(stack) + '\n' + cluster.operatorLog().split('\n').slice(-15).join('\n'));
-    expect(r.processed.count).toBe(5);
+    expectEveryMessageProcessed(since(), 5, r.processed.count);
     const s = await pollUntil('status healthy again', async () => {
       const x = await runCli(['status', ...flags], { env });
       return x.code === 0 ? x : undefined;
