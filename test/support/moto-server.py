@@ -24,11 +24,16 @@
 #       conditions on "<issuer>:sub" and "<issuer>:aud" match the token's sub and aud claims. The token's
 #       signature and issuer are not verified (the test cluster's issuer is not the EKS cluster's).
 #
-# 5. ReceiveMessage is atomic per server. moto checks that a message is visible and marks it received in two
-#    steps with no lock between them, so two concurrent receivers can both get the same message: with 20
-#    consumers long-polling at once it delivered 201 messages for 200. SQS may deliver a message twice too,
-#    but rarely; in moto it made "processed = produced" a coin toss. The lock is let go while a long poll
-#    waits for messages, so waiting receivers do not hold each other up.
+# 5. The queue's messages change under one lock per server. moto checks that a message is visible and marks
+#    it received in two steps with no lock between them, so two concurrent receivers can both get the same
+#    message: with 20 consumers long-polling at once it delivered 201 messages for 200. DeleteMessage rebuilds
+#    the queue's list of messages from a copy it read first, with no lock either: a DeleteMessage beside
+#    another brings the other's message back (received again once its visibility timeout passes, so
+#    processed twice: the real-KEDA demo once counted 51 processed for 50 produced), and a SendMessage beside
+#    it is lost. ReceiveMessage, DeleteMessage, SendMessage (its append), ChangeMessageVisibility and
+#    PurgeQueue now hold the lock; test/integration/moto-sqs-races.test.ts checks it. SQS may deliver a
+#    message twice too, but rarely; in moto it made "processed = produced" a coin toss. The lock is let go
+#    while a long poll waits for messages, so waiting receivers do not hold each other up.
 import base64
 import json
 import re
@@ -112,12 +117,20 @@ def visible_messages(self):
 models.Queue.messages = property(visible_messages)
 models.Queue.attributes = property(attributes)
 models.SQSBackend.send_message = without_counts(models.SQSBackend.send_message)
-_receive_lock = threading.Lock()
+_queue_lock = threading.RLock()  # re-entrant: a receive that moves a message to its dead-letter queue adds it there
+
+
+def under_queue_lock(method):
+    def wrapped(*args, **kwargs):
+        with _queue_lock:
+            return method(*args, **kwargs)
+
+    return wrapped
 
 
 def atomic_receive(method):
     def wrapped(self, *args, **kwargs):
-        with _receive_lock:
+        with _queue_lock:
             _local.receiving = True
             try:
                 return method(self, *args, **kwargs)
@@ -133,15 +146,19 @@ _wait_for_messages = models.Queue.wait_for_messages
 def wait_for_messages(self, timeout):
     if not getattr(_local, "receiving", False):
         return _wait_for_messages(self, timeout)
-    _receive_lock.release()
+    _queue_lock.release()
     try:
         return _wait_for_messages(self, timeout)
     finally:
-        _receive_lock.acquire()
+        _queue_lock.acquire()
 
 
 models.Queue.wait_for_messages = wait_for_messages
 models.SQSBackend.receive_message = atomic_receive(without_counts(models.SQSBackend.receive_message))
+models.Queue.add_message = under_queue_lock(models.Queue.add_message)
+models.Queue.delete_message = under_queue_lock(models.Queue.delete_message)
+models.SQSBackend.change_message_visibility = under_queue_lock(models.SQSBackend.change_message_visibility)
+models.SQSBackend.purge_queue = under_queue_lock(models.SQSBackend.purge_queue)
 
 _check_principal = access_control.IAMPolicyStatement._check_principal
 _SESSION = re.compile(r"^arn:([^:]+):sts::(\d{12}):assumed-role/([^/]+)/[^/]+$")
