@@ -61,7 +61,11 @@ async function wizard(ctx: CommandContext, host: IoHost, given: ReadonlySet<Sett
   const ask = terminalAsker(host);
   const answers: Layer = {};
   const partial: Partial<Settings> = { ...soFar };
-  for (const q of questions(given, detected, partial)) {
+  const asked = new Set<string>();
+  // one question at a time, its default from the answers so far: a namespace offered after the stack
+  // name was typed derives from that name, not from the default stack's
+  for (let q; (q = questions(given, detected, partial).find((x) => !asked.has(x.key))); ) {
+    asked.add(q.key);
     const a = await ask(q, partial);
     answers[q.key as SettingKey] = { value: a, source: `your answer to "${q.message}"`, origin: 'wizard' };
     Object.assign(partial, { [q.key]: /^\d+$/.test(a) ? Number(a) : a });

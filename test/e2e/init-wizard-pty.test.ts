@@ -13,6 +13,7 @@ import { motoCliEnv } from '../support/aws.ts';
 import { uniqueStack } from '../support/moto.ts';
 import { awsState, kubectlGet, STACK_KINDS } from '../support/stack-state.ts';
 import { BIN, runBin, SAFE_ENV } from '../support/run-cli.ts';
+import { HEADER } from '../../src/core/config-file.ts';
 import { KEY, startPty } from '../support/pty.ts';
 
 const STUB = fileURLToPath(new URL('../fixtures/helm-stateful-stub', import.meta.url));
@@ -71,6 +72,49 @@ describe('init wizard under a pty', () => {
     expect(down.code).toBe(0);
     expect((await awsState(stack)).queues).toEqual({});
     expect(existsSync(join(cwd, 'kedactl.yaml'))).toBe(true);
+  });
+
+  it('kedactl.yaml holds the answers as given and nothing derived; a re-run without a terminal leaves it byte for byte', async () => {
+    const stack = uniqueStack('wiza');
+    const cwd = mkdtempSync(join(tmpdir(), 'kedactl-wiz-'));
+    const env: NodeJS.ProcessEnv = { ...SAFE_ENV, ...motoCliEnv({ KUBECONFIG: rig.kubeconfigPath }), NO_COLOR: '1' };
+    const pty = startPty([process.execPath, BIN, 'init', '--no-wait', '--skip', 'keda'], { env, cwd });
+    // typed, or Enter for the offered default: an answer either way
+    const answers: Array<[string, string]> = [
+      ['Stack name', stack], ['Kubernetes namespace', `${stack}-ns`], ['SQS queue name', ''], ['Seconds each Job spends', '45'],
+      ['Most Jobs running at once', ''], ['Scaling strategy', ''], ['How KEDA and the Jobs authenticate', ''],
+    ];
+    try {
+      for (const [question, typed] of answers) {
+        await pty.waitFor(question);
+        pty.send(typed + KEY.enter);
+      }
+      await pty.waitFor('Apply this plan?');
+      expect(pty.screen()).toContain(`+ create    SQS queue ${stack}-queue`);
+      expect(pty.screen()).toContain(`+ create    Namespace ${stack}-ns`);
+      pty.send('y');
+      pty.send(KEY.enter);
+      await pty.waitFor(`stack "${stack}" is ready`, 60_000);
+      expect(await pty.exited).toBe(0);
+    } finally {
+      pty.kill();
+    }
+    // AWS_REGION and AWS_ENDPOINT_URL are variables the user set; visibilityTimeout (derived from the 45 s),
+    // the images and the KEDA version are kedactl's
+    const theirs = `${HEADER}\nstack: ${stack}\nregion: us-east-1\nendpointUrl: ${env.AWS_ENDPOINT_URL}\nnamespace: ${stack}-ns\nqueueName: ${stack}-queue\nmaxReplicas: 100\nstrategy: default\nprocessingTime: 45\nauth: static\n`;
+    expect(readFileSync(join(cwd, 'kedactl.yaml'), 'utf8')).toBe(theirs);
+
+    const again = await runBin(['init', '--yes', '--no-wait', '--skip', 'keda'], { env, cwd });
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(`stack "${stack}" is up to date: nothing to do`);
+    expect(readFileSync(join(cwd, 'kedactl.yaml'), 'utf8')).toBe(theirs);
+    const plan = JSON.parse((await runBin(['plan', '--skip', 'keda', '-o', 'json'], { env, cwd })).stdout);
+    expect(plan.changes.find((c: any) => c.kind === 'SQS queue')).toMatchObject({ name: `${stack}-queue`, action: 'unchanged' });
+    expect(plan.changes.find((c: any) => c.kind === 'ScaledJob')).toMatchObject({ namespace: `${stack}-ns`, action: 'unchanged' });
+
+    const down = await runBin(['teardown', '--yes', '--skip', 'kubernetes', '--skip', 'keda'], { env, cwd });
+    expect(down.code).toBe(0);
+    expect((await awsState(stack)).queues).toEqual({});
   });
 
   it('without a terminal, init without --yes fails naming --yes', async () => {
