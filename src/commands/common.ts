@@ -36,7 +36,7 @@ function tellAboutFile(host: IoHost, loaded: LoadedSettings): void {
       [
         `${file.path} was written by an older kedactl init, which also saved values it had derived or taken from its defaults. These lines say what kedactl would use anyway; while they stay, they count as your choice (a later default, such as a newer KEDA or consumer image, does not reach this folder):`,
         ...file.pinned.map((p) => `  ${p.where.padEnd(width)}  ${p.key}: ${String(p.value)} (${p.why})`),
-        `Delete the lines you did not choose. Keep those you did, and delete the file's first line ("${LEGACY_HEADER}") to stop this warning.`,
+        `Delete the lines you did not choose. Keep those you did, and delete the file's first line ("${LEGACY_HEADER}") to stop this warning. Or run kedactl init on a terminal: it asks.`,
       ].join('\n'),
     );
   }

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { connect } from '../adapters/connect.js';
 import { UsageError } from '../core/errors.js';
 import { CONFIG_FILE, loadSettings, type LoadedSettings } from '../core/load-settings.js';
-import { configText, userValues } from '../core/config-file.js';
+import { afterReview, configText, userValues } from '../core/config-file.js';
 import { initStack } from '../core/lifecycle.js';
 import { parseSkip, type Part } from '../core/ports.js';
 import { questions, type Detected } from '../core/wizard.js';
@@ -76,6 +76,31 @@ async function wizard(ctx: CommandContext, host: IoHost, given: ReadonlySet<Sett
   return answers;
 }
 
+function writeAtomically(path: string, text: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path); // a crash never leaves half a file
+}
+
+/**
+ * On a terminal, the user says whether they chose the lines an older init pinned (listed by begin()):
+ * removed, or kept as their choice; either way the file is marked as reviewed. True when it changed.
+ */
+async function reviewPinned(path: string, loaded: LoadedSettings, host: IoHost): Promise<boolean> {
+  const pinned = loaded.file?.otherStack ? [] : (loaded.file?.pinned ?? []);
+  if (pinned.length === 0) return false;
+  const keys = pinned.map((p) => p.key).join(', ');
+  const drop = await host.confirm(`Remove ${keys} from ${path}? kedactl derives the same values itself ("no" keeps them as your choice)`, true);
+  try {
+    writeAtomically(path, afterReview(readFileSync(path, 'utf8'), drop ? pinned : []));
+  } catch (e) {
+    host.notify('warn', 'init.saved', `could not rewrite ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); edit it as the warning above says`);
+    return false;
+  }
+  host.notify('info', 'init.saved', drop ? `removed ${keys} from ${path}` : `${path} keeps ${keys} as your choice`);
+  return true;
+}
+
 /**
  * Save what the user gave (and nothing kedactl derived) to kedactl.yaml, in place: the file's own lines
  * and comments stay. A file that names another stack is that stack's and is left as it is.
@@ -93,9 +118,7 @@ function saveConfig(path: string, loaded: LoadedSettings, host: IoHost, saved: s
       host.notify('info', 'init.saved', `${path} holds the settings you gave already`);
       return true;
     }
-    const tmp = `${path}.tmp-${process.pid}`;
-    writeFileSync(tmp, text);
-    renameSync(tmp, path); // atomic: a crash never leaves half a file
+    writeAtomically(path, text);
   } catch (e) {
     host.notify('warn', 'init.saved', `could not write ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); pass the same flags to later commands`);
     return false;
@@ -122,7 +145,9 @@ export async function run(opts: InitOptions, ctx: CommandContext): Promise<void>
   if (interactive) {
     const detected = await detect(ctx, opts);
     const answers = await wizard(ctx, host, first.given, first.settings, detected);
-    loaded = loadSettings({ flags: opts, answers, env: ctx.env, cwd: ctx.cwd, configPath, regionOptional: true, recorded: first.recorded?.layer });
+    const reload = () => loadSettings({ flags: opts, answers, env: ctx.env, cwd: ctx.cwd, configPath, regionOptional: true, recorded: first.recorded?.layer });
+    loaded = reload();
+    if (write && (await reviewPinned(path, loaded, host))) loaded = reload();
     saved = write && saveConfig(path, loaded, host, '; later commands need no flags');
   }
   const settings = loaded.settings;

@@ -12,7 +12,7 @@ export const CONFIG_FILE = 'kedactl.yaml';
 export const HEADER = '# the settings you gave kedactl for this folder (never ones it derived); flags and KEDACTL_* variables win over these';
 
 /**
- * The first line the init of kedactl 0.1.0 wrote. Since stacks recorded their settings, its re-runs also
+ * The first line an earlier init wrote. Since stacks recorded their settings, its re-runs also
  * saved every value they had read from the record or derived: such a file may pin them.
  */
 export const LEGACY_HEADER = '# written by kedactl init; flags and KEDACTL_* variables still win over these';
@@ -74,6 +74,7 @@ export interface PinnedLine {
   value: unknown;
   /** file:line */
   where: string;
+  line: number;
   /** "derived from stack" or "the default" */
   why: string;
 }
@@ -89,9 +90,9 @@ export function pinnedLines(file: Layer, s: Pick<Settings, 'stack' | 'processing
     const line = file[f.key];
     if (!line || d[f.key] === undefined || coerce(f, line.value).value !== d[f.key]) continue;
     const from = DERIVED_FROM[f.key];
-    out.push({ key: f.key, value: d[f.key], where: line.source, why: from ? `derived from ${from}` : 'the default' });
+    out.push({ key: f.key, value: d[f.key], where: line.source, line: Number(line.source.slice(line.source.lastIndexOf(':') + 1)), why: from ? `derived from ${from}` : 'the default' });
   }
-  return out;
+  return out.sort((a, b) => a.line - b.line);
 }
 
 /** The values kedactl.yaml holds after this run: the ones the user gave, in the order of FIELDS. */
@@ -122,4 +123,22 @@ export function configText(existing: string | undefined, values: Partial<Record<
   }
   // unchanged, the file stays byte for byte as its author wrote it
   return changed ? doc.toString() : existing;
+}
+
+/**
+ * The text of an older init's file once its user has looked at its pinned lines: the ones they did not
+ * choose removed, the first line replaced by today's (so the warning stops). A line is removed only when
+ * it is the one-line `key: value` that was read there.
+ */
+export function afterReview(text: string, drop: readonly PinnedLine[]): string {
+  const lines = text.split('\n');
+  const gone = new Set<number>();
+  for (const p of drop) {
+    const f = FIELD_BY_KEY.get(p.key)!;
+    const i = p.line - 1;
+    if (new RegExp(`^(${f.key}|${f.flag})\\s*:`).test(lines[i] ?? '') && !/^\s/.test(lines[i + 1] ?? '')) gone.add(i);
+  }
+  const kept = lines.filter((_, i) => !gone.has(i));
+  if (kept[0]?.trim() === LEGACY_HEADER) kept[0] = HEADER;
+  return kept.join('\n');
 }

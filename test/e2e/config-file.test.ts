@@ -163,7 +163,7 @@ describe('kedactl.yaml holds what the user chose', () => {
         `  ${path}:3  queueName: ${stack}-queue (derived from stack)`,
         `  ${path}:5  image: amazon/aws-cli:2.15.23 (the default)`,
         `  ${path}:7  kedaVersion: ${DEFAULT_KEDA_VERSION} (the default)`,
-        `Delete the lines you did not choose. Keep those you did, and delete the file's first line ("${LEGACY_HEADER}") to stop this warning.`,
+        `Delete the lines you did not choose. Keep those you did, and delete the file's first line ("${LEGACY_HEADER}") to stop this warning. Or run kedactl init on a terminal: it asks.`,
       ].join('\n'),
     );
     expect(p.stderr).not.toContain(':4  maxReplicas'); // 20 is no default: the user chose it

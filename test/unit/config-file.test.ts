@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSettings, type SettingsInput } from '../../src/core/load-settings.ts';
-import { configText, HEADER, LEGACY_HEADER, userValues } from '../../src/core/config-file.ts';
+import { afterReview, configText, HEADER, LEGACY_HEADER, userValues } from '../../src/core/config-file.ts';
 import { FIELDS, type Layer } from '../../src/core/settings.ts';
 
 const dirs: string[] = [];
@@ -134,6 +134,17 @@ describe('a file an older init wrote', () => {
   it('a file kedactl writes now, or one without the old first line, names none', () => {
     expect(load(folder(legacy.replace(LEGACY_HEADER, HEADER))).file!.pinned).toEqual([]);
     expect(load(folder(legacy.replace(`${LEGACY_HEADER}\n`, ''))).file!.pinned).toEqual([]);
+  });
+
+  it('reviewed, the lines not chosen go, the first line becomes today\'s, and the rest stays', () => {
+    const pinned = load(folder(legacy)).file!.pinned;
+    const names = pinned.filter((p) => p.key === 'namespace' || p.key === 'queueName');
+    const today = legacy.replace(LEGACY_HEADER, HEADER);
+    expect(afterReview(legacy, names)).toBe(today.replace('namespace: alpha\nqueueName: alpha-queue\n', ''));
+    expect(afterReview(legacy, [])).toBe(today);
+    // a line that no longer says what was read there is not touched
+    const edited = legacy.replace('namespace: alpha', '# namespace: alpha');
+    expect(afterReview(edited, names)).toBe(edited.replace(LEGACY_HEADER, HEADER).replace('queueName: alpha-queue\n', ''));
   });
 
   it('the writer removes none of its lines', () => {
