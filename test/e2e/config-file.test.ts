@@ -27,8 +27,9 @@ const folders: string[] = [];
 const made: Array<{ stack: string; cwd: string }> = [];
 afterAll(async () => {
   // the queues too: teardown through kedactl, from the folder each stack was made in
+  // the last made first: the first stack's OIDC provider goes once no later stack's role uses it
   const once = new Map(made.map((m) => [m.stack, m.cwd]));
-  for (const [stack, cwd] of once) {
+  for (const [stack, cwd] of [...once].reverse()) {
     const stop = namespaceController(rig, stack);
     await runCli(['teardown', '--stack', stack, '--kubeconfig', rig.kubeconfigPath, '--region', 'us-east-1', '--skip', 'keda', '--yes'], { cwd, env }).finally(stop);
   }
@@ -73,11 +74,13 @@ describe('kedactl.yaml holds what the user chose', () => {
     const here = folder();
     const alpha = uniqueStack('cfa');
     const beta = uniqueStack('cfb');
-    const flags = ['--region', 'us-east-1', '--auth', 'static', '--kubeconfig', rig.kubeconfigPath];
+    // the issue's flags: IRSA with the cluster's issuer (one of this test's own), no namespace, no queue name
+    const issuer = `https://oidc.eks.us-east-1.amazonaws.com/id/${alpha.toUpperCase()}`;
+    const flags = ['--region', 'us-east-1', '--oidc-issuer', issuer, '--kubeconfig', rig.kubeconfigPath];
     // AWS_ENDPOINT_URL is a variable the user set: theirs too
-    const theirs = `${HEADER}\nstack: ${alpha}\nregion: us-east-1\nendpointUrl: ${endpoint}\nkubeconfig: ${rig.kubeconfigPath}\nauth: static\n`;
+    const theirs = `${HEADER}\nstack: ${alpha}\nregion: us-east-1\nendpointUrl: ${endpoint}\noidcIssuer: ${issuer}\nkubeconfig: ${rig.kubeconfigPath}\n`;
 
-    await init(here, alpha, flags);
+    await init(here, alpha, [...flags, '--create-oidc-provider']);
     expect(fileIn(here)).toBe(theirs);
     for (let i = 0; i < 2; i++) {
       const again = await init(here, alpha, flags);
@@ -92,7 +95,7 @@ describe('kedactl.yaml holds what the user chose', () => {
     // the issue's third command: exit 2 before ("SQS queue alpha-queue already exists and is not part of stack beta")
     expect(await planNames(here, ['--stack', beta])).toMatchObject({ queues: [`${beta}-queue`], namespaces: [beta] });
     const second = await init(here, beta, flags);
-    expect(second.stderr).toContain(`${join(here, 'kedactl.yaml')} names stack "${alpha}"; for stack "${beta}" it gives only what follows the folder (region, endpointUrl, kubeconfig, auth)`);
+    expect(second.stderr).toContain(`${join(here, 'kedactl.yaml')} names stack "${alpha}"; for stack "${beta}" it gives only what follows the folder (region, endpointUrl, oidcIssuer, kubeconfig)`);
     expect(second.stderr.indexOf('names stack')).toBeLessThan(second.stderr.indexOf('SQS queue'));
     expect(second.stderr).toContain(`+ create    SQS queue ${beta}-queue`);
     expect(second.stderr).toContain(`${join(here, 'kedactl.yaml')} names stack "${alpha}" and stays as it is; later commands for "${beta}" need --stack ${beta}`);
