@@ -26,6 +26,34 @@ function addSettings(cmd: Command, only?: readonly SettingKey[]): Command {
   return cmd;
 }
 
+/** A list of setting keys, wrapped under a label. */
+function keyList(label: string, keys: string[], width = 80): string {
+  const lines: string[] = [];
+  let line = label;
+  for (const [i, k] of keys.entries()) {
+    const word = k + (i < keys.length - 1 ? ',' : '');
+    if (line.length + 1 + word.length > width && line.trim().length > label.trim().length) {
+      lines.push(line);
+      line = ' '.repeat(label.length) + word;
+    } else line += (line.length === label.length ? '' : ' ') + word;
+  }
+  return [...lines, line].join('\n');
+}
+
+/** What init saves to kedactl.yaml, and which of its lines another stack takes from it (from FIELDS). */
+function configFileHelp(): string {
+  const stack = FIELDS.filter((f) => f.perStack && f.key !== 'stack').map((f) => f.key);
+  const folder = FIELDS.filter((f) => !f.perStack && f.key !== 'stack').map((f) => f.key);
+  return `
+kedactl.yaml holds what you gave: flags, KEDACTL_* and AWS_* variables, the
+wizard's answers and the lines you wrote; never a value kedactl derived or took
+from its defaults (the stack's record on its cluster keeps those). Used with
+--stack naming another stack than the file's, the file gives that stack only
+the settings that follow the folder, and init leaves the file as it is:
+${keyList('  follow the folder: ', folder)}
+${keyList('  follow the stack:  ', stack)}`;
+}
+
 /** per program: does this run's argv name the command? (unnamed commands need only name and description) */
 const namedIn = new WeakMap<Command, (name: string) => boolean>();
 
@@ -104,7 +132,8 @@ then kedactl.yaml, then defaults. Run 'kedactl <command> --help' for a command's
       c.option('--create-oidc-provider', "create the cluster's IAM OIDC provider if it is missing (IRSA needs it)");
       c.option('--no-wait', 'do not wait for KEDA and the result analyzer to become ready');
       c.option('--force-conflicts', 'take over fields someone changed with another tool (server-side apply conflicts)');
-      c.option('--no-write-config', 'do not save the settings to kedactl.yaml (the cluster records them either way)');
+      c.option('--no-write-config', 'do not save the settings you gave to kedactl.yaml (the cluster records them either way)');
+      c.addHelpText('after', configFileHelp());
     },
     [
       'kedactl init                                   # asks what it needs, writes kedactl.yaml',

@@ -5,13 +5,41 @@ import { FIELDS, UNKNOWN_REGION, type Settings } from '../core/settings.js';
 import { readRecorded, type Recorded } from '../core/recorded.js';
 import { hasKubeconfig } from '../adapters/kubeconfig-files.js';
 import { KedactlError } from '../core/errors.js';
+import { LEGACY_HEADER } from '../core/config-file.js';
+import type { IoHost } from '../ui/io.js';
 import type { CommandContext, CommandFlags } from './context.js';
 
 export function begin(opts: CommandFlags, ctx: CommandContext, o: { regionOptional?: boolean } = {}): LoadedSettings {
   ctx.setVerbosity(Number(opts.verbose ?? 0));
   const loaded = loadSettings({ flags: opts, env: ctx.env, cwd: ctx.cwd, configPath: opts.config, ...o });
-  if (loaded.configFile) ctx.host().notify('debug', 'settings.file', `settings read from ${loaded.configFile}`);
+  tellAboutFile(ctx.host(), loaded);
   return loaded;
+}
+
+/** What this run took from kedactl.yaml and what it left, said before anything else happens. */
+function tellAboutFile(host: IoHost, loaded: LoadedSettings): void {
+  const file = loaded.file;
+  if (!file) return;
+  host.notify('debug', 'settings.file', `settings read from ${file.path}`);
+  if (file.otherStack) {
+    const { leftOut, used } = file.otherStack;
+    const stack = loaded.settings.stack;
+    const gives = used.length ? `only what follows the folder (${used.join(', ')})` : 'nothing (it has no setting that follows the folder)';
+    const not = leftOut.length ? `; ${leftOut.map((l) => `${l.key} (${l.where})`).join(', ')} ${leftOut.length === 1 ? 'is' : 'are'} "${file.stack}"'s and not used` : '';
+    host.notify(leftOut.length ? 'warn' : 'info', 'settings.other-stack', `${file.path} names stack "${file.stack}"; for stack "${stack}" it gives ${gives}${not}`);
+  }
+  if (file.pinned.length) {
+    const width = Math.max(...file.pinned.map((p) => p.where.length));
+    host.notify(
+      'warn',
+      'settings.pinned',
+      [
+        `${file.path} was written by an older kedactl init, which also saved values it had derived or taken from its defaults. These lines say what kedactl would use anyway; while they stay, they count as your choice (a later default, such as a newer KEDA or consumer image, does not reach this folder):`,
+        ...file.pinned.map((p) => `  ${p.where.padEnd(width)}  ${p.key}: ${String(p.value)} (${p.why})`),
+        `Delete the lines you did not choose. Keep those you did, and delete the file's first line ("${LEGACY_HEADER}") to stop this warning. Or run kedactl init on a terminal: it asks.`,
+      ].join('\n'),
+    );
+  }
 }
 
 const RECORD_TIMEOUT_MS = 10_000;
@@ -24,7 +52,7 @@ const RECORD_TIMEOUT_MS = 10_000;
 export async function beginWithRecord(opts: CommandFlags, ctx: CommandContext, o: { regionOptional?: boolean; readCluster?: boolean } = {}): Promise<LoadedSettings & { recorded?: Recorded }> {
   const local = begin(opts, ctx, { regionOptional: true });
   const host = ctx.host();
-  const strict = () => (o.regionOptional || local.settings.region !== UNKNOWN_REGION ? local : begin(opts, ctx, { regionOptional: false }));
+  const strict = () => (o.regionOptional || local.settings.region !== UNKNOWN_REGION ? local : loadSettings({ flags: opts, env: ctx.env, cwd: ctx.cwd, configPath: opts.config }));
   if (o.readCluster === false) return strict();
   const where = { kubeconfig: local.settings.kubeconfig, context: local.settings.context, env: ctx.env };
   if (!hasKubeconfig(where)) {

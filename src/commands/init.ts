@@ -1,16 +1,16 @@
 // kedactl init: settings (flags, env, kedactl.yaml, then the wizard for what is left) -> plan ->
 // approval -> apply (AWS, KEDA, Kubernetes) -> what to run next.
-import { writeFileSync, renameSync } from 'node:fs';
+import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { stringify } from 'yaml';
 import { connect } from '../adapters/connect.js';
 import { UsageError } from '../core/errors.js';
-import { CONFIG_FILE, loadSettings } from '../core/load-settings.js';
+import { CONFIG_FILE, loadSettings, type LoadedSettings } from '../core/load-settings.js';
+import { afterReview, configText, userValues } from '../core/config-file.js';
 import { initStack } from '../core/lifecycle.js';
 import { parseSkip, type Part } from '../core/ports.js';
-import { configToWrite, questions, type Detected } from '../core/wizard.js';
+import { questions, type Detected } from '../core/wizard.js';
 import { eksFromContext } from '../core/detect.js';
-import type { Settings, SettingKey } from '../core/settings.js';
+import type { Layer, Settings, SettingKey } from '../core/settings.js';
 import type { Plan } from '../core/plan.js';
 import { planText } from '../ui/plan-text.js';
 import { terminalAsker } from '../ui/prompts.js';
@@ -53,27 +53,78 @@ async function detect(ctx: CommandContext, flags: InitOptions): Promise<Detected
   return d;
 }
 
-/** Ask what is left, on a terminal; returns flag-shaped answers. */
-async function wizard(ctx: CommandContext, host: IoHost, given: ReadonlySet<SettingKey>, soFar: Partial<Settings>, detected: Detected): Promise<Record<string, string>> {
+/** Ask what is left, on a terminal; returns the answers as a settings layer (and the EKS cluster it found). */
+async function wizard(ctx: CommandContext, host: IoHost, given: ReadonlySet<SettingKey>, soFar: Partial<Settings>, detected: Detected): Promise<Layer> {
   const c = paint(host.color);
   const found = [detected.context ? `kube context ${detected.context}${detected.cluster ? ` (EKS cluster ${detected.cluster})` : ''}` : 'no kube context', detected.region ? `region ${detected.region}` : undefined].filter(Boolean);
   host.notify('info', 'wizard.detected', c.dim(`found: ${found.join(', ')}`));
   const ask = terminalAsker(host);
-  const answers: Record<string, string> = {};
+  const answers: Layer = {};
   const partial: Partial<Settings> = { ...soFar };
-  for (const q of questions(given, detected, partial)) {
+  const asked = new Set<string>();
+  // one question at a time, its default from the answers so far: a namespace offered after the stack
+  // name was typed derives from that name, not from the default stack's
+  for (let q; (q = questions(given, detected, partial).find((x) => !asked.has(x.key))); ) {
+    asked.add(q.key);
     const a = await ask(q, partial);
-    answers[q.key] = a;
+    answers[q.key as SettingKey] = { value: a, source: `your answer to "${q.message}"`, origin: 'wizard' };
     Object.assign(partial, { [q.key]: /^\d+$/.test(a) ? Number(a) : a });
   }
-  if (detected.cluster && !given.has('cluster') && (answers.auth ?? soFar.auth) === 'irsa') answers.cluster = detected.cluster;
+  // found, not asked: the stack's record keeps it; kedactl.yaml does not
+  if (detected.cluster && !given.has('cluster') && (answers.auth?.value ?? soFar.auth) === 'irsa')
+    answers.cluster = { value: detected.cluster, source: `kube context ${detected.context}`, origin: 'detected' };
   return answers;
 }
 
-function writeConfig(path: string, s: Settings, given: ReadonlySet<SettingKey>) {
+function writeAtomically(path: string, text: string): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, `# written by kedactl init; flags and KEDACTL_* variables still win over these\n${stringify(configToWrite(s, given))}`);
-  renameSync(tmp, path); // atomic: a crash never leaves half a file
+  writeFileSync(tmp, text);
+  renameSync(tmp, path); // a crash never leaves half a file
+}
+
+/**
+ * On a terminal, the user says whether they chose the lines an older init pinned (listed by begin()):
+ * removed, or kept as their choice; either way the file is marked as reviewed. True when it changed.
+ */
+async function reviewPinned(path: string, loaded: LoadedSettings, host: IoHost): Promise<boolean> {
+  const pinned = loaded.file?.otherStack ? [] : (loaded.file?.pinned ?? []);
+  if (pinned.length === 0) return false;
+  const keys = pinned.map((p) => p.key).join(', ');
+  const drop = await host.confirm(`Remove ${keys} from ${path}? kedactl derives the same values itself ("no" keeps them as your choice)`, true);
+  try {
+    writeAtomically(path, afterReview(readFileSync(path, 'utf8'), drop ? pinned : []));
+  } catch (e) {
+    host.notify('warn', 'init.saved', `could not rewrite ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); edit it as the warning above says`);
+    return false;
+  }
+  host.notify('info', 'init.saved', drop ? `removed ${keys} from ${path}` : `${path} keeps ${keys} as your choice`);
+  return true;
+}
+
+/**
+ * Save what the user gave (and nothing kedactl derived) to kedactl.yaml, in place: the file's own lines
+ * and comments stay. A file that names another stack is that stack's and is left as it is.
+ */
+function saveConfig(path: string, loaded: LoadedSettings, host: IoHost, saved: string): boolean {
+  const { settings, file } = loaded;
+  if (file?.otherStack) {
+    host.notify('info', 'init.saved', `${path} names stack "${file.stack}" and stays as it is; later commands for "${settings.stack}" need --stack ${settings.stack}`);
+    return false;
+  }
+  try {
+    const before = file ? readFileSync(path, 'utf8') : undefined;
+    const text = configText(before, userValues(settings, loaded.origins));
+    if (text === before) {
+      host.notify('info', 'init.saved', `${path} holds the settings you gave already`);
+      return true;
+    }
+    writeAtomically(path, text);
+  } catch (e) {
+    host.notify('warn', 'init.saved', `could not write ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); pass the same flags to later commands`);
+    return false;
+  }
+  host.notify('info', 'init.saved', `settings saved to ${path}${saved}`);
+  return true;
 }
 
 export async function run(opts: InitOptions, ctx: CommandContext): Promise<void> {
@@ -86,18 +137,20 @@ export async function run(opts: InitOptions, ctx: CommandContext): Promise<void>
   // settings: what flags/env/file say over what the stack recorded on its cluster (a re-run keeps what
   // the stack was made with); on a terminal the wizard asks for the rest
   const first = await beginWithRecord(opts, ctx, { regionOptional: true, readCluster: !skip.has('kubernetes') });
-  let { settings, given } = first;
+  let loaded: LoadedSettings = first;
   const interactive = host.interactive && !yes;
+  const write = opts.writeConfig !== false;
   const path = first.configFile ?? resolve(ctx.cwd, configPath ?? CONFIG_FILE);
+  let saved = false;
   if (interactive) {
     const detected = await detect(ctx, opts);
-    const answers = await wizard(ctx, host, first.given, settings, detected);
-    const flags = { ...answers, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) };
-    const again = loadSettings({ flags, env: ctx.env, cwd: ctx.cwd, configPath, regionOptional: true, recorded: first.recorded?.layer });
-    ({ settings, given } = again);
-    writeConfig(path, settings, given);
-    host.notify('info', 'wizard.saved', `settings saved to ${path}; later commands need no flags`);
+    const answers = await wizard(ctx, host, first.given, first.settings, detected);
+    const reload = () => loadSettings({ flags: opts, answers, env: ctx.env, cwd: ctx.cwd, configPath, regionOptional: true, recorded: first.recorded?.layer });
+    loaded = reload();
+    if (write && (await reviewPinned(path, loaded, host))) loaded = reload();
+    saved = write && saveConfig(path, loaded, host, '; later commands need no flags');
   }
+  const settings = loaded.settings;
 
   await requireEverything(settings, ctx, host, skip);
   const ports = connect(settings, ctx.env, host, skip, ctx.awsClient);
@@ -135,8 +188,8 @@ export async function run(opts: InitOptions, ctx: CommandContext): Promise<void>
       }),
     );
     await progress.close?.();
-    // what the stack is made with, for later commands from this folder (the cluster keeps it too)
-    const saved = interactive || (opts.writeConfig !== false && save(path, settings, given, host));
+    // what the user gave, for later commands from this folder (the cluster records the rest)
+    if (!interactive) saved = write && saveConfig(path, loaded, host, ' (--no-write-config to skip)');
     if (!result.applied) {
       host.result(`stack "${settings.stack}" is up to date: nothing to do`);
       return;
@@ -146,18 +199,6 @@ export async function run(opts: InitOptions, ctx: CommandContext): Promise<void>
   } finally {
     await progress.close?.();
   }
-}
-
-/** Write kedactl.yaml after a non-interactive init; a folder it cannot write to is only a warning. */
-function save(path: string, s: Settings, given: ReadonlySet<SettingKey>, host: IoHost): boolean {
-  try {
-    writeConfig(path, s, given);
-  } catch (e) {
-    host.notify('warn', 'init.saved', `could not write ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); pass the same flags to later commands`);
-    return false;
-  }
-  host.notify('info', 'init.saved', `settings saved to ${path} (--no-write-config to skip)`);
-  return true;
 }
 
 /** On a machine without a cluster or credentials: show the plan anyway, and everything that is missing. */

@@ -1,16 +1,19 @@
-// Where settings come from, in precedence order: flags, KEDACTL_* variables, AWS's own variables,
-// the config file (kedactl.yaml), what the stack records on the cluster, then defaults.
-import { readFileSync, existsSync } from 'node:fs';
+// Where settings come from, in precedence order: flags, the wizard's answers, KEDACTL_* variables, AWS's
+// own variables, the config file (kedactl.yaml), what the stack records on the cluster, then defaults.
+// Every value keeps its origin, so init saves to kedactl.yaml only what the user gave.
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { LineCounter, parseDocument, isMap, isScalar, type Pair } from 'yaml';
-import { SettingsError, UsageError, type SettingProblem } from './errors.js';
-import { FIELDS, FIELD_BY_KEY, envName, resolveSettings, type Settings, type SettingKey, type Sourced } from './settings.js';
+import { SettingsError, type SettingProblem } from './errors.js';
+import { CONFIG_FILE, pinnedLines, readConfigFile, type PinnedLine } from './config-file.js';
+import { coerce, FIELDS, FIELD_BY_KEY, envName, resolveSettings, type Layer, type Origin, type Settings, type SettingKey } from './settings.js';
 
-export const CONFIG_FILE = 'kedactl.yaml';
+export { CONFIG_FILE, readConfigFile } from './config-file.js';
 
 export interface SettingsInput {
   /** values from command-line flags, keyed by setting (commander's camelCase) */
   flags: Partial<Record<string, unknown>>;
+  /** what the init wizard was told (origin wizard) or found itself (origin detected) */
+  answers?: Layer;
   env: NodeJS.ProcessEnv;
   cwd: string;
   /** --config, or undefined to use ./kedactl.yaml when present */
@@ -18,94 +21,92 @@ export interface SettingsInput {
   /** plan may run before a region is chosen: it shows <region> and says how to set it */
   regionOptional?: boolean;
   /** what the stack was applied with (src/core/recorded.ts): under the config file, over the defaults */
-  recorded?: Partial<Record<SettingKey, Sourced>>;
+  recorded?: Layer;
+}
+
+/** What this run made of the config file. */
+export interface ConfigFileUse {
+  path: string;
+  /** the stack the file names, if it names one */
+  stack?: string;
+  /**
+   * The file names another stack than this run's: its lines that follow the stack (FieldSpec.perStack)
+   * belong to that stack and were not used.
+   */
+  otherStack?: { leftOut: Array<{ key: SettingKey; where: string }>; used: SettingKey[] };
+  /** an older init wrote it, and these lines equal what kedactl derives or defaults to anyway */
+  pinned: PinnedLine[];
 }
 
 export interface LoadedSettings {
   settings: Settings;
-  /** settings some source supplied (flags, env, file): the wizard does not ask for these */
+  /** settings some source supplied (flags, env, file, the stack's record): the wizard does not ask for these */
   given: Set<SettingKey>;
+  /** where each setting's value came from: kedactl.yaml holds the user's (USER_ORIGINS) and nothing else */
+  origins: Partial<Record<SettingKey, Origin>>;
   /** the config file that was read, if any */
   configFile?: string;
+  file?: ConfigFileUse;
+}
+
+/** The stack a layer names, when it names a valid one. */
+function stackOf(layer: Layer): string | undefined {
+  const hit = layer.stack;
+  const c = hit && coerce(FIELD_BY_KEY.get('stack')!, hit.value);
+  return typeof c?.value === 'string' ? c.value : undefined;
 }
 
 export function loadSettings(input: SettingsInput): LoadedSettings {
   const problems: SettingProblem[] = [];
-  const flagLayer: Partial<Record<SettingKey, Sourced>> = {};
+  const flagLayer: Layer = {};
   for (const f of FIELDS) {
     const v = input.flags[f.key];
-    if (v !== undefined) flagLayer[f.key] = { value: v, source: `--${f.flag}` };
+    if (v !== undefined) flagLayer[f.key] = { value: v, source: `--${f.flag}`, origin: 'flag' };
   }
-  const kedactlEnv: Partial<Record<SettingKey, Sourced>> = {};
-  const awsEnv: Partial<Record<SettingKey, Sourced>> = {};
+  const kedactlEnv: Layer = {};
+  const awsEnv: Layer = {};
   for (const f of FIELDS) {
     const name = envName(f);
     const v = input.env[name];
-    if (v !== undefined && v !== '') kedactlEnv[f.key] = { value: v, source: name };
+    if (v !== undefined && v !== '') kedactlEnv[f.key] = { value: v, source: name, origin: 'env' };
     if (f.awsEnv) {
       const a = input.env[f.awsEnv] ?? (f.awsEnv === 'AWS_REGION' ? input.env.AWS_DEFAULT_REGION : undefined);
-      if (a !== undefined && a !== '') awsEnv[f.key] = { value: a, source: f.awsEnv };
+      if (a !== undefined && a !== '') awsEnv[f.key] = { value: a, source: f.awsEnv, origin: 'env' };
     }
   }
+  const answers = input.answers ?? {};
   const explicit = input.configPath ?? input.env.KEDACTL_CONFIG;
   const path = explicit ? resolve(input.cwd, explicit) : resolve(input.cwd, CONFIG_FILE);
-  let fileLayer: Partial<Record<SettingKey, Sourced>> = {};
-  let configFile: string | undefined;
+  let fileLayer: Layer = {};
+  let file: ConfigFileUse | undefined;
+  let legacy = false;
   if (explicit || existsSync(path)) {
     const read = readConfigFile(path, explicit ? '--config' : undefined);
     fileLayer = read.layer;
+    legacy = read.legacy;
     problems.push(...read.problems);
-    configFile = path;
+    file = { path, stack: stackOf(fileLayer), pinned: [] };
+    // a file made for another stack gives this one only what follows the folder, never that stack's names
+    const runStack = [flagLayer, answers, kedactlEnv].map(stackOf).find((s) => s !== undefined);
+    if (file.stack !== undefined && runStack !== undefined && runStack !== file.stack) {
+      const leftOut: Array<{ key: SettingKey; where: string }> = [];
+      for (const f of FIELDS) {
+        const line = fileLayer[f.key];
+        if (!line || !f.perStack) continue;
+        leftOut.push({ key: f.key, where: line.source });
+        delete fileLayer[f.key];
+      }
+      delete fileLayer.stack;
+      file.otherStack = { leftOut, used: Object.keys(fileLayer) as SettingKey[] };
+    }
   }
   const recorded = input.recorded ?? {};
-  const resolved = resolveSettings([flagLayer, kedactlEnv, awsEnv, fileLayer, recorded], { regionOptional: input.regionOptional });
+  const layers = [flagLayer, answers, kedactlEnv, awsEnv, fileLayer, recorded];
+  const resolved = resolveSettings(layers, { regionOptional: input.regionOptional });
   problems.push(...resolved.problems);
   if (problems.length > 0 || !resolved.settings) throw new SettingsError(problems);
+  if (file && legacy) file.pinned = pinnedLines(fileLayer, resolved.settings);
   const given = new Set<SettingKey>();
-  for (const layer of [flagLayer, kedactlEnv, awsEnv, fileLayer, recorded]) for (const k of Object.keys(layer)) given.add(k as SettingKey);
-  return { settings: resolved.settings, configFile, given };
-}
-
-/** Parse kedactl.yaml, reporting file:line for every problem. */
-export function readConfigFile(path: string, via?: string): { layer: Partial<Record<SettingKey, Sourced>>; problems: SettingProblem[] } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(
-      `cannot read config file ${path}${via ? ` (given by ${via})` : ''}: ${code === 'ENOENT' ? 'no such file' : code ?? String(e)}`,
-      'pass an existing file with --config, or run without it to use flags and defaults',
-    );
-  }
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  const at = (offset: number | undefined) => `${path}:${offset === undefined ? 1 : lines.linePos(offset).line}`;
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    throw new UsageError(`config file ${at(e.pos[0])} does not parse as YAML: ${e.message.split('\n')[0]}`, 'fix the YAML and run again');
-  }
-  const layer: Partial<Record<SettingKey, Sourced>> = {};
-  const problems: SettingProblem[] = [];
-  if (doc.contents === null) return { layer, problems };
-  if (!isMap(doc.contents)) {
-    throw new UsageError(`config file ${at(doc.contents.range?.[0])} must be a mapping of setting: value`, 'see the README for the keys');
-  }
-  for (const pair of doc.contents.items as Pair[]) {
-    const keyNode = pair.key;
-    const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
-    const where = at(isScalar(keyNode) ? keyNode.range?.[0] : undefined);
-    const field = FIELD_BY_KEY.get(key as SettingKey) ?? FIELDS.find((f) => f.flag === key);
-    if (!field) {
-      problems.push({ setting: key, rule: `is not a kedactl setting (known: ${FIELDS.map((f) => f.key).join(', ')})`, source: where });
-      continue;
-    }
-    const valueNode = pair.value;
-    if (!isScalar(valueNode)) {
-      problems.push({ setting: field.key, rule: 'must be a single value, not a list or mapping', source: where });
-      continue;
-    }
-    layer[field.key] = { value: valueNode.value, source: where };
-  }
-  return { layer, problems };
+  for (const [k, o] of Object.entries(resolved.origins) as Array<[SettingKey, Origin]>) if (o !== 'default' && o !== 'derived' && o !== 'detected') given.add(k);
+  return { settings: resolved.settings, origins: resolved.origins, configFile: file?.path, given, file };
 }

@@ -3,7 +3,7 @@
 // layer under flags, variables and kedactl.yaml, so `status` compares the cluster with what `init`
 // applied, not with today's defaults; a flag that differs from it is a change the plan shows.
 import { isAuthorizationDenied, type Kube, type KubeObject } from './kube-ports.js';
-import { FIELDS, type Settings, type SettingKey, type Sourced } from './settings.js';
+import { FIELDS, type Layer, type Settings, type SettingKey } from './settings.js';
 import { LABEL_STACK, stackLabels, stackSelector } from './stack.js';
 
 export const LABEL_RECORD = 'kedactl.io/record';
@@ -34,7 +34,7 @@ export function recordObject(s: Settings): KubeObject {
 
 export interface Recorded {
   /** a settings layer: each recorded value with where it was read */
-  layer: Partial<Record<SettingKey, Sourced>>;
+  layer: Layer;
   /** "ConfigMap ns/name" */
   where: string;
 }
@@ -42,8 +42,8 @@ export interface Recorded {
 function toLayer(cm: KubeObject): Recorded {
   const where = `ConfigMap ${cm.metadata.namespace}/${cm.metadata.name}`;
   const data = ((cm as { data?: Record<string, string> }).data ?? {}) as Record<string, string>;
-  const layer: Partial<Record<SettingKey, Sourced>> = {};
-  for (const k of RECORDED_KEYS) if (data[k] !== undefined) layer[k] = { value: data[k], source: `recorded in ${where}` };
+  const layer: Layer = {};
+  for (const k of RECORDED_KEYS) if (data[k] !== undefined) layer[k] = { value: data[k], source: `recorded in ${where}`, origin: 'recorded' };
   return { layer, where };
 }
 

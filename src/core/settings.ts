@@ -53,6 +53,12 @@ export interface FieldSpec {
   awsEnv?: string;
   /** the rule a value must follow, or a message */
   check?: (value: never, all: Partial<Settings>) => string | undefined;
+  /**
+   * The setting names or shapes one stack's own resources (its names, how it scales), so it follows the
+   * stack: a kedactl.yaml that names another stack does not give it. Without this mark a setting follows
+   * the folder: where stacks are made and with what (account, cluster, images, KEDA).
+   */
+  perStack?: true;
 }
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -92,18 +98,18 @@ export const FIELDS: readonly FieldSpec[] = [
     check: (v: string) => checkUrl(v, ['https:']) ?? (new URL(v).search || new URL(v).hash ? 'must not carry a query or fragment' : undefined) },
   { key: 'kubeconfig', flag: 'kubeconfig', kind: 'string', describe: 'path to the kubeconfig file' },
   { key: 'context', flag: 'context', kind: 'string', describe: 'kubeconfig context to use' },
-  { key: 'namespace', flag: 'namespace', kind: 'string', describe: 'Kubernetes namespace of the stack',
+  { key: 'namespace', perStack: true, flag: 'namespace', kind: 'string', describe: 'Kubernetes namespace of the stack',
     check: (v: string) => checkDns1123Label(v) },
-  { key: 'queueName', flag: 'queue-name', kind: 'string', describe: 'SQS queue name', check: checkQueueName },
-  { key: 'deadLetterQueue', flag: 'dead-letter-queue', kind: 'bool', describe: 'also create a dead-letter queue' },
-  { key: 'maxReceiveCount', flag: 'max-receive-count', kind: 'int', min: 1, max: 1000, describe: 'receives before a message moves to the dead-letter queue' },
-  { key: 'pollingInterval', flag: 'polling-interval', kind: 'int', min: 1, max: 3600, describe: 'seconds between KEDA queue checks' },
-  { key: 'maxReplicas', flag: 'max-replicas', kind: 'int', min: 1, max: 1000, describe: 'most Jobs KEDA runs at once' },
-  { key: 'queueLength', flag: 'queue-length', kind: 'int', min: 1, max: 10000, describe: 'messages per Job' },
-  { key: 'activationQueueLength', flag: 'activation-queue-length', kind: 'int', min: 0, max: 10000, describe: 'messages needed before any Job starts' },
-  { key: 'strategy', flag: 'strategy', kind: 'enum', choices: STRATEGIES, describe: 'ScaledJob scaling strategy' },
-  { key: 'processingTime', flag: 'processing-time', kind: 'int', min: 0, max: 43000, describe: 'seconds each Job spends on a message' },
-  { key: 'visibilityTimeout', flag: 'visibility-timeout', kind: 'int', min: 1, max: 43200, describe: 'SQS visibility timeout in seconds (> processing time)',
+  { key: 'queueName', perStack: true, flag: 'queue-name', kind: 'string', describe: 'SQS queue name', check: checkQueueName },
+  { key: 'deadLetterQueue', perStack: true, flag: 'dead-letter-queue', kind: 'bool', describe: 'also create a dead-letter queue' },
+  { key: 'maxReceiveCount', perStack: true, flag: 'max-receive-count', kind: 'int', min: 1, max: 1000, describe: 'receives before a message moves to the dead-letter queue' },
+  { key: 'pollingInterval', perStack: true, flag: 'polling-interval', kind: 'int', min: 1, max: 3600, describe: 'seconds between KEDA queue checks' },
+  { key: 'maxReplicas', perStack: true, flag: 'max-replicas', kind: 'int', min: 1, max: 1000, describe: 'most Jobs KEDA runs at once' },
+  { key: 'queueLength', perStack: true, flag: 'queue-length', kind: 'int', min: 1, max: 10000, describe: 'messages per Job' },
+  { key: 'activationQueueLength', perStack: true, flag: 'activation-queue-length', kind: 'int', min: 0, max: 10000, describe: 'messages needed before any Job starts' },
+  { key: 'strategy', perStack: true, flag: 'strategy', kind: 'enum', choices: STRATEGIES, describe: 'ScaledJob scaling strategy' },
+  { key: 'processingTime', perStack: true, flag: 'processing-time', kind: 'int', min: 0, max: 43000, describe: 'seconds each Job spends on a message' },
+  { key: 'visibilityTimeout', perStack: true, flag: 'visibility-timeout', kind: 'int', min: 1, max: 43200, describe: 'SQS visibility timeout in seconds (> processing time)',
     check: (v: number, all) => (all.processingTime !== undefined && v <= all.processingTime
       ? `must be greater than the processing time (${all.processingTime}s), or a message reappears while it is being processed` : undefined) },
   { key: 'image', flag: 'image', kind: 'string', describe: 'consumer image (needs bash, curl and the aws CLI v2)', check: checkImage },
@@ -134,6 +140,9 @@ function checkUrl(v: string, protocols: string[]): string | undefined {
 function checkImage(v: string): string | undefined {
   return /^[a-z0-9]+([._\/:@-][A-Za-z0-9_.-]+)*$/.test(v) && v.length <= 255 ? undefined : 'must be an image reference like registry/name:tag';
 }
+
+/** The defaults computed from another setting (the rest are constants). */
+export const DERIVED_FROM: Partial<Record<SettingKey, SettingKey>> = { namespace: 'stack', queueName: 'stack', visibilityTimeout: 'processingTime' };
 
 /** Defaults that reproduce the published example, with names derived from the stack. */
 export function defaults(stack: string, processingTime = 30): Omit<Settings, 'stack' | 'region'> {
@@ -185,11 +194,23 @@ export function coerce(f: FieldSpec, raw: unknown): { value?: unknown; problem?:
   }
 }
 
-/** A raw value and where it came from. */
+/**
+ * Where a setting's value came from: the user gave it (a flag, a variable they set, a line of the config
+ * file, an answer to the wizard), or kedactl found it (the stack's record on its cluster, something it
+ * detected, a value derived from another setting, a default). kedactl.yaml holds only the user's.
+ */
+export type Origin = 'flag' | 'env' | 'file' | 'wizard' | 'recorded' | 'detected' | 'derived' | 'default';
+
+export const USER_ORIGINS: ReadonlySet<Origin> = new Set<Origin>(['flag', 'env', 'file', 'wizard']);
+
+/** A raw value, where it was read (for messages) and what kind of source that is. */
 export interface Sourced {
   value: unknown;
   source: string;
+  origin: Origin;
 }
+
+export type Layer = Partial<Record<SettingKey, Sourced>>;
 
 /**
  * Merge the layers (highest precedence first), coerce, fill defaults and check every rule.
@@ -198,12 +219,13 @@ export interface Sourced {
 export const UNKNOWN_REGION = '<region>';
 
 export function resolveSettings(
-  layers: Array<Partial<Record<SettingKey, Sourced>>>,
+  layers: Layer[],
   opts: { regionOptional?: boolean } = {},
-): { settings?: Settings; problems: SettingProblem[] } {
+): { settings?: Settings; origins: Partial<Record<SettingKey, Origin>>; problems: SettingProblem[] } {
   const problems: SettingProblem[] = [];
   const picked: Partial<Record<SettingKey, unknown>> = {};
   const sources: Partial<Record<SettingKey, string>> = {};
+  const origins: Partial<Record<SettingKey, Origin>> = {};
   for (const f of FIELDS) {
     const hit = layers.map((l) => l[f.key]).find((s) => s !== undefined);
     if (!hit) continue;
@@ -212,11 +234,15 @@ export function resolveSettings(
     else {
       picked[f.key] = c.value;
       sources[f.key] = hit.source;
+      origins[f.key] = hit.origin;
     }
   }
   const stack = (picked.stack as string | undefined) ?? DEFAULT_STACK;
   const processingTime = (picked.processingTime as number | undefined) ?? 30;
-  const merged = { ...defaults(stack, processingTime), ...picked, stack } as Partial<Settings>;
+  const filled = defaults(stack, processingTime);
+  for (const k of Object.keys(filled) as SettingKey[]) origins[k] ??= DERIVED_FROM[k] ? 'derived' : 'default';
+  origins.stack ??= 'default';
+  const merged = { ...filled, ...picked, stack } as Partial<Settings>;
   if (merged.region === undefined && opts.regionOptional) merged.region = UNKNOWN_REGION;
   else if (merged.region === undefined)
     problems.push({ setting: 'region', rule: 'is required: pass --region, set AWS_REGION, or put region: in kedactl.yaml' });
@@ -226,6 +252,6 @@ export function resolveSettings(
     const rule = f.check(v as never, merged);
     if (rule) problems.push({ setting: f.key, value: v, rule, source: sources[f.key] ?? 'default' });
   }
-  if (problems.length > 0) return { problems };
-  return { settings: merged as Settings, problems };
+  if (problems.length > 0) return { origins, problems };
+  return { settings: merged as Settings, origins, problems };
 }

@@ -80,14 +80,3 @@ export function oidcQuestion(detected: Detected): Question | undefined {
     validate: () => undefined,
   };
 }
-
-/** The settings worth writing to kedactl.yaml: everything that is not a default. */
-export function configToWrite(s: Settings, given: ReadonlySet<SettingKey>): Partial<Settings> {
-  const d = defaults(s.stack, s.processingTime) as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(s)) {
-    if (v === undefined) continue;
-    if (k === 'stack' || k === 'region' || given.has(k as SettingKey) || d[k] !== v) out[k] = v;
-  }
-  return out as Partial<Settings>;
-}

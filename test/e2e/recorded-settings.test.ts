@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import { HEADER } from '../../src/core/config-file.ts';
 import { admin, uniqueStack } from '../support/kube-test-rig.ts';
 import { rig, useKubeRig } from '../support/kube-file-rig.ts';
 import { namespaceController } from '../support/controllers.ts';
@@ -56,9 +56,16 @@ describe('what a stack was made with', () => {
     expect(init.code).toBe(0);
     const sjLive = (await admin(rig, 'GET', `/apis/keda.sh/v1alpha1/namespaces/${ns}/scaledjobs/${stack}-processor`)).json();
     expect(sjLive.spec).toMatchObject({ maxReplicaCount: 30, pollingInterval: 2 });
-    // a non-interactive init saves kedactl.yaml where it ran
+    // a non-interactive init saves kedactl.yaml where it ran: what this run was given, not what it read from
+    // the record (namespace, region, pollingInterval) nor anything derived
     expect(init.stderr).toContain(`settings saved to ${join(here, 'kedactl.yaml')}`);
-    expect(parse(readFileSync(join(here, 'kedactl.yaml'), 'utf8'))).toMatchObject({ stack, namespace: ns, maxReplicas: 30, pollingInterval: 2, region: 'eu-west-1' });
+    expect(readFileSync(join(here, 'kedactl.yaml'), 'utf8')).toBe(
+      `${HEADER}\nstack: ${stack}\naccountId: "123456789012"\noidcIssuer: https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE\nkubeconfig: ${rig.kubeconfigPath}\nmaxReplicas: 30\n`,
+    );
+    // the file and the record together still make the stack: a plan from the folder with no flags changes nothing
+    const fromFolder = JSON.parse((await runCli(['plan', ...kubePart, '-o', 'json'], { cwd: here })).stdout);
+    expect(fromFolder.changes.filter((c: { group: string; action: string }) => c.group === 'kubernetes' && c.action !== 'unchanged')).toEqual([]);
+    expect(fromFolder.changes.find((c: { kind: string }) => c.kind === 'ScaledJob')).toMatchObject({ namespace: ns });
 
     // running init again with only the name changes nothing: the record keeps 30, not the default 100
     const again = await runCli(['init', ...flags, '--no-wait', '--yes', '--no-write-config']);

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { tmpdir } from 'node:os';
-import { configToWrite, oidcQuestion, questions } from '../../src/core/wizard.ts';
-import { loadSettings } from '../../src/core/load-settings.ts';
+import { oidcQuestion, questions } from '../../src/core/wizard.ts';
 import type { SettingKey } from '../../src/core/settings.ts';
 
 describe('wizard logic', () => {
@@ -38,10 +36,5 @@ describe('wizard logic', () => {
     expect(oidcQuestion({ oidcProviderExists: true })).toBeUndefined();
     expect(oidcQuestion({})).toBeUndefined();
     expect(oidcQuestion({ oidcProviderExists: false })!.key).toBe('createOidcProvider');
-  });
-
-  it('writes the stack, the region and every non-default to kedactl.yaml', () => {
-    const s = loadSettings({ flags: { stack: 'demo', region: 'eu-west-1', maxReplicas: '20', strategy: 'default' }, env: {}, cwd: tmpdir() }).settings;
-    expect(configToWrite(s, new Set(['strategy']))).toEqual({ stack: 'demo', region: 'eu-west-1', maxReplicas: 20, strategy: 'default' });
   });
 });
