@@ -5,12 +5,20 @@ import { startMoto } from './moto.ts';
 import { startKubeRig } from './kube-rig.ts';
 import { kedaCrdsDir } from './kube-test-rig.ts';
 import { ensureAwsCli, ensureControllerManager, ensureKedaOperator } from './demo-cluster.ts';
+import { checkPrerequisites } from './prerequisites.ts';
+import { beginRun } from './run-scope.ts';
 
 // init writes kedactl.yaml where it runs; a test that runs it in the repo would change every later run
 const REPO_CONFIG = fileURLToPath(new URL('../../kedactl.yaml', import.meta.url));
 
 export default async function setup(): Promise<() => Promise<void>> {
+  // stops at once, naming everything the machine lacks, before anything is built or started
+  checkPrerequisites();
+  // the run's temporary folder (TMPDIR), network namespaces and processes: removed at its end, also when
+  // interrupted; what a killed run left is removed here
+  const run = beginRun((s) => process.stderr.write(`[test-run] ${s}\n`));
   const stops: Array<() => Promise<void>> = [];
+  stops.push(async () => run.end());
   const configBefore = existsSync(REPO_CONFIG);
 
   // --- the end-to-end demo's binaries (test/e2e/demo-real.test.ts): kube-controller-manager and the real KEDA
