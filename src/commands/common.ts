@@ -5,6 +5,7 @@ import { FIELDS, UNKNOWN_REGION, type Settings } from '../core/settings.js';
 import { readRecorded, type Recorded } from '../core/recorded.js';
 import { hasKubeconfig } from '../adapters/kubeconfig-files.js';
 import { KedactlError } from '../core/errors.js';
+import type { Kube } from '../core/kube-ports.js';
 import type { CommandContext, CommandFlags } from './context.js';
 
 export function begin(opts: CommandFlags, ctx: CommandContext, o: { regionOptional?: boolean } = {}): LoadedSettings {
@@ -33,7 +34,7 @@ export async function beginWithRecord(opts: CommandFlags, ctx: CommandContext, o
   }
   // loaded only here, when there is a cluster to read: produce without one loads no Kubernetes client
   const { connectKube } = await import('../adapters/kube.js');
-  let kube;
+  let kube: Kube;
   try {
     kube = connectKube(where);
   } catch (e) {
@@ -46,7 +47,7 @@ export async function beginWithRecord(opts: CommandFlags, ctx: CommandContext, o
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer from ${kube.server} in ${RECORD_TIMEOUT_MS / 1000}s`)), RECORD_TIMEOUT_MS);
   });
-  let recorded;
+  let recorded: Recorded | undefined;
   try {
     recorded = await Promise.race([readRecorded(stack, namespace, kube), timeout]);
   } catch (e) {

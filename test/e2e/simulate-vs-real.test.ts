@@ -79,7 +79,7 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
   if (figures.length) process.stderr.write(`[simulate-vs-real] ${new Date().toISOString()} ${cpus()[0]?.model} x${cpus().length}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n${figures.join('\n')}\n`);
   if (process.env.KEDACTL_SIMREAL_LOG) appendFileSync(process.env.KEDACTL_SIMREAL_LOG, `${new Date().toISOString()} load ${loadavg()[0]!.toFixed(1)}\n${figures.join('\n')}\n`);
-  downs.forEach((r, i) => expect(r.code, `teardown ${stacks[i]}: ${r.stderr}`).toBe(0));
+  for (const [i, r] of downs.entries()) expect(r.code, `teardown ${stacks[i]}: ${r.stderr}`).toBe(0);
 }, 6 * MINUTE);
 
 // --- what the real run did ----------------------------------------------------------------------------
@@ -99,7 +99,7 @@ function watchJobs(ns: string): { jobs: Map<string, JobSeen>; stop(): void } {
     res.on('data', (chunk: string) => {
       const now = Date.now();
       buf += chunk;
-      let nl;
+      let nl: number;
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
