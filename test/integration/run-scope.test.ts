@@ -56,11 +56,17 @@ describe('what a test run leaves behind', () => {
     const live = sleeper(['sleep', '300'], { ...process.env, [RUN_ENV]: String(process.pid) });
     await pollUntil('the process in the namespace', async () => (ip('netns', 'pids', deadNs).trim() !== '' ? true : undefined), 5000);
 
-    const removed = sweepDeadRuns(base);
+    const logs = join(base, 'cache');
+    mkdirSync(logs);
+    for (const pid of [dead, process.pid]) writeFileSync(join(logs, `moto-${pid}.log`), 'x');
+
+    const removed = sweepDeadRuns(base, logs);
 
     expect(removed).toContain(deadDir);
     expect(removed).toContain(`network namespace ${deadNs}`);
     expect(existsSync(deadDir)).toBe(false);
+    expect(existsSync(join(logs, `moto-${dead}.log`))).toBe(false);
+    expect(existsSync(join(logs, `moto-${process.pid}.log`))).toBe(true);
     expect(namespaces()).not.toContain(deadNs);
     await pollUntil("the dead run's processes to end", async () => (!alive(inNs.pid!) && !alive(marked.pid!) ? true : undefined), 5000);
     // a live run's folder and namespace, another name, a live run's process: untouched

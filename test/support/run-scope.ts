@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { testCacheDir } from './venv.ts';
 
 export const RUN_ENV = 'KEDACTL_TEST_RUN';
 const TMP_PREFIX = 'kedactl-run-';
@@ -146,11 +147,25 @@ function leftoverDirs(base: string): Array<{ path: string; owner: number }> {
   });
 }
 
+/** moto's log of a run (test/support/moto.ts), kept in the test cache while the run lasts */
+function leftoverLogs(dir: string): Array<{ path: string; owner: number }> {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.flatMap((n) => {
+    const m = /^moto-(\d+)\.log$/.exec(n);
+    return m ? [{ path: join(dir, n), owner: Number(m[1]) }] : [];
+  });
+}
+
 /**
- * Removes what runs whose owner is dead left in `base` and in the network namespaces: their processes,
- * namespaces and folders. Returns what it removed, one line each.
+ * Removes what runs whose owner is dead left in `base`, in the network namespaces and in the test cache
+ * (`logs`): their processes, namespaces, folders and moto's log. Returns what it removed, one line each.
  */
-export function sweepDeadRuns(base: string = tmpdir()): string[] {
+export function sweepDeadRuns(base: string = tmpdir(), logs: string = testCacheDir()): string[] {
   const removed: string[] = [];
   const dirs = leftoverDirs(base).filter((d) => !alive(d.owner));
   const netns = rigNamespaces().filter((n) => !alive(n.owner));
@@ -162,6 +177,7 @@ export function sweepDeadRuns(base: string = tmpdir()): string[] {
   }
   for (const n of netns) (removeNamespace(n.name), removed.push(`network namespace ${n.name}`));
   for (const d of dirs) (rmSync(d.path, { recursive: true, force: true, maxRetries: 3 }), removed.push(d.path));
+  for (const l of leftoverLogs(logs).filter((l) => !alive(l.owner))) (rmSync(l.path, { force: true }), removed.push(l.path));
   return removed;
 }
 
