@@ -211,6 +211,7 @@ export function beginRun(log: (s: string) => void = () => {}): RunScope {
     const below = new Set(descendants(process.pid));
     stopAll(processesOf(process.pid, [dir]).filter((p) => !below.has(p)));
     rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    rmSync(join(testCacheDir(), `moto-${process.pid}.log`), { force: true }); // moto's stop removes it too; not when interrupted
     process.env.TMPDIR = base;
   };
   const onSignal = (signal: NodeJS.Signals) => {
