@@ -5,7 +5,6 @@ import { FIELDS, UNKNOWN_REGION, type Settings } from '../core/settings.js';
 import { readRecorded, type Recorded } from '../core/recorded.js';
 import { hasKubeconfig } from '../adapters/kubeconfig-files.js';
 import { KedactlError } from '../core/errors.js';
-import type { Kube } from '../core/kube-ports.js';
 import type { CommandContext, CommandFlags } from './context.js';
 
 export function begin(opts: CommandFlags, ctx: CommandContext, o: { regionOptional?: boolean } = {}): LoadedSettings {
@@ -34,7 +33,7 @@ export async function beginWithRecord(opts: CommandFlags, ctx: CommandContext, o
   }
   // loaded only here, when there is a cluster to read: produce without one loads no Kubernetes client
   const { connectKube } = await import('../adapters/kube.js');
-  let kube: Kube;
+  let kube: ReturnType<typeof connectKube>;
   try {
     kube = connectKube(where);
   } catch (e) {
