@@ -1,12 +1,12 @@
 // Starts the real servers integration tests talk to, once per run: moto (AWS) and kube-apiserver + etcd.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { checkPrerequisites } from './prerequisites.ts';
+import { beginRun } from './run-scope.ts';
 import { startMoto } from './moto.ts';
 import { startKubeRig } from './kube-rig.ts';
 import { kedaCrdsDir } from './kube-test-rig.ts';
 import { ensureAwsCli, ensureControllerManager, ensureKedaOperator } from './demo-cluster.ts';
-import { checkPrerequisites } from './prerequisites.ts';
-import { beginRun } from './run-scope.ts';
 
 // init writes kedactl.yaml where it runs; a test that runs it in the repo would change every later run
 const REPO_CONFIG = fileURLToPath(new URL('../../kedactl.yaml', import.meta.url));
