@@ -134,21 +134,8 @@ function removeNamespace(name: string): void {
   }
 }
 
-function leftoverDirs(base: string): Array<{ path: string; owner: number }> {
-  let names: string[];
-  try {
-    names = readdirSync(base);
-  } catch {
-    return [];
-  }
-  return names.flatMap((n) => {
-    const m = new RegExp(`^${TMP_PREFIX}(\\d+)-`).exec(n);
-    return m ? [{ path: join(base, n), owner: Number(m[1]) }] : [];
-  });
-}
-
-/** moto's log of a run (test/support/moto.ts), kept in the test cache while the run lasts */
-function leftoverLogs(dir: string): Array<{ path: string; owner: number }> {
+/** the entries of `dir` whose name `pattern` matches, with the owner pid its first group captures */
+function owned(dir: string, pattern: RegExp): Array<{ path: string; owner: number }> {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -156,10 +143,14 @@ function leftoverLogs(dir: string): Array<{ path: string; owner: number }> {
     return [];
   }
   return names.flatMap((n) => {
-    const m = /^moto-(\d+)\.log$/.exec(n);
+    const m = pattern.exec(n);
     return m ? [{ path: join(dir, n), owner: Number(m[1]) }] : [];
   });
 }
+
+const leftoverDirs = (base: string) => owned(base, new RegExp(`^${TMP_PREFIX}(\\d+)-`));
+/** moto's log of a run (test/support/moto.ts), kept in the test cache while the run lasts */
+const leftoverLogs = (dir: string) => owned(dir, /^moto-(\d+)\.log$/);
 
 /**
  * Removes what runs whose owner is dead left in `base`, in the network namespaces and in the test cache
