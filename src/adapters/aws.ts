@@ -85,6 +85,19 @@ export function createAws(cfg: AwsConfig): AwsPorts {
   };
 }
 
+/**
+ * One set of adapters per region, each made on first use with the same profile, endpoint and environment:
+ * doctor reads a queue in the region KEDA's trigger names, which need not be the settings' region.
+ */
+export function awsByRegion(cfg: Omit<AwsConfig, 'region'>): (region: string) => AwsPorts {
+  const made = new Map<string, AwsPorts>();
+  return (region) => {
+    let a = made.get(region);
+    if (!a) made.set(region, (a = createAws({ ...cfg, region })));
+    return a;
+  };
+}
+
 function firstLine(e: unknown): string {
   return String((e as Error)?.message ?? e).split('\n')[0]!;
 }

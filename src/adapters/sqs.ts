@@ -11,6 +11,7 @@ import {
   SendMessageBatchCommand,
   SetQueueAttributesCommand,
   type QueueAttributeName,
+  type SendMessageBatchCommandOutput,
 } from '@aws-sdk/client-sqs';
 import type { SqsPort } from '../core/aws-ports.js';
 import { TransientAwsError } from '../core/aws-ports.js';
@@ -90,7 +91,7 @@ export function sqsAdapter(base: ClientBase, decorate: (c: SQSClient) => void): 
       }
     },
     async sendMessageBatch(url, entries) {
-      let r;
+      let r: SendMessageBatchCommandOutput;
       try {
         r = await client.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: entries.map((e) => ({ Id: e.id, MessageBody: e.body })) }));
       } catch (e) {

@@ -61,7 +61,7 @@ export async function beginWithRecord(opts: CommandFlags, ctx: CommandContext, o
   }
   // loaded only here, when there is a cluster to read: produce without one loads no Kubernetes client
   const { connectKube } = await import('../adapters/kube.js');
-  let kube;
+  let kube: ReturnType<typeof connectKube>;
   try {
     kube = connectKube(where);
   } catch (e) {
@@ -74,7 +74,7 @@ export async function beginWithRecord(opts: CommandFlags, ctx: CommandContext, o
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer from ${kube.server} in ${RECORD_TIMEOUT_MS / 1000}s`)), RECORD_TIMEOUT_MS);
   });
-  let recorded;
+  let recorded: Recorded | undefined;
   try {
     recorded = await Promise.race([readRecorded(stack, namespace, kube), timeout]);
   } catch (e) {

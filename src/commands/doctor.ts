@@ -2,12 +2,11 @@
 // namespace: -n, KEDACTL_NAMESPACE, kedactl.yaml, or the stack's default) -> the
 // doctor use case (reads only) -> the report; exit 1 when a check failed.
 import { connectKube } from '../adapters/kube.js';
-import { createAws, type AwsConfig } from '../adapters/aws.js';
-import type { AwsPorts } from '../core/aws-ports.js';
+import { awsByRegion } from '../adapters/aws.js';
 import { doctor } from '../core/doctor/index.js';
 import type { DoctorInput } from '../core/doctor/gather.js';
 import { StateError, UsageError } from '../core/errors.js';
-import { UNKNOWN_REGION, type Settings } from '../core/settings.js';
+import { UNKNOWN_REGION } from '../core/settings.js';
 import { names } from '../core/stack.js';
 import { formatData, parseOutput } from '../ui/format.js';
 import { doctorText } from '../ui/doctor-text.js';
@@ -39,17 +38,7 @@ export async function run(opts: DoctorOptions, ctx: CommandContext): Promise<voi
     ...(settings.cluster ? { cluster: settings.cluster } : {}),
     ...(scaledJob === undefined ? { stack: stackReads(settings, kube, settingFlags(opts, settings)) } : {}),
   };
-  const report = await doctor(input, { kube, aws: awsByRegion(settings, ctx.env, ctx.awsClient) });
+  const report = await doctor(input, { kube, aws: awsByRegion({ profile: settings.profile, endpointUrl: settings.endpointUrl, env: ctx.env, ...ctx.awsClient }) });
   host.result(output === 'json' ? formatData(report, 'json') : doctorText(report, host.color));
   if (!report.healthy) throw new StateError(`doctor found ${report.counts.fail} failing check${report.counts.fail === 1 ? '' : 's'} for ScaledJob ${report.namespace}/${report.scaledJob}`, 'each failure above says what to run or change');
-}
-
-/** one set of AWS adapters per region asked (KEDA asks SQS in the trigger's awsRegion) */
-function awsByRegion(s: Settings, env: NodeJS.ProcessEnv, awsClient: Pick<AwsConfig, 'decorate' | 'maxAttempts'> = {}): (region: string) => AwsPorts {
-  const made = new Map<string, AwsPorts>();
-  return (region) => {
-    let a = made.get(region);
-    if (!a) made.set(region, (a = createAws({ region, profile: s.profile, endpointUrl: s.endpointUrl, env, ...awsClient })));
-    return a;
-  };
 }

@@ -4,7 +4,7 @@
 // Kubernetes client and no helm wrapper (bench/README.md, test/e2e/loaded-modules.test.ts).
 import { desiredStack } from '../core/desired.js';
 import { parseSkip, type Part } from '../core/ports.js';
-import { plan } from '../core/plan.js';
+import { plan, type Plan } from '../core/plan.js';
 import { UNKNOWN_REGION } from '../core/settings.js';
 import { formatData, parseOutput } from '../ui/format.js';
 import { planText } from '../ui/plan-text.js';
@@ -38,7 +38,7 @@ export async function run(opts: PlanOptions, ctx: CommandContext): Promise<void>
       if (!skip.has(part)) notes.push(`${part} not read (${m.what}: ${m.problem.split('\n')[0]}): planned as if nothing exists`);
     }
   }
-  let p;
+  let p: Plan;
   if (unread.size === 3) p = plan(await desiredStack(settings));
   else {
     const [{ connect }, { prepare }, { recordingProgress }] = await Promise.all([import('../adapters/connect.js'), import('../core/lifecycle.js'), import('../core/progress.js')]);

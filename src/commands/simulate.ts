@@ -1,5 +1,6 @@
-// kedactl simulate: the stack's settings (flags / kedactl.yaml, as init would deploy) + a load profile
-// -> what KEDA would do, on a virtual clock; --compare runs one simulation per value, side by side.
+// kedactl simulate: the stack's settings (flags / kedactl.yaml / what the stack recorded on its cluster, as
+// init would deploy) + a load profile -> what KEDA would do, on a virtual clock; --compare runs one
+// simulation per value, side by side.
 import { resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { loadSettings } from '../core/load-settings.js';
@@ -7,7 +8,7 @@ import { buildProfile, loadProfileFrom, parseLoadSpec, PROFILE_LIMITS } from '..
 import { parseCompare, parseWorld, runSimulation, variants } from '../core/simulate/run.js';
 import { formatData, parseOutput } from '../ui/format.js';
 import { simulateText } from '../ui/simulate-text.js';
-import { begin } from './common.js';
+import { beginWithRecord } from './common.js';
 import type { CommandContext, CommandFlags } from './context.js';
 
 export interface SimulateOptions extends CommandFlags {
@@ -26,9 +27,9 @@ export async function run(opts: SimulateOptions, ctx: CommandContext): Promise<v
   const profile = opts.load !== undefined ? loadProfileFrom(opts.load, (p) => resolve(ctx.cwd, p)) : buildProfile(parseLoadSpec(`burst:count=${count}`, '--count'));
   const world = parseWorld(opts);
   const compare = opts.compare !== undefined ? parseCompare(opts.compare) : undefined;
-  const { settings } = begin(opts, ctx, { regionOptional: true });
+  const { settings, recorded } = await beginWithRecord(opts, ctx, { regionOptional: true });
   const settingsWith = (key: string, value: string) =>
-    loadSettings({ flags: { ...opts, [key]: value }, env: ctx.env, cwd: ctx.cwd, configPath: opts.config, regionOptional: true }).settings;
+    loadSettings({ flags: { ...opts, [key]: value }, env: ctx.env, cwd: ctx.cwd, configPath: opts.config, regionOptional: true, recorded: recorded?.layer }).settings;
 
   const report = runSimulation(profile, variants(settings, world, compare, settingsWith));
   const host = ctx.host();

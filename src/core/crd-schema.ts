@@ -66,7 +66,7 @@ export function schemaProblems(value: unknown, schema: JsonSchema, at = ''): Sch
       return;
     }
     if (Array.isArray(v)) {
-      if (s.items) v.forEach((item, i) => walk(item, s.items!, `${path}[${i}]`));
+      if (s.items) for (const [i, item] of v.entries()) walk(item, s.items!, `${path}[${i}]`);
       return;
     }
     if (v === null || typeof v !== 'object') return;

@@ -55,7 +55,7 @@ export function objectDiff(before: KubeObject | undefined, after: KubeObject, op
       return;
     }
     if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
-      a.forEach((x, i) => walk(x, b[i], `${path}[${i}]`));
+      for (const [i, x] of a.entries()) walk(x, b[i], `${path}[${i}]`);
       return;
     }
     out.push(opts.secret && /^(data|stringData)\./.test(path) ? `${path} changed (value hidden)` : `${path}: ${show(a)} -> ${show(b)}`);

@@ -8,6 +8,7 @@ import type { Prepared } from './lifecycle.js';
 import { prepare } from './lifecycle.js';
 import type { Progress } from './progress.js';
 import { findStackQueues, queueNameOf } from './queue.js';
+import { queueDepth } from './queue-depth.js';
 import { readResults } from './results.js';
 import type { Settings } from './settings.js';
 import { allInOrder } from './parallel.js';
@@ -32,8 +33,6 @@ export interface StackStatus {
   unreadable?: string[];
 }
 
-const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
-
 export async function stackStatus(settings: Settings, ports: Ports, skip: ReadonlySet<Part>, progress: Progress): Promise<StackStatus> {
   // without a region there is no AWS adapter: the AWS half is not looked at, and status says so
   const p: Prepared = await prepare(settings, ports, new Set<Part>([...skip, 'keda', ...(ports.aws ? [] : (['aws'] as const))]), progress);
@@ -48,10 +47,10 @@ export async function stackStatus(settings: Settings, ports: Ports, skip: Readon
     s.queue = { name: work.name, exists: Boolean(url) };
     if (url) {
       const a = await ports.aws.sqs.getQueueAttributes(url);
-      Object.assign(s.queue, { visible: num(a.ApproximateNumberOfMessages), inFlight: num(a.ApproximateNumberOfMessagesNotVisible), delayed: num(a.ApproximateNumberOfMessagesDelayed) });
+      Object.assign(s.queue, queueDepth(a));
       const dlq = desired.queues.find((q) => q.purpose === 'dead-letter');
       const dlqUrl = dlq && p.awsObserved.queueUrls[dlq.name];
-      if (dlq) s.queue.deadLetter = { name: dlq.name, visible: dlqUrl ? num((await ports.aws.sqs.getQueueAttributes(dlqUrl)).ApproximateNumberOfMessages) : undefined };
+      if (dlq) s.queue.deadLetter = { name: dlq.name, visible: dlqUrl ? queueDepth(await ports.aws.sqs.getQueueAttributes(dlqUrl)).visible : undefined };
       if (s.queue.deadLetter?.visible) problem(`${s.queue.deadLetter.visible} message(s) in the dead-letter queue ${dlq!.name}: Jobs failed on them repeatedly`);
     } else problem(`SQS queue ${work.name} does not exist: run kedactl init`);
     s.roles = p.plan.changes

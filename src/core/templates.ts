@@ -1,7 +1,7 @@
 // Templates are parsed first, then values are filled into the parsed tree: a value is data, never
 // structure. Files in an override directory replace the built-in ones with the same relative path.
 import { readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseAllDocuments, visit, Scalar } from 'yaml';
 import { UsageError } from './errors.js';
 import { packageRoot } from './package-root.js';

@@ -28,7 +28,10 @@ export function iamProblems(doc: unknown, kind: 'permissions' | 'trust'): string
   if (!Array.isArray(d.Statement) || d.Statement.length === 0) return [...p, 'Statement must be a non-empty list'];
   d.Statement.forEach((raw, i) => {
     const at = `Statement[${i}]`;
-    if (typeof raw !== 'object' || raw === null) return p.push(`${at} must be an object`);
+    if (typeof raw !== 'object' || raw === null) {
+      p.push(`${at} must be an object`);
+      return;
+    }
     const s = raw as Record<string, unknown>;
     for (const k of Object.keys(s))
       if (!['Sid', 'Effect', 'Principal', 'Action', 'Resource', 'Condition'].includes(k)) p.push(`${at}: unknown key "${k}"`);

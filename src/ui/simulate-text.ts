@@ -92,7 +92,7 @@ export function simulateText(rep: SimulateReport, width = 80): string {
   else {
     const colW = rep.runs.map((r, i) => Math.max(r.label.length, ...table[i]!.map(([, v]) => v.length)) + 2);
     out.push(' '.repeat(headW) + rep.runs.map((r, i) => r.label.padEnd(colW[i]!)).join('').trimEnd());
-    names.forEach((k, row) => out.push((k.padEnd(headW) + table.map((t, i) => t[row]![1].padEnd(colW[i]!)).join('')).trimEnd()));
+    for (const [row, k] of names.entries()) out.push((k.padEnd(headW) + table.map((t, i) => t[row]![1].padEnd(colW[i]!)).join('')).trimEnd());
   }
   return out.join('\n');
 }

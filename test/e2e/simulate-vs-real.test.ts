@@ -27,14 +27,14 @@ import { request } from 'node:https';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startDemoCluster, type DemoCluster } from '../support/demo-cluster.ts';
 import { kubeRequest } from '../support/kube-rig.ts';
 import { motoCliEnv } from '../support/aws.ts';
-import { MOTO_ENV, MOTO_ACCOUNT, motoEndpoint, uniqueStack } from '../support/moto.ts';
+import { MOTO_ACCOUNT, motoEndpoint, uniqueStack } from '../support/moto.ts';
 import { pollUntil } from '../support/poll.ts';
 import { podLogTail } from '../support/node-agent.ts';
 import { runBin, runCli, type CliRun } from '../support/run-cli.ts';
+import { queueNumbers } from '../support/sqs.ts';
 
 const STUB = fileURLToPath(new URL('../fixtures/helm-stateful-stub', import.meta.url));
 const MINUTE = 60_000;
@@ -79,7 +79,7 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
   if (figures.length) process.stderr.write(`[simulate-vs-real] ${new Date().toISOString()} ${cpus()[0]?.model} x${cpus().length}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n${figures.join('\n')}\n`);
   if (process.env.KEDACTL_SIMREAL_LOG) appendFileSync(process.env.KEDACTL_SIMREAL_LOG, `${new Date().toISOString()} load ${loadavg()[0]!.toFixed(1)}\n${figures.join('\n')}\n`);
-  downs.forEach((r, i) => expect(r.code, `teardown ${stacks[i]}: ${r.stderr}`).toBe(0));
+  for (const [i, r] of downs.entries()) expect(r.code, `teardown ${stacks[i]}: ${r.stderr}`).toBe(0);
 }, 6 * MINUTE);
 
 // --- what the real run did ----------------------------------------------------------------------------
@@ -99,7 +99,7 @@ function watchJobs(ns: string): { jobs: Map<string, JobSeen>; stop(): void } {
     res.on('data', (chunk: string) => {
       const now = Date.now();
       buf += chunk;
-      let nl;
+      let nl: number;
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
@@ -147,10 +147,9 @@ function polls(scaledJob: string): Poll[] {
   return out;
 }
 
-const sqs = () => new SQSClient({ region: MOTO_ENV.AWS_REGION, endpoint: motoEndpoint(), credentials: { accessKeyId: MOTO_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: MOTO_ENV.AWS_SECRET_ACCESS_KEY } });
 async function depth(stack: string): Promise<number> {
-  const a = (await sqs().send(new GetQueueAttributesCommand({ QueueUrl: `${motoEndpoint()}/${MOTO_ACCOUNT}/${stack}-queue`, AttributeNames: ['All'] }))).Attributes ?? {};
-  return Number(a.ApproximateNumberOfMessages) + Number(a.ApproximateNumberOfMessagesNotVisible) + Number(a.ApproximateNumberOfMessagesDelayed);
+  const n = await queueNumbers(`${motoEndpoint()}/${MOTO_ACCOUNT}/${stack}-queue`);
+  return n.visible + n.inFlight + n.delayed;
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;

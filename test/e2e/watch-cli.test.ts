@@ -1,15 +1,16 @@
 // kedactl watch as a user runs it: in-process (main(argv)) for --once / NDJSON / --until-empty, and as a
 // real process under a pseudo-terminal for the live screen, against the test API server and moto.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PurgeQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import { PassThrough } from 'node:stream';
 import { main } from '../../src/main.ts';
 import { runCli, BIN } from '../support/run-cli.ts';
 import { kedaCrdsDir, kubeRigForTests, type RigInfo } from '../support/kube-test-rig.ts';
 import { startKubeRig } from '../support/kube-rig.ts';
 import { motoCliEnv, testAws, REGION } from '../support/aws.ts';
-import { MOTO_ENV, motoEndpoint } from '../support/moto.ts';
+import { motoEndpoint } from '../support/moto.ts';
 import { startPty } from '../support/pty.ts';
+import { motoSqs } from '../support/sqs.ts';
 import { eventually, kubeActor } from '../support/watch-fixtures.ts';
 
 let rig: RigInfo;
@@ -80,8 +81,7 @@ describe('kedactl watch (CLI)', () => {
     });
     const lines = () => chunks.join('').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
     await eventually(() => lines().some((l) => l.queue?.visible === 3 && l.jobs.active === 1), () => chunks.join(''));
-    const sqs = new SQSClient({ region: REGION, endpoint: motoEndpoint(), credentials: { accessKeyId: MOTO_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: MOTO_ENV.AWS_SECRET_ACCESS_KEY } });
-    await sqs.send(new PurgeQueueCommand({ QueueUrl: url }));
+    await motoSqs().send(new PurgeQueueCommand({ QueueUrl: url }));
     await eventually(() => lines().some((l) => l.queue?.visible === 0), () => chunks.join(''));
     // the queue is empty but a Job is still active: not done yet
     await new Promise((r) => setTimeout(r, 800));

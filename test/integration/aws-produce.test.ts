@@ -4,43 +4,29 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { produce, sendMessages, bodyMaker } from '../../src/core/produce.ts';
 import { arrivalTime, loadProfileFrom } from '../../src/core/simulate/profile.ts';
 import { stackTags } from '../../src/core/stack.ts';
-import { MOTO_ENV, motoEndpoint, uniqueStack } from '../support/moto.ts';
+import { motoEndpoint, uniqueStack } from '../support/moto.ts';
 import { motoCliEnv, REGION, testAws, testSettings, throttlingError } from '../support/aws.ts';
 import { BIN, runCli, SAFE_ENV } from '../support/run-cli.ts';
 import { startPty } from '../support/pty.ts';
-
-const sqsClient = () =>
-  new SQSClient({ region: REGION, endpoint: motoEndpoint(), useQueueUrlAsEndpoint: false, credentials: { accessKeyId: MOTO_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: MOTO_ENV.AWS_SECRET_ACCESS_KEY } });
+import { motoSqs, queueNumbers, receiveAll as receiveMessages } from '../support/sqs.ts';
 
 async function newQueue(stack: string, attributes: Record<string, string> = {}): Promise<string> {
-  const r = await sqsClient().send(new CreateQueueCommand({ QueueName: `${stack}-queue`, Attributes: attributes, tags: stackTags(stack) }));
+  const r = await motoSqs().send(new CreateQueueCommand({ QueueName: `${stack}-queue`, Attributes: attributes, tags: stackTags(stack) }));
   return r.QueueUrl!;
 }
 
+/** what KEDA counts: visible + in flight */
 async function depth(url: string): Promise<number> {
-  const r = await sqsClient().send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
-  return Number(r.Attributes!.ApproximateNumberOfMessages) + Number(r.Attributes!.ApproximateNumberOfMessagesNotVisible);
+  const n = await queueNumbers(url);
+  return n.visible + n.inFlight;
 }
 
-/**
- * Receive everything (hidden for an hour, so nothing is seen twice) until the queue answers empty three
- * times. One receiver: moto hands the same message to two ReceiveMessage calls that run at once.
- */
-async function receiveAll(url: string): Promise<string[]> {
-  const client = sqsClient();
-  const bodies: string[] = [];
-  for (let empty = 0; empty < 3; ) {
-    const r = await client.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 3600, WaitTimeSeconds: 0 }));
-    const got = r.Messages ?? [];
-    if (got.length === 0) empty++;
-    bodies.push(...got.map((m) => m.Body!));
-  }
-  return bodies;
-}
+/** the bodies of every message in the queue (test/support/sqs.ts) */
+const receiveAll = async (url: string): Promise<string[]> => (await receiveMessages(url)).map((m) => m.Body!);
 
 const videoIds = (bodies: string[]) => new Set(bodies.map((b) => (JSON.parse(b) as { videoId: string }).videoId));
 

@@ -13,7 +13,7 @@ import { recordingProgress } from '../../src/core/progress.ts';
 import { runCli } from '../support/run-cli.ts';
 import { rig, settings, useKubeRig } from '../support/kube-file-rig.ts';
 import { admin, uniqueStack } from '../support/kube-test-rig.ts';
-import { FAKE_ANALYZER, netnsAvailable, startNetnsBackend, type NetnsBackend } from '../support/netns-backend.ts';
+import { FAKE_ANALYZER, NETNS_NEEDS, netnsAvailable, startNetnsBackend, type NetnsBackend } from '../support/netns-backend.ts';
 
 useKubeRig();
 const dir = mkdtempSync(join(tmpdir(), 'kube-err-'));
@@ -108,7 +108,7 @@ describe('kedactl results', () => {
     const stack = uniqueStack('live');
     let kube: Kube;
     beforeAll(async () => {
-      if (!netnsAvailable()) throw new Error('cannot create a network namespace (`ip netns add` failed): this test needs root and iproute2');
+      if (!netnsAvailable()) throw new Error(NETNS_NEEDS);
       backend = await startNetnsBackend(FAKE_ANALYZER);
       kube = connectKube({ kubeconfig: rig.kubeconfigPath, env: {} });
       await applyKube(await desiredStack(settings({ stack })), kube, recordingProgress(), { wait: false });

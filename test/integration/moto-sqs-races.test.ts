@@ -10,11 +10,11 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CreateQueueCommand, DeleteMessageCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
-import { ensureMotoVenv, MOTO_ENV, motoEndpoint, uniqueStack } from '../support/moto.ts';
-import { REGION } from '../support/aws.ts';
+import { CreateQueueCommand, DeleteMessageCommand, DeleteQueueCommand, SendMessageBatchCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { ensureMotoVenv, uniqueStack } from '../support/moto.ts';
+import { motoSqs, queueNumbers as counts, receiveAll } from '../support/sqs.ts';
 
-const sqs = new SQSClient({ region: REGION, endpoint: motoEndpoint(), credentials: { accessKeyId: MOTO_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: MOTO_ENV.AWS_SECRET_ACCESS_KEY } });
+const sqs = motoSqs();
 const N = 300;
 
 async function withQueue(prefix: string, body: (url: string) => Promise<void>): Promise<void> {
@@ -35,26 +35,8 @@ async function sendAll(url: string, bodies: string[]): Promise<void> {
   }));
 }
 
-/** Receive until the queue answers empty three times in a row, with one receiver (no race of our own). Each
- *  message stays received for an hour: however slow the machine, none comes back before the test ends. */
-async function receiveAll(url: string): Promise<Message[]> {
-  const got: Message[] = [];
-  for (let empty = 0; empty < 3; ) {
-    const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 3600, WaitTimeSeconds: 0 }));
-    if ((r.Messages ?? []).length === 0) empty++;
-    else empty = 0;
-    got.push(...(r.Messages ?? []));
-  }
-  return got;
-}
-
 async function deleteEach(url: string, messages: Message[]): Promise<void> {
   await Promise.all(messages.map((m) => sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle! }))));
-}
-
-async function counts(url: string): Promise<{ visible: number; inFlight: number; delayed: number }> {
-  const a = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }))).Attributes!;
-  return { visible: Number(a.ApproximateNumberOfMessages), inFlight: Number(a.ApproximateNumberOfMessagesNotVisible), delayed: Number(a.ApproximateNumberOfMessagesDelayed) };
 }
 
 const range = (prefix: string) => Array.from({ length: N }, (_, i) => `${prefix}-${i}`);

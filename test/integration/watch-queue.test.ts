@@ -1,13 +1,13 @@
 // The watch's queue numbers from the moto server: depth, in flight, delayed and the dead-letter queue;
 // SQS throttling marks the numbers stale, slows the reads down, and recovers by itself.
 import { describe, expect, it } from 'vitest';
-import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { sleep } from '../../src/core/watch/informer.ts';
 import { poll, queueErrorText, sqsQueueSource } from '../../src/core/watch/sources.ts';
 import { WatchStore } from '../../src/core/watch/session.ts';
 import { snapshot } from '../../src/core/watch/snapshot.ts';
-import { REGION, testAws, throttlingError } from '../support/aws.ts';
-import { MOTO_ENV, motoEndpoint } from '../support/moto.ts';
+import { testAws, throttlingError } from '../support/aws.ts';
+import { motoSqs } from '../support/sqs.ts';
 
 const unique = (p: string) => `${p}-${Math.random().toString(36).slice(2, 7)}`;
 
@@ -19,8 +19,7 @@ describe('watch queue numbers (moto)', () => {
     const dlq = await aws.sqs.createQueue(`${name}-dlq`, {}, {});
     await aws.sqs.sendMessageBatch(url, [1, 2, 3, 4].map((i) => ({ id: `m${i}`, body: `b${i}` })));
     await aws.sqs.sendMessageBatch(dlq, [{ id: 'd', body: 'dead' }]);
-    const sqs = new SQSClient({ region: REGION, endpoint: motoEndpoint(), credentials: { accessKeyId: MOTO_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: MOTO_ENV.AWS_SECRET_ACCESS_KEY } });
-    await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 1 }));
+    await motoSqs().send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 1 }));
     const source = sqsQueueSource(aws.sqs, { queue: name, deadLetterQueue: `${name}-dlq` });
     expect(await source.read()).toEqual({ visible: 3, inFlight: 1, delayed: 0, deadLetter: 1 });
   });

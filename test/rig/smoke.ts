@@ -9,13 +9,10 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startKubeRig, kubeRequest } from '../support/kube-rig.ts';
 import type { KubeRig } from '../support/kube-rig.ts';
 import { kedaCrdsDir } from '../support/kube-test-rig.ts';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '..', '..');
 
 function findCrds(): string | undefined {
   if (process.env.KEDACTL_RIG_CRDS) return existsSync(process.env.KEDACTL_RIG_CRDS) ? process.env.KEDACTL_RIG_CRDS : undefined;

@@ -1,6 +1,8 @@
 // Starts the real servers integration tests talk to, once per run: moto (AWS) and kube-apiserver + etcd.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { checkPrerequisites } from './prerequisites.ts';
+import { beginRun } from './run-scope.ts';
 import { startMoto } from './moto.ts';
 import { startKubeRig } from './kube-rig.ts';
 import { kedaCrdsDir } from './kube-test-rig.ts';
@@ -10,7 +12,13 @@ import { ensureAwsCli, ensureControllerManager, ensureKedaOperator } from './dem
 const REPO_CONFIG = fileURLToPath(new URL('../../kedactl.yaml', import.meta.url));
 
 export default async function setup(): Promise<() => Promise<void>> {
+  // stops at once, naming everything the machine lacks, before anything is built or started
+  checkPrerequisites();
+  // the run's temporary folder (TMPDIR), network namespaces and processes: removed at its end, also when
+  // interrupted; what a killed run left is removed here
+  const run = beginRun((s) => process.stderr.write(`[test-run] ${s}\n`));
   const stops: Array<() => Promise<void>> = [];
+  stops.push(async () => run.end());
   const configBefore = existsSync(REPO_CONFIG);
 
   // --- the end-to-end demo's binaries (test/e2e/demo-real.test.ts): kube-controller-manager and the real KEDA

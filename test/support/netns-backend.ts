@@ -2,6 +2,7 @@
 // server runs in a network namespace of its own, joined to the host by a veth pair (needs root / CAP_NET_ADMIN).
 import { execFileSync, spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
+import { netnsName } from './run-scope.ts';
 
 export interface NetnsBackend {
   ip: string;
@@ -11,9 +12,13 @@ export interface NetnsBackend {
 
 const ip = (args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
 
+/** why a test that needs a network namespace cannot have one, and what to do */
+export const NETNS_NEEDS =
+  'this test needs a network namespace: run the tests as root (or with CAP_SYS_ADMIN and CAP_NET_ADMIN, e.g. `sudo -E npm test`) with iproute2 installed; see README.md, Development';
+
 export function netnsAvailable(): boolean {
   try {
-    const probe = `kedactl-probe-${process.pid}`;
+    const probe = netnsName(`probe${process.pid}`);
     ip(['netns', 'add', probe]);
     ip(['netns', 'del', probe]);
     return true;
@@ -25,13 +30,18 @@ export function netnsAvailable(): boolean {
 /** Start `script` (a Node program reading PORT) inside a fresh network namespace; resolves once it listens. */
 export async function startNetnsBackend(script: string, port = 8080): Promise<NetnsBackend> {
   const id = `${process.pid % 10000}${randomInt(100, 999)}`;
-  const ns = `kedactl-t${id}`;
+  // named for the run, so the run's end (or the next run, should this one be killed) removes it
+  const ns = netnsName(id);
   const host = `kh${id}`;
   const peer = `kp${id}`;
   const subnet = `10.${randomInt(100, 250)}.${randomInt(0, 250)}`;
   const hostIp = `${subnet}.1`;
   const backendIp = `${subnet}.2`;
-  ip(['netns', 'add', ns]);
+  try {
+    ip(['netns', 'add', ns]);
+  } catch (e) {
+    throw new Error(`${NETNS_NEEDS}\n(ip netns add ${ns}: ${String((e as { stderr?: unknown }).stderr ?? (e as Error).message).trim()})`);
+  }
   const cleanup = () => {
     try { ip(['link', 'del', host]); } catch { /* gone with the namespace */ }
     try { ip(['netns', 'del', ns]); } catch { /* already gone */ }

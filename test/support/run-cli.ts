@@ -31,6 +31,9 @@ export const SAFE_ENV: NodeJS.ProcessEnv = {
   AWS_CONFIG_FILE: '/nonexistent/kedactl-test/config',
   AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/kedactl-test/credentials',
   KUBECONFIG: '/nonexistent/kedactl-test/kubeconfig',
+  // the run's temporary folder and marker (test/support/run-scope.ts): what a run starts goes with it
+  TMPDIR: process.env.TMPDIR,
+  KEDACTL_TEST_RUN: process.env.KEDACTL_TEST_RUN,
 };
 
 /**

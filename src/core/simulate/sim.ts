@@ -196,7 +196,7 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
   const lastArrival = arrivals[total - 1] ?? 0;
   const giveUpAt = lastArrival + world.giveUpAfter;
 
-  const state = new Uint8Array(total);
+  const state = new Uint8Array(total).fill(NOT_ARRIVED);
   const receives = new Uint16Array(total);
   const processedTimes = new Uint16Array(total);
   const doneAt = new Float64Array(total);

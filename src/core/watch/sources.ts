@@ -2,6 +2,7 @@
 // (core/results.ts, through the API server's service proxy), and the loop that polls them with backoff.
 import type { Kube } from '../kube-ports.js';
 import type { SqsPort } from '../aws-ports.js';
+import { queueDepth } from '../queue-depth.js';
 import { readResults, type AnalyzerService } from '../results.js';
 import { sleep } from './informer.js';
 import type { QueueNumbers } from './state.js';
@@ -70,7 +71,6 @@ export function sqsQueueSource(sqs: Pick<SqsPort, 'getQueueUrl' | 'getQueueAttri
     urls.set(name, u);
     return u;
   }
-  const num = (a: Record<string, string>, k: string) => Number(a[k] ?? 0) || 0;
   return {
     async read() {
       let a: Record<string, string>;
@@ -80,14 +80,11 @@ export function sqsQueueSource(sqs: Pick<SqsPort, 'getQueueUrl' | 'getQueueAttri
         urls.delete(names.queue); // the queue may have been re-created under a new URL
         throw e;
       }
-      const n: QueueNumbers = {
-        visible: num(a, 'ApproximateNumberOfMessages'),
-        inFlight: num(a, 'ApproximateNumberOfMessagesNotVisible'),
-        delayed: num(a, 'ApproximateNumberOfMessagesDelayed'),
-      };
+      const { visible = 0, inFlight = 0, delayed = 0 } = queueDepth(a);
+      const n: QueueNumbers = { visible, inFlight, delayed };
       if (names.deadLetterQueue) {
         try {
-          n.deadLetter = num(await sqs.getQueueAttributes(await url(names.deadLetterQueue)), 'ApproximateNumberOfMessages');
+          n.deadLetter = queueDepth(await sqs.getQueueAttributes(await url(names.deadLetterQueue))).visible ?? 0;
         } catch {
           urls.delete(names.deadLetterQueue); // the main numbers are still good
         }

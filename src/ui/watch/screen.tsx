@@ -192,10 +192,12 @@ function ChartView({ s, width, height }: { s: WatchState; width: number; height:
         <Text dimColor>, last {duration(c.spanSeconds)}</Text>
       </Text>
       {c.rows.map((row, y) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: a chart row is its position, rows are never reordered
         <Text key={y}>
           <Text color="cyan">{edge(y, c.maxQueue).padStart(labelW - 1)}</Text>
           <Text dimColor> │</Text>
           {runs(row).map((r, i) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: a run of cells is its position in the row
             <Text key={i} color={CELL[r.cell].color}>
               {CELL[r.cell].ch.repeat(r.n)}
             </Text>
