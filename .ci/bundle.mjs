@@ -5,7 +5,7 @@
 //   `plan --offline` and `render` about a dozen, and no package from node_modules;
 // - each command's modules stay behind the dynamic import that loads them (one chunk per command, and
 //   chunks they share);
-// - the Kubernetes schemas (core/kube-schemas.ts) are bundled with the model packages they come from;
+// - the Kubernetes schemas (core/kube/schemas.ts) are bundled with the model packages they come from;
 // - the Kubernetes client is bundled (its ~1,000 files load in a quarter of the time and 45 MB less);
 // - the other packages a command needs at run time (AWS SDK, ink and React, execa, inquirer) stay in
 //   node_modules, loaded only by the commands that use them.
@@ -58,7 +58,7 @@ rmSync(`${dist}chunks`, { recursive: true, force: true });
 rmSync(`${dist}bench`, { recursive: true, force: true });
 const out = await build({
   ...common,
-  input: { main: `${dist}main.js`, 'chunks/kube-schemas': `${dist}core/kube-schemas.js` },
+  input: { main: `${dist}main.js`, 'chunks/kube-schemas': `${dist}core/kube/schemas.js` },
   plugins: [builtins],
   output: { dir: dist, format: 'esm', entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js', minify: true, sourcemap: false },
 });

@@ -15,8 +15,8 @@ const dist = <T>(p: string) => import(new URL(`../dist/${p}`, import.meta.url).h
 const { createAws } = await dist<typeof import('../src/adapters/aws.ts')>('adapters/aws.js');
 const { createKube, loadKubeConfig } = await dist<typeof import('../src/adapters/kube.ts')>('adapters/kube.js');
 const { createHelm } = await dist<typeof import('../src/adapters/helm.ts')>('adapters/helm.js');
-const { initStack } = await dist<typeof import('../src/core/lifecycle.ts')>('core/lifecycle.js');
-const { loadSettings } = await dist<typeof import('../src/core/load-settings.ts')>('core/load-settings.js');
+const { initStack } = await dist<typeof import('../src/core/stack/lifecycle.ts')>('core/stack/lifecycle.js');
+const { loadSettings } = await dist<typeof import('../src/core/stack/load-settings.ts')>('core/stack/load-settings.js');
 const { recordingProgress } = await dist<typeof import('../src/core/progress.ts')>('core/progress.js');
 
 const RUNS = Number(process.argv[2] ?? 5);

@@ -8,11 +8,11 @@ import { namespaceController } from '../test/support/controllers.ts';
 // the built modules (dist/), so Node runs this file without a TypeScript loader (dist has no .d.ts: untyped)
 const load = (m: string): Promise<any> => import(new URL(`../dist/${m}`, import.meta.url).href);
 const { createKube, loadKubeConfig } = await load('adapters/kube.js');
-const { desiredStack } = await load('core/desired.js');
-const { applyKube, teardownKube, TEARDOWN_PHASES } = await load('core/kube-stack.js');
-const { loadSettings } = await load('core/load-settings.js');
+const { desiredStack } = await load('core/stack/desired.js');
+const { applyKube, teardownKube, TEARDOWN_PHASES } = await load('core/kube/stack.js');
+const { loadSettings } = await load('core/stack/load-settings.js');
 const { recordingProgress } = await load('core/progress.js');
-const { stackSelector } = await load('core/stack.js');
+const { stackSelector } = await load('core/stack/names.js');
 
 const JOBS = Number(process.argv[2] ?? 1000);
 

@@ -1,7 +1,7 @@
 // Builds the commander program. Every command is registered the same way: its flags, its help, and a
 // lazy import of its module, so `kedactl --help` loads nothing heavy.
 import { Command, Option } from 'commander';
-import { FIELDS, type SettingKey } from './core/settings.js';
+import { FIELDS, type SettingKey } from './core/stack/settings.js';
 import { WORLD_FLAGS } from './core/simulate/world-flags.js';
 import type { CommandContext, CommandFlags } from './commands/context.js';
 
@@ -14,7 +14,7 @@ type Loader = () => Promise<CommandModule>;
 
 const count = (_v: string, prev: number) => prev + 1;
 
-/** The stack-settings flags, declared once in core/settings.ts. */
+/** The stack-settings flags, declared once in core/stack/settings.ts. */
 function addSettings(cmd: Command, only?: readonly SettingKey[]): Command {
   cmd.option('--config <file>', 'settings file (default: ./kedactl.yaml when present)');
   for (const f of FIELDS) {

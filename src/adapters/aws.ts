@@ -1,7 +1,7 @@
 // Builds the AWS adapters once from the resolved settings (region, profile, endpoint) and maps SDK
 // errors to kedactl's typed errors: every failure names the operation, the resource and the next step.
 import { ExternalError, UsageError } from '../core/errors.js';
-import { AwsAccessDeniedError, type AwsPorts } from '../core/aws-ports.js';
+import { AwsAccessDeniedError, type AwsPorts } from '../core/aws/ports.js';
 import { sqsAdapter } from './sqs.js';
 import { iamAdapter } from './iam.js';
 import { stsAdapter } from './sts.js';

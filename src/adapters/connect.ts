@@ -1,7 +1,7 @@
 // Builds the adapters a command needs, once, from the resolved settings. A skipped part gets none.
-import type { Settings } from '../core/settings.js';
-import { UNKNOWN_REGION } from '../core/settings.js';
-import type { Part, Ports } from '../core/ports.js';
+import type { Settings } from '../core/stack/settings.js';
+import { UNKNOWN_REGION } from '../core/stack/settings.js';
+import type { Part, Ports } from '../core/stack/ports.js';
 import type { WatchTransport } from '../core/watch/informer.js';
 import type { IoHost } from '../ui/io.js';
 import { createAws, type AwsConfig } from './aws.js';

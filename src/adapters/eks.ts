@@ -1,6 +1,6 @@
 // EKS: the cluster's OIDC issuer, which IRSA trust policies name.
 import { EKSClient, DescribeClusterCommand } from '@aws-sdk/client-eks';
-import type { EksPort } from '../core/aws-ports.js';
+import type { EksPort } from '../core/aws/ports.js';
 import { UsageError } from '../core/errors.js';
 import { awsCall, isAwsError, type ClientBase } from './aws.js';
 

@@ -1,9 +1,9 @@
 // Is what a command needs present on this machine: AWS credentials, a kubeconfig, helm? Each check
 // answers with the problem and how to fix it, never a stack trace; nothing remote is called except
 // the AWS credential chain (SSO/profile lookups).
-import { preflight, type Check } from '../core/preflight.js';
-import type { Part } from '../core/ports.js';
-import { UNKNOWN_REGION, type Settings } from '../core/settings.js';
+import { preflight, type Check } from '../core/stack/preflight.js';
+import type { Part } from '../core/stack/ports.js';
+import { UNKNOWN_REGION, type Settings } from '../core/stack/settings.js';
 import { createAws } from './aws.js';
 import { HELM_INSTALL_HINT } from './helm.js';
 import { loadKubeConfig } from './kube.js';

@@ -2,7 +2,7 @@
 // turns "not installed" into a UsageError and a non-zero exit into an ExternalError with helm's stderr.
 import { execa, type ExecaError } from 'execa';
 import { CancelledError, ExternalError, UsageError } from '../core/errors.js';
-import type { Helm, HelmRelease, InstallRequest } from '../core/helm-ports.js';
+import type { Helm, HelmRelease, InstallRequest } from '../core/keda/helm-ports.js';
 
 
 export interface HelmOptions {

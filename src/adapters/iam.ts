@@ -20,8 +20,8 @@ import {
   PutRolePolicyCommand,
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
-import { NotVisibleYetError, type IamPort, type Tags } from '../core/aws-ports.js';
-import type { PolicyDocument } from '../core/validate-iam.js';
+import { NotVisibleYetError, type IamPort, type Tags } from '../core/aws/ports.js';
+import type { PolicyDocument } from '../core/aws/validate-iam.js';
 import { awsCall, isAwsError, toKedactlError, type ClientBase } from './aws.js';
 
 const awsErrorFor = (e: unknown, op: string, resource: string) => toKedactlError(e, 'iam', op, resource);

@@ -1,6 +1,6 @@
 // Kinds -> REST paths: built-in kinds from a table, anything else (KEDA's CRDs) from the API server's
 // discovery, asked once per group version and kept while the group is there.
-import type { KubeType } from '../core/kube-ports.js';
+import type { KubeType } from '../core/kube/ports.js';
 import type { KubeConnection } from './kube-connection.js';
 import { kubeError, notServed } from './kube-errors.js';
 

@@ -1,7 +1,7 @@
 // From what the API server answered to kedactl's errors: pure (status, body, path in; a typed error out),
 // so every mapping is tested without a server. The REST adapter and the watch transport both use it.
 import { ExternalError } from '../core/errors.js';
-import { KubeApiError, KubeConflictError, type ForbiddenBy, type KubeStatusDetails, type KubeType } from '../core/kube-ports.js';
+import { KubeApiError, KubeConflictError, type ForbiddenBy, type KubeStatusDetails, type KubeType } from '../core/kube/ports.js';
 
 /** The API server's error body (a Status), as far as kedactl reads it. */
 export interface KubeStatus {

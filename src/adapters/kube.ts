@@ -4,8 +4,8 @@
 // generic over kinds (incl. KEDA's CRDs), and every request passes one place that counts and maps errors.
 import { KubeConfig } from '@kubernetes/client-node';
 import { UsageError } from '../core/errors.js';
-import { FIELD_MANAGER, type Kube, type KubeObject } from '../core/kube-ports.js';
-import { labelOf, objectLabel } from '../core/kube-state.js';
+import { FIELD_MANAGER, type Kube, type KubeObject } from '../core/kube/ports.js';
+import { labelOf, objectLabel } from '../core/kube/state.js';
 import { kubeconfigFiles, type KubeConfigOptions } from './kubeconfig-files.js';
 import { kubeConnection, query } from './kube-connection.js';
 import { discovery } from './kube-discovery.js';

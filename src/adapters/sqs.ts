@@ -13,8 +13,8 @@ import {
   type QueueAttributeName,
   type SendMessageBatchCommandOutput,
 } from '@aws-sdk/client-sqs';
-import type { SqsPort } from '../core/aws-ports.js';
-import { TransientAwsError } from '../core/aws-ports.js';
+import type { SqsPort } from '../core/aws/ports.js';
+import { TransientAwsError } from '../core/aws/ports.js';
 import { awsCall, errorName, isAwsError, isTransient, toKedactlError, type ClientBase } from './aws.js';
 
 const GONE = ['QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue', 'NonExistentQueue'];

@@ -1,6 +1,6 @@
 // STS: who the credentials belong to (the account id every ARN needs).
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import type { StsPort } from '../core/aws-ports.js';
+import type { StsPort } from '../core/aws/ports.js';
 import { awsCall, type ClientBase } from './aws.js';
 
 export function stsAdapter(base: ClientBase, decorate: (c: STSClient) => void): StsPort {

@@ -1,11 +1,11 @@
 // Shared steps of every command: verbosity, then settings from flags/env/config (and what the stack
 // recorded on the cluster); Ctrl-C as an abort.
-import { loadSettings, type LoadedSettings } from '../core/load-settings.js';
-import { FIELDS, UNKNOWN_REGION, type Settings } from '../core/settings.js';
-import { readRecorded, type Recorded } from '../core/recorded.js';
+import { loadSettings, type LoadedSettings } from '../core/stack/load-settings.js';
+import { FIELDS, UNKNOWN_REGION, type Settings } from '../core/stack/settings.js';
+import { readRecorded, type Recorded } from '../core/stack/recorded.js';
 import { hasKubeconfig } from '../adapters/kubeconfig-files.js';
 import { KedactlError } from '../core/errors.js';
-import { LEGACY_HEADER } from '../core/config-file.js';
+import { LEGACY_HEADER } from '../core/stack/config-file.js';
 import type { IoHost } from '../ui/io.js';
 import type { CommandContext, CommandFlags } from './context.js';
 

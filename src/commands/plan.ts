@@ -2,10 +2,10 @@
 // objects); what it cannot read is planned as "create" and named, so plan works on any machine.
 // The adapters and use cases that read are loaded only when reading: --offline needs no SDK, no
 // Kubernetes client and no helm wrapper (bench/README.md, test/e2e/loaded-modules.test.ts).
-import { desiredStack } from '../core/desired.js';
-import { parseSkip, type Part } from '../core/ports.js';
-import { plan, type Plan } from '../core/plan.js';
-import { UNKNOWN_REGION } from '../core/settings.js';
+import { desiredStack } from '../core/stack/desired.js';
+import { parseSkip, type Part } from '../core/stack/ports.js';
+import { plan, type Plan } from '../core/stack/plan.js';
+import { UNKNOWN_REGION } from '../core/stack/settings.js';
 import { formatData, parseOutput } from '../ui/format.js';
 import { planText } from '../ui/plan-text.js';
 import { beginWithRecord } from './common.js';
@@ -41,7 +41,7 @@ export async function run(opts: PlanOptions, ctx: CommandContext): Promise<void>
   let p: Plan;
   if (unread.size === 3) p = plan(await desiredStack(settings));
   else {
-    const [{ connect }, { prepare }, { recordingProgress }] = await Promise.all([import('../adapters/connect.js'), import('../core/lifecycle.js'), import('../core/progress.js')]);
+    const [{ connect }, { prepare }, { recordingProgress }] = await Promise.all([import('../adapters/connect.js'), import('../core/stack/lifecycle.js'), import('../core/progress.js')]);
     const ports = connect(settings, ctx.env, host, new Set([...skip, ...unread]), ctx.awsClient);
     p = (await prepare(settings, ports, skip, recordingProgress(), unread)).plan;
   }

@@ -3,7 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createAws } from '../adapters/aws.js';
 import { CancelledError, ExternalError, UsageError } from '../core/errors.js';
-import { parseProduceOptions, produce, type ProduceOptions, type ProduceResult } from '../core/produce.js';
+import { parseProduceOptions, produce, type ProduceOptions, type ProduceResult } from '../core/produce/produce.js';
 import { formatData, parseOutput } from '../ui/format.js';
 import { targetAt } from '../core/simulate/profile.js';
 import { produceSummary, progressLine, scheduleLine } from '../ui/produce-text.js';

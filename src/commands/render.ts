@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
-import { desiredStack } from '../core/desired.js';
+import { desiredStack } from '../core/stack/desired.js';
 import { UsageError } from '../core/errors.js';
-import { writeRendered } from '../core/render.js';
+import { writeRendered } from '../core/stack/render.js';
 import { begin } from './common.js';
 import type { CommandContext, CommandFlags } from './context.js';
 

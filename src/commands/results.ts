@@ -1,6 +1,6 @@
 import { connectKube } from '../adapters/kube.js';
-import { readResults, resetResults } from '../core/results.js';
-import { names } from '../core/stack.js';
+import { readResults, resetResults } from '../core/kube/results.js';
+import { names } from '../core/stack/names.js';
 import { formatData, parseOutput } from '../ui/format.js';
 import { resultsText } from '../ui/results-text.js';
 import { beginWithRecord } from './common.js';

@@ -3,7 +3,7 @@
 // simulation per value, side by side.
 import { resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
-import { loadSettings } from '../core/load-settings.js';
+import { loadSettings } from '../core/stack/load-settings.js';
 import { buildProfile, loadProfileFrom, parseLoadSpec, PROFILE_LIMITS } from '../core/simulate/profile.js';
 import { parseCompare, parseWorld, runSimulation, variants } from '../core/simulate/run.js';
 import { formatData, parseOutput } from '../ui/format.js';

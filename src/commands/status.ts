@@ -1,8 +1,8 @@
 import { connect } from '../adapters/connect.js';
 import { StateError } from '../core/errors.js';
-import { parseSkip } from '../core/ports.js';
+import { parseSkip } from '../core/stack/ports.js';
 import { recordingProgress } from '../core/progress.js';
-import { stackStatus } from '../core/status.js';
+import { stackStatus } from '../core/stack/status.js';
 import { formatData, parseOutput } from '../ui/format.js';
 import { statusText } from '../ui/status-text.js';
 import { beginWithRecord, settingFlags } from './common.js';

@@ -1,10 +1,10 @@
 // kedactl teardown: find what the stack has (labels, tags) -> show it -> ask (or --yes) -> delete,
 // Kubernetes first, then AWS.
 import { connect } from '../adapters/connect.js';
-import { IncompleteError } from '../core/aws-tags.js';
-import { inventory, summarize } from '../core/inventory.js';
-import { teardownStack } from '../core/lifecycle.js';
-import { parseSkip } from '../core/ports.js';
+import { IncompleteError } from '../core/aws/tags.js';
+import { inventory, summarize } from '../core/stack/inventory.js';
+import { teardownStack } from '../core/stack/lifecycle.js';
+import { parseSkip } from '../core/stack/ports.js';
 import { progressFor } from '../ui/progress.js';
 import { paint } from '../ui/io.js';
 import { beginWithRecord, withCtrlC } from './common.js';

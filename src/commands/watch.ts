@@ -1,11 +1,11 @@
 // kedactl watch: flags -> sources (one informer per kind, queue and results pollers) -> a live screen
 // on a terminal, or one line per change (NDJSON / text) when piped; --once, --until-empty, --timeout.
 import { connect } from '../adapters/connect.js';
-import type { Kube } from '../core/kube-ports.js';
+import type { Kube } from '../core/kube/ports.js';
 import { UsageError } from '../core/errors.js';
-import { UNKNOWN_REGION, type Settings } from '../core/settings.js';
-import { KEDA, names } from '../core/stack.js';
-import { kedaVersionOf } from '../core/kube-state.js';
+import { UNKNOWN_REGION, type Settings } from '../core/stack/settings.js';
+import { KEDA, names } from '../core/stack/names.js';
+import { kedaVersionOf } from '../core/kube/state.js';
 import { startWatch } from '../core/watch/session.js';
 import { snapshot } from '../core/watch/snapshot.js';
 import { analyzerResultsSource, sqsQueueSource } from '../core/watch/sources.js';

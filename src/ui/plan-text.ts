@@ -1,5 +1,5 @@
 // The plan as text: grouped by AWS / KEDA / Kubernetes, what each step does, and the permissions granted.
-import type { Plan, Action } from '../core/plan.js';
+import type { Plan, Action } from '../core/stack/plan.js';
 import { paint } from './io.js';
 
 const GROUP_TITLE = { aws: 'AWS', keda: 'KEDA', kubernetes: 'Kubernetes' } as const;

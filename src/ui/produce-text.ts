@@ -1,5 +1,5 @@
 // produce's result in words: one summary line, then what was not sent (a few lines, not thousands).
-import type { ProduceResult } from '../core/produce.js';
+import type { ProduceResult } from '../core/produce/produce.js';
 
 export function produceSummary(r: ProduceResult): string {
   const head = `${r.stopped ? 'stopped: ' : ''}sent ${r.sent} of ${r.requested} messages to ${r.queue} in ${r.seconds.toFixed(1)}s (${r.messagesPerSecond} msg/s)`;

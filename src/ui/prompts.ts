@@ -1,6 +1,6 @@
 // Asks the wizard's questions on the terminal (@inquirer/prompts), validating each answer as typed.
-import type { Question } from '../core/wizard.js';
-import type { Settings } from '../core/settings.js';
+import type { Question } from '../core/stack/wizard.js';
+import type { Settings } from '../core/stack/settings.js';
 import type { IoHost } from './io.js';
 
 export type Asker = (q: Question, soFar: Partial<Settings>) => Promise<string>;

@@ -1,5 +1,5 @@
 // The result analyzer's counts as text.
-import type { Results } from '../core/results.js';
+import type { Results } from '../core/kube/results.js';
 
 export function resultsText(stack: string, r: Results): string {
   const span = (c: Results['processed']) => (c.count === 0 ? '' : c.first === c.last ? ` (at ${c.first})` : ` (first ${c.first}, last ${c.last})`);

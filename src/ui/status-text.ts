@@ -1,5 +1,5 @@
 // kedactl status as text: one screen, a line per part, problems last with what to do.
-import type { StackStatus } from '../core/status.js';
+import type { StackStatus } from '../core/stack/status.js';
 import { paint } from './io.js';
 
 export function statusText(s: StackStatus, color: boolean): string {

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { startDemoCluster, type DemoCluster } from '../support/demo-cluster.ts';
-import { DEFAULT_KEDA_VERSION } from '../../src/core/keda-versions.ts';
+import { DEFAULT_KEDA_VERSION } from '../../src/core/keda/versions.ts';
 import { kubeRequest } from '../support/kube-rig.ts';
 import { motoCliEnv } from '../support/aws.ts';
 import { MOTO_ENV, MOTO_ACCOUNT, motoEndpoint, uniqueStack, type Moto } from '../support/moto.ts';

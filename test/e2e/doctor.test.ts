@@ -18,7 +18,7 @@ import { createEksCluster } from '../support/stack-state.ts';
 import { liveAnalyzer, scaledJobReady } from '../support/controllers.ts';
 import type { NetnsBackend } from '../support/netns-backend.ts';
 import { runCli } from '../support/run-cli.ts';
-import { DEFAULT_KEDA_VERSION } from '../../src/core/keda-versions.ts';
+import { DEFAULT_KEDA_VERSION } from '../../src/core/keda/versions.ts';
 
 const STUB = fileURLToPath(new URL('../fixtures/helm-stateful-stub', import.meta.url));
 const stack = uniqueStack('doc');

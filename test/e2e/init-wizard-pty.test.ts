@@ -13,8 +13,8 @@ import { motoCliEnv } from '../support/aws.ts';
 import { uniqueStack } from '../support/moto.ts';
 import { awsState, kubectlGet, STACK_KINDS } from '../support/stack-state.ts';
 import { BIN, runBin, SAFE_ENV } from '../support/run-cli.ts';
-import { HEADER, LEGACY_HEADER } from '../../src/core/config-file.ts';
-import { DEFAULT_KEDA_VERSION } from '../../src/core/keda-versions.ts';
+import { HEADER, LEGACY_HEADER } from '../../src/core/stack/config-file.ts';
+import { DEFAULT_KEDA_VERSION } from '../../src/core/keda/versions.ts';
 import { KEY, startPty } from '../support/pty.ts';
 
 const STUB = fileURLToPath(new URL('../fixtures/helm-stateful-stub', import.meta.url));

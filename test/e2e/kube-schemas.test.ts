@@ -4,10 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { desiredStack } from '../../src/core/desired.ts';
-import { KUBE_MODELS, type KubeModel } from '../../src/core/kube-schemas.ts';
-import { loadSettings } from '../../src/core/load-settings.ts';
-import { validateKubeObjects, type KubeObject } from '../../src/core/validate-kube.ts';
+import { desiredStack } from '../../src/core/stack/desired.ts';
+import { KUBE_MODELS, type KubeModel } from '../../src/core/kube/schemas.ts';
+import { loadSettings } from '../../src/core/stack/load-settings.ts';
+import { validateKubeObjects, type KubeObject } from '../../src/core/kube/validate.ts';
 
 const BUNDLE = new URL('../../dist/chunks/kube-schemas.js', import.meta.url);
 const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE';

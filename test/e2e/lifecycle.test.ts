@@ -1,7 +1,7 @@
 // The whole product as a new user runs it (issue: init, status, teardown as one product), against a
 // real moto server and a real kube-apiserver. helm is a STATEFUL RECORDING STUB (no chart can be
 // downloaded here): test/fixtures/helm-stateful-stub/helm.
-import { DEFAULT_KEDA_VERSION } from '../../src/core/keda-versions.ts';
+import { DEFAULT_KEDA_VERSION } from '../../src/core/keda/versions.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HEADER } from '../../src/core/config-file.ts';
+import { HEADER } from '../../src/core/stack/config-file.ts';
 import { admin, uniqueStack } from '../support/kube-test-rig.ts';
 import { rig, useKubeRig } from '../support/kube-file-rig.ts';
 import { namespaceController } from '../support/controllers.ts';

@@ -14,7 +14,7 @@ describe('simulate and the stack record', () => {
     const ns = `${stack}-work`;
     const labels = { 'app.kubernetes.io/managed-by': 'kedactl', 'kedactl.io/stack': stack };
     expect((await admin(rig, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels } })).status).toBe(201);
-    // the record as init writes it (src/core/recorded.ts): one key per setting, labelled with the stack
+    // the record as init writes it (src/core/stack/recorded.ts): one key per setting, labelled with the stack
     const record = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${stack}-settings`, namespace: ns, labels: { ...labels, 'kedactl.io/record': 'settings' } }, data: { stack, namespace: ns, maxReplicas: '7', processingTime: '10' } };
     expect((await admin(rig, 'POST', `/api/v1/namespaces/${ns}/configmaps`, record)).status).toBe(201);
 

@@ -2,7 +2,7 @@
 // Ready, the analyzer answering through the API server), and then broken in two ways. Real moto, real
 // kube-apiserver; helm is a STATEFUL RECORDING STUB; KEDA's and the kubelet's reports are written by
 // the test (test/support/analyzer.ts).
-import { DEFAULT_KEDA_VERSION } from '../../src/core/keda-versions.ts';
+import { DEFAULT_KEDA_VERSION } from '../../src/core/keda/versions.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

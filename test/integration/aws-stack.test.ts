@@ -4,13 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
-import { applyAws, discoverAws, observeAws, teardownAws } from '../../src/core/aws-stack.ts';
+import { applyAws, discoverAws, observeAws, teardownAws } from '../../src/core/aws/stack.ts';
 import { awsState } from '../support/stack-state.ts';
-import { desiredStack } from '../../src/core/desired.ts';
+import { desiredStack } from '../../src/core/stack/desired.ts';
 import { UsageError } from '../../src/core/errors.ts';
-import { plan } from '../../src/core/plan.ts';
+import { plan } from '../../src/core/stack/plan.ts';
 import { recordingProgress } from '../../src/core/progress.ts';
-import { stackTags } from '../../src/core/stack.ts';
+import { stackTags } from '../../src/core/stack/names.ts';
 import { MOTO_ACCOUNT, MOTO_ENV, motoEndpoint, uniqueStack } from '../support/moto.ts';
 import { REGION, testAws, testSettings, WRITE } from '../support/aws.ts';
 

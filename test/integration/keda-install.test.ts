@@ -1,15 +1,15 @@
 // KEDA through helm (a RECORDING STUB, test/fixtures/helm-stub/helm, since no chart can be downloaded here)
 // against the real kube-apiserver. This file starts its OWN rig, on purpose: KEDA is cluster-wide state (the
 // keda namespace, "no other ScaledObject/ScaledJob remains"), which other test files on the shared rig change.
-import { DEFAULT_KEDA_VERSION } from '../../src/core/keda-versions.ts';
+import { DEFAULT_KEDA_VERSION } from '../../src/core/keda/versions.ts';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKube, loadKubeConfig } from '../../src/adapters/kube.ts';
 import { createHelm } from '../../src/adapters/helm.ts';
-import { desiredStack } from '../../src/core/desired.ts';
+import { desiredStack } from '../../src/core/stack/desired.ts';
 import { StateError, UsageError } from '../../src/core/errors.ts';
-import { installKeda, observeKube, teardownKube } from '../../src/core/kube-stack.ts';
-import { loadSettings } from '../../src/core/load-settings.ts';
+import { installKeda, observeKube, teardownKube } from '../../src/core/kube/stack.ts';
+import { loadSettings } from '../../src/core/stack/load-settings.ts';
 import { recordingProgress } from '../../src/core/progress.ts';
 import { startKubeRig, type KubeRig } from '../support/kube-rig.ts';
 import { admin, kedaCrdsDir, uniqueStack } from '../support/kube-test-rig.ts';

@@ -11,12 +11,12 @@ import { startKubeRig, kubeRequest, type KubeRig } from '../support/kube-rig.ts'
 import { kedaCrdsDir } from '../support/kube-test-rig.ts';
 import { kubectlGet, STACK_KINDS } from '../support/stack-state.ts';
 import { runCli } from '../support/run-cli.ts';
-import { loadSettings } from '../../src/core/load-settings.ts';
-import { desiredStack } from '../../src/core/desired.ts';
-import { checkKedaCrds } from '../../src/core/keda.ts';
+import { loadSettings } from '../../src/core/stack/load-settings.ts';
+import { desiredStack } from '../../src/core/stack/desired.ts';
+import { checkKedaCrds } from '../../src/core/keda/install.ts';
 import { connectKube } from '../../src/adapters/kube.ts';
-import { STRATEGIES, AUTH_MODES } from '../../src/core/settings.ts';
-import { DEFAULT_KEDA_VERSION, isSupportedKedaVersion } from '../../src/core/keda-versions.ts';
+import { STRATEGIES, AUTH_MODES } from '../../src/core/stack/settings.ts';
+import { DEFAULT_KEDA_VERSION, isSupportedKedaVersion } from '../../src/core/keda/versions.ts';
 
 // every release of the supported minors the Go module proxy serves (2.20.0 and 2.20.1 list no "default" strategy)
 const RELEASES = ['2.20.0', '2.20.1', '2.20.2', '2.21.0'];

@@ -6,13 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createKube, loadKubeConfig } from '../../src/adapters/kube.ts';
-import { KubeApiError, KubeConflictError, type Kube } from '../../src/core/kube-ports.ts';
-import { desiredStack, type DesiredStack } from '../../src/core/desired.ts';
+import { KubeApiError, KubeConflictError, type Kube } from '../../src/core/kube/ports.ts';
+import { desiredStack, type DesiredStack } from '../../src/core/stack/desired.ts';
 import { CancelledError, StateError } from '../../src/core/errors.ts';
-import { applyKube, observeKube } from '../../src/core/kube-stack.ts';
-import { plan } from '../../src/core/plan.ts';
+import { applyKube, observeKube } from '../../src/core/kube/stack.ts';
+import { plan } from '../../src/core/stack/plan.ts';
 import { recordingProgress } from '../../src/core/progress.ts';
-import { stackSelector } from '../../src/core/stack.ts';
+import { stackSelector } from '../../src/core/stack/names.ts';
 import { rig, settings, useKubeRig } from '../support/kube-file-rig.ts';
 import { admin, uniqueStack } from '../support/kube-test-rig.ts';
 

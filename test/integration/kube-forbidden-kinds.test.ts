@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectKube } from '../../src/adapters/kube.ts';
-import { KubeApiError } from '../../src/core/kube-ports.ts';
+import { KubeApiError } from '../../src/core/kube/ports.ts';
 import { startKubeRig, kubeRequest, type KubeRig } from '../support/kube-rig.ts';
 import { runCli } from '../support/run-cli.ts';
 

@@ -2,11 +2,11 @@
 // KEDA and the Job controller would), O(1) requests, finalizers named, a context limited to its namespace.
 import { describe, expect, it } from 'vitest';
 import { createKube, loadKubeConfig } from '../../src/adapters/kube.ts';
-import { desiredStack } from '../../src/core/desired.ts';
+import { desiredStack } from '../../src/core/stack/desired.ts';
 import { StateError } from '../../src/core/errors.ts';
-import { applyKube, teardownKube } from '../../src/core/kube-stack.ts';
+import { applyKube, teardownKube } from '../../src/core/kube/stack.ts';
 import { recordingProgress } from '../../src/core/progress.ts';
-import { stackSelector } from '../../src/core/stack.ts';
+import { stackSelector } from '../../src/core/stack/names.ts';
 import { stubHelm } from '../support/helm-stub.ts';
 import { rig, settings, useKubeRig } from '../support/kube-file-rig.ts';
 import { admin, createFinishedJobs, uniqueStack } from '../support/kube-test-rig.ts';

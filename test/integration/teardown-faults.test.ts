@@ -3,8 +3,8 @@
 // CLI's own clients; everything else is real moto. A resource kedactl cannot read is never "not the
 // stack's": the command exits 1 naming it, the call and the permission, and a later run finishes.
 import { describe, expect, it } from 'vitest';
-import { ownedBy } from '../../src/core/aws-tags.ts';
-import { stackTags } from '../../src/core/stack.ts';
+import { ownedBy } from '../../src/core/aws/tags.ts';
+import { stackTags } from '../../src/core/stack/names.ts';
 import { uniqueStack } from '../support/moto.ts';
 import { accessDeniedError, motoCliEnv, testAws, testDecorate, throttlingError, type Fault } from '../support/aws.ts';
 import { runCli } from '../support/run-cli.ts';

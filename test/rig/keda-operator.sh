@@ -3,7 +3,7 @@
 # directory that holds it on the LAST line of stdout (progress -> stderr).
 #
 #   keda-operator.sh VERSION        e.g. 2.21.0 or v2.21.0 (required: the caller
-#                                   passes DEFAULT_KEDA_VERSION from src/core/keda-versions.ts)
+#                                   passes DEFAULT_KEDA_VERSION from src/core/keda/versions.ts)
 #   KEDACTL_RIG_CACHE               cache root (default: $HOME/.cache/kedactl-rig)
 #
 # The operator is built from github.com/kedacore/keda/v2/cmd/operator through the

@@ -2,8 +2,8 @@
 // call or injects faults moto cannot make (throttling, partial batch failure).
 import { tmpdir } from 'node:os';
 import { createAws, type AwsConfig } from '../../src/adapters/aws.ts';
-import { loadSettings } from '../../src/core/load-settings.ts';
-import type { Settings } from '../../src/core/settings.ts';
+import { loadSettings } from '../../src/core/stack/load-settings.ts';
+import type { Settings } from '../../src/core/stack/settings.ts';
 import { MOTO_ENV, motoEndpoint } from './moto.ts';
 
 export const REGION = MOTO_ENV.AWS_REGION;

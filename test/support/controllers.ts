@@ -1,7 +1,7 @@
 // What the controllers a real cluster runs would do, played by tests against the rig (which runs only
 // kube-apiserver and etcd): KEDA's operator coming up, KEDA marking a ScaledJob Ready, the kubelet and
 // endpoints controller giving the analyzer a reachable pod, the namespace controller finishing deletes.
-import { DEFAULT_KEDA_VERSION } from '../../src/core/keda-versions.ts';
+import { DEFAULT_KEDA_VERSION } from '../../src/core/keda/versions.ts';
 import { kubeRequest, type KubeRig } from './kube-rig.ts';
 
 type Rig = Pick<KubeRig, 'server' | 'caPem' | 'adminToken'>;

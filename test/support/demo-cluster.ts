@@ -16,7 +16,7 @@ import { kubeRequest, startKubeRig, type KubeRig } from './kube-rig.ts';
 import { freePort } from './ports.ts';
 import { ensureVenv } from './venv.ts';
 import { kedaCrdsDir } from './kube-test-rig.ts';
-import { DEFAULT_KEDA_VERSION } from '../../src/core/keda-versions.ts';
+import { DEFAULT_KEDA_VERSION } from '../../src/core/keda/versions.ts';
 import { startNodeAgent, type NodeAgent, type Runner } from './node-agent.ts';
 import { startPodIdentityWebhook } from './pod-identity-webhook.ts';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHelm } from '../../src/adapters/helm.ts';
-import type { Helm } from '../../src/core/helm-ports.ts';
+import type { Helm } from '../../src/core/keda/helm-ports.ts';
 
 export const HELM_STUB_DIR = fileURLToPath(new URL('../fixtures/helm-stub', import.meta.url));
 

@@ -1,11 +1,11 @@
-// FAKE: an in-memory Kubernetes that implements the core's Kube port (src/core/kube-ports.ts), for
+// FAKE: an in-memory Kubernetes that implements the core's Kube port (src/core/kube/ports.ts), for
 // logic that needs no server: teardown's order, the inventory, status's verdicts. It keeps objects in a
 // map and does what the API server does that this logic reads: label selectors, metadata-only lists,
 // stringData -> data, finalizers holding a deleted object back (deletionTimestamp), a namespace that
 // stays terminating until its controller finishes it, kinds that are not served. It does no validation,
 // no defaulting and no field ownership; what depends on those is tested against the real kube-apiserver
 // (test/integration, test/e2e).
-import { KubeApiError, type ApplyOptions, type Kube, type KubeObject, type KubeRef, type KubeType, type ListOptions, type Propagation } from '../../src/core/kube-ports.ts';
+import { KubeApiError, type ApplyOptions, type Kube, type KubeObject, type KubeRef, type KubeType, type ListOptions, type Propagation } from '../../src/core/kube/ports.ts';
 
 /** One call the core made, in order: what tests assert on. */
 export interface FakeCall {

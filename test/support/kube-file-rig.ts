@@ -3,9 +3,9 @@
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll } from 'vitest';
 import { createKube, loadKubeConfig } from '../../src/adapters/kube.ts';
-import { loadSettings } from '../../src/core/load-settings.ts';
-import type { Settings } from '../../src/core/settings.ts';
-import { teardownKube } from '../../src/core/kube-teardown.ts';
+import { loadSettings } from '../../src/core/stack/load-settings.ts';
+import type { Settings } from '../../src/core/stack/settings.ts';
+import { teardownKube } from '../../src/core/kube/teardown.ts';
 import { recordingProgress } from '../../src/core/progress.ts';
 import { kubeRigForTests, madeStacks, type RigInfo } from './kube-test-rig.ts';
 import { namespaceController } from './controllers.ts';

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startKubeRig, kubeRequest, type KubeRig, type KubeResponse } from './kube-rig.ts';
-import { DEFAULT_KEDA_VERSION } from '../../src/core/keda-versions.ts';
+import { DEFAULT_KEDA_VERSION } from '../../src/core/keda/versions.ts';
 
 export type RigInfo = Pick<KubeRig, 'server' | 'caPem' | 'adminToken' | 'kubeconfigPath' | 'restrictedKubeconfigPath' | 'expiredKubeconfigPath'>;
 
@@ -49,7 +49,7 @@ export function uniqueStack(prefix: string): string {
 /** The namespace controller's part (the rig runs none): finish a terminating namespace once it is marked. */
 /** n finished Jobs and one Pod each, labelled like KEDA's (the ScaledJob's pod template carries the stack labels) */
 export async function createFinishedJobs(r: RigInfo, ns: string, stack: string, n: number, concurrency = 16): Promise<void> {
-  // the stack's labels (src/core/stack.ts); spelled out so plain `node bench/*.ts` can load this file
+  // the stack's labels (src/core/stack/names.ts); spelled out so plain `node bench/*.ts` can load this file
   const labels = { 'app.kubernetes.io/managed-by': 'kedactl', 'kedactl.io/stack': stack };
   const one = async (i: number) => {
     const name = `${stack}-processor-${i.toString(36).padStart(5, '0')}`;

@@ -1,7 +1,7 @@
 // The queue as a consumer or KEDA sees it, with the plain SDK on moto (not kedactl's adapter): tests count
-// what arrived by receiving it and read the depth by the attributes kedactl reads (src/core/queue-depth.ts).
+// what arrived by receiving it and read the depth by the attributes kedactl reads (src/core/aws/queue-depth.ts).
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
-import { queueDepth } from '../../src/core/queue-depth.ts';
+import { queueDepth } from '../../src/core/aws/queue-depth.ts';
 import { MOTO_ENV, motoEndpoint } from './moto.ts';
 
 /** An SDK SQS client on the test moto server (or `endpoint`, a moto of one's own), with moto's credentials. */

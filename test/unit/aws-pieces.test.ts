@@ -3,12 +3,12 @@
 import { describe, expect, it } from 'vitest';
 import { toKedactlError } from '../../src/adapters/aws.ts';
 import { parsePolicy } from '../../src/adapters/iam.ts';
-import type { IamPort } from '../../src/core/aws-ports.ts';
-import { conflictMessage, mapLimit, ownedBy } from '../../src/core/aws-tags.ts';
+import type { IamPort } from '../../src/core/aws/ports.ts';
+import { conflictMessage, mapLimit, ownedBy } from '../../src/core/aws/tags.ts';
 import { ExternalError, UsageError } from '../../src/core/errors.ts';
-import { federatedPrincipals, waitForRole } from '../../src/core/iam-roles.ts';
-import { normalizeAttributes } from '../../src/core/queue.ts';
-import { stackTags } from '../../src/core/stack.ts';
+import { federatedPrincipals, waitForRole } from '../../src/core/aws/iam-roles.ts';
+import { normalizeAttributes } from '../../src/core/aws/queue.ts';
+import { stackTags } from '../../src/core/stack/names.ts';
 
 const awsError = (name: string, message: string, status = 400) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
 

@@ -4,9 +4,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadSettings, type SettingsInput } from '../../src/core/load-settings.ts';
-import { afterReview, configText, HEADER, LEGACY_HEADER, userValues } from '../../src/core/config-file.ts';
-import { FIELDS, type Layer } from '../../src/core/settings.ts';
+import { loadSettings, type SettingsInput } from '../../src/core/stack/load-settings.ts';
+import { afterReview, configText, HEADER, LEGACY_HEADER, userValues } from '../../src/core/stack/config-file.ts';
+import { FIELDS, type Layer } from '../../src/core/stack/settings.ts';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));

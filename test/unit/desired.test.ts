@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { desiredStack } from '../../src/core/desired.ts';
-import { plan } from '../../src/core/plan.ts';
+import { desiredStack } from '../../src/core/stack/desired.ts';
+import { plan } from '../../src/core/stack/plan.ts';
 import { planText } from '../../src/ui/plan-text.ts';
-import { loadSettings } from '../../src/core/load-settings.ts';
-import { iamProblems, privilegeProblems } from '../../src/core/validate-iam.ts';
-import { renderYaml, TemplateError } from '../../src/core/templates.ts';
+import { loadSettings } from '../../src/core/stack/load-settings.ts';
+import { iamProblems, privilegeProblems } from '../../src/core/aws/validate-iam.ts';
+import { renderYaml, TemplateError } from '../../src/core/stack/templates.ts';
 
 const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE';
 const settings = (flags: Record<string, unknown> = {}) =>

@@ -6,7 +6,7 @@ import { found, type Evidence, type RoleEvidence } from '../../src/core/doctor/e
 import type { Finding } from '../../src/core/doctor/finding.ts';
 import { allows, trustsRole, webIdentityTrust, wildcardMatch } from '../../src/core/doctor/policy.ts';
 import { regionOfQueueUrl } from '../../src/core/doctor/model.ts';
-import type { KubeObject } from '../../src/core/kube-ports.ts';
+import type { KubeObject } from '../../src/core/kube/ports.ts';
 
 const ACCOUNT = '123456789012';
 const HOST = 'oidc.eks.us-east-1.amazonaws.com/id/ABC';

@@ -1,12 +1,12 @@
-// What teardown shows before it deletes (core/inventory.ts), on the in-memory FAKE Kube: everything the
+// What teardown shows before it deletes (core/stack/inventory.ts), on the in-memory FAKE Kube: everything the
 // stack labelled, Jobs and Pods counted rather than listed, nothing of another stack, and the stack's own
 // namespace for a context that may not list cluster-wide.
 import { describe, expect, it } from 'vitest';
 import { tmpdir } from 'node:os';
-import { desiredStack } from '../../src/core/desired.ts';
-import { inventory, summarize } from '../../src/core/inventory.ts';
-import { applyKube } from '../../src/core/kube-stack.ts';
-import { loadSettings } from '../../src/core/load-settings.ts';
+import { desiredStack } from '../../src/core/stack/desired.ts';
+import { inventory, summarize } from '../../src/core/stack/inventory.ts';
+import { applyKube } from '../../src/core/kube/stack.ts';
+import { loadSettings } from '../../src/core/stack/load-settings.ts';
 import { recordingProgress } from '../../src/core/progress.ts';
 import { FakeKube, forbidden, kedaInstalled, stackJobs } from '../support/kube-fake.ts';
 

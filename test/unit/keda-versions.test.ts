@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadSettings } from '../../src/core/load-settings.ts';
+import { loadSettings } from '../../src/core/stack/load-settings.ts';
 import { SettingsError } from '../../src/core/errors.ts';
-import { DEFAULT_KEDA_VERSION, isSupportedKedaVersion, kedaMinor, SUPPORTED_KEDA_MINORS } from '../../src/core/keda-versions.ts';
-import { crdSchema, schemaProblems, type JsonSchema } from '../../src/core/crd-schema.ts';
-import { desiredStack } from '../../src/core/desired.ts';
-import { kubeKey, plan, type Observed } from '../../src/core/plan.ts';
+import { DEFAULT_KEDA_VERSION, isSupportedKedaVersion, kedaMinor, SUPPORTED_KEDA_MINORS } from '../../src/core/keda/versions.ts';
+import { crdSchema, schemaProblems, type JsonSchema } from '../../src/core/keda/crd-schema.ts';
+import { desiredStack } from '../../src/core/stack/desired.ts';
+import { kubeKey, plan, type Observed } from '../../src/core/stack/plan.ts';
 
 const load = (flags: Record<string, unknown>) => loadSettings({ flags: { region: 'eu-west-1', accountId: '123456789012', oidcIssuer: 'https://oidc.example.com/id/X', ...flags }, env: {}, cwd: tmpdir() });
 

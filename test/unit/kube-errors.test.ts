@@ -1,7 +1,7 @@
 // What the API server answered -> kedactl's errors (src/adapters/kube-errors.ts), without a server: the
 // bodies are the API server's Status forms (RBAC, admission, conflicts, validation) and a proxy's page.
 import { describe, expect, it } from 'vitest';
-import { KubeApiError, KubeConflictError, isAuthorizationDenied } from '../../src/core/kube-ports.ts';
+import { KubeApiError, KubeConflictError, isAuthorizationDenied } from '../../src/core/kube/ports.ts';
 import { KubeConfig } from '@kubernetes/client-node';
 import { UsageError } from '../../src/core/errors.ts';
 import { createKube } from '../../src/adapters/kube.ts';

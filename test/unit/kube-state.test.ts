@@ -1,6 +1,6 @@
-// The one reading of Kubernetes state that status and watch share (src/core/kube-state.ts).
+// The one reading of Kubernetes state that status and watch share (src/core/kube/state.ts).
 import { describe, expect, it } from 'vitest';
-import { countJobPhases, jobPhase, kedaVersionOf, lastWarning, objectLabel, scaledJobHealth, warningsAbout, type RawEvent } from '../../src/core/kube-state.ts';
+import { countJobPhases, jobPhase, kedaVersionOf, lastWarning, objectLabel, scaledJobHealth, warningsAbout, type RawEvent } from '../../src/core/kube/state.ts';
 
 const job = (status: object) => ({ metadata: { name: 'j' }, status });
 

@@ -20,7 +20,7 @@ describe('allInOrder', () => {
 
 describe('mapLimit', () => {
   it('tries every item and throws the first failing item\'s error, not the first to fail', async () => {
-    const { mapLimit } = await import('../../src/core/aws-tags.ts');
+    const { mapLimit } = await import('../../src/core/aws/tags.ts');
     const tried: number[] = [];
     const err = await mapLimit([0, 1, 2, 3, 4], 3, async (i) => {
       await later(i === 1 ? 40 : 5, null);

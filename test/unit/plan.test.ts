@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { tmpdir } from 'node:os';
-import { desiredStack } from '../../src/core/desired.ts';
-import { loadSettings } from '../../src/core/load-settings.ts';
-import { hasWork, kubeKey, plan, widens, type Observed } from '../../src/core/plan.ts';
+import { desiredStack } from '../../src/core/stack/desired.ts';
+import { loadSettings } from '../../src/core/stack/load-settings.ts';
+import { hasWork, kubeKey, plan, widens, type Observed } from '../../src/core/stack/plan.ts';
 
 const s = loadSettings({ flags: { stack: 'demo', region: 'eu-west-1', accountId: '123456789012', oidcIssuer: 'https://oidc.example.com/id/X' }, env: {}, cwd: tmpdir() }).settings;
 

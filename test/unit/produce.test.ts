@@ -1,8 +1,8 @@
 // produce's pure pieces, and its send loop against an in-memory SqsPort (the port is ours, not the SDK).
 import { describe, expect, it } from 'vitest';
-import { TransientAwsError, type BatchResult, type SqsPort } from '../../src/core/aws-ports.ts';
+import { TransientAwsError, type BatchResult, type SqsPort } from '../../src/core/aws/ports.ts';
 import { ExternalError, UsageError } from '../../src/core/errors.ts';
-import { bodyMaker, checkBody, parseProduceOptions, sendMessages } from '../../src/core/produce.ts';
+import { bodyMaker, checkBody, parseProduceOptions, sendMessages } from '../../src/core/produce/produce.ts';
 import { produceSummary, progressLine, scheduleLine } from '../../src/ui/produce-text.ts';
 import { arrivalTime, buildProfile, parseLoadSpec } from '../../src/core/simulate/profile.ts';
 

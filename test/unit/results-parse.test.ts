@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCounts } from '../../src/core/results.ts';
+import { parseCounts } from '../../src/core/kube/results.ts';
 import { resultsText } from '../../src/ui/results-text.ts';
 
 // What GET /get/count of ghcr.io/kedify/blog05-result-analyzer-program answers: a JSON array of event lines.

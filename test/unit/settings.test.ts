@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadSettings } from '../../src/core/load-settings.ts';
+import { loadSettings } from '../../src/core/stack/load-settings.ts';
 import { SettingsError, UsageError } from '../../src/core/errors.ts';
-import { checkQueueName, checkDns1123Label, envName, FIELDS } from '../../src/core/settings.ts';
+import { checkQueueName, checkDns1123Label, envName, FIELDS } from '../../src/core/stack/settings.ts';
 
 const cwd = mkdtempSync(join(tmpdir(), 'kedactl-settings-'));
 const load = (flags: Record<string, unknown>, env: NodeJS.ProcessEnv = {}, configPath?: string) =>

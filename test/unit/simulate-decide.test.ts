@@ -3,7 +3,7 @@
 // the numbers are KEDA's, the model is ours.
 import { describe, expect, it } from 'vitest';
 import { decide, effectiveMaxScale, pendingJobCount, scaledJobMetrics, sqsMetric, strategyUsed, type DecideInput, type JobState } from '../../src/core/simulate/decide.ts';
-import type { Strategy } from '../../src/core/settings.ts';
+import type { Strategy } from '../../src/core/stack/settings.ts';
 
 // pkg/scaling/executor/scale_jobs_test.go: GetEffectiveMaxScale(maxScale, running, pending, maxReplicaCount, scaleTo)
 type Row = { test: string; strategy: Strategy; deduction?: number; percentage?: string; args: [number, number, number, number, number]; max: number; scaleTo?: number };

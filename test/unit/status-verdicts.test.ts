@@ -1,14 +1,14 @@
-// status's verdicts on the Kubernetes half (core/status.ts), on the in-memory FAKE Kube: healthy, KEDA
+// status's verdicts on the Kubernetes half (core/stack/status.ts), on the in-memory FAKE Kube: healthy, KEDA
 // missing or not ready, the ScaledJob not ready with KEDA's last warning, Jobs counted by their
 // conditions (as watch counts them), drift, expired static credentials, the analyzer unreachable.
 // test/e2e/status.test.ts runs the same command against a real API server and moto.
 import { describe, expect, it } from 'vitest';
 import { tmpdir } from 'node:os';
-import { desiredStack } from '../../src/core/desired.ts';
-import { applyKube } from '../../src/core/kube-stack.ts';
-import { loadSettings } from '../../src/core/load-settings.ts';
+import { desiredStack } from '../../src/core/stack/desired.ts';
+import { applyKube } from '../../src/core/kube/stack.ts';
+import { loadSettings } from '../../src/core/stack/load-settings.ts';
 import { recordingProgress } from '../../src/core/progress.ts';
-import { ANNOTATION_CREDENTIALS_EXPIRE, stackStatus } from '../../src/core/status.ts';
+import { ANNOTATION_CREDENTIALS_EXPIRE, stackStatus } from '../../src/core/stack/status.ts';
 import { FakeKube, kedaInstalled, stackJobs } from '../support/kube-fake.ts';
 
 const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE';

@@ -4,11 +4,11 @@
 // test/integration/kube-teardown.test.ts (the API server's own delete-collection, RBAC, finalizers).
 import { describe, expect, it } from 'vitest';
 import { tmpdir } from 'node:os';
-import { desiredStack } from '../../src/core/desired.ts';
+import { desiredStack } from '../../src/core/stack/desired.ts';
 import { StateError } from '../../src/core/errors.ts';
-import type { Helm } from '../../src/core/helm-ports.ts';
-import { applyKube, teardownKube } from '../../src/core/kube-stack.ts';
-import { loadSettings } from '../../src/core/load-settings.ts';
+import type { Helm } from '../../src/core/keda/helm-ports.ts';
+import { applyKube, teardownKube } from '../../src/core/kube/stack.ts';
+import { loadSettings } from '../../src/core/stack/load-settings.ts';
 import { recordingProgress } from '../../src/core/progress.ts';
 import { FakeKube, forbidden, kedaInstalled, stackJobs } from '../support/kube-fake.ts';
 

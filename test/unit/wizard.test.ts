@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { oidcQuestion, questions } from '../../src/core/wizard.ts';
-import type { SettingKey } from '../../src/core/settings.ts';
+import { oidcQuestion, questions } from '../../src/core/stack/wizard.ts';
+import type { SettingKey } from '../../src/core/stack/settings.ts';
 
 describe('wizard logic', () => {
   it('asks only what flags, env and the file did not answer', () => {

@@ -1,10 +1,10 @@
 // The KEDA checks (1, 4, 9, 11, 12, 13): pure functions of the evidence.
-import { isSupportedKedaVersion, DEFAULT_KEDA_VERSION, SUPPORTED_KEDA_RANGE } from '../keda-versions.js';
-import { KEDA } from '../stack.js';
+import { isSupportedKedaVersion, DEFAULT_KEDA_VERSION, SUPPORTED_KEDA_RANGE } from '../keda/versions.js';
+import { KEDA } from '../stack/names.js';
 import { notRead, valueOf, type Evidence } from './evidence.js';
-import type { KubeObject } from '../kube-ports.js';
+import type { KubeObject } from '../kube/ports.js';
 import { LIST_LIMIT } from './gather.js';
-import { conditionOf, conditionsOf, describeCondition, kedaVersionOf } from '../kube-state.js';
+import { conditionOf, conditionsOf, describeCondition, kedaVersionOf } from '../kube/state.js';
 import { ok, skipped, type Finding } from './finding.js';
 import { duration, kedaIdentity, operatorErrors, type LoggedError, operatorServiceAccount, podSpec, quantity, ROLE_ANNOTATION, roleName, secondsBetween, warningEvents, type KedaIdentity } from './model.js';
 

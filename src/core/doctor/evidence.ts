@@ -1,10 +1,10 @@
 // What doctor read, as one plain value: every read is recorded with its outcome (found, not found,
 // forbidden and which permission it needs, failed), so the checks are pure functions of this value and
 // a refused read becomes "skipped", never a crash or a false failure.
-import { AwsAccessDeniedError } from '../aws-ports.js';
-import type { KubeObject } from '../kube-ports.js';
-import { isAuthorizationDenied } from '../kube-ports.js';
-import type { PolicyDocument } from '../validate-iam.js';
+import { AwsAccessDeniedError } from '../aws/ports.js';
+import type { KubeObject } from '../kube/ports.js';
+import { isAuthorizationDenied } from '../kube/ports.js';
+import type { PolicyDocument } from '../aws/validate-iam.js';
 
 export type Read<T> =
   /** value undefined: read, and it does not exist */

@@ -2,13 +2,13 @@
 // and its identity, the IAM roles, OIDC providers and queues those name. Every read is bounded (one
 // list of the ScaledJob's Jobs and one of their Pods, one page each; one Pod's log) and recorded with
 // its outcome; nothing is written.
-import type { AwsPorts } from '../aws-ports.js';
-import type { Kube, KubeObject } from '../kube-ports.js';
-import { KEDA } from '../stack.js';
+import type { AwsPorts } from '../aws/ports.js';
+import type { Kube, KubeObject } from '../kube/ports.js';
+import { KEDA } from '../stack/names.js';
 import { found, read, valueOf, type Evidence, type QueueEvidence, type Read, type RoleEvidence, type StackFacts } from './evidence.js';
 import { authKey, kedaIdentity, operatorServiceAccount, roleName, sqsTriggers, workloadServiceAccountName, type KedaIdentity } from './model.js';
-import { federatedPrincipals } from '../iam-roles.js';
-import type { PolicyDocument } from '../validate-iam.js';
+import { federatedPrincipals } from '../aws/iam-roles.js';
+import type { PolicyDocument } from '../aws/validate-iam.js';
 
 /** one page is enough to judge; a ScaledJob with thousands of Jobs is not read Job by Job */
 export const LIST_LIMIT = 500;

@@ -1,3 +1,7 @@
+// src/core/doctor/ owns why a stack does not scale: gather.ts (and stack-reads.ts) read the evidence through
+// the ports once; everything else (evidence.ts, model.ts, policy.ts, checks-*.ts, finding.ts) is pure and
+// imports only the ports' vocabulary and the pure readers (kube/state.ts, keda/versions.ts, stack/names.ts).
+//
 // kedactl doctor: why a stack (or any ScaledJob) does not scale. Gather the evidence once, then run
 // every check as a pure function of it; the report is a value the UI renders as text or JSON.
 import type { Evidence } from './evidence.js';

@@ -1,9 +1,9 @@
 // What the evidence means, derived once and shared by the checks (pure): the ScaledJob's SQS triggers,
 // how KEDA authenticates for each (from KEDA v2.21's resolver: pkg/scaling/resolver, pkg/scalers/aws),
 // the operator's and the Jobs' IAM roles, and which role KEDA ends up reading the queue with.
-import type { KubeObject } from '../kube-ports.js';
+import type { KubeObject } from '../kube/ports.js';
 import { valueOf, type Evidence, type Read } from './evidence.js';
-import { kedaSelfCancellation, warningsAbout, type RawEvent } from '../kube-state.js';
+import { kedaSelfCancellation, warningsAbout, type RawEvent } from '../kube/state.js';
 
 export const ROLE_ANNOTATION = 'eks.amazonaws.com/role-arn';
 

@@ -2,7 +2,7 @@
 // identity policies allow an action on a resource (an explicit Deny wins), and does a trust policy
 // let a principal assume the role. Conditions on an Allow are not evaluated: such a grant counts, and
 // is said to be conditional.
-import type { PolicyDocument, Statement } from '../validate-iam.js';
+import type { PolicyDocument, Statement } from '../aws/validate-iam.js';
 
 const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 

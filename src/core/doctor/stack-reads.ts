@@ -1,11 +1,11 @@
 // What doctor knows of a kedactl stack beyond its ScaledJob: its settings, the roles its names give,
 // and two reads only a stack has (would the installed CRDs accept what kedactl renders; the analyzer).
-import { desiredStack } from '../desired.js';
-import { checkKedaCrds } from '../keda.js';
-import type { Kube } from '../kube-ports.js';
-import { readResults } from '../results.js';
-import type { Settings } from '../settings.js';
-import { names } from '../stack.js';
+import { desiredStack } from '../stack/desired.js';
+import { checkKedaCrds } from '../keda/install.js';
+import type { Kube } from '../kube/ports.js';
+import { readResults } from '../kube/results.js';
+import type { Settings } from '../stack/settings.js';
+import { names } from '../stack/names.js';
 import type { DoctorInput } from './gather.js';
 
 export function stackReads(settings: Settings, kube: Kube, flags: string): NonNullable<DoctorInput['stack']> {

@@ -3,7 +3,7 @@
 // pkg/scaling/executor/scale_jobs.go; the decision is the same in both): the SQS scaler's metric and
 // activity, the ScaledJob's queue length and max scale, the strategy's effective max scale, then
 // "create min(scaleTo, effectiveMaxScale) Jobs" when active. One trigger (kedactl renders one).
-import type { Strategy } from '../settings.js';
+import type { Strategy } from '../stack/settings.js';
 
 export interface QueueCounts {
   /** ApproximateNumberOfMessages */

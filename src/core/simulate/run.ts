@@ -1,7 +1,11 @@
+// src/core/simulate/ owns what KEDA would do with a stack's ScaledJob, on a virtual clock: one polling cycle
+// (decide.ts), load profiles (profile.ts), the loop (sim.ts, random.ts), the use case (run.ts). It imports
+// only stack/settings.ts and the floor: no port, nothing that reaches AWS or a cluster.
+//
 // The simulate use case: the stack's settings (as init would deploy them) and a load profile in, one
 // run per --compare value out. Also the checks of simulate's own flags (the world and --compare).
 import { SettingsError, UsageError } from '../errors.js';
-import { FIELDS, type FieldSpec, type Settings } from '../settings.js';
+import { FIELDS, type FieldSpec, type Settings } from '../stack/settings.js';
 import { describeProfile, type LoadProfile } from './profile.js';
 import { DEFAULT_WORLD, simulate, type SimResult, type SimStack, type SimWorld } from './sim.js';
 import { WORLD_FLAGS, type WorldKey } from './world-flags.js';

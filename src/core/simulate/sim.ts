@@ -4,7 +4,7 @@
 // message, deletes it and exits, or exits with nothing when no message came. Messages whose Job dies,
 // or whose processing outlasts the visibility timeout, become visible again (or go to the dead-letter
 // queue after maxReceiveCount receives). Pure and seeded: the same inputs give the same run.
-import type { Settings } from '../settings.js';
+import type { Settings } from '../stack/settings.js';
 import { decide } from './decide.js';
 import { arrivalTimes, type LoadProfile } from './profile.js';
 import { STREAM, spread, unit } from './random.js';

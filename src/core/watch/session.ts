@@ -1,3 +1,6 @@
+// src/core/watch/ owns the live view: informers and pollers (informer.ts, sources.ts) feeding one state
+// (state.ts, snapshot.ts, session.ts) and the end conditions (until.ts). It reads through the ports only.
+//
 // The watch use case: one informer per kind, the queue and results pollers, and a store that holds the
 // state. Screens and NDJSON writers subscribe to the store; they never talk to the sources.
 import { type InformerOptions, type WatchTarget, type WatchTransport, runInformer, sleep } from './informer.js';

@@ -1,9 +1,9 @@
 // The polled sources of the watch: the queue's attributes (SQS) and the result analyzer's counts
-// (core/results.ts, through the API server's service proxy), and the loop that polls them with backoff.
-import type { Kube } from '../kube-ports.js';
-import type { SqsPort } from '../aws-ports.js';
-import { queueDepth } from '../queue-depth.js';
-import { readResults, type AnalyzerService } from '../results.js';
+// (core/kube/results.ts, through the API server's service proxy), and the loop that polls them with backoff.
+import type { Kube } from '../kube/ports.js';
+import type { SqsPort } from '../aws/ports.js';
+import { queueDepth } from '../aws/queue-depth.js';
+import { readResults, type AnalyzerService } from '../kube/results.js';
 import { sleep } from './informer.js';
 import type { QueueNumbers } from './state.js';
 
@@ -94,7 +94,7 @@ export function sqsQueueSource(sqs: Pick<SqsPort, 'getQueueUrl' | 'getQueueAttri
   };
 }
 
-/** Counts from the result analyzer Service, through the API server's proxy (core/results.ts). */
+/** Counts from the result analyzer Service, through the API server's proxy (core/kube/results.ts). */
 export function analyzerResultsSource(kube: Kube, svc: AnalyzerService): ResultsSource {
   return {
     async read() {

@@ -1,6 +1,6 @@
 // What `kedactl watch` knows at one moment: plain data, changed only by the pure reducer below.
 // Raw Kubernetes objects are reduced to small rows on arrival, so 1,000 Pods cost little memory.
-import { eventCount, eventMessage, eventSubject, eventTime, jobPhase, scaledJobHealth, type JobPhase, type RawEvent } from '../kube-state.js';
+import { eventCount, eventMessage, eventSubject, eventTime, jobPhase, scaledJobHealth, type JobPhase, type RawEvent } from '../kube/state.js';
 
 /** The things watched; one watch connection per kind. */
 export const KINDS = ['pods', 'jobs', 'scaledJob', 'events'] as const;

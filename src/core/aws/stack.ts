@@ -1,16 +1,22 @@
+// src/core/aws/ owns the AWS side of a stack: the SQS queues (queue.ts, their depth: queue-depth.ts), the
+// IAM roles and their policy grammar (iam-roles.ts, validate-iam.ts), the cluster's OIDC provider (oidc.ts),
+// discovery by tags (tags.ts) and the ports it reads and writes through (ports.ts). It may import the
+// stack's model (stack/settings, names, desired, plan) and the floor (errors, progress, parallel); never
+// kube/ or keda/ (test/unit/architecture.test.ts).
+//
 // The AWS half of a stack as use cases: discover what the settings leave open, observe what exists,
 // apply a plan, tear down by tags. Talks to AwsPorts only.
-import type { AwsPorts } from './aws-ports.js';
-import { CONFLICT_NEXT, IncompleteError, orUnreadable, type Unreadable } from './aws-tags.js';
-import type { DesiredStack, Known } from './desired.js';
-import { UsageError } from './errors.js';
-import { allInOrder } from './parallel.js';
+import type { AwsPorts } from './ports.js';
+import { CONFLICT_NEXT, IncompleteError, orUnreadable, type Unreadable } from './tags.js';
+import type { DesiredStack, Known } from '../stack/desired.js';
+import { UsageError } from '../errors.js';
+import { allInOrder } from '../parallel.js';
 import { applyRoles, deleteRole, findStackRoles, observeRoles, type ObservedRoles, type WaitOptions } from './iam-roles.js';
 import { ensureOidcProvider, findStackOidcProviders, observeOidcProvider, teardownOidcProviders, type ObservedOidcProvider } from './oidc.js';
-import type { Plan } from './plan.js';
-import type { Progress } from './progress.js';
+import type { Plan } from '../stack/plan.js';
+import type { Progress } from '../progress.js';
 import { applyQueues, observeQueues, teardownQueues, type ObservedQueues } from './queue.js';
-import type { Settings } from './settings.js';
+import type { Settings } from '../stack/settings.js';
 
 /**
  * Fill in what the settings leave open: the account (STS), the OIDC issuer (EKS, IRSA only) and, in

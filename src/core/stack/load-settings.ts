@@ -3,7 +3,7 @@
 // Every value keeps its origin, so init saves to kedactl.yaml only what the user gave.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { SettingsError, type SettingProblem } from './errors.js';
+import { SettingsError, type SettingProblem } from '../errors.js';
 import { CONFIG_FILE, pinnedLines, readConfigFile, type PinnedLine } from './config-file.js';
 import { coerce, FIELDS, FIELD_BY_KEY, envName, resolveSettings, type Layer, type Origin, type Settings, type SettingKey } from './settings.js';
 
@@ -20,7 +20,7 @@ export interface SettingsInput {
   configPath?: string;
   /** plan may run before a region is chosen: it shows <region> and says how to set it */
   regionOptional?: boolean;
-  /** what the stack was applied with (src/core/recorded.ts): under the config file, over the defaults */
+  /** what the stack was applied with (src/core/stack/recorded.ts): under the config file, over the defaults */
   recorded?: Layer;
 }
 

@@ -1,6 +1,6 @@
 // What the core needs of Kubernetes, as narrow interfaces and the errors it reads (the adapter in
 // src/adapters/kube.ts implements them over REST); the core never sees the client library.
-import { ExternalError } from './errors.js';
+import { ExternalError } from '../errors.js';
 
 /** A Kubernetes object as kedactl renders and reads it. */
 export interface KubeObject {

@@ -1,9 +1,9 @@
 // The plan is a value: what will be created, updated or left alone, and which permissions it grants.
 // plan(desired, observed) is pure; apply does exactly what it says.
 import type { DesiredStack, StaticCredentials } from './desired.js';
-import type { PolicyDocument } from './validate-iam.js';
-import { KEDA } from './stack.js';
-import { isSupportedKedaVersion, SUPPORTED_KEDA_RANGE } from './keda-versions.js';
+import type { PolicyDocument } from '../aws/validate-iam.js';
+import { KEDA } from './names.js';
+import { isSupportedKedaVersion, SUPPORTED_KEDA_RANGE } from '../keda/versions.js';
 
 export type Action = 'create' | 'update' | 'unchanged' | 'delete' | 'adopt';
 export type Group = 'aws' | 'keda' | 'kubernetes';

@@ -3,8 +3,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments, visit, Scalar } from 'yaml';
-import { UsageError } from './errors.js';
-import { packageRoot } from './package-root.js';
+import { UsageError } from '../errors.js';
+import { packageRoot } from '../package-root.js';
 
 export const BUILTIN_TEMPLATES = join(packageRoot(import.meta.url), 'templates');
 

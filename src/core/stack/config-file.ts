@@ -3,7 +3,7 @@
 // the user's values set into the file as it stands, its comments, order and other lines kept.
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isScalar, stringify, type Pair } from 'yaml';
-import { UsageError, type SettingProblem } from './errors.js';
+import { UsageError, type SettingProblem } from '../errors.js';
 import { coerce, defaults, DERIVED_FROM, FIELDS, FIELD_BY_KEY, USER_ORIGINS, type Layer, type Origin, type Settings, type SettingKey } from './settings.js';
 
 export const CONFIG_FILE = 'kedactl.yaml';

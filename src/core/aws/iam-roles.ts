@@ -1,10 +1,10 @@
 // The stack's IAM roles: trust policy, inline policies (they live and die with the role) and tags.
-import { NotVisibleYetError, type IamPort } from './aws-ports.js';
-import { conflictMessage, mapLimit, orUnreadable, ownedBy, type Discovered, type Unreadable } from './aws-tags.js';
-import type { DesiredRole } from './desired.js';
-import { ExternalError } from './errors.js';
-import { sameDocument, type Change, type Observed } from './plan.js';
-import type { Progress } from './progress.js';
+import { NotVisibleYetError, type IamPort } from './ports.js';
+import { conflictMessage, mapLimit, orUnreadable, ownedBy, type Discovered, type Unreadable } from './tags.js';
+import type { DesiredRole } from '../stack/desired.js';
+import { ExternalError } from '../errors.js';
+import { sameDocument, type Change, type Observed } from '../stack/plan.js';
+import type { Progress } from '../progress.js';
 import type { PolicyDocument } from './validate-iam.js';
 
 export type ObservedRoles = NonNullable<Observed['roles']>;

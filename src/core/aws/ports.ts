@@ -1,6 +1,6 @@
 // The AWS calls the core needs, as narrow interfaces. src/adapters/ implements them with SDK v3
 // clients; the core never sees an SDK class, so tests point real clients at moto without mocks.
-import { ExternalError } from './errors.js';
+import { ExternalError } from '../errors.js';
 import type { PolicyDocument } from './validate-iam.js';
 
 export type Tags = Record<string, string>;

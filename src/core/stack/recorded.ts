@@ -2,9 +2,9 @@
 // ConfigMap labelled with the stack, one key per setting. Later commands, on any machine, read it as a
 // layer under flags, variables and kedactl.yaml, so `status` compares the cluster with what `init`
 // applied, not with today's defaults; a flag that differs from it is a change the plan shows.
-import { isAuthorizationDenied, type Kube, type KubeObject } from './kube-ports.js';
+import { isAuthorizationDenied, type Kube, type KubeObject } from '../kube/ports.js';
 import { FIELDS, type Layer, type Settings, type SettingKey } from './settings.js';
-import { LABEL_STACK, stackLabels, stackSelector } from './stack.js';
+import { LABEL_STACK, stackLabels, stackSelector } from './names.js';
 
 export const LABEL_RECORD = 'kedactl.io/record';
 

@@ -1,12 +1,12 @@
 // The cluster's IAM OIDC identity provider: IRSA trust policies name it. kedactl creates it only when
 // asked (--create-oidc-provider) and deletes it only if kedactl created it and no other role uses it.
-import type { IamPort } from './aws-ports.js';
-import { managedByKedactl, orUnreadable, ownedBy, type Discovered, type Unreadable } from './aws-tags.js';
-import type { DesiredStack } from './desired.js';
-import { UsageError } from './errors.js';
+import type { IamPort } from './ports.js';
+import { managedByKedactl, orUnreadable, ownedBy, type Discovered, type Unreadable } from './tags.js';
+import type { DesiredStack } from '../stack/desired.js';
+import { UsageError } from '../errors.js';
 import { federatedPrincipals } from './iam-roles.js';
-import type { Progress } from './progress.js';
-import { stackTags, UNKNOWN_ISSUER } from './stack.js';
+import type { Progress } from '../progress.js';
+import { stackTags, UNKNOWN_ISSUER } from '../stack/names.js';
 
 export interface ObservedOidcProvider {
   arn: string;

@@ -1,16 +1,16 @@
 // What exists for a stack, found from the cloud and the cluster themselves (tags and labels), so
 // teardown can show it before deleting and say "nothing left" after.
-import { isAuthorizationDenied, type Kube, type KubeObject } from './kube-ports.js';
-import type { AwsPorts } from './aws-ports.js';
-import type { Unreadable } from './aws-tags.js';
-import { findStackRoles } from './iam-roles.js';
-import { TEARDOWN_PHASES } from './kube-teardown.js';
+import { isAuthorizationDenied, type Kube, type KubeObject } from '../kube/ports.js';
+import type { AwsPorts } from '../aws/ports.js';
+import type { Unreadable } from '../aws/tags.js';
+import { findStackRoles } from '../aws/iam-roles.js';
+import { TEARDOWN_PHASES } from '../kube/teardown.js';
 import type { Part } from './ports.js';
-import { leftOidcProviders } from './oidc.js';
-import { findStackQueues, queueNameOf } from './queue.js';
-import { LABEL_STACK, stackSelector } from './stack.js';
-import { allInOrder } from './parallel.js';
-import { objectLabel } from './kube-state.js';
+import { leftOidcProviders } from '../aws/oidc.js';
+import { findStackQueues, queueNameOf } from '../aws/queue.js';
+import { LABEL_STACK, stackSelector } from './names.js';
+import { allInOrder } from '../parallel.js';
+import { objectLabel } from '../kube/state.js';
 
 export interface InventoryItem {
   group: 'aws' | 'kubernetes';

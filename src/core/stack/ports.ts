@@ -1,9 +1,9 @@
 // The adapters a run needs, one per outside system, and the parts of a stack a run may leave out. The
 // core declares them (aws-ports.ts, kube-ports.ts, helm-ports.ts); src/adapters/connect.ts builds them.
-import type { AwsPorts } from './aws-ports.js';
-import type { Helm } from './helm-ports.js';
-import type { Kube } from './kube-ports.js';
-import { UsageError } from './errors.js';
+import type { AwsPorts } from '../aws/ports.js';
+import type { Helm } from '../keda/helm-ports.js';
+import type { Kube } from '../kube/ports.js';
+import { UsageError } from '../errors.js';
 
 export const PARTS = ['aws', 'keda', 'kubernetes'] as const;
 export type Part = (typeof PARTS)[number];

@@ -1,14 +1,18 @@
+// src/core/keda/ owns KEDA: how it is installed and found (install.ts, through the helm port: helm-ports.ts),
+// which versions kedactl supports (versions.ts) and whether the installed CRDs accept what kedactl renders
+// (crd-schema.ts). It may import kube/, the stack's model and the floor; never aws/.
+//
 // KEDA itself: is it installed (helm release or a KEDA someone else manages), and installing it with
 // the pinned chart and the IRSA values, then waiting until its CRDs and its operator are ready.
 import type { Helm, HelmRelease } from './helm-ports.js';
-import { isAuthorizationDenied, type Kube } from './kube-ports.js';
-import type { DesiredStack } from './desired.js';
-import { StateError, UsageError } from './errors.js';
-import type { Progress } from './progress.js';
-import { KEDA, MANAGER } from './stack.js';
-import { crdNotEstablished, deploymentNotReady, waitUntil } from './kube-wait.js';
+import { isAuthorizationDenied, type Kube } from '../kube/ports.js';
+import type { DesiredStack } from '../stack/desired.js';
+import { StateError, UsageError } from '../errors.js';
+import type { Progress } from '../progress.js';
+import { KEDA, MANAGER } from '../stack/names.js';
+import { crdNotEstablished, deploymentNotReady, waitUntil } from '../kube/wait.js';
 import { crdSchema, schemaProblems } from './crd-schema.js';
-import { kedaVersionOf, labelOf, objectLabel } from './kube-state.js';
+import { kedaVersionOf, labelOf, objectLabel } from '../kube/state.js';
 
 export const KEDA_CRDS = ['scaledjobs.keda.sh', 'scaledobjects.keda.sh', 'triggerauthentications.keda.sh', 'clustertriggerauthentications.keda.sh'];
 export const KEDA_OPERATOR = 'keda-operator';

@@ -1,7 +1,7 @@
 // Ownership by tags: kedactl changes or deletes an AWS resource only when it carries this stack's tags.
-import { LABEL_MANAGED_BY, LABEL_STACK, MANAGER } from './stack.js';
-import type { Tags } from './aws-ports.js';
-import { ExternalError, type KedactlError } from './errors.js';
+import { LABEL_MANAGED_BY, LABEL_STACK, MANAGER } from '../stack/names.js';
+import type { Tags } from './ports.js';
+import { ExternalError, type KedactlError } from '../errors.js';
 
 export function ownedBy(tags: Tags | undefined, stack: string): boolean {
   return tags?.[LABEL_MANAGED_BY] === MANAGER && tags?.[LABEL_STACK] === stack;

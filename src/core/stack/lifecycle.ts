@@ -1,16 +1,21 @@
+// src/core/stack/ owns the stack as a whole: settings (settings.ts, load-settings.ts, the wizard, the record on
+// the cluster) -> names (names.ts) -> desired (templates.ts, desired.ts) -> plan (plan.ts) -> lifecycle
+// (this file: init and teardown in order), and what reads the whole stack (status.ts, inventory.ts,
+// preflight.ts, render.ts). Only this folder imports both sides, aws/ and kube/ + keda/.
+//
 // A stack's whole life as use cases: prepare (discover, observe, plan), init (apply the plan: AWS,
 // then KEDA, then Kubernetes), teardown (Kubernetes, then AWS). Every step converges from any partial
 // state, and state is read from AWS tags and Kubernetes labels, never from a local file.
-import { applyAws, assertNoConflicts, discoverAws, observeAws, teardownAws, type AwsObserved, type TeardownAwsResult } from './aws-stack.js';
+import { applyAws, assertNoConflicts, discoverAws, observeAws, teardownAws, type AwsObserved, type TeardownAwsResult } from '../aws/stack.js';
 import { desiredStack, type DesiredStack, type Known } from './desired.js';
-import { CancelledError, StateError, UsageError } from './errors.js';
-import type { WaitOptions } from './iam-roles.js';
-import { installKeda } from './keda.js';
-import { applyKube, observeKube } from './kube-stack.js';
-import { teardownKube, type TeardownKubeResult } from './kube-teardown.js';
+import { CancelledError, StateError, UsageError } from '../errors.js';
+import type { WaitOptions } from '../aws/iam-roles.js';
+import { installKeda } from '../keda/install.js';
+import { applyKube, observeKube } from '../kube/stack.js';
+import { teardownKube, type TeardownKubeResult } from '../kube/teardown.js';
 import { hasWork, plan, type Group, type Observed, type Plan } from './plan.js';
 import type { Part, Ports } from './ports.js';
-import type { Progress } from './progress.js';
+import type { Progress } from '../progress.js';
 import type { Settings } from './settings.js';
 
 export interface Prepared {

@@ -1,7 +1,7 @@
 // Waiting for Kubernetes things to become ready, with a deadline and a message naming what is not.
-import type { Kube } from './kube-ports.js';
-import { CancelledError, StateError } from './errors.js';
-import { conditionOf } from './kube-state.js';
+import type { Kube } from './ports.js';
+import { CancelledError, StateError } from '../errors.js';
+import { conditionOf } from './state.js';
 
 export interface WaitOptions {
   timeoutMs: number;

@@ -1,19 +1,24 @@
+// src/core/kube/ owns the cluster side of a stack: the Kube port (ports.ts), observing and applying the
+// objects (stack.ts), waiting for them (wait.ts), the one reading of their state (state.ts), teardown
+// (teardown.ts), the schemas objects are checked against (schemas.ts, validate.ts) and the analyzer's counts
+// (results.ts). It may import keda/ (the cluster runs KEDA), the stack's model and the floor; never aws/.
+//
 // The stack's Kubernetes objects: what the cluster holds compared with what the plan wants (the
 // server's own dry-run answers "what would change"), and applying exactly that, in order.
 import { stringify } from 'yaml';
-import { KubeApiError, KubeConflictError, type Kube, type KubeObject } from './kube-ports.js';
-import type { Helm } from './helm-ports.js';
-import type { DesiredStack, RenderedObject } from './desired.js';
-import { kubeKey, type Observed } from './plan.js';
-import { StateError } from './errors.js';
-import type { Progress } from './progress.js';
-import { LABEL_MANAGED_BY, LABEL_STACK, MANAGER } from './stack.js';
-import { deploymentNotReady, waitUntil } from './kube-wait.js';
-import { checkKedaCrds, observeKeda } from './keda.js';
-import { labelOf } from './kube-state.js';
+import { KubeApiError, KubeConflictError, type Kube, type KubeObject } from './ports.js';
+import type { Helm } from '../keda/helm-ports.js';
+import type { DesiredStack, RenderedObject } from '../stack/desired.js';
+import { kubeKey, type Observed } from '../stack/plan.js';
+import { StateError } from '../errors.js';
+import type { Progress } from '../progress.js';
+import { LABEL_MANAGED_BY, LABEL_STACK, MANAGER } from '../stack/names.js';
+import { deploymentNotReady, waitUntil } from './wait.js';
+import { checkKedaCrds, observeKeda } from '../keda/install.js';
+import { labelOf } from './state.js';
 
-export { installKeda, observeKeda } from './keda.js';
-export { teardownKube, TEARDOWN_PHASES } from './kube-teardown.js';
+export { installKeda, observeKeda } from '../keda/install.js';
+export { teardownKube, TEARDOWN_PHASES } from './teardown.js';
 
 /** One desired object as the cluster sees it. */
 export interface Inspected {

@@ -1,13 +1,13 @@
 // Kubernetes objects are checked against their schemas before anything is written or sent.
-import type { KubeModel } from './kube-schemas.js';
-import { TemplateError } from './templates.js';
-import type { KubeObject } from './kube-ports.js';
+import type { KubeModel } from './schemas.js';
+import { TemplateError } from '../stack/templates.js';
+import type { KubeObject } from './ports.js';
 
 export type { KubeObject };
 
-/** The model of a kind, from the few schemas kedactl bundles (core/kube-schemas.ts), loaded on first use. */
+/** The model of a kind, from the few schemas kedactl bundles (core/kube/schemas.ts), loaded on first use. */
 async function modelFor(apiVersion: string, kind: string): Promise<KubeModel | undefined> {
-  const { KUBE_MODELS } = await import('./kube-schemas.js');
+  const { KUBE_MODELS } = await import('./schemas.js');
   return Object.hasOwn(KUBE_MODELS, `${apiVersion}/${kind}`) ? KUBE_MODELS[`${apiVersion}/${kind}`] : undefined;
 }
 

@@ -1,7 +1,7 @@
 // The stack's settings: one typed object, every field declared once (flag, env var, config key,
 // default, rule), so flags, KEDACTL_* variables and kedactl.yaml all speak the same language.
-import type { SettingProblem } from './errors.js';
-import { DEFAULT_KEDA_VERSION, kedaVersionProblem, SUPPORTED_KEDA_RANGE } from './keda-versions.js';
+import type { SettingProblem } from '../errors.js';
+import { DEFAULT_KEDA_VERSION, kedaVersionProblem, SUPPORTED_KEDA_RANGE } from '../keda/versions.js';
 
 export const STRATEGIES = ['default', 'custom', 'accurate', 'eager'] as const;
 export type Strategy = (typeof STRATEGIES)[number];

@@ -1,10 +1,10 @@
 // The stack's SQS queues: observe, create or update as planned, and delete by tags.
-import type { SqsPort } from './aws-ports.js';
-import { conflictMessage, mapLimit, orUnreadable, ownedBy, type Discovered, type Unreadable } from './aws-tags.js';
-import type { DesiredQueue } from './desired.js';
-import type { Change, Observed } from './plan.js';
-import type { Progress } from './progress.js';
-import { allInOrder } from './parallel.js';
+import type { SqsPort } from './ports.js';
+import { conflictMessage, mapLimit, orUnreadable, ownedBy, type Discovered, type Unreadable } from './tags.js';
+import type { DesiredQueue } from '../stack/desired.js';
+import type { Change, Observed } from '../stack/plan.js';
+import type { Progress } from '../progress.js';
+import { allInOrder } from '../parallel.js';
 
 export type ObservedQueues = NonNullable<Observed['queues']>;
 

@@ -1,17 +1,17 @@
 // One look at a stack: does each part exist, is it as planned, is it working. Reads only.
-import { KubeApiError, type Kube, type KubeObject } from './kube-ports.js';
-import { countJobPhases, describeCondition, lastWarning, scaledJobHealth } from './kube-state.js';
-import { findStackRoles } from './iam-roles.js';
-import { kedaNotHealthy, observeKeda } from './keda.js';
+import { KubeApiError, type Kube, type KubeObject } from '../kube/ports.js';
+import { countJobPhases, describeCondition, lastWarning, scaledJobHealth } from '../kube/state.js';
+import { findStackRoles } from '../aws/iam-roles.js';
+import { kedaNotHealthy, observeKeda } from '../keda/install.js';
 import type { Part, Ports } from './ports.js';
 import type { Prepared } from './lifecycle.js';
 import { prepare } from './lifecycle.js';
-import type { Progress } from './progress.js';
-import { findStackQueues, queueNameOf } from './queue.js';
-import { queueDepth } from './queue-depth.js';
-import { readResults } from './results.js';
+import type { Progress } from '../progress.js';
+import { findStackQueues, queueNameOf } from '../aws/queue.js';
+import { queueDepth } from '../aws/queue-depth.js';
+import { readResults } from '../kube/results.js';
 import type { Settings } from './settings.js';
-import { allInOrder } from './parallel.js';
+import { allInOrder } from '../parallel.js';
 
 export interface StackStatus {
   stack: string;

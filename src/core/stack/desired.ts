@@ -1,10 +1,10 @@
 // What a stack consists of: derived from the settings and the templates, nothing observed yet.
-import type { AwsCredentials } from './aws-ports.js';
+import type { AwsCredentials } from '../aws/ports.js';
 import type { Settings } from './settings.js';
-import { arns, KEDA, names, stackLabels, stackTags, unresolved, type Arns, type StackNames } from './stack.js';
+import { arns, KEDA, names, stackLabels, stackTags, unresolved, type Arns, type StackNames } from './names.js';
 import { readText, renderJson, renderYaml, templateSource, TemplateError, type TemplateValues } from './templates.js';
-import { iamProblems, privilegeProblems, type PolicyDocument } from './validate-iam.js';
-import { validateKubeObjects, type KubeObject } from './validate-kube.js';
+import { iamProblems, privilegeProblems, type PolicyDocument } from '../aws/validate-iam.js';
+import { validateKubeObjects, type KubeObject } from '../kube/validate.js';
 import { recordObject } from './recorded.js';
 
 export interface DesiredQueue {

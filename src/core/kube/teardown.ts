@@ -1,14 +1,14 @@
 // Removing a stack from the cluster by its labels: one delete-collection per kind per namespace (never
 // one call per Job: a finished ScaledJob leaves 100+ of them), waiting until they are gone, and naming
 // any finalizer that holds an object back.
-import type { Helm } from './helm-ports.js';
-import { isAuthorizationDenied, type Kube, type KubeObject, type KubeType, type Propagation } from './kube-ports.js';
-import { CancelledError, StateError } from './errors.js';
-import type { Progress } from './progress.js';
-import { KEDA, stackSelector } from './stack.js';
-import { uninstallKedaIfUnused } from './keda.js';
-import { allInOrder } from './parallel.js';
-import { labelOf } from './kube-state.js';
+import type { Helm } from '../keda/helm-ports.js';
+import { isAuthorizationDenied, type Kube, type KubeObject, type KubeType, type Propagation } from './ports.js';
+import { CancelledError, StateError } from '../errors.js';
+import type { Progress } from '../progress.js';
+import { KEDA, stackSelector } from '../stack/names.js';
+import { uninstallKedaIfUnused } from '../keda/install.js';
+import { allInOrder } from '../parallel.js';
+import { labelOf } from './state.js';
 
 interface Phase {
   title: string;

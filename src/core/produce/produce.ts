@@ -1,9 +1,12 @@
+// src/core/produce/ owns sending messages: batched, parallel, retried, on a load profile's schedule. It may
+// import the SQS port (aws/ports.ts), the profile (simulate/profile.ts), the settings and the floor.
+//
 // Load the queue: SendMessageBatch (10 entries or the batch size limit per call), a bounded number of
 // calls in flight, an optional rate, and per-entry retries, so the summary can say "sent N of N" exactly.
-import { TransientAwsError, type SqsPort } from './aws-ports.js';
-import { StateError, UsageError } from './errors.js';
-import type { Settings } from './settings.js';
-import { arrivalTime, describeProfile, loadProfileFrom, type LoadProfile } from './simulate/profile.js';
+import { TransientAwsError, type SqsPort } from '../aws/ports.js';
+import { StateError, UsageError } from '../errors.js';
+import type { Settings } from '../stack/settings.js';
+import { arrivalTime, describeProfile, loadProfileFrom, type LoadProfile } from '../simulate/profile.js';
 
 export const QUALITIES = ['480p', '720p', '1080p', '4K'] as const;
 export const LIMITS = { count: [1, 10_000_000], concurrency: [1, 200], rate: [1, 1_000_000] } as const;

@@ -1,6 +1,6 @@
 // The result analyzer's counts, read through the API server's service proxy (no exec, no port-forward).
-import { KubeApiError, type Kube } from './kube-ports.js';
-import { StateError } from './errors.js';
+import { KubeApiError, type Kube } from './ports.js';
+import { StateError } from '../errors.js';
 
 export interface CountSummary {
   count: number;
