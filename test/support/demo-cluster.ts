@@ -26,7 +26,7 @@ const RIG_DIR = fileURLToPath(new URL('../rig/', import.meta.url));
 export const E2E_KEDA_VERSION = DEFAULT_KEDA_VERSION;
 export const KEDA_IMAGE = 'ghcr.io/kedacore/keda:';
 
-function runScript(script: string, args: string[], what: string, timeoutMs = 60 * 60_000): Promise<string> {
+export function runScript(script: string, args: string[], what: string, timeoutMs = 60 * 60_000): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', [path.join(RIG_DIR, script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
