@@ -30,7 +30,10 @@ export function ensureHelm(version: HelmVersion | string): Promise<string> {
   return p;
 }
 
-export const ensureHelms = () => Promise.all(HELM_VERSIONS.map((v) => ensureHelm(v)));
+/** a real helm older than kedactl supports (MIN_HELM_VERSION 3.8.0): the last release before it */
+export const OLD_HELM_VERSION = '3.7.2';
+
+export const ensureHelms = () => Promise.all([...HELM_VERSIONS, OLD_HELM_VERSION].map((v) => ensureHelm(v)));
 
 /**
  * An environment for helm with its configuration, cache and data in a temp folder of the test's own (never
