@@ -112,18 +112,24 @@ export async function installKeda(desired: DesiredStack, helm: Helm, kube: Kube,
   } else if (!seen.installed || !valuesMatch(k.values, seen.values)) {
     const nsBefore = await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: k.namespace });
     const chart = k.source.kind === 'repository' ? await progress.step(`Updating the helm repository ${k.source.url}`, () => helmChartRef(k.source, helm)) : await helmChartRef(k.source, helm);
+    if (!seen.installed) {
+      // mark it kedactl's before helm runs, on the cluster itself: a run killed after helm installed still
+      // finds the release its own (and any teardown may undo it); undone below if helm installs nothing
+      const annotations: Record<string, string> = { [ANNOTATION_INSTALLED]: 'true', ...(nsBefore ? {} : { [ANNOTATION_CREATED_NAMESPACE]: 'true' }) };
+      await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: k.namespace, annotations } });
+    }
     await progress.step(`${seen.installed ? 'Upgrading' : 'Installing'} KEDA ${k.version} from ${describeKedaChart(k.source)} (helm release ${k.namespace}/${k.release})`, () =>
-      helm.upgradeInstall({ release: k.release, chart, version: k.version, namespace: k.namespace, values: k.values, forceConflicts: opts.forceConflicts }).catch((e: unknown) => {
+      helm.upgradeInstall({ release: k.release, chart, version: k.version, namespace: k.namespace, values: k.values, forceConflicts: opts.forceConflicts }).catch(async (e: unknown) => {
+        if (!seen.installed && !(await helm.status(k.release, k.namespace).catch(() => undefined))) {
+          // helm installed nothing (it refused, or failed before storing a release): leave no mark, nor a namespace of ours
+          if (nsBefore) await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: k.namespace } });
+          else await kube.delete({ apiVersion: 'v1', kind: 'Namespace', name: k.namespace }, { propagation: 'Background' });
+        }
         const refused = e instanceof ExternalError ? adoptionRefused(e.message, k) : undefined;
         throw refused ? conflictError([refused], e) : e;
       }),
     );
     action = seen.installed ? 'upgraded' : 'installed';
-    if (!seen.installed) {
-      // remember that kedactl installed it, on the cluster itself, so any teardown may undo it
-      const annotations: Record<string, string> = { [ANNOTATION_INSTALLED]: 'true', ...(nsBefore ? {} : { [ANNOTATION_CREATED_NAMESPACE]: 'true' }) };
-      await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: k.namespace, annotations } });
-    }
   }
   if (opts.wait !== false) {
     await progress.step("Waiting for KEDA's CRDs and operator", (update) =>
