@@ -26,7 +26,7 @@ const RIG_DIR = fileURLToPath(new URL('../rig/', import.meta.url));
 export const E2E_KEDA_VERSION = DEFAULT_KEDA_VERSION;
 export const KEDA_IMAGE = 'ghcr.io/kedacore/keda:';
 
-function runScript(script: string, args: string[], what: string, timeoutMs = 60 * 60_000): Promise<string> {
+export function runScript(script: string, args: string[], what: string, timeoutMs = 60 * 60_000): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', [path.join(RIG_DIR, script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -65,7 +65,7 @@ export async function ensureAwsCli(): Promise<string> {
 // --- processes -------------------------------------------------------------------------------------------
 const live = new Set<ChildProcess>();
 let hooked = false;
-function spawnDaemon(bin: string, args: string[], logPath: string, env: NodeJS.ProcessEnv): ChildProcess {
+export function spawnDaemon(bin: string, args: string[], logPath: string, env: NodeJS.ProcessEnv): ChildProcess {
   if (!hooked) {
     hooked = true;
     process.on('exit', () => {
@@ -81,7 +81,7 @@ function spawnDaemon(bin: string, args: string[], logPath: string, env: NodeJS.P
   return child;
 }
 
-function stopChild(c: ChildProcess | undefined, graceMs = 10_000): Promise<void> {
+export function stopChild(c: ChildProcess | undefined, graceMs = 10_000): Promise<void> {
   return new Promise((resolve) => {
     if (!c || c.exitCode !== null || c.signalCode !== null) return resolve();
     const t = setTimeout(() => c.kill('SIGKILL'), graceMs);

@@ -2,8 +2,9 @@
 // own variables, the config file (kedactl.yaml), what the stack records on the cluster, then defaults.
 // Every value keeps its origin, so init saves to kedactl.yaml only what the user gave.
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { SettingsError, type SettingProblem } from '../errors.js';
+import { absoluteKedaChart } from '../keda/chart.js';
 import { CONFIG_FILE, pinnedLines, readConfigFile, type PinnedLine } from './config-file.js';
 import { coerce, FIELDS, FIELD_BY_KEY, envName, resolveSettings, type Layer, type Origin, type Settings, type SettingKey } from './settings.js';
 
@@ -99,6 +100,11 @@ export function loadSettings(input: SettingsInput): LoadedSettings {
       delete fileLayer.stack;
       file.otherStack = { leftOut, used: Object.keys(fileLayer) as SettingKey[] };
     }
+  }
+  // a relative chart folder is where kedactl runs (flag, answer, variable) or beside the config file that names it
+  for (const [layer, base] of [[flagLayer, input.cwd], [answers, input.cwd], [kedactlEnv, input.cwd], [fileLayer, file ? dirname(file.path) : input.cwd]] as const) {
+    const chart = layer.kedaChart;
+    if (chart && typeof chart.value === 'string' && chart.value) layer.kedaChart = { ...chart, value: absoluteKedaChart(chart.value, base) };
   }
   const recorded = input.recorded ?? {};
   const layers = [flagLayer, answers, kedactlEnv, awsEnv, fileLayer, recorded];
