@@ -6,7 +6,8 @@ import { parsePolicy } from '../../src/adapters/iam.ts';
 import type { IamPort } from '../../src/core/aws/ports.ts';
 import { conflictMessage, mapLimit, ownedBy } from '../../src/core/aws/tags.ts';
 import { ExternalError, UsageError } from '../../src/core/errors.ts';
-import { federatedPrincipals, waitForRole } from '../../src/core/aws/iam-roles.ts';
+import { waitForRole } from '../../src/core/aws/iam-roles.ts';
+import { federatedPrincipals } from '../../src/core/aws/validate-iam.ts';
 import { normalizeAttributes } from '../../src/core/aws/queue.ts';
 import { stackTags } from '../../src/core/stack/names.ts';
 

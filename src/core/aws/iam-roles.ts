@@ -5,7 +5,7 @@ import type { DesiredRole } from '../stack/desired.js';
 import { ExternalError } from '../errors.js';
 import { sameDocument, type Change, type Observed } from '../stack/plan.js';
 import type { Progress } from '../progress.js';
-import type { PolicyDocument } from './validate-iam.js';
+import { federatedPrincipals, type PolicyDocument } from './validate-iam.js';
 
 export type ObservedRoles = NonNullable<Observed['roles']>;
 
@@ -128,14 +128,6 @@ export async function findStackRoles(stack: string, iam: IamPort): Promise<Disco
   return { found: found.filter((r): r is StackRole => r !== undefined).sort((a, b) => a.name.localeCompare(b.name)), unreadable };
 }
 
-export function federatedPrincipals(trust: PolicyDocument): string[] {
-  const out: string[] = [];
-  for (const s of trust.Statement ?? []) {
-    const f = s.Principal?.Federated;
-    if (f) out.push(...(Array.isArray(f) ? f : [f]));
-  }
-  return out;
-}
 
 /** Delete inline policies, detach managed ones (IAM refuses to delete a role that has either), then the role. */
 export async function deleteRole(name: string, iam: IamPort, progress: Progress): Promise<void> {

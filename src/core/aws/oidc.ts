@@ -4,7 +4,7 @@ import type { IamPort } from './ports.js';
 import { managedByKedactl, orUnreadable, ownedBy, type Discovered, type Unreadable } from './tags.js';
 import type { DesiredStack } from '../stack/desired.js';
 import { UsageError } from '../errors.js';
-import { federatedPrincipals } from './iam-roles.js';
+import { federatedPrincipals } from './validate-iam.js';
 import type { Progress } from '../progress.js';
 import { stackTags, UNKNOWN_ISSUER } from '../stack/names.js';
 

@@ -95,3 +95,13 @@ export function privilegeProblems(doc: PolicyDocument, kind: 'permissions' | 'tr
   });
   return p;
 }
+
+/** the identity providers a trust policy lets assume the role (its Federated principals) */
+export function federatedPrincipals(trust: PolicyDocument): string[] {
+  const out: string[] = [];
+  for (const s of trust.Statement ?? []) {
+    const f = s.Principal?.Federated;
+    if (f) out.push(...(Array.isArray(f) ? f : [f]));
+  }
+  return out;
+}

@@ -3,7 +3,7 @@ import { notRead, valueOf, type Evidence, type RoleEvidence } from './evidence.j
 import { json, ok, skipped, type Finding } from './finding.js';
 import { containerEnv, duration, kedaIdentity, kedaSays, operatorServiceAccount, regionOfQueueUrl, roleName, subject, workloadServiceAccountName, type KedaIdentity } from './model.js';
 import { allows, trustsRole, webIdentityTrust } from './policy.js';
-import { federatedPrincipals } from '../aws/iam-roles.js';
+import { federatedPrincipals } from '../aws/validate-iam.js';
 import { authFailing } from './checks-keda.js';
 
 /** the cluster's IAM OIDC provider ARN, when the issuer is known */

@@ -2,7 +2,7 @@
 import { notRead, valueOf, type Evidence } from './evidence.js';
 import { ok, skipped, type Finding } from './finding.js';
 import { duration, secondsBetween } from './model.js';
-import { LIST_LIMIT } from './gather.js';
+import { LIST_LIMIT } from './model.js';
 import { conditionOf, jobPhase } from '../kube/state.js';
 
 interface ContainerStatus {

@@ -3,7 +3,7 @@ import { isSupportedKedaVersion, DEFAULT_KEDA_VERSION, SUPPORTED_KEDA_RANGE } fr
 import { KEDA } from '../stack/names.js';
 import { notRead, valueOf, type Evidence } from './evidence.js';
 import type { KubeObject } from '../kube/ports.js';
-import { LIST_LIMIT } from './gather.js';
+import { LIST_LIMIT } from './model.js';
 import { conditionOf, conditionsOf, describeCondition, kedaVersionOf } from '../kube/state.js';
 import { ok, skipped, type Finding } from './finding.js';
 import { duration, kedaIdentity, operatorErrors, type LoggedError, operatorServiceAccount, podSpec, quantity, ROLE_ANNOTATION, roleName, secondsBetween, warningEvents, type KedaIdentity } from './model.js';

@@ -7,12 +7,11 @@ import type { AwsPorts } from '../aws/ports.js';
 import type { Kube, KubeObject } from '../kube/ports.js';
 import { KEDA } from '../stack/names.js';
 import { found, read, valueOf, type Evidence, type QueueEvidence, type Read, type RoleEvidence, type StackFacts } from './evidence.js';
-import { authKey, kedaIdentity, operatorServiceAccount, roleName, sqsTriggers, workloadServiceAccountName, type KedaIdentity } from './model.js';
-import { federatedPrincipals } from '../aws/iam-roles.js';
+import { authKey, kedaIdentity, LIST_LIMIT, operatorServiceAccount, roleName, sqsTriggers, workloadServiceAccountName, type KedaIdentity } from './model.js';
+import { federatedPrincipals } from '../aws/validate-iam.js';
 import type { PolicyDocument } from '../aws/validate-iam.js';
 
 /** one page is enough to judge; a ScaledJob with thousands of Jobs is not read Job by Job */
-export const LIST_LIMIT = 500;
 export const LOG_LINES = 20;
 /** KEDA's operator logs every poll: its last lines hold the recent errors about a ScaledJob */
 export const OPERATOR_LOG_LINES = 500;

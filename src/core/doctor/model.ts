@@ -7,6 +7,9 @@ import { kedaSelfCancellation, warningsAbout, type RawEvent } from '../kube/stat
 
 export const ROLE_ANNOTATION = 'eks.amazonaws.com/role-arn';
 
+/** the most Jobs, Pods, Events and Nodes doctor lists (one page each: it reads, bounded) */
+export const LIST_LIMIT = 500;
+
 export interface SqsTrigger {
   index: number;
   queueURL?: string;
