@@ -1,5 +1,5 @@
 // Kinds -> REST paths: built-in kinds from a table, anything else (KEDA's CRDs) from the API server's
-// discovery, asked once per group version and kept while the group is there.
+// discovery, asked once per group version and kept while the group is there (asked again for a kind it lacked).
 import type { KubeType } from '../core/kube-ports.js';
 import type { KubeConnection } from './kube-connection.js';
 import { kubeError, notServed } from './kube-errors.js';
@@ -34,24 +34,28 @@ export interface Discovery {
 
 export function discovery(conn: KubeConnection): Discovery {
   const groups = new Map<string, Promise<Map<string, Resource> | null>>();
+  function ask(apiVersion: string): Promise<Map<string, Resource> | null> {
+    const g = (async () => {
+      const path = groupPath(apiVersion);
+      const res = await conn.request('GET', path, { op: 'discovery' });
+      if (res.status === 404) return null;
+      if (res.status !== 200) throw kubeError(conn.peer, { op: 'discovery', method: 'GET', path, status: res.status, body: res.body, what: `API group ${apiVersion}` });
+      const list = JSON.parse(res.body) as { resources: Array<{ name: string; kind: string; namespaced: boolean }> };
+      return new Map(list.resources.filter((x) => !x.name.includes('/')).map((x) => [x.kind, { plural: x.name, namespaced: x.namespaced }]));
+    })();
+    groups.set(apiVersion, g);
+    // only an answer with the group is kept: a group that is missing now (KEDA before install) may come
+    g.then((m) => m || groups.delete(apiVersion), () => groups.delete(apiVersion));
+    return g;
+  }
   async function resource(type: KubeType): Promise<Resource | null> {
     const known = KNOWN[`${type.apiVersion}/${type.kind}`];
     if (known) return known;
-    let g = groups.get(type.apiVersion);
-    if (!g) {
-      g = (async () => {
-        const path = groupPath(type.apiVersion);
-        const res = await conn.request('GET', path, { op: 'discovery' });
-        if (res.status === 404) return null;
-        if (res.status !== 200) throw kubeError(conn.peer, { op: 'discovery', method: 'GET', path, status: res.status, body: res.body, what: `API group ${type.apiVersion}` });
-        const list = JSON.parse(res.body) as { resources: Array<{ name: string; kind: string; namespaced: boolean }> };
-        return new Map(list.resources.filter((x) => !x.name.includes('/')).map((x) => [x.kind, { plural: x.name, namespaced: x.namespaced }]));
-      })();
-      groups.set(type.apiVersion, g);
-      // only an answer with the group is kept: a group that is missing now (KEDA before install) may come
-      g.then((m) => m || groups.delete(type.apiVersion), () => groups.delete(type.apiVersion));
-    }
-    return (await g)?.get(type.kind) ?? null;
+    const cached = groups.get(type.apiVersion);
+    const hit = (await (cached ?? ask(type.apiVersion)))?.get(type.kind);
+    if (hit || !cached) return hit ?? null;
+    // a kind missing from a kept answer may have come since (a chart's CRDs are established one by one): ask again
+    return (await ask(type.apiVersion))?.get(type.kind) ?? null;
   }
   return {
     resource,

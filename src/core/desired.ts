@@ -1,4 +1,5 @@
 // What a stack consists of: derived from the settings and the templates, nothing observed yet.
+import { kedaChartSource, type KedaChartSource } from './keda-chart.js';
 import type { AwsCredentials } from './aws-ports.js';
 import type { Settings } from './settings.js';
 import { arns, KEDA, names, stackLabels, stackTags, unresolved, type Arns, type StackNames } from './stack.js';
@@ -36,7 +37,8 @@ export interface DesiredDocument {
 export interface DesiredKeda {
   release: string;
   namespace: string;
-  chart: string;
+  /** where the chart comes from (the kedaChart setting) */
+  source: KedaChartSource;
   version: string;
   /** --set values */
   values: Record<string, string>;
@@ -241,7 +243,7 @@ export async function desiredStack(s: Settings, known: Known = {}): Promise<Desi
     keda: {
       release: KEDA.release,
       namespace: KEDA.namespace,
-      chart: KEDA.chart,
+      source: kedaChartSource(s.kedaChart),
       version: s.kedaVersion,
       values: irsa ? { 'podIdentity.aws.irsa.enabled': 'true', 'podIdentity.aws.irsa.roleArn': a.kedaOperatorRole } : {},
     },

@@ -1,6 +1,9 @@
 // What the core needs of helm (installing and reading the KEDA release); src/adapters/helm.ts runs the
 // helm binary for it.
 
+/** the oldest helm kedactl runs: OCI charts without HELM_EXPERIMENTAL_OCI came with 3.8.0 */
+export const MIN_HELM_VERSION = '3.8.0';
+
 export interface HelmRelease {
   name: string;
   namespace: string;
@@ -17,6 +20,7 @@ export interface HelmRelease {
 
 export interface InstallRequest {
   release: string;
+  /** what helm is given: "repo/keda", a chart folder or .tgz, or "oci://host/path/keda" */
   chart: string;
   version: string;
   namespace: string;
@@ -28,6 +32,10 @@ export interface InstallRequest {
 }
 
 export interface Helm {
+  /** helm's own version ("3.22.0", "4.3.2"); older than MIN_HELM_VERSION is refused before any other command */
+  version(): Promise<string>;
+  /** the chart repositories in helm's own configuration (their credentials stay there) */
+  repoList(): Promise<Array<{ name: string; url: string }>>;
   repoAdd(name: string, url: string): Promise<void>;
   repoUpdate(name: string): Promise<void>;
   upgradeInstall(r: InstallRequest): Promise<void>;

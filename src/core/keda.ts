@@ -6,6 +6,7 @@ import type { DesiredStack } from './desired.js';
 import { StateError, UsageError } from './errors.js';
 import type { Progress } from './progress.js';
 import { KEDA, MANAGER } from './stack.js';
+import { describeKedaChart, helmChartRef } from './keda-chart.js';
 import { crdNotEstablished, deploymentNotReady, waitUntil } from './kube-wait.js';
 import { crdSchema, schemaProblems } from './crd-schema.js';
 import { kedaVersionOf, labelOf, objectLabel } from './kube-state.js';
@@ -98,12 +99,9 @@ export async function installKeda(desired: DesiredStack, helm: Helm, kube: Kube,
     return { action: 'unchanged', version: seen.version };
   } else if (!seen.installed || !valuesMatch(k.values, seen.values)) {
     const nsBefore = await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: k.namespace });
-    await progress.step(`Adding the helm repository ${KEDA.repoName}`, async () => {
-      await helm.repoAdd(KEDA.repoName, KEDA.repoUrl);
-      await helm.repoUpdate(KEDA.repoName);
-    });
-    await progress.step(`${seen.installed ? 'Upgrading' : 'Installing'} KEDA ${k.version} (helm release ${k.namespace}/${k.release})`, () =>
-      helm.upgradeInstall({ release: k.release, chart: k.chart, version: k.version, namespace: k.namespace, values: k.values }),
+    const chart = k.source.kind === 'repository' ? await progress.step(`Updating the helm repository ${k.source.url}`, () => helmChartRef(k.source, helm)) : await helmChartRef(k.source, helm);
+    await progress.step(`${seen.installed ? 'Upgrading' : 'Installing'} KEDA ${k.version} from ${describeKedaChart(k.source)} (helm release ${k.namespace}/${k.release})`, () =>
+      helm.upgradeInstall({ release: k.release, chart, version: k.version, namespace: k.namespace, values: k.values }),
     );
     action = seen.installed ? 'upgraded' : 'installed';
     if (!seen.installed) {

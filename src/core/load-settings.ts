@@ -1,9 +1,10 @@
 // Where settings come from, in precedence order: flags, KEDACTL_* variables, AWS's own variables,
 // the config file (kedactl.yaml), what the stack records on the cluster, then defaults.
 import { readFileSync, existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, isMap, isScalar, type Pair } from 'yaml';
 import { SettingsError, UsageError, type SettingProblem } from './errors.js';
+import { absoluteKedaChart } from './keda-chart.js';
 import { FIELDS, FIELD_BY_KEY, envName, resolveSettings, type Settings, type SettingKey, type Sourced } from './settings.js';
 
 export const CONFIG_FILE = 'kedactl.yaml';
@@ -56,6 +57,11 @@ export function loadSettings(input: SettingsInput): LoadedSettings {
     fileLayer = read.layer;
     problems.push(...read.problems);
     configFile = path;
+  }
+  // a relative chart folder is where kedactl runs (flag, variable) or beside the config file that names it
+  for (const [layer, base] of [[flagLayer, input.cwd], [kedactlEnv, input.cwd], [fileLayer, configFile ? dirname(configFile) : input.cwd]] as const) {
+    const chart = layer.kedaChart;
+    if (chart && typeof chart.value === 'string' && chart.value) layer.kedaChart = { ...chart, value: absoluteKedaChart(chart.value, base) };
   }
   const recorded = input.recorded ?? {};
   const resolved = resolveSettings([flagLayer, kedactlEnv, awsEnv, fileLayer, recorded], { regionOptional: input.regionOptional });

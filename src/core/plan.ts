@@ -3,6 +3,7 @@
 import type { DesiredStack, StaticCredentials } from './desired.js';
 import type { PolicyDocument } from './validate-iam.js';
 import { KEDA } from './stack.js';
+import { describeKedaChart } from './keda-chart.js';
 import { isSupportedKedaVersion, SUPPORTED_KEDA_RANGE } from './keda-versions.js';
 
 export type Action = 'create' | 'update' | 'unchanged' | 'delete' | 'adopt';
@@ -153,7 +154,7 @@ export function plan(desired: DesiredStack, observed: Observed = {}): Plan {
   const k = observed.keda;
   const kedaVals = Object.entries(desired.keda.values).map(([key, v]) => `${key}=${v}`);
   if (!k || !k.installed) {
-    changes.push({ group: 'keda', kind: 'helm release', name: `${KEDA.namespace}/${desired.keda.release}`, action: 'create', details: [`chart ${desired.keda.chart} ${desired.keda.version}`, ...kedaVals] });
+    changes.push({ group: 'keda', kind: 'helm release', name: `${KEDA.namespace}/${desired.keda.release}`, action: 'create', details: [`chart ${describeKedaChart(desired.keda.source)} ${desired.keda.version}`, ...kedaVals] });
   } else {
     const details = Object.entries(desired.keda.values).filter(([key, v]) => k.values?.[key] !== v).map(([key, v]) => `${key}: ${k.values?.[key] ?? '(unset)'} -> ${v}`);
     changes.push({ group: 'keda', kind: 'helm release', name: `${KEDA.namespace}/${desired.keda.release}`, action: details.length ? 'update' : 'unchanged', details: [`installed version ${k.version ?? 'unknown'}`, ...details] });

@@ -1,5 +1,6 @@
 // Writes a stack as files: every Kubernetes object as YAML, every IAM document as JSON, the queue
 // and KEDA settings, and an index. Secrets are never written: the static Secret keeps its placeholders.
+import { helmChartCommand } from './keda-chart.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -29,11 +30,12 @@ export function renderFiles(d: DesiredStack): RenderedFile[] {
     what: 'IAM roles: names, tags, which documents they use',
     text: JSON.stringify(d.roles.map((r) => ({ name: r.name, arn: r.arn, purpose: r.purpose, inlinePolicies: Object.keys(r.policies), tags: r.tags })), null, 2) + '\n',
   });
+  const chart = helmChartCommand(d.keda.source);
   const helmSet = Object.entries(d.keda.values).map(([k, v]) => `--set ${k}=${v}`).join(' ');
   files.push({
     path: 'keda/helm.txt',
     what: 'how KEDA is installed',
-    text: `helm upgrade --install ${d.keda.release} ${d.keda.chart} --version ${d.keda.version} --namespace ${d.keda.namespace} --create-namespace${helmSet ? ' ' + helmSet : ''}\n`,
+    text: `${chart.setup ? chart.setup + '\n' : ''}helm upgrade --install ${d.keda.release} ${chart.chart} --version ${d.keda.version} --namespace ${d.keda.namespace} --create-namespace${helmSet ? ' ' + helmSet : ''}\n`,
   });
   files.push({ path: 'values.json', what: 'every template value (for writing --templates overrides)', text: JSON.stringify(d.values, null, 2) + '\n' });
   const index = [

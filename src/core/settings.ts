@@ -2,6 +2,7 @@
 // default, rule), so flags, KEDACTL_* variables and kedactl.yaml all speak the same language.
 import type { SettingProblem } from './errors.js';
 import { DEFAULT_KEDA_VERSION, kedaVersionProblem, SUPPORTED_KEDA_RANGE } from './keda-versions.js';
+import { kedaChartProblem, kedaChartSource, localKedaChartVersion } from './keda-chart.js';
 
 export const STRATEGIES = ['default', 'custom', 'accurate', 'eager'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
@@ -34,6 +35,8 @@ export interface Settings {
   auth: AuthMode;
   templates?: string;
   kedaVersion: string;
+  /** where KEDA's chart comes from (src/core/keda-chart.ts); unset: the public chart repository */
+  kedaChart?: string;
 }
 
 export type SettingKey = keyof Settings;
@@ -52,7 +55,7 @@ export interface FieldSpec {
   /** AWS's own variable that may supply it (lower precedence than KEDACTL_*) */
   awsEnv?: string;
   /** the rule a value must follow, or a message */
-  check?: (value: never, all: Partial<Settings>) => string | undefined;
+  check?: (value: never, all: Partial<Settings>, source: string) => string | undefined;
 }
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -112,6 +115,10 @@ export const FIELDS: readonly FieldSpec[] = [
   { key: 'templates', flag: 'templates', kind: 'string', describe: 'directory of template overrides' },
   { key: 'kedaVersion', flag: 'keda-version', kind: 'string', describe: `KEDA helm chart version (${SUPPORTED_KEDA_RANGE})`,
     check: (v: string) => kedaVersionProblem(v) },
+  { key: 'kedaChart', flag: 'keda-chart', kind: 'string',
+    describe: "KEDA's helm chart: a folder or .tgz (installs its own version), oci://host/path/keda or an https helm repository URL (default kedacore/keda)",
+    // a folder recorded by another machine need not exist here: only installing reads it
+    check: (v: string, _all, source) => (source.startsWith('recorded in') && kedaChartSource(v).kind === 'local' ? undefined : kedaChartProblem(v)) },
 ];
 
 export const FIELD_BY_KEY: ReadonlyMap<SettingKey, FieldSpec> = new Map(FIELDS.map((f) => [f.key, f]));
@@ -217,13 +224,21 @@ export function resolveSettings(
   const stack = (picked.stack as string | undefined) ?? DEFAULT_STACK;
   const processingTime = (picked.processingTime as number | undefined) ?? 30;
   const merged = { ...defaults(stack, processingTime), ...picked, stack } as Partial<Settings>;
+  // a local chart installs its own version: kedaVersion defaults to it, and may not say another
+  const chartVersion = merged.kedaChart && kedaChartSource(merged.kedaChart).kind === 'local' ? localKedaChartVersion(merged.kedaChart) : undefined;
+  if (chartVersion && picked.kedaVersion === undefined) {
+    merged.kedaVersion = chartVersion;
+    sources.kedaVersion = `the Chart.yaml of ${merged.kedaChart}`;
+  } else if (chartVersion && picked.kedaVersion !== chartVersion)
+    problems.push({ setting: 'kedaVersion', value: picked.kedaVersion, source: sources.kedaVersion,
+      rule: `differs from the version of the chart kedaChart names (${merged.kedaChart} is ${chartVersion}, from ${sources.kedaChart}); a local chart installs its own version: drop kedaVersion or point kedaChart at a ${picked.kedaVersion} chart` });
   if (merged.region === undefined && opts.regionOptional) merged.region = UNKNOWN_REGION;
   else if (merged.region === undefined)
     problems.push({ setting: 'region', rule: 'is required: pass --region, set AWS_REGION, or put region: in kedactl.yaml' });
   for (const f of FIELDS) {
     const v = merged[f.key];
     if (v === undefined || v === UNKNOWN_REGION || !f.check || problems.some((p) => p.setting === f.key)) continue;
-    const rule = f.check(v as never, merged);
+    const rule = f.check(v as never, merged, sources[f.key] ?? 'default');
     if (rule) problems.push({ setting: f.key, value: v, rule, source: sources[f.key] ?? 'default' });
   }
   if (problems.length > 0) return { problems };

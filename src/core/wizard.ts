@@ -42,7 +42,7 @@ function fieldRule(key: SettingKey) {
   return (answer: string, soFar: Partial<Settings>): string | undefined => {
     const c = coerce(f, answer);
     if (c.problem) return `${key} ${c.problem}`;
-    const rule = f.check?.(c.value as never, soFar);
+    const rule = f.check?.(c.value as never, soFar, 'the wizard');
     return rule ? `${key} ${rule}` : undefined;
   };
 }

@@ -1,5 +1,7 @@
-// KEDA through helm (a RECORDING STUB, test/fixtures/helm-stub/helm, since no chart can be downloaded here)
-// against the real kube-apiserver. This file starts its OWN rig, on purpose: KEDA is cluster-wide state (the
+// KEDA through helm (a RECORDING STUB, test/fixtures/helm-stub/helm, with a stand-in for the chart's operator)
+// against the real kube-apiserver: the exact arguments for the public chart repository (which cannot be
+// reached here), waiting for the operator, and teardown keeping a KEDA others use. The real helm 3 and 4
+// with KEDA's real chart: test/integration/helm-real.test.ts. This file starts its OWN rig, on purpose: KEDA is cluster-wide state (the
 // keda namespace, "no other ScaledObject/ScaledJob remains"), which other test files on the shared rig change.
 import { DEFAULT_KEDA_VERSION } from '../../src/core/keda-versions.ts';
 import { tmpdir } from 'node:os';
@@ -43,8 +45,10 @@ describe('KEDA install and uninstall (helm stub + real API server)', () => {
     expect(r).toEqual({ action: 'installed', version: DEFAULT_KEDA_VERSION });
     const roleArn = desired.keda.values['podIdentity.aws.irsa.roleArn'];
     expect(calls()).toEqual([
-      ['list', '--namespace', 'keda', '--filter', '^keda$', '--all', '--output', 'json', '--kubeconfig', rig.kubeconfigPath],
-      ['repo', 'add', 'kedacore', 'https://kedacore.github.io/charts', '--force-update'],
+      ['version', '--short'],
+      ['history', 'keda', '--namespace', 'keda', '--max', '1', '--output', 'json', '--kubeconfig', rig.kubeconfigPath],
+      ['repo', 'list', '--output', 'json'],
+      ['repo', 'add', 'kedacore', 'https://kedacore.github.io/charts'],
       ['repo', 'update', 'kedacore'],
       ['upgrade', '--install', 'keda', 'kedacore/keda', '--version', DEFAULT_KEDA_VERSION, '--namespace', 'keda', '--create-namespace',
         '--set', 'podIdentity.aws.irsa.enabled=true', '--set', `podIdentity.aws.irsa.roleArn=${roleArn}`, '--kubeconfig', rig.kubeconfigPath],
@@ -55,13 +59,13 @@ describe('KEDA install and uninstall (helm stub + real API server)', () => {
 
     // installed and healthy with our values: skipped, version reported
     const installed = stubHelm({ kubeconfig: rig.kubeconfigPath, env: {
-      HELM_STUB_LIST: JSON.stringify([{ name: 'keda', namespace: 'keda', revision: '1', status: 'deployed', chart: `keda-${DEFAULT_KEDA_VERSION}`, app_version: DEFAULT_KEDA_VERSION }]),
+      HELM_STUB_HISTORY: JSON.stringify([{ revision: 1, status: 'deployed', chart: `keda-${DEFAULT_KEDA_VERSION}`, app_version: DEFAULT_KEDA_VERSION }]),
       HELM_STUB_VALUES: JSON.stringify({ podIdentity: { aws: { irsa: { enabled: true, roleArn } } } }),
     } });
     const again = recordingProgress();
     expect(await installKeda(desired, installed.helm, kube, again)).toEqual({ action: 'unchanged', version: DEFAULT_KEDA_VERSION });
     expect(again.notes).toContain(`KEDA ${DEFAULT_KEDA_VERSION} is already installed and healthy; skipped`);
-    expect(installed.calls().map((c) => c[0])).toEqual(['list', 'get']);
+    expect(installed.calls().map((c) => c[0])).toEqual(['version', 'history', 'get']);
 
     // uninstall: kept while another ScaledObject uses KEDA, removed once nothing does
     await admin(rig, 'POST', '/apis/keda.sh/v1alpha1/namespaces/default/scaledobjects', {
@@ -77,7 +81,7 @@ describe('KEDA install and uninstall (helm stub + real API server)', () => {
     expect(keepFlag.calls()).toEqual([]);
     const removed = stubHelm({ kubeconfig: rig.kubeconfigPath });
     expect((await teardownKube(uniqueStack('none'), kube, removed.helm, recordingProgress(), { intervalMs: 50 })).keda).toBe('uninstalled');
-    expect(removed.calls()).toEqual([['uninstall', 'keda', '--namespace', 'keda', '--kubeconfig', rig.kubeconfigPath]]);
+    expect(removed.calls()).toEqual([['version', '--short'], ['uninstall', 'keda', '--namespace', 'keda', '--kubeconfig', rig.kubeconfigPath]]);
     await admin(rig, 'DELETE', '/apis/apps/v1/namespaces/keda/deployments/keda-operator');
     await admin(rig, 'PUT', '/api/v1/namespaces/keda/finalize', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'keda' }, spec: { finalizers: [] } });
   });
@@ -100,6 +104,6 @@ describe('KEDA install and uninstall (helm stub + real API server)', () => {
     expect(seen.keda).toEqual({ installed: false, version: undefined, values: undefined });
     const err = await installKeda(desired, noHelm, kube, recordingProgress()).catch((e) => e);
     expect(err).toBeInstanceOf(UsageError);
-    expect(err.message).toMatch(/^helm is not installed: install helm 3 .* or pass --skip keda/);
+    expect(err.message).toMatch(/^helm is not installed: install helm 3 or 4 .* or pass --skip keda/);
   });
 });

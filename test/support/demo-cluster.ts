@@ -34,7 +34,7 @@ const RIG_DIR = fileURLToPath(new URL('../rig/', import.meta.url));
 export const E2E_KEDA_VERSION = DEFAULT_KEDA_VERSION;
 export const KEDA_IMAGE = 'ghcr.io/kedacore/keda:';
 
-function runScript(script: string, args: string[], what: string, timeoutMs = 60 * 60_000): Promise<string> {
+export function runScript(script: string, args: string[], what: string, timeoutMs = 60 * 60_000): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', [path.join(RIG_DIR, script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -77,9 +77,6 @@ function findBesideRepo(rel: string): string {
 /** the operator, metrics server and admission webhooks of a release, in one go build; their folder */
 export const ensureKedaChartBinaries = (version = KEDA_CHART_VERSION) =>
   runScript('keda-operator.sh', [version, 'operator', 'adapter', 'webhooks'], `building KEDA ${version} (operator, metrics server, admission webhooks)`);
-
-/** the real helm of a release (built once from the Go module proxy); its folder */
-export const ensureHelmBinary = (version: string) => runScript('helm.sh', [version], `building helm ${version}`);
 
 // --- the aws CLI for the node's Pods -------------------------------------------------------------------
 export const AWSCLI_VERSION = '1.46.2';

@@ -1,4 +1,6 @@
-// The helm wrapper against a RECORDING STUB (test/fixtures/helm-stub/helm) first on PATH: exact argv.
+// The helm wrapper against a RECORDING STUB (test/fixtures/helm-stub/helm) first on PATH: exact argv, and how
+// helm's failures are worded for the user (stderr the stub plays back). What helm itself does with those
+// arguments is tested with the real helm 3 and 4 in test/integration/helm-real.test.ts.
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +23,7 @@ describe('helm wrapper (recording stub)', () => {
     const { env, calls } = stubEnv();
     const logged: string[] = [];
     const helm = createHelm({ env, kubeconfig: '/tmp/kc', context: 'ctx', log: (t) => logged.push(t) });
+    expect(await helm.repoList()).toEqual([]);
     await helm.repoAdd('kedacore', 'https://kedacore.github.io/charts');
     await helm.repoUpdate('kedacore');
     await helm.upgradeInstall({
@@ -28,40 +31,52 @@ describe('helm wrapper (recording stub)', () => {
       values: { 'podIdentity.aws.irsa.roleArn': 'arn:aws:iam::123456789012:role/kedactl-demo-keda-operator', 'podIdentity.aws.irsa.enabled': 'true' },
     });
     expect(calls()).toEqual([
-      ['repo', 'add', 'kedacore', 'https://kedacore.github.io/charts', '--force-update'],
+      ['version', '--short'],
+      ['repo', 'list', '--output', 'json'],
+      ['repo', 'add', 'kedacore', 'https://kedacore.github.io/charts'],
       ['repo', 'update', 'kedacore'],
       ['upgrade', '--install', 'keda', 'kedacore/keda', '--version', '2.20.0', '--namespace', 'keda', '--create-namespace',
         '--set', 'podIdentity.aws.irsa.enabled=true',
         '--set', 'podIdentity.aws.irsa.roleArn=arn:aws:iam::123456789012:role/kedactl-demo-keda-operator',
         '--kubeconfig', '/tmp/kc', '--kube-context', 'ctx'],
     ]);
-    expect(logged[2]).toMatch(/^helm upgrade --install keda kedacore\/keda --version 2.20.0/);
+    expect(logged[4]).toMatch(/^helm upgrade --install keda kedacore\/keda --version 2.20.0/);
   });
 
   it('reads an installed release: version from the chart, values flattened to --set keys', async () => {
     const { env, calls } = stubEnv({
-      HELM_STUB_LIST: JSON.stringify([{ name: 'keda', namespace: 'keda', revision: '3', updated: '2026-01-01', status: 'deployed', chart: 'keda-2.20.0', app_version: '2.20.0' }]),
+      HELM_STUB_HISTORY: JSON.stringify([{ revision: 3, updated: '2026-01-01T00:00:00Z', status: 'deployed', chart: 'keda-2.20.0', app_version: '2.20.0', description: 'Upgrade complete' }]),
       HELM_STUB_VALUES: JSON.stringify({ podIdentity: { aws: { irsa: { enabled: true, roleArn: 'arn:x' } } } }),
     });
     const r = await createHelm({ env }).status('keda', 'keda');
     expect(r).toEqual({ name: 'keda', namespace: 'keda', status: 'deployed', chart: 'keda-2.20.0', version: '2.20.0', appVersion: '2.20.0', revision: 3,
       values: { 'podIdentity.aws.irsa.enabled': 'true', 'podIdentity.aws.irsa.roleArn': 'arn:x' } });
     expect(calls()).toEqual([
-      ['list', '--namespace', 'keda', '--filter', '^keda$', '--all', '--output', 'json'],
+      ['version', '--short'],
+      ['history', 'keda', '--namespace', 'keda', '--max', '1', '--output', 'json'],
       ['get', 'values', 'keda', '--namespace', 'keda', '--output', 'json'],
     ]);
   });
 
-  it('no release: undefined, and only one call', async () => {
+  it('no release ("release: not found"): undefined, and no values read', async () => {
     const { env, calls } = stubEnv();
     expect(await createHelm({ env }).status('keda', 'keda')).toBeUndefined();
-    expect(calls()).toHaveLength(1);
+    expect(calls().map((c) => c[0])).toEqual(['version', 'history']);
+  });
+
+  it('a helm older than kedactl supports is refused before any other command, naming both versions', async () => {
+    const { env, calls } = stubEnv({ HELM_STUB_VERSION: 'v3.7.2+g663a896' });
+    const err = await createHelm({ env }).status('keda', 'keda').catch((e) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect(err.message).toBe('helm 3.7.2 (helm) is older than kedactl supports (helm 3.8.0 or newer, or helm 4)');
+    expect(err.next).toMatch(/install helm 3 or 4/);
+    expect(calls()).toEqual([['version', '--short']]);
   });
 
   it('uninstall: true, or false when the release is already gone', async () => {
     const a = stubEnv();
     expect(await createHelm({ env: a.env }).uninstall('keda', 'keda')).toBe(true);
-    expect(a.calls()).toEqual([['uninstall', 'keda', '--namespace', 'keda']]);
+    expect(a.calls()).toEqual([['version', '--short'], ['uninstall', 'keda', '--namespace', 'keda']]);
     const b = stubEnv({ HELM_STUB_UNINSTALL_MISSING: '1' });
     expect(await createHelm({ env: b.env }).uninstall('keda', 'keda')).toBe(false);
   });
@@ -96,7 +111,7 @@ describe('helm wrapper (recording stub)', () => {
     const err = await createHelm({ env: { PATH: '/nonexistent' } }).repoAdd('kedacore', 'https://kedacore.github.io/charts').catch((e) => e);
     expect(err).toBeInstanceOf(UsageError);
     expect(err.exitCode).toBe(2);
-    expect(err.message).toMatch(/helm is not installed: install helm 3 \(https:\/\/helm.sh/);
+    expect(err.message).toMatch(/helm is not installed: install helm 3 or 4 \(https:\/\/helm.sh/);
     expect(err.message).toContain('--skip keda');
   });
 

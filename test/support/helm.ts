@@ -1,0 +1,46 @@
+// The real helm for tests: helm 4 and helm 3, the newest of each major, built from the Go module proxy by
+// test/rig/helm.sh and cached in ~/.cache/kedactl-rig/helm-vX.Y.Z/helm (the global setup builds both before
+// any test file runs, so no test's timeout covers a build).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { runScript } from './demo-cluster.ts';
+
+/** newest helm 4 and helm 3, the two majors kedactl supports */
+export const HELM_VERSIONS = ['4.3.2', '3.22.0'] as const;
+export type HelmVersion = (typeof HELM_VERSIONS)[number];
+
+/** KEDA's real chart (read, installed, never copied into the repo) */
+export const KEDA_CHART_DIR = '/work/shared/reference/keda-chart-2.20.2/chart';
+export const KEDA_CHART_VERSION = '2.20.2';
+
+const built = new Map<string, Promise<string>>();
+
+/** the helm binary of a release, built once; rejects with the build's output when it cannot be had */
+export function ensureHelm(version: HelmVersion | string): Promise<string> {
+  let p = built.get(version);
+  if (!p) {
+    p = runScript('helm.sh', [version], `building helm ${version}`).then((dir) => path.join(dir, 'helm'));
+    built.set(version, p);
+  }
+  return p;
+}
+
+export const ensureHelms = () => Promise.all(HELM_VERSIONS.map((v) => ensureHelm(v)));
+
+/**
+ * An environment for helm with its configuration, cache and data in a temp folder of the test's own (never
+ * the user's ~/.config/helm), the real helm's folder first on PATH; `cleanup` removes the folder.
+ */
+export function helmHome(bin: string, extra: Record<string, string> = {}): { env: NodeJS.ProcessEnv; dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'kedactl-helm-'));
+  const env: NodeJS.ProcessEnv = {
+    PATH: `${path.dirname(bin)}:${process.env.PATH}`,
+    HOME: dir,
+    HELM_CONFIG_HOME: path.join(dir, 'config'),
+    HELM_CACHE_HOME: path.join(dir, 'cache'),
+    HELM_DATA_HOME: path.join(dir, 'data'),
+    ...extra,
+  };
+  return { env, dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
