@@ -18,9 +18,8 @@
 // Not played: kube-proxy. A name resolves to a Pod's IP, so a Service whose port differs from its target
 // port is reachable by name only on the target port (the chart's keda-operator:9666 is the same on both).
 // The metrics server's Prometheus port (`--port`, which binds every address) moves to a free port.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { request as httpRequest } from 'node:http';
