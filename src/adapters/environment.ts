@@ -5,7 +5,7 @@ import { preflight, type Check } from '../core/preflight.js';
 import type { Part } from '../core/ports.js';
 import { UNKNOWN_REGION, type Settings } from '../core/settings.js';
 import { createAws } from './aws.js';
-import { HELM_INSTALL_HINT } from './helm.js';
+import { createHelm, HELM_INSTALL_HINT } from './helm.js';
 import { loadKubeConfig } from './kube.js';
 import { which } from './which.js';
 
@@ -33,7 +33,16 @@ export async function checkEnvironment(settings: Settings, env: NodeJS.ProcessEn
     });
   if (parts.kube)
     checks.push({ part: 'kubernetes', what: 'Kubernetes', run: async () => (loadKubeConfig({ kubeconfig: settings.kubeconfig, context: settings.context, env }), undefined) });
-  if (parts.helm) checks.push({ part: 'keda', what: 'helm', run: async () => (which('helm', env) ? undefined : HELM_INSTALL_HINT) });
+  if (parts.helm)
+    checks.push({
+      part: 'keda',
+      what: 'helm',
+      run: async () => {
+        if (!which('helm', env)) return HELM_INSTALL_HINT;
+        await createHelm({ env }).version(); // a helm too old for kedactl's flags stops init here, before any change
+        return undefined;
+      },
+    });
   const missing = await preflight(checks);
   return missing.map((m) => ({ part: checks.find((c) => c.what === m.what)!.part, what: m.what, problem: m.problem }));
 }

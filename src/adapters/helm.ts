@@ -76,6 +76,7 @@ export function createHelm(o: HelmOptions = {}): Helm {
       await run(['repo', 'update', name], 'repo update');
     },
     async upgradeInstall(r) {
+      const major = Number((await version()).split('.')[0]);
       const sets = Object.keys(r.values)
         .sort()
         .flatMap((k) => ['--set', `${k}=${r.values[k]}`]);
@@ -86,6 +87,7 @@ export function createHelm(o: HelmOptions = {}): Helm {
           '--namespace', r.namespace,
           '--create-namespace',
           ...sets,
+          ...(r.forceConflicts && major >= 4 ? ['--force-conflicts'] : []),
           ...(r.wait ? ['--wait', '--timeout', `${r.timeoutSeconds ?? 300}s`] : []),
           ...kubeFlags,
         ],

@@ -26,6 +26,9 @@ export interface InstallRequest {
   namespace: string;
   /** --set key=value, in a stable (sorted) order */
   values: Record<string, string>;
+  /** helm 4's server-side apply takes over fields another manager set (objects adopted into the release);
+   * helm 3 merges client-side and has no such conflicts, nor the flag */
+  forceConflicts?: boolean;
   /** helm's own --wait (off: kedactl waits itself and says what is not ready) */
   wait?: boolean;
   timeoutSeconds?: number;

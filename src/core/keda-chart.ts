@@ -31,10 +31,10 @@ export function kedaChartSource(value: string | undefined): KedaChartSource {
   return { kind: 'local', path: value, packaged: !isFolder(value) };
 }
 
-/** "kedacore/keda (https://kedacore.github.io/charts)", "local chart /x/keda", "oci://…": for the plan */
+/** "kedacore/keda (https://kedacore.github.io/charts)", "/x/keda", "oci://…": for the plan */
 export function describeKedaChart(s: KedaChartSource): string {
   if (s.kind === 'repository') return s.url === KEDA.repoUrl ? `${KEDA.chart} (${KEDA.repoUrl})` : `keda from the helm repository ${s.url}`;
-  if (s.kind === 'local') return `local chart ${s.path}`;
+  if (s.kind === 'local') return s.path;
   return s.ref;
 }
 

@@ -3,10 +3,11 @@
 import type { Helm, HelmRelease } from './helm-ports.js';
 import { isAuthorizationDenied, type Kube } from './kube-ports.js';
 import type { DesiredStack } from './desired.js';
-import { StateError, UsageError } from './errors.js';
+import { ExternalError, StateError, UsageError } from './errors.js';
+import { adoptionRefused, formatConflict, kedaConflicts, type KedaConflict } from './keda-conflicts.js';
 import type { Progress } from './progress.js';
 import { KEDA, MANAGER } from './stack.js';
-import { describeKedaChart, helmChartRef } from './keda-chart.js';
+import { describeKedaChart, helmChartCommand, helmChartRef } from './keda-chart.js';
 import { crdNotEstablished, deploymentNotReady, waitUntil } from './kube-wait.js';
 import { crdSchema, schemaProblems } from './crd-schema.js';
 import { kedaVersionOf, labelOf, objectLabel } from './kube-state.js';
@@ -30,6 +31,8 @@ export interface KedaObservation {
   installedByKedactl: boolean;
   /** helm was asked but is not installed: what is known comes from the cluster */
   helmMissing?: boolean;
+  /** what stands in the way of installing or upgrading KEDA for this stack (keda-conflicts.ts); read only when helm was */
+  conflicts: KedaConflict[];
 }
 
 async function health(kube: Kube): Promise<string | undefined> {
@@ -54,7 +57,11 @@ export async function observeKeda(desired: DesiredStack, kube: Kube, helm?: Helm
     helmMissing = true;
   }
   const operator = await kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: desired.keda.namespace, name: KEDA_OPERATOR });
-  if (!release && !operator) return { installed: false, installedByKedactl, helmMissing };
+  const differing = Object.entries(desired.keda.values)
+    .filter(([key, want]) => release?.values[key] !== want)
+    .map(([key, want]) => ({ key, have: release?.values[key], want }));
+  const conflicts = helm && !helmMissing ? await kedaConflicts(desired.keda, { release, operator: !!operator, installedByKedactl, differing }, kube, helmChartCommand(desired.keda.source).chart) : [];
+  if (!release && !operator) return { installed: false, installedByKedactl, helmMissing, conflicts };
   let values = release?.values;
   if (!values) {
     // no helm (or KEDA managed elsewhere): the operator's service account tells the IRSA role
@@ -64,7 +71,7 @@ export async function observeKeda(desired: DesiredStack, kube: Kube, helm?: Helm
   }
   const version = release?.version ?? kedaVersionOf(operator);
   const unhealthy = release && release.status !== 'deployed' ? `helm release ${release.namespace}/${release.name} is ${release.status}` : await health(kube);
-  return { installed: true, version, values, release, unhealthy, installedByKedactl, helmMissing };
+  return { installed: true, version, values, release, unhealthy, installedByKedactl, helmMissing, conflicts };
 }
 
 export interface InstallKedaOptions {
@@ -72,6 +79,8 @@ export interface InstallKedaOptions {
   signal?: AbortSignal;
   /** wait for the CRDs and the operator (default true) */
   wait?: boolean;
+  /** let helm 4 take over fields another manager set (init's --force-conflicts) */
+  forceConflicts?: boolean;
 }
 
 export interface InstallKedaResult {
@@ -85,6 +94,9 @@ const valuesMatch = (want: Record<string, string>, have: Record<string, string> 
 export async function installKeda(desired: DesiredStack, helm: Helm, kube: Kube, progress: Progress, opts: InstallKedaOptions = {}): Promise<InstallKedaResult> {
   const k = desired.keda;
   const seen = await progress.step('Looking for KEDA', () => observeKeda(desired, kube, helm));
+  const blocking = seen.conflicts.filter((c) => c.blocks);
+  if (blocking.length > 0) throw conflictError(blocking);
+  for (const c of seen.conflicts) progress.warn(formatConflict(c));
   let action: InstallKedaResult['action'] = 'unchanged';
   if (seen.installed && !seen.release) {
     progress.note(
@@ -100,15 +112,24 @@ export async function installKeda(desired: DesiredStack, helm: Helm, kube: Kube,
   } else if (!seen.installed || !valuesMatch(k.values, seen.values)) {
     const nsBefore = await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: k.namespace });
     const chart = k.source.kind === 'repository' ? await progress.step(`Updating the helm repository ${k.source.url}`, () => helmChartRef(k.source, helm)) : await helmChartRef(k.source, helm);
-    await progress.step(`${seen.installed ? 'Upgrading' : 'Installing'} KEDA ${k.version} from ${describeKedaChart(k.source)} (helm release ${k.namespace}/${k.release})`, () =>
-      helm.upgradeInstall({ release: k.release, chart, version: k.version, namespace: k.namespace, values: k.values }),
-    );
-    action = seen.installed ? 'upgraded' : 'installed';
     if (!seen.installed) {
-      // remember that kedactl installed it, on the cluster itself, so any teardown may undo it
+      // mark it kedactl's before helm runs, on the cluster itself: a run killed after helm installed still
+      // finds the release its own (and any teardown may undo it); undone below if helm installs nothing
       const annotations: Record<string, string> = { [ANNOTATION_INSTALLED]: 'true', ...(nsBefore ? {} : { [ANNOTATION_CREATED_NAMESPACE]: 'true' }) };
       await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: k.namespace, annotations } });
     }
+    await progress.step(`${seen.installed ? 'Upgrading' : 'Installing'} KEDA ${k.version} from ${describeKedaChart(k.source)} (helm release ${k.namespace}/${k.release})`, () =>
+      helm.upgradeInstall({ release: k.release, chart, version: k.version, namespace: k.namespace, values: k.values, forceConflicts: opts.forceConflicts }).catch(async (e: unknown) => {
+        if (!seen.installed && !(await helm.status(k.release, k.namespace).catch(() => undefined))) {
+          // helm installed nothing (it refused, or failed before storing a release): leave no mark, nor a namespace of ours
+          if (nsBefore) await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: k.namespace } });
+          else await kube.delete({ apiVersion: 'v1', kind: 'Namespace', name: k.namespace }, { propagation: 'Background' });
+        }
+        const refused = e instanceof ExternalError ? adoptionRefused(e.message, k) : undefined;
+        throw refused ? conflictError([refused], e) : e;
+      }),
+    );
+    action = seen.installed ? 'upgraded' : 'installed';
   }
   if (opts.wait !== false) {
     await progress.step("Waiting for KEDA's CRDs and operator", (update) =>
@@ -154,6 +175,15 @@ export async function uninstallKedaIfUnused(
     progress.note(`namespace ${desired.namespace} deleted (kedactl created it)`);
   }
   return 'uninstalled';
+}
+
+function conflictError(conflicts: KedaConflict[], cause?: unknown): StateError {
+  const e = new StateError(
+    `KEDA cannot be installed over what the cluster holds; nothing was changed in KEDA:\n${conflicts.map((c) => `  - ${formatConflict(c).replace(/\n/g, '\n    ')}`).join('\n')}`,
+    'clear it as the fix says, then run kedactl init again (`kedactl plan` shows what is in the way)',
+  );
+  if (cause !== undefined) e.cause = cause;
+  return e;
 }
 
 export function kedaNotHealthy(seen: KedaObservation): StateError | undefined {

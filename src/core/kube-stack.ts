@@ -115,7 +115,7 @@ export async function observeKube(desired: DesiredStack, kube: Kube, opts: { hel
   // only what an apply would write: a finished stack (status, a re-run) reads no CRD (ScaledJob's is ~320 KiB)
   const toWrite = inspected.filter((i) => !i.foreign && (!i.live || i.diff.length > 0)).map((i) => i.rendered);
   const kedaCrds = await checkKedaCrds({ objects: toWrite }, kube);
-  return { objects, keda: { installed: keda.installed, version: keda.version, values: keda.values }, kedaCrds };
+  return { objects, keda: { installed: keda.installed, version: keda.version, values: keda.values, ...(keda.conflicts.length ? { conflicts: keda.conflicts } : {}) }, kedaCrds };
 }
 
 export interface ApplyKubeOptions {

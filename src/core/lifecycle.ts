@@ -118,7 +118,7 @@ export async function initStack(settings: Settings, ports: Ports, progress: Prog
   }
   let kedaVersion: string | undefined;
   if (!skip.has('keda')) {
-    const r = await installKeda(prepared.desired, need(ports.helm, 'helm'), need(ports.kube, 'Kubernetes'), progress, { wait: opts.wait, signal: opts.signal });
+    const r = await installKeda(prepared.desired, need(ports.helm, 'helm'), need(ports.kube, 'Kubernetes'), progress, { wait: opts.wait, signal: opts.signal, forceConflicts: opts.forceConflicts });
     kedaVersion = r.version;
   }
   if (!skip.has('kubernetes'))

@@ -4,6 +4,7 @@ import type { DesiredStack, StaticCredentials } from './desired.js';
 import type { PolicyDocument } from './validate-iam.js';
 import { KEDA } from './stack.js';
 import { describeKedaChart } from './keda-chart.js';
+import { formatConflict, type KedaConflict } from './keda-conflicts.js';
 import { isSupportedKedaVersion, SUPPORTED_KEDA_RANGE } from './keda-versions.js';
 
 export type Action = 'create' | 'update' | 'unchanged' | 'delete' | 'adopt';
@@ -46,7 +47,7 @@ export interface Plan {
 export interface Observed {
   queues?: Record<string, { attributes: Record<string, string>; tags: Record<string, string> } | undefined>;
   roles?: Record<string, { trust: PolicyDocument; policies: Record<string, PolicyDocument>; tags: Record<string, string> } | undefined>;
-  keda?: { installed: boolean; version?: string; values?: Record<string, string> };
+  keda?: { installed: boolean; version?: string; values?: Record<string, string>; conflicts?: KedaConflict[] };
   /** keyed by kubeKey(); `diff` is the server's view of what an apply would change */
   objects?: Record<string, { exists: boolean; diff: string[] } | undefined>;
   /** what the installed KEDA CRDs refuse of the rendered objects (kube-stack.ts checkKedaCrds) */
@@ -171,6 +172,7 @@ export function plan(desired: DesiredStack, observed: Observed = {}): Plan {
   const blockers: string[] = [];
   if (k?.installed && k.version && !isSupportedKedaVersion(k.version))
     warnings.push(`KEDA ${k.version} is installed; kedactl renders for KEDA ${SUPPORTED_KEDA_RANGE} and leaves an installed KEDA as it is`);
+  for (const c of k?.conflicts ?? []) (c.blocks ? blockers : warnings).push(formatConflict(c));
   const crds = observed.kedaCrds;
   if (crds && crds.problems.length > 0) {
     const installed = k?.installed ? `KEDA ${k.version ?? '(version unknown)'}` : 'the installed KEDA';

@@ -5,28 +5,16 @@
 // what is checked is what the chart puts in the cluster (the ServiceAccount's IRSA annotation, the Deployment)
 // and helm's release. The chart's APIService v1beta1.external.metrics.k8s.io has no backend here, as on a
 // cluster whose metrics server is down: helm and kedactl's discovery must still work.
-import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHelm } from '../../src/adapters/helm.ts';
 import { createKube, loadKubeConfig } from '../../src/adapters/kube.ts';
 import { desiredStack } from '../../src/core/desired.ts';
 import { installKeda, observeKeda, uninstallKedaIfUnused } from '../../src/core/keda.ts';
-import { loadSettings } from '../../src/core/load-settings.ts';
 import { recordingProgress } from '../../src/core/progress.ts';
 import { startKubeRig, type KubeRig } from '../support/kube-rig.ts';
 import { admin, uniqueStack } from '../support/kube-test-rig.ts';
-import { ensureHelm, HELM_VERSIONS, helmHome, KEDA_CHART_DIR, KEDA_CHART_VERSION } from '../support/helm.ts';
+import { ensureHelm, HELM_VERSIONS, helmHome, KEDA_CHART_DIR, KEDA_CHART_VERSION, kedaSettings, namespaceGone } from '../support/helm.ts';
 import { pollUntil } from '../support/poll.ts';
-
-const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE';
-export const kedaSettings = (flags: Record<string, unknown>) =>
-  loadSettings({ flags: { region: 'eu-west-1', accountId: '123456789012', oidcIssuer: ISSUER, ...flags }, env: {}, cwd: tmpdir() }).settings;
-
-/** a namespace deleted in a rig without the namespace controller stays Terminating: finish it, as that controller would */
-export async function namespaceGone(rig: KubeRig, ns: string): Promise<void> {
-  await admin(rig, 'PUT', `/api/v1/namespaces/${ns}/finalize`, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns }, spec: { finalizers: [] } });
-  await pollUntil(`namespace ${ns} gone`, async () => ((await admin(rig, 'GET', `/api/v1/namespaces/${ns}`)).status === 404 ? true : undefined), 20_000);
-}
 
 describe.each(HELM_VERSIONS)('the real helm %s with KEDA\'s chart', (helmVersion) => {
   let rig: KubeRig;
@@ -54,7 +42,7 @@ describe.each(HELM_VERSIONS)('the real helm %s with KEDA\'s chart', (helmVersion
     const roleArn = first.keda.values['podIdentity.aws.irsa.roleArn']!;
     const progress = recordingProgress();
     expect(await installKeda(first, helm, kube, progress, { wait: false })).toEqual({ action: 'installed', version: KEDA_CHART_VERSION });
-    expect(progress.steps.map((s) => s.title)).toContain(`Installing KEDA ${KEDA_CHART_VERSION} from local chart ${KEDA_CHART_DIR} (helm release keda/keda)`);
+    expect(progress.steps.map((s) => s.title)).toContain(`Installing KEDA ${KEDA_CHART_VERSION} from ${KEDA_CHART_DIR} (helm release keda/keda)`);
     expect(logged.filter((l) => / upgrade /.test(l))).toHaveLength(1);
 
     // what the chart made, read back from the cluster

@@ -90,7 +90,7 @@ export async function ensureAwsCli(): Promise<string> {
 // --- processes -------------------------------------------------------------------------------------------
 const live = new Set<ChildProcess>();
 let hooked = false;
-function spawnDaemon(bin: string, args: string[], logPath: string, env: NodeJS.ProcessEnv): ChildProcess {
+export function spawnDaemon(bin: string, args: string[], logPath: string, env: NodeJS.ProcessEnv): ChildProcess {
   if (!hooked) {
     hooked = true;
     process.on('exit', () => {
@@ -106,7 +106,7 @@ function spawnDaemon(bin: string, args: string[], logPath: string, env: NodeJS.P
   return child;
 }
 
-function stopChild(c: ChildProcess | undefined, graceMs = 10_000): Promise<void> {
+export function stopChild(c: ChildProcess | undefined, graceMs = 10_000): Promise<void> {
   return new Promise((resolve) => {
     if (!c || c.exitCode !== null || c.signalCode !== null) return resolve();
     const t = setTimeout(() => c.kill('SIGKILL'), graceMs);

@@ -5,6 +5,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { runScript } from './demo-cluster.ts';
+import { admin } from './kube-test-rig.ts';
+import type { KubeRig } from './kube-rig.ts';
+import { pollUntil } from './poll.ts';
+import { loadSettings } from '../../src/core/load-settings.ts';
 
 /** newest helm 4 and helm 3, the two majors kedactl supports */
 export const HELM_VERSIONS = ['4.3.2', '3.22.0'] as const;
@@ -26,7 +30,10 @@ export function ensureHelm(version: HelmVersion | string): Promise<string> {
   return p;
 }
 
-export const ensureHelms = () => Promise.all(HELM_VERSIONS.map((v) => ensureHelm(v)));
+/** a real helm older than kedactl supports (MIN_HELM_VERSION 3.8.0): the last release before it */
+export const OLD_HELM_VERSION = '3.7.2';
+
+export const ensureHelms = () => Promise.all([...HELM_VERSIONS, OLD_HELM_VERSION].map((v) => ensureHelm(v)));
 
 /**
  * An environment for helm with its configuration, cache and data in a temp folder of the test's own (never
@@ -43,4 +50,16 @@ export function helmHome(bin: string, extra: Record<string, string> = {}): { env
     ...extra,
   };
   return { env, dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE';
+
+/** an irsa stack's settings with its account and issuer given (nothing asks AWS) */
+export const kedaSettings = (flags: Record<string, unknown>) =>
+  loadSettings({ flags: { region: 'eu-west-1', accountId: '123456789012', oidcIssuer: ISSUER, ...flags }, env: {}, cwd: tmpdir() }).settings;
+
+/** a namespace deleted in a rig without the namespace controller stays Terminating: finish it, as that controller would */
+export async function namespaceGone(rig: KubeRig, ns: string): Promise<void> {
+  await admin(rig, 'PUT', `/api/v1/namespaces/${ns}/finalize`, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns }, spec: { finalizers: [] } });
+  await pollUntil(`namespace ${ns} gone`, async () => ((await admin(rig, 'GET', `/api/v1/namespaces/${ns}`)).status === 404 ? true : undefined), 20_000);
 }

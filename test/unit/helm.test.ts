@@ -43,6 +43,16 @@ describe('helm wrapper (recording stub)', () => {
     expect(logged[4]).toMatch(/^helm upgrade --install keda kedacore\/keda --version 2.20.0/);
   });
 
+  it('--force-conflicts goes to helm 4 only (helm 3 merges client-side and has no such flag)', async () => {
+    const req = { release: 'keda', chart: '/c/keda', version: '2.20.2', namespace: 'keda', values: {}, forceConflicts: true };
+    const v4 = stubEnv({ HELM_STUB_VERSION: 'v4.3.2+gabc' });
+    await createHelm({ env: v4.env }).upgradeInstall(req);
+    expect(v4.calls()[1]).toContain('--force-conflicts');
+    const v3 = stubEnv({ HELM_STUB_VERSION: 'v3.22.0+gabc' });
+    await createHelm({ env: v3.env }).upgradeInstall(req);
+    expect(v3.calls()[1]).not.toContain('--force-conflicts');
+  });
+
   it('reads an installed release: version from the chart, values flattened to --set keys', async () => {
     const { env, calls } = stubEnv({
       HELM_STUB_HISTORY: JSON.stringify([{ revision: 3, updated: '2026-01-01T00:00:00Z', status: 'deployed', chart: 'keda-2.20.0', app_version: '2.20.0', description: 'Upgrade complete' }]),

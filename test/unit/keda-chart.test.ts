@@ -10,6 +10,7 @@ import { loadSettings } from '../../src/core/load-settings.ts';
 import { SettingsError } from '../../src/core/errors.ts';
 import { desiredStack } from '../../src/core/desired.ts';
 import { renderFiles } from '../../src/core/render.ts';
+import { recordObject } from '../../src/core/recorded.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'keda-chart-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -111,6 +112,7 @@ describe('kedaChart', () => {
   it('the plan and render name the chart source', async () => {
     const d = await desiredStack(load({ kedaChart: 'oci://registry.example.com/charts/keda', accountId: '123456789012', oidcIssuer: 'https://oidc.example.com/id/X' }).settings);
     expect(d.keda.source).toEqual({ kind: 'oci', ref: 'oci://registry.example.com/charts/keda' });
+    expect((recordObject(d.settings) as unknown as { data: Record<string, string> }).data.kedaChart).toBe('oci://registry.example.com/charts/keda');
     const helmTxt = renderFiles(d).find((f) => f.path === 'keda/helm.txt')!.text;
     expect(helmTxt).toMatch(/^helm upgrade --install keda oci:\/\/registry.example.com\/charts\/keda --version 2.21.0 /);
     expect(helmChartCommand(kedaChartSource(undefined))).toEqual({ setup: 'helm repo add kedacore https://kedacore.github.io/charts', chart: 'kedacore/keda' });
