@@ -390,7 +390,7 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
         { type: 'Ready', status: 'False', reason: 'PodCompleted', lastTransitionTime: now() },
         { type: 'ContainersReady', status: 'False', reason: 'PodCompleted', lastTransitionTime: now() },
       ],
-      containerStatuses: [{ name: c.name, image: c.image, imageID: '', containerID: containerId(l), ready: false, started: false, restartCount: 0, state: { terminated } }],
+      containerStatuses: [{ name: c.name, image: c.image, imageID: '', containerID: containerId(l), ready: false, started: false, restartCount: l.restarts, state: { terminated } }],
     }).catch(() => undefined);
     rmSync(l.dir, { recursive: true, force: true });
   };
