@@ -55,6 +55,22 @@ export interface KedaChartRunnerOptions {
 
 const ipAddrs = (): string => execFileSync('ip', ['-o', 'addr', 'show', 'dev', 'lo'], { encoding: 'utf8' });
 
+/** Pod IPs on lo now; removed when their process ends, or when this test process exits before that */
+const assigned = new Set<string>();
+const releaseIp = (ip: string) => {
+  assigned.delete(ip);
+  try { execFileSync('ip', ['addr', 'del', `${ip}/32`, 'dev', 'lo'], { stdio: 'ignore' }); } catch { /* gone */ }
+};
+let exitHook = false;
+const assignIp = (ip: string) => {
+  if (!exitHook) {
+    exitHook = true;
+    process.on('exit', () => [...assigned].forEach(releaseIp));
+  }
+  execFileSync('ip', ['addr', 'add', `${ip}/32`, 'dev', 'lo']);
+  assigned.add(ip);
+};
+
 /** the Pod's IP: stable across its container's restarts, distinct from every address on the machine */
 function podIp(uid: string): string {
   const taken = ipAddrs();
@@ -150,10 +166,8 @@ async function runKedaPod(o: KedaChartRunnerOptions, prefix: string, command: st
   const hosts = path.join(dir, 'hosts');
   writeFileSync(hosts, await clusterHosts(o.rig));
 
-  execFileSync('ip', ['addr', 'add', `${ip}/32`, 'dev', 'lo']);
-  const release = () => {
-    try { execFileSync('ip', ['addr', 'del', `${ip}/32`, 'dev', 'lo'], { stdio: 'ignore' }); } catch { /* gone */ }
-  };
+  assignIp(ip);
+  const release = () => releaseIp(ip);
   const apiPort = new URL(o.rig.server).port;
   const fd = openSync(log, 'a');
   writeFileSync(fd, `node agent: ${c.image} -> ${bin} ${args.join(' ')} (pod IP ${ip})\n`);
