@@ -17,7 +17,8 @@ export type KedaChartSource =
   /** oci://host/path/keda: a registry (mirror) holding the chart */
   | { kind: 'oci'; ref: string };
 
-export const PUBLIC_KEDA_CHART: KedaChartSource = { kind: 'repository', url: KEDA.repoUrl, chart: 'keda' };
+// a function, not a constant: settings.ts imports this module while stack.ts (KEDA) is still loading
+const publicKedaChart = (): KedaChartSource => ({ kind: 'repository', url: KEDA.repoUrl, chart: 'keda' });
 
 /** "scheme://": a reference, not a path */
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
@@ -25,7 +26,7 @@ const OCI = /^oci:\/\/([a-z0-9.-]+|\[[0-9a-f:]+\])(:\d{1,5})?(\/[a-z0-9]+([._-][
 
 /** the source a kedaChart value names (unset: the public repository); the value is checked first */
 export function kedaChartSource(value: string | undefined): KedaChartSource {
-  if (!value) return PUBLIC_KEDA_CHART;
+  if (!value) return publicKedaChart();
   if (value.startsWith('oci://')) return { kind: 'oci', ref: value };
   if (/^https?:\/\//.test(value)) return { kind: 'repository', url: value.replace(/\/+$/, ''), chart: 'keda' };
   return { kind: 'local', path: value, packaged: !isFolder(value) };

@@ -109,6 +109,17 @@ export async function kedaConflicts(k: { release: string; namespace: string }, s
 }
 
 /**
+ * The newest revision of a release as helm stores it (Secrets labelled owner=helm, name=<release>, with its
+ * status and version), read from the cluster without helm: for doctor, which asks only the cluster.
+ */
+export async function storedRelease(kube: Kube, release: string, namespace: string): Promise<HelmRelease | undefined> {
+  const secrets = await kube.list({ apiVersion: 'v1', kind: 'Secret' }, { namespace, labelSelector: `owner=helm,name=${release}`, metadataOnly: true });
+  const newest = secrets.map((s) => s.metadata.labels ?? {}).sort((a, b) => Number(b.version) - Number(a.version))[0];
+  if (!newest?.status) return undefined;
+  return { name: release, namespace, status: newest.status, chart: '', revision: Number(newest.version), values: {} };
+}
+
+/**
  * helm's refusal to take over an object it did not create ("X exists and cannot be imported into the current
  * release: invalid ownership metadata"), in kedactl's words with the fix; undefined for other failures.
  */

@@ -16,6 +16,7 @@ import { KEDA_CHART_CRDS } from '../../src/core/keda-conflicts.ts';
 import { plan as buildPlan } from '../../src/core/plan.ts';
 import { observeKube } from '../../src/core/kube-stack.ts';
 import { recordingProgress } from '../../src/core/progress.ts';
+import { doctor } from '../../src/core/doctor/index.ts';
 import type { Helm } from '../../src/core/helm-ports.ts';
 import type { Kube } from '../../src/core/kube-ports.ts';
 import { startKubeRig, type KubeRig } from '../support/kube-rig.ts';
@@ -57,12 +58,18 @@ describe.each(HELM_VERSIONS)('a cluster that is not empty, with the real helm %s
   // each case starts from an empty cluster: no release, no CRDs, no keda namespace
   afterEach(async () => {
     await helm.uninstall('keda', 'keda');
+    // a namespace finished by hand here keeps its objects in storage: remove what a case made itself
+    await admin(rig, 'DELETE', '/api/v1/namespaces/keda/serviceaccounts/keda-operator');
     for (const crd of KEDA_CHART_CRDS) await admin(rig, 'DELETE', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd}`);
     await admin(rig, 'DELETE', '/api/v1/namespaces/keda');
     await namespaceGone(rig, 'keda');
     for (const crd of KEDA_CHART_CRDS)
       await pollUntil(`CRD ${crd} deleted`, async () => ((await admin(rig, 'GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd}`)).status === 404 ? true : undefined), 20_000);
   });
+
+  /** doctor's findings on KEDA's release (from the cluster alone, no helm), as "verdict: summary" */
+  const doctorSays = async () =>
+    (await doctor({ namespace: 'default', scaledJob: 'none' }, { kube, awsUnavailable: 'not needed here' })).findings.filter((f) => f.id === 'keda-release').map((f) => `${f.verdict}: ${f.summary}`);
 
   /**
    * nothing of KEDA was installed: no release, no operator, and the namespace either not marked as kedactl's
@@ -97,6 +104,7 @@ describe.each(HELM_VERSIONS)('a cluster that is not empty, with the real helm %s
     expect(err).toBeInstanceOf(StateError);
     expect(err.message).toMatch(/^KEDA cannot be installed over what the cluster holds; nothing was changed in KEDA:\n {2}- ServiceAccount keda\/keda-operator already exists/);
     await nothingInstalled();
+    expect(await doctorSays()).toEqual([`fail: ${plan.blockers[0]!.split('\n')[0]}`]);
 
     // helm itself refuses it too (what kedactl's check spares the user), and kedactl words that refusal the same way
     const helmSays = await runHelm(['upgrade', '--install', 'keda', KEDA_CHART_DIR, '-n', 'keda']);
@@ -123,6 +131,7 @@ describe.each(HELM_VERSIONS)('a cluster that is not empty, with the real helm %s
     expect(warning).toContain(`CRDs ${KEDA_CHART_CRDS.join(', ')} exist from an earlier KEDA`);
     expect(warning).toContain(`kubectl label crd ${KEDA_CHART_CRDS.join(' ')} app.kubernetes.io/managed-by=Helm --overwrite`);
     expect(warning).toContain('then run kedactl init with --force-conflicts (helm 4 applies server-side');
+    expect(await doctorSays()).toEqual([`warn: ${warning.split('\n')[0]}`]);
 
     const err = await installKeda(desired, helm, kube, recordingProgress(), { wait: false }).catch((e) => e);
     expect(err).toBeInstanceOf(StateError);
@@ -176,8 +185,11 @@ describe.each(HELM_VERSIONS)('a cluster that is not empty, with the real helm %s
     err = await installKeda(desired, helm, kube, recordingProgress(), { wait: false }).catch((e) => e);
     expect(err.message).toContain('helm release keda/keda is stuck in pending-upgrade (revision 2)');
     expect(err.message).toContain('then helm -n keda rollback keda (back to the last deployed revision), and run kedactl init again');
+    // doctor sees it from helm's release Secrets alone
+    expect(await doctorSays()).toEqual([expect.stringMatching(/^fail: helm release keda\/keda is stuck in pending-upgrade \(revision 2\)/)]);
     expect((await runHelm(['rollback', 'keda', '-n', 'keda'])).code).toBe(0);
     expect(await helm.status('keda', 'keda')).toMatchObject({ status: 'deployed', revision: 3 });
     expect((await installKeda(desired, helm, kube, recordingProgress(), { wait: false })).action).toBe('unchanged');
+    expect(await doctorSays()).toEqual([]);
   });
 });

@@ -313,6 +313,16 @@ export function checkKedaVersion(ev: Evidence): Finding[] {
   return out;
 }
 
+/** 15: nothing stands in the way of installing or upgrading KEDA's helm release (a stuck release, objects helm will not adopt) */
+export function checkKedaRelease(ev: Evidence): Finding[] {
+  const C = 15, ID = 'keda-release';
+  const r = ev.keda.installConflicts;
+  if (!r) return [];
+  const why = notRead(r, `helm's release ${ev.keda.namespace}/${KEDA.release} and the objects its chart makes`);
+  if (why) return [skipped(C, ID, 'KEDA', why)];
+  return (valueOf(r) ?? []).map((c) => ({ check: C, id: ID, group: 'KEDA' as const, verdict: c.blocks ? ('fail' as const) : ('warn' as const), summary: c.what, evidence: [], fix: c.fix }));
+}
+
 /** 13: a ScaledJob or namespace stuck in deletion behind finalizers nobody clears */
 export function checkFinalizers(ev: Evidence): Finding[] {
   const C = 13, ID = 'finalizers';

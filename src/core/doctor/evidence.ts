@@ -5,6 +5,7 @@ import { AwsAccessDeniedError } from '../aws-ports.js';
 import type { KubeObject } from '../kube-ports.js';
 import { isAuthorizationDenied } from '../kube-ports.js';
 import type { PolicyDocument } from '../validate-iam.js';
+import type { KedaConflict } from '../keda-conflicts.js';
 
 export type Read<T> =
   /** value undefined: read, and it does not exist */
@@ -107,6 +108,8 @@ export interface Evidence {
     serviceAccount?: Read<KubeObject | undefined>;
     pods?: Read<KubeObject[]>;
     scaledJobCrd: Read<KubeObject | undefined>;
+    /** what stands in the way of (re)installing KEDA's helm release (keda-conflicts.ts), from the cluster alone */
+    installConflicts?: Read<KedaConflict[]>;
   };
   /** by role ARN; undefined value: no such role */
   roles: Record<string, Read<RoleEvidence | undefined>>;

@@ -2,6 +2,7 @@
 // and its identity, the IAM roles, OIDC providers and queues those name. Every read is bounded (one
 // list of the ScaledJob's Jobs and one of their Pods, one page each; one Pod's log) and recorded with
 // its outcome; nothing is written.
+import { kedaConflicts, storedRelease } from '../keda-conflicts.js';
 import type { AwsPorts } from '../aws-ports.js';
 import type { Kube, KubeObject } from '../kube-ports.js';
 import { KEDA } from '../stack.js';
@@ -94,6 +95,13 @@ export async function gather(input: DoctorInput, ports: DoctorPorts): Promise<Ev
     );
     reads.push(read(() => kube.list({ apiVersion: 'v1', kind: 'Node' }, { limit: LIST_LIMIT })).then((r) => (ev.nodes = r)));
   }
+  reads.push(
+    read(async () => {
+      const release = await storedRelease(kube, KEDA.release, kedaNs);
+      // values are the operator-identity check's business: only what blocks helm is looked at here
+      return kedaConflicts({ release: KEDA.release, namespace: kedaNs }, { release, operator: !!valueOf(deployment), installedByKedactl: true, differing: [] }, kube, KEDA.chart);
+    }).then((r) => (ev.keda.installConflicts = r)),
+  );
   if (valueOf(deployment)) {
     reads.push(read(() => kube.get({ apiVersion: 'v1', kind: 'ServiceAccount', namespace: kedaNs, name: operatorSa })).then((r) => (ev.keda.serviceAccount = r)));
     reads.push(read(() => kube.list({ apiVersion: 'v1', kind: 'Pod' }, { namespace: kedaNs, labelSelector: podSelector, limit: 20 })).then((r) => (ev.keda.pods = r)));

@@ -4,7 +4,7 @@ import type { Evidence } from './evidence.js';
 import { bySeverity, type Finding, type Verdict } from './finding.js';
 import { gather, type DoctorInput, type DoctorPorts } from './gather.js';
 import { checkAssumeChain, checkOidcProvider, checkPermissions, checkQueue, checkTrustPolicies, checkVisibility } from './checks-aws.js';
-import { checkFinalizers, checkKedaVersion, checkOperatorIdentity, checkScaledJob, checkStrategy, checkTriggerAuth } from './checks-keda.js';
+import { checkFinalizers, checkKedaRelease, checkKedaVersion, checkOperatorIdentity, checkScaledJob, checkStrategy, checkTriggerAuth } from './checks-keda.js';
 import { checkAnalyzer, checkJobs } from './checks-jobs.js';
 
 export type { DoctorInput, DoctorPorts } from './gather.js';
@@ -23,6 +23,7 @@ export const CHECKS: Array<(ev: Evidence) => Finding[]> = [
   checkJobs,
   checkScaledJob,
   checkKedaVersion,
+  checkKedaRelease,
   checkFinalizers,
   checkAnalyzer,
 ];
