@@ -1,17 +1,14 @@
-// The whole demo, for real: the real KEDA operator (built from its Go module), the real Job and namespace
-// controllers (kube-controller-manager), a node agent that runs the consumer Pods' real consume.sh with real
-// bash, curl and the aws CLI, against real moto. Nothing is played by hand between `init` and `teardown`.
-// helm is a STATEFUL RECORDING STUB (test/fixtures/helm-stateful-stub); the chart's objects are played by
-// chartStandIn() in test/support/demo-cluster.ts, and the operator runs where the chart would have put it.
+// The whole demo, for real: KEDA installed by the real helm (4 and 3, built from the Go module proxy) from
+// KEDA's real chart (2.20.2, ../shared/reference), whose operator, metrics server and admission webhooks the
+// test node runs as the real binaries of that release; the real Job and namespace controllers
+// (kube-controller-manager); a node agent that runs the consumer Pods' real consume.sh with real bash, curl
+// and the aws CLI, against real moto. Nothing is played by hand between `init` and `teardown`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
-import { startDemoCluster, type DemoCluster } from '../support/demo-cluster.ts';
-import { DEFAULT_KEDA_VERSION } from '../../src/core/keda/versions.ts';
+import { KEDA_CHART_DIR, KEDA_CHART_VERSION, startDemoCluster, type DemoCluster } from '../support/demo-cluster.ts';
+import { ensureHelm, helmHome, HELM_VERSIONS } from '../support/helm.ts';
 import { kubeRequest } from '../support/kube-rig.ts';
 import { motoCliEnv } from '../support/aws.ts';
 import { MOTO_ENV, MOTO_ACCOUNT, motoEndpoint, uniqueStack, type Moto } from '../support/moto.ts';
@@ -21,29 +18,33 @@ import { awsState, kubectlGet, STACK_KINDS } from '../support/stack-state.ts';
 import { podLogTail } from '../support/node-agent.ts';
 import { runBin, runCli, type CliRun } from '../support/run-cli.ts';
 
-const STUB = fileURLToPath(new URL('../fixtures/helm-stateful-stub', import.meta.url));
 const MINUTE = 60_000;
+/** the helm of every new user, and the one before it (test/rig/helm.sh builds both) */
+const [HELM_4, HELM_3] = HELM_VERSIONS;
+/** KEDA's chart and the release it installs, passed to init as a user with the chart on disk would */
+const KEDA_FLAGS = ['--keda-chart', KEDA_CHART_DIR, '--keda-version', KEDA_CHART_VERSION];
 
 let cluster: DemoCluster;
 let env: NodeJS.ProcessEnv;
 
 /**
- * A cluster of the describe block's own (KEDA lives in one namespace per cluster). Building the operator and
+ * A cluster of the describe block's own (KEDA lives in one namespace per cluster), with the real helm of
+ * `helmVersion` first on PATH and a helm home of its own. Building the KEDA binaries, helm and
  * kube-controller-manager on a fresh machine happens in the global setup, before any file's timeouts run.
  */
-function useDemoCluster(aws: () => { endpoint: string; env: NodeJS.ProcessEnv; nodeEnv?: Record<string, string> }): void {
-  let dir = '';
+function useDemoCluster(helmVersion: string, aws: () => { endpoint: string; env: NodeJS.ProcessEnv; nodeEnv?: Record<string, string> }): void {
+  let home: ReturnType<typeof helmHome> | undefined;
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'kedactl-demo-helm-'));
-    const helmState = join(dir, 'helm');
     const a = aws();
-    cluster = await startDemoCluster({ helmState, nodeEnv: a.nodeEnv });
-    env = { ...a.env, KUBECONFIG: cluster.rig.kubeconfigPath, PATH: `${STUB}:${process.env.PATH}`, HELM_STUB_STATE: helmState, HELM_STUB_LOG: join(dir, 'helm-calls') };
+    const [bin, c] = await Promise.all([ensureHelm(helmVersion), startDemoCluster({ kedaChart: { version: KEDA_CHART_VERSION }, nodeEnv: a.nodeEnv })]);
+    cluster = c;
+    home = helmHome(bin);
+    env = { ...a.env, ...home.env, KUBECONFIG: cluster.rig.kubeconfigPath };
     awsEndpoint = a.endpoint;
   }, 20 * MINUTE);
   afterAll(async () => {
     await cluster?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    home?.cleanup();
   }, 5 * MINUTE);
 }
 let awsEndpoint = '';
@@ -116,19 +117,111 @@ function expectEveryMessageProcessed(runs: ConsumerRun[], produced: number, anal
   expect(twice, 'messages processed more than once').toBeLessThanOrEqual(Math.ceil(produced / 10));
 }
 
+/** the chart's objects (label app.kubernetes.io/part-of=keda-operator) and KEDA's CRDs still in the cluster */
+async function kedaLeftovers(): Promise<string[]> {
+  const left: string[] = [];
+  const selector = 'labelSelector=app.kubernetes.io%2Fpart-of%3Dkeda-operator';
+  const lists: Array<[string, string]> = [
+    ['CustomResourceDefinition', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions'],
+    ['ClusterRole', '/apis/rbac.authorization.k8s.io/v1/clusterroles'],
+    ['ClusterRoleBinding', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings'],
+    ['APIService', '/apis/apiregistration.k8s.io/v1/apiservices'],
+    ['ValidatingWebhookConfiguration', '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations'],
+    ['RoleBinding', '/apis/rbac.authorization.k8s.io/v1/rolebindings'],
+    ['Role', '/apis/rbac.authorization.k8s.io/v1/roles'],
+    ['ServiceAccount', '/api/v1/serviceaccounts'],
+    ['Service', '/api/v1/services'],
+    ['Deployment', '/apis/apps/v1/deployments'],
+    ['Secret', '/api/v1/secrets'],
+  ];
+  for (const [kind, path] of lists) {
+    const r = await kubeRequest(cluster.rig, 'GET', `${path}?${selector}`);
+    expect(r.status, `${kind}: ${r.body}`).toBe(200);
+    for (const o of r.json().items ?? []) left.push(`${kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`);
+  }
+  // by name too: KEDA's CRDs and the objects the chart names, whatever their labels
+  const crds = (await kubeRequest(cluster.rig, 'GET', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions')).json().items ?? [];
+  for (const c of crds) if (/\.keda\.sh$/.test(c.metadata.name) && !left.includes(`CustomResourceDefinition ${c.metadata.name}`)) left.push(`CustomResourceDefinition ${c.metadata.name}`);
+  if ((await kubeRequest(cluster.rig, 'GET', '/apis/apiregistration.k8s.io/v1/apiservices/v1beta1.external.metrics.k8s.io')).status !== 404 && !left.includes('APIService v1beta1.external.metrics.k8s.io')) left.push('APIService v1beta1.external.metrics.k8s.io');
+  if ((await kubeRequest(cluster.rig, 'GET', '/api/v1/namespaces/keda')).status !== 404) left.push('Namespace keda');
+  return left.sort();
+}
+
+/** every KEDA object gone (the keda namespace kedactl deletes without waiting, CRDs finalize): bounded wait */
+async function expectNoKedaLeft(): Promise<void> {
+  let left: string[] = [];
+  await pollUntil('no KEDA object left', async () => ((left = await kedaLeftovers()).length === 0 ? true : undefined), 2 * MINUTE, () => left.join(', '));
+  expect(left).toEqual([]);
+}
+
+/** Once KEDA is installed: what its chart made, read back from the cluster */
+async function expectChartInstalled(): Promise<void> {
+  // the three Deployments of the chart, each Available with its Pod run by the node as the real binary
+  for (const name of ['keda-operator', 'keda-operator-metrics-apiserver', 'keda-admission-webhooks']) {
+    await pollUntil(`Deployment keda/${name} available`, async () => {
+      const d = (await kubeRequest(cluster.rig, 'GET', `/apis/apps/v1/namespaces/keda/deployments/${name}`)).json();
+      return d.status?.conditions?.find((c: any) => c.type === 'Available' && c.status === 'True') ? d : undefined;
+    }, 3 * MINUTE, () => cluster.operatorLog().split('\n').slice(-20).join('\n'));
+  }
+  const op = (await kubeRequest(cluster.rig, 'GET', '/apis/apps/v1/namespaces/keda/deployments/keda-operator')).json();
+  expect(op.metadata.labels['helm.sh/chart']).toBe(`keda-${KEDA_CHART_VERSION}`);
+  expect(op.spec.template.spec.containers[0].image).toBe(`ghcr.io/kedacore/keda:${KEDA_CHART_VERSION}`);
+  // KEDA's metrics server answers through the API server's aggregation layer: the APIService is Available
+  const api = await pollUntil('APIService v1beta1.external.metrics.k8s.io Available', async () => {
+    const a = (await kubeRequest(cluster.rig, 'GET', '/apis/apiregistration.k8s.io/v1/apiservices/v1beta1.external.metrics.k8s.io')).json();
+    return a.status?.conditions?.find((c: any) => c.type === 'Available' && c.status === 'True') ? a : undefined;
+  }, 3 * MINUTE);
+  expect(api.spec.caBundle, "the operator patched its CA into the chart's APIService").toBeTruthy();
+  let last = '';
+  await pollUntil('external.metrics.k8s.io/v1beta1 served', async () => {
+    const r = await kubeRequest(cluster.rig, 'GET', '/apis/external.metrics.k8s.io/v1beta1');
+    last = `${r.status} ${r.body}`;
+    return r.status === 200 && r.json().resources?.some((x: any) => x.name === 'externalmetrics') ? true : undefined;
+  }, MINUTE, () => last);
+}
+
+/**
+ * The stack's objects left after teardown, once KEDA's are all gone: helm uninstall deleted KEDA's CRDs, so
+ * no ScaledJob or TriggerAuthentication can be left (nor asked for: the types are gone with them)
+ */
+async function stackLeftAfterKeda(stack: string) {
+  await expectNoKedaLeft();
+  return kubectlGet(cluster.rig.kubeconfigPath, STACK_KINDS.split(',').filter((k) => !k.endsWith('.keda.sh')).join(','), stack);
+}
+
+/** the log of the chart's admission webhooks Pods so far */
+const webhooksLog = () =>
+  [...cluster.node.pods.values()].filter((p) => p.namespace === 'keda' && p.name.startsWith('keda-admission-webhooks-')).map((p) => podLogTail(p, 100_000)).join('\n');
+
+/**
+ * KEDA's admission webhooks (the chart's ValidatingWebhookConfiguration, failurePolicy Ignore) accept the
+ * ScaledJob kedactl rendered: a server-side dry-run create of a copy goes through the API server to the
+ * webhooks Pod, which logs it (whether the real apply met a ready webhook depends on timing; this does not).
+ */
+async function expectWebhookAccepts(stack: string): Promise<void> {
+  const sj = (await kubeRequest(cluster.rig, 'GET', `/apis/keda.sh/v1alpha1/namespaces/${stack}/scaledjobs/${stack}-processor`)).json();
+  const name = `${stack}-webhook-probe`;
+  const copy = { apiVersion: sj.apiVersion, kind: sj.kind, metadata: { name, namespace: stack, labels: sj.metadata.labels }, spec: sj.spec };
+  const r = await kubeRequest(cluster.rig, 'POST', `/apis/keda.sh/v1alpha1/namespaces/${stack}/scaledjobs?dryRun=All`, { body: copy });
+  expect(r.status, r.body).toBe(201);
+  await pollUntil('the webhooks Pod logs the validation', async () => (webhooksLog().split('\n').some((l) => l.includes('validating scaledjob creation') && l.includes(`"name": "${name}"`)) ? true : undefined), MINUTE, () => webhooksLog().split('\n').slice(-10).join('\n'));
+}
+
 const fail = (r: CliRun, stack: string) => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}\npods:\n${podsSeen(stack)}\noperator (tail):\n${cluster.operatorLog().split('\n').slice(-30).join('\n')}`;
 
-describe('static mode, the whole demo', () => {
-  useDemoCluster(() => ({ endpoint: motoEndpoint(), env: motoCliEnv() }));
+describe(`static mode, the whole demo (helm ${HELM_4}, KEDA's chart ${KEDA_CHART_VERSION})`, () => {
+  useDemoCluster(HELM_4, () => ({ endpoint: motoEndpoint(), env: motoCliEnv() }));
   const stack = uniqueStack('real');
-  const flags = ['--stack', stack, '--auth', 'static', '--max-replicas', '10', '--processing-time', '2', '--polling-interval', '5'];
+  const flags = ['--stack', stack, '--auth', 'static', '--max-replicas', '10', '--processing-time', '2', '--polling-interval', '5', ...KEDA_FLAGS];
   let busiestFrame = '';
   let processed = -1;
 
-  it('init creates the stack and waits for the real KEDA operator and the analyzer to be ready', async () => {
+  it("init installs KEDA's chart with the real helm and creates the stack; KEDA's three servers run for real", async () => {
     const r = await runBin(['init', ...flags, '--yes'], { env, timeoutMs: 10 * MINUTE });
     expect(r.code, fail(r, stack)).toBe(0);
     expect(r.stdout).toContain(`stack "${stack}" is ready`);
+    await expectChartInstalled();
+    await expectWebhookAccepts(stack);
     // KEDA itself accepted the ScaledJob
     await pollUntil('ScaledJob Ready=True set by KEDA', async () => {
       const sj = (await kubeRequest(cluster.rig, 'GET', `/apis/keda.sh/v1alpha1/namespaces/${stack}/scaledjobs/${stack}-processor`)).json();
@@ -168,35 +261,37 @@ describe('static mode, the whole demo', () => {
     expect(r.code, fail(r, stack)).toBe(0);
     const s = JSON.parse(r.stdout);
     expect(s.healthy).toBe(true);
-    expect(s.keda).toMatchObject({ installed: true, ready: true, version: DEFAULT_KEDA_VERSION });
+    expect(s.keda).toMatchObject({ installed: true, ready: true, version: KEDA_CHART_VERSION });
     expect(s.scaledJob.ready).toMatch(/^True/);
     expect(s.results).toEqual({ processed, killed: 0 });
     expect(s.jobs.succeeded).toBeGreaterThanOrEqual(5);
     process.stderr.write(`[demo-real] a watch frame from the real run: ${busiestFrame}\n`);
   }, 2 * MINUTE);
 
-  it('teardown leaves nothing, with the live operator handling its finalizers', async () => {
+  it("teardown leaves nothing, with the live operator handling its finalizers, and helm uninstalls KEDA's chart", async () => {
     const r = await runBin(['teardown', ...flags, '--yes'], { env, timeoutMs: 10 * MINUTE });
     expect(r.code, fail(r, stack)).toBe(0);
     expect(r.stdout).toContain(`stack "${stack}" torn down`);
-    expect(kubectlGet(cluster.rig.kubeconfigPath, STACK_KINDS, stack)).toEqual([]);
+    // the chart templates its CRDs (templates/crds/, not crds/), so helm uninstall deletes them with the rest
+    expect(await stackLeftAfterKeda(stack)).toEqual([]);
     const aws = await awsState(stack);
     expect(aws.queues).toEqual({});
     expect(aws.roles).toEqual({});
   }, 11 * MINUTE);
 });
 
-describe('a killed consumer', () => {
-  useDemoCluster(() => ({ endpoint: motoEndpoint(), env: motoCliEnv() }));
+describe(`a killed consumer (helm ${HELM_3}, KEDA's chart ${KEDA_CHART_VERSION})`, () => {
+  useDemoCluster(HELM_3, () => ({ endpoint: motoEndpoint(), env: motoCliEnv() }));
   const stack = uniqueStack('kill');
   // long enough to be caught mid-message; the visibility timeout (processing + 60 s) is what a lost message would cost
   const processing = 20;
-  const flags = ['--stack', stack, '--auth', 'static', '--max-replicas', '5', '--processing-time', String(processing), '--polling-interval', '2'];
+  const flags = ['--stack', stack, '--auth', 'static', '--max-replicas', '5', '--processing-time', String(processing), '--polling-interval', '2', ...KEDA_FLAGS];
   const produced = 4;
 
   it('deleting a running consumer Pod mid-message returns its message at once and reports a kill; every message is still processed', async () => {
     const init = await runBin(['init', ...flags, '--yes'], { env, timeoutMs: 10 * MINUTE });
     expect(init.code, fail(init, stack)).toBe(0);
+    await expectChartInstalled();
     const p = await runCli(['produce', ...flags, '--count', String(produced)], { env });
     expect(p.code, fail(p, stack)).toBe(0);
 
@@ -251,7 +346,7 @@ describe('a killed consumer', () => {
 
     const t = await runBin(['teardown', ...flags, '--yes'], { env, timeoutMs: 10 * MINUTE });
     expect(t.code, fail(t, stack)).toBe(0);
-    expect(kubectlGet(cluster.rig.kubeconfigPath, STACK_KINDS, stack)).toEqual([]);
+    expect(await stackLeftAfterKeda(stack)).toEqual([]);
   }, 25 * MINUTE);
 });
 
@@ -261,14 +356,14 @@ describe('irsa mode: KEDA reaches the queue only through the operator role → s
   let admin: { AWS_ACCESS_KEY_ID: string; AWS_SECRET_ACCESS_KEY: string };
   const stack = uniqueStack('irsa');
   const cluster_ = `eks-${stack}`;
-  const flags = ['--stack', stack, '--cluster', cluster_, '--max-replicas', '10', '--processing-time', '2', '--polling-interval', '3'];
+  const flags = ['--stack', stack, '--cluster', cluster_, '--max-replicas', '10', '--processing-time', '2', '--polling-interval', '3', ...KEDA_FLAGS];
   beforeAll(async () => {
     const m = await startMotoWithIam(cluster_);
     moto = m.moto;
     admin = { AWS_ACCESS_KEY_ID: m.admin.accessKeyId, AWS_SECRET_ACCESS_KEY: m.admin.secretAccessKey };
   }, 5 * MINUTE);
   afterAll(async () => moto?.stop());
-  useDemoCluster(() => ({
+  useDemoCluster(HELM_4, () => ({
     endpoint: moto.endpoint,
     env: { ...motoCliEnv(), ...admin, AWS_ENDPOINT_URL: moto.endpoint },
     // the node's network: AWS is moto (the ScaledJob names no endpoint in irsa mode); no keys anywhere
@@ -283,9 +378,21 @@ describe('irsa mode: KEDA reaches the queue only through the operator role → s
     expect(r.stderr + r.stdout).toMatch(/InvalidClientTokenId|security token|not authorized|AccessDenied/i);
   });
 
-  it('init, produce 20, drain, results: the operator and the consumers use their roles only', async () => {
+  it("init, produce 20, drain, results: the chart's operator service account carries the planned role; the operator and the consumers use their roles only", async () => {
+    // the role kedactl plans for KEDA's operator, from the plan itself
+    const planned = await runCli(['plan', ...flags, '-o', 'json'], { env });
+    expect(planned.code, fail(planned, stack)).toBe(0);
+    const release = JSON.parse(planned.stdout).changes.find((c: any) => c.group === 'keda' && c.kind === 'helm release');
+    const roleArn = release?.details.map((d: string) => /^podIdentity\.aws\.irsa\.roleArn=(.+)$/.exec(d)?.[1]).find(Boolean);
+    expect(roleArn, planned.stdout).toMatch(new RegExp(`^arn:aws:iam::\\d{12}:role/kedactl-${stack}-keda-operator$`));
+
     const init = await runBin(['init', ...flags, '--create-oidc-provider', '--yes'], { env, timeoutMs: 10 * MINUTE });
     expect(init.code, fail(init, stack)).toBe(0);
+    await expectChartInstalled();
+    // the chart put the role on its own keda-operator service account, read back from the cluster
+    const sa = (await kubeRequest(cluster.rig, 'GET', '/api/v1/namespaces/keda/serviceaccounts/keda-operator')).json();
+    expect(sa.metadata.labels['helm.sh/chart']).toBe(`keda-${KEDA_CHART_VERSION}`);
+    expect(sa.metadata.annotations?.['eks.amazonaws.com/role-arn']).toBe(roleArn);
     // the operator process has no keys, only the web identity of its service account
     const op = [...cluster.node.pods.values()].find((p) => p.namespace === 'keda');
     expect(op).toBeDefined();
@@ -355,6 +462,6 @@ describe('irsa mode: KEDA reaches the queue only through the operator role → s
 
     const t = await runBin(['teardown', ...flags, '--yes'], { env, timeoutMs: 10 * MINUTE });
     expect(t.code, fail(t, stack)).toBe(0);
-    expect(kubectlGet(cluster.rig.kubeconfigPath, STACK_KINDS, stack)).toEqual([]);
+    expect(await stackLeftAfterKeda(stack)).toEqual([]);
   }, 25 * MINUTE);
 });

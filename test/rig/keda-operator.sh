@@ -1,37 +1,56 @@
 #!/usr/bin/env bash
-# Ensure the real KEDA operator binary for a KEDA release exists, and print the
-# directory that holds it on the LAST line of stdout (progress -> stderr).
+# Ensure the real KEDA binaries of a KEDA release exist, and print the directory
+# that holds them on the LAST line of stdout (progress -> stderr).
 #
-#   keda-operator.sh VERSION        e.g. 2.21.0 or v2.21.0 (required: the caller
-#                                   passes DEFAULT_KEDA_VERSION from src/core/keda/versions.ts)
+#   keda-operator.sh VERSION [COMPONENT...]
+#     VERSION     e.g. 2.21.0 or v2.21.0 (required)
+#     COMPONENT   operator (the default), adapter (KEDA's metrics server, the chart's
+#                 keda-operator-metrics-apiserver), webhooks (the chart's
+#                 keda-admission-webhooks)
 #   KEDACTL_RIG_CACHE               cache root (default: $HOME/.cache/kedactl-rig)
 #
-# The operator is built from github.com/kedacore/keda/v2/cmd/operator through the
+# Built from github.com/kedacore/keda/v2/cmd/{operator,adapter,webhooks} through the
 # Go module proxy (no prebuilt downloads). KEDA's go.mod carries its own replace
 # and exclude directives, which do not apply when KEDA is a dependency, so the
-# build goes through a small wrapper module that repeats them.
+# build goes through a small wrapper module that repeats them. The components that
+# are missing are built by ONE `go build` (they share almost every package).
 #
-# Output: $KEDACTL_RIG_CACHE/keda-vX.Y.Z/keda-operator (about 250 MB), stamped by
-# .keda-operator.version; flock on .lock serialises concurrent builders.
+# Output: $KEDACTL_RIG_CACHE/keda-vX.Y.Z/{keda-operator,keda-adapter,keda-admission-webhooks}
+# (the names of the chart's container commands), each stamped by .<binary>.version;
+# flock on .lock serialises concurrent builders.
 set -euo pipefail
 
 log() { printf '[keda-operator] %s\n' "$*" >&2; }
 
 VERSION="${1:-}"
 if [ -z "$VERSION" ]; then
-  log "usage: keda-operator.sh VERSION (for example 2.21.0)"
+  log "usage: keda-operator.sh VERSION [operator|adapter|webhooks]... (for example 2.21.0)"
   exit 2
 fi
 case "$VERSION" in v*) ;; *) VERSION="v$VERSION" ;; esac
+shift
+COMPONENTS=("$@")
+[ ${#COMPONENTS[@]} -gt 0 ] || COMPONENTS=(operator)
+
+# component -> the binary's name (the chart's command for it)
+binary_of() {
+  case "$1" in
+    operator) echo keda-operator ;;
+    adapter) echo keda-adapter ;;
+    webhooks) echo keda-admission-webhooks ;;
+    *) log "error: unknown component $1 (operator, adapter or webhooks)"; exit 2 ;;
+  esac
+}
+for c in "${COMPONENTS[@]}"; do binary_of "$c" >/dev/null; done
 
 CACHE_ROOT="${KEDACTL_RIG_CACHE:-${HOME:-/root}/.cache/kedactl-rig}"
 OUT="$CACHE_ROOT/keda-$VERSION"
-BIN="$OUT/keda-operator"
-VSTAMP="$OUT/.keda-operator.version"
 
-up_to_date() {
-  [ -x "$BIN" ] && [ "$(cat "$VSTAMP" 2>/dev/null)" = "$VERSION" ]
+built() { [ -x "$OUT/$1" ] && [ "$(cat "$OUT/.$1.version" 2>/dev/null)" = "$VERSION" ]; }
+missing() {
+  for c in "${COMPONENTS[@]}"; do built "$(binary_of "$c")" || echo "$c"; done
 }
+up_to_date() { [ -z "$(missing)" ]; }
 
 if up_to_date; then
   printf '%s\n' "$OUT"
@@ -97,11 +116,19 @@ mkdir -p "$dir"
   printf '%s\n' "$directives"
 } >"$dir/go.mod"
 log "wrapper go.mod repeats $(printf '%s\n' "$directives" | grep -c '=>\|^exclude' || true) replace/exclude lines"
-log "building $MOD/cmd/operator $VERSION; about 7 minutes on 2 idle cores, longer on a busy machine"
+todo=($(missing))
+pkgs=()
+for c in "${todo[@]}"; do pkgs+=("$MOD/cmd/$c"); done
+log "building ${todo[*]} of $MOD $VERSION in one go build; the operator alone takes about 7 minutes on 2 idle cores, longer on a busy machine"
 ldflags="-s -w -X $MOD/version.Version=${VERSION#v} -X $MOD/version.GitCommit=module-proxy"
-(cd "$dir" && "$GO" build -trimpath -ldflags "$ldflags" -o "$dir/keda-operator" "$MOD/cmd/operator") >&2
-mv -f "$dir/keda-operator" "$BIN.new"
-mv -f "$BIN.new" "$BIN"
-printf '%s\n' "$VERSION" >"$VSTAMP"
-log "keda-operator $VERSION built in $(( $(date +%s) - T0 ))s"
+mkdir -p "$dir/bin"
+# several packages and -o a folder: one binary per package, named after its folder (operator, adapter, ...)
+(cd "$dir" && "$GO" build -trimpath -ldflags "$ldflags" -o "$dir/bin/" "${pkgs[@]}") >&2
+for c in "${todo[@]}"; do
+  b="$(binary_of "$c")"
+  mv -f "$dir/bin/$c" "$OUT/$b.new"
+  mv -f "$OUT/$b.new" "$OUT/$b"
+  printf '%s\n' "$VERSION" >"$OUT/.$b.version"
+done
+log "${todo[*]} $VERSION built in $(( $(date +%s) - T0 ))s"
 printf '%s\n' "$OUT"

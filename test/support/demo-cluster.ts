@@ -1,12 +1,19 @@
-// The whole demo's cluster for end-to-end tests: a kube-apiserver + etcd rig with every CRD of the KEDA
-// release kedactl installs, the real kube-controller-manager (Job, garbage collector, namespace, Deployment,
-// ReplicaSet, Endpoints and EndpointSlice controllers), a node agent standing in for a kubelet
-// (test/support/node-agent.ts), and the real KEDA operator, which the node runs for the keda-operator Pod.
+// The whole demo's cluster for end-to-end tests: a kube-apiserver + etcd rig, the real kube-controller-manager
+// (Job, garbage collector, namespace, Deployment, ReplicaSet, Endpoints and EndpointSlice controllers), a node
+// agent standing in for a kubelet (test/support/node-agent.ts), and the real KEDA, which the node runs.
 //
-// helm stays a STATEFUL RECORDING STUB (test/fixtures/helm-stateful-stub): no chart can be downloaded here.
-// What the chart would install (the keda-operator ServiceAccount with its IRSA annotation and Deployment) is
-// played by chartStandIn(), which follows the stub's release: installed on `helm upgrade --install`, removed
-// on `helm uninstall`. Everything after that (ReplicaSet, Pod, the operator process, its readiness) is real.
+// Two ways KEDA gets there:
+// - `kedaChart` (KEDA's real chart, installed by the real helm that the test puts on PATH): nothing of KEDA
+//   is pre-installed; the chart's CRDs, service accounts, RBAC, webhook configuration, APIService and three
+//   Deployments are what helm creates, and the node runs the chart's Pods as the real operator, metrics
+//   server and admission webhooks of that version (test/support/keda-pods.ts). The API server gets the
+//   aggregation layer a cluster has (front-proxy client certificates, routing to the Service's endpoints),
+//   so the APIService and the webhooks are served for real.
+// - otherwise the CHART STAND-IN, for KEDA versions whose chart is not here (2.21.0): helm stays a
+//   STATEFUL RECORDING STUB (test/fixtures/helm-stateful-stub), every CRD of the release comes from its Go
+//   module, and chartStandIn() plays what the chart would install for the operator (its ServiceAccount with
+//   the IRSA annotation and its Deployment), following the stub's release. From the Deployment on
+//   (ReplicaSet, Pod, the operator process, its readiness) everything is real.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -19,6 +26,7 @@ import { kedaCrdsDir } from './kube-test-rig.ts';
 import { DEFAULT_KEDA_VERSION } from '../../src/core/keda/versions.ts';
 import { startNodeAgent, type NodeAgent, type Runner } from './node-agent.ts';
 import { startPodIdentityWebhook } from './pod-identity-webhook.ts';
+import { kedaChartRunners } from './keda-pods.ts';
 
 const RIG_DIR = fileURLToPath(new URL('../rig/', import.meta.url));
 
@@ -52,6 +60,23 @@ export const ensureControllerManager = () => runScript('kube-binaries.sh', ['kub
 
 /** the real KEDA operator of a release (built once from the Go module proxy, ~7+ minutes); its folder */
 export const ensureKedaOperator = (version = E2E_KEDA_VERSION) => runScript('keda-operator.sh', [version], `building the KEDA ${version} operator`);
+
+/** KEDA's chart of the one release whose chart is here (test data beside the repo, never copied into it) */
+export const KEDA_CHART_VERSION = '2.20.2';
+export const KEDA_CHART_DIR = findBesideRepo(path.join('shared', 'reference', `keda-chart-${KEDA_CHART_VERSION}`, 'chart'));
+
+/** `rel` beside the repository (CI clones it with shared/ next to it) or beside a folder above it (a worktree) */
+function findBesideRepo(rel: string): string {
+  const repo = fileURLToPath(new URL('../../', import.meta.url));
+  for (let d = path.dirname(path.resolve(repo)); ; d = path.dirname(d)) {
+    if (existsSync(path.join(d, rel))) return path.join(d, rel);
+    if (path.dirname(d) === d) return path.join(path.dirname(path.resolve(repo)), rel);
+  }
+}
+
+/** the operator, metrics server and admission webhooks of a release, in one go build; their folder */
+export const ensureKedaChartBinaries = (version = KEDA_CHART_VERSION) =>
+  runScript('keda-operator.sh', [version, 'operator', 'adapter', 'webhooks'], `building KEDA ${version} (operator, metrics server, admission webhooks)`);
 
 // --- the aws CLI for the node's Pods -------------------------------------------------------------------
 export const AWSCLI_VERSION = '1.46.2';
@@ -111,8 +136,13 @@ export interface DemoCluster {
 }
 
 export interface DemoClusterOptions {
-  /** HELM_STUB_STATE of the stateful helm stub whose release the chart stand-in follows */
-  helmState: string;
+  /** HELM_STUB_STATE of the stateful helm stub whose release the chart stand-in follows (not with kedaChart) */
+  helmState?: string;
+  /**
+   * KEDA comes from its real chart, installed by the real helm: no stand-in, no CRDs before helm installs
+   * them; the node runs the chart's Pods with the binaries of this version (KEDA_CHART_VERSION)
+   */
+  kedaChart?: { version: string };
   /** added to every Pod's environment by the node: the "network" (AWS_ENDPOINT_URL of moto) */
   nodeEnv?: Record<string, string>;
   /** extra environment for the operator process only */
@@ -124,13 +154,24 @@ export interface DemoClusterOptions {
 }
 
 export async function startDemoCluster(o: DemoClusterOptions): Promise<DemoCluster> {
-  const version = o.kedaVersion ?? E2E_KEDA_VERSION;
+  const version = o.kedaChart?.version ?? o.kedaVersion ?? E2E_KEDA_VERSION;
   const log = o.log ?? ((s: string) => process.stderr.write(`[demo-cluster] ${s}\n`));
-  const [binDir, kedaDir, awsCli] = await Promise.all([ensureControllerManager(), ensureKedaOperator(version), ensureAwsCli()]);
-  // every CRD of the release (the eventing.keda.sh ones too: the operator waits for them)
-  const crds = kedaCrdsDir(version);
-  const rig = await startKubeRig({ crdsDir: crds, log });
+  if (!o.kedaChart && !o.helmState) throw new Error('startDemoCluster: the chart stand-in needs helmState (or pass kedaChart)');
+  if (o.kedaChart && !existsSync(path.join(KEDA_CHART_DIR, 'Chart.yaml')))
+    throw new Error(`KEDA's chart ${KEDA_CHART_VERSION} is not at ${KEDA_CHART_DIR}: the end-to-end demo installs it (shared/reference/ beside the repository)`);
+  const [binDir, kedaDir, awsCli] = await Promise.all([ensureControllerManager(), o.kedaChart ? ensureKedaChartBinaries(version) : ensureKedaOperator(version), ensureAwsCli()]);
   const logDir = mkdtempSync(path.join(os.tmpdir(), 'kedactl-demo-'));
+  let rig: KubeRig;
+  try {
+    rig = o.kedaChart
+      // helm installs the chart's CRDs; the API server gets the aggregation layer the chart's APIService needs
+      ? await startKubeRig({ log, apiServerArgs: aggregationLayer(path.join(logDir, 'front-proxy')) })
+      // every CRD of the release (the eventing.keda.sh ones too: the operator waits for them)
+      : await startKubeRig({ crdsDir: kedaCrdsDir(version), log });
+  } catch (e) {
+    rmSync(logDir, { recursive: true, force: true });
+    throw e;
+  }
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch(() => undefined);
@@ -175,7 +216,7 @@ export async function startDemoCluster(o: DemoClusterOptions): Promise<DemoClust
       const [metrics, probe, grpc] = [await freePort(), await freePort(), await freePort()];
       // the Pod's own log, which the node serves to the API server (pods/log) like a kubelet
       const logPath = podLog;
-      operatorLogs.push(logPath);
+      if (!operatorLogs.includes(logPath)) operatorLogs.push(logPath);
       const child = spawnDaemon(path.join(kedaDir, 'keda-operator'), [
         `--kubeconfig=${rig.kubeconfigPath}`,
         '--leader-elect=false',
@@ -219,10 +260,25 @@ export async function startDemoCluster(o: DemoClusterOptions): Promise<DemoClust
       const webhook = await startPodIdentityWebhook(rig);
       stops.push(() => webhook.stop());
     }
-    const node = await startNodeAgent({ rig, awsCli, nodeEnv: o.nodeEnv, runners: { [KEDA_IMAGE]: runOperator } });
+    const runners = o.kedaChart
+      ? kedaChartRunners({
+          rig,
+          nodeEnv: { ...o.nodeEnv, ...o.operatorEnv },
+          binDir: (v) => {
+            if (v !== version) throw new Error(`the test node has the KEDA ${version} binaries, not ${v}`);
+            return kedaDir;
+          },
+          onStart: (image, podLog) => {
+            if (image.startsWith(KEDA_IMAGE) && !operatorLogs.includes(podLog)) operatorLogs.push(podLog);
+          },
+        })
+      : { [KEDA_IMAGE]: runOperator };
+    const node = await startNodeAgent({ rig, awsCli, nodeEnv: o.nodeEnv, runners });
     stops.push(() => node.stop());
-    const stopChart = chartStandIn(rig, o.helmState, log);
-    stops.splice(stops.length - 1, 0, async () => stopChart()); // stop following helm before the node stops
+    if (!o.kedaChart) {
+      const stopChart = chartStandIn(rig, o.helmState!, log);
+      stops.splice(stops.length - 1, 0, async () => stopChart()); // stop following helm before the node stops
+    }
     return {
       rig,
       node,
@@ -238,6 +294,32 @@ export async function startDemoCluster(o: DemoClusterOptions): Promise<DemoClust
 }
 
 /**
+ * kube-apiserver flags for the aggregation layer (what kubeadm sets): a front-proxy CA and the client
+ * certificate the API server shows to aggregated servers (KEDA's metrics server), the request headers that
+ * carry the user, and routing to a Service's endpoints (no kube-proxy makes its cluster IP reachable here).
+ */
+function aggregationLayer(dir: string): string[] {
+  mkdirSync(dir, { recursive: true });
+  const f = (n: string) => path.join(dir, n);
+  const ssl = (args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
+  ssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=front-proxy-ca', '-keyout', f('ca.key'), '-out', f('ca.crt')]);
+  ssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=front-proxy-client', '-keyout', f('client.key'), '-out', f('client.csr')]);
+  writeFileSync(f('client.ext'), 'extendedKeyUsage=clientAuth\n');
+  ssl(['x509', '-req', '-in', f('client.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', f('client.ext'), '-out', f('client.crt')]);
+  return [
+    `--requestheader-client-ca-file=${f('ca.crt')}`,
+    '--requestheader-allowed-names=front-proxy-client',
+    '--requestheader-username-headers=X-Remote-User',
+    '--requestheader-group-headers=X-Remote-Group',
+    '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+    `--proxy-client-cert-file=${f('client.crt')}`,
+    `--proxy-client-key-file=${f('client.key')}`,
+    '--enable-aggregator-routing=true',
+  ];
+}
+
+/**
+ * THE CHART STAND-IN, for KEDA versions whose chart is not here (2.21.0; only 2.20.2's is, see kedaChart).
  * What `helm upgrade --install kedacore/keda` leaves in the cluster for the operator, following the stub's
  * recorded release: the keda-operator ServiceAccount (with the chart's IRSA annotation) and Deployment. The
  * Deployment controller, the node agent and the operator do the rest. `helm uninstall` removes them.

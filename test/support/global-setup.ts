@@ -6,7 +6,7 @@ import { beginRun } from './run-scope.ts';
 import { startMoto } from './moto.ts';
 import { startKubeRig } from './kube-rig.ts';
 import { kedaCrdsDir } from './kube-test-rig.ts';
-import { ensureAwsCli, ensureControllerManager, ensureKedaOperator } from './demo-cluster.ts';
+import { ensureAwsCli, ensureControllerManager, ensureKedaChartBinaries, ensureKedaOperator } from './demo-cluster.ts';
 import { ensureHelms } from './helm.ts';
 import { ensureOciRegistry } from './oci-registry.ts';
 
@@ -26,9 +26,10 @@ export default async function setup(): Promise<() => Promise<void>> {
   // --- the end-to-end demo's binaries (test/e2e/demo-real.test.ts): kube-controller-manager and the real KEDA
   // operator, built once from the Go module proxy (the operator takes 7+ minutes on 2 cores), and PyPI's aws
   // CLI for the test node; the real helm 4 and helm 3 (test/support/helm.ts) and the OCI registry that serves
-  // KEDA's chart to them (test/support/oci-registry.ts). Built here, before any test
+  // KEDA's chart to them (test/support/oci-registry.ts); and KEDA 2.20.2's operator, metrics server and
+  // admission webhooks (one go build), which the demo runs from KEDA's real chart. Built here, before any test
   // file runs, so no test's timeout covers a build; a failure stops the run with the build's own output.
-  const e2eBinaries = Promise.all([ensureControllerManager(), ensureKedaOperator(), ensureAwsCli(), ensureHelms(), ensureOciRegistry()]);
+  const e2eBinaries = Promise.all([ensureControllerManager(), ensureKedaOperator(), ensureKedaChartBinaries(), ensureAwsCli(), ensureHelms(), ensureOciRegistry()]);
   e2eBinaries.catch(() => undefined); // awaited below, after moto and the shared rig started
 
   // --- moto (AWS): one server per run; tests read KEDACTL_TEST_MOTO_ENDPOINT (forked workers inherit it)

@@ -62,6 +62,8 @@ export interface StartKubeRigOptions {
   readyTimeoutMs?: number;
   /** Extra environment for kube-apiserver only (e.g. HTTP_PROXY, which its service proxy honours). */
   apiServerEnv?: NodeJS.ProcessEnv;
+  /** Extra kube-apiserver flags (the whole demo's aggregation layer: front-proxy certificates, endpoint routing). */
+  apiServerArgs?: string[];
 }
 
 export interface KubeResponse {
@@ -505,6 +507,7 @@ export async function startKubeRig(opts: StartKubeRigOptions = {}): Promise<Kube
       '--enable-priority-and-fairness=false',
       '--profiling=false',
       '--v=1',
+      ...(opts.apiServerArgs ?? []),
     ];
     const startApiServer = (): Proc => startProcess(path.join(binDir, 'kube-apiserver'), apiArgs, apiServerLogPath, usePdeathsig, opts.apiServerEnv);
 

@@ -19,7 +19,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { kubeRequest, type KubeRig } from './kube-rig.ts';
@@ -90,6 +90,9 @@ export interface NodeAgent {
 interface Live {
   record: PodRecord;
   running?: RunningContainer;
+  /** the container's restarts (restartPolicy Always / OnFailure) and how the last run ended */
+  restarts: number;
+  lastTerminated?: Record<string, unknown>;
   starting: boolean;
   terminating: boolean;
   finished: boolean;
@@ -269,11 +272,35 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
         }
         continue;
       }
-      const src = v.configMap ? await secretOrConfigMap('configmaps', pod.metadata.namespace, v.configMap.name) : v.secret ? await secretOrConfigMap('secrets', pod.metadata.namespace, v.secret.secretName) : {};
-      if (!src) throw new Error(`volume ${v.name}: ${v.configMap ? `configmap "${v.configMap.name}"` : `secret "${v.secret.secretName}"`} not found`);
-      const items: Array<{ key: string; path: string }> = (v.configMap ?? v.secret)?.items ?? Object.keys(src).map((k) => ({ key: k, path: k }));
-      for (const it of items) if (src[it.key] !== undefined) writeFileSync(join(target, it.path), src[it.key]!);
+      await syncVolume(pod, v, target, true);
     }
+  };
+
+  /**
+   * A ConfigMap or Secret volume's files, as the kubelet keeps them: at start (a missing source fails the
+   * start unless the volume is optional, then the folder is empty) and again while the Pod runs, so a Secret
+   * written after the start (KEDA's operator makes its own certificates) reaches the files.
+   */
+  const syncVolume = async (pod: any, v: any, target: string, atStart: boolean) => {
+    const ref = v.configMap ?? v.secret;
+    if (!ref) return;
+    const src = v.configMap ? await secretOrConfigMap('configmaps', pod.metadata.namespace, v.configMap.name) : await secretOrConfigMap('secrets', pod.metadata.namespace, v.secret.secretName);
+    if (!src) {
+      if (atStart && !ref.optional) throw new Error(`volume ${v.name}: ${v.configMap ? `configmap "${v.configMap.name}"` : `secret "${v.secret.secretName}"`} not found`);
+      return;
+    }
+    const items: Array<{ key: string; path: string }> = ref.items ?? Object.keys(src).map((k) => ({ key: k, path: k }));
+    for (const it of items) {
+      if (src[it.key] === undefined) continue;
+      const file = join(target, it.path);
+      if (existsSync(file) && readFileSync(file, 'utf8') === src[it.key]) continue;
+      // write then rename: a reader never sees half a file (the kubelet swaps a symlink for the same reason)
+      writeFileSync(`${file}.tmp`, src[it.key]!);
+      renameSync(`${file}.tmp`, file);
+    }
+  };
+  const syncVolumes = async (pod: any, podDir: string) => {
+    for (const v of pod.spec.volumes ?? []) if (v.configMap || v.secret) await syncVolume(pod, v, join(podDir, 'volumes', v.name), false);
   };
 
   /** the default runner: the container's command as local processes, in a process group of its own */
@@ -363,9 +390,58 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
         { type: 'Ready', status: 'False', reason: 'PodCompleted', lastTransitionTime: now() },
         { type: 'ContainersReady', status: 'False', reason: 'PodCompleted', lastTransitionTime: now() },
       ],
-      containerStatuses: [{ name: c.name, image: c.image, imageID: '', containerID: containerId(l), ready: false, started: false, restartCount: 0, state: { terminated } }],
+      containerStatuses: [{ name: c.name, image: c.image, imageID: '', containerID: containerId(l), ready: false, started: false, restartCount: l.restarts, state: { terminated } }],
     }).catch(() => undefined);
     rmSync(l.dir, { recursive: true, force: true });
+  };
+
+  /** one run of the container; when it ends, the Pod's restartPolicy says whether the node runs it again */
+  const launch = async (pod: any, l: Live) => {
+    const c = pod.spec.containers[0];
+    const env = await resolveEnv(pod, c, l.dir);
+    const running = await pickRunner(c.image ?? '')({ pod, env, dir: l.dir, log: l.record.log });
+    l.running = running;
+    l.record.startedAt ??= Date.now();
+    const startedAt = now();
+    const status = (ready: boolean) => ({
+      phase: 'Running', hostIP: '127.0.0.1', hostIPs: [{ ip: '127.0.0.1' }], podIP: running.ip, podIPs: [{ ip: running.ip }], startTime: new Date(l.record.startedAt!).toISOString().replace(/\.\d+Z$/, 'Z'),
+      conditions: [
+        { type: 'Initialized', status: 'True', lastTransitionTime: startedAt },
+        { type: 'ContainersReady', status: ready ? 'True' : 'False', lastTransitionTime: now() },
+        { type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: now() },
+      ],
+      containerStatuses: [{
+        name: c.name, image: c.image, imageID: '', containerID: containerId(l), ready, started: true, restartCount: l.restarts, state: { running: { startedAt } },
+        ...(l.lastTerminated ? { lastState: { terminated: l.lastTerminated } } : {}),
+      }],
+    });
+    await patchStatus(pod, status(!running.ready));
+    if (running.ready) inBackground(running.ready.then(() => (!l.finished && l.running === running ? patchStatus(pod, status(true)) : undefined)));
+    inBackground(running.exited.then(async (code) => {
+      const policy = pod.spec.restartPolicy ?? 'Always';
+      if (on && !l.terminating && (policy === 'Always' || (policy === 'OnFailure' && code !== 0))) {
+        // the kubelet's restart, with a back-off (its own starts at 10 s; 1 s here, doubling to 30 s)
+        l.lastTerminated = { exitCode: code, reason: code === 0 ? 'Completed' : 'Error', startedAt, finishedAt: now(), containerID: containerId(l) };
+        const backoffMs = Math.min(30_000, 1000 * 2 ** l.restarts);
+        l.restarts++;
+        writeFileSync(l.record.log, `node agent: container exited ${code}; restarting in ${backoffMs / 1000} s (restartPolicy ${policy})\n`, { flag: 'a' });
+        await patchStatus(pod, {
+          containerStatuses: [{ name: c.name, image: c.image, imageID: '', containerID: containerId(l), ready: false, started: false, restartCount: l.restarts, state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${backoffMs / 1000}s restarting failed container` } }, lastState: { terminated: l.lastTerminated } }],
+          conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: now() }, { type: 'ContainersReady', status: 'False', lastTransitionTime: now() }],
+        }).catch(() => undefined);
+        await new Promise((r) => setTimeout(r, backoffMs));
+        if (on && !l.terminating) {
+          try {
+            await launch(pod, l);
+            return;
+          } catch (e) {
+            writeFileSync(l.record.log, `node agent: cannot restart ${pod.metadata.namespace}/${pod.metadata.name}: ${(e as Error).message}\n`, { flag: 'a' });
+          }
+        }
+      }
+      await finish(pod, l, code);
+      if (l.terminating) await deleteNow(l);
+    }));
   };
 
   const start = async (pod: any, l: Live) => {
@@ -373,26 +449,7 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
     try {
       mkdirSync(l.dir, { recursive: true });
       await materialiseVolumes(pod, l.dir);
-      const env = await resolveEnv(pod, c, l.dir);
-      const running = await pickRunner(c.image ?? '')({ pod, env, dir: l.dir, log: l.record.log });
-      l.running = running;
-      l.record.startedAt = Date.now();
-      const startedAt = now();
-      const status = (ready: boolean) => ({
-        phase: 'Running', hostIP: '127.0.0.1', hostIPs: [{ ip: '127.0.0.1' }], podIP: running.ip, podIPs: [{ ip: running.ip }], startTime: startedAt,
-        conditions: [
-          { type: 'Initialized', status: 'True', lastTransitionTime: startedAt },
-          { type: 'ContainersReady', status: ready ? 'True' : 'False', lastTransitionTime: now() },
-          { type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: now() },
-        ],
-        containerStatuses: [{ name: c.name, image: c.image, imageID: '', containerID: containerId(l), ready, started: true, restartCount: 0, state: { running: { startedAt } } }],
-      });
-      await patchStatus(pod, status(!running.ready));
-      if (running.ready) inBackground(running.ready.then(() => (!l.finished ? patchStatus(pod, status(true)) : undefined)));
-      inBackground(running.exited.then(async (code) => {
-        await finish(pod, l, code);
-        if (l.terminating) await deleteNow(l);
-      }));
+      await launch(pod, l);
     } catch (e) {
       // what a kubelet reports when it cannot start a container (CreateContainerConfigError and friends)
       writeFileSync(l.record.log, `node agent: cannot start ${pod.metadata.namespace}/${pod.metadata.name}: ${(e as Error).message}\n`, { flag: 'a' });
@@ -418,7 +475,11 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
     void l.running.exited.then(() => clearTimeout(t));
   };
 
+  let lastSync = 0;
   const tick = async () => {
+    // the kubelet's periodic sync of Secret and ConfigMap volumes (its own is about a minute; 2 s here)
+    const syncDue = Date.now() - lastSync > 2000;
+    if (syncDue) lastSync = Date.now();
     const list = await req('GET', '/api/v1/pods');
     if (list.status !== 200) return;
     const seen = new Set<string>();
@@ -442,7 +503,7 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
         const record: PodRecord = { namespace: pod.metadata.namespace, name: pod.metadata.name, uid, log: join(dir, 'logs', `${pod.metadata.namespace}_${pod.metadata.name}_${uid.slice(0, 8)}.log`) };
         mkdirSync(dirname(record.log), { recursive: true });
         pods.set(uid, record);
-        l = { record, starting: true, terminating: false, finished: false, deleted: false, dir: join(dir, 'pods', uid) };
+        l = { record, restarts: 0, starting: true, terminating: false, finished: false, deleted: false, dir: join(dir, 'pods', uid) };
         live.set(uid, l);
         if (pod.metadata.deletionTimestamp) {
           l.starting = false;
@@ -453,6 +514,7 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
         continue;
       }
       if (pod.metadata.deletionTimestamp && !l.starting) terminate(pod, l);
+      else if (syncDue && !l.starting && !l.finished && !l.terminating) inBackground(syncVolumes(pod, l.dir));
     }
     for (const [uid, l] of live) if (!seen.has(uid) && !l.starting) {
       // deleted behind the node's back (force delete): stop what still runs
