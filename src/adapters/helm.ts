@@ -156,6 +156,8 @@ function helmNext(stderr: string): string | undefined {
   if (/Kubernetes cluster unreachable/i.test(stderr)) return 'check that the cluster is reachable with the same --kubeconfig / --context (`kubectl cluster-info`)';
   if (/repo .* not found|no repo named|failed to download|looks like .* is not a valid chart repository|failed to fetch|failed to do request|x509|tls:|authentication required/i.test(stderr))
     return "check that this machine reaches the chart's source and trusts its certificate (helm uses SSL_CERT_FILE / the system CAs); credentials belong in helm's own configuration (`helm registry login HOST` for oci://, `helm repo add NAME URL --username ...` for a repository); or set kedaChart (--keda-chart) to a mirror or a local chart";
+  if (/conflict occurred while applying object/i.test(stderr))
+    return "helm 4 applies server-side and another tool set the fields named above (objects adopted into the release, or changed by hand): run kedactl init again with --force-conflicts to let helm take them over";
   if (/another operation .* in progress/i.test(stderr)) return 'another helm operation on this release is running; wait for it (`helm -n keda status keda`) and run again';
   // only the authorizer's words mean a missing permission; other 403s are admission policies
   if (/\bcannot \S+ (resource|path) "/.test(stderr)) return 'the kube context lacks permission to install KEDA (cluster-admin is needed for its CRDs and RBAC)';

@@ -1,9 +1,11 @@
-// kedaChart with the real helm 4 and 3: KEDA's real chart packaged by `helm package` (.tgz) and pushed to a
-// private OCI registry (the CNCF distribution registry, TLS from a CA of its own that helm trusts through
-// SSL_CERT_FILE, as a user's helm trusts a corporate CA). Nothing reaches the network. A rig per helm major,
+// kedaChart with the real helm 4 and 3: KEDA's real chart packaged by `helm package` (.tgz), pushed to a
+// private OCI registry (the CNCF distribution registry) and indexed in a private https chart repository
+// behind basic auth, each with TLS from a CA of its own that helm trusts through SSL_CERT_FILE (as a user's
+// helm trusts a corporate CA). Nothing reaches the network. A rig per helm major,
 // for the same reason as helm-real.test.ts (the chart's cluster-scoped objects).
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,26 +19,33 @@ import { startKubeRig, type KubeRig } from '../support/kube-rig.ts';
 import { admin, uniqueStack } from '../support/kube-test-rig.ts';
 import { ensureHelm, HELM_VERSIONS, helmHome, KEDA_CHART_DIR, KEDA_CHART_VERSION, kedaSettings, namespaceGone } from '../support/helm.ts';
 import { startOciRegistry, type OciRegistry } from '../support/oci-registry.ts';
+import { startChartRepo, type ChartRepo } from '../support/chart-repo.ts';
 
 describe.each(HELM_VERSIONS)('kedaChart with the real helm %s', (helmVersion) => {
   let rig: KubeRig;
   let registry: OciRegistry;
+  let repo: ChartRepo;
+  let helmCli: (args: string[]) => Promise<string>;
   let home: ReturnType<typeof helmHome>;
   let bin: string;
   let tgz: string;
   const work = mkdtempSync(path.join(tmpdir(), 'kedactl-chart-'));
   beforeAll(async () => {
     bin = await ensureHelm(helmVersion);
-    [rig, registry] = await Promise.all([startKubeRig({ log: () => {} }), startOciRegistry()]);
-    home = helmHome(bin, { SSL_CERT_FILE: registry.caFile });
-    // the chart as a release ships it, and in a registry mirror, made with this helm itself
-    const helmCli = (args: string[]) => execFileSync(bin, args, { env: home.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    helmCli(['package', KEDA_CHART_DIR, '--destination', work]);
+    [rig, registry, repo] = await Promise.all([startKubeRig({ log: () => {} }), startOciRegistry(), startChartRepo(work, 'ci', 'chart-secret')]);
+    const bundle = path.join(work, 'ca-bundle.pem'); // the machine's extra CAs: the registry's and the repository's
+    writeFileSync(bundle, readFileSync(registry.caFile, 'utf8') + readFileSync(repo.caFile, 'utf8'));
+    home = helmHome(bin, { SSL_CERT_FILE: bundle });
+    // the chart as a release ships it, in a registry mirror and in a chart repository, made with this helm itself
+    // asynchronously: the chart repository answers from this same process
+    helmCli = async (args: string[]) => (await promisify(execFile)(bin, args, { env: home.env, encoding: 'utf8' })).stdout;
+    await helmCli(['package', KEDA_CHART_DIR, '--destination', work]);
     tgz = path.join(work, `keda-${KEDA_CHART_VERSION}.tgz`);
-    helmCli(['push', tgz, `oci://${registry.host}/charts`]);
+    await helmCli(['push', tgz, `oci://${registry.host}/charts`]);
+    await helmCli(['repo', 'index', work, '--url', repo.url]);
   });
   afterAll(async () => {
-    await Promise.all([rig?.stop(), registry?.stop()]);
+    await Promise.all([rig?.stop(), registry?.stop(), repo?.stop()]);
     home?.cleanup();
     rmSync(work, { recursive: true, force: true });
   });
@@ -74,6 +83,33 @@ describe.each(HELM_VERSIONS)('kedaChart with the real helm %s', (helmVersion) =>
     } finally {
       untrusting.cleanup();
     }
+
+    expect(await uninstallKedaIfUnused({ release: 'keda', namespace: 'keda' }, helm, kube, recordingProgress())).toBe('uninstalled');
+    await namespaceGone(rig, 'keda');
+  });
+
+  it('an https chart repository behind basic auth: helm\'s own entry for it (with its credentials) is used; without one, helm\'s refusal and where credentials go', async () => {
+    const helm = createHelm({ bin, env: home.env, kubeconfig: rig.kubeconfigPath });
+    const kube = createKube(loadKubeConfig({ kubeconfig: rig.kubeconfigPath, env: {} }));
+    const desired = await desiredStack(kedaSettings({ stack: uniqueStack('repo'), kedaChart: repo.url, kedaVersion: KEDA_CHART_VERSION }));
+
+    // no entry in helm's configuration: kedactl adds one without credentials, and the repository says no
+    const err = await installKeda(desired, helm, kube, recordingProgress(), { wait: false }).catch((e) => e);
+    expect(err).toBeInstanceOf(ExternalError);
+    expect(err.message).toMatch(/helm repo add: .* failed \(exit 1\): .*401/);
+    expect(err.next).toMatch(/credentials belong in helm's own configuration \(`helm registry login HOST` for oci:\/\/, `helm repo add NAME URL --username \.\.\.` for a repository\)/);
+    expect(await helm.status('keda', 'keda')).toBeUndefined();
+
+    // the user's own entry, with credentials kedactl never sees
+    await helmCli(['repo', 'add', 'corp-mirror', repo.url, '--username', 'ci', '--password', 'chart-secret']);
+    const p = recordingProgress();
+    expect(await installKeda(desired, helm, kube, p, { wait: false })).toEqual({ action: 'installed', version: KEDA_CHART_VERSION });
+    expect(p.steps.map((s) => s.title)).toContain(`Installing KEDA ${KEDA_CHART_VERSION} from keda (${repo.url}) (helm release keda/keda)`);
+    // the index read with the entry's credentials (helm 4 may take the package itself from its content cache)
+    expect(repo.requests.filter((r) => r.endsWith(' 200'))).toContain('/charts/index.yaml 200');
+    const sa = (await admin(rig, 'GET', '/api/v1/namespaces/keda/serviceaccounts/keda-operator')).json();
+    expect(sa.metadata.annotations['eks.amazonaws.com/role-arn']).toBe(desired.keda.values['podIdentity.aws.irsa.roleArn']);
+    expect(await helmCli(['repo', 'list', '-o', 'json'])).not.toContain('kedactl-keda');
 
     expect(await uninstallKedaIfUnused({ release: 'keda', namespace: 'keda' }, helm, kube, recordingProgress())).toBe('uninstalled');
     await namespaceGone(rig, 'keda');

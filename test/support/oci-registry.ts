@@ -24,15 +24,21 @@ export interface OciRegistry {
   stop(): Promise<void>;
 }
 
+/** a CA of its own (dir/ca.crt) and a serving certificate for 127.0.0.1 signed by it (dir/tls.crt, dir/tls.key) */
+export function selfSignedTls(dir: string, what: string): void {
+  const f = (n: string) => path.join(dir, n);
+  const ssl = (args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
+  ssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=kedactl test ${what} CA`, '-keyout', f('ca.key'), '-out', f('ca.crt')]);
+  ssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', f('tls.key'), '-out', f('tls.csr')]);
+  writeFileSync(f('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  ssl(['x509', '-req', '-in', f('tls.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', f('san.ext'), '-out', f('tls.crt')]);
+}
+
 export async function startOciRegistry(): Promise<OciRegistry> {
   const bin = await ensureOciRegistry();
   const dir = mkdtempSync(path.join(tmpdir(), 'kedactl-oci-'));
   const f = (n: string) => path.join(dir, n);
-  const ssl = (args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
-  ssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=kedactl test registry CA', '-keyout', f('ca.key'), '-out', f('ca.crt')]);
-  ssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', f('tls.key'), '-out', f('tls.csr')]);
-  writeFileSync(f('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  ssl(['x509', '-req', '-in', f('tls.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', f('san.ext'), '-out', f('tls.crt')]);
+  selfSignedTls(dir, 'registry');
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
   writeFileSync(

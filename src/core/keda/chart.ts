@@ -34,7 +34,7 @@ export function kedaChartSource(value: string | undefined): KedaChartSource {
 
 /** "kedacore/keda (https://kedacore.github.io/charts)", "/x/keda", "oci://…": for the plan */
 export function describeKedaChart(s: KedaChartSource): string {
-  if (s.kind === 'repository') return s.url === KEDA.repoUrl ? `${KEDA.chart} (${KEDA.repoUrl})` : `keda from the helm repository ${s.url}`;
+  if (s.kind === 'repository') return s.url === KEDA.repoUrl ? `${KEDA.chart} (${KEDA.repoUrl})` : `keda (${s.url})`;
   if (s.kind === 'local') return s.path;
   return s.ref;
 }

@@ -113,7 +113,8 @@ export async function installKeda(desired: DesiredStack, helm: Helm, kube: Kube,
   } else if (seen.installed && valuesMatch(k.values, seen.values) && !seen.unhealthy) {
     progress.note(`KEDA ${seen.version ?? ''} is already installed and healthy; skipped`.replace('  ', ' '));
     return { action: 'unchanged', version: seen.version };
-  } else if (!seen.installed || !valuesMatch(k.values, seen.values)) {
+  } else if (!seen.installed || !valuesMatch(k.values, seen.values) || seen.release?.status === 'failed') {
+    // a failed release is run again: helm upgrades it, or installs it anew when no revision ever deployed
     const nsBefore = await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: k.namespace });
     const chart = k.source.kind === 'repository' ? await progress.step(`Updating the helm repository ${k.source.url}`, () => helmChartRef(k.source, helm)) : await helmChartRef(k.source, helm);
     if (!seen.installed) {
