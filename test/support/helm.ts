@@ -14,9 +14,8 @@ import { loadSettings } from '../../src/core/stack/load-settings.ts';
 export const HELM_VERSIONS = ['4.3.2', '3.22.0'] as const;
 export type HelmVersion = (typeof HELM_VERSIONS)[number];
 
-/** KEDA's real chart (read, installed, never copied into the repo) */
-export const KEDA_CHART_DIR = '/work/shared/reference/keda-chart-2.20.2/chart';
-export const KEDA_CHART_VERSION = '2.20.2';
+/** KEDA's real chart (read, installed, never copied into the repo): ../shared/reference beside the clone */
+export { KEDA_CHART_DIR, KEDA_CHART_VERSION } from './demo-cluster.ts';
 
 const built = new Map<string, Promise<string>>();
 
