@@ -14,7 +14,16 @@ export default defineConfig({
     // the AWS credential chain must never reach for instance metadata (169.254.169.254) in tests
     env: { AWS_EC2_METADATA_DISABLED: 'true' },
     projects: [
-      { extends: true, test: { name: 'suite', include: ['test/**/*.test.ts', 'test/**/*.test.tsx'], exclude: ALONE, maxWorkers: 2, sequence: { groupOrder: 0 } } },
+      {
+        extends: true,
+        test: {
+          name: 'suite',
+          include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
+          exclude: ALONE,
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
+        },
+      },
       { extends: true, test: { name: 'alone', include: ALONE, maxWorkers: 1, sequence: { groupOrder: 1 } } },
     ],
   },

@@ -36,7 +36,8 @@ const builtins = {
   load(id) {
     if (!id.startsWith('\0builtin:')) return;
     const name = JSON.stringify(id.slice('\0builtin:'.length));
-    if (id.endsWith('child_process')) return `let m; module.exports = new Proxy({}, { get: (_, k) => (m ??= process.getBuiltinModule(${name}))[k] });`;
+    if (id.endsWith('child_process'))
+      return `let m; module.exports = new Proxy({}, { get: (_, k) => (m ??= process.getBuiltinModule(${name}))[k] });`;
     return `module.exports = process.getBuiltinModule(${name});`;
   },
 };
@@ -47,35 +48,67 @@ const common = {
   platform: 'node',
   // what kedactl's own modules import from outside BUNDLED stays external; what a bundled package
   // imports is bundled with it
-  external: (id, importer) => bare(id) && !lazyBuiltin(id, importer) && (id.startsWith('node:') || (!importer?.includes('/node_modules/') && !bundled(id))),
+  external: (id, importer) =>
+    bare(id) && !lazyBuiltin(id, importer) && (id.startsWith('node:') || (!importer?.includes('/node_modules/') && !bundled(id))),
   // the npm package a schema validator requires, not Node's deprecated built-in of the same name
   resolve: { alias: { punycode: require.resolve('punycode/') } },
   logLevel: 'warn',
 };
 
-if (readFileSync(`${dist}main.js`, 'utf8').includes('./chunks/')) throw new Error('dist/main.js is already a bundle: run `npm run build` (tsc first, then this)');
+if (readFileSync(`${dist}main.js`, 'utf8').includes('./chunks/'))
+  throw new Error('dist/main.js is already a bundle: run `npm run build` (tsc first, then this)');
 rmSync(`${dist}chunks`, { recursive: true, force: true });
 rmSync(`${dist}bench`, { recursive: true, force: true });
 const out = await build({
   ...common,
   input: { main: `${dist}main.js`, 'chunks/kube-schemas': `${dist}core/kube/schemas.js` },
   plugins: [builtins],
-  output: { dir: dist, format: 'esm', entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js', minify: true, sourcemap: false },
+  output: {
+    dir: dist,
+    format: 'esm',
+    entryFileNames: '[name].js',
+    chunkFileNames: 'chunks/[name]-[hash].js',
+    minify: true,
+    sourcemap: false,
+  },
 });
 rmSync(`${dist}main.js.map`, { force: true }); // tsc's map describes the file the bundle replaced
 
 // bench/watch-child.mjs drives the watch's pieces directly; it gets them bundled the same way (not
 // shipped: dist/bench/ is outside package.json `files`)
 const benchWatch = '\0bench-watch';
-const pieces = ['core/watch/session.js', 'adapters/kube-watch.js', 'adapters/kube.js', 'ui/watch/lines.js', 'ui/watch/screen.js', 'ui/watch/memory.js'];
+const pieces = [
+  'core/watch/session.js',
+  'adapters/kube-watch.js',
+  'adapters/kube.js',
+  'ui/watch/lines.js',
+  'ui/watch/screen.js',
+  'ui/watch/memory.js',
+];
 await build({
   ...common,
   input: { watch: benchWatch },
-  plugins: [builtins, { name: 'bench-watch', resolveId: (id) => (id === benchWatch ? id : undefined), load: (id) => (id === benchWatch ? pieces.map((m) => `export * from ${JSON.stringify(dist + m)};`).join('\n') : undefined) }],
-  output: { dir: `${dist}bench`, format: 'esm', entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js', minify: true, sourcemap: false },
+  plugins: [
+    builtins,
+    {
+      name: 'bench-watch',
+      resolveId: (id) => (id === benchWatch ? id : undefined),
+      load: (id) => (id === benchWatch ? pieces.map((m) => `export * from ${JSON.stringify(dist + m)};`).join('\n') : undefined),
+    },
+  ],
+  output: {
+    dir: `${dist}bench`,
+    format: 'esm',
+    entryFileNames: '[name].js',
+    chunkFileNames: '[name]-[hash].js',
+    minify: true,
+    sourcemap: false,
+  },
 });
 
-const files = readdirSync(`${dist}chunks`).map((f) => `chunks/${f}`).concat('main.js');
+const files = readdirSync(`${dist}chunks`)
+  .map((f) => `chunks/${f}`)
+  .concat('main.js');
 const kib = files.reduce((n, f) => n + statSync(dist + f).size, 0) / 1024;
 const modules = out.output.reduce((n, c) => n + (c.type === 'chunk' ? Object.keys(c.modules).length : 0), 0);
 console.log(`bundled ${modules} modules into dist/main.js and ${files.length - 1} chunks (${kib.toFixed(0)} KiB)`);

@@ -27,26 +27,59 @@ const dir = mkdtempSync(join(tmpdir(), 'kedactl-bench-keda-'));
 const helmState = join(dir, 'helm');
 const cluster = await startDemoCluster({ helmState, log: () => {} });
 const env = {
-  PATH: `${STUB}:${process.env.PATH}`, HOME: process.env.HOME, NO_COLOR: '1', AWS_EC2_METADATA_DISABLED: 'true',
-  ...MOTO_ENV, AWS_ENDPOINT_URL: moto.endpoint, KUBECONFIG: cluster.rig.kubeconfigPath, HELM_STUB_STATE: helmState, HELM_STUB_LOG: join(dir, 'helm-calls'),
+  PATH: `${STUB}:${process.env.PATH}`,
+  HOME: process.env.HOME,
+  NO_COLOR: '1',
+  AWS_EC2_METADATA_DISABLED: 'true',
+  ...MOTO_ENV,
+  AWS_ENDPOINT_URL: moto.endpoint,
+  KUBECONFIG: cluster.rig.kubeconfigPath,
+  HELM_STUB_STATE: helmState,
+  HELM_STUB_LOG: join(dir, 'helm-calls'),
 };
 const cli = (args: string[]) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-    execFile(process.execPath, [BIN, ...args], { env, timeout: 20 * 60_000, maxBuffer: 64 << 20 }, (e, stdout, stderr) => resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, stdout, stderr })),
+    execFile(process.execPath, [BIN, ...args], { env, timeout: 20 * 60_000, maxBuffer: 64 << 20 }, (e, stdout, stderr) =>
+      resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, stdout, stderr }),
+    ),
   );
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const sqs = new SQSClient({ region: MOTO_ENV.AWS_REGION, endpoint: moto.endpoint, credentials: { accessKeyId: MOTO_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: MOTO_ENV.AWS_SECRET_ACCESS_KEY } });
+const sqs = new SQSClient({
+  region: MOTO_ENV.AWS_REGION,
+  endpoint: moto.endpoint,
+  credentials: { accessKeyId: MOTO_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: MOTO_ENV.AWS_SECRET_ACCESS_KEY },
+});
 async function queueDepth(stack: string): Promise<number> {
-  const a = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: `${moto.endpoint}/${MOTO_ACCOUNT}/${stack}-queue`, AttributeNames: ['All'] }))).Attributes ?? {};
-  return Number(a.ApproximateNumberOfMessages) + Number(a.ApproximateNumberOfMessagesNotVisible) + Number(a.ApproximateNumberOfMessagesDelayed);
+  const a =
+    (
+      await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: `${moto.endpoint}/${MOTO_ACCOUNT}/${stack}-queue`, AttributeNames: ['All'] }),
+      )
+    ).Attributes ?? {};
+  return (
+    Number(a.ApproximateNumberOfMessages) + Number(a.ApproximateNumberOfMessagesNotVisible) + Number(a.ApproximateNumberOfMessagesDelayed)
+  );
 }
 
 const rows: string[] = [];
 try {
   for (const strategy of STRATEGIES) {
     const stack = `bench-${strategy}-${Math.random().toString(36).slice(2, 6)}`;
-    const flags = ['--stack', stack, '--auth', 'static', '--max-replicas', String(MAX_REPLICAS), '--processing-time', String(PROCESSING), '--strategy', strategy, '--keda-version', cluster.kedaVersion];
+    const flags = [
+      '--stack',
+      stack,
+      '--auth',
+      'static',
+      '--max-replicas',
+      String(MAX_REPLICAS),
+      '--processing-time',
+      String(PROCESSING),
+      '--strategy',
+      strategy,
+      '--keda-version',
+      cluster.kedaVersion,
+    ];
     const init = await cli(['init', ...flags, '--yes']);
     if (init.code !== 0) throw new Error(`init ${strategy}: ${init.stderr}`);
     const jobsSeen = new Set<string>();
@@ -99,7 +132,11 @@ try {
   await cluster.stop();
   await moto.stop();
 }
-console.log(`\n${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model} x${cpus().length}, load ${loadavg()[0]!.toFixed(1)}, KEDA ${cluster.kedaVersion}, maxReplicas ${MAX_REPLICAS}, ${PROCESSING} s per message, pollingInterval 10 s`);
-console.log('| strategy | messages | produce → first Job | produce → drained | Jobs run (per message) | Jobs that found no message | most Jobs active at once | processed / killed |');
+console.log(
+  `\n${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model} x${cpus().length}, load ${loadavg()[0]!.toFixed(1)}, KEDA ${cluster.kedaVersion}, maxReplicas ${MAX_REPLICAS}, ${PROCESSING} s per message, pollingInterval 10 s`,
+);
+console.log(
+  '| strategy | messages | produce → first Job | produce → drained | Jobs run (per message) | Jobs that found no message | most Jobs active at once | processed / killed |',
+);
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const r of rows) console.log(r);

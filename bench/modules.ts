@@ -40,6 +40,8 @@ for (const bin of bins) {
     const nm = [...r.packages.values()].reduce((a, b) => a + b, 0);
     const shown = argv.map((a) => (a.startsWith(out) ? 'DIR' : a === ISSUER ? 'ISSUER' : a)).join(' ');
     const pk = [...r.packages].map(([p, n]) => `${p} (${n})`);
-    console.log(`| \`kedactl ${shown}\` | ${r.code} | ${r.own.length} + ${nm} | ${pk.length ? (pk.length > 12 ? `${pk.slice(0, 12).join(', ')}, … ${pk.length - 12} more` : pk.join(', ')) : 'none'} |`);
+    console.log(
+      `| \`kedactl ${shown}\` | ${r.code} | ${r.own.length} + ${nm} | ${pk.length ? (pk.length > 12 ? `${pk.slice(0, 12).join(', ')}, … ${pk.length - 12} more` : pk.join(', ')) : 'none'} |`,
+    );
   }
 }

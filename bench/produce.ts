@@ -17,10 +17,14 @@ const client = new SQSClient({
   useQueueUrlAsEndpoint: false,
   credentials: { accessKeyId: MOTO_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: MOTO_ENV.AWS_SECRET_ACCESS_KEY },
 });
-const body = (i: number) => JSON.stringify({ videoId: `bench-${i + 1}`, quality: ['480p', '720p', '1080p', '4K'][i % 4], sentAt: new Date().toISOString() });
+const body = (i: number) =>
+  JSON.stringify({ videoId: `bench-${i + 1}`, quality: ['480p', '720p', '1080p', '4K'][i % 4], sentAt: new Date().toISOString() });
 const queue = async (name: string) => (await client.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl!;
 const depth = async (url: string) =>
-  Number((await client.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }))).Attributes!.ApproximateNumberOfMessages);
+  Number(
+    (await client.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }))).Attributes!
+      .ApproximateNumberOfMessages,
+  );
 
 async function sequential(url: string) {
   for (let i = 0; i < count; i++) await client.send(new SendMessageCommand({ QueueUrl: url, MessageBody: body(i) }));
@@ -43,19 +47,28 @@ async function ceiling(url: string) {
 
 function kedactl(stack: string): Promise<{ sendSeconds: number }> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['bin/kedactl', 'produce', '--stack', stack, '--count', String(count), '-o', 'json'], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...MOTO_ENV, AWS_ENDPOINT_URL: moto.endpoint, NO_COLOR: '1' },
-      maxBuffer: 64 * 1024 * 1024,
-    }, (err, stdout, stderr) => {
-      if (err) return reject(new Error(`kedactl produce failed: ${stderr}`));
-      const r = JSON.parse(stdout) as { sent: number; seconds: number };
-      if (r.sent !== count) return reject(new Error(`kedactl sent ${r.sent} of ${count}`));
-      resolve({ sendSeconds: r.seconds });
-    });
+    execFile(
+      process.execPath,
+      ['bin/kedactl', 'produce', '--stack', stack, '--count', String(count), '-o', 'json'],
+      {
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...MOTO_ENV, AWS_ENDPOINT_URL: moto.endpoint, NO_COLOR: '1' },
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (err, stdout, stderr) => {
+        if (err) return reject(new Error(`kedactl produce failed: ${stderr}`));
+        const r = JSON.parse(stdout) as { sent: number; seconds: number };
+        if (r.sent !== count) return reject(new Error(`kedactl sent ${r.sent} of ${count}`));
+        resolve({ sendSeconds: r.seconds });
+      },
+    );
   });
 }
 
-interface Row { way: string; seconds: number; note?: string }
+interface Row {
+  way: string;
+  seconds: number;
+  note?: string;
+}
 const rows: Row[] = [];
 async function measure(way: string, name: string, run: (url: string, name: string) => Promise<string | void>) {
   const url = await queue(name);
@@ -80,11 +93,17 @@ try {
     });
   }
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
-  console.log(`\n${count} messages, moto ${moto.endpoint}, ${cpus().length} cores (${cpu}), node ${process.version}, ${new Date().toISOString()}`);
+  console.log(
+    `\n${count} messages, moto ${moto.endpoint}, ${cpus().length} cores (${cpu}), node ${process.version}, ${new Date().toISOString()}`,
+  );
   console.log('| way | seconds | msg/s |\n| --- | --- | --- |');
-  for (const r of rows) console.log(`| ${r.way} | ${r.seconds.toFixed(2)} | ${(count / r.seconds).toFixed(0)}${r.note ? ` (${r.note})` : ''} |`);
+  for (const r of rows)
+    console.log(`| ${r.way} | ${r.seconds.toFixed(2)} | ${(count / r.seconds).toFixed(0)}${r.note ? ` (${r.note})` : ''} |`);
   const median = (way: string) => {
-    const xs = rows.filter((r) => r.way.startsWith(way)).map((r) => count / r.seconds).sort((a, b) => a - b);
+    const xs = rows
+      .filter((r) => r.way.startsWith(way))
+      .map((r) => count / r.seconds)
+      .sort((a, b) => a - b);
     return xs[Math.floor(xs.length / 2)]!;
   };
   const seq = median('sequential');

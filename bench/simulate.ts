@@ -16,8 +16,15 @@ const runs = Number(process.argv[2] ?? 7);
 const bin = fileURLToPath(new URL('../bin/kedactl', import.meta.url));
 // the defaults kedactl renders
 const stack: SimStack = {
-  pollingInterval: 10, maxReplicas: 100, queueLength: 1, activationQueueLength: 0, strategy: 'default',
-  processingTime: 30, visibilityTimeout: 90, deadLetterQueue: false, maxReceiveCount: 5,
+  pollingInterval: 10,
+  maxReplicas: 100,
+  queueLength: 1,
+  activationQueueLength: 0,
+  strategy: 'default',
+  processingTime: 30,
+  visibilityTimeout: 90,
+  deadLetterQueue: false,
+  maxReceiveCount: 5,
 };
 
 function median(xs: number[]): number {
@@ -25,7 +32,9 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-console.log(`machine: ${cpus()[0]?.model} x${cpus().length}, node ${process.version}, ${new Date().toISOString().slice(0, 16)}Z, load ${loadavg()[0]!.toFixed(1)}, ${runs} runs each`);
+console.log(
+  `machine: ${cpus()[0]?.model} x${cpus().length}, node ${process.version}, ${new Date().toISOString().slice(0, 16)}Z, load ${loadavg()[0]!.toFixed(1)}, ${runs} runs each`,
+);
 for (const [name, spec] of [
   ['100,000 over 24 h', 'steady:count=100000,duration=24h'],
   ['10,000 at once', 'burst:count=10000'],
@@ -50,7 +59,13 @@ for (const [name, spec] of [
 const whole: number[] = [];
 for (let i = 0; i < 3; i++) {
   const t0 = performance.now();
-  execFileSync(process.execPath, [bin, 'simulate', '--load', 'steady:count=100000,duration=24h', '--compare', 'strategy=default,accurate,eager', '-o', 'json'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(
+    process.execPath,
+    [bin, 'simulate', '--load', 'steady:count=100000,duration=24h', '--compare', 'strategy=default,accurate,eager', '-o', 'json'],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   whole.push(performance.now() - t0);
 }
-console.log(`kedactl simulate --load steady:count=100000,duration=24h --compare strategy=default,accurate,eager -o json: median ${median(whole).toFixed(0)} ms (${whole.map((t) => t.toFixed(0)).join(' / ')})`);
+console.log(
+  `kedactl simulate --load steady:count=100000,duration=24h --compare strategy=default,accurate,eager -o json: median ${median(whole).toFixed(0)} ms (${whole.map((t) => t.toFixed(0)).join(' / ')})`,
+);

@@ -22,15 +22,36 @@ const commands = (b: string, label: string): Array<[string, string[]]> => [
   [`${label} --help`, [b, '--help']],
   [`${label} plan --help`, [b, 'plan', '--help']],
   [`${label} plan --offline`, [b, 'plan', '--offline', '--region', 'eu-west-1']],
-  [`${label} render`, [b, 'render', '--out', join(out, label.replace(/\W/g, '')), '--region', 'eu-west-1', '--account-id', '123456789012', '--oidc-issuer', 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE']],
+  [
+    `${label} render`,
+    [
+      b,
+      'render',
+      '--out',
+      join(out, label.replace(/\W/g, '')),
+      '--region',
+      'eu-west-1',
+      '--account-id',
+      '123456789012',
+      '--oidc-issuer',
+      'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE',
+    ],
+  ],
 ];
-const cases: Array<[string, string[]]> = [['node -e 0', ['-e', '0']], ...commands(bin, 'kedactl'), ...(other ? commands(other, 'other') : [])];
+const cases: Array<[string, string[]]> = [
+  ['node -e 0', ['-e', '0']],
+  ...commands(bin, 'kedactl'),
+  ...(other ? commands(other, 'other') : []),
+];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function run(args: string[], extra: string[] = []): number {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [...extra, ...args], { stdio: 'ignore', env: { ...process.env, KUBECONFIG: '/nonexistent', AWS_EC2_METADATA_DISABLED: 'true' } });
+  const r = spawnSync(process.execPath, [...extra, ...args], {
+    stdio: 'ignore',
+    env: { ...process.env, KUBECONFIG: '/nonexistent', AWS_EC2_METADATA_DISABLED: 'true' },
+  });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}`);
   return ms;
@@ -57,11 +78,15 @@ rmSync(out, { recursive: true, force: true });
 const base = median(wall.get('node -e 0')!);
 const baseCpu = median(usage.get('node -e 0')!.cpu);
 if (other) console.log(`other = ${other}`);
-console.log(`machine: ${cpus()[0]?.model} x${cpus().length}, node ${process.version}, ${new Date().toISOString().slice(0, 16)}Z, load average ${load0.toFixed(1)} -> ${loadavg()[0]!.toFixed(1)}, ${runs} runs each`);
+console.log(
+  `machine: ${cpus()[0]?.model} x${cpus().length}, node ${process.version}, ${new Date().toISOString().slice(0, 16)}Z, load average ${load0.toFixed(1)} -> ${loadavg()[0]!.toFixed(1)}, ${runs} runs each`,
+);
 console.log('| command | wall median | x node -e 0 | CPU median | x node -e 0 | peak RSS median |');
 console.log('| --- | --- | --- | --- | --- | --- |');
 for (const [name] of cases) {
   const w = median(wall.get(name)!);
   const c = median(usage.get(name)!.cpu);
-  console.log(`| \`${name}\` | ${w.toFixed(1)} ms | ${(w / base).toFixed(2)} | ${c.toFixed(1)} ms | ${(c / baseCpu).toFixed(2)} | ${median(usage.get(name)!.rss).toFixed(1)} MB |`);
+  console.log(
+    `| \`${name}\` | ${w.toFixed(1)} ms | ${(w / base).toFixed(2)} | ${c.toFixed(1)} ms | ${(c / baseCpu).toFixed(2)} | ${median(usage.get(name)!.rss).toFixed(1)} MB |`,
+  );
 }

@@ -23,21 +23,31 @@ async function naiveTeardown(kube: any, stack: string, parallel: number): Promis
   for (const k of kinds) {
     const items = await kube.list(k, { labelSelector: selector, metadataOnly: true });
     let i = 0;
-    await Promise.all(Array.from({ length: parallel }, async () => {
-      while (i < items.length) {
-        const o = items[i++];
-        await kube.delete({ ...k, name: o.metadata.name, namespace: o.metadata.namespace }, { propagation: k.propagation });
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: parallel }, async () => {
+        while (i < items.length) {
+          const o = items[i++];
+          await kube.delete({ ...k, name: o.metadata.name, namespace: o.metadata.namespace }, { propagation: k.propagation });
+        }
+      }),
+    );
   }
-  for (const k of kinds) while ((await kube.list(k, { labelSelector: selector, metadataOnly: true, limit: 1 })).length) await new Promise((r) => setTimeout(r, 100));
+  for (const k of kinds)
+    while ((await kube.list(k, { labelSelector: selector, metadataOnly: true, limit: 1 })).length)
+      await new Promise((r) => setTimeout(r, 100));
   await kube.delete({ apiVersion: 'v1', kind: 'Namespace', name: stack });
-  while ((await kube.list({ apiVersion: 'v1', kind: 'Namespace' }, { labelSelector: selector, metadataOnly: true })).length) await new Promise((r) => setTimeout(r, 100));
+  while ((await kube.list({ apiVersion: 'v1', kind: 'Namespace' }, { labelSelector: selector, metadataOnly: true })).length)
+    await new Promise((r) => setTimeout(r, 100));
 }
 
 const rig = await startKubeRig({ crdsDir: kedaCrdsDir(), log: () => {} });
 try {
-  const settings = (stack: string) => loadSettings({ flags: { stack, region: 'eu-west-1', accountId: '123456789012', oidcIssuer: 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE' }, env: {}, cwd: process.cwd() }).settings;
+  const settings = (stack: string) =>
+    loadSettings({
+      flags: { stack, region: 'eu-west-1', accountId: '123456789012', oidcIssuer: 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE' },
+      env: {},
+      cwd: process.cwd(),
+    }).settings;
   let requests = 0;
   const kube = createKube(loadKubeConfig({ kubeconfig: rig.kubeconfigPath, env: {} }), { onRequest: () => requests++ });
   // warm-up: the first request to a CRD's storage right after start may be told to wait (429, Retry-After 1)
@@ -54,16 +64,21 @@ try {
     await fn();
     const ms = Number(process.hrtime.bigint() - t1) / 1e6;
     stopNs();
-    const left = (await kubeRequest(rig, 'GET', `/apis/batch/v1/jobs?labelSelector=${encodeURIComponent(stackSelector(stack))}`)).json().items.length;
+    const left = (await kubeRequest(rig, 'GET', `/apis/batch/v1/jobs?labelSelector=${encodeURIComponent(stackSelector(stack))}`)).json()
+      .items.length;
     rows.push(`| ${label} | ${JOBS} + ${JOBS} | ${requests} | ${(ms / 1000).toFixed(2)} s | ${left} |`);
-    console.error(`${label}: ${requests} requests, ${(ms / 1000).toFixed(2)} s (seeding ${JOBS} Jobs + Pods took ${(seeded / 1000).toFixed(1)} s)`);
+    console.error(
+      `${label}: ${requests} requests, ${(ms / 1000).toFixed(2)} s (seeding ${JOBS} Jobs + Pods took ${(seeded / 1000).toFixed(1)} s)`,
+    );
   };
   await run('kedactl (delete-collection per kind)', 'bench-a', async () => {
     await teardownKube('bench-a', kube, undefined, recordingProgress(), { intervalMs: 100 });
   });
   await run('naive, one DELETE per object (sequential)', 'bench-b', () => naiveTeardown(kube, 'bench-b', 1));
   await run('naive, one DELETE per object (8 in parallel)', 'bench-c', () => naiveTeardown(kube, 'bench-c', 8));
-  console.log(`machine: ${cpus()[0]?.model} x${cpus().length}, node ${process.version}, kube-apiserver rig, ${new Date().toISOString().slice(0, 10)}`);
+  console.log(
+    `machine: ${cpus()[0]?.model} x${cpus().length}, node ${process.version}, kube-apiserver rig, ${new Date().toISOString().slice(0, 10)}`,
+  );
   console.log('| way | Jobs + Pods | API requests | wall time | Jobs left |');
   console.log('| --- | --- | --- | --- | --- |');
   for (const r of rows) console.log(r);

@@ -5,7 +5,10 @@ import { Writable } from 'node:stream';
 
 // the watch's pieces bundled as kedactl ships them (dist/bench/watch.js, made by the build), or with
 // BENCH_UNBUNDLED=1 tsc's file-per-module output with its packages from node_modules
-const dist = (p) => (process.env.BENCH_UNBUNDLED ? import(new URL(`../dist/${p}`, import.meta.url).href) : import(new URL('../dist/bench/watch.js', import.meta.url).href));
+const dist = (p) =>
+  process.env.BENCH_UNBUNDLED
+    ? import(new URL(`../dist/${p}`, import.meta.url).href)
+    : import(new URL('../dist/bench/watch.js', import.meta.url).href);
 
 /** BENCH_ALLOC=file: a sampling profile of everything allocated (collected objects included), written on stop */
 async function allocationProfile() {
@@ -14,7 +17,11 @@ async function allocationProfile() {
   const { writeFile } = await import('node:fs/promises');
   const session = new Session();
   session.connect();
-  await session.post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 16384,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
   return async () => {
     const { profile } = await session.post('HeapProfiler.stopSampling');
     await writeFile(process.env.BENCH_ALLOC, JSON.stringify(profile));
@@ -41,7 +48,10 @@ export async function child(cfg) {
   let maxWatches = 0;
   let relists = 0;
   const kc = loadKubeConfig({ kubeconfig: cfg.kubeconfig, env: {} });
-  const transport = kubeWatchTransport(kc, { onRequest: () => requests++, onWatchCount: (n) => ((watches = n), (maxWatches = Math.max(maxWatches, n))) });
+  const transport = kubeWatchTransport(kc, {
+    onRequest: () => requests++,
+    onWatchCount: (n) => ((watches = n), (maxWatches = Math.max(maxWatches, n))),
+  });
   const session = startWatch(
     { transport, queue: { read: async () => ({ visible: 42, inFlight: 7, delayed: 0 }) } },
     { namespace: cfg.namespace, scaledJob: cfg.scaledJob, queueName: 'bench-queue', informer: { onRelist: () => relists++ } },
@@ -57,7 +67,16 @@ export async function child(cfg) {
     dispatch(a);
     if (a.type === 'changed' && (a.kind === 'pods' || a.kind === 'jobs')) {
       const o = a.object;
-      const tag = a.kind === 'pods' ? (a.event === 'DELETED' ? 'gone' : (o.status?.phase ?? 'Pending')) : a.event === 'DELETED' ? 'gone' : o.status?.conditions?.some((c) => c.type === 'Complete') ? 'Complete' : 'active';
+      const tag =
+        a.kind === 'pods'
+          ? a.event === 'DELETED'
+            ? 'gone'
+            : (o.status?.phase ?? 'Pending')
+          : a.event === 'DELETED'
+            ? 'gone'
+            : o.status?.conditions?.some((c) => c.type === 'Complete')
+              ? 'Complete'
+              : 'active';
       pending.push({ key: `${o.metadata?.name}/${tag}`, version: store.dispatched, arrived: performance.timeOrigin + performance.now() });
     }
   };
@@ -97,7 +116,10 @@ export async function child(cfg) {
   let stopOutput;
   if (cfg.output === 'ndjson') {
     // a line is built from the store's state at the moment it is written
-    const w = lineWriter(store, { format: 'ndjson', write: () => (frames++, flush(store.applied, performance.timeOrigin + performance.now())) });
+    const w = lineWriter(store, {
+      format: 'ndjson',
+      write: () => (frames++, flush(store.applied, performance.timeOrigin + performance.now())),
+    });
     stopOutput = () => w.stop();
   } else {
     const { render } = await import('ink');
@@ -105,7 +127,19 @@ export async function child(cfg) {
     const { WatchScreen } = await dist('ui/watch/screen.js');
     // as the watch command draws it: React's production build (NODE_ENV set for this process), maxFps 30
     const app = render(
-      createElement(WatchScreen, { store, header: { stack: 'bench', context: kc.getCurrentContext(), namespace: cfg.namespace, queue: 'bench-queue', region: 'us-east-1', kedaVersion: '2.20.0' }, onFrame, ...(process.env.BENCH_REDRAW_MS ? { minRedrawMs: Number(process.env.BENCH_REDRAW_MS) } : {}) }),
+      createElement(WatchScreen, {
+        store,
+        header: {
+          stack: 'bench',
+          context: kc.getCurrentContext(),
+          namespace: cfg.namespace,
+          queue: 'bench-queue',
+          region: 'us-east-1',
+          kedaVersion: '2.20.0',
+        },
+        onFrame,
+        ...(process.env.BENCH_REDRAW_MS ? { minRedrawMs: Number(process.env.BENCH_REDRAW_MS) } : {}),
+      }),
       { stdout: terminal, exitOnCtrlC: false, patchConsole: false, maxFps: 30 },
     );
     stopOutput = () => app.unmount();
@@ -122,7 +156,20 @@ export async function child(cfg) {
     globalThis.gc?.(); // BENCH_NODE_ARGS=--expose-gc: live heap, not garbage
     const u = process.cpuUsage();
     const m = process.memoryUsage();
-    send({ type: 'stats', at: Date.now(), rss: m.rss, heapUsed: m.heapUsed, external: m.external, heapTotal: m.heapTotal, cpuMs: (u.user + u.system) / 1000, requests, watches, maxWatches, relists, frames });
+    send({
+      type: 'stats',
+      at: Date.now(),
+      rss: m.rss,
+      heapUsed: m.heapUsed,
+      external: m.external,
+      heapTotal: m.heapTotal,
+      cpuMs: (u.user + u.system) / 1000,
+      requests,
+      watches,
+      maxWatches,
+      relists,
+      frames,
+    });
   }, 1000);
   process.on('message', async (m) => {
     if (m === 'stop') {
@@ -134,6 +181,5 @@ export async function child(cfg) {
     }
   });
 }
-
 
 await child(JSON.parse(process.argv[2]));

@@ -9,7 +9,6 @@ import { fork } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
-
 const LABEL = 'scaledjob.keda.sh/name';
 
 interface ChildConfig {
@@ -23,7 +22,20 @@ interface ChildConfig {
 type ChildMsg =
   | { type: 'synced'; at: number }
   | { type: 'shown'; items: Array<[string, number, number]> }
-  | { type: 'stats'; at: number; rss: number; external: number; heapTotal: number; cpuMs: number; requests: number; watches: number; maxWatches: number; relists: number; frames: number; heapUsed: number };
+  | {
+      type: 'stats';
+      at: number;
+      rss: number;
+      external: number;
+      heapTotal: number;
+      cpuMs: number;
+      requests: number;
+      watches: number;
+      maxWatches: number;
+      relists: number;
+      frames: number;
+      heapUsed: number;
+    };
 
 // ------------------------------------------------------------------------------------------------
 // The parent: the rig, the objects, the churn, the numbers
@@ -53,21 +65,39 @@ async function parent(): Promise<void> {
     return r;
   };
   const merge = 'application/merge-patch+json';
-  const podBody = (name: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, labels }, spec: { restartPolicy: 'Never', containers: [{ name: 'consumer', image: 'amazon/aws-cli:2.15.23' }] } });
-  const jobBody = (name: string) => ({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name, labels }, spec: { backoffLimit: 0, template: { metadata: { labels }, spec: { restartPolicy: 'Never', containers: [{ name: 'consumer', image: 'amazon/aws-cli:2.15.23' }] } } } });
+  const podBody = (name: string) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels },
+    spec: { restartPolicy: 'Never', containers: [{ name: 'consumer', image: 'amazon/aws-cli:2.15.23' }] },
+  });
+  const jobBody = (name: string) => ({
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name, labels },
+    spec: {
+      backoffLimit: 0,
+      template: {
+        metadata: { labels },
+        spec: { restartPolicy: 'Never', containers: [{ name: 'consumer', image: 'amazon/aws-cli:2.15.23' }] },
+      },
+    },
+  });
   let child: ReturnType<typeof fork> | undefined;
   try {
     await req('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     const t0 = Date.now();
     let next = 0;
     const total = PODS + JOBS;
-    await Promise.all(Array.from({ length: 16 }, async () => {
-      while (next < total) {
-        const i = next++;
-        if (i < PODS) await req('POST', `/api/v1/namespaces/${ns}/pods`, podBody(`${sj}-p${i}-g0`));
-        else await req('POST', `/apis/batch/v1/namespaces/${ns}/jobs`, jobBody(`${sj}-j${i - PODS}-g0`));
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < total) {
+          const i = next++;
+          if (i < PODS) await req('POST', `/api/v1/namespaces/${ns}/pods`, podBody(`${sj}-p${i}-g0`));
+          else await req('POST', `/apis/batch/v1/namespaces/${ns}/jobs`, jobBody(`${sj}-j${i - PODS}-g0`));
+        }
+      }),
+    );
     log(`created ${PODS} Pods and ${JOBS} Jobs in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
 
     const cfg: ChildConfig = { output: OUTPUT, kubeconfig: rig.kubeconfigPath, namespace: ns, scaledJob: sj };
@@ -75,7 +105,10 @@ async function parent(): Promise<void> {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, NODE_ENV: process.env.BENCH_NODE_ENV ?? 'production' },
       // BENCH_PROF=dir: a CPU profile of the watch process
-      execArgv: [...(process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []), ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
+      execArgv: [
+        ...(process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []),
+        ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      ],
     });
     const sent = new Map<string, number>();
     const latencies: number[] = [];
@@ -136,9 +169,22 @@ async function parent(): Promise<void> {
         jobDone[i] = true;
         const ts = new Date().toISOString();
         sent.set(`${name}/Complete`, now());
-        await req('PATCH', `/apis/batch/v1/namespaces/${ns}/jobs/${name}/status`, {
-          status: { startTime: ts, completionTime: ts, succeeded: 1, conditions: [{ type: 'SuccessCriteriaMet', status: 'True', lastTransitionTime: ts }, { type: 'Complete', status: 'True', lastTransitionTime: ts }] },
-        }, merge);
+        await req(
+          'PATCH',
+          `/apis/batch/v1/namespaces/${ns}/jobs/${name}/status`,
+          {
+            status: {
+              startTime: ts,
+              completionTime: ts,
+              succeeded: 1,
+              conditions: [
+                { type: 'SuccessCriteriaMet', status: 'True', lastTransitionTime: ts },
+                { type: 'Complete', status: 'True', lastTransitionTime: ts },
+              ],
+            },
+          },
+          merge,
+        );
       } else {
         jobGen[i]!++;
         jobDone[i] = false;
@@ -154,17 +200,19 @@ async function parent(): Promise<void> {
     let changes = 0;
     const deadline = steadyFrom + SECONDS * 1000;
     // RATE steps a second, half Pods half Jobs, 8 in flight at most
-    await Promise.all(Array.from({ length: 8 }, async (_, w) => {
-      let k = 0;
-      while (Date.now() < deadline) {
-        const due = steadyFrom + ((k * 8 + w) * 1000) / RATE;
-        k++;
-        const wait = due - Date.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        await ((k + w) % 2 ? stepPod() : stepJob());
-        changes++;
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, w) => {
+        let k = 0;
+        while (Date.now() < deadline) {
+          const due = steadyFrom + ((k * 8 + w) * 1000) / RATE;
+          k++;
+          const wait = due - Date.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          await ((k + w) % 2 ? stepPod() : stepJob());
+          changes++;
+        }
+      }),
+    );
     await new Promise((r) => setTimeout(r, 1500)); // let the last changes reach a frame
     const steady = stats.slice(statsFrom);
     const first = steady[0]!;
@@ -189,7 +237,12 @@ async function parent(): Promise<void> {
       heapTotalMB: { start: +(first.heapTotal / 1024 / 1024).toFixed(1), end: +(last.heapTotal / 1024 / 1024).toFixed(1) },
       externalMB: { start: +(first.external / 1024 / 1024).toFixed(1), end: +(last.external / 1024 / 1024).toFixed(1) },
       cpuPercentOfOneCore: +cpuPct.toFixed(1),
-      latencyMs: { n: latencies.length, p50: Math.round(pct(latencies, 50)), p95: Math.round(pct(latencies, 95)), max: Math.round(Math.max(...latencies)) },
+      latencyMs: {
+        n: latencies.length,
+        p50: Math.round(pct(latencies, 50)),
+        p95: Math.round(pct(latencies, 95)),
+        max: Math.round(Math.max(...latencies)),
+      },
       apiToEventMs: { p50: Math.round(pct(toArrival, 50)), p95: Math.round(pct(toArrival, 95)) },
       eventToFrameMs: { p50: Math.round(pct(toFrame, 50)), p95: Math.round(pct(toFrame, 95)) },
       unmatchedChanges: sent.size,

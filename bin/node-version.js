@@ -2,7 +2,11 @@
 // can run, because it runs before anything else of kedactl.
 
 /** "22.22.2" -> [22, 22, 2] */
-const parse = (v) => String(v).replace(/^v/, '').split('.').map((n) => parseInt(n, 10) || 0);
+const parse = (v) =>
+  String(v)
+    .replace(/^v/, '')
+    .split('.')
+    .map((n) => parseInt(n, 10) || 0);
 
 const compare = (a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
 
@@ -18,7 +22,9 @@ function satisfiesOne(version, range) {
 
 /** "^22.22.2 || >=24.15.0" */
 export function satisfies(version, engines) {
-  return String(engines).split('||').some((r) => satisfiesOne(version, r));
+  return String(engines)
+    .split('||')
+    .some((r) => satisfiesOne(version, r));
 }
 
 /** The message for a Node that engines does not allow, or undefined. */

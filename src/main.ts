@@ -75,7 +75,9 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
     }
     const err = e as Error;
     streams.stderr.write(c.red('internal error: ') + (err?.message ?? String(e)) + '\n');
-    streams.stderr.write(verbosity > 0 && err?.stack ? err.stack + '\n' : 'this is a bug in kedactl; run again with -v for the stack trace and report it\n');
+    streams.stderr.write(
+      verbosity > 0 && err?.stack ? err.stack + '\n' : 'this is a bug in kedactl; run again with -v for the stack trace and report it\n',
+    );
     return 1;
   }
 }

@@ -42,8 +42,18 @@ function credentialsProvider(cfg: AwsConfig): AwsCredentialIdentityProvider {
       // AWS_CREDENTIAL_EXPIRATION is where the SDK's and the aws CLI's env providers read the expiry from
       const expiration = env.AWS_CREDENTIAL_EXPIRATION ? new Date(env.AWS_CREDENTIAL_EXPIRATION) : undefined;
       if (expiration && Number.isNaN(expiration.getTime()))
-        return Promise.reject(new UsageError(`AWS_CREDENTIAL_EXPIRATION = "${env.AWS_CREDENTIAL_EXPIRATION}" is not a date`, 'set it as ISO 8601 (2026-01-31T12:00:00Z), as `aws configure export-credentials --format env` writes it, or unset it'));
-      return Promise.resolve({ accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN || undefined, ...(expiration ? { expiration } : {}) });
+        return Promise.reject(
+          new UsageError(
+            `AWS_CREDENTIAL_EXPIRATION = "${env.AWS_CREDENTIAL_EXPIRATION}" is not a date`,
+            'set it as ISO 8601 (2026-01-31T12:00:00Z), as `aws configure export-credentials --format env` writes it, or unset it',
+          ),
+        );
+      return Promise.resolve({
+        accessKeyId: env.AWS_ACCESS_KEY_ID,
+        secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+        sessionToken: env.AWS_SESSION_TOKEN || undefined,
+        ...(expiration ? { expiration } : {}),
+      });
     }
     cached ??= (async () => {
       const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
@@ -51,7 +61,10 @@ function credentialsProvider(cfg: AwsConfig): AwsCredentialIdentityProvider {
         return await defaultProvider(cfg.profile ? { profile: cfg.profile } : {})();
       } catch (e) {
         cached = undefined;
-        throw new UsageError(`no AWS credentials found${cfg.profile ? ` for profile "${cfg.profile}"` : ''}: ${firstLine(e)}`, CREDENTIALS_HELP);
+        throw new UsageError(
+          `no AWS credentials found${cfg.profile ? ` for profile "${cfg.profile}"` : ''}: ${firstLine(e)}`,
+          CREDENTIALS_HELP,
+        );
       }
     })();
     return cached;
@@ -77,7 +90,12 @@ export function createAws(cfg: AwsConfig): AwsPorts {
     async credentials() {
       try {
         const c = await credentials();
-        return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}), ...(c.expiration ? { expiration: c.expiration } : {}) };
+        return {
+          accessKeyId: c.accessKeyId,
+          secretAccessKey: c.secretAccessKey,
+          ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}),
+          ...(c.expiration ? { expiration: c.expiration } : {}),
+        };
       } catch (e) {
         throw e instanceof UsageError ? e : new UsageError(`no AWS credentials found: ${firstLine(e)}`, CREDENTIALS_HELP);
       }
@@ -113,7 +131,16 @@ export function isAwsError(e: unknown, ...names: string[]): boolean {
   return names.some((x) => n === x || code === x || n.endsWith(`.${x}`) || n.endsWith(`#${x}`));
 }
 
-const THROTTLED = ['Throttling', 'ThrottlingException', 'ThrottledException', 'RequestThrottled', 'RequestThrottledException', 'TooManyRequestsException', 'SlowDown', 'RequestLimitExceeded'];
+const THROTTLED = [
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'TooManyRequestsException',
+  'SlowDown',
+  'RequestLimitExceeded',
+];
 
 export function isThrottle(e: unknown): boolean {
   return isAwsError(e, ...THROTTLED);
@@ -132,7 +159,13 @@ export function isTransient(e: unknown): boolean {
  * Run one SDK call; on failure throw a kedactl error naming `${service}:${operation}` on `resource`.
  * `quiet` lists error names the caller handles itself (rethrown untouched).
  */
-export async function awsCall<T>(service: string, operation: string, resource: string, fn: () => Promise<T>, quiet: string[] = []): Promise<T> {
+export async function awsCall<T>(
+  service: string,
+  operation: string,
+  resource: string,
+  fn: () => Promise<T>,
+  quiet: string[] = [],
+): Promise<T> {
   try {
     return await fn();
   } catch (e) {
@@ -151,17 +184,63 @@ export function toKedactlError(e: unknown, service: string, operation: string, r
   if (name === 'CredentialsProviderError' || /could not load credentials/i.test(msg))
     return new UsageError(`no AWS credentials found: ${msg}`, CREDENTIALS_HELP);
   if (isAwsError(e, 'AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'AuthorizationError', 'AuthFailure'))
-    return new AwsAccessDeniedError(`${service}:${operation}`, operation, `access denied${on}: ${msg}`, `grant ${service}:${operation} on ${resource || 'the resource'} to the identity kedactl runs as (see "aws sts get-caller-identity"), then run again`, cause);
-  if (isAwsError(e, 'ExpiredToken', 'ExpiredTokenException', 'InvalidClientTokenId', 'UnrecognizedClientException', 'SignatureDoesNotMatch', 'InvalidSignatureException'))
+    return new AwsAccessDeniedError(
+      `${service}:${operation}`,
+      operation,
+      `access denied${on}: ${msg}`,
+      `grant ${service}:${operation} on ${resource || 'the resource'} to the identity kedactl runs as (see "aws sts get-caller-identity"), then run again`,
+      cause,
+    );
+  if (
+    isAwsError(
+      e,
+      'ExpiredToken',
+      'ExpiredTokenException',
+      'InvalidClientTokenId',
+      'UnrecognizedClientException',
+      'SignatureDoesNotMatch',
+      'InvalidSignatureException',
+    )
+  )
     return new UsageError(`AWS did not accept the credentials (${name}): ${msg}`, `refresh or fix your credentials: ${CREDENTIALS_HELP}`);
   if (isThrottle(e))
-    return new ExternalError(label, operation, `still throttled after retries${on}: ${msg}`, 'wait a minute and run again (lower --concurrency / --rate for produce)', cause);
+    return new ExternalError(
+      label,
+      operation,
+      `still throttled after retries${on}: ${msg}`,
+      'wait a minute and run again (lower --concurrency / --rate for produce)',
+      cause,
+    );
   const code = (e as NodeJS.ErrnoException)?.code;
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || /ECONNREFUSED|getaddrinfo/.test(msg))
-    return new ExternalError(label, operation, `cannot reach the AWS endpoint (${msg})`, 'check your network, --region and --endpoint-url (is the emulator running?)', cause);
+    return new ExternalError(
+      label,
+      operation,
+      `cannot reach the AWS endpoint (${msg})`,
+      'check your network, --region and --endpoint-url (is the emulator running?)',
+      cause,
+    );
   if (isAwsError(e, 'QueueDeletedRecently', 'AWS.SimpleQueueService.QueueDeletedRecently'))
-    return new ExternalError(label, operation, `queue ${resource} was deleted less than 60 seconds ago and its name cannot be reused yet`, 'wait 60 seconds and run again, or pick another --queue-name', cause);
+    return new ExternalError(
+      label,
+      operation,
+      `queue ${resource} was deleted less than 60 seconds ago and its name cannot be reused yet`,
+      'wait 60 seconds and run again, or pick another --queue-name',
+      cause,
+    );
   if (isAwsError(e, 'LimitExceeded', 'LimitExceededException'))
-    return new ExternalError(label, operation, `an account limit was reached${on}: ${msg}`, 'delete unused resources or ask AWS for a higher quota', cause);
-  return new ExternalError(label, operation, `${name ? `${name}: ` : ''}${msg}${on ? ` (${resource})` : ''}`, 'check the message above; run again with -v for details', cause);
+    return new ExternalError(
+      label,
+      operation,
+      `an account limit was reached${on}: ${msg}`,
+      'delete unused resources or ask AWS for a higher quota',
+      cause,
+    );
+  return new ExternalError(
+    label,
+    operation,
+    `${name ? `${name}: ` : ''}${msg}${on ? ` (${resource})` : ''}`,
+    'check the message above; run again with -v for details',
+    cause,
+  );
 }

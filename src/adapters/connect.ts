@@ -16,7 +16,14 @@ export interface ConnectOptions {
   watch?: boolean;
 }
 
-export function connect(settings: Settings, env: NodeJS.ProcessEnv, host: IoHost, skip: ReadonlySet<Part> = new Set(), awsClient: ConnectOptions['awsClient'] = {}, o: ConnectOptions = {}): Ports & { kubeWatch?: WatchTransport } {
+export function connect(
+  settings: Settings,
+  env: NodeJS.ProcessEnv,
+  host: IoHost,
+  skip: ReadonlySet<Part> = new Set(),
+  awsClient: ConnectOptions['awsClient'] = {},
+  o: ConnectOptions = {},
+): Ports & { kubeWatch?: WatchTransport } {
   const level = o.watch ? 'trace' : 'debug';
   const log = (code: string) => (text: string) => host.notify(level, code, text);
   const ports: Ports & { kubeWatch?: WatchTransport } = {};

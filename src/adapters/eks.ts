@@ -10,11 +10,16 @@ export function eksAdapter(base: ClientBase, decorate: (c: EKSClient) => void): 
   return {
     async clusterOidcIssuer(cluster) {
       try {
-        const r = await awsCall('eks', 'DescribeCluster', cluster, () => client.send(new DescribeClusterCommand({ name: cluster })), ['ResourceNotFoundException']);
+        const r = await awsCall('eks', 'DescribeCluster', cluster, () => client.send(new DescribeClusterCommand({ name: cluster })), [
+          'ResourceNotFoundException',
+        ]);
         return r.cluster?.identity?.oidc?.issuer;
       } catch (e) {
         if (isAwsError(e, 'ResourceNotFoundException'))
-          throw new UsageError(`EKS cluster "${cluster}" does not exist in ${base.region}`, 'check --cluster and --region ("aws eks list-clusters"), or pass --oidc-issuer for a cluster that is not on EKS');
+          throw new UsageError(
+            `EKS cluster "${cluster}" does not exist in ${base.region}`,
+            'check --cluster and --region ("aws eks list-clusters"), or pass --oidc-issuer for a cluster that is not on EKS',
+          );
         throw e;
       }
     },

@@ -16,10 +16,19 @@ export interface EnvironmentProblem {
 }
 
 /** Checks the parts asked for; returns every problem at once. */
-export async function checkEnvironment(settings: Settings, env: NodeJS.ProcessEnv, parts: { region?: boolean; awsCredentials?: boolean; kube?: boolean; helm?: boolean }): Promise<EnvironmentProblem[]> {
+export async function checkEnvironment(
+  settings: Settings,
+  env: NodeJS.ProcessEnv,
+  parts: { region?: boolean; awsCredentials?: boolean; kube?: boolean; helm?: boolean },
+): Promise<EnvironmentProblem[]> {
   const checks: Array<Check & { part: EnvironmentProblem['part'] }> = [];
   if (parts.region)
-    checks.push({ part: 'region', what: 'region', run: async () => (settings.region === UNKNOWN_REGION ? 'no AWS region: pass --region, set AWS_REGION, or put region: in kedactl.yaml' : undefined) });
+    checks.push({
+      part: 'region',
+      what: 'region',
+      run: async () =>
+        settings.region === UNKNOWN_REGION ? 'no AWS region: pass --region, set AWS_REGION, or put region: in kedactl.yaml' : undefined,
+    });
   if (parts.awsCredentials)
     checks.push({
       part: 'aws',
@@ -32,7 +41,11 @@ export async function checkEnvironment(settings: Settings, env: NodeJS.ProcessEn
       },
     });
   if (parts.kube)
-    checks.push({ part: 'kubernetes', what: 'Kubernetes', run: async () => (loadKubeConfig({ kubeconfig: settings.kubeconfig, context: settings.context, env }), undefined) });
+    checks.push({
+      part: 'kubernetes',
+      what: 'Kubernetes',
+      run: async () => (loadKubeConfig({ kubeconfig: settings.kubeconfig, context: settings.context, env }), undefined),
+    });
   if (parts.helm)
     checks.push({
       part: 'keda',

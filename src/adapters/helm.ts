@@ -4,7 +4,6 @@ import { execa, type ExecaError } from 'execa';
 import { CancelledError, ExternalError, UsageError } from '../core/errors.js';
 import { MIN_HELM_VERSION, type Helm } from '../core/keda/helm-ports.js';
 
-
 export interface HelmOptions {
   /** the binary (default "helm" on PATH) */
   bin?: string;
@@ -28,7 +27,13 @@ export function createHelm(o: HelmOptions = {}): Helm {
   function version(): Promise<string> {
     supported ??= exec(['version', '--short'], 'version').then((out) => {
       const v = /v?(\d+\.\d+\.\d+)/.exec(out)?.[1];
-      if (!v) throw new ExternalError('helm', 'version', `\`${bin} version --short\` printed no version: ${out.slice(0, 200)}`, 'check that `helm` on PATH is helm (3 or 4)');
+      if (!v)
+        throw new ExternalError(
+          'helm',
+          'version',
+          `\`${bin} version --short\` printed no version: ${out.slice(0, 200)}`,
+          'check that `helm` on PATH is helm (3 or 4)',
+        );
       if (compareVersions(v, MIN_HELM_VERSION) < 0)
         throw new UsageError(
           `helm ${v} (${bin}) is older than kedactl supports (helm ${MIN_HELM_VERSION} or newer, or helm 4)`,
@@ -54,7 +59,13 @@ export function createHelm(o: HelmOptions = {}): Helm {
       if (err.code === 'ENOENT') throw new UsageError(HELM_INSTALL_HINT, 'install helm and run again, or pass --skip keda');
       if (err.isCanceled) throw new CancelledError(`cancelled while running helm ${operation}`);
       const stderr = String(err.stderr ?? '').trim();
-      throw new ExternalError('helm', operation, `\`${bin} ${args.join(' ')}\` failed (exit ${err.exitCode ?? '?'}): ${stderr || err.shortMessage}`, helmNext(stderr), { cause: e });
+      throw new ExternalError(
+        'helm',
+        operation,
+        `\`${bin} ${args.join(' ')}\` failed (exit ${err.exitCode ?? '?'}): ${stderr || err.shortMessage}`,
+        helmNext(stderr),
+        { cause: e },
+      );
     }
   }
 
@@ -62,7 +73,9 @@ export function createHelm(o: HelmOptions = {}): Helm {
     version,
     async repoList() {
       try {
-        return parseJson<Array<{ name: string; url: string }>>(await run(['repo', 'list', '--output', 'json'], 'repo list'), 'repo list') ?? [];
+        return (
+          parseJson<Array<{ name: string; url: string }>>(await run(['repo', 'list', '--output', 'json'], 'repo list'), 'repo list') ?? []
+        );
       } catch (e) {
         // helm before 3.9 says so, with exit 1, when none is configured
         if (e instanceof ExternalError && /no repositories to show/.test(e.message)) return [];
@@ -82,9 +95,14 @@ export function createHelm(o: HelmOptions = {}): Helm {
         .flatMap((k) => ['--set', `${k}=${r.values[k]}`]);
       await run(
         [
-          'upgrade', '--install', r.release, r.chart,
-          '--version', r.version,
-          '--namespace', r.namespace,
+          'upgrade',
+          '--install',
+          r.release,
+          r.chart,
+          '--version',
+          r.version,
+          '--namespace',
+          r.namespace,
           '--create-namespace',
           ...sets,
           ...(r.forceConflicts && major >= 4 ? ['--force-conflicts'] : []),
@@ -137,7 +155,12 @@ function parseJson<T>(out: string, operation: string): T | undefined {
   try {
     return JSON.parse(out) as T;
   } catch {
-    throw new ExternalError('helm', operation, `unexpected output (not JSON): ${out.slice(0, 200)}`, 'check `helm version` (kedactl needs helm 3 or 4)');
+    throw new ExternalError(
+      'helm',
+      operation,
+      `unexpected output (not JSON): ${out.slice(0, 200)}`,
+      'check `helm version` (kedactl needs helm 3 or 4)',
+    );
   }
 }
 
@@ -153,15 +176,23 @@ export function flatten(v: Record<string, unknown>, prefix = ''): Record<string,
 }
 
 function helmNext(stderr: string): string | undefined {
-  if (/Kubernetes cluster unreachable/i.test(stderr)) return 'check that the cluster is reachable with the same --kubeconfig / --context (`kubectl cluster-info`)';
-  if (/repo .* not found|no repo named|failed to download|looks like .* is not a valid chart repository|failed to fetch|failed to do request|x509|tls:|authentication required/i.test(stderr))
+  if (/Kubernetes cluster unreachable/i.test(stderr))
+    return 'check that the cluster is reachable with the same --kubeconfig / --context (`kubectl cluster-info`)';
+  if (
+    /repo .* not found|no repo named|failed to download|looks like .* is not a valid chart repository|failed to fetch|failed to do request|x509|tls:|authentication required/i.test(
+      stderr,
+    )
+  )
     return "check that this machine reaches the chart's source and trusts its certificate (helm uses SSL_CERT_FILE / the system CAs); credentials belong in helm's own configuration (`helm registry login HOST` for oci://, `helm repo add NAME URL --username ...` for a repository); or set kedaChart (--keda-chart) to a mirror or a local chart";
   if (/conflict occurred while applying object/i.test(stderr))
-    return "helm 4 applies server-side and another tool set the fields named above (objects adopted into the release, or changed by hand): run kedactl init again with --force-conflicts to let helm take them over";
-  if (/another operation .* in progress/i.test(stderr)) return 'another helm operation on this release is running; wait for it (`helm -n keda status keda`) and run again';
+    return 'helm 4 applies server-side and another tool set the fields named above (objects adopted into the release, or changed by hand): run kedactl init again with --force-conflicts to let helm take them over';
+  if (/another operation .* in progress/i.test(stderr))
+    return 'another helm operation on this release is running; wait for it (`helm -n keda status keda`) and run again';
   // only the authorizer's words mean a missing permission; other 403s are admission policies
-  if (/\bcannot \S+ (resource|path) "/.test(stderr)) return 'the kube context lacks permission to install KEDA (cluster-admin is needed for its CRDs and RBAC)';
-  if (/forbidden/i.test(stderr)) return "the cluster refused it by policy (admission), not for a missing permission: the message above names the policy; KEDA's chart values or the cluster's policy must change";
+  if (/\bcannot \S+ (resource|path) "/.test(stderr))
+    return 'the kube context lacks permission to install KEDA (cluster-admin is needed for its CRDs and RBAC)';
+  if (/forbidden/i.test(stderr))
+    return "the cluster refused it by policy (admission), not for a missing permission: the message above names the policy; KEDA's chart values or the cluster's policy must change";
   return undefined;
 }
 

@@ -28,7 +28,9 @@ const awsErrorFor = (e: unknown, op: string, resource: string) => toKedactlError
 
 /** A trust policy naming a role IAM does not see yet is refused as malformed for a few seconds. */
 function principalNotVisible(e: unknown): boolean {
-  return isAwsError(e, 'MalformedPolicyDocument', 'MalformedPolicyDocumentException') && /invalid principal/i.test(String((e as Error).message));
+  return (
+    isAwsError(e, 'MalformedPolicyDocument', 'MalformedPolicyDocumentException') && /invalid principal/i.test(String((e as Error).message))
+  );
 }
 
 const GONE = ['NoSuchEntity', 'NoSuchEntityException'];
@@ -66,7 +68,10 @@ export function iamAdapter(base: ClientBase, decorate: (c: IAMClient) => void): 
     const out: Tags = {};
     let Marker: string | undefined;
     do {
-      const r = await orGone(call('ListRoleTags', name, () => client.send(new ListRoleTagsCommand({ RoleName: name, Marker })), GONE), undefined);
+      const r = await orGone(
+        call('ListRoleTags', name, () => client.send(new ListRoleTagsCommand({ RoleName: name, Marker })), GONE),
+        undefined,
+      );
       if (!r) return undefined;
       Object.assign(out, fromTags(r.Tags));
       Marker = r.IsTruncated ? r.Marker : undefined;
@@ -76,7 +81,10 @@ export function iamAdapter(base: ClientBase, decorate: (c: IAMClient) => void): 
 
   return {
     async getRole(name) {
-      const r = await orGone(call('GetRole', name, () => client.send(new GetRoleCommand({ RoleName: name })), GONE), undefined);
+      const r = await orGone(
+        call('GetRole', name, () => client.send(new GetRoleCommand({ RoleName: name })), GONE),
+        undefined,
+      );
       if (!r?.Role) return undefined;
       // GetRole's tags are complete for kedactl's few tags; ListRoleTags pages when there are many
       const tags = r.Role.Tags && r.Role.Tags.length < 50 ? fromTags(r.Role.Tags) : await listRoleTags(name);
@@ -87,7 +95,9 @@ export function iamAdapter(base: ClientBase, decorate: (c: IAMClient) => void): 
       const out: Array<{ name: string; arn: string; trust: PolicyDocument }> = [];
       let Marker: string | undefined;
       do {
-        const r = await call('ListRoles', namePrefix ? `${namePrefix}*` : '*', () => client.send(new ListRolesCommand({ Marker, MaxItems: 1000 })));
+        const r = await call('ListRoles', namePrefix ? `${namePrefix}*` : '*', () =>
+          client.send(new ListRolesCommand({ Marker, MaxItems: 1000 })),
+        );
         for (const role of r.Roles ?? [])
           if (!namePrefix || role.RoleName!.startsWith(namePrefix))
             out.push({ name: role.RoleName!, arn: role.Arn!, trust: parsePolicy(role.AssumeRolePolicyDocument) });
@@ -98,8 +108,18 @@ export function iamAdapter(base: ClientBase, decorate: (c: IAMClient) => void): 
     listRoleTags,
     async createRole(name, trust, tags, description) {
       try {
-        const r = await call('CreateRole', name, () =>
-          client.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: JSON.stringify(trust), Tags: toTags(tags), Description: description.slice(0, 1000) })),
+        const r = await call(
+          'CreateRole',
+          name,
+          () =>
+            client.send(
+              new CreateRoleCommand({
+                RoleName: name,
+                AssumeRolePolicyDocument: JSON.stringify(trust),
+                Tags: toTags(tags),
+                Description: description.slice(0, 1000),
+              }),
+            ),
           ['MalformedPolicyDocument', 'MalformedPolicyDocumentException'],
         );
         return r.Role!.Arn!;
@@ -110,7 +130,12 @@ export function iamAdapter(base: ClientBase, decorate: (c: IAMClient) => void): 
     },
     async updateTrust(name, trust) {
       try {
-        await call('UpdateAssumeRolePolicy', name, () => client.send(new UpdateAssumeRolePolicyCommand({ RoleName: name, PolicyDocument: JSON.stringify(trust) })), ['MalformedPolicyDocument', 'MalformedPolicyDocumentException']);
+        await call(
+          'UpdateAssumeRolePolicy',
+          name,
+          () => client.send(new UpdateAssumeRolePolicyCommand({ RoleName: name, PolicyDocument: JSON.stringify(trust) })),
+          ['MalformedPolicyDocument', 'MalformedPolicyDocumentException'],
+        );
       } catch (e) {
         if (principalNotVisible(e)) throw new NotVisibleYetError(`IAM UpdateAssumeRolePolicy ${name}: ${(e as Error).message}`);
         throw awsErrorFor(e, 'UpdateAssumeRolePolicy', name);
@@ -121,51 +146,100 @@ export function iamAdapter(base: ClientBase, decorate: (c: IAMClient) => void): 
       let Marker: string | undefined;
       do {
         // a role that is gone has no policies; any other error is the caller's to see
-        const r = await orGone(call('ListRolePolicies', role, () => client.send(new ListRolePoliciesCommand({ RoleName: role, Marker })), GONE), undefined);
+        const r = await orGone(
+          call('ListRolePolicies', role, () => client.send(new ListRolePoliciesCommand({ RoleName: role, Marker })), GONE),
+          undefined,
+        );
         out.push(...(r?.PolicyNames ?? []));
         Marker = r?.IsTruncated ? r.Marker : undefined;
       } while (Marker);
       return out;
     },
     async getInlinePolicy(role, policy) {
-      const r = await orGone(call('GetRolePolicy', `${role}/${policy}`, () => client.send(new GetRolePolicyCommand({ RoleName: role, PolicyName: policy })), GONE), undefined);
+      const r = await orGone(
+        call(
+          'GetRolePolicy',
+          `${role}/${policy}`,
+          () => client.send(new GetRolePolicyCommand({ RoleName: role, PolicyName: policy })),
+          GONE,
+        ),
+        undefined,
+      );
       return r ? parsePolicy(r.PolicyDocument) : undefined;
     },
     async putInlinePolicy(role, policy, doc) {
-      await call('PutRolePolicy', `${role}/${policy}`, () => client.send(new PutRolePolicyCommand({ RoleName: role, PolicyName: policy, PolicyDocument: JSON.stringify(doc) })));
+      await call('PutRolePolicy', `${role}/${policy}`, () =>
+        client.send(new PutRolePolicyCommand({ RoleName: role, PolicyName: policy, PolicyDocument: JSON.stringify(doc) })),
+      );
     },
     async deleteInlinePolicy(role, policy) {
-      await orGone(call('DeleteRolePolicy', `${role}/${policy}`, () => client.send(new DeleteRolePolicyCommand({ RoleName: role, PolicyName: policy })), GONE), undefined);
+      await orGone(
+        call(
+          'DeleteRolePolicy',
+          `${role}/${policy}`,
+          () => client.send(new DeleteRolePolicyCommand({ RoleName: role, PolicyName: policy })),
+          GONE,
+        ),
+        undefined,
+      );
     },
     async listAttachedPolicies(role) {
       const out: string[] = [];
       let Marker: string | undefined;
       do {
-        const r = await orGone(call('ListAttachedRolePolicies', role, () => client.send(new ListAttachedRolePoliciesCommand({ RoleName: role, Marker })), GONE), undefined);
+        const r = await orGone(
+          call('ListAttachedRolePolicies', role, () => client.send(new ListAttachedRolePoliciesCommand({ RoleName: role, Marker })), GONE),
+          undefined,
+        );
         out.push(...(r?.AttachedPolicies ?? []).map((p) => p.PolicyArn!));
         Marker = r?.IsTruncated ? r.Marker : undefined;
       } while (Marker);
       return out;
     },
     async getManagedPolicy(arn) {
-      const p = await orGone(call('GetPolicy', arn, () => client.send(new GetPolicyCommand({ PolicyArn: arn })), GONE), undefined);
+      const p = await orGone(
+        call('GetPolicy', arn, () => client.send(new GetPolicyCommand({ PolicyArn: arn })), GONE),
+        undefined,
+      );
       const version = p?.Policy?.DefaultVersionId;
       if (!version) return undefined;
-      const v = await orGone(call('GetPolicyVersion', arn, () => client.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: version })), GONE), undefined);
+      const v = await orGone(
+        call('GetPolicyVersion', arn, () => client.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: version })), GONE),
+        undefined,
+      );
       return v?.PolicyVersion?.Document ? parsePolicy(v.PolicyVersion.Document) : undefined;
     },
     async detachPolicy(role, policyArn) {
-      await orGone(call('DetachRolePolicy', `${role} / ${policyArn}`, () => client.send(new DetachRolePolicyCommand({ RoleName: role, PolicyArn: policyArn })), GONE), undefined);
+      await orGone(
+        call(
+          'DetachRolePolicy',
+          `${role} / ${policyArn}`,
+          () => client.send(new DetachRolePolicyCommand({ RoleName: role, PolicyArn: policyArn })),
+          GONE,
+        ),
+        undefined,
+      );
     },
     async deleteRole(name) {
-      return orGone(call('DeleteRole', name, () => client.send(new DeleteRoleCommand({ RoleName: name })).then(() => true), GONE), false);
+      return orGone(
+        call('DeleteRole', name, () => client.send(new DeleteRoleCommand({ RoleName: name })).then(() => true), GONE),
+        false,
+      );
     },
     async listOidcProviders() {
       const r = await call('ListOpenIDConnectProviders', '*', () => client.send(new ListOpenIDConnectProvidersCommand({})));
       return (r.OpenIDConnectProviderList ?? []).map((p) => p.Arn!);
     },
     async getOidcProvider(arn) {
-      const r = await orGone(call('GetOpenIDConnectProvider', arn, () => client.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn })), GONE), undefined);
+      const r = await orGone(
+        call(
+          'GetOpenIDConnectProvider',
+          arn,
+          () => client.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn })),
+          GONE,
+        ),
+        undefined,
+      );
       return r ? { url: r.Url ?? '', clientIds: r.ClientIDList ?? [], tags: fromTags(r.Tags) } : undefined;
     },
     async createOidcProvider(issuerUrl, clientIds, tags) {
@@ -175,7 +249,15 @@ export function iamAdapter(base: ClientBase, decorate: (c: IAMClient) => void): 
       return r.OpenIDConnectProviderArn!;
     },
     async deleteOidcProvider(arn) {
-      return orGone(call('DeleteOpenIDConnectProvider', arn, () => client.send(new DeleteOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn })).then(() => true), GONE), false);
+      return orGone(
+        call(
+          'DeleteOpenIDConnectProvider',
+          arn,
+          () => client.send(new DeleteOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn })).then(() => true),
+          GONE,
+        ),
+        false,
+      );
     },
   };
 }

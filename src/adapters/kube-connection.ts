@@ -31,7 +31,10 @@ export interface KubeConnection {
   /** one request with the whole answer; 429 (throttled, or storage still initializing) is retried as Retry-After says */
   request(method: string, path: string, r: Sent): Promise<{ status: number; body: string }>;
   /** a GET whose answer is read as it comes (watch streams); socket errors reject as they are */
-  stream(path: string, o: { signal: AbortSignal; timeoutMs: number; op: string }): Promise<{ req: http.ClientRequest; res: http.IncomingMessage }>;
+  stream(
+    path: string,
+    o: { signal: AbortSignal; timeoutMs: number; op: string },
+  ): Promise<{ req: http.ClientRequest; res: http.IncomingMessage }>;
 }
 
 /** "?a=1&b=x" of the values that are set */
@@ -44,7 +47,8 @@ export function query(q: Record<string, string | number | boolean | undefined>):
 
 export function kubeConnection(kc: KubeConfig, opts: KubeConnectionOptions = {}): KubeConnection {
   const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new UsageError(`kube context "${kc.getCurrentContext()}" has no cluster`, 'fix the kubeconfig or pick another --context');
+  if (!cluster)
+    throw new UsageError(`kube context "${kc.getCurrentContext()}" has no cluster`, 'fix the kubeconfig or pick another --context');
   const server = cluster.server.replace(/\/+$/, '');
   const peer: KubePeer = { server, context: kc.getCurrentContext(), refreshHint: refreshHint(kc.getCurrentUser()?.exec?.args ?? []) };
   const base = new URL(server);
@@ -63,7 +67,15 @@ export function kubeConnection(kc: KubeConfig, opts: KubeConnectionOptions = {})
       throw noCredentials(peer, op, e);
     }
     agent ??= secure
-      ? new https.Agent({ keepAlive: true, maxSockets, ca: o.ca, cert: o.cert, key: o.key, rejectUnauthorized: o.rejectUnauthorized, servername: o.servername })
+      ? new https.Agent({
+          keepAlive: true,
+          maxSockets,
+          ca: o.ca,
+          cert: o.cert,
+          key: o.key,
+          rejectUnauthorized: o.rejectUnauthorized,
+          servername: o.servername,
+        })
       : new http.Agent({ keepAlive: true, maxSockets });
     return o;
   }
@@ -78,12 +90,17 @@ export function kubeConnection(kc: KubeConfig, opts: KubeConnectionOptions = {})
     opts.onRequest?.(method, path);
     opts.log?.(`${method} ${path}`);
     return new Promise((resolve, reject) => {
-      const req = (secure ? https : http).request({ method, hostname: base.hostname, port: base.port, path: prefix + path, headers, agent, auth: o.auth, timeout: timeoutMs }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), retryAfter: res.headers['retry-after'] }));
-        res.on('error', reject);
-      });
+      const req = (secure ? https : http).request(
+        { method, hostname: base.hostname, port: base.port, path: prefix + path, headers, agent, auth: o.auth, timeout: timeoutMs },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), retryAfter: res.headers['retry-after'] }),
+          );
+          res.on('error', reject);
+        },
+      );
       req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs / 1000}s`), { code: 'ETIMEDOUT' })));
       req.on('error', (e: NodeJS.ErrnoException) => reject(unreachable(peer, r.op, e)));
       if (r.body !== undefined) req.write(r.body);
@@ -107,10 +124,22 @@ export function kubeConnection(kc: KubeConfig, opts: KubeConnectionOptions = {})
       opts.log?.(`GET ${path}`);
       return new Promise((resolve, reject) => {
         const req = (secure ? https : http).request(
-          { method: 'GET', hostname: base.hostname, port: base.port, path: prefix + path, agent, auth: o.auth, signal: s.signal, timeout: s.timeoutMs, headers: { ...(o.headers as Record<string, string>), Accept: 'application/json' } },
+          {
+            method: 'GET',
+            hostname: base.hostname,
+            port: base.port,
+            path: prefix + path,
+            agent,
+            auth: o.auth,
+            signal: s.signal,
+            timeout: s.timeoutMs,
+            headers: { ...(o.headers as Record<string, string>), Accept: 'application/json' },
+          },
           (res) => resolve({ req, res }),
         );
-        req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${Math.round(s.timeoutMs / 1000)}s`), { code: 'ETIMEDOUT' })));
+        req.on('timeout', () =>
+          req.destroy(Object.assign(new Error(`no answer within ${Math.round(s.timeoutMs / 1000)}s`), { code: 'ETIMEDOUT' })),
+        );
         req.on('error', reject);
         req.end();
       });

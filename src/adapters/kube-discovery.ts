@@ -39,13 +39,26 @@ export function discovery(conn: KubeConnection): Discovery {
       const path = groupPath(apiVersion);
       const res = await conn.request('GET', path, { op: 'discovery' });
       if (res.status === 404) return null;
-      if (res.status !== 200) throw kubeError(conn.peer, { op: 'discovery', method: 'GET', path, status: res.status, body: res.body, what: `API group ${apiVersion}` });
+      if (res.status !== 200)
+        throw kubeError(conn.peer, {
+          op: 'discovery',
+          method: 'GET',
+          path,
+          status: res.status,
+          body: res.body,
+          what: `API group ${apiVersion}`,
+        });
       const list = JSON.parse(res.body) as { resources: Array<{ name: string; kind: string; namespaced: boolean }> };
-      return new Map(list.resources.filter((x) => !x.name.includes('/')).map((x) => [x.kind, { plural: x.name, namespaced: x.namespaced }]));
+      return new Map(
+        list.resources.filter((x) => !x.name.includes('/')).map((x) => [x.kind, { plural: x.name, namespaced: x.namespaced }]),
+      );
     })();
     groups.set(apiVersion, g);
     // only an answer with the group is kept: a group that is missing now (KEDA before install) may come
-    g.then((m) => m || groups.delete(apiVersion), () => groups.delete(apiVersion));
+    g.then(
+      (m) => m || groups.delete(apiVersion),
+      () => groups.delete(apiVersion),
+    );
     return g;
   }
   async function resource(type: KubeType): Promise<Resource | null> {

@@ -37,7 +37,8 @@ export function refreshHint(execArgs: readonly string[] = []): string {
   const cluster = at >= 0 ? execArgs[at + 1] : undefined;
   const regionAt = execArgs.indexOf('--region');
   const region = regionAt >= 0 ? ` --region ${execArgs[regionAt + 1]}` : '';
-  if (cluster) return `refresh them with \`aws eks update-kubeconfig --name ${cluster}${region}\` (and check your AWS credentials: \`aws sts get-caller-identity\`)`;
+  if (cluster)
+    return `refresh them with \`aws eks update-kubeconfig --name ${cluster}${region}\` (and check your AWS credentials: \`aws sts get-caller-identity\`)`;
   return 'refresh the credentials of this context (for EKS: `aws eks update-kubeconfig --name <cluster>`), or pick another with --context';
 }
 
@@ -107,7 +108,13 @@ export function kubeError(peer: KubePeer, a: Answer): KubeApiError {
   const message = st.message ?? (body.trim().slice(0, 500) || `HTTP ${status}`);
   const { server, context } = peer;
   if (status === 401)
-    return new KubeApiError(op, 401, `the API server ${server} rejected the credentials of context "${context}" (401 Unauthorized: expired or revoked)`, peer.refreshHint, { reason: st.reason });
+    return new KubeApiError(
+      op,
+      401,
+      `the API server ${server} rejected the credentials of context "${context}" (401 Unauthorized: expired or revoked)`,
+      peer.refreshHint,
+      { reason: st.reason },
+    );
   if (status === 403) {
     const resource = forbiddenResource(path);
     const by = forbiddenBy(body);
@@ -141,15 +148,25 @@ export function kubeError(peer: KubePeer, a: Answer): KubeApiError {
   if (status === 409 && st.reason === 'Conflict' && st.details?.causes?.some((c) => c.reason === 'FieldManagerConflict')) {
     const conflicts = st.details.causes
       .filter((c) => c.reason === 'FieldManagerConflict')
-      .map((c) => ({ field: c.field ?? '', manager: /conflict with "([^"]+)"/.exec(c.message ?? '')?.[1] ?? '(unknown)', message: c.message ?? '' }));
+      .map((c) => ({
+        field: c.field ?? '',
+        manager: /conflict with "([^"]+)"/.exec(c.message ?? '')?.[1] ?? '(unknown)',
+        message: c.message ?? '',
+      }));
     return new KubeConflictError(op, what, conflicts, st.details);
   }
   if (status === 422 || status === 400) {
     const causes = (st.details?.causes ?? []).map((c) => `  - ${c.field ? `${c.field}: ` : ''}${c.message ?? c.reason ?? ''}`);
-    return new KubeApiError(op, status, `the API server rejected ${what}: ${message}${causes.length ? '\n' + causes.join('\n') : ''}`, 'fix the template override (or the setting) that produces this object; nothing after it was applied', {
-      reason: st.reason,
-      details: st.details,
-    });
+    return new KubeApiError(
+      op,
+      status,
+      `the API server rejected ${what}: ${message}${causes.length ? '\n' + causes.join('\n') : ''}`,
+      'fix the template override (or the setting) that produces this object; nothing after it was applied',
+      {
+        reason: st.reason,
+        details: st.details,
+      },
+    );
   }
   return new KubeApiError(op, status, `${what}: ${message} (HTTP ${status})`, undefined, { reason: st.reason, details: st.details });
 }
@@ -174,7 +191,9 @@ export function notServed(type: KubeType): KubeApiError {
     'discovery',
     404,
     `the cluster does not serve ${type.kind} (${type.apiVersion})`,
-    type.apiVersion.startsWith('keda.sh/') ? 'install KEDA first (kedactl init without --skip keda, or helm install kedacore/keda)' : 'check the apiVersion and kind in the template override',
+    type.apiVersion.startsWith('keda.sh/')
+      ? 'install KEDA first (kedactl init without --skip keda, or helm install kedacore/keda)'
+      : 'check the apiVersion and kind in the template override',
   );
 }
 
@@ -184,12 +203,20 @@ export function unreachable(peer: KubePeer, op: string, e: NodeJS.ErrnoException
     'Kubernetes',
     op,
     `cannot reach the API server ${peer.server} (context "${peer.context}"): ${e.code ?? ''} ${e.message}`.replace(/\s+/g, ' ').trim(),
-    'check that the cluster is running and that --context / --kubeconfig point at it (`kubectl --context ' + peer.context + ' cluster-info`)',
+    'check that the cluster is running and that --context / --kubeconfig point at it (`kubectl --context ' +
+      peer.context +
+      ' cluster-info`)',
     { cause: e },
   );
 }
 
 /** the kubeconfig's credentials (an exec plugin, a token file) could not be had */
 export function noCredentials(peer: KubePeer, op: string, e: unknown): ExternalError {
-  return new ExternalError('Kubernetes', op, `could not get credentials for context "${peer.context}": ${(e as Error).message}`, peer.refreshHint, { cause: e });
+  return new ExternalError(
+    'Kubernetes',
+    op,
+    `could not get credentials for context "${peer.context}": ${(e as Error).message}`,
+    peer.refreshHint,
+    { cause: e },
+  );
 }

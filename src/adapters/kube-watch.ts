@@ -40,7 +40,9 @@ export function kubeWatchTransport(kc: KubeConfig, o: KubeWatchOptions = {}): Wa
       let cont: string | undefined;
       let resourceVersion = '';
       do {
-        const path = target.path + query({ labelSelector: target.labelSelector, fieldSelector: target.fieldSelector, limit: o.pageSize ?? 500, continue: cont });
+        const path =
+          target.path +
+          query({ labelSelector: target.labelSelector, fieldSelector: target.fieldSelector, limit: o.pageSize ?? 500, continue: cont });
         const { res } = await start(path, signal, o.requestTimeoutMs ?? 30_000);
         const body = await readAll(res);
         if (res.statusCode !== 200) throw new WatchHttpError(res.statusCode ?? 0, statusLine(res.statusCode ?? 0, body));

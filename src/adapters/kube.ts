@@ -38,7 +38,10 @@ export function loadKubeConfig(opts: KubeConfigOptions): KubeConfig {
     try {
       one.loadFromFile(f);
     } catch (e) {
-      throw new UsageError(`kubeconfig ${f} does not parse: ${(e as Error).message.split('\n')[0]}`, 'fix the file (`kubectl config view` shows what kubectl makes of it), or pass another with --kubeconfig');
+      throw new UsageError(
+        `kubeconfig ${f} does not parse: ${(e as Error).message.split('\n')[0]}`,
+        'fix the file (`kubectl config view` shows what kubectl makes of it), or pass another with --kubeconfig',
+      );
     }
     if (i === 0) {
       kc.loadFromOptions({ clusters: one.clusters, users: one.users, contexts: one.contexts, currentContext: one.currentContext });
@@ -47,15 +50,24 @@ export function loadKubeConfig(opts: KubeConfigOptions): KubeConfig {
   const contexts = kc.getContexts().map((c) => c.name);
   const wanted = opts.context ?? kc.getCurrentContext();
   if (!wanted)
-    throw new UsageError(`kubeconfig ${present.join(', ')} has no current context`, contexts.length ? `pass --context (one of: ${contexts.join(', ')})` : 'add a context to the kubeconfig');
+    throw new UsageError(
+      `kubeconfig ${present.join(', ')} has no current context`,
+      contexts.length ? `pass --context (one of: ${contexts.join(', ')})` : 'add a context to the kubeconfig',
+    );
   if (!contexts.includes(wanted))
     throw new UsageError(
       `kube context "${wanted}" not found in ${present.join(', ')}`,
-      contexts.length ? `pass --context with one of: ${contexts.join(', ')}` : 'the kubeconfig has no contexts; for EKS run `aws eks update-kubeconfig --name <cluster>`',
+      contexts.length
+        ? `pass --context with one of: ${contexts.join(', ')}`
+        : 'the kubeconfig has no contexts; for EKS run `aws eks update-kubeconfig --name <cluster>`',
     );
   kc.setCurrentContext(wanted);
   const ctx = kc.getContextObject(wanted)!;
-  if (!kc.getCluster(ctx.cluster)) throw new UsageError(`kube context "${wanted}" names cluster "${ctx.cluster}", which the kubeconfig does not define`, 'fix the kubeconfig or pick another --context');
+  if (!kc.getCluster(ctx.cluster))
+    throw new UsageError(
+      `kube context "${wanted}" names cluster "${ctx.cluster}", which the kubeconfig does not define`,
+      'fix the kubeconfig or pick another --context',
+    );
   return kc;
 }
 
@@ -106,7 +118,9 @@ export function createKube(kc: KubeConfig, opts: CreateKubeOptions = {}): Kube {
     async apply(given, o = {}) {
       const obj = wireForm(given);
       const ns = obj.metadata.namespace;
-      const path = (await kinds.pathFor(obj, ns, obj.metadata.name)) + query({ fieldManager: FIELD_MANAGER, force: o.force ? 'true' : 'false', dryRun: o.dryRun ? 'All' : undefined });
+      const path =
+        (await kinds.pathFor(obj, ns, obj.metadata.name)) +
+        query({ fieldManager: FIELD_MANAGER, force: o.force ? 'true' : 'false', dryRun: o.dryRun ? 'All' : undefined });
       const op = `${o.dryRun ? 'dry-run apply' : 'apply'} ${obj.kind}`;
       const res = await conn.request('PATCH', path, { op, body: JSON.stringify(obj), contentType: 'application/apply-patch+yaml' });
       if (res.status !== 200 && res.status !== 201) fail(op, 'PATCH', path, res, labelOf(obj));
@@ -116,7 +130,8 @@ export function createKube(kc: KubeConfig, opts: CreateKubeOptions = {}): Kube {
       const path = (await kinds.pathFor(type, o.namespace)) + query({ labelSelector: o.labelSelector, propagationPolicy: o.propagation });
       const res = await conn.request('DELETE', path, { op: `delete ${type.kind} collection` });
       if (res.status === 404) return;
-      if (res.status !== 200 && res.status !== 202) fail(`delete ${type.kind} collection`, 'DELETE', path, res, `${type.kind} objects${o.namespace ? ` in ${o.namespace}` : ''}`);
+      if (res.status !== 200 && res.status !== 202)
+        fail(`delete ${type.kind} collection`, 'DELETE', path, res, `${type.kind} objects${o.namespace ? ` in ${o.namespace}` : ''}`);
     },
     async delete(ref, o = {}) {
       const path = (await kinds.pathFor(ref, ref.namespace, ref.name)) + query({ propagationPolicy: o.propagation });
@@ -129,7 +144,9 @@ export function createKube(kc: KubeConfig, opts: CreateKubeOptions = {}): Kube {
       return (await kinds.resource(type)) !== null;
     },
     async podLog(r) {
-      const path = `/api/v1/namespaces/${encodeURIComponent(r.namespace)}/pods/${encodeURIComponent(r.pod)}/log` + query({ container: r.container, tailLines: r.tailLines });
+      const path =
+        `/api/v1/namespaces/${encodeURIComponent(r.namespace)}/pods/${encodeURIComponent(r.pod)}/log` +
+        query({ container: r.container, tailLines: r.tailLines });
       const res = await conn.request('GET', path, { op: 'get Pod log', accept: '*/*' });
       if (res.status === 404) return undefined;
       // a Pod on no node yet: the API server has nowhere to ask, and says so with No Content
@@ -161,7 +178,10 @@ export function wireForm(obj: KubeObject): KubeObject {
   const stringData = (obj as { stringData?: Record<string, string> }).stringData;
   if (obj.kind !== 'Secret' || !stringData) return obj;
   const { stringData: _, ...rest } = obj as KubeObject & { stringData?: unknown; data?: Record<string, string> };
-  const data = { ...(rest.data ?? {}), ...Object.fromEntries(Object.entries(stringData).map(([k, v]) => [k, Buffer.from(String(v), 'utf8').toString('base64')])) };
+  const data = {
+    ...(rest.data ?? {}),
+    ...Object.fromEntries(Object.entries(stringData).map(([k, v]) => [k, Buffer.from(String(v), 'utf8').toString('base64')])),
+  };
   return { ...rest, data } as KubeObject;
 }
 

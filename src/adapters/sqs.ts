@@ -39,7 +39,9 @@ export function sqsAdapter(base: ClientBase, decorate: (c: SQSClient) => void): 
       }
     },
     async createQueue(name, attributes, tags) {
-      const r = await call('CreateQueue', name, () => client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes, tags })));
+      const r = await call('CreateQueue', name, () =>
+        client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes, tags })),
+      );
       return r.QueueUrl!;
     },
     async getQueueAttributes(url) {
@@ -50,7 +52,12 @@ export function sqsAdapter(base: ClientBase, decorate: (c: SQSClient) => void): 
     },
     async queueAttributes(url) {
       try {
-        const r = await call('GetQueueAttributes', queueName(url), () => client.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All' as QueueAttributeName] })), GONE);
+        const r = await call(
+          'GetQueueAttributes',
+          queueName(url),
+          () => client.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All' as QueueAttributeName] })),
+          GONE,
+        );
         return (r.Attributes ?? {}) as Record<string, string>;
       } catch (e) {
         if (isAwsError(e, ...GONE)) return undefined;
@@ -58,7 +65,9 @@ export function sqsAdapter(base: ClientBase, decorate: (c: SQSClient) => void): 
       }
     },
     async setQueueAttributes(url, attributes) {
-      await call('SetQueueAttributes', queueName(url), () => client.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: attributes })));
+      await call('SetQueueAttributes', queueName(url), () =>
+        client.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: attributes })),
+      );
     },
     async listQueueTags(url) {
       try {
@@ -93,7 +102,9 @@ export function sqsAdapter(base: ClientBase, decorate: (c: SQSClient) => void): 
     async sendMessageBatch(url, entries) {
       let r: SendMessageBatchCommandOutput;
       try {
-        r = await client.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: entries.map((e) => ({ Id: e.id, MessageBody: e.body })) }));
+        r = await client.send(
+          new SendMessageBatchCommand({ QueueUrl: url, Entries: entries.map((e) => ({ Id: e.id, MessageBody: e.body })) }),
+        );
       } catch (e) {
         // the producer retries what a later attempt may fix; everything else stops it
         if (isTransient(e)) throw new TransientAwsError(errorName(e) || 'Transient', String((e as Error).message ?? e));
@@ -101,7 +112,12 @@ export function sqsAdapter(base: ClientBase, decorate: (c: SQSClient) => void): 
       }
       return {
         successful: (r.Successful ?? []).map((s) => s.Id!),
-        failed: (r.Failed ?? []).map((f) => ({ id: f.Id!, code: f.Code ?? 'Unknown', message: f.Message ?? '', senderFault: Boolean(f.SenderFault) })),
+        failed: (r.Failed ?? []).map((f) => ({
+          id: f.Id!,
+          code: f.Code ?? 'Unknown',
+          message: f.Message ?? '',
+          senderFault: Boolean(f.SenderFault),
+        })),
       };
     },
   };

@@ -25,8 +25,14 @@ function tellAboutFile(host: IoHost, loaded: LoadedSettings): void {
     const { leftOut, used } = file.otherStack;
     const stack = loaded.settings.stack;
     const gives = used.length ? `only what follows the folder (${used.join(', ')})` : 'nothing (it has no setting that follows the folder)';
-    const not = leftOut.length ? `; ${leftOut.map((l) => `${l.key} (${l.where})`).join(', ')} ${leftOut.length === 1 ? 'is' : 'are'} "${file.stack}"'s and not used` : '';
-    host.notify(leftOut.length ? 'warn' : 'info', 'settings.other-stack', `${file.path} names stack "${file.stack}"; for stack "${stack}" it gives ${gives}${not}`);
+    const not = leftOut.length
+      ? `; ${leftOut.map((l) => `${l.key} (${l.where})`).join(', ')} ${leftOut.length === 1 ? 'is' : 'are'} "${file.stack}"'s and not used`
+      : '';
+    host.notify(
+      leftOut.length ? 'warn' : 'info',
+      'settings.other-stack',
+      `${file.path} names stack "${file.stack}"; for stack "${stack}" it gives ${gives}${not}`,
+    );
   }
   if (file.pinned.length) {
     const width = Math.max(...file.pinned.map((p) => p.where.length));
@@ -49,10 +55,17 @@ const RECORD_TIMEOUT_MS = 10_000;
  * and kedactl.yaml still win). Without a kubeconfig there is nothing to read; a cluster that cannot be
  * read is named in a warning and the command goes on with what it was given.
  */
-export async function beginWithRecord(opts: CommandFlags, ctx: CommandContext, o: { regionOptional?: boolean; readCluster?: boolean } = {}): Promise<LoadedSettings & { recorded?: Recorded }> {
+export async function beginWithRecord(
+  opts: CommandFlags,
+  ctx: CommandContext,
+  o: { regionOptional?: boolean; readCluster?: boolean } = {},
+): Promise<LoadedSettings & { recorded?: Recorded }> {
   const local = begin(opts, ctx, { regionOptional: true });
   const host = ctx.host();
-  const strict = () => (o.regionOptional || local.settings.region !== UNKNOWN_REGION ? local : loadSettings({ flags: opts, env: ctx.env, cwd: ctx.cwd, configPath: opts.config }));
+  const strict = () =>
+    o.regionOptional || local.settings.region !== UNKNOWN_REGION
+      ? local
+      : loadSettings({ flags: opts, env: ctx.env, cwd: ctx.cwd, configPath: opts.config });
   if (o.readCluster === false) return strict();
   const where = { kubeconfig: local.settings.kubeconfig, context: local.settings.context, env: ctx.env };
   if (!hasKubeconfig(where)) {
@@ -78,14 +91,28 @@ export async function beginWithRecord(opts: CommandFlags, ctx: CommandContext, o
   try {
     recorded = await Promise.race([readRecorded(stack, namespace, kube), timeout]);
   } catch (e) {
-    host.notify('warn', 'settings.record', `could not read the settings stack "${stack}" recorded on the cluster (${(e as Error).message.split('\n')[0]}); using flags, variables, kedactl.yaml and defaults`);
+    host.notify(
+      'warn',
+      'settings.record',
+      `could not read the settings stack "${stack}" recorded on the cluster (${(e as Error).message.split('\n')[0]}); using flags, variables, kedactl.yaml and defaults`,
+    );
     return strict();
   } finally {
     clearTimeout(timer);
   }
   if (!recorded) return strict();
   host.notify('debug', 'settings.record', `settings recorded in ${recorded.where}`);
-  return { ...loadSettings({ flags: opts, env: ctx.env, cwd: ctx.cwd, configPath: opts.config, regionOptional: o.regionOptional, recorded: recorded.layer }), recorded };
+  return {
+    ...loadSettings({
+      flags: opts,
+      env: ctx.env,
+      cwd: ctx.cwd,
+      configPath: opts.config,
+      regionOptional: o.regionOptional,
+      recorded: recorded.layer,
+    }),
+    recorded,
+  };
 }
 
 /**
@@ -110,7 +137,9 @@ export function settingFlags(opts: CommandFlags, s: Settings): string {
   for (const f of FIELDS) {
     if (opts[f.key] === undefined) continue;
     const v = s[f.key];
-    out.push(f.kind === 'bool' ? (v ? `--${f.flag}` : '') : `--${f.flag} ${/^[\w.:/@-]+$/.test(String(v)) ? v : JSON.stringify(String(v))}`);
+    out.push(
+      f.kind === 'bool' ? (v ? `--${f.flag}` : '') : `--${f.flag} ${/^[\w.:/@-]+$/.test(String(v)) ? v : JSON.stringify(String(v))}`,
+    );
   }
   if (opts.config) out.push(`--config ${opts.config}`);
   return out.filter(Boolean).join(' ');

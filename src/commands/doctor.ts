@@ -26,10 +26,18 @@ export async function run(opts: DoctorOptions, ctx: CommandContext): Promise<voi
   const output = parseOutput(opts.output, ['text', 'json']);
   const scaledJob = opts.scaledJob;
   if (scaledJob !== undefined && !DNS1123_SUBDOMAIN.test(scaledJob))
-    throw new UsageError(`--scaled-job = ${JSON.stringify(scaledJob)}: must be a Kubernetes object name (lowercase letters, digits, "-" and ".")`, 'pass the name `kubectl get scaledjobs -A` shows');
+    throw new UsageError(
+      `--scaled-job = ${JSON.stringify(scaledJob)}: must be a Kubernetes object name (lowercase letters, digits, "-" and ".")`,
+      'pass the name `kubectl get scaledjobs -A` shows',
+    );
   const { settings } = await beginWithRecord(opts, ctx, { regionOptional: true, readCluster: scaledJob === undefined });
   const host = ctx.host();
-  const kube = connectKube({ kubeconfig: settings.kubeconfig, context: settings.context, env: ctx.env, log: (t) => host.notify('debug', 'kube.request', t) });
+  const kube = connectKube({
+    kubeconfig: settings.kubeconfig,
+    context: settings.context,
+    env: ctx.env,
+    log: (t) => host.notify('debug', 'kube.request', t),
+  });
   const input: DoctorInput = {
     namespace: settings.namespace,
     scaledJob: scaledJob ?? names(settings).scaledJob,
@@ -38,7 +46,14 @@ export async function run(opts: DoctorOptions, ctx: CommandContext): Promise<voi
     ...(settings.cluster ? { cluster: settings.cluster } : {}),
     ...(scaledJob === undefined ? { stack: stackReads(settings, kube, settingFlags(opts, settings)) } : {}),
   };
-  const report = await doctor(input, { kube, aws: awsByRegion({ profile: settings.profile, endpointUrl: settings.endpointUrl, env: ctx.env, ...ctx.awsClient }) });
+  const report = await doctor(input, {
+    kube,
+    aws: awsByRegion({ profile: settings.profile, endpointUrl: settings.endpointUrl, env: ctx.env, ...ctx.awsClient }),
+  });
   host.result(output === 'json' ? formatData(report, 'json') : doctorText(report, host.color));
-  if (!report.healthy) throw new StateError(`doctor found ${report.counts.fail} failing check${report.counts.fail === 1 ? '' : 's'} for ScaledJob ${report.namespace}/${report.scaledJob}`, 'each failure above says what to run or change');
+  if (!report.healthy)
+    throw new StateError(
+      `doctor found ${report.counts.fail} failing check${report.counts.fail === 1 ? '' : 's'} for ScaledJob ${report.namespace}/${report.scaledJob}`,
+      'each failure above says what to run or change',
+    );
 }

@@ -54,9 +54,20 @@ async function detect(ctx: CommandContext, flags: InitOptions): Promise<Detected
 }
 
 /** Ask what is left, on a terminal; returns the answers as a settings layer (and the EKS cluster it found). */
-async function wizard(ctx: CommandContext, host: IoHost, given: ReadonlySet<SettingKey>, soFar: Partial<Settings>, detected: Detected): Promise<Layer> {
+async function wizard(
+  ctx: CommandContext,
+  host: IoHost,
+  given: ReadonlySet<SettingKey>,
+  soFar: Partial<Settings>,
+  detected: Detected,
+): Promise<Layer> {
   const c = paint(host.color);
-  const found = [detected.context ? `kube context ${detected.context}${detected.cluster ? ` (EKS cluster ${detected.cluster})` : ''}` : 'no kube context', detected.region ? `region ${detected.region}` : undefined].filter(Boolean);
+  const found = [
+    detected.context
+      ? `kube context ${detected.context}${detected.cluster ? ` (EKS cluster ${detected.cluster})` : ''}`
+      : 'no kube context',
+    detected.region ? `region ${detected.region}` : undefined,
+  ].filter(Boolean);
   host.notify('info', 'wizard.detected', c.dim(`found: ${found.join(', ')}`));
   const ask = terminalAsker(host);
   const answers: Layer = {};
@@ -90,11 +101,18 @@ async function reviewPinned(path: string, loaded: LoadedSettings, host: IoHost):
   const pinned = loaded.file?.otherStack ? [] : (loaded.file?.pinned ?? []);
   if (pinned.length === 0) return false;
   const keys = pinned.map((p) => p.key).join(', ');
-  const drop = await host.confirm(`Remove ${keys} from ${path}? kedactl derives the same values itself ("no" keeps them as your choice)`, true);
+  const drop = await host.confirm(
+    `Remove ${keys} from ${path}? kedactl derives the same values itself ("no" keeps them as your choice)`,
+    true,
+  );
   try {
     writeAtomically(path, afterReview(readFileSync(path, 'utf8'), drop ? pinned : []));
   } catch (e) {
-    host.notify('warn', 'init.saved', `could not rewrite ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); edit it as the warning above says`);
+    host.notify(
+      'warn',
+      'init.saved',
+      `could not rewrite ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); edit it as the warning above says`,
+    );
     return false;
   }
   host.notify('info', 'init.saved', drop ? `removed ${keys} from ${path}` : `${path} keeps ${keys} as your choice`);
@@ -108,7 +126,11 @@ async function reviewPinned(path: string, loaded: LoadedSettings, host: IoHost):
 function saveConfig(path: string, loaded: LoadedSettings, host: IoHost, saved: string): boolean {
   const { settings, file } = loaded;
   if (file?.otherStack) {
-    host.notify('info', 'init.saved', `${path} names stack "${file.stack}" and stays as it is; later commands for "${settings.stack}" need --stack ${settings.stack}`);
+    host.notify(
+      'info',
+      'init.saved',
+      `${path} names stack "${file.stack}" and stays as it is; later commands for "${settings.stack}" need --stack ${settings.stack}`,
+    );
     return false;
   }
   try {
@@ -120,7 +142,11 @@ function saveConfig(path: string, loaded: LoadedSettings, host: IoHost, saved: s
     }
     writeAtomically(path, text);
   } catch (e) {
-    host.notify('warn', 'init.saved', `could not write ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); pass the same flags to later commands`);
+    host.notify(
+      'warn',
+      'init.saved',
+      `could not write ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); pass the same flags to later commands`,
+    );
     return false;
   }
   host.notify('info', 'init.saved', `settings saved to ${path}${saved}`);
@@ -145,7 +171,8 @@ export async function run(opts: InitOptions, ctx: CommandContext): Promise<void>
   if (interactive) {
     const detected = await detect(ctx, opts);
     const answers = await wizard(ctx, host, first.given, first.settings, detected);
-    const reload = () => loadSettings({ flags: opts, answers, env: ctx.env, cwd: ctx.cwd, configPath, regionOptional: true, recorded: first.recorded?.layer });
+    const reload = () =>
+      loadSettings({ flags: opts, answers, env: ctx.env, cwd: ctx.cwd, configPath, regionOptional: true, recorded: first.recorded?.layer });
     loaded = reload();
     if (write && (await reviewPinned(path, loaded, host))) loaded = reload();
     saved = write && saveConfig(path, loaded, host, '; later commands need no flags');
@@ -173,14 +200,20 @@ export async function run(opts: InitOptions, ctx: CommandContext): Promise<void>
             await host.approve("The cluster's IAM OIDC provider does not exist. Create it (IRSA needs it)?", {
               unattended: yes,
               defaultAnswer: true,
-              withoutTerminal: { message: `the cluster's IAM OIDC provider ${missingOidc.name} does not exist`, next: 'pass --create-oidc-provider to create it (IRSA needs it), or --auth static; nothing was changed' },
+              withoutTerminal: {
+                message: `the cluster's IAM OIDC provider ${missingOidc.name} does not exist`,
+                next: 'pass --create-oidc-provider to create it (IRSA needs it), or --auth static; nothing was changed',
+              },
               declined: 'IRSA needs the OIDC provider; nothing was changed (use --auth static to do without)',
             });
             createOidcProvider = true;
           }
           await host.approve(p.widensPermissions ? 'Apply this plan? It grants the IAM permissions listed above.' : 'Apply this plan?', {
             yes,
-            withoutTerminal: { message: 'init would change your AWS account and cluster, and there is no terminal to ask', next: 'review `kedactl plan`, then pass --yes to apply it; nothing was changed' },
+            withoutTerminal: {
+              message: 'init would change your AWS account and cluster, and there is no terminal to ask',
+              next: 'review `kedactl plan`, then pass --yes to apply it; nothing was changed',
+            },
             declined: 'not approved; nothing was changed',
           });
           return true;

@@ -29,7 +29,11 @@ export async function run(opts: PlanOptions, ctx: CommandContext): Promise<void>
   if (opts.offline) for (const p of ['aws', 'keda', 'kubernetes'] as const) unread.add(p);
   else {
     const { checkEnvironment } = await import('../adapters/environment.js');
-    const missing = await checkEnvironment(settings, ctx.env, { awsCredentials: settings.region !== UNKNOWN_REGION, kube: true, helm: true });
+    const missing = await checkEnvironment(settings, ctx.env, {
+      awsCredentials: settings.region !== UNKNOWN_REGION,
+      kube: true,
+      helm: true,
+    });
     if (settings.region === UNKNOWN_REGION) missing.unshift({ part: 'aws', what: 'aws', problem: 'no region' });
     for (const m of missing) {
       const part = m.part === 'region' ? 'aws' : m.part;
@@ -41,7 +45,11 @@ export async function run(opts: PlanOptions, ctx: CommandContext): Promise<void>
   let p: Plan;
   if (unread.size === 3) p = plan(await desiredStack(settings));
   else {
-    const [{ connect }, { prepare }, { recordingProgress }] = await Promise.all([import('../adapters/connect.js'), import('../core/stack/lifecycle.js'), import('../core/progress.js')]);
+    const [{ connect }, { prepare }, { recordingProgress }] = await Promise.all([
+      import('../adapters/connect.js'),
+      import('../core/stack/lifecycle.js'),
+      import('../core/progress.js'),
+    ]);
     const ports = connect(settings, ctx.env, host, new Set([...skip, ...unread]), ctx.awsClient);
     p = (await prepare(settings, ports, skip, recordingProgress(), unread)).plan;
   }
@@ -49,6 +57,7 @@ export async function run(opts: PlanOptions, ctx: CommandContext): Promise<void>
   if (output === 'text') {
     host.result(planText(p, host.color));
     for (const n of notes) host.notify('info', 'plan.unread', n);
-    if (opts.offline) host.notify('info', 'plan.offline', '--offline: nothing was read from AWS or Kubernetes; everything is shown as to be created');
+    if (opts.offline)
+      host.notify('info', 'plan.offline', '--offline: nothing was read from AWS or Kubernetes; everything is shown as to be created');
   } else host.result(formatData({ ...p, notRead: [...unread] }, output));
 }

@@ -26,15 +26,24 @@ function readBodyFile(path: string): string {
   try {
     size = statSync(path).size;
   } catch (e) {
-    throw new UsageError(`cannot read --body-file ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String((e as Error).message)}`, 'pass an existing file; nothing was sent');
+    throw new UsageError(
+      `cannot read --body-file ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String((e as Error).message)}`,
+      'pass an existing file; nothing was sent',
+    );
   }
-  if (size > MAX_BODY_FILE) throw new UsageError(`--body-file ${path} is ${size} bytes; SQS messages are at most ${MAX_BODY_FILE} bytes`, 'use a smaller body; nothing was sent');
+  if (size > MAX_BODY_FILE)
+    throw new UsageError(
+      `--body-file ${path} is ${size} bytes; SQS messages are at most ${MAX_BODY_FILE} bytes`,
+      'use a smaller body; nothing was sent',
+    );
   return readFileSync(path, 'utf8');
 }
 
 export async function run(opts: ProduceFlags, ctx: CommandContext): Promise<void> {
   const output = parseOutput(opts.output, ['text', 'json']);
-  const parsed = parseProduceOptions({ count: opts.count, concurrency: opts.concurrency, rate: opts.rate, load: opts.load }, (p) => resolve(ctx.cwd, p));
+  const parsed = parseProduceOptions({ count: opts.count, concurrency: opts.concurrency, rate: opts.rate, load: opts.load }, (p) =>
+    resolve(ctx.cwd, p),
+  );
   const bodyPath = opts.bodyFile ? resolve(ctx.cwd, opts.bodyFile) : undefined;
   const options: ProduceOptions = { ...parsed, ...(bodyPath ? { bodyTemplate: readBodyFile(bodyPath) } : {}) };
   const { settings } = await beginWithRecord(opts, ctx);
@@ -52,7 +61,11 @@ export async function run(opts: ProduceFlags, ctx: CommandContext): Promise<void
     if (!force && t - last < 100 && sentNow + failedNow < options.count) return;
     last = t;
     const s = (t - t0) / 1000;
-    host.streams.stderr.write(profile ? scheduleLine(sentNow, failedNow, targetAt(profile, s), profile.total, s, profile.duration) : progressLine(sentNow, failedNow, options.count, s));
+    host.streams.stderr.write(
+      profile
+        ? scheduleLine(sentNow, failedNow, targetAt(profile, s), profile.total, s, profile.duration)
+        : progressLine(sentNow, failedNow, options.count, s),
+    );
   };
   const onProgress = tty
     ? (sent: number, failed: number) => {
@@ -66,7 +79,9 @@ export async function run(opts: ProduceFlags, ctx: CommandContext): Promise<void
   let result: ProduceResult;
   try {
     // Ctrl-C: stop new batches, let the ones in flight finish, report the exact count
-    result = await withCtrlC((signal) => produce(settings, aws.sqs, options, { signal, onProgress, bodySource: bodyPath ?? 'the default template' }));
+    result = await withCtrlC((signal) =>
+      produce(settings, aws.sqs, options, { signal, onProgress, bodySource: bodyPath ?? 'the default template' }),
+    );
   } catch (e) {
     clearInterval(ticker);
     const partial = (e as { partial?: ProduceResult }).partial;
@@ -80,6 +95,11 @@ export async function run(opts: ProduceFlags, ctx: CommandContext): Promise<void
   if (result.stopped) throw new CancelledError(`stopped by Ctrl-C after sending ${result.sent} of ${result.requested} messages`);
   if (result.sent !== result.requested) {
     const missing = result.requested - result.sent;
-    throw new ExternalError('SQS', 'SendMessageBatch', `${missing} of ${result.requested} messages were not sent${result.failed[0] ? ` (first: message ${result.failed[0].message}, ${result.failed[0].code}: ${result.failed[0].reason})` : ''}`, `run "kedactl produce --count ${missing}" to send the rest`);
+    throw new ExternalError(
+      'SQS',
+      'SendMessageBatch',
+      `${missing} of ${result.requested} messages were not sent${result.failed[0] ? ` (first: message ${result.failed[0].message}, ${result.failed[0].code}: ${result.failed[0].reason})` : ''}`,
+      `run "kedactl produce --count ${missing}" to send the rest`,
+    );
   }
 }

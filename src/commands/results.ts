@@ -15,7 +15,12 @@ export async function run(opts: ResultsOptions, ctx: CommandContext): Promise<vo
   const output = parseOutput(opts.output, ['text', 'json']);
   const { settings } = await beginWithRecord(opts, ctx, { regionOptional: true });
   const host = ctx.host();
-  const kube = connectKube({ kubeconfig: settings.kubeconfig, context: settings.context, env: ctx.env, log: (t) => host.notify('debug', 'kube.request', t) });
+  const kube = connectKube({
+    kubeconfig: settings.kubeconfig,
+    context: settings.context,
+    env: ctx.env,
+    log: (t) => host.notify('debug', 'kube.request', t),
+  });
   const n = names(settings);
   const svc = { namespace: n.namespace, name: n.analyzer, port: 'http' };
   if (opts.reset) {
@@ -27,5 +32,10 @@ export async function run(opts: ResultsOptions, ctx: CommandContext): Promise<vo
   const r = await readResults(kube, svc);
   if (output === 'json') host.result(formatData({ stack: settings.stack, service: `${svc.namespace}/${svc.name}`, ...r }, 'json'));
   else host.result(resultsText(settings.stack, r));
-  if (r.unknown.length) host.notify('warn', 'results.unknown', `${r.unknown.length} line(s) from the analyzer were not understood, e.g. ${JSON.stringify(r.unknown[0])}`);
+  if (r.unknown.length)
+    host.notify(
+      'warn',
+      'results.unknown',
+      `${r.unknown.length} line(s) from the analyzer were not understood, e.g. ${JSON.stringify(r.unknown[0])}`,
+    );
 }

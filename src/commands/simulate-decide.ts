@@ -12,9 +12,18 @@ export interface DecideOptions extends CommandFlags {
   output?: string;
 }
 
-const COUNTS = { visible: 'visible', inFlight: 'in-flight', delayed: 'delayed', running: 'running', pending: 'pending', minReplicas: 'min-replicas' } as const;
+const COUNTS = {
+  visible: 'visible',
+  inFlight: 'in-flight',
+  delayed: 'delayed',
+  running: 'running',
+  pending: 'pending',
+  minReplicas: 'min-replicas',
+} as const;
 
-export function parseDecideFlags(opts: Record<string, unknown>): Omit<DecideInput, 'queueLength' | 'activationQueueLength' | 'maxReplicaCount' | 'strategy'> {
+export function parseDecideFlags(
+  opts: Record<string, unknown>,
+): Omit<DecideInput, 'queueLength' | 'activationQueueLength' | 'maxReplicaCount' | 'strategy'> {
   const problems: string[] = [];
   const n = (k: keyof typeof COUNTS): number => {
     const v = opts[k];
@@ -58,7 +67,13 @@ export async function run(opts: DecideOptions, ctx: CommandContext): Promise<voi
   const output = parseOutput(opts.output, ['text', 'json']);
   const counts = parseDecideFlags(opts);
   const { settings } = begin(opts, ctx, { regionOptional: true });
-  const input: DecideInput = { ...counts, queueLength: settings.queueLength, activationQueueLength: settings.activationQueueLength, maxReplicaCount: settings.maxReplicas, strategy: settings.strategy };
+  const input: DecideInput = {
+    ...counts,
+    queueLength: settings.queueLength,
+    activationQueueLength: settings.activationQueueLength,
+    maxReplicaCount: settings.maxReplicas,
+    strategy: settings.strategy,
+  };
   const d = decide(input);
   ctx.host().result(output === 'json' ? formatData({ input, decision: d }, 'json') : decisionText(input, d));
 }

@@ -20,16 +20,30 @@ export interface SimulateOptions extends CommandFlags {
 
 export async function run(opts: SimulateOptions, ctx: CommandContext): Promise<void> {
   const output = parseOutput(opts.output, ['text', 'json']);
-  if (opts.load !== undefined && opts.count !== undefined) throw new UsageError('--load and --count do not go together', 'pass --load burst:count=N, or only --count N');
+  if (opts.load !== undefined && opts.count !== undefined)
+    throw new UsageError('--load and --count do not go together', 'pass --load burst:count=N, or only --count N');
   const count = String(opts.count ?? 1000).trim();
   if (!/^\d+$/.test(count) || Number(count) < 1 || Number(count) > PROFILE_LIMITS.total)
-    throw new UsageError(`--count = ${JSON.stringify(opts.count)}: must be a whole number from 1 to ${PROFILE_LIMITS.total}`, 'pass --count 10000, or --load with a profile');
-  const profile = opts.load !== undefined ? loadProfileFrom(opts.load, (p) => resolve(ctx.cwd, p)) : buildProfile(parseLoadSpec(`burst:count=${count}`, '--count'));
+    throw new UsageError(
+      `--count = ${JSON.stringify(opts.count)}: must be a whole number from 1 to ${PROFILE_LIMITS.total}`,
+      'pass --count 10000, or --load with a profile',
+    );
+  const profile =
+    opts.load !== undefined
+      ? loadProfileFrom(opts.load, (p) => resolve(ctx.cwd, p))
+      : buildProfile(parseLoadSpec(`burst:count=${count}`, '--count'));
   const world = parseWorld(opts);
   const compare = opts.compare !== undefined ? parseCompare(opts.compare) : undefined;
   const { settings, recorded } = await beginWithRecord(opts, ctx, { regionOptional: true });
   const settingsWith = (key: string, value: string) =>
-    loadSettings({ flags: { ...opts, [key]: value }, env: ctx.env, cwd: ctx.cwd, configPath: opts.config, regionOptional: true, recorded: recorded?.layer }).settings;
+    loadSettings({
+      flags: { ...opts, [key]: value },
+      env: ctx.env,
+      cwd: ctx.cwd,
+      configPath: opts.config,
+      regionOptional: true,
+      recorded: recorded?.layer,
+    }).settings;
 
   const report = runSimulation(profile, variants(settings, world, compare, settingsWith));
   const host = ctx.host();

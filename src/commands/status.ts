@@ -26,6 +26,9 @@ export async function run(opts: StatusOptions, ctx: CommandContext): Promise<voi
     const flags = settingFlags(opts, settings);
     // doctor starts from the ScaledJob on the cluster: no hint when the cluster was left out
     const next = skip.has('kubernetes') ? undefined : `kedactl doctor${flags ? ` ${flags}` : ''} says why, with the evidence and the fix`;
-    throw new StateError(`stack "${settings.stack}" is not healthy (${s.problems.length} problem${s.problems.length === 1 ? '' : 's'})`, next);
+    throw new StateError(
+      `stack "${settings.stack}" is not healthy (${s.problems.length} problem${s.problems.length === 1 ? '' : 's'})`,
+      next,
+    );
   }
 }

@@ -36,23 +36,36 @@ export async function run(opts: TeardownOptions, ctx: CommandContext): Promise<v
     [
       c.bold(`Stack "${settings.stack}" has:`),
       ...summarize(found).map((l) => c.red(`  - ${l}`)),
-      ...(unreadable.length ? [c.bold('and kedactl could not tell whether these are the stack\'s (left as they are):'), ...unreadable.map((u) => c.yellow(`  ? ${u.kind} ${u.name}: ${u.error.message}`))] : []),
+      ...(unreadable.length
+        ? [
+            c.bold("and kedactl could not tell whether these are the stack's (left as they are):"),
+            ...unreadable.map((u) => c.yellow(`  ? ${u.kind} ${u.name}: ${u.error.message}`)),
+          ]
+        : []),
     ].join('\n'),
   );
   await host.approve('Delete all of this?', {
     yes: opts.yes,
-    withoutTerminal: { message: 'teardown deletes the resources listed above, and there is no terminal to ask', next: 'pass --yes to delete them; nothing was deleted' },
+    withoutTerminal: {
+      message: 'teardown deletes the resources listed above, and there is no terminal to ask',
+      next: 'pass --yes to delete them; nothing was deleted',
+    },
     declined: 'nothing was deleted',
   });
   const progress = await progressFor(host, ctx.env);
   try {
-    const r = await withCtrlC((signal) => teardownStack(settings.stack, ports, progress, { skip, keepKeda: opts.keepKeda === true, namespace: settings.namespace, signal }));
+    const r = await withCtrlC((signal) =>
+      teardownStack(settings.stack, ports, progress, { skip, keepKeda: opts.keepKeda === true, namespace: settings.namespace, signal }),
+    );
     await progress.close?.();
     const lines: string[] = [];
     if (r.kubernetes) {
-      const counts = Object.entries(r.kubernetes.deleted).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`);
+      const counts = Object.entries(r.kubernetes.deleted)
+        .filter(([, n]) => n > 0)
+        .map(([k, n]) => `${n} ${k}`);
       lines.push(`Kubernetes: deleted ${counts.length ? counts.join(', ') : 'nothing'}; KEDA ${r.kubernetes.keda}`);
-      if (r.kubernetes.terminatingNamespaces.length) lines.push(`  still terminating: namespace ${r.kubernetes.terminatingNamespaces.join(', ')}`);
+      if (r.kubernetes.terminatingNamespaces.length)
+        lines.push(`  still terminating: namespace ${r.kubernetes.terminatingNamespaces.join(', ')}`);
     }
     if (r.aws) {
       lines.push(`AWS: deleted ${r.aws.deleted.length ? r.aws.deleted.join(', ') : 'nothing'}`);

@@ -52,7 +52,8 @@ async function loadInk() {
 
 export async function run(opts: WatchOptions, ctx: CommandContext): Promise<void> {
   const output = opts.output ?? 'auto';
-  if (!['auto', 'text', 'ndjson'].includes(output)) throw new UsageError(`output = "${output}": must be text or ndjson`, 'pass -o text or -o ndjson');
+  if (!['auto', 'text', 'ndjson'].includes(output))
+    throw new UsageError(`output = "${output}": must be text or ndjson`, 'pass -o text or -o ndjson');
   const intervalMs = parseDuration('--interval', opts.interval ?? '2');
   if (intervalMs < 100) throw new UsageError('--interval must be at least 0.1s', 'pass --interval 2');
   const timeoutMs = opts.timeout !== undefined ? parseDuration('--timeout', opts.timeout) : undefined;
@@ -64,14 +65,20 @@ export async function run(opts: WatchOptions, ctx: CommandContext): Promise<void
   const host = ctx.host();
   const n = names(settings);
   // one attempt per read: the poller backs off itself, and a watch must not stall in SDK retries
-  const { kube, kubeWatch: transport, aws } = connect(settings, ctx.env, host, new Set(['keda']), { ...ctx.awsClient, maxAttempts: 1 }, { watch: true });
+  const {
+    kube,
+    kubeWatch: transport,
+    aws,
+  } = connect(settings, ctx.env, host, new Set(['keda']), { ...ctx.awsClient, maxAttempts: 1 }, { watch: true });
   if (!kube || !transport) throw new Error('bug: connect() built no Kubernetes adapter for watch');
   if (!aws) host.notify('warn', 'watch.region', 'no region: the queue is not shown (pass --region or set AWS_REGION)');
 
   const session = startWatch(
     {
       transport,
-      queue: aws ? sqsQueueSource(aws.sqs, { queue: n.queue, deadLetterQueue: settings.deadLetterQueue ? n.deadLetterQueue : undefined }) : undefined,
+      queue: aws
+        ? sqsQueueSource(aws.sqs, { queue: n.queue, deadLetterQueue: settings.deadLetterQueue ? n.deadLetterQueue : undefined })
+        : undefined,
       results: analyzerResultsSource(kube, { namespace: n.namespace, name: n.analyzer, port: 'http' }),
     },
     { namespace: n.namespace, scaledJob: n.scaledJob, queueName: n.queue, queueIntervalMs: intervalMs },
@@ -91,7 +98,12 @@ export async function run(opts: WatchOptions, ctx: CommandContext): Promise<void
         const header = await headerFor(settings, kube.context, kube);
         const { createElement, renderToString, WatchScreen } = await loadInk();
         const columns = host.streams.stdout.columns ?? 100;
-        host.result(renderToString(createElement(WatchScreen, { store, header, queueIntervalMs: intervalMs, size: { columns, rows: 40 }, still: true }), { columns }));
+        host.result(
+          renderToString(
+            createElement(WatchScreen, { store, header, queueIntervalMs: intervalMs, size: { columns, rows: 40 }, still: true }),
+            { columns },
+          ),
+        );
       }
       return;
     }
@@ -120,10 +132,17 @@ export async function run(opts: WatchOptions, ctx: CommandContext): Promise<void
         await app.waitUntilExit().catch(() => undefined);
       }
     } else {
-      const writer = lineWriter(store, { format, write: (l) => host.result(l), queueIntervalMs: intervalMs, heartbeatMs: Math.max(10_000, intervalMs) });
+      const writer = lineWriter(store, {
+        format,
+        write: (l) => host.result(l),
+        queueIntervalMs: intervalMs,
+        heartbeatMs: Math.max(10_000, intervalMs),
+      });
       try {
         // Ctrl-C or SIGTERM ends it like the end of the stream: the last lines are written
-        ending = await withCtrlC((signal) => waitFor(store, pred, { reached: 'drained', timeoutMs, quit: signal }), { alsoOn: ['SIGTERM'] });
+        ending = await withCtrlC((signal) => waitFor(store, pred, { reached: 'drained', timeoutMs, quit: signal }), {
+          alsoOn: ['SIGTERM'],
+        });
       } finally {
         writer.stop(true);
       }

@@ -6,7 +6,12 @@ import { paint } from './io.js';
 
 export function doctorText(r: DoctorReport, color: boolean): string {
   const c = paint(color);
-  const mark: Record<Finding['verdict'], string> = { fail: c.red('✗ fail'), warn: c.yellow('! warn'), skipped: c.dim('- skip'), ok: c.green('✓ ok  ') };
+  const mark: Record<Finding['verdict'], string> = {
+    fail: c.red('✗ fail'),
+    warn: c.yellow('! warn'),
+    skipped: c.dim('- skip'),
+    ok: c.green('✓ ok  '),
+  };
   const out: string[] = [c.bold(`kedactl doctor: ScaledJob ${r.namespace}/${r.scaledJob}${r.stack ? ` (stack "${r.stack}")` : ''}`)];
   for (const g of GROUPS) {
     const fs = r.findings.filter((f) => f.group === g);

@@ -27,9 +27,15 @@ export function planText(p: Plan, color: boolean): string {
     }
   }
   if (p.credentials?.temporary) {
-    const when = p.credentials.expiresAt ? `expire at ${p.credentials.expiresAt} (${untilText(p.credentials.expiresAt)})` : 'expiry not known (AWS_CREDENTIAL_EXPIRATION is not set)';
+    const when = p.credentials.expiresAt
+      ? `expire at ${p.credentials.expiresAt} (${untilText(p.credentials.expiresAt)})`
+      : 'expiry not known (AWS_CREDENTIAL_EXPIRATION is not set)';
     out.push('', c.yellow(`The stack's Secret gets temporary AWS credentials (a session token); they ${when}.`));
-    out.push(c.dim('  After that KEDA and the Jobs can no longer read the queue: refresh them and run kedactl init again, which rewrites the Secret.'));
+    out.push(
+      c.dim(
+        '  After that KEDA and the Jobs can no longer read the queue: refresh them and run kedactl init again, which rewrites the Secret.',
+      ),
+    );
   }
   for (const w of p.warnings) out.push('', c.yellow(`warning: ${w}`));
   for (const b of p.blockers) out.push('', c.red(`blocked: ${b}`));
@@ -37,7 +43,9 @@ export function planText(p: Plan, color: boolean): string {
     out.push('', c.yellow('Not known yet (shown as placeholders):'));
     for (const u of p.unresolved) out.push(`  ${u.setting}: ${u.how}`);
   }
-  const counts = (['create', 'update', 'unchanged'] as const).map((a) => `${p.changes.filter((ch) => ch.action === a).length} to ${a === 'unchanged' ? 'leave' : a}`);
+  const counts = (['create', 'update', 'unchanged'] as const).map(
+    (a) => `${p.changes.filter((ch) => ch.action === a).length} to ${a === 'unchanged' ? 'leave' : a}`,
+  );
   out.push('', counts.join(', '));
   return out.join('\n');
 }

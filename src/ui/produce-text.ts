@@ -4,7 +4,8 @@ import type { ProduceResult } from '../core/produce/produce.js';
 export function produceSummary(r: ProduceResult): string {
   const head = `${r.stopped ? 'stopped: ' : ''}sent ${r.sent} of ${r.requested} messages to ${r.queue} in ${r.seconds.toFixed(1)}s (${r.messagesPerSecond} msg/s)`;
   const lines = [head];
-  if (r.schedule) lines.push(`following ${r.schedule.profile}; the latest batch went out ${r.schedule.maxLateSeconds.toFixed(1)}s after it was due`);
+  if (r.schedule)
+    lines.push(`following ${r.schedule.profile}; the latest batch went out ${r.schedule.maxLateSeconds.toFixed(1)}s after it was due`);
   if (r.failed.length > 0) {
     lines.push(`${r.failed.length} not sent:`);
     for (const f of r.failed.slice(0, 10)) lines.push(`  message ${f.message}: ${f.code}: ${f.reason}`);

@@ -12,7 +12,14 @@ export function terminalAsker(host: IoHost): Asker {
     const validate = (v: string) => q.validate(v, soFar) ?? true;
     switch (q.kind) {
       case 'select':
-        return p.select({ message: q.message, default: q.default, choices: q.choices!.map((c) => ({ value: c.value, name: c.name, description: c.description })) }, ctx);
+        return p.select(
+          {
+            message: q.message,
+            default: q.default,
+            choices: q.choices!.map((c) => ({ value: c.value, name: c.name, description: c.description })),
+          },
+          ctx,
+        );
       case 'confirm':
         return (await p.confirm({ message: q.message, default: q.default === 'yes' }, ctx)) ? 'yes' : 'no';
       default:

@@ -91,14 +91,25 @@ export function simulateText(rep: SimulateReport, width = 80): string {
   if (single) for (const [k, v] of table[0]!) out.push(`${k.padEnd(headW)}${v}`);
   else {
     const colW = rep.runs.map((r, i) => Math.max(r.label.length, ...table[i]!.map(([, v]) => v.length)) + 2);
-    out.push(' '.repeat(headW) + rep.runs.map((r, i) => r.label.padEnd(colW[i]!)).join('').trimEnd());
-    for (const [row, k] of names.entries()) out.push((k.padEnd(headW) + table.map((t, i) => t[row]![1].padEnd(colW[i]!)).join('')).trimEnd());
+    out.push(
+      ' '.repeat(headW) +
+        rep.runs
+          .map((r, i) => r.label.padEnd(colW[i]!))
+          .join('')
+          .trimEnd(),
+    );
+    for (const [row, k] of names.entries())
+      out.push((k.padEnd(headW) + table.map((t, i) => t[row]![1].padEnd(colW[i]!)).join('')).trimEnd());
   }
   return out.join('\n');
 }
 
 export function decisionText(i: DecideInput, d: Decision): string {
-  const parts = [i.visible + ' visible', i.scaleOnInFlight ? `${i.inFlight} in flight` : '', i.scaleOnDelayed ? `${i.delayed} delayed` : ''].filter(Boolean);
+  const parts = [
+    i.visible + ' visible',
+    i.scaleOnInFlight ? `${i.inFlight} in flight` : '',
+    i.scaleOnDelayed ? `${i.delayed} delayed` : '',
+  ].filter(Boolean);
   return [
     `metric          ${d.metric} (${parts.join(' + ')})`,
     `active          ${d.active ? 'yes' : 'no'} (${d.metric} ${d.active ? '>' : '<='} activationQueueLength ${i.activationQueueLength}${i.minReplicaCount > 0 ? `, or minReplicaCount ${i.minReplicaCount}` : ''})`,

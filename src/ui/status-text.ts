@@ -8,23 +8,41 @@ export function statusText(s: StackStatus, color: boolean): string {
   const out: string[] = [c.bold(`Stack "${s.stack}": ${s.healthy ? c.green('healthy') : c.red('not healthy')}`), ''];
   if (s.queue) {
     const q = s.queue;
-    out.push(`${ok(q.exists)} queue ${q.name}${q.exists ? `: ${q.visible ?? '?'} waiting, ${q.inFlight ?? '?'} in flight, ${q.delayed ?? '?'} delayed` : ': missing'}`);
+    out.push(
+      `${ok(q.exists)} queue ${q.name}${q.exists ? `: ${q.visible ?? '?'} waiting, ${q.inFlight ?? '?'} in flight, ${q.delayed ?? '?'} delayed` : ': missing'}`,
+    );
     if (q.deadLetter) out.push(`${ok(!q.deadLetter.visible)} dead-letter queue ${q.deadLetter.name}: ${q.deadLetter.visible ?? 'missing'}`);
   }
   for (const r of s.roles ?? []) out.push(`${ok(r.state === 'as planned')} IAM role ${r.name}: ${r.state}`);
   for (const x of s.strays ?? []) out.push(`${ok(false)} ${x}: tagged with the stack, not in its settings`);
   for (const u of s.unreadable ?? []) out.push(`${ok(false)} ${u.split(':')[0]}: could not be read`);
-  if (s.keda) out.push(`${ok(s.keda.ready)} KEDA ${s.keda.installed ? `${s.keda.version ?? '(version unknown)'}${s.keda.ready ? ', operator ready' : `, ${s.keda.problem ?? 'not ready'}`}` : 'not installed'}`);
-  if (s.objects) out.push(`${ok(!s.objects.missing.length && !s.objects.drifted.length)} Kubernetes objects: ${s.objects.asPlanned} as planned${s.objects.drifted.length ? `, ${s.objects.drifted.length} drifted` : ''}${s.objects.missing.length ? `, ${s.objects.missing.length} missing` : ''}`);
+  if (s.keda)
+    out.push(
+      `${ok(s.keda.ready)} KEDA ${s.keda.installed ? `${s.keda.version ?? '(version unknown)'}${s.keda.ready ? ', operator ready' : `, ${s.keda.problem ?? 'not ready'}`}` : 'not installed'}`,
+    );
+  if (s.objects)
+    out.push(
+      `${ok(!s.objects.missing.length && !s.objects.drifted.length)} Kubernetes objects: ${s.objects.asPlanned} as planned${s.objects.drifted.length ? `, ${s.objects.drifted.length} drifted` : ''}${s.objects.missing.length ? `, ${s.objects.missing.length} missing` : ''}`,
+    );
   if (s.credentials)
     out.push(
       `${ok(!s.credentials.expired)} AWS credentials in Secret ${s.credentials.secret}: ${
-        s.credentials.temporary ? `temporary, ${s.credentials.expiresAt ? `${s.credentials.expired ? 'expired' : 'expire'} at ${s.credentials.expiresAt}` : 'expiry not known'}` : 'long-term keys'
+        s.credentials.temporary
+          ? `temporary, ${s.credentials.expiresAt ? `${s.credentials.expired ? 'expired' : 'expire'} at ${s.credentials.expiresAt}` : 'expiry not known'}`
+          : 'long-term keys'
       }`,
     );
-  if (s.scaledJob) out.push(`${ok(s.scaledJob.exists && s.scaledJob.ready?.startsWith('True'))} ScaledJob ${s.scaledJob.name}: ${s.scaledJob.exists ? `ready ${s.scaledJob.ready ?? 'unknown'}, active ${s.scaledJob.active ?? 'unknown'}` : s.scaledJob.unreadable ? 'could not be read' : 'missing'}`);
+  if (s.scaledJob)
+    out.push(
+      `${ok(s.scaledJob.exists && s.scaledJob.ready?.startsWith('True'))} ScaledJob ${s.scaledJob.name}: ${s.scaledJob.exists ? `ready ${s.scaledJob.ready ?? 'unknown'}, active ${s.scaledJob.active ?? 'unknown'}` : s.scaledJob.unreadable ? 'could not be read' : 'missing'}`,
+    );
   if (s.jobs) out.push(`  Jobs: ${s.jobs.active} active, ${s.jobs.succeeded} succeeded, ${s.jobs.failed} failed`);
-  if (s.results) out.push('processed' in s.results ? `${ok(true)} results: ${s.results.processed} processed, ${s.results.killed} killed` : `${ok(false)} results unavailable`);
+  if (s.results)
+    out.push(
+      'processed' in s.results
+        ? `${ok(true)} results: ${s.results.processed} processed, ${s.results.killed} killed`
+        : `${ok(false)} results unavailable`,
+    );
   if (s.problems.length) {
     out.push('', c.bold('What is wrong:'));
     for (const p of s.problems) out.push(c.yellow(`  - ${p}`));

@@ -45,7 +45,11 @@ describe('kedactl --help', () => {
 describe('a reader that stops early', () => {
   it('ends kedactl quietly with the status of a process killed by SIGPIPE', async () => {
     // our end of the pipe is closed before kedactl writes anything, so its first write gets EPIPE
-    const child = spawn(process.execPath, [BIN, 'plan'], { env: SAFE_ENV, cwd: mkdtempSync(join(tmpdir(), 'kedactl-epipe-')), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'plan'], {
+      env: SAFE_ENV,
+      cwd: mkdtempSync(join(tmpdir(), 'kedactl-epipe-')),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout.destroy();
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -103,15 +107,21 @@ describe('kedactl render', () => {
     expect(r.code).toBe(0);
     const kube = readdirSync(join(out, 'kubernetes'));
     expect(kube).toEqual([
-      '01-namespace-demo.yaml', '02-serviceaccount-demo-consumer.yaml', '03-triggerauthentication-demo-aws.yaml',
-      '04-configmap-demo-consumer-script.yaml', '05-deployment-demo-result-analyzer.yaml', '06-service-demo-result-analyzer.yaml',
-      '07-scaledjob-demo-processor.yaml', '08-configmap-demo-settings.yaml',
+      '01-namespace-demo.yaml',
+      '02-serviceaccount-demo-consumer.yaml',
+      '03-triggerauthentication-demo-aws.yaml',
+      '04-configmap-demo-consumer-script.yaml',
+      '05-deployment-demo-result-analyzer.yaml',
+      '06-service-demo-result-analyzer.yaml',
+      '07-scaledjob-demo-processor.yaml',
+      '08-configmap-demo-settings.yaml',
     ]);
     const ta = parse(readFileSync(join(out, 'kubernetes/03-triggerauthentication-demo-aws.yaml'), 'utf8'));
     expect(ta.spec.podIdentity.roleArn).toBe('arn:aws:iam::123456789012:role/kedactl-demo-scaler');
     const trust = JSON.parse(readFileSync(join(out, 'iam/consumer-trust.json'), 'utf8'));
     expect(Object.keys(trust.Statement[0].Condition.StringEquals).sort()).toEqual([
-      'oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE:aud', 'oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE:sub',
+      'oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE:aud',
+      'oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE:sub',
     ]);
     for (const f of readdirSync(join(out, 'iam'))) expect(readFileSync(join(out, 'iam', f), 'utf8')).not.toContain('*');
     expect(readFileSync(join(out, 'README.md'), 'utf8')).toContain('| iam/scaler-policy.json |');
@@ -120,11 +130,32 @@ describe('kedactl render', () => {
 
   it('never writes access keys in static mode', async () => {
     const out = mkdtempSync(join(tmpdir(), 'kedactl-render-'));
-    const r = await runCli(['render', '--out', out, '--stack', 'emu', '--region', 'us-east-1', '--account-id', '123456789012', '--auth', 'static', '--endpoint-url', 'http://127.0.0.1:5000'], {
-      env: { AWS_ACCESS_KEY_ID: 'AKIAREALLOOKING', AWS_SECRET_ACCESS_KEY: 'verysecret' },
-    });
+    const r = await runCli(
+      [
+        'render',
+        '--out',
+        out,
+        '--stack',
+        'emu',
+        '--region',
+        'us-east-1',
+        '--account-id',
+        '123456789012',
+        '--auth',
+        'static',
+        '--endpoint-url',
+        'http://127.0.0.1:5000',
+      ],
+      {
+        env: { AWS_ACCESS_KEY_ID: 'AKIAREALLOOKING', AWS_SECRET_ACCESS_KEY: 'verysecret' },
+      },
+    );
     expect(r.code).toBe(0);
-    const all = readdirSync(out, { recursive: true }).map(String).filter((f) => f.includes('.')).map((f) => readFileSync(join(out, f), 'utf8')).join('\n');
+    const all = readdirSync(out, { recursive: true })
+      .map(String)
+      .filter((f) => f.includes('.'))
+      .map((f) => readFileSync(join(out, f), 'utf8'))
+      .join('\n');
     expect(all).not.toContain('verysecret');
     expect(all).not.toContain('AKIAREALLOOKING');
     expect(all).toContain('filled from your AWS credentials at apply time');

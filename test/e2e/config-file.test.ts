@@ -31,7 +31,10 @@ afterAll(async () => {
   const once = new Map(made.map((m) => [m.stack, m.cwd]));
   for (const [stack, cwd] of [...once].reverse()) {
     const stop = namespaceController(rig, stack);
-    await runCli(['teardown', '--stack', stack, '--kubeconfig', rig.kubeconfigPath, '--region', 'us-east-1', '--skip', 'keda', '--yes'], { cwd, env }).finally(stop);
+    await runCli(['teardown', '--stack', stack, '--kubeconfig', rig.kubeconfigPath, '--region', 'us-east-1', '--skip', 'keda', '--yes'], {
+      cwd,
+      env,
+    }).finally(stop);
   }
   for (const d of folders) rmSync(d, { recursive: true, force: true });
 });
@@ -95,10 +98,14 @@ describe('kedactl.yaml holds what the user chose', () => {
     // the issue's third command: exit 2 before ("SQS queue alpha-queue already exists and is not part of stack beta")
     expect(await planNames(here, ['--stack', beta])).toMatchObject({ queues: [`${beta}-queue`], namespaces: [beta] });
     const second = await init(here, beta, flags);
-    expect(second.stderr).toContain(`${join(here, 'kedactl.yaml')} names stack "${alpha}"; for stack "${beta}" it gives only what follows the folder (region, endpointUrl, oidcIssuer, kubeconfig)`);
+    expect(second.stderr).toContain(
+      `${join(here, 'kedactl.yaml')} names stack "${alpha}"; for stack "${beta}" it gives only what follows the folder (region, endpointUrl, oidcIssuer, kubeconfig)`,
+    );
     expect(second.stderr.indexOf('names stack')).toBeLessThan(second.stderr.indexOf('SQS queue'));
     expect(second.stderr).toContain(`+ create    SQS queue ${beta}-queue`);
-    expect(second.stderr).toContain(`${join(here, 'kedactl.yaml')} names stack "${alpha}" and stays as it is; later commands for "${beta}" need --stack ${beta}`);
+    expect(second.stderr).toContain(
+      `${join(here, 'kedactl.yaml')} names stack "${alpha}" and stays as it is; later commands for "${beta}" need --stack ${beta}`,
+    );
     expect(second.stdout).toContain(`kedactl status --stack ${beta}`);
     expect(Object.keys((await awsState(beta)).queues)).toEqual([`${beta}-queue`]);
     expect(fileIn(here)).toBe(theirs);
@@ -123,7 +130,11 @@ describe('kedactl.yaml holds what the user chose', () => {
 
     // maxReplicas was chosen for the stack that is gone: the new one scales by its own (the default)
     const made = await init(here, next, ['--region', 'us-east-1']);
-    expect(made.stderr).toMatch(new RegExp(`names stack "${gone}"; for stack "${next}" it gives only what follows the folder \\(region, endpointUrl, kubeconfig, auth\\); maxReplicas \\([^)]*kedactl\\.yaml:6\\) is "${gone}"'s and not used`));
+    expect(made.stderr).toMatch(
+      new RegExp(
+        `names stack "${gone}"; for stack "${next}" it gives only what follows the folder \\(region, endpointUrl, kubeconfig, auth\\); maxReplicas \\([^)]*kedactl\\.yaml:6\\) is "${gone}"'s and not used`,
+      ),
+    );
     expect(Object.keys((await awsState(next)).queues)).toEqual([`${next}-queue`]);
     expect(await planNames(here, ['--stack', next])).toEqual({ queues: [`${next}-queue`], namespaces: [next], changed: [] });
     const sj = (await admin(rig, 'GET', `/apis/keda.sh/v1alpha1/namespaces/${next}/scaledjobs/${next}-processor`)).json();
@@ -178,7 +189,10 @@ describe('kedactl.yaml holds what the user chose', () => {
     expect(fileIn(here)).toBe(old);
 
     // done as told: the warning goes, and the names still follow the stack
-    const tidy = old.split('\n').filter((l) => !/^(#|namespace:|queueName:|image:|kedaVersion:)/.test(l)).join('\n');
+    const tidy = old
+      .split('\n')
+      .filter((l) => !/^(#|namespace:|queueName:|image:|kedaVersion:)/.test(l))
+      .join('\n');
     writeFileSync(path, tidy);
     const quiet = await runCli(['plan', '--skip', 'keda', '-o', 'json'], { cwd: here, env });
     expect(quiet.stderr).not.toContain('warning');

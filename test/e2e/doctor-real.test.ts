@@ -45,8 +45,20 @@ beforeAll(async () => {
   ({ moto, admin } = await startMotoWithIam(eks));
   const helmState = join(dir, 'helm');
   // the node's network: AWS is moto (AWS_ENDPOINT_URL_STS too: see demo-real.test.ts); no keys anywhere
-  cluster = await startDemoCluster({ helmState, nodeEnv: { AWS_ENDPOINT_URL: moto.endpoint, AWS_ENDPOINT_URL_STS: moto.endpoint }, podIdentityWebhook: true });
-  env = { ...motoCliEnv(), AWS_ACCESS_KEY_ID: admin.accessKeyId, AWS_SECRET_ACCESS_KEY: admin.secretAccessKey, AWS_ENDPOINT_URL: moto.endpoint, KUBECONFIG: cluster.rig.kubeconfigPath, PATH: `${STUB}:${process.env.PATH}`, HELM_STUB_STATE: helmState };
+  cluster = await startDemoCluster({
+    helmState,
+    nodeEnv: { AWS_ENDPOINT_URL: moto.endpoint, AWS_ENDPOINT_URL_STS: moto.endpoint },
+    podIdentityWebhook: true,
+  });
+  env = {
+    ...motoCliEnv(),
+    AWS_ACCESS_KEY_ID: admin.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: admin.secretAccessKey,
+    AWS_ENDPOINT_URL: moto.endpoint,
+    KUBECONFIG: cluster.rig.kubeconfigPath,
+    PATH: `${STUB}:${process.env.PATH}`,
+    HELM_STUB_STATE: helmState,
+  };
 }, 20 * MINUTE);
 afterAll(async () => {
   await cluster?.stop();
@@ -55,54 +67,94 @@ afterAll(async () => {
 }, 5 * MINUTE);
 
 describe('kedactl doctor with the real KEDA operator', () => {
-  it('healthy, then the scaler role without sqs:GetQueueAttributes: KEDA fails on it, doctor names the cause (check 6) with KEDA\'s word', async () => {
-    const init = await runCli(['init', ...flags, '--create-oidc-provider', '--yes'], { env, cwd: dir });
-    expect(init.code, fail(init)).toBe(0);
-    const sjPath = `/apis/keda.sh/v1alpha1/namespaces/${stack}/scaledjobs/${stack}-processor`;
-    await pollUntil('KEDA marks the ScaledJob Ready', async () => {
-      const sj = (await kubeRequest(cluster.rig, 'GET', sjPath)).json();
-      return sj.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
-    }, 3 * MINUTE, operatorTail);
+  it(
+    "healthy, then the scaler role without sqs:GetQueueAttributes: KEDA fails on it, doctor names the cause (check 6) with KEDA's word",
+    async () => {
+      const init = await runCli(['init', ...flags, '--create-oidc-provider', '--yes'], { env, cwd: dir });
+      expect(init.code, fail(init)).toBe(0);
+      const sjPath = `/apis/keda.sh/v1alpha1/namespaces/${stack}/scaledjobs/${stack}-processor`;
+      await pollUntil(
+        'KEDA marks the ScaledJob Ready',
+        async () => {
+          const sj = (await kubeRequest(cluster.rig, 'GET', sjPath)).json();
+          return sj.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
+        },
+        3 * MINUTE,
+        operatorTail,
+      );
 
-    // healthy, with a real operator: nothing to warn about (its Pod carries the role, as on EKS)
-    const healthy = await doctor();
-    expect(healthy.problems, fail(healthy)).toEqual([]);
-    expect(healthy.code).toBe(0);
-    expect(healthy.report.findings.find((f: any) => f.check === 4)).toMatchObject({ verdict: 'ok' });
+      // healthy, with a real operator: nothing to warn about (its Pod carries the role, as on EKS)
+      const healthy = await doctor();
+      expect(healthy.problems, fail(healthy)).toEqual([]);
+      expect(healthy.code).toBe(0);
+      expect(healthy.report.findings.find((f: any) => f.check === 4)).toMatchObject({ verdict: 'ok' });
 
-    // break: the scaler role may no longer read the queue's attributes
-    const iam = new IAMClient({ region: MOTO_ENV.AWS_REGION, endpoint: moto.endpoint, credentials: admin });
-    const role = `kedactl-${stack}-scaler`;
-    const [name] = (await iam.send(new ListRolePoliciesCommand({ RoleName: role }))).PolicyNames!;
-    const before = JSON.parse(decodeURIComponent((await iam.send(new GetRolePolicyCommand({ RoleName: role, PolicyName: name! }))).PolicyDocument!));
-    const brokenAt = Math.floor(Date.now() / 1000) * 1000;
-    await iam.send(new PutRolePolicyCommand({ RoleName: role, PolicyName: name!, PolicyDocument: JSON.stringify({ ...before, Statement: before.Statement.map((st: any) => ({ ...st, Action: 'sqs:ListQueueTags' })) }) }));
+      // break: the scaler role may no longer read the queue's attributes
+      const iam = new IAMClient({ region: MOTO_ENV.AWS_REGION, endpoint: moto.endpoint, credentials: admin });
+      const role = `kedactl-${stack}-scaler`;
+      const [name] = (await iam.send(new ListRolePoliciesCommand({ RoleName: role }))).PolicyNames!;
+      const before = JSON.parse(
+        decodeURIComponent((await iam.send(new GetRolePolicyCommand({ RoleName: role, PolicyName: name! }))).PolicyDocument!),
+      );
+      const brokenAt = Math.floor(Date.now() / 1000) * 1000;
+      await iam.send(
+        new PutRolePolicyCommand({
+          RoleName: role,
+          PolicyName: name!,
+          PolicyDocument: JSON.stringify({
+            ...before,
+            Statement: before.Statement.map((st: any) => ({ ...st, Action: 'sqs:ListQueueTags' })),
+          }),
+        }),
+      );
 
-    // KEDA's own answer, at two polls (a lasting failure, not a one-off): Warning events on the ScaledJob
-    // (moto's 403 reaches KEDA's SDK as "StatusCode: 403"; each carries its own request id)
-    const denied = /GetQueueAttributes.*(StatusCode: 403|AccessDenied|not authorized)/is;
-    await pollUntil("KEDA's Warning about GetQueueAttributes at two polls", async () => {
-      const items = (await kubeRequest(cluster.rig, 'GET', `/api/v1/namespaces/${stack}/events?fieldSelector=involvedObject.kind%3DScaledJob`)).json().items ?? [];
-      const seen = items.filter((e: any) => e.type === 'Warning' && denied.test(e.message ?? '') && Date.parse(e.lastTimestamp ?? e.eventTime ?? 0) >= brokenAt);
-      return seen.reduce((n: number, e: any) => n + (e.count ?? 1), 0) >= 2 ? true : undefined;
-    }, 3 * MINUTE, operatorTail);
+      // KEDA's own answer, at two polls (a lasting failure, not a one-off): Warning events on the ScaledJob
+      // (moto's 403 reaches KEDA's SDK as "StatusCode: 403"; each carries its own request id)
+      const denied = /GetQueueAttributes.*(StatusCode: 403|AccessDenied|not authorized)/is;
+      await pollUntil(
+        "KEDA's Warning about GetQueueAttributes at two polls",
+        async () => {
+          const items =
+            (
+              await kubeRequest(cluster.rig, 'GET', `/api/v1/namespaces/${stack}/events?fieldSelector=involvedObject.kind%3DScaledJob`)
+            ).json().items ?? [];
+          const seen = items.filter(
+            (e: any) => e.type === 'Warning' && denied.test(e.message ?? '') && Date.parse(e.lastTimestamp ?? e.eventTime ?? 0) >= brokenAt,
+          );
+          return seen.reduce((n: number, e: any) => n + (e.count ?? 1), 0) >= 2 ? true : undefined;
+        },
+        3 * MINUTE,
+        operatorTail,
+      );
 
-    const r = await doctor();
-    expect(r.code, fail(r)).toBe(1);
-    // the cause, once; everything else doctor says is KEDA's own report of that same cause (check 11)
-    const cause = r.problems.filter((f: any) => f.check !== 11);
-    expect(cause.map((f: any) => `${f.check} ${f.verdict}`)).toEqual(['6 fail']);
-    expect(cause[0].summary).toBe(`KEDA cannot sqs:GetQueueAttributes on ${stack}-queue: ${role}'s policies do not allow it`);
-    expect(cause[0].fix).toContain('"Action": "sqs:GetQueueAttributes"');
-    // KEDA's word, as the evidence of the cause
-    expect(cause[0].evidence.some((e: string) => e.startsWith("KEDA's Warning event KEDAScalerFailed") && denied.test(e)), cause[0].evidence.join('\n')).toBe(true);
-    // check 11 is KEDA's word on it: its Ready condition, its Warning event, its operator's log (pods/log)
-    const word = r.problems.filter((f: any) => f.check === 11).map((f: any) => `${f.verdict} ${f.summary}`);
-    const said = word.join('\n');
-    const all11 = r.report.findings.filter((f: any) => f.check === 11).map((f: any) => `${f.verdict} ${f.summary}`).join('\n');
-    expect(said).toMatch(new RegExp(`^fail KEDA says ScaledJob ${stack}/${stack}-processor is not Ready: TriggerError`, 'm'));
-    expect(said).toMatch(/^warn KEDA reported \d+ Warning event\(s\) on ScaledJob .*, the last: KEDAScalerFailed: .*GetQueueAttributes.*StatusCode: 403/m);
-    expect(said, all11).toMatch(/^warn KEDA's operator keeps logging an error about ScaledJob .* \(\d+ times in the last 500 lines of pod keda\/keda-operator-.*GetQueueAttributes.*StatusCode: 403/m);
-    expect(word.length, said).toBe(3);
-  }, 20 * MINUTE);
+      const r = await doctor();
+      expect(r.code, fail(r)).toBe(1);
+      // the cause, once; everything else doctor says is KEDA's own report of that same cause (check 11)
+      const cause = r.problems.filter((f: any) => f.check !== 11);
+      expect(cause.map((f: any) => `${f.check} ${f.verdict}`)).toEqual(['6 fail']);
+      expect(cause[0].summary).toBe(`KEDA cannot sqs:GetQueueAttributes on ${stack}-queue: ${role}'s policies do not allow it`);
+      expect(cause[0].fix).toContain('"Action": "sqs:GetQueueAttributes"');
+      // KEDA's word, as the evidence of the cause
+      expect(
+        cause[0].evidence.some((e: string) => e.startsWith("KEDA's Warning event KEDAScalerFailed") && denied.test(e)),
+        cause[0].evidence.join('\n'),
+      ).toBe(true);
+      // check 11 is KEDA's word on it: its Ready condition, its Warning event, its operator's log (pods/log)
+      const word = r.problems.filter((f: any) => f.check === 11).map((f: any) => `${f.verdict} ${f.summary}`);
+      const said = word.join('\n');
+      const all11 = r.report.findings
+        .filter((f: any) => f.check === 11)
+        .map((f: any) => `${f.verdict} ${f.summary}`)
+        .join('\n');
+      expect(said).toMatch(new RegExp(`^fail KEDA says ScaledJob ${stack}/${stack}-processor is not Ready: TriggerError`, 'm'));
+      expect(said).toMatch(
+        /^warn KEDA reported \d+ Warning event\(s\) on ScaledJob .*, the last: KEDAScalerFailed: .*GetQueueAttributes.*StatusCode: 403/m,
+      );
+      expect(said, all11).toMatch(
+        /^warn KEDA's operator keeps logging an error about ScaledJob .* \(\d+ times in the last 500 lines of pod keda\/keda-operator-.*GetQueueAttributes.*StatusCode: 403/m,
+      );
+      expect(word.length, said).toBe(3);
+    },
+    20 * MINUTE,
+  );
 });

@@ -27,11 +27,25 @@ describe('which helm kedactl runs with', () => {
     const old = await ensureHelm(OLD_HELM_VERSION);
     const stack = uniqueStack('oldhelm');
     const r = await runBin(
-      ['init', '--stack', stack, '--account-id', '123456789012', '--oidc-issuer', 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE', '--kubeconfig', rig.kubeconfigPath, '--no-wait', '--yes'],
+      [
+        'init',
+        '--stack',
+        stack,
+        '--account-id',
+        '123456789012',
+        '--oidc-issuer',
+        'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE',
+        '--kubeconfig',
+        rig.kubeconfigPath,
+        '--no-wait',
+        '--yes',
+      ],
       { env: motoCliEnv({ PATH: `${path.dirname(old)}:${process.env.PATH}`, HELM_CONFIG_HOME: '/nonexistent/kedactl-test/helm' }) },
     );
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`- helm: helm ${OLD_HELM_VERSION} (helm) is older than kedactl supports (helm 3.8.0 or newer, or helm 4) (install helm 3 or 4`);
+    expect(r.stderr).toContain(
+      `- helm: helm ${OLD_HELM_VERSION} (helm) is older than kedactl supports (helm 3.8.0 or newer, or helm 4) (install helm 3 or 4`,
+    );
     expect(r.stderr).toContain('nothing was changed');
     // nothing was created: no queue in moto, no namespace in the cluster
     const aws = await awsState(stack);

@@ -29,7 +29,10 @@ afterAll(async () => {
   await rig?.stop();
 });
 
-const env = () => ({ ...SAFE_ENV, ...motoCliEnv({ KUBECONFIG: rig.kubeconfigPath, PATH: `${STUB}:${process.env.PATH}`, HELM_STUB_STATE: helmState }) });
+const env = () => ({
+  ...SAFE_ENV,
+  ...motoCliEnv({ KUBECONFIG: rig.kubeconfigPath, PATH: `${STUB}:${process.env.PATH}`, HELM_STUB_STATE: helmState }),
+});
 // init writes kedactl.yaml where it runs: never in the repo
 const runDir = mkdtempSync(join(tmpdir(), 'kedactl-crash-'));
 const args = (stack: string) => ['init', '--stack', stack, '--cluster', `eks-${stack}`, '--create-oidc-provider', '--no-wait', '--yes'];

@@ -32,21 +32,30 @@ afterAll(async () => {
   rmSync(cwd, { recursive: true, force: true });
 });
 
-describe('init with the real helm and KEDA\'s chart on a cluster where eksctl made KEDA\'s service account', () => {
+describe("init with the real helm and KEDA's chart on a cluster where eksctl made KEDA's service account", () => {
   const stack = uniqueStack('realhelm');
   const cluster = `eks-${stack}`;
   const flags = ['--stack', stack, '--cluster', cluster, '--keda-chart', KEDA_CHART_DIR, '--no-wait', '--yes', '--create-oidc-provider'];
   const env = () => motoCliEnv({ ...home.env, KUBECONFIG: rig.kubeconfigPath });
 
-  it('stops before any change naming the ServiceAccount; after the fix, creates the stack with KEDA as the stack\'s role; teardown removes it', async () => {
+  it("stops before any change naming the ServiceAccount; after the fix, creates the stack with KEDA as the stack's role; teardown removes it", async () => {
     await createEksCluster(cluster);
     await admin(rig, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'keda' } });
     await admin(rig, 'POST', '/api/v1/namespaces/keda/serviceaccounts', {
-      apiVersion: 'v1', kind: 'ServiceAccount',
-      metadata: { name: 'keda-operator', labels: { 'app.kubernetes.io/managed-by': 'eksctl' }, annotations: { 'eks.amazonaws.com/role-arn': `arn:aws:iam::${MOTO_ACCOUNT}:role/eksctl-keda` } },
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: {
+        name: 'keda-operator',
+        labels: { 'app.kubernetes.io/managed-by': 'eksctl' },
+        annotations: { 'eks.amazonaws.com/role-arn': `arn:aws:iam::${MOTO_ACCOUNT}:role/eksctl-keda` },
+      },
     });
 
-    const plan = await runBin(['plan', '--stack', stack, '--cluster', cluster, '--keda-chart', KEDA_CHART_DIR], { env: env(), cwd, timeoutMs: 120_000 });
+    const plan = await runBin(['plan', '--stack', stack, '--cluster', cluster, '--keda-chart', KEDA_CHART_DIR], {
+      env: env(),
+      cwd,
+      timeoutMs: 120_000,
+    });
     expect(plan.code, plan.stderr).toBe(0);
     expect(plan.stdout).toContain(`chart ${KEDA_CHART_DIR} ${KEDA_CHART_VERSION}`);
     expect(plan.stdout).toContain('blocked: ServiceAccount keda/keda-operator already exists, made by eksctl');
@@ -58,9 +67,22 @@ describe('init with the real helm and KEDA\'s chart on a cluster where eksctl ma
     expect([before.queues, before.roles]).toEqual([{}, {}]);
 
     // the fix the message names (kubectl label / annotate), done through the API
-    await admin(rig, 'PATCH', '/api/v1/namespaces/keda/serviceaccounts/keda-operator', {
-      metadata: { labels: { 'app.kubernetes.io/managed-by': 'Helm' }, annotations: { 'meta.helm.sh/release-name': 'keda', 'meta.helm.sh/release-namespace': 'keda', 'eks.amazonaws.com/role-arn': null } },
-    }, 'application/merge-patch+json');
+    await admin(
+      rig,
+      'PATCH',
+      '/api/v1/namespaces/keda/serviceaccounts/keda-operator',
+      {
+        metadata: {
+          labels: { 'app.kubernetes.io/managed-by': 'Helm' },
+          annotations: {
+            'meta.helm.sh/release-name': 'keda',
+            'meta.helm.sh/release-namespace': 'keda',
+            'eks.amazonaws.com/role-arn': null,
+          },
+        },
+      },
+      'application/merge-patch+json',
+    );
     const created = await runBin(['init', ...flags], { env: env(), cwd, timeoutMs: 180_000 });
     expect(created.code, created.stderr).toBe(0);
     const sa = (await admin(rig, 'GET', '/api/v1/namespaces/keda/serviceaccounts/keda-operator')).json();

@@ -30,12 +30,24 @@ describe('init wizard under a pty', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'kedactl-wiz-'));
     const env = {
       ...SAFE_ENV,
-      ...motoCliEnv({ KUBECONFIG: rig.kubeconfigPath, PATH: `${STUB}:${process.env.PATH}`, HELM_STUB_STATE: join(cwd, '.helm'), KEDACTL_STACK: stack }),
+      ...motoCliEnv({
+        KUBECONFIG: rig.kubeconfigPath,
+        PATH: `${STUB}:${process.env.PATH}`,
+        HELM_STUB_STATE: join(cwd, '.helm'),
+        KEDACTL_STACK: stack,
+      }),
       NO_COLOR: '1',
     };
     const pty = startPty([process.execPath, BIN, 'init', '--no-wait'], { env, cwd });
     try {
-      for (const question of ['Kubernetes namespace', 'SQS queue name', 'Seconds each Job spends', 'Most Jobs running at once', 'Scaling strategy', 'How KEDA and the Jobs authenticate']) {
+      for (const question of [
+        'Kubernetes namespace',
+        'SQS queue name',
+        'Seconds each Job spends',
+        'Most Jobs running at once',
+        'Scaling strategy',
+        'How KEDA and the Jobs authenticate',
+      ]) {
         await pty.waitFor(question);
         pty.send(KEY.enter);
       }
@@ -52,15 +64,27 @@ describe('init wizard under a pty', () => {
     }
     const screen = pty.screen();
     expect(screen).toMatch(/✓ Applying \d+ Kubernetes objects .*\(\d+\.\d+s\)/);
-    expect(screen).toContain("kedactl produce --count 100"); // kedactl.yaml carries the settings now
+    expect(screen).toContain('kedactl produce --count 100'); // kedactl.yaml carries the settings now
 
     // the answers are saved: every later command needs no flags
     const config = parse(readFileSync(join(cwd, 'kedactl.yaml'), 'utf8'));
     expect(config).toMatchObject({ stack, region: 'us-east-1', auth: 'static' });
     const aws = await awsState(stack);
     expect(Object.keys(aws.queues)).toEqual([`${stack}-queue`]);
-    const kinds = kubectlGet(rig.kubeconfigPath, STACK_KINDS, stack).map((o) => o.kind).sort();
-    expect(kinds).toEqual(['ConfigMap', 'ConfigMap', 'Deployment', 'Namespace', 'ScaledJob', 'Secret', 'Service', 'ServiceAccount', 'TriggerAuthentication']);
+    const kinds = kubectlGet(rig.kubeconfigPath, STACK_KINDS, stack)
+      .map((o) => o.kind)
+      .sort();
+    expect(kinds).toEqual([
+      'ConfigMap',
+      'ConfigMap',
+      'Deployment',
+      'Namespace',
+      'ScaledJob',
+      'Secret',
+      'Service',
+      'ServiceAccount',
+      'TriggerAuthentication',
+    ]);
     const secret = (await kubeRequest(rig, 'GET', `/api/v1/namespaces/${stack}/secrets/${stack}-aws-credentials`)).json();
     expect(Buffer.from(secret.data.AWS_ACCESS_KEY_ID, 'base64').toString()).toBe('testing');
 
@@ -82,8 +106,13 @@ describe('init wizard under a pty', () => {
     const pty = startPty([process.execPath, BIN, 'init', '--no-wait', '--skip', 'keda'], { env, cwd });
     // typed, or Enter for the offered default: an answer either way
     const answers: Array<[string, string]> = [
-      ['Stack name', stack], ['Kubernetes namespace', `${stack}-ns`], ['SQS queue name', ''], ['Seconds each Job spends', '45'],
-      ['Most Jobs running at once', ''], ['Scaling strategy', ''], ['How KEDA and the Jobs authenticate', ''],
+      ['Stack name', stack],
+      ['Kubernetes namespace', `${stack}-ns`],
+      ['SQS queue name', ''],
+      ['Seconds each Job spends', '45'],
+      ['Most Jobs running at once', ''],
+      ['Scaling strategy', ''],
+      ['How KEDA and the Jobs authenticate', ''],
     ];
     try {
       for (const [question, typed] of answers) {
@@ -123,7 +152,10 @@ describe('init wizard under a pty', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'kedactl-wiz-'));
     const env: NodeJS.ProcessEnv = { ...SAFE_ENV, ...motoCliEnv({ KUBECONFIG: rig.kubeconfigPath }), NO_COLOR: '1' };
     const keep = `auth: static\nregion: us-east-1\nstack: ${stack}\n`;
-    writeFileSync(join(cwd, 'kedactl.yaml'), `${LEGACY_HEADER}\nnamespace: ${stack}\nqueueName: ${stack}-queue\nmaxReplicas: 100\nprocessingTime: 30\nstrategy: default\nkedaVersion: ${DEFAULT_KEDA_VERSION}\n${keep}`);
+    writeFileSync(
+      join(cwd, 'kedactl.yaml'),
+      `${LEGACY_HEADER}\nnamespace: ${stack}\nqueueName: ${stack}-queue\nmaxReplicas: 100\nprocessingTime: 30\nstrategy: default\nkedaVersion: ${DEFAULT_KEDA_VERSION}\n${keep}`,
+    );
     const pty = startPty([process.execPath, BIN, 'init', '--no-wait', '--skip', 'keda'], { env, cwd });
     try {
       await pty.waitFor('Remove namespace, queueName, maxReplicas, processingTime, strategy, kedaVersion from ');
@@ -152,7 +184,11 @@ describe('init wizard under a pty', () => {
 
   it('without a terminal, init without --yes fails naming --yes', async () => {
     const r = await runBin(['init', '--no-wait', '--stack', uniqueStack('nopty'), '--auth', 'static'], {
-      env: motoCliEnv({ KUBECONFIG: rig.kubeconfigPath, PATH: `${STUB}:${process.env.PATH}`, HELM_STUB_STATE: mkdtempSync(join(tmpdir(), 'h-')) }),
+      env: motoCliEnv({
+        KUBECONFIG: rig.kubeconfigPath,
+        PATH: `${STUB}:${process.env.PATH}`,
+        HELM_STUB_STATE: mkdtempSync(join(tmpdir(), 'h-')),
+      }),
     });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/error: init would change your AWS account and cluster, and there is no terminal to ask\nnext: .*pass --yes/);

@@ -22,7 +22,18 @@ afterAll(async () => {
 
 describe('init and teardown of the Kubernetes half only', () => {
   const stack = uniqueStack('kube');
-  const settings = () => ['--stack', stack, '--region', 'eu-west-1', '--account-id', '123456789012', '--oidc-issuer', 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE', '--kubeconfig', rig.kubeconfigPath];
+  const settings = () => [
+    '--stack',
+    stack,
+    '--region',
+    'eu-west-1',
+    '--account-id',
+    '123456789012',
+    '--oidc-issuer',
+    'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE',
+    '--kubeconfig',
+    rig.kubeconfigPath,
+  ];
 
   it('applies every planned object; the server accepts each; kubectl sees them labelled; a re-run changes nothing', async () => {
     const r = await runBin(['init', ...settings(), '--skip', 'aws', '--skip', 'keda', '--no-wait', '--yes']);
@@ -30,7 +41,16 @@ describe('init and teardown of the Kubernetes half only', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`stack "${stack}" is ready (skipped: aws, keda)`);
     const objects = kubectlGet(rig.kubeconfigPath, STACK_KINDS, stack);
-    expect(objects.map((o) => o.kind).sort()).toEqual(['ConfigMap', 'ConfigMap', 'Deployment', 'Namespace', 'ScaledJob', 'Service', 'ServiceAccount', 'TriggerAuthentication']);
+    expect(objects.map((o) => o.kind).sort()).toEqual([
+      'ConfigMap',
+      'ConfigMap',
+      'Deployment',
+      'Namespace',
+      'ScaledJob',
+      'Service',
+      'ServiceAccount',
+      'TriggerAuthentication',
+    ]);
     for (const o of objects) expect(o.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'kedactl', 'kedactl.io/stack': stack });
 
     const again = await runBin(['init', ...settings(), '--skip', 'aws', '--skip', 'keda', '--no-wait', '--yes']);
@@ -39,7 +59,7 @@ describe('init and teardown of the Kubernetes half only', () => {
     expect(again.stderr).not.toMatch(/Applying/);
   });
 
-  it('teardown --skip aws --yes leaves no object with the stack\'s label', async () => {
+  it("teardown --skip aws --yes leaves no object with the stack's label", async () => {
     const r = await runBin(['teardown', ...settings(), '--skip', 'aws', '--yes']);
     expect(r.stderr).not.toMatch(/error/);
     expect(r.code).toBe(0);

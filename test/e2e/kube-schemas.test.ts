@@ -12,7 +12,11 @@ import { validateKubeObjects, type KubeObject } from '../../src/core/kube/valida
 const BUNDLE = new URL('../../dist/chunks/kube-schemas.js', import.meta.url);
 const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE';
 const settings = (flags: Record<string, unknown>) =>
-  loadSettings({ flags: { stack: 'demo', region: 'eu-west-1', accountId: '123456789012', oidcIssuer: ISSUER, ...flags }, env: {}, cwd: tmpdir() }).settings;
+  loadSettings({
+    flags: { stack: 'demo', region: 'eu-west-1', accountId: '123456789012', oidcIssuer: ISSUER, ...flags },
+    env: {},
+    cwd: tmpdir(),
+  }).settings;
 
 async function shipped(): Promise<Record<string, KubeModel>> {
   if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE.pathname} is missing: run npm run build first`);
@@ -36,13 +40,22 @@ async function cases(): Promise<Array<{ name: string; object: KubeObject }>> {
     for (const { object } of (await desiredStack(settings({ auth }))).objects) {
       const name = `${auth} ${object.kind}/${object.metadata.name}`;
       out.push({ name, object });
-      out.push({ name: `${name} with metadata.name a number`, object: { ...object, metadata: { ...object.metadata, name: 5 as unknown as string } } });
-      out.push({ name: `${name} with labels a list`, object: { ...object, metadata: { ...object.metadata, labels: ['x'] as unknown as Record<string, string> } } });
+      out.push({
+        name: `${name} with metadata.name a number`,
+        object: { ...object, metadata: { ...object.metadata, name: 5 as unknown as string } },
+      });
+      out.push({
+        name: `${name} with labels a list`,
+        object: { ...object, metadata: { ...object.metadata, labels: ['x'] as unknown as Record<string, string> } },
+      });
       if (object.spec) out.push({ name: `${name} with spec a string`, object: { ...object, spec: 'nope' } });
       const spec = object.spec as Record<string, unknown> | undefined;
-      if (spec?.pollingInterval !== undefined) out.push({ name: `${name} with pollingInterval "10"`, object: { ...object, spec: { ...spec, pollingInterval: '10' } } });
-      if (spec?.replicas !== undefined) out.push({ name: `${name} with replicas -1.5`, object: { ...object, spec: { ...spec, replicas: -1.5 } } });
-      if (spec?.ports) out.push({ name: `${name} with a port without port`, object: { ...object, spec: { ...spec, ports: [{ name: 'http' }] } } });
+      if (spec?.pollingInterval !== undefined)
+        out.push({ name: `${name} with pollingInterval "10"`, object: { ...object, spec: { ...spec, pollingInterval: '10' } } });
+      if (spec?.replicas !== undefined)
+        out.push({ name: `${name} with replicas -1.5`, object: { ...object, spec: { ...spec, replicas: -1.5 } } });
+      if (spec?.ports)
+        out.push({ name: `${name} with a port without port`, object: { ...object, spec: { ...spec, ports: [{ name: 'http' }] } } });
       if (object.data) out.push({ name: `${name} with data values numbers`, object: { ...object, data: { a: 1 } } });
     }
   }

@@ -30,17 +30,32 @@ function userEnv() {
   return {
     dir,
     helmLog: join(dir, 'helm-calls'),
-    env: motoCliEnv({ KUBECONFIG: rig.kubeconfigPath, PATH: `${STUB}:${process.env.PATH}`, HELM_STUB_STATE: join(dir, 'helm'), HELM_STUB_LOG: join(dir, 'helm-calls') }),
+    env: motoCliEnv({
+      KUBECONFIG: rig.kubeconfigPath,
+      PATH: `${STUB}:${process.env.PATH}`,
+      HELM_STUB_STATE: join(dir, 'helm'),
+      HELM_STUB_LOG: join(dir, 'helm-calls'),
+    }),
   };
 }
 
-const helmCalls = (log: string): string[][] => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : []);
+const helmCalls = (log: string): string[][] =>
+  existsSync(log)
+    ? readFileSync(log, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+    : [];
 
-describe('resources that are not the stack\'s', () => {
-  it('a queue with the stack\'s name but without its tags is refused by name, and nothing is created', async () => {
+describe("resources that are not the stack's", () => {
+  it("a queue with the stack's name but without its tags is refused by name, and nothing is created", async () => {
     const stack = uniqueStack('foreign');
     const { env } = userEnv();
-    const sqs = new SQSClient({ region: 'us-east-1', endpoint: env.AWS_ENDPOINT_URL, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const sqs = new SQSClient({
+      region: 'us-east-1',
+      endpoint: env.AWS_ENDPOINT_URL,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
     await sqs.send(new CreateQueueCommand({ QueueName: `${stack}-queue` }));
     const r = await runBin(['init', '--stack', stack, '--auth', 'static', '--skip', 'keda', '--no-wait', '--yes'], { env });
     expect(r.code).toBe(2);
@@ -89,27 +104,50 @@ describe('a stack from nothing to nothing (moto + kube-apiserver + helm stub)', 
     const aws = await awsState(stack);
     expect(Object.keys(aws.queues)).toEqual([`${stack}-queue`]);
     expect(aws.queues[`${stack}-queue`]!.attributes.VisibilityTimeout).toBe('90');
-    expect(Object.keys(aws.roles).sort()).toEqual([`kedactl-${stack}-consumer`, `kedactl-${stack}-keda-operator`, `kedactl-${stack}-scaler`]);
+    expect(Object.keys(aws.roles).sort()).toEqual([
+      `kedactl-${stack}-consumer`,
+      `kedactl-${stack}-keda-operator`,
+      `kedactl-${stack}-scaler`,
+    ]);
     const consumer = aws.roles[`kedactl-${stack}-consumer`]!;
     const trust = (consumer.trust as any).Statement[0];
     const issuerHost = Object.keys(trust.Condition.StringEquals)[0]!.replace(/:(sub|aud)$/, '');
-    expect(trust.Condition.StringEquals).toEqual({ [`${issuerHost}:sub`]: `system:serviceaccount:${stack}:${stack}-consumer`, [`${issuerHost}:aud`]: 'sts.amazonaws.com' });
+    expect(trust.Condition.StringEquals).toEqual({
+      [`${issuerHost}:sub`]: `system:serviceaccount:${stack}:${stack}-consumer`,
+      [`${issuerHost}:aud`]: 'sts.amazonaws.com',
+    });
     expect(aws.oidcProviders).toContain(`arn:aws:iam::${MOTO_ACCOUNT}:oidc-provider/${issuerHost}`);
     const scalerPolicy = Object.values(aws.roles[`kedactl-${stack}-scaler`]!.policies)[0] as any;
-    expect(scalerPolicy.Statement[0]).toMatchObject({ Action: 'sqs:GetQueueAttributes', Resource: `arn:aws:sqs:us-east-1:${MOTO_ACCOUNT}:${stack}-queue` });
+    expect(scalerPolicy.Statement[0]).toMatchObject({
+      Action: 'sqs:GetQueueAttributes',
+      Resource: `arn:aws:sqs:us-east-1:${MOTO_ACCOUNT}:${stack}-queue`,
+    });
 
     // kubectl, a client nobody here wrote, sees every object with the stack's labels
     const objects = kubectlGet(rig.kubeconfigPath, STACK_KINDS, stack);
     expect(objects.map((o) => `${o.kind}/${o.name}`).sort()).toEqual(
       ['ConfigMap', 'Deployment', 'Namespace', 'ScaledJob', 'Service', 'ServiceAccount', 'TriggerAuthentication']
-        .map((k) => `${k}/${k === 'Namespace' ? stack : k === 'ConfigMap' ? `${stack}-consumer-script` : k === 'Deployment' || k === 'Service' ? `${stack}-result-analyzer` : k === 'ScaledJob' ? `${stack}-processor` : k === 'ServiceAccount' ? `${stack}-consumer` : `${stack}-aws`}`)
+        .map(
+          (k) =>
+            `${k}/${k === 'Namespace' ? stack : k === 'ConfigMap' ? `${stack}-consumer-script` : k === 'Deployment' || k === 'Service' ? `${stack}-result-analyzer` : k === 'ScaledJob' ? `${stack}-processor` : k === 'ServiceAccount' ? `${stack}-consumer` : `${stack}-aws`}`,
+        )
         .concat(`ConfigMap/${stack}-settings`)
         .sort(),
     );
     for (const o of objects) expect(o.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'kedactl', 'kedactl.io/stack': stack });
 
     const upgrade = helmCalls(helmLog).find((c) => c[0] === 'upgrade')!;
-    expect(upgrade.slice(0, 9)).toEqual(['upgrade', '--install', 'keda', 'kedacore/keda', '--version', DEFAULT_KEDA_VERSION, '--namespace', 'keda', '--create-namespace']);
+    expect(upgrade.slice(0, 9)).toEqual([
+      'upgrade',
+      '--install',
+      'keda',
+      'kedacore/keda',
+      '--version',
+      DEFAULT_KEDA_VERSION,
+      '--namespace',
+      'keda',
+      '--create-namespace',
+    ]);
     expect(upgrade).toContain(`podIdentity.aws.irsa.roleArn=arn:aws:iam::${MOTO_ACCOUNT}:role/kedactl-${stack}-keda-operator`);
   });
 
@@ -120,7 +158,11 @@ describe('a stack from nothing to nothing (moto + kube-apiserver + helm stub)', 
     expect(r.stderr).not.toMatch(/error/i);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`stack "${stack}" is up to date: nothing to do`);
-    expect(helmCalls(helmLog).slice(before).map((c) => c[0])).not.toContain('upgrade');
+    expect(
+      helmCalls(helmLog)
+        .slice(before)
+        .map((c) => c[0]),
+    ).not.toContain('upgrade');
     const plan = await runCli(['plan', '--stack', stack, '--cluster', cluster, '-o', 'json'], { env });
     expect(plan.code).toBe(0);
     const p = JSON.parse(plan.stdout);
@@ -129,7 +171,13 @@ describe('a stack from nothing to nothing (moto + kube-apiserver + helm stub)', 
     expect(p.changes).toHaveLength(13);
 
     // different settings on an existing stack are a plan of updates, never a silent overwrite
-    const changed = JSON.parse((await runCli(['plan', '--stack', stack, '--cluster', cluster, '--max-replicas', '5', '--visibility-timeout', '120', '-o', 'json'], { env })).stdout);
+    const changed = JSON.parse(
+      (
+        await runCli(['plan', '--stack', stack, '--cluster', cluster, '--max-replicas', '5', '--visibility-timeout', '120', '-o', 'json'], {
+          env,
+        })
+      ).stdout,
+    );
     expect(changed.changes.filter((c: any) => c.action !== 'unchanged').map((c: any) => `${c.action} ${c.kind} ${c.name}`)).toEqual([
       `update SQS queue ${stack}-queue`,
       `update ScaledJob ${stack}-processor`,

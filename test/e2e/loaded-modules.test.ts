@@ -29,7 +29,10 @@ describe('modules each command loads', () => {
     const plan = await loadedBy(['plan', '--offline', '--region', 'eu-west-1'], { env });
     expect(plan.code, plan.stderr).toBe(0);
     const out = join(mkdtempSync(join(tmpdir(), 'kedactl-render-')), 'stack');
-    const render = await loadedBy(['render', '--out', out, '--region', 'eu-west-1', '--account-id', '123456789012', '--oidc-issuer', ISSUER], { env });
+    const render = await loadedBy(
+      ['render', '--out', out, '--region', 'eu-west-1', '--account-id', '123456789012', '--oidc-issuer', ISSUER],
+      { env },
+    );
     expect(render.code, render.stderr).toBe(0);
     for (const r of [plan, render]) {
       expect([...r.packages.keys()]).toEqual([]);

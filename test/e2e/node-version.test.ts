@@ -11,7 +11,11 @@ import { which } from '../../src/adapters/which.ts';
 import { BIN, SAFE_ENV } from '../support/run-cli.ts';
 import { ROOT } from '../support/loaded-modules.ts';
 
-const OLD = 'data:text/javascript,' + encodeURIComponent('Object.defineProperty(process, "version", { value: "v20.20.2" }); Object.defineProperty(process.versions, "node", { value: "20.20.2" });');
+const OLD =
+  'data:text/javascript,' +
+  encodeURIComponent(
+    'Object.defineProperty(process, "version", { value: "v20.20.2" }); Object.defineProperty(process.versions, "node", { value: "20.20.2" });',
+  );
 
 function run(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) =>
@@ -33,7 +37,15 @@ describe('on a Node older than engines', () => {
 
   it('every command says which Node it needs and how to get it, exit 2, no internal error', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'kedactl-oldnode-'));
-    for (const argv of [['--help'], ['--version'], ['plan', '--offline'], ['render', '--out', 'x'], ['init', '--yes'], ['watch'], ['nonsense']]) {
+    for (const argv of [
+      ['--help'],
+      ['--version'],
+      ['plan', '--offline'],
+      ['render', '--out', 'x'],
+      ['init', '--yes'],
+      ['watch'],
+      ['nonsense'],
+    ]) {
       const r = await run([BIN, ...argv], cwd);
       expect(r.code, argv.join(' ')).toBe(2);
       expect(r.stdout).toBe('');
@@ -44,7 +56,7 @@ describe('on a Node older than engines', () => {
     expect(existsSync(join(cwd, 'x'))).toBe(false);
   });
 
-  it('npm ci stops at once with npm\'s engine error, before installing anything', async () => {
+  it("npm ci stops at once with npm's engine error, before installing anything", async () => {
     const npm = which('npm', SAFE_ENV);
     if (!npm) throw new Error('npm is not on PATH');
     const dir = mkdtempSync(join(tmpdir(), 'kedactl-oldnode-ci-'));

@@ -15,7 +15,17 @@ const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE';
 // from `npm test` (they would point the install elsewhere), but the machine's way to the registry: a
 // TLS-inspecting proxy's CA or a proxy. Without them npm cannot fetch what its cache lacks and retries
 // for minutes (a cold CI run timed out here while a warm one, all cached, passed).
-const NETWORK = ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY', 'https_proxy', 'http_proxy', 'no_proxy'];
+const NETWORK = [
+  'NODE_EXTRA_CA_CERTS',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'HTTPS_PROXY',
+  'HTTP_PROXY',
+  'NO_PROXY',
+  'https_proxy',
+  'http_proxy',
+  'no_proxy',
+];
 const env: NodeJS.ProcessEnv = {
   ...Object.fromEntries(NETWORK.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]])),
   ...SAFE_ENV,
@@ -45,26 +55,42 @@ describe('the npm package', () => {
 
     const pack = await sh('npm', ['pack', '--json', '--pack-destination', tmp], ROOT);
     expect(pack.code, pack.stderr).toBe(0);
-    const [info] = JSON.parse(pack.stdout) as Array<{ filename: string; size: number; unpackedSize: number; files: Array<{ path: string }> }>;
+    const [info] = JSON.parse(pack.stdout) as Array<{
+      filename: string;
+      size: number;
+      unpackedSize: number;
+      files: Array<{ path: string }>;
+    }>;
     const files = info!.files.map((f) => f.path);
-    const shippable = /^(bin\/kedactl|bin\/node-version\.js|dist\/main\.js|dist\/chunks\/[\w-]+\.js|templates\/.+|package\.json|README\.md|LICENSE)$/;
+    const shippable =
+      /^(bin\/kedactl|bin\/node-version\.js|dist\/main\.js|dist\/chunks\/[\w-]+\.js|templates\/.+|package\.json|README\.md|LICENSE)$/;
     expect(files.filter((f) => !shippable.test(f))).toEqual([]); // no sources, tests, maps or tsc's per-file output
-    for (const f of ['bin/kedactl', 'dist/main.js', 'dist/chunks/kube-schemas.js', 'templates/kubernetes/scaled-job.yaml']) expect(files).toContain(f);
+    for (const f of ['bin/kedactl', 'dist/main.js', 'dist/chunks/kube-schemas.js', 'templates/kubernetes/scaled-job.yaml'])
+      expect(files).toContain(f);
 
     const prefix = join(tmp, 'prefix');
     // the dependencies come from npm's cache (npm ci filled it); what it lacks, from the registry
-    const install = await sh('npm', ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', join(tmp, info!.filename)], tmp, 180_000);
+    const install = await sh(
+      'npm',
+      ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', join(tmp, info!.filename)],
+      tmp,
+      180_000,
+    );
     expect(install.code, install.stderr).toBe(0);
     const bin = join(prefix, 'bin', 'kedactl');
     const installed = join(prefix, 'lib', 'node_modules', 'kedactl');
-    console.log(`kedactl package: tarball ${mb(info!.size)}, unpacked ${mb(info!.unpackedSize)}; installed ${mb(du(installed))} with dependencies (${readdirSync(join(installed, 'node_modules')).length} top-level folders in node_modules)`);
+    console.log(
+      `kedactl package: tarball ${mb(info!.size)}, unpacked ${mb(info!.unpackedSize)}; installed ${mb(du(installed))} with dependencies (${readdirSync(join(installed, 'node_modules')).length} top-level folders in node_modules)`,
+    );
 
     const elsewhere = join(tmp, 'somewhere', 'else');
     mkdirSync(elsewhere, { recursive: true });
     const help = await sh(bin, ['--help'], elsewhere);
     expect(help.code, help.stderr).toBe(0);
     expect(help.stdout).toContain('Usage: kedactl');
-    expect((await sh(bin, ['--version'], elsewhere)).stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+    expect((await sh(bin, ['--version'], elsewhere)).stdout.trim()).toBe(
+      JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version,
+    );
 
     const offline = await sh(bin, ['plan', '--offline', '--region', 'eu-west-1'], elsewhere);
     expect(offline.code, offline.stderr).toBe(0);
@@ -76,7 +102,11 @@ describe('the npm package', () => {
     expect(plan.stderr).toContain('aws not read (AWS credentials');
     expect(plan.stderr).toContain('kubernetes not read (Kubernetes: no kubeconfig');
 
-    const render = await sh(bin, ['render', '--out', 'stack', '--region', 'eu-west-1', '--account-id', '123456789012', '--oidc-issuer', ISSUER], elsewhere);
+    const render = await sh(
+      bin,
+      ['render', '--out', 'stack', '--region', 'eu-west-1', '--account-id', '123456789012', '--oidc-issuer', ISSUER],
+      elsewhere,
+    );
     expect(render.code, render.stderr).toBe(0);
     const manifests = readdirSync(join(elsewhere, 'stack', 'kubernetes'));
     const scaledJob = manifests.find((f) => f.includes('scaledjob'));

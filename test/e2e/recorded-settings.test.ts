@@ -14,7 +14,14 @@ import { runCli } from '../support/run-cli.ts';
 
 useKubeRig();
 
-const ids = ['--region', 'eu-west-1', '--account-id', '123456789012', '--oidc-issuer', 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE'];
+const ids = [
+  '--region',
+  'eu-west-1',
+  '--account-id',
+  '123456789012',
+  '--oidc-issuer',
+  'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE',
+];
 const kubePart = ['--skip', 'aws', '--skip', 'keda'];
 
 describe('what a stack was made with', () => {
@@ -23,7 +30,27 @@ describe('what a stack was made with', () => {
 
   it('init without a config file records its settings on the cluster; plan from another folder sees no drift', async () => {
     const here = mkdtempSync(join(tmpdir(), 'kedactl-rec-'));
-    const init = await runCli(['init', '--stack', stack, '-n', ns, ...ids, '--kubeconfig', rig.kubeconfigPath, ...kubePart, '--max-replicas', '20', '--polling-interval', '2', '--no-wait', '--yes', '--no-write-config'], { cwd: here });
+    const init = await runCli(
+      [
+        'init',
+        '--stack',
+        stack,
+        '-n',
+        ns,
+        ...ids,
+        '--kubeconfig',
+        rig.kubeconfigPath,
+        ...kubePart,
+        '--max-replicas',
+        '20',
+        '--polling-interval',
+        '2',
+        '--no-wait',
+        '--yes',
+        '--no-write-config',
+      ],
+      { cwd: here },
+    );
     expect(init.stderr).not.toMatch(/error/i);
     expect(init.code).toBe(0);
     expect(existsSync(join(here, 'kedactl.yaml'))).toBe(false);
@@ -34,7 +61,20 @@ describe('what a stack was made with', () => {
     expect(record.data).not.toHaveProperty('kubeconfig');
 
     // another folder, only the stack's name and the cluster: no namespace, no region, no tuning flags
-    const plan = await runCli(['plan', '--stack', stack, '--kubeconfig', rig.kubeconfigPath, ...kubePart, '--account-id', '123456789012', '--oidc-issuer', 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE', '-o', 'json']);
+    const plan = await runCli([
+      'plan',
+      '--stack',
+      stack,
+      '--kubeconfig',
+      rig.kubeconfigPath,
+      ...kubePart,
+      '--account-id',
+      '123456789012',
+      '--oidc-issuer',
+      'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE',
+      '-o',
+      'json',
+    ]);
     expect(plan.code).toBe(0);
     const p = JSON.parse(plan.stdout);
     const kube = p.changes.filter((c: { group: string }) => c.group === 'kubernetes');
@@ -44,12 +84,24 @@ describe('what a stack was made with', () => {
   });
 
   it('a flag that differs from the record is a change the plan shows, and init applies it (and records it)', async () => {
-    const flags = ['--stack', stack, '--kubeconfig', rig.kubeconfigPath, ...kubePart, '--account-id', '123456789012', '--oidc-issuer', 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE'];
+    const flags = [
+      '--stack',
+      stack,
+      '--kubeconfig',
+      rig.kubeconfigPath,
+      ...kubePart,
+      '--account-id',
+      '123456789012',
+      '--oidc-issuer',
+      'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE',
+    ];
     const plan = JSON.parse((await runCli(['plan', ...flags, '--max-replicas', '30', '-o', 'json'])).stdout);
     const sj = plan.changes.find((c: { kind: string }) => c.kind === 'ScaledJob');
     expect(sj).toMatchObject({ action: 'update', namespace: ns });
     expect(sj.details).toEqual(['spec.maxReplicaCount: 20 -> 30']);
-    expect(plan.changes.find((c: { kind: string; name: string }) => c.kind === 'ConfigMap' && c.name === `${stack}-settings`).details).toEqual(['data.maxReplicas: 20 -> 30']);
+    expect(
+      plan.changes.find((c: { kind: string; name: string }) => c.kind === 'ConfigMap' && c.name === `${stack}-settings`).details,
+    ).toEqual(['data.maxReplicas: 20 -> 30']);
 
     const here = mkdtempSync(join(tmpdir(), 'kedactl-rec-'));
     const init = await runCli(['init', ...flags, '--max-replicas', '30', '--no-wait', '--yes'], { cwd: here });
@@ -64,7 +116,9 @@ describe('what a stack was made with', () => {
     );
     // the file and the record together still make the stack: a plan from the folder with no flags changes nothing
     const fromFolder = JSON.parse((await runCli(['plan', ...kubePart, '-o', 'json'], { cwd: here })).stdout);
-    expect(fromFolder.changes.filter((c: { group: string; action: string }) => c.group === 'kubernetes' && c.action !== 'unchanged')).toEqual([]);
+    expect(
+      fromFolder.changes.filter((c: { group: string; action: string }) => c.group === 'kubernetes' && c.action !== 'unchanged'),
+    ).toEqual([]);
     expect(fromFolder.changes.find((c: { kind: string }) => c.kind === 'ScaledJob')).toMatchObject({ namespace: ns });
 
     // running init again with only the name changes nothing: the record keeps 30, not the default 100
@@ -75,7 +129,18 @@ describe('what a stack was made with', () => {
 
   it('teardown with only the name finds the namespace from the record and removes the record with the rest', async () => {
     const stop = namespaceController(rig, ns);
-    const down = await runCli(['teardown', '--stack', stack, '--kubeconfig', rig.kubeconfigPath, '--region', 'eu-west-1', '--skip', 'aws', '--yes']).finally(stop);
+    const down = await runCli([
+      'teardown',
+      '--stack',
+      stack,
+      '--kubeconfig',
+      rig.kubeconfigPath,
+      '--region',
+      'eu-west-1',
+      '--skip',
+      'aws',
+      '--yes',
+    ]).finally(stop);
     expect(down.code).toBe(0);
     expect((await admin(rig, 'GET', `/api/v1/namespaces/${ns}/configmaps/${stack}-settings`)).status).toBe(404);
   });

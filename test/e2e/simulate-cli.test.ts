@@ -16,10 +16,22 @@ const json = async (argv: string[], cwd?: string) => {
 describe('kedactl simulate decide', () => {
   // KEDA v2.21.0 pkg/scaling/executor/scale_jobs_test.go rows, through the command line
   it.each([
-    ['TestAccurateScalingStrategy (partial pending)', ['--visible', '20', '--running', '15', '--pending', '10', '--max-replicas', '20', '--strategy', 'accurate'], 5],
-    ['TestAccurateScalingStrategy (3 running are pending)', ['--visible', '3', '--running', '3', '--pending', '3', '--max-replicas', '5', '--strategy', 'accurate'], 0],
+    [
+      'TestAccurateScalingStrategy (partial pending)',
+      ['--visible', '20', '--running', '15', '--pending', '10', '--max-replicas', '20', '--strategy', 'accurate'],
+      5,
+    ],
+    [
+      'TestAccurateScalingStrategy (3 running are pending)',
+      ['--visible', '3', '--running', '3', '--pending', '3', '--max-replicas', '5', '--strategy', 'accurate'],
+      0,
+    ],
     ['TestEagerScalingStrategy', ['--visible', '4', '--running', '1', '--pending', '6', '--max-replicas', '10', '--strategy', 'eager'], 3],
-    ['TestCustomScalingStrategy', ['--visible', '10', '--max-replicas', '10', '--strategy', 'custom', '--custom-deduction', '1', '--custom-running-percentage', '0.5'], 9],
+    [
+      'TestCustomScalingStrategy',
+      ['--visible', '10', '--max-replicas', '10', '--strategy', 'custom', '--custom-deduction', '1', '--custom-running-percentage', '0.5'],
+      9,
+    ],
     ['TestDefaultScalingStrategy', ['--visible', '3', '--running', '2', '--max-replicas', '5'], 1],
   ])('%s', async (_name, args, effective) => {
     const out = await json(['simulate', 'decide', ...args]);

@@ -13,9 +13,16 @@ describe('simulate and the stack record', () => {
     const stack = uniqueStack('simrec');
     const ns = `${stack}-work`;
     const labels = { 'app.kubernetes.io/managed-by': 'kedactl', 'kedactl.io/stack': stack };
-    expect((await admin(rig, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels } })).status).toBe(201);
+    expect(
+      (await admin(rig, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels } })).status,
+    ).toBe(201);
     // the record as init writes it (src/core/stack/recorded.ts): one key per setting, labelled with the stack
-    const record = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${stack}-settings`, namespace: ns, labels: { ...labels, 'kedactl.io/record': 'settings' } }, data: { stack, namespace: ns, maxReplicas: '7', processingTime: '10' } };
+    const record = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `${stack}-settings`, namespace: ns, labels: { ...labels, 'kedactl.io/record': 'settings' } },
+      data: { stack, namespace: ns, maxReplicas: '7', processingTime: '10' },
+    };
     expect((await admin(rig, 'POST', `/api/v1/namespaces/${ns}/configmaps`, record)).status).toBe(201);
 
     const sim = async (...args: string[]) => {
@@ -31,7 +38,12 @@ describe('simulate and the stack record', () => {
     expect((await sim('--max-replicas', '3')).runs[0].result.peakJobs).toBe(3);
 
     const compared = await sim('--compare', 'strategy=default,eager');
-    expect(compared.runs.map((r: { stack: { maxReplicas: number; strategy: string } }) => [r.stack.strategy, r.stack.maxReplicas])).toEqual([['default', 7], ['eager', 7]]);
+    expect(compared.runs.map((r: { stack: { maxReplicas: number; strategy: string } }) => [r.stack.strategy, r.stack.maxReplicas])).toEqual(
+      [
+        ['default', 7],
+        ['eager', 7],
+      ],
+    );
 
     // without the cluster (no kubeconfig) the same command simulates the defaults
     const bare = await runCli(['simulate', '--stack', stack, '--count', '100', '-o', 'json']);

@@ -27,7 +27,11 @@ let cwd: string;
 
 beforeAll(async () => {
   rig = await startKubeRig({ crdsDir: kedaCrdsDir(), log: () => {} });
-  env = motoCliEnv({ KUBECONFIG: rig.kubeconfigPath, PATH: `${STUB}:${process.env.PATH}`, HELM_STUB_STATE: mkdtempSync(join(tmpdir(), 'st-helm-')) });
+  env = motoCliEnv({
+    KUBECONFIG: rig.kubeconfigPath,
+    PATH: `${STUB}:${process.env.PATH}`,
+    HELM_STUB_STATE: mkdtempSync(join(tmpdir(), 'st-helm-')),
+  });
   // the stack's settings live in kedactl.yaml, as the wizard leaves them: later commands need no flags
   cwd = mkdtempSync(join(tmpdir(), 'st-'));
   writeFileSync(join(cwd, 'kedactl.yaml'), `stack: ${stack}\nauth: static\ndeadLetterQueue: true\n`);
@@ -44,8 +48,14 @@ afterAll(async () => {
 
 describe('kedactl status', () => {
   it('healthy: exit 0, one line per part, queue depth and results counted', async () => {
-    const sqs = new SQSClient({ region: 'us-east-1', endpoint: env.AWS_ENDPOINT_URL, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, useQueueUrlAsEndpoint: false });
-    for (let i = 0; i < 3; i++) await sqs.send(new SendMessageCommand({ QueueUrl: `${env.AWS_ENDPOINT_URL}/123456789012/${stack}-queue`, MessageBody: `m${i}` }));
+    const sqs = new SQSClient({
+      region: 'us-east-1',
+      endpoint: env.AWS_ENDPOINT_URL,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      useQueueUrlAsEndpoint: false,
+    });
+    for (let i = 0; i < 3; i++)
+      await sqs.send(new SendMessageCommand({ QueueUrl: `${env.AWS_ENDPOINT_URL}/123456789012/${stack}-queue`, MessageBody: `m${i}` }));
     const r = await runCli(['status'], { env, cwd });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -61,10 +71,23 @@ describe('kedactl status', () => {
   });
 
   it('a ScaledJob edited by hand is drift: exit 1, named, with what to run', async () => {
-    execFileSync('kubectl', ['--kubeconfig', rig.kubeconfigPath, '-n', stack, 'patch', 'scaledjob', `${stack}-processor`, '--type=merge', '-p', '{"spec":{"maxReplicaCount":3}}']);
+    execFileSync('kubectl', [
+      '--kubeconfig',
+      rig.kubeconfigPath,
+      '-n',
+      stack,
+      'patch',
+      'scaledjob',
+      `${stack}-processor`,
+      '--type=merge',
+      '-p',
+      '{"spec":{"maxReplicaCount":3}}',
+    ]);
     const r = await runCli(['status'], { env, cwd });
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain(`changed since kedactl applied them: ScaledJob ${stack}-processor: kedactl plan shows how; kedactl init restores them`);
+    expect(r.stdout).toContain(
+      `changed since kedactl applied them: ScaledJob ${stack}-processor: kedactl plan shows how; kedactl init restores them`,
+    );
     expect(r.stderr).toContain(`error: stack "${stack}" is not healthy (1 problem)`);
     const refused = await runBin(['init', '--no-wait', '--yes', '--skip', 'keda'], { env, cwd });
     expect(refused.code).toBe(1);

@@ -29,7 +29,11 @@ async function stackWith(messages: number) {
   await actor.scaledJobObject(true);
   const aws = testAws();
   const url = await aws.sqs.createQueue(`${stack}-queue`, {}, {});
-  if (messages) await aws.sqs.sendMessageBatch(url, Array.from({ length: messages }, (_, i) => ({ id: `m${i}`, body: `video ${i}` })));
+  if (messages)
+    await aws.sqs.sendMessageBatch(
+      url,
+      Array.from({ length: messages }, (_, i) => ({ id: `m${i}`, body: `video ${i}` })),
+    );
   const flags = ['--stack', stack, '--kubeconfig', rig.kubeconfigPath, '--region', REGION, '--endpoint-url', motoEndpoint()];
   return { stack, actor, url, flags };
 }
@@ -79,10 +83,22 @@ describe('kedactl watch (CLI)', () => {
       streams: { stdout, stderr, stdin: new PassThrough() },
       env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', ...motoCliEnv() },
     });
-    const lines = () => chunks.join('').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
-    await eventually(() => lines().some((l) => l.queue?.visible === 3 && l.jobs.active === 1), () => chunks.join(''));
+    const lines = () =>
+      chunks
+        .join('')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
+    await eventually(
+      () => lines().some((l) => l.queue?.visible === 3 && l.jobs.active === 1),
+      () => chunks.join(''),
+    );
     await motoSqs().send(new PurgeQueueCommand({ QueueUrl: url }));
-    await eventually(() => lines().some((l) => l.queue?.visible === 0), () => chunks.join(''));
+    await eventually(
+      () => lines().some((l) => l.queue?.visible === 0),
+      () => chunks.join(''),
+    );
     // the queue is empty but a Job is still active: not done yet
     await new Promise((r) => setTimeout(r, 800));
     let settled = false;
@@ -107,7 +123,9 @@ describe('kedactl watch (CLI)', () => {
     const r = await runCli(['watch', ...flags, '-o', 'text', '--timeout', '1500ms'], { env: motoCliEnv() });
     expect(r.code).toBe(0);
     const last = r.stdout.trim().split('\n').at(-1)!;
-    expect(last).toMatch(/^\d\d:\d\d:\d\d queue 2 visible \/ 0 in flight · jobs 0 active \/ 0 succeeded \/ 0 failed · pods 0 pending \/ 0 running \/ 0 terminating · results unavailable$/);
+    expect(last).toMatch(
+      /^\d\d:\d\d:\d\d queue 2 visible \/ 0 in flight · jobs 0 active \/ 0 succeeded \/ 0 failed · pods 0 pending \/ 0 running \/ 0 terminating · results unavailable$/,
+    );
   });
 
   it('bad flags are usage errors (exit 2)', async () => {
@@ -128,7 +146,11 @@ describe('kedactl watch (CLI)', () => {
 
   it('on a terminal: the live screen, p pauses, q quits with exit 0', async () => {
     const { stack, actor, flags } = await stackWith(5);
-    const pty = startPty([process.execPath, BIN, 'watch', ...flags], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...motoCliEnv() }, cols: 120, rows: 36 });
+    const pty = startPty([process.execPath, BIN, 'watch', ...flags], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...motoCliEnv() },
+      cols: 120,
+      rows: 36,
+    });
     try {
       await pty.waitFor('● live', 30_000);
       await pty.waitFor(/queue\s+5 visible/);
@@ -154,7 +176,11 @@ describe('kedactl watch (CLI)', () => {
     await actor.scaledJobObject(true);
     await testAws().sqs.createQueue(`${stack}-queue`, {}, {});
     const flags = ['--stack', stack, '--kubeconfig', own.kubeconfigPath, '--region', REGION, '--endpoint-url', motoEndpoint()];
-    const pty = startPty([process.execPath, BIN, 'watch', ...flags], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...motoCliEnv() }, cols: 120, rows: 36 });
+    const pty = startPty([process.execPath, BIN, 'watch', ...flags], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...motoCliEnv() },
+      cols: 120,
+      rows: 36,
+    });
     try {
       await pty.waitFor('● live', 30_000);
       await actor.job(`${stack}-processor-a`);
@@ -164,7 +190,11 @@ describe('kedactl watch (CLI)', () => {
       const mark = pty.screen().lastIndexOf('◌ reconnecting…');
       await restarted;
       await actor.job(`${stack}-processor-b`);
-      await eventually(() => /● live[\s\S]*jobs\s+2 active/.test(pty.screen().slice(mark)), () => pty.screen().slice(-2500), 30_000);
+      await eventually(
+        () => /● live[\s\S]*jobs\s+2 active/.test(pty.screen().slice(mark)),
+        () => pty.screen().slice(-2500),
+        30_000,
+      );
       pty.send('q');
       expect(await pty.exited).toBe(0);
     } finally {

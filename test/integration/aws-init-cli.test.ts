@@ -15,7 +15,15 @@ describe('kedactl init / produce / teardown, AWS only (moto)', () => {
     const stack = uniqueStack('cli');
     const cluster = `${stack}-eks`;
     const eks = new EKSClient({ region: REGION, endpoint: motoEndpoint(), credentials: creds });
-    const issuer = (await eks.send(new CreateClusterCommand({ name: cluster, roleArn: `arn:aws:iam::${MOTO_ACCOUNT}:role/eks`, resourcesVpcConfig: { subnetIds: [] } }))).cluster!.identity!.oidc!.issuer!;
+    const issuer = (
+      await eks.send(
+        new CreateClusterCommand({
+          name: cluster,
+          roleArn: `arn:aws:iam::${MOTO_ACCOUNT}:role/eks`,
+          resourcesVpcConfig: { subnetIds: [] },
+        }),
+      )
+    ).cluster!.identity!.oidc!.issuer!;
     const host = issuer.replace('https://', '');
     const env = motoCliEnv();
     const base = ['--stack', stack, '--cluster', cluster, '--skip', 'kubernetes', '--skip', 'keda'];
@@ -37,12 +45,20 @@ describe('kedactl init / produce / teardown, AWS only (moto)', () => {
     expect(queueUrl).toBeDefined();
     const queueArn = `arn:aws:sqs:${REGION}:${MOTO_ACCOUNT}:${stack}-queue`;
     const keda = (await aws.iam.getRole(`kedactl-${stack}-keda-operator`))!;
-    expect(keda.trust.Statement[0]!.Condition!.StringEquals).toEqual({ [`${host}:sub`]: 'system:serviceaccount:keda:keda-operator', [`${host}:aud`]: 'sts.amazonaws.com' });
+    expect(keda.trust.Statement[0]!.Condition!.StringEquals).toEqual({
+      [`${host}:sub`]: 'system:serviceaccount:keda:keda-operator',
+      [`${host}:aud`]: 'sts.amazonaws.com',
+    });
     const scalerPolicy = (await aws.iam.getInlinePolicy(`kedactl-${stack}-scaler`, `kedactl-${stack}-scaler-policy`))!;
     expect(scalerPolicy.Statement.map((s) => [[s.Action].flat(), s.Resource])).toEqual([[['sqs:GetQueueAttributes'], queueArn]]);
     const consumerPolicy = (await aws.iam.getInlinePolicy(`kedactl-${stack}-consumer`, `kedactl-${stack}-consumer-policy`))!;
     const consumerActions = consumerPolicy.Statement.flatMap((s) => [s.Action].flat());
-    expect(consumerActions.sort()).toEqual(['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage']);
+    expect(consumerActions.sort()).toEqual([
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:ReceiveMessage',
+    ]);
     expect(consumerPolicy.Statement.flatMap((s) => [s.Resource].flat())).toEqual(consumerPolicy.Statement.map(() => queueArn));
 
     // again: the plan is all unchanged and nothing is written
@@ -57,7 +73,8 @@ describe('kedactl init / produce / teardown, AWS only (moto)', () => {
     const produced = await runCli(['produce', '--stack', stack, '--count', '2000'], { env });
     expect(produced.code).toBe(0);
     const sqs = new SQSClient({ region: REGION, endpoint: motoEndpoint(), useQueueUrlAsEndpoint: false, credentials: creds });
-    const attrs = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }))).Attributes!;
+    const attrs = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] })))
+      .Attributes!;
     expect(attrs.ApproximateNumberOfMessages).toBe('2000');
 
     const down = await runCli(['teardown', '--stack', stack, '--skip', 'kubernetes', '--skip', 'keda', '--yes'], { env });
@@ -72,10 +89,16 @@ describe('kedactl init / produce / teardown, AWS only (moto)', () => {
   it('bad input exits 2 with one clear message and creates nothing', async () => {
     const env = motoCliEnv();
     const stack = uniqueStack('badin');
-    const notHttps = await runCli(['init', '--stack', stack, '--oidc-issuer', 'http://oidc.example.com/x', '--skip', 'kubernetes', '--skip', 'keda', '--yes'], { env });
+    const notHttps = await runCli(
+      ['init', '--stack', stack, '--oidc-issuer', 'http://oidc.example.com/x', '--skip', 'kubernetes', '--skip', 'keda', '--yes'],
+      { env },
+    );
     expect(notHttps.code).toBe(2);
     expect(notHttps.stderr).toContain('oidcIssuer = "http://oidc.example.com/x" (from --oidc-issuer): must use https');
-    const noCluster = await runCli(['init', '--stack', stack, '--cluster', 'no-such-cluster', '--skip', 'kubernetes', '--skip', 'keda', '--yes'], { env });
+    const noCluster = await runCli(
+      ['init', '--stack', stack, '--cluster', 'no-such-cluster', '--skip', 'kubernetes', '--skip', 'keda', '--yes'],
+      { env },
+    );
     expect(noCluster.code).toBe(2);
     expect(noCluster.stderr).toContain(`error: EKS cluster "no-such-cluster" does not exist in ${REGION}`);
     expect(await testAws().sqs.getQueueUrl(`${stack}-queue`)).toBeUndefined();

@@ -9,9 +9,21 @@ describe('moto server', () => {
   });
 
   it('gives each EKS cluster its own OIDC issuer, as EKS does (tests in parallel each own one IAM OIDC provider)', async () => {
-    const eks = new EKSClient({ region: MOTO_ENV.AWS_REGION, endpoint: motoEndpoint(), credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const eks = new EKSClient({
+      region: MOTO_ENV.AWS_REGION,
+      endpoint: motoEndpoint(),
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
     const issuer = async () =>
-      (await eks.send(new CreateClusterCommand({ name: uniqueStack('eks'), roleArn: `arn:aws:iam::${MOTO_ACCOUNT}:role/eks`, resourcesVpcConfig: { subnetIds: [] } }))).cluster!.identity!.oidc!.issuer!;
+      (
+        await eks.send(
+          new CreateClusterCommand({
+            name: uniqueStack('eks'),
+            roleArn: `arn:aws:iam::${MOTO_ACCOUNT}:role/eks`,
+            resourcesVpcConfig: { subnetIds: [] },
+          }),
+        )
+      ).cluster!.identity!.oidc!.issuer!;
     const [a, b] = [await issuer(), await issuer()];
     expect(a).toMatch(/^https:\/\/oidc\.eks\.us-east-1\.amazonaws\.com\/id\/[0-9A-F]{32}$/);
     expect(b).not.toBe(a);

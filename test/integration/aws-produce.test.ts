@@ -98,7 +98,12 @@ describe('kedactl produce (moto)', () => {
     expect(await depth(url)).toBe(24);
 
     const always = testAws({ failEntries: (ids) => ({ ids: ids.filter((id) => id === 'm0') }) });
-    const r2 = await produce(testSettings({ stack }), always.sqs, { count: 10, concurrency: 1 }, { attempts: 3, backoff: { baseMs: 1, maxMs: 2 } });
+    const r2 = await produce(
+      testSettings({ stack }),
+      always.sqs,
+      { count: 10, concurrency: 1 },
+      { attempts: 3, backoff: { baseMs: 1, maxMs: 2 } },
+    );
     expect(r2.sent).toBe(9);
     expect(r2.failed).toEqual([{ message: 1, code: 'InternalError', reason: 'still failing after 3 attempts: injected failure' }]);
     expect(await depth(url)).toBe(33);
@@ -109,12 +114,18 @@ describe('kedactl produce (moto)', () => {
     const url = await newQueue(stack);
     const abort = new AbortController();
     const aws = testAws();
-    const r = await sendMessages(aws.sqs, url, bodyMaker('run'), { count: 5000, concurrency: 4, maxBatchBytes: 262144 }, {
-      signal: abort.signal,
-      onProgress: (sent) => {
-        if (sent >= 200) abort.abort();
+    const r = await sendMessages(
+      aws.sqs,
+      url,
+      bodyMaker('run'),
+      { count: 5000, concurrency: 4, maxBatchBytes: 262144 },
+      {
+        signal: abort.signal,
+        onProgress: (sent) => {
+          if (sent >= 200) abort.abort();
+        },
       },
-    });
+    );
     expect(r.stopped).toBe(true);
     expect(r.sent).toBeGreaterThanOrEqual(200);
     expect(r.sent).toBeLessThan(5000);
@@ -136,7 +147,10 @@ describe('kedactl produce (moto)', () => {
     const url = await newQueue(stack);
     const dir = mkdtempSync(join(tmpdir(), 'kedactl-body-'));
     writeFileSync(join(dir, 'body.txt'), 'encode {{videoId}} at {{quality}} (#{{index}})');
-    const run = await runCli(['produce', '--stack', stack, '--count', '5', '--body-file', 'body.txt', '-o', 'json'], { env: motoCliEnv(), cwd: dir });
+    const run = await runCli(['produce', '--stack', stack, '--count', '5', '--body-file', 'body.txt', '-o', 'json'], {
+      env: motoCliEnv(),
+      cwd: dir,
+    });
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ requested: 5, sent: 5, failed: [] });
     const bodies = (await receiveAll(url)).sort();
@@ -149,9 +163,15 @@ describe('kedactl produce (moto)', () => {
     const url = await newQueue(stack);
     const dir = mkdtempSync(join(tmpdir(), 'kedactl-load-'));
     // 25 at once, a second of nothing, a ramp to 40/s over a second, then 20/s for a second: 25 + 20 + 20
-    writeFileSync(join(dir, 'load.yaml'), '- burst:count=25\n- shape: pause\n  duration: 1s\n- { shape: ramp, from: 0, to: 40, duration: 1s }\n- steady:rate=20,duration=1s\n');
+    writeFileSync(
+      join(dir, 'load.yaml'),
+      '- burst:count=25\n- shape: pause\n  duration: 1s\n- { shape: ramp, from: 0, to: 40, duration: 1s }\n- steady:rate=20,duration=1s\n',
+    );
     writeFileSync(join(dir, 'body.json'), '{"i":{{index}},"at":"{{sentAt}}"}');
-    const run = await runCli(['produce', '--stack', stack, '--load', 'load.yaml', '--body-file', 'body.json', '-o', 'json'], { env: motoCliEnv(), cwd: dir });
+    const run = await runCli(['produce', '--stack', stack, '--load', 'load.yaml', '--body-file', 'body.json', '-o', 'json'], {
+      env: motoCliEnv(),
+      cwd: dir,
+    });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const result = JSON.parse(run.stdout);
@@ -162,14 +182,17 @@ describe('kedactl produce (moto)', () => {
     expect(bodies.map((b) => b.i).sort((a, b) => a - b)).toEqual(Array.from({ length: 65 }, (_, k) => k + 1));
     // never early: each body was made when its message went out, at or after its time in the profile
     const profile = loadProfileFrom(join(dir, 'load.yaml'));
-    for (const b of bodies) expect(Date.parse(b.at)).toBeGreaterThanOrEqual(result.schedule.startedAt + Math.floor(arrivalTime(profile, b.i - 1) * 1000));
+    for (const b of bodies)
+      expect(Date.parse(b.at)).toBeGreaterThanOrEqual(result.schedule.startedAt + Math.floor(arrivalTime(profile, b.i - 1) * 1000));
     expect(result.seconds).toBeGreaterThanOrEqual(2.95);
   });
 
   it('--load on a terminal: a live line with sent / target / rate / ETA, then the summary', async () => {
     const stack = uniqueStack('loadtty');
     const url = await newQueue(stack);
-    const pty = startPty([process.execPath, BIN, 'produce', '--stack', stack, '--load', 'steady:rate=4,duration=3s'], { env: { ...SAFE_ENV, ...motoCliEnv(), NO_COLOR: '1' } });
+    const pty = startPty([process.execPath, BIN, 'produce', '--stack', stack, '--load', 'steady:rate=4,duration=3s'], {
+      env: { ...SAFE_ENV, ...motoCliEnv(), NO_COLOR: '1' },
+    });
     try {
       await pty.waitFor(/sent \d+ \/ target \d+ of 12, \d+ msg\/s, ETA \d+s/);
       expect(await pty.exited).toBe(0);
@@ -210,7 +233,7 @@ describe('kedactl produce (moto)', () => {
       });
     }
 
-    it('a body over the queue\'s MaximumMessageSize', async () => {
+    it("a body over the queue's MaximumMessageSize", async () => {
       const stack = uniqueStack('big');
       const url = await newQueue(stack, { MaximumMessageSize: '1024' });
       const dir = mkdtempSync(join(tmpdir(), 'kedactl-body-'));
@@ -222,17 +245,34 @@ describe('kedactl produce (moto)', () => {
     });
 
     it('no region', async () => {
-      const run = await runCli(['produce', '--stack', uniqueStack('nor')], { env: { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' } });
+      const run = await runCli(['produce', '--stack', uniqueStack('nor')], {
+        env: { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' },
+      });
       expect(run.code).toBe(2);
       expect(run.stderr).toContain('region: is required');
     });
 
     it('no credentials says how to set them', async () => {
       const saved = { ...process.env };
-      Object.assign(process.env, { AWS_CONFIG_FILE: '/nonexistent/config', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials', AWS_EC2_METADATA_DISABLED: 'true' });
-      for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI']) delete process.env[k];
+      Object.assign(process.env, {
+        AWS_CONFIG_FILE: '/nonexistent/config',
+        AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
+        AWS_EC2_METADATA_DISABLED: 'true',
+      });
+      for (const k of [
+        'AWS_ACCESS_KEY_ID',
+        'AWS_SECRET_ACCESS_KEY',
+        'AWS_SESSION_TOKEN',
+        'AWS_PROFILE',
+        'AWS_WEB_IDENTITY_TOKEN_FILE',
+        'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+        'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+      ])
+        delete process.env[k];
       try {
-        const run = await runCli(['produce', '--stack', uniqueStack('nocred')], { env: { AWS_REGION: REGION, AWS_ENDPOINT_URL: motoEndpoint() } });
+        const run = await runCli(['produce', '--stack', uniqueStack('nocred')], {
+          env: { AWS_REGION: REGION, AWS_ENDPOINT_URL: motoEndpoint() },
+        });
         expect(run.code).toBe(2);
         expect(run.stderr).toMatch(/^error: no AWS credentials found/);
         expect(run.stderr).toContain('next: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');

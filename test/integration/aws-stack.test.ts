@@ -15,12 +15,18 @@ import { MOTO_ACCOUNT, MOTO_ENV, motoEndpoint, uniqueStack } from '../support/mo
 import { REGION, testAws, testSettings, WRITE } from '../support/aws.ts';
 
 const sdk = () => {
-  const base = { region: REGION, endpoint: motoEndpoint(), credentials: { accessKeyId: MOTO_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: MOTO_ENV.AWS_SECRET_ACCESS_KEY } };
+  const base = {
+    region: REGION,
+    endpoint: motoEndpoint(),
+    credentials: { accessKeyId: MOTO_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: MOTO_ENV.AWS_SECRET_ACCESS_KEY },
+  };
   return { eks: new EKSClient(base), sqs: new SQSClient({ ...base, useQueueUrlAsEndpoint: false }), iam: new IAMClient(base) };
 };
 
 async function eksCluster(name: string): Promise<string> {
-  const r = await sdk().eks.send(new CreateClusterCommand({ name, roleArn: `arn:aws:iam::${MOTO_ACCOUNT}:role/eks`, resourcesVpcConfig: { subnetIds: [] } }));
+  const r = await sdk().eks.send(
+    new CreateClusterCommand({ name, roleArn: `arn:aws:iam::${MOTO_ACCOUNT}:role/eks`, resourcesVpcConfig: { subnetIds: [] } }),
+  );
   return r.cluster!.identity!.oidc!.issuer!;
 }
 
@@ -57,7 +63,9 @@ describe('AWS stack against moto (IRSA)', () => {
 
     // without consent to create the OIDC provider: refuse before creating anything
     calls.length = 0;
-    await expect(applyAws(desired, p1, aws, recordingProgress(), { createOidcProvider: false, observed })).rejects.toThrow(/--create-oidc-provider/);
+    await expect(applyAws(desired, p1, aws, recordingProgress(), { createOidcProvider: false, observed })).rejects.toThrow(
+      /--create-oidc-provider/,
+    );
     expect(calls.filter((c) => WRITE.test(c))).toEqual([]);
 
     const progress = recordingProgress();
@@ -73,13 +81,21 @@ describe('AWS stack against moto (IRSA)', () => {
     const host = issuer.replace('https://', '');
     const consumer = (await aws.iam.getRole(`kedactl-${stack}-consumer`))!;
     expect(consumer.tags).toEqual(stackTags(stack));
-    const web = consumer.trust.Statement.find((s) => s.Action === 'sts:AssumeRoleWithWebIdentity' || (s.Action as string[]).includes?.('sts:AssumeRoleWithWebIdentity'))!;
+    const web = consumer.trust.Statement.find(
+      (s) => s.Action === 'sts:AssumeRoleWithWebIdentity' || (s.Action as string[]).includes?.('sts:AssumeRoleWithWebIdentity'),
+    )!;
     expect(web.Principal).toEqual({ Federated: `arn:aws:iam::${MOTO_ACCOUNT}:oidc-provider/${host}` });
-    expect(web.Condition!.StringEquals).toEqual({ [`${host}:sub`]: `system:serviceaccount:${stack}:${stack}-consumer`, [`${host}:aud`]: 'sts.amazonaws.com' });
+    expect(web.Condition!.StringEquals).toEqual({
+      [`${host}:sub`]: `system:serviceaccount:${stack}:${stack}-consumer`,
+      [`${host}:aud`]: 'sts.amazonaws.com',
+    });
     expect(await aws.iam.listInlinePolicies(`kedactl-${stack}-consumer`)).toEqual([`kedactl-${stack}-consumer-policy`]);
     const consumerPolicy = (await aws.iam.getInlinePolicy(`kedactl-${stack}-consumer`, `kedactl-${stack}-consumer-policy`))!;
-    expect(consumerPolicy).toEqual(desired.roles.find((r) => r.name === `kedactl-${stack}-consumer`)!.policies[`kedactl-${stack}-consumer-policy`]);
-    for (const s of consumerPolicy.Statement) expect([s.Resource].flat().every((r) => r === desired.arns.queue || r === desired.arns.deadLetterQueue)).toBe(true);
+    expect(consumerPolicy).toEqual(
+      desired.roles.find((r) => r.name === `kedactl-${stack}-consumer`)!.policies[`kedactl-${stack}-consumer-policy`],
+    );
+    for (const s of consumerPolicy.Statement)
+      expect([s.Resource].flat().every((r) => r === desired.arns.queue || r === desired.arns.deadLetterQueue)).toBe(true);
     const provider = await aws.iam.getOidcProvider(`arn:aws:iam::${MOTO_ACCOUNT}:oidc-provider/${host}`);
     expect(provider?.tags).toEqual(stackTags(stack));
 
@@ -94,20 +110,50 @@ describe('AWS stack against moto (IRSA)', () => {
 
     // drift: someone widens the scaler's policy; the plan shows it, apply puts it back
     const scaler = `kedactl-${stack}-scaler`;
-    await sdk().iam.send(new PutRolePolicyCommand({ RoleName: scaler, PolicyName: `${scaler}-policy`, PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sqs:*', Resource: '*' }] }) }));
-    await sdk().iam.send(new PutRolePolicyCommand({ RoleName: scaler, PolicyName: 'extra', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] }) }));
+    await sdk().iam.send(
+      new PutRolePolicyCommand({
+        RoleName: scaler,
+        PolicyName: `${scaler}-policy`,
+        PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sqs:*', Resource: '*' }] }),
+      }),
+    );
+    await sdk().iam.send(
+      new PutRolePolicyCommand({
+        RoleName: scaler,
+        PolicyName: 'extra',
+        PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] }),
+      }),
+    );
     // and someone lets any role in the account assume the consumer role
     const consumerName = `kedactl-${stack}-consumer`;
-    await sdk().iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: consumerName, PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${MOTO_ACCOUNT}:root` }, Action: 'sts:AssumeRole' }] }) }));
+    await sdk().iam.send(
+      new UpdateAssumeRolePolicyCommand({
+        RoleName: consumerName,
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${MOTO_ACCOUNT}:root` }, Action: 'sts:AssumeRole' }],
+        }),
+      }),
+    );
     const drifted = await observeAws(desired, aws);
     const p3 = plan(desired, drifted);
     const change = awsChanges(p3).find((c) => c.name === scaler)!;
     expect(change.action).toBe('update');
-    expect(change.details).toEqual([`policy ${scaler}-policy differs from the plan`, 'policy extra is not in the plan and will be removed']);
-    expect(awsChanges(p3).find((c) => c.name === consumerName)).toMatchObject({ action: 'update', details: ['trust policy differs from the plan'] });
+    expect(change.details).toEqual([
+      `policy ${scaler}-policy differs from the plan`,
+      'policy extra is not in the plan and will be removed',
+    ]);
+    expect(awsChanges(p3).find((c) => c.name === consumerName)).toMatchObject({
+      action: 'update',
+      details: ['trust policy differs from the plan'],
+    });
     calls.length = 0;
     await applyAws(desired, p3, aws, recordingProgress(), { createOidcProvider: false, observed: drifted });
-    expect(calls.filter((c) => WRITE.test(c)).sort()).toEqual(['DeleteRolePolicyCommand', 'PutRolePolicyCommand', 'UpdateAssumeRolePolicyCommand']);
+    expect(calls.filter((c) => WRITE.test(c)).sort()).toEqual([
+      'DeleteRolePolicyCommand',
+      'PutRolePolicyCommand',
+      'UpdateAssumeRolePolicyCommand',
+    ]);
     expect((await aws.iam.getRole(consumerName))!.trust).toEqual(desired.roles.find((r) => r.name === consumerName)!.trust);
     expect(awsChanges(plan(desired, await observeAws(desired, aws))).every((c) => c.action === 'unchanged')).toBe(true);
 
@@ -127,19 +173,33 @@ describe('AWS stack against moto (IRSA)', () => {
     expect((await teardownAws(stack, aws, recordingProgress())).deleted).toEqual([]);
   });
 
-  it('refuses a queue or role with the stack\'s name that the stack does not own, and creates nothing', async () => {
+  it("refuses a queue or role with the stack's name that the stack does not own, and creates nothing", async () => {
     const stack = uniqueStack('ref');
     const settings = testSettings({ stack, oidcIssuer: `https://oidc.example.com/${stack}` });
     const aws = testAws();
     await sdk().sqs.send(new CreateQueueCommand({ QueueName: `${stack}-queue`, tags: { owner: 'someone-else' } }));
-    await sdk().iam.send(new CreateRoleCommand({ RoleName: `kedactl-${stack}-scaler`, AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] }), Tags: [{ Key: 'kedactl.io/stack', Value: 'other' }, { Key: 'app.kubernetes.io/managed-by', Value: 'kedactl' }] }));
+    await sdk().iam.send(
+      new CreateRoleCommand({
+        RoleName: `kedactl-${stack}-scaler`,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        }),
+        Tags: [
+          { Key: 'kedactl.io/stack', Value: 'other' },
+          { Key: 'app.kubernetes.io/managed-by', Value: 'kedactl' },
+        ],
+      }),
+    );
     const desired = await desiredStack(settings, await discoverAws(settings, aws));
     const observed = await observeAws(desired, aws);
     expect(observed.conflicts).toEqual([
       `SQS queue "${stack}-queue" already exists and is not part of stack "${stack}" (it is not tagged by kedactl)`,
       `IAM role "kedactl-${stack}-scaler" already exists and is not part of stack "${stack}" (it belongs to kedactl stack "other")`,
     ]);
-    const err = await applyAws(desired, plan(desired, observed), aws, recordingProgress(), { createOidcProvider: true, observed }).catch((e) => e);
+    const err = await applyAws(desired, plan(desired, observed), aws, recordingProgress(), { createOidcProvider: true, observed }).catch(
+      (e) => e,
+    );
     expect(err).toBeInstanceOf(UsageError);
     expect(err.message).toMatch(/refusing to change resources that are not part of stack/);
     expect(await aws.iam.getRole(`kedactl-${stack}-consumer`)).toBeUndefined();
@@ -150,12 +210,14 @@ describe('AWS stack against moto (IRSA)', () => {
     expect(await aws.iam.getRole(`kedactl-${stack}-scaler`)).toBeDefined();
   });
 
-  it('adopts a queue that carries the stack\'s tags and only updates the attributes that differ', async () => {
+  it("adopts a queue that carries the stack's tags and only updates the attributes that differ", async () => {
     const stack = uniqueStack('adopt');
     const settings = testSettings({ stack, auth: 'static' });
     const calls: string[] = [];
     const aws = testAws({ calls });
-    await sdk().sqs.send(new CreateQueueCommand({ QueueName: `${stack}-queue`, Attributes: { VisibilityTimeout: '5' }, tags: stackTags(stack) }));
+    await sdk().sqs.send(
+      new CreateQueueCommand({ QueueName: `${stack}-queue`, Attributes: { VisibilityTimeout: '5' }, tags: stackTags(stack) }),
+    );
     const known = await discoverAws(settings, aws);
     expect(known.credentials).toEqual({ accessKeyId: 'testing', secretAccessKey: 'testing' });
     const desired = await desiredStack(settings, known);
@@ -163,7 +225,11 @@ describe('AWS stack against moto (IRSA)', () => {
     expect(observed.conflicts).toEqual([]);
     const p = plan(desired, observed);
     expect(awsChanges(p)).toEqual([
-      expect.objectContaining({ name: `${stack}-queue`, action: 'update', details: ['VisibilityTimeout: 5 -> 90', 'ReceiveMessageWaitTimeSeconds: 0 -> 20'] }),
+      expect.objectContaining({
+        name: `${stack}-queue`,
+        action: 'update',
+        details: ['VisibilityTimeout: 5 -> 90', 'ReceiveMessageWaitTimeSeconds: 0 -> 20'],
+      }),
     ]);
     calls.length = 0;
     await applyAws(desired, p, aws, recordingProgress(), { createOidcProvider: false, observed });
@@ -182,27 +248,49 @@ describe('AWS stack against moto (IRSA)', () => {
       fault: (cmd, input) => {
         if (cmd === 'CreateRoleCommand' && input.RoleName === scaler && refusals < 2) {
           refusals++;
-          return { throw: Object.assign(new Error(`Invalid principal in policy: "AWS":"arn:aws:iam::${MOTO_ACCOUNT}:role/kedactl-${stack}-keda-operator"`), { name: 'MalformedPolicyDocument', $metadata: { httpStatusCode: 400 } }) };
+          return {
+            throw: Object.assign(
+              new Error(`Invalid principal in policy: "AWS":"arn:aws:iam::${MOTO_ACCOUNT}:role/kedactl-${stack}-keda-operator"`),
+              { name: 'MalformedPolicyDocument', $metadata: { httpStatusCode: 400 } },
+            ),
+          };
         }
         return undefined;
       },
     });
     const desired = await desiredStack(settings, await discoverAws(settings, aws));
     const observed = await observeAws(desired, aws);
-    await applyAws(desired, plan(desired, observed), aws, recordingProgress(), { createOidcProvider: true, observed, wait: { sleep: async () => {} } });
+    await applyAws(desired, plan(desired, observed), aws, recordingProgress(), {
+      createOidcProvider: true,
+      observed,
+      wait: { sleep: async () => {} },
+    });
     expect(refusals).toBe(2);
     expect((await aws.iam.getRole(scaler))?.tags).toEqual(stackTags(stack));
     await teardownAws(stack, aws, recordingProgress());
 
     const denied = testAws({
-      fault: (cmd) => (cmd === 'CreateRoleCommand' ? { throw: Object.assign(new Error('User: arn:aws:iam::123456789012:user/ci is not authorized to perform: iam:CreateRole'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }) } : undefined),
+      fault: (cmd) =>
+        cmd === 'CreateRoleCommand'
+          ? {
+              throw: Object.assign(new Error('User: arn:aws:iam::123456789012:user/ci is not authorized to perform: iam:CreateRole'), {
+                name: 'AccessDenied',
+                $metadata: { httpStatusCode: 403 },
+              }),
+            }
+          : undefined,
     });
     const stack2 = uniqueStack('deny');
     const settings2 = testSettings({ stack: stack2, oidcIssuer: `https://oidc.example.com/${stack2}` });
     const desired2 = await desiredStack(settings2, await discoverAws(settings2, denied));
     const observed2 = await observeAws(desired2, denied);
-    const err = await applyAws(desired2, plan(desired2, observed2), denied, recordingProgress(), { createOidcProvider: true, observed: observed2 }).catch((e) => e);
-    expect(err.message).toBe(`IAM CreateRole: access denied on kedactl-${stack2}-keda-operator: User: arn:aws:iam::123456789012:user/ci is not authorized to perform: iam:CreateRole`);
+    const err = await applyAws(desired2, plan(desired2, observed2), denied, recordingProgress(), {
+      createOidcProvider: true,
+      observed: observed2,
+    }).catch((e) => e);
+    expect(err.message).toBe(
+      `IAM CreateRole: access denied on kedactl-${stack2}-keda-operator: User: arn:aws:iam::123456789012:user/ci is not authorized to perform: iam:CreateRole`,
+    );
     expect(err.next).toContain(`grant iam:CreateRole on kedactl-${stack2}-keda-operator`);
     expect(err.exitCode).toBe(1);
     await teardownAws(stack2, testAws(), recordingProgress());

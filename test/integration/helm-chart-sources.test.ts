@@ -32,7 +32,11 @@ describe.each(HELM_VERSIONS)('kedaChart with the real helm %s', (helmVersion) =>
   const work = mkdtempSync(path.join(tmpdir(), 'kedactl-chart-'));
   beforeAll(async () => {
     bin = await ensureHelm(helmVersion);
-    [rig, registry, repo] = await Promise.all([startKubeRig({ log: () => {} }), startOciRegistry(), startChartRepo(work, 'ci', 'chart-secret')]);
+    [rig, registry, repo] = await Promise.all([
+      startKubeRig({ log: () => {} }),
+      startOciRegistry(),
+      startChartRepo(work, 'ci', 'chart-secret'),
+    ]);
     const bundle = path.join(work, 'ca-bundle.pem'); // the machine's extra CAs: the registry's and the repository's
     writeFileSync(bundle, readFileSync(registry.caFile, 'utf8') + readFileSync(repo.caFile, 'utf8'));
     home = helmHome(bin, { SSL_CERT_FILE: bundle });
@@ -75,7 +79,13 @@ describe.each(HELM_VERSIONS)('kedaChart with the real helm %s', (helmVersion) =>
     const untrusting = helmHome(bin);
     try {
       const other = await desiredStack(kedaSettings({ stack: uniqueStack('oci'), kedaChart: ref, kedaVersion: KEDA_CHART_VERSION }));
-      const err = await installKeda(other, createHelm({ bin, env: untrusting.env, kubeconfig: rig.kubeconfigPath }), kube, recordingProgress(), { wait: false }).catch((e) => e);
+      const err = await installKeda(
+        other,
+        createHelm({ bin, env: untrusting.env, kubeconfig: rig.kubeconfigPath }),
+        kube,
+        recordingProgress(),
+        { wait: false },
+      ).catch((e) => e);
       expect(err).toBeInstanceOf(ExternalError);
       expect(err.message).toMatch(/x509|certificate/);
       expect(err.next).toMatch(/trusts its certificate \(helm uses SSL_CERT_FILE/);
@@ -88,7 +98,7 @@ describe.each(HELM_VERSIONS)('kedaChart with the real helm %s', (helmVersion) =>
     await namespaceGone(rig, 'keda');
   });
 
-  it('an https chart repository behind basic auth: helm\'s own entry for it (with its credentials) is used; without one, helm\'s refusal and where credentials go', async () => {
+  it("an https chart repository behind basic auth: helm's own entry for it (with its credentials) is used; without one, helm's refusal and where credentials go", async () => {
     const helm = createHelm({ bin, env: home.env, kubeconfig: rig.kubeconfigPath });
     const kube = createKube(loadKubeConfig({ kubeconfig: rig.kubeconfigPath, env: {} }));
     const desired = await desiredStack(kedaSettings({ stack: uniqueStack('repo'), kedaChart: repo.url, kedaVersion: KEDA_CHART_VERSION }));
@@ -97,7 +107,9 @@ describe.each(HELM_VERSIONS)('kedaChart with the real helm %s', (helmVersion) =>
     const err = await installKeda(desired, helm, kube, recordingProgress(), { wait: false }).catch((e) => e);
     expect(err).toBeInstanceOf(ExternalError);
     expect(err.message).toMatch(/helm repo add: .* failed \(exit 1\): .*401/);
-    expect(err.next).toMatch(/credentials belong in helm's own configuration \(`helm registry login HOST` for oci:\/\/, `helm repo add NAME URL --username \.\.\.` for a repository\)/);
+    expect(err.next).toMatch(
+      /credentials belong in helm's own configuration \(`helm registry login HOST` for oci:\/\/, `helm repo add NAME URL --username \.\.\.` for a repository\)/,
+    );
     expect(await helm.status('keda', 'keda')).toBeUndefined();
 
     // the user's own entry, with credentials kedactl never sees

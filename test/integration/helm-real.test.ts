@@ -16,7 +16,7 @@ import { admin, uniqueStack } from '../support/kube-test-rig.ts';
 import { ensureHelm, HELM_VERSIONS, helmHome, KEDA_CHART_DIR, KEDA_CHART_VERSION, kedaSettings, namespaceGone } from '../support/helm.ts';
 import { pollUntil } from '../support/poll.ts';
 
-describe.each(HELM_VERSIONS)('the real helm %s with KEDA\'s chart', (helmVersion) => {
+describe.each(HELM_VERSIONS)("the real helm %s with KEDA's chart", (helmVersion) => {
   let rig: KubeRig;
   let home: ReturnType<typeof helmHome>;
   let bin: string;
@@ -30,7 +30,7 @@ describe.each(HELM_VERSIONS)('the real helm %s with KEDA\'s chart', (helmVersion
     home?.cleanup();
   });
 
-  it('install, status, upgrade and uninstall: the chart\'s operator runs as the stack\'s IRSA role', async () => {
+  it("install, status, upgrade and uninstall: the chart's operator runs as the stack's IRSA role", async () => {
     const logged: string[] = [];
     const helm = createHelm({ bin, env: home.env, kubeconfig: rig.kubeconfigPath, log: (t) => logged.push(t) });
     const kube = createKube(loadKubeConfig({ kubeconfig: rig.kubeconfigPath, env: {} }));
@@ -42,7 +42,9 @@ describe.each(HELM_VERSIONS)('the real helm %s with KEDA\'s chart', (helmVersion
     const roleArn = first.keda.values['podIdentity.aws.irsa.roleArn']!;
     const progress = recordingProgress();
     expect(await installKeda(first, helm, kube, progress, { wait: false })).toEqual({ action: 'installed', version: KEDA_CHART_VERSION });
-    expect(progress.steps.map((s) => s.title)).toContain(`Installing KEDA ${KEDA_CHART_VERSION} from ${KEDA_CHART_DIR} (helm release keda/keda)`);
+    expect(progress.steps.map((s) => s.title)).toContain(
+      `Installing KEDA ${KEDA_CHART_VERSION} from ${KEDA_CHART_DIR} (helm release keda/keda)`,
+    );
     expect(logged.filter((l) => / upgrade /.test(l))).toHaveLength(1);
 
     // what the chart made, read back from the cluster
@@ -53,13 +55,24 @@ describe.each(HELM_VERSIONS)('the real helm %s with KEDA\'s chart', (helmVersion
     expect(operator.spec.template.spec.serviceAccountName).toBe('keda-operator');
     expect((await admin(rig, 'GET', '/apis/apiregistration.k8s.io/v1/apiservices/v1beta1.external.metrics.k8s.io')).status).toBe(200);
     // the chart's CRDs become served once the API server established them (kedactl's discovery beside the broken APIService)
-    await pollUntil('ScaledJob served', async () => ((await kube.served({ apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob' })) ? true : undefined), 20_000);
+    await pollUntil(
+      'ScaledJob served',
+      async () => ((await kube.served({ apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob' })) ? true : undefined),
+      20_000,
+    );
     const ns = (await admin(rig, 'GET', '/api/v1/namespaces/keda')).json();
     expect(ns.metadata.annotations).toMatchObject({ 'kedactl.io/installed-keda': 'true', 'kedactl.io/created-namespace': 'true' });
 
     // status: helm's release, with the values kedactl set
     const release = await helm.status('keda', 'keda');
-    expect(release).toMatchObject({ name: 'keda', namespace: 'keda', status: 'deployed', chart: `keda-${KEDA_CHART_VERSION}`, version: KEDA_CHART_VERSION, revision: 1 });
+    expect(release).toMatchObject({
+      name: 'keda',
+      namespace: 'keda',
+      status: 'deployed',
+      chart: `keda-${KEDA_CHART_VERSION}`,
+      version: KEDA_CHART_VERSION,
+      revision: 1,
+    });
     expect(release!.values).toEqual({ 'podIdentity.aws.irsa.enabled': 'true', 'podIdentity.aws.irsa.roleArn': roleArn });
     const seen = await observeKeda(first, kube, helm);
     expect(seen).toMatchObject({ installed: true, version: KEDA_CHART_VERSION, installedByKedactl: true });
@@ -69,8 +82,11 @@ describe.each(HELM_VERSIONS)('the real helm %s with KEDA\'s chart', (helmVersion
     const second = await desiredStack(kedaSettings({ stack: uniqueStack('helm'), kedaChart: KEDA_CHART_DIR }));
     const newRole = second.keda.values['podIdentity.aws.irsa.roleArn']!;
     expect(newRole).not.toBe(roleArn);
-    expect(await installKeda(second, helm, kube, recordingProgress(), { wait: false })).toEqual({ action: 'upgraded', version: KEDA_CHART_VERSION });
-    expect((await helm.status('keda', 'keda'))).toMatchObject({ status: 'deployed', revision: 2 });
+    expect(await installKeda(second, helm, kube, recordingProgress(), { wait: false })).toEqual({
+      action: 'upgraded',
+      version: KEDA_CHART_VERSION,
+    });
+    expect(await helm.status('keda', 'keda')).toMatchObject({ status: 'deployed', revision: 2 });
     const sa2 = (await admin(rig, 'GET', '/api/v1/namespaces/keda/serviceaccounts/keda-operator')).json();
     expect(sa2.metadata.annotations['eks.amazonaws.com/role-arn']).toBe(newRole);
 
@@ -79,7 +95,14 @@ describe.each(HELM_VERSIONS)('the real helm %s with KEDA\'s chart', (helmVersion
     expect(await helm.status('keda', 'keda')).toBeUndefined();
     expect((await admin(rig, 'GET', '/apis/apps/v1/namespaces/keda/deployments/keda-operator')).status).toBe(404);
     // the chart's CRDs go with it (the API server finishes deleting a CRD on its own, shortly after helm returns)
-    await pollUntil('CRD scaledjobs.keda.sh deleted', async () => ((await admin(rig, 'GET', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/scaledjobs.keda.sh')).status === 404 ? true : undefined), 20_000);
+    await pollUntil(
+      'CRD scaledjobs.keda.sh deleted',
+      async () =>
+        (await admin(rig, 'GET', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/scaledjobs.keda.sh')).status === 404
+          ? true
+          : undefined,
+      20_000,
+    );
     await namespaceGone(rig, 'keda');
     expect(await helm.uninstall('keda', 'keda')).toBe(false);
   });

@@ -26,7 +26,12 @@ import { pollUntil } from '../support/poll.ts';
 
 const stackWithChart = async (prefix: string) => desiredStack(kedaSettings({ stack: uniqueStack(prefix), kedaChart: KEDA_CHART_DIR }));
 const roleOf = (d: Awaited<ReturnType<typeof stackWithChart>>) => d.keda.values['podIdentity.aws.irsa.roleArn']!;
-const ADOPT = { metadata: { labels: { 'app.kubernetes.io/managed-by': 'Helm' }, annotations: { 'meta.helm.sh/release-name': 'keda', 'meta.helm.sh/release-namespace': 'keda' } } };
+const ADOPT = {
+  metadata: {
+    labels: { 'app.kubernetes.io/managed-by': 'Helm' },
+    annotations: { 'meta.helm.sh/release-name': 'keda', 'meta.helm.sh/release-namespace': 'keda' },
+  },
+};
 
 describe.each(HELM_VERSIONS)('a cluster that is not empty, with the real helm %s', (helmVersion) => {
   let rig: KubeRig;
@@ -64,12 +69,19 @@ describe.each(HELM_VERSIONS)('a cluster that is not empty, with the real helm %s
     await admin(rig, 'DELETE', '/api/v1/namespaces/keda');
     await namespaceGone(rig, 'keda');
     for (const crd of KEDA_CHART_CRDS)
-      await pollUntil(`CRD ${crd} deleted`, async () => ((await admin(rig, 'GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd}`)).status === 404 ? true : undefined), 20_000);
+      await pollUntil(
+        `CRD ${crd} deleted`,
+        async () =>
+          (await admin(rig, 'GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd}`)).status === 404 ? true : undefined,
+        20_000,
+      );
   });
 
   /** doctor's findings on KEDA's release (from the cluster alone, no helm), as "verdict: summary" */
   const doctorSays = async () =>
-    (await doctor({ namespace: 'default', scaledJob: 'none' }, { kube, awsUnavailable: 'not needed here' })).findings.filter((f) => f.id === 'keda-release').map((f) => `${f.verdict}: ${f.summary}`);
+    (await doctor({ namespace: 'default', scaledJob: 'none' }, { kube, awsUnavailable: 'not needed here' })).findings
+      .filter((f) => f.id === 'keda-release')
+      .map((f) => `${f.verdict}: ${f.summary}`);
 
   /**
    * nothing of KEDA was installed: no release, no operator, and the namespace either not marked as kedactl's
@@ -88,41 +100,74 @@ describe.each(HELM_VERSIONS)('a cluster that is not empty, with the real helm %s
   it('an operator ServiceAccount eksctl made: blocked in the plan and at install, naming it and the fix; installs once adopted', async () => {
     await admin(rig, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'keda' } });
     const eksctlRole = 'arn:aws:iam::123456789012:role/eksctl-demo-addon-iamserviceaccount-keda-Role1-ABC';
-    expect((await admin(rig, 'POST', '/api/v1/namespaces/keda/serviceaccounts', {
-      apiVersion: 'v1', kind: 'ServiceAccount',
-      metadata: { name: 'keda-operator', labels: { 'app.kubernetes.io/managed-by': 'eksctl' }, annotations: { 'eks.amazonaws.com/role-arn': eksctlRole } },
-    })).status).toBe(201);
+    expect(
+      (
+        await admin(rig, 'POST', '/api/v1/namespaces/keda/serviceaccounts', {
+          apiVersion: 'v1',
+          kind: 'ServiceAccount',
+          metadata: {
+            name: 'keda-operator',
+            labels: { 'app.kubernetes.io/managed-by': 'eksctl' },
+            annotations: { 'eks.amazonaws.com/role-arn': eksctlRole },
+          },
+        })
+      ).status,
+    ).toBe(201);
     const desired = await stackWithChart('sa');
 
     const plan = buildPlan(desired, await observeKube(desired, kube, { helm }));
     expect(plan.blockers).toHaveLength(1);
-    expect(plan.blockers[0]).toContain(`ServiceAccount keda/keda-operator already exists, made by eksctl (app.kubernetes.io/managed-by) with eks.amazonaws.com/role-arn ${eksctlRole}, and helm refuses to adopt it into release keda/keda`);
-    expect(plan.blockers[0]).toContain('fix: let helm adopt it: kubectl label -n keda serviceaccount keda-operator app.kubernetes.io/managed-by=Helm --overwrite && kubectl annotate -n keda serviceaccount keda-operator meta.helm.sh/release-name=keda meta.helm.sh/release-namespace=keda --overwrite eks.amazonaws.com/role-arn- (the chart then sets the role annotation');
+    expect(plan.blockers[0]).toContain(
+      `ServiceAccount keda/keda-operator already exists, made by eksctl (app.kubernetes.io/managed-by) with eks.amazonaws.com/role-arn ${eksctlRole}, and helm refuses to adopt it into release keda/keda`,
+    );
+    expect(plan.blockers[0]).toContain(
+      'fix: let helm adopt it: kubectl label -n keda serviceaccount keda-operator app.kubernetes.io/managed-by=Helm --overwrite && kubectl annotate -n keda serviceaccount keda-operator meta.helm.sh/release-name=keda meta.helm.sh/release-namespace=keda --overwrite eks.amazonaws.com/role-arn- (the chart then sets the role annotation',
+    );
     expect(plan.blockers[0]).toContain('`eksctl delete iamserviceaccount` also deletes the role');
 
     const err = await installKeda(desired, helm, kube, recordingProgress(), { wait: false }).catch((e) => e);
     expect(err).toBeInstanceOf(StateError);
-    expect(err.message).toMatch(/^KEDA cannot be installed over what the cluster holds; nothing was changed in KEDA:\n {2}- ServiceAccount keda\/keda-operator already exists/);
+    expect(err.message).toMatch(
+      /^KEDA cannot be installed over what the cluster holds; nothing was changed in KEDA:\n {2}- ServiceAccount keda\/keda-operator already exists/,
+    );
     await nothingInstalled();
     expect(await doctorSays()).toEqual([`fail: ${plan.blockers[0]!.split('\n')[0]}`]);
 
     // helm itself refuses it too (what kedactl's check spares the user), and kedactl words that refusal the same way
     const helmSays = await runHelm(['upgrade', '--install', 'keda', KEDA_CHART_DIR, '-n', 'keda']);
     expect(helmSays.code).not.toBe(0);
-    expect(helmSays.stderr).toMatch(/ServiceAccount "keda-operator" in namespace "keda" exists and cannot be imported into the current release/);
+    expect(helmSays.stderr).toMatch(
+      /ServiceAccount "keda-operator" in namespace "keda" exists and cannot be imported into the current release/,
+    );
     await nothingInstalled();
 
     // the fix as the message gives it; then the chart's operator runs as the stack's role, not eksctl's
-    await admin(rig, 'PATCH', '/api/v1/namespaces/keda/serviceaccounts/keda-operator', { metadata: { ...ADOPT.metadata, annotations: { ...ADOPT.metadata.annotations, 'eks.amazonaws.com/role-arn': null } } }, 'application/merge-patch+json');
+    await admin(
+      rig,
+      'PATCH',
+      '/api/v1/namespaces/keda/serviceaccounts/keda-operator',
+      { metadata: { ...ADOPT.metadata, annotations: { ...ADOPT.metadata.annotations, 'eks.amazonaws.com/role-arn': null } } },
+      'application/merge-patch+json',
+    );
     expect((await installKeda(desired, helm, kube, recordingProgress(), { wait: false })).action).toBe('installed');
     const sa = (await admin(rig, 'GET', '/api/v1/namespaces/keda/serviceaccounts/keda-operator')).json();
     expect(sa.metadata.annotations['eks.amazonaws.com/role-arn']).toBe(roleOf(desired));
   });
 
-  it('CRDs left by an earlier KEDA without a release: a warning in the plan, helm\'s refusal in kedactl\'s words; installs once adopted', async () => {
+  it("CRDs left by an earlier KEDA without a release: a warning in the plan, helm's refusal in kedactl's words; installs once adopted", async () => {
     const dir = kedaCrdsDir(); // KEDA's own CRDs from its Go module, applied without helm (as `kubectl apply -f keda.yaml` does)
     for (const f of readdirSync(dir).filter((x) => x.endsWith('.yaml')))
-      expect((await admin(rig, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', readFileSync(path.join(dir, f), 'utf8'), 'application/yaml')).status).toBe(201);
+      expect(
+        (
+          await admin(
+            rig,
+            'POST',
+            '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
+            readFileSync(path.join(dir, f), 'utf8'),
+            'application/yaml',
+          )
+        ).status,
+      ).toBe(201);
     const desired = await stackWithChart('crds');
 
     const plan = buildPlan(desired, await observeKube(desired, kube, { helm }));
@@ -135,15 +180,20 @@ describe.each(HELM_VERSIONS)('a cluster that is not empty, with the real helm %s
 
     const err = await installKeda(desired, helm, kube, recordingProgress(), { wait: false }).catch((e) => e);
     expect(err).toBeInstanceOf(StateError);
-    expect(err.message).toMatch(/- CustomResourceDefinition \S+\.keda\.sh already exists outside helm release keda\/keda, and helm refuses to adopt it; nothing was installed\n\s+fix: let helm adopt it: kubectl label customresourcedefinition \S+ app.kubernetes.io\/managed-by=Helm --overwrite && kubectl annotate customresourcedefinition \S+ meta.helm.sh\/release-name=keda meta.helm.sh\/release-namespace=keda --overwrite/);
+    expect(err.message).toMatch(
+      /- CustomResourceDefinition \S+\.keda\.sh already exists outside helm release keda\/keda, and helm refuses to adopt it; nothing was installed\n\s+fix: let helm adopt it: kubectl label customresourcedefinition \S+ app.kubernetes.io\/managed-by=Helm --overwrite && kubectl annotate customresourcedefinition \S+ meta.helm.sh\/release-name=keda meta.helm.sh\/release-namespace=keda --overwrite/,
+    );
     expect((err.cause as Error).message).toContain('exists and cannot be imported into the current release'); // helm's own words, kept
     await nothingInstalled();
 
-    for (const crd of KEDA_CHART_CRDS) await admin(rig, 'PATCH', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd}`, ADOPT, 'application/merge-patch+json');
+    for (const crd of KEDA_CHART_CRDS)
+      await admin(rig, 'PATCH', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd}`, ADOPT, 'application/merge-patch+json');
     if (helmVersion.startsWith('4.')) {
       // helm 4 applies server-side: the fields the earlier tool set are refused, the release is left failed...
       const refused = await installKeda(desired, helm, kube, recordingProgress(), { wait: false }).catch((e) => e);
-      expect(refused.message).toMatch(/conflict occurred while applying object \/\S+\.keda\.sh apiextensions\.k8s\.io\/v1, Kind=CustomResourceDefinition/);
+      expect(refused.message).toMatch(
+        /conflict occurred while applying object \/\S+\.keda\.sh apiextensions\.k8s\.io\/v1, Kind=CustomResourceDefinition/,
+      );
       expect(refused.next).toMatch(/run kedactl init again with --force-conflicts to let helm take them over/);
       expect(await helm.status('keda', 'keda')).toMatchObject({ status: 'failed' });
       // ...and init --force-conflicts runs the failed release again, taking the fields over
@@ -159,16 +209,32 @@ describe.each(HELM_VERSIONS)('a cluster that is not empty, with the real helm %s
 
   it('a release someone else installed with other values: blocked, naming the release, the values and the fix; helm is not run', async () => {
     const theirs = 'arn:aws:iam::123456789012:role/platform-team-keda';
-    const installed = await runHelm(['upgrade', '--install', 'keda', KEDA_CHART_DIR, '-n', 'keda', '--create-namespace', '--set', 'podIdentity.aws.irsa.enabled=true', '--set', `podIdentity.aws.irsa.roleArn=${theirs}`]);
+    const installed = await runHelm([
+      'upgrade',
+      '--install',
+      'keda',
+      KEDA_CHART_DIR,
+      '-n',
+      'keda',
+      '--create-namespace',
+      '--set',
+      'podIdentity.aws.irsa.enabled=true',
+      '--set',
+      `podIdentity.aws.irsa.roleArn=${theirs}`,
+    ]);
     expect(installed.stderr).not.toMatch(/Error/);
     const desired = await stackWithChart('other');
     const seen = await observeKeda(desired, kube, helm);
     expect(seen.conflicts.map((c) => c.blocks)).toEqual([true]);
     const err = await installKeda(desired, helm, kube, recordingProgress(), { wait: false }).catch((e) => e);
     expect(err).toBeInstanceOf(StateError);
-    expect(err.message).toContain('helm release keda/keda (chart keda-2.20.2) was installed by someone else (namespace keda has no kedactl.io/installed-keda annotation) with other values: ');
+    expect(err.message).toContain(
+      'helm release keda/keda (chart keda-2.20.2) was installed by someone else (namespace keda has no kedactl.io/installed-keda annotation) with other values: ',
+    );
     expect(err.message).toContain(`podIdentity.aws.irsa.roleArn is ${theirs}, this stack needs ${roleOf(desired)}`);
-    expect(err.message).toContain(`fix: have its owner set them (helm -n keda upgrade keda ${KEDA_CHART_DIR} --version 2.20.2 --reuse-values --set podIdentity.aws.irsa.roleArn=${roleOf(desired)})`);
+    expect(err.message).toContain(
+      `fix: have its owner set them (helm -n keda upgrade keda ${KEDA_CHART_DIR} --version 2.20.2 --reuse-values --set podIdentity.aws.irsa.roleArn=${roleOf(desired)})`,
+    );
     expect(err.message).toContain('or pass --skip keda');
     expect(await helm.status('keda', 'keda')).toMatchObject({ revision: 1, values: { 'podIdentity.aws.irsa.roleArn': theirs } });
   });
@@ -178,7 +244,11 @@ describe.each(HELM_VERSIONS)('a cluster that is not empty, with the real helm %s
     async function interrupted(args: string[], status: string): Promise<void> {
       const c = spawn(bin, helmCli([...args, '--wait', '--timeout', '10m']), { env: home.env, stdio: 'ignore' });
       try {
-        await pollUntil(`release ${status}`, async () => ((await helm.status('keda', 'keda'))?.status === status ? true : undefined), 60_000);
+        await pollUntil(
+          `release ${status}`,
+          async () => ((await helm.status('keda', 'keda'))?.status === status ? true : undefined),
+          60_000,
+        );
       } finally {
         c.kill('SIGKILL');
       }
@@ -187,18 +257,27 @@ describe.each(HELM_VERSIONS)('a cluster that is not empty, with the real helm %s
     await interrupted(['upgrade', '--install', 'keda', KEDA_CHART_DIR, '-n', 'keda', '--create-namespace'], 'pending-install');
     let err = await installKeda(desired, helm, kube, recordingProgress(), { wait: false }).catch((e) => e);
     expect(err).toBeInstanceOf(StateError);
-    expect(err.message).toContain('helm release keda/keda is stuck in pending-install (revision 1): a helm run was interrupted before it finished');
-    expect(err.message).toContain('fix: make sure no helm is still running on it, then helm -n keda uninstall keda (the interrupted install is removed');
+    expect(err.message).toContain(
+      'helm release keda/keda is stuck in pending-install (revision 1): a helm run was interrupted before it finished',
+    );
+    expect(err.message).toContain(
+      'fix: make sure no helm is still running on it, then helm -n keda uninstall keda (the interrupted install is removed',
+    );
     // the undo the message names works, and kedactl installs after it
     expect((await runHelm(['uninstall', 'keda', '-n', 'keda'])).code).toBe(0);
     expect((await installKeda(desired, helm, kube, recordingProgress(), { wait: false })).action).toBe('installed');
 
-    await interrupted(['upgrade', 'keda', KEDA_CHART_DIR, '-n', 'keda', '--reuse-values', '--set', 'operator.replicaCount=2'], 'pending-upgrade');
+    await interrupted(
+      ['upgrade', 'keda', KEDA_CHART_DIR, '-n', 'keda', '--reuse-values', '--set', 'operator.replicaCount=2'],
+      'pending-upgrade',
+    );
     err = await installKeda(desired, helm, kube, recordingProgress(), { wait: false }).catch((e) => e);
     expect(err.message).toContain('helm release keda/keda is stuck in pending-upgrade (revision 2)');
     expect(err.message).toContain('then helm -n keda rollback keda (back to the last deployed revision), and run kedactl init again');
     // doctor sees it from helm's release Secrets alone
-    expect(await doctorSays()).toEqual([expect.stringMatching(/^fail: helm release keda\/keda is stuck in pending-upgrade \(revision 2\)/)]);
+    expect(await doctorSays()).toEqual([
+      expect.stringMatching(/^fail: helm release keda\/keda is stuck in pending-upgrade \(revision 2\)/),
+    ]);
     expect((await runHelm(['rollback', 'keda', '-n', 'keda'])).code).toBe(0);
     expect(await helm.status('keda', 'keda')).toMatchObject({ status: 'deployed', revision: 3 });
     expect((await installKeda(desired, helm, kube, recordingProgress(), { wait: false })).action).toBe('unchanged');

@@ -26,11 +26,12 @@ afterAll(async () => rig?.stop());
 
 const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE';
 const settings = (flags: Record<string, unknown>) =>
-  loadSettings({ flags: { region: 'eu-west-1', accountId: '123456789012', oidcIssuer: ISSUER, ...flags }, env: {}, cwd: tmpdir() }).settings;
+  loadSettings({ flags: { region: 'eu-west-1', accountId: '123456789012', oidcIssuer: ISSUER, ...flags }, env: {}, cwd: tmpdir() })
+    .settings;
 const kubeWithLog = () => ({ kube: createKube(loadKubeConfig({ kubeconfig: rig.kubeconfigPath, env: {} })) });
 
 describe('KEDA install and uninstall (helm stub + real API server)', () => {
-  it('installs with the exact helm arguments, marks it as kedactl\'s, waits for CRDs and the operator, then skips when healthy', async () => {
+  it("installs with the exact helm arguments, marks it as kedactl's, waits for CRDs and the operator, then skips when healthy", async () => {
     const desired = await desiredStack(settings({ stack: uniqueStack('keda') }));
     const { kube } = kubeWithLog();
     const { helm, calls } = stubHelm({ kubeconfig: rig.kubeconfigPath });
@@ -50,18 +51,38 @@ describe('KEDA install and uninstall (helm stub + real API server)', () => {
       ['repo', 'list', '--output', 'json'],
       ['repo', 'add', 'kedacore', 'https://kedacore.github.io/charts'],
       ['repo', 'update', 'kedacore'],
-      ['upgrade', '--install', 'keda', 'kedacore/keda', '--version', DEFAULT_KEDA_VERSION, '--namespace', 'keda', '--create-namespace',
-        '--set', 'podIdentity.aws.irsa.enabled=true', '--set', `podIdentity.aws.irsa.roleArn=${roleArn}`, '--kubeconfig', rig.kubeconfigPath],
+      [
+        'upgrade',
+        '--install',
+        'keda',
+        'kedacore/keda',
+        '--version',
+        DEFAULT_KEDA_VERSION,
+        '--namespace',
+        'keda',
+        '--create-namespace',
+        '--set',
+        'podIdentity.aws.irsa.enabled=true',
+        '--set',
+        `podIdentity.aws.irsa.roleArn=${roleArn}`,
+        '--kubeconfig',
+        rig.kubeconfigPath,
+      ],
     ]);
     expect(progress.steps.map((s) => s.title)).toContain("Waiting for KEDA's CRDs and operator");
     const ns = (await admin(rig, 'GET', '/api/v1/namespaces/keda')).json();
     expect(ns.metadata.annotations).toMatchObject({ 'kedactl.io/installed-keda': 'true' });
 
     // installed and healthy with our values: skipped, version reported
-    const installed = stubHelm({ kubeconfig: rig.kubeconfigPath, env: {
-      HELM_STUB_HISTORY: JSON.stringify([{ revision: 1, status: 'deployed', chart: `keda-${DEFAULT_KEDA_VERSION}`, app_version: DEFAULT_KEDA_VERSION }]),
-      HELM_STUB_VALUES: JSON.stringify({ podIdentity: { aws: { irsa: { enabled: true, roleArn } } } }),
-    } });
+    const installed = stubHelm({
+      kubeconfig: rig.kubeconfigPath,
+      env: {
+        HELM_STUB_HISTORY: JSON.stringify([
+          { revision: 1, status: 'deployed', chart: `keda-${DEFAULT_KEDA_VERSION}`, app_version: DEFAULT_KEDA_VERSION },
+        ]),
+        HELM_STUB_VALUES: JSON.stringify({ podIdentity: { aws: { irsa: { enabled: true, roleArn } } } }),
+      },
+    });
     const again = recordingProgress();
     expect(await installKeda(desired, installed.helm, kube, again)).toEqual({ action: 'unchanged', version: DEFAULT_KEDA_VERSION });
     expect(again.notes).toContain(`KEDA ${DEFAULT_KEDA_VERSION} is already installed and healthy; skipped`);
@@ -69,7 +90,10 @@ describe('KEDA install and uninstall (helm stub + real API server)', () => {
 
     // uninstall: kept while another ScaledObject uses KEDA, removed once nothing does
     await admin(rig, 'POST', '/apis/keda.sh/v1alpha1/namespaces/default/scaledobjects', {
-      apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', metadata: { name: 'someone-elses' }, spec: { scaleTargetRef: { name: 'x' }, triggers: [{ type: 'cpu', metadata: { value: '50' } }] },
+      apiVersion: 'keda.sh/v1alpha1',
+      kind: 'ScaledObject',
+      metadata: { name: 'someone-elses' },
+      spec: { scaleTargetRef: { name: 'x' }, triggers: [{ type: 'cpu', metadata: { value: '50' } }] },
     });
     const kept = stubHelm({ kubeconfig: rig.kubeconfigPath });
     const t1 = await teardownKube(uniqueStack('none'), kube, kept.helm, recordingProgress(), { intervalMs: 50 });
@@ -77,13 +101,23 @@ describe('KEDA install and uninstall (helm stub + real API server)', () => {
     expect(kept.calls()).toEqual([]);
     await admin(rig, 'DELETE', '/apis/keda.sh/v1alpha1/namespaces/default/scaledobjects/someone-elses');
     const keepFlag = stubHelm({ kubeconfig: rig.kubeconfigPath });
-    expect((await teardownKube(uniqueStack('none'), kube, keepFlag.helm, recordingProgress(), { keepKeda: true, intervalMs: 50 })).keda).toBe('kept');
+    expect(
+      (await teardownKube(uniqueStack('none'), kube, keepFlag.helm, recordingProgress(), { keepKeda: true, intervalMs: 50 })).keda,
+    ).toBe('kept');
     expect(keepFlag.calls()).toEqual([]);
     const removed = stubHelm({ kubeconfig: rig.kubeconfigPath });
     expect((await teardownKube(uniqueStack('none'), kube, removed.helm, recordingProgress(), { intervalMs: 50 })).keda).toBe('uninstalled');
-    expect(removed.calls()).toEqual([['version', '--short'], ['uninstall', 'keda', '--namespace', 'keda', '--kubeconfig', rig.kubeconfigPath]]);
+    expect(removed.calls()).toEqual([
+      ['version', '--short'],
+      ['uninstall', 'keda', '--namespace', 'keda', '--kubeconfig', rig.kubeconfigPath],
+    ]);
     await admin(rig, 'DELETE', '/apis/apps/v1/namespaces/keda/deployments/keda-operator');
-    await admin(rig, 'PUT', '/api/v1/namespaces/keda/finalize', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'keda' }, spec: { finalizers: [] } });
+    await admin(rig, 'PUT', '/api/v1/namespaces/keda/finalize', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'keda' },
+      spec: { finalizers: [] },
+    });
   });
 
   it('not ready in time: the message names what is not ready', async () => {

@@ -26,7 +26,18 @@ afterAll(async () => {
   for (const r of rigs) await r.stop();
 });
 
-const flags = (stack: string, rig: KubeRig) => ['--stack', stack, '--region', 'eu-west-1', '--account-id', '123456789012', '--oidc-issuer', 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE', '--kubeconfig', rig.kubeconfigPath];
+const flags = (stack: string, rig: KubeRig) => [
+  '--stack',
+  stack,
+  '--region',
+  'eu-west-1',
+  '--account-id',
+  '123456789012',
+  '--oidc-issuer',
+  'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE',
+  '--kubeconfig',
+  rig.kubeconfigPath,
+];
 
 /** a template override that spells out KEDA's default strategy (as a user's own copy might) */
 function overrideWithDefaultStrategy(): string {
@@ -54,17 +65,41 @@ describe('the supported KEDA releases', () => {
       expect(r.stderr).not.toMatch(/error|invalid/i);
       expect(r.code).toBe(0);
       const objects = kubectlGet(rig.kubeconfigPath, STACK_KINDS, stack);
-      expect(objects.map((o) => o.kind).sort()).toEqual(['ConfigMap', 'ConfigMap', 'Deployment', 'Namespace', 'ScaledJob', 'Service', 'ServiceAccount', 'TriggerAuthentication']);
+      expect(objects.map((o) => o.kind).sort()).toEqual([
+        'ConfigMap',
+        'ConfigMap',
+        'Deployment',
+        'Namespace',
+        'ScaledJob',
+        'Service',
+        'ServiceAccount',
+        'TriggerAuthentication',
+      ]);
 
       const kube = connectKube({ kubeconfig: rig.kubeconfigPath, env: {} });
       for (const auth of AUTH_MODES) {
         for (const strategy of STRATEGIES) {
-          const settings = loadSettings({ flags: { stack, region: 'eu-west-1', accountId: '123456789012', oidcIssuer: 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE', auth, strategy, endpointUrl: auth === 'static' ? 'http://127.0.0.1:4566' : undefined }, env: {}, cwd: tmpdir() }).settings;
+          const settings = loadSettings({
+            flags: {
+              stack,
+              region: 'eu-west-1',
+              accountId: '123456789012',
+              oidcIssuer: 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE',
+              auth,
+              strategy,
+              endpointUrl: auth === 'static' ? 'http://127.0.0.1:4566' : undefined,
+            },
+            env: {},
+            cwd: tmpdir(),
+          }).settings;
           const desired = await desiredStack(settings);
           // kedactl's own reading of the CRDs agrees with the server: nothing to refuse
           expect(await checkKedaCrds(desired, kube), `${auth}/${strategy}`).toEqual({ problems: [], unread: [] });
           for (const { object } of desired.objects) {
-            const accepted = await kube.apply(object, { dryRun: true }).then(() => 'accepted', (e: Error) => e.message);
+            const accepted = await kube.apply(object, { dryRun: true }).then(
+              () => 'accepted',
+              (e: Error) => e.message,
+            );
             expect(accepted, `${auth}/${strategy}: ${object.kind} ${object.metadata.name}`).toBe('accepted');
           }
         }
@@ -79,10 +114,23 @@ describe('the supported KEDA releases', () => {
     const templates = overrideWithDefaultStrategy();
     const plan = await runCli(['plan', ...flags(stack, rig), '--skip', 'aws', '--templates', templates]);
     expect(plan.stdout).toContain('blocked:');
-    expect(plan.stdout).toContain(`ScaledJob ${stack}/${stack}-processor: spec.scalingStrategy.strategy "default" is not one of "custom", "accurate", "eager"`);
+    expect(plan.stdout).toContain(
+      `ScaledJob ${stack}/${stack}-processor: spec.scalingStrategy.strategy "default" is not one of "custom", "accurate", "eager"`,
+    );
     expect(plan.stdout).toContain('helm upgrade keda kedacore/keda -n keda --reuse-values --version');
 
-    const init = await runCli(['init', ...flags(stack, rig), '--skip', 'aws', '--skip', 'keda', '--no-wait', '--yes', '--templates', templates]);
+    const init = await runCli([
+      'init',
+      ...flags(stack, rig),
+      '--skip',
+      'aws',
+      '--skip',
+      'keda',
+      '--no-wait',
+      '--yes',
+      '--templates',
+      templates,
+    ]);
     expect(init.code).toBe(1);
     expect(init.stderr).toContain('spec.scalingStrategy.strategy');
     expect(init.stderr).toContain('nothing was changed');

@@ -25,7 +25,9 @@ describe('error paths', () => {
     const kube = connectKube({ kubeconfig: kc, env: {} });
     const err = await observeKube(await desiredStack(settings({ stack: 'x' })), kube).catch((e) => e);
     expect(err).toBeInstanceOf(ExternalError);
-    expect(err.message).toMatch(/^Kubernetes get Namespace: cannot reach the API server https:\/\/127.0.0.1:1 \(context "rig-admin"\): ECONNREFUSED/);
+    expect(err.message).toMatch(
+      /^Kubernetes get Namespace: cannot reach the API server https:\/\/127.0.0.1:1 \(context "rig-admin"\): ECONNREFUSED/,
+    );
     expect(err.next).toContain('kubectl --context rig-admin cluster-info');
   });
 
@@ -34,8 +36,12 @@ describe('error paths', () => {
     const err = await observeKube(await desiredStack(settings({ stack: 'forbid' })), kube).catch((e) => e);
     expect(err).toBeInstanceOf(KubeApiError);
     expect(err.status).toBe(403);
-    expect(err.message).toMatch(/^Kubernetes get Namespace: forbidden: context "rig-restricted" may not get namespaces "forbid" \(cluster-wide\): namespaces "forbid" is forbidden: User "restricted" cannot get resource "namespaces"/);
-    expect(err.next).toBe('ask a cluster admin for RBAC permission to get namespaces (cluster-wide), or use a context that has it (--context)');
+    expect(err.message).toMatch(
+      /^Kubernetes get Namespace: forbidden: context "rig-restricted" may not get namespaces "forbid" \(cluster-wide\): namespaces "forbid" is forbidden: User "restricted" cannot get resource "namespaces"/,
+    );
+    expect(err.next).toBe(
+      'ask a cluster admin for RBAC permission to get namespaces (cluster-wide), or use a context that has it (--context)',
+    );
     const td = await teardownKube('forbid', kube, undefined, recordingProgress()).catch((e) => e);
     expect(td.message).toMatch(/may not list scaledjobs.keda.sh \(cluster-wide\)/);
   });
@@ -44,27 +50,39 @@ describe('error paths', () => {
     const kube = connectKube({ kubeconfig: rig.expiredKubeconfigPath, env: {} });
     const err = await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: 'default' }).catch((e) => e);
     expect(err).toBeInstanceOf(KubeApiError);
-    expect(err.message).toBe(`Kubernetes get Namespace: the API server ${rig.server} rejected the credentials of context "rig-expired" (401 Unauthorized: expired or revoked)`);
+    expect(err.message).toBe(
+      `Kubernetes get Namespace: the API server ${rig.server} rejected the credentials of context "rig-expired" (401 Unauthorized: expired or revoked)`,
+    );
     expect(err.next).toMatch(/aws eks update-kubeconfig --name <cluster>/);
   });
 
   it('expired EKS credentials (exec plugin): names the cluster in the refresh command', async () => {
     const plugin = join(dir, 'fake-aws');
-    writeFileSync(plugin, '#!/bin/sh\necho \'{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"k8s-aws-v1.expired"}}\'\n');
+    writeFileSync(
+      plugin,
+      '#!/bin/sh\necho \'{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"k8s-aws-v1.expired"}}\'\n',
+    );
     chmodSync(plugin, 0o755);
     const kc = join(dir, 'eks');
-    const base = readFileSync(rig.kubeconfigPath, 'utf8').replace(/users:[\s\S]*?contexts:/, `users:
+    const base = readFileSync(rig.kubeconfigPath, 'utf8').replace(
+      /users:[\s\S]*?contexts:/,
+      `users:
 - name: rig-admin
   user:
     exec:
       apiVersion: client.authentication.k8s.io/v1beta1
       command: ${plugin}
       args: [eks, get-token, --cluster-name, demo, --region, eu-west-1]
-contexts:`);
+contexts:`,
+    );
     writeFileSync(kc, base);
-    const err = await connectKube({ kubeconfig: kc, env: {} }).get({ apiVersion: 'v1', kind: 'Namespace', name: 'default' }).catch((e) => e);
+    const err = await connectKube({ kubeconfig: kc, env: {} })
+      .get({ apiVersion: 'v1', kind: 'Namespace', name: 'default' })
+      .catch((e) => e);
     expect(err.status).toBe(401);
-    expect(err.next).toBe('refresh them with `aws eks update-kubeconfig --name demo --region eu-west-1` (and check your AWS credentials: `aws sts get-caller-identity`)');
+    expect(err.next).toBe(
+      'refresh them with `aws eks update-kubeconfig --name demo --region eu-west-1` (and check your AWS credentials: `aws sts get-caller-identity`)',
+    );
   });
 
   it('CLI: a context that does not exist exits 2; the namespace setting is checked first', async () => {
@@ -96,10 +114,17 @@ describe('kedactl results', () => {
 
   it('the service exists but nothing answers behind it: not ready', async () => {
     const stack = uniqueStack('res');
-    await applyKube(await desiredStack(settings({ stack })), connectKube({ kubeconfig: rig.kubeconfigPath, env: {} }), recordingProgress(), { wait: false });
+    await applyKube(
+      await desiredStack(settings({ stack })),
+      connectKube({ kubeconfig: rig.kubeconfigPath, env: {} }),
+      recordingProgress(),
+      { wait: false },
+    );
     const r = await runCli(['results', '--stack', stack, '--kubeconfig', rig.kubeconfigPath]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`error: the result analyzer \\(service ${stack}/${stack}-result-analyzer\\) is not ready: .*no endpoints available`));
+    expect(r.stderr).toMatch(
+      new RegExp(`error: the result analyzer \\(service ${stack}/${stack}-result-analyzer\\) is not ready: .*no endpoints available`),
+    );
   });
 
   // needs root (ip netns); CI runs as root. Fails loudly elsewhere rather than skipping.
@@ -116,15 +141,38 @@ describe('kedactl results', () => {
       // whose IP is the backend's, and the Endpoints pointing at it (the proxy only dials addresses of pods)
       const name = `${stack}-result-analyzer`;
       const pod = await admin(rig, 'POST', `/api/v1/namespaces/${stack}/pods`, {
-        apiVersion: 'v1', kind: 'Pod', metadata: { name: `${name}-abc12`, labels: { 'app.kubernetes.io/name': 'result-analyzer', 'kedactl.io/stack': stack } },
-        spec: { containers: [{ name: 'result-analyzer', image: 'ghcr.io/kedify/blog05-result-analyzer-program:latest', ports: [{ name: 'http', containerPort: 8080 }] }] },
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: `${name}-abc12`, labels: { 'app.kubernetes.io/name': 'result-analyzer', 'kedactl.io/stack': stack } },
+        spec: {
+          containers: [
+            {
+              name: 'result-analyzer',
+              image: 'ghcr.io/kedify/blog05-result-analyzer-program:latest',
+              ports: [{ name: 'http', containerPort: 8080 }],
+            },
+          ],
+        },
       });
       expect(pod.status).toBe(201);
-      const st = await admin(rig, 'PATCH', `/api/v1/namespaces/${stack}/pods/${name}-abc12/status`, { status: { phase: 'Running', podIP: backend.ip, podIPs: [{ ip: backend.ip }] } }, 'application/merge-patch+json');
+      const st = await admin(
+        rig,
+        'PATCH',
+        `/api/v1/namespaces/${stack}/pods/${name}-abc12/status`,
+        { status: { phase: 'Running', podIP: backend.ip, podIPs: [{ ip: backend.ip }] } },
+        'application/merge-patch+json',
+      );
       expect(st.status).toBe(200);
       const ep = await admin(rig, 'POST', `/api/v1/namespaces/${stack}/endpoints`, {
-        apiVersion: 'v1', kind: 'Endpoints', metadata: { name },
-        subsets: [{ addresses: [{ ip: backend.ip, targetRef: { kind: 'Pod', namespace: stack, name: `${name}-abc12` } }], ports: [{ name: 'http', port: backend.port, protocol: 'TCP' }] }],
+        apiVersion: 'v1',
+        kind: 'Endpoints',
+        metadata: { name },
+        subsets: [
+          {
+            addresses: [{ ip: backend.ip, targetRef: { kind: 'Pod', namespace: stack, name: `${name}-abc12` } }],
+            ports: [{ name: 'http', port: backend.port, protocol: 'TCP' }],
+          },
+        ],
       });
       expect(ep.status).toBe(201);
     });
@@ -132,13 +180,25 @@ describe('kedactl results', () => {
 
     it('reads, counts and resets', async () => {
       for (const p of ['/create/count', '/create/count', '/kill/count', '/create/count'])
-        expect((await kube.proxy({ namespace: stack, service: `${stack}-result-analyzer`, port: 'http', path: p, method: 'POST' })).status).toBe(200);
+        expect(
+          (await kube.proxy({ namespace: stack, service: `${stack}-result-analyzer`, port: 'http', path: p, method: 'POST' })).status,
+        ).toBe(200);
       const text = await runCli(['results', '--stack', stack, '--kubeconfig', rig.kubeconfigPath]);
       expect(text.stderr).toBe('');
       expect(text.code).toBe(0);
-      expect(text.stdout).toMatch(new RegExp(`^Results of stack "${stack}"\\n  processed +3 \\((first \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d, last|at) .*\\n  killed +1 \\(at \\d{4}-`));
+      expect(text.stdout).toMatch(
+        new RegExp(
+          `^Results of stack "${stack}"\\n  processed +3 \\((first \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d, last|at) .*\\n  killed +1 \\(at \\d{4}-`,
+        ),
+      );
       const json = JSON.parse((await runCli(['results', '--stack', stack, '--kubeconfig', rig.kubeconfigPath, '-o', 'json'])).stdout);
-      expect(json).toMatchObject({ stack, service: `${stack}/${stack}-result-analyzer`, processed: { count: 3 }, killed: { count: 1 }, unknown: [] });
+      expect(json).toMatchObject({
+        stack,
+        service: `${stack}/${stack}-result-analyzer`,
+        processed: { count: 3 },
+        killed: { count: 1 },
+        unknown: [],
+      });
       expect(json.events).toHaveLength(4);
       const reset = await runCli(['results', '--stack', stack, '--kubeconfig', rig.kubeconfigPath, '--reset']);
       expect(reset.stdout).toBe(`result analyzer counts reset (service ${stack}/${stack}-result-analyzer)\n`);

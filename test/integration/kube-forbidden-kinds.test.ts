@@ -32,17 +32,52 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
   const port = (proxy.address() as AddressInfo).port;
-  rig = await startKubeRig({ apiServerEnv: { HTTP_PROXY: `http://127.0.0.1:${port}`, http_proxy: `http://127.0.0.1:${port}`, NO_PROXY: '', no_proxy: '' }, log: () => {} });
+  rig = await startKubeRig({
+    apiServerEnv: { HTTP_PROXY: `http://127.0.0.1:${port}`, http_proxy: `http://127.0.0.1:${port}`, NO_PROXY: '', no_proxy: '' },
+    log: () => {},
+  });
 
   // what init, the kubelet and the endpoints controller would leave: the analyzer's Service, a running
   // pod with an IP the control plane cannot reach, and Endpoints pointing at it
   const name = `${stack}-result-analyzer`;
   const steps: Array<[string, string, unknown, string?]> = [
     ['POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: stack } }],
-    ['POST', `/api/v1/namespaces/${stack}/services`, { apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { ports: [{ name: 'http', port: 8080 }], selector: { app: name } } }],
-    ['POST', `/api/v1/namespaces/${stack}/pods`, { apiVersion: 'v1', kind: 'Pod', metadata: { name: `${name}-abc12`, labels: { app: name } }, spec: { containers: [{ name: 'a', image: 'x', ports: [{ name: 'http', containerPort: 8080 }] }] } }],
-    ['PATCH', `/api/v1/namespaces/${stack}/pods/${name}-abc12/status`, { status: { phase: 'Running', podIP: POD_IP, podIPs: [{ ip: POD_IP }] } }, 'application/merge-patch+json'],
-    ['POST', `/api/v1/namespaces/${stack}/endpoints`, { apiVersion: 'v1', kind: 'Endpoints', metadata: { name }, subsets: [{ addresses: [{ ip: POD_IP, targetRef: { kind: 'Pod', namespace: stack, name: `${name}-abc12` } }], ports: [{ name: 'http', port: 8080 }] }] }],
+    [
+      'POST',
+      `/api/v1/namespaces/${stack}/services`,
+      { apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { ports: [{ name: 'http', port: 8080 }], selector: { app: name } } },
+    ],
+    [
+      'POST',
+      `/api/v1/namespaces/${stack}/pods`,
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: `${name}-abc12`, labels: { app: name } },
+        spec: { containers: [{ name: 'a', image: 'x', ports: [{ name: 'http', containerPort: 8080 }] }] },
+      },
+    ],
+    [
+      'PATCH',
+      `/api/v1/namespaces/${stack}/pods/${name}-abc12/status`,
+      { status: { phase: 'Running', podIP: POD_IP, podIPs: [{ ip: POD_IP }] } },
+      'application/merge-patch+json',
+    ],
+    [
+      'POST',
+      `/api/v1/namespaces/${stack}/endpoints`,
+      {
+        apiVersion: 'v1',
+        kind: 'Endpoints',
+        metadata: { name },
+        subsets: [
+          {
+            addresses: [{ ip: POD_IP, targetRef: { kind: 'Pod', namespace: stack, name: `${name}-abc12` } }],
+            ports: [{ name: 'http', port: 8080 }],
+          },
+        ],
+      },
+    ],
   ];
   for (const [method, path, body, type] of steps) {
     const r = await admin(method, path, body, type);
@@ -71,7 +106,9 @@ describe('403 from a cluster, by who said it', () => {
   it('RBAC refusing services/proxy is still missing RBAC, naming the verb and resource', async () => {
     const r = await runCli(['results', '--stack', stack, '--kubeconfig', rig.restrictedKubeconfigPath]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`forbidden: context "rig-restricted" may not get services/proxy "${stack}-result-analyzer:http" in namespace "${stack}"`);
+    expect(r.stderr).toContain(
+      `forbidden: context "rig-restricted" may not get services/proxy "${stack}-result-analyzer:http" in namespace "${stack}"`,
+    );
     expect(r.stderr).toContain('next: ask a cluster admin for RBAC permission to get services/proxy in namespace');
   });
 
@@ -81,7 +118,9 @@ describe('403 from a cluster, by who said it', () => {
     // no namespace controller runs in the rig: the namespace stays Terminating
     expect((await admin('DELETE', `/api/v1/namespaces/${ns}`)).status).toBe(200);
     const kube = connectKube({ kubeconfig: rig.kubeconfigPath, env: {} });
-    const err = await kube.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: ns }, data: { a: 'b' } }).catch((e) => e);
+    const err = await kube
+      .apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: ns }, data: { a: 'b' } })
+      .catch((e) => e);
     expect(err).toBeInstanceOf(KubeApiError);
     expect(err.status).toBe(403);
     expect(err.forbiddenBy).toBe('admission');
@@ -92,13 +131,20 @@ describe('403 from a cluster, by who said it', () => {
 
   it('a 403 from a gateway in front of the API server is not called RBAC either', async () => {
     const kc = join(mkdtempSync(join(tmpdir(), 'fbd-')), 'gateway');
-    writeFileSync(kc, readFileSync(rig.kubeconfigPath, 'utf8')
+    writeFileSync(
+      kc,
+      readFileSync(rig.kubeconfigPath, 'utf8')
         .replace(/server: .*/, `server: http://127.0.0.1:${(proxy.address() as AddressInfo).port}`)
-        .replace(/certificate-authority-data: .*/, 'insecure-skip-tls-verify: true'));
-    const err = await connectKube({ kubeconfig: kc, env: {} }).get({ apiVersion: 'v1', kind: 'Namespace', name: stack }).catch((e) => e);
+        .replace(/certificate-authority-data: .*/, 'insecure-skip-tls-verify: true'),
+    );
+    const err = await connectKube({ kubeconfig: kc, env: {} })
+      .get({ apiVersion: 'v1', kind: 'Namespace', name: stack })
+      .catch((e) => e);
     expect(err).toBeInstanceOf(KubeApiError);
     expect(err.forbiddenBy).toBe('not-kubernetes');
-    expect(err.message).toMatch(/^Kubernetes get Namespace: HTTP 403 to get namespaces ".*" \(cluster-wide\) came from something between kedactl and the API server http:\/\/127\.0\.0\.1:\d+, not from Kubernetes \(no permission is missing\): resolve_deny: denied destination$/);
+    expect(err.message).toMatch(
+      /^Kubernetes get Namespace: HTTP 403 to get namespaces ".*" \(cluster-wide\) came from something between kedactl and the API server http:\/\/127\.0\.0\.1:\d+, not from Kubernetes \(no permission is missing\): resolve_deny: denied destination$/,
+    );
     expect(err.next).toContain('kubectl --context rig-admin get --raw /version');
   });
 });

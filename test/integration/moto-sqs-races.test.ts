@@ -10,7 +10,14 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CreateQueueCommand, DeleteMessageCommand, DeleteQueueCommand, SendMessageBatchCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  DeleteQueueCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  type Message,
+} from '@aws-sdk/client-sqs';
 import { ensureMotoVenv, uniqueStack } from '../support/moto.ts';
 import { motoSqs, queueNumbers as counts, receiveAll } from '../support/sqs.ts';
 
@@ -29,10 +36,14 @@ async function withQueue(prefix: string, body: (url: string) => Promise<void>): 
 async function sendAll(url: string, bodies: string[]): Promise<void> {
   const batches: string[][] = [];
   for (let i = 0; i < bodies.length; i += 10) batches.push(bodies.slice(i, i + 10));
-  await Promise.all(batches.map(async (b) => {
-    const r = await sqs.send(new SendMessageBatchCommand({ QueueUrl: url, Entries: b.map((MessageBody, i) => ({ Id: `e${i}`, MessageBody })) }));
-    expect(r.Failed ?? []).toEqual([]);
-  }));
+  await Promise.all(
+    batches.map(async (b) => {
+      const r = await sqs.send(
+        new SendMessageBatchCommand({ QueueUrl: url, Entries: b.map((MessageBody, i) => ({ Id: `e${i}`, MessageBody })) }),
+      );
+      expect(r.Failed ?? []).toEqual([]);
+    }),
+  );
 }
 
 async function deleteEach(url: string, messages: Message[]): Promise<void> {
@@ -41,12 +52,13 @@ async function deleteEach(url: string, messages: Message[]): Promise<void> {
 
 const range = (prefix: string) => Array.from({ length: N }, (_, i) => `${prefix}-${i}`);
 
-describe('the rig\'s moto under concurrent consumers', () => {
-  it('DeleteMessage beside DeleteMessage and SendMessage: stock moto brings deleted messages back, the launcher\'s moto neither brings back nor loses any', async () => {
+describe("the rig's moto under concurrent consumers", () => {
+  it("DeleteMessage beside DeleteMessage and SendMessage: stock moto brings deleted messages back, the launcher's moto neither brings back nor loses any", async () => {
     const python = join(await ensureMotoVenv(), 'bin', 'python');
     const script = fileURLToPath(new URL('../support/moto-sqs-races.py', import.meta.url));
     const launcher = fileURLToPath(new URL('../support/moto-server.py', import.meta.url));
-    const run = (mode: string, ...size: string[]) => JSON.parse(execFileSync(python, [script, mode, launcher, ...size], { encoding: 'utf8', timeout: 90_000 }));
+    const run = (mode: string, ...size: string[]) =>
+      JSON.parse(execFileSync(python, [script, mode, launcher, ...size], { encoding: 'utf8', timeout: 90_000 }));
     // stock moto's SendMessage is O(n^2) in the queue's length: a smaller queue keeps the control quick
     const stock = run('stock', '100', '3');
     expect(stock.deletedBack + stock.sentLost, `the control must show the race: ${JSON.stringify(stock)}`).toBeGreaterThan(0);

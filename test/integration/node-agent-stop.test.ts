@@ -23,7 +23,9 @@ afterAll(async () => {
 });
 
 const pod = (name: string, script: string) => ({
-  apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' },
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: 'default' },
   spec: { terminationGracePeriodSeconds: 60, containers: [{ name: 'c', image: 'busybox', command: ['bash', '-c', script] }] },
 });
 const get = async (name: string) => kubeRequest(rig, 'GET', `/api/v1/namespaces/default/pods/${name}`);
@@ -31,7 +33,11 @@ const get = async (name: string) => kubeRequest(rig, 'GET', `/api/v1/namespaces/
 const DEAF = "trap 'echo TERM ignored' TERM; while true; do sleep 0.1; done";
 /** the node has seen the Pod's deletion: its SIGTERM reached the Pod */
 const termSeen = (node: NodeAgent, name: string) =>
-  pollUntil(`${name} got SIGTERM`, async () => ([...node.pods.values()].some((p) => p.name === name && podLogTail(p).includes('TERM ignored')) ? true : undefined), 30_000);
+  pollUntil(
+    `${name} got SIGTERM`,
+    async () => ([...node.pods.values()].some((p) => p.name === name && podLogTail(p).includes('TERM ignored')) ? true : undefined),
+    30_000,
+  );
 
 describe('test node: stop()', () => {
   it('returns only after its Pods have reported their ends: a Pod being deleted is gone, a running one Failed', async () => {
@@ -39,12 +45,18 @@ describe('test node: stop()', () => {
     const node = await startNodeAgent({ rig, awsCli: '/bin/false', intervalMs: 50 });
     try {
       // one Pod ignores SIGTERM (so its delete waits for the grace period), one just runs
-      for (const [name, script] of [['deaf', DEAF], ['busy', 'while true; do sleep 0.1; done']] as const) {
+      for (const [name, script] of [
+        ['deaf', DEAF],
+        ['busy', 'while true; do sleep 0.1; done'],
+      ] as const) {
         const made = await kubeRequest(rig, 'POST', '/api/v1/namespaces/default/pods', { body: pod(name, script) });
         expect(made.status, made.body).toBe(201);
       }
-      for (const name of ['deaf', 'busy']) await pollUntil(`${name} Running`, async () => ((await get(name)).json().status?.phase === 'Running' ? true : undefined), 30_000);
-      const del = await kubeRequest(rig, 'DELETE', '/api/v1/namespaces/default/pods/deaf', { body: { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 60 } });
+      for (const name of ['deaf', 'busy'])
+        await pollUntil(`${name} Running`, async () => ((await get(name)).json().status?.phase === 'Running' ? true : undefined), 30_000);
+      const del = await kubeRequest(rig, 'DELETE', '/api/v1/namespaces/default/pods/deaf', {
+        body: { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 60 },
+      });
       expect(del.status, del.body).toBeLessThan(300);
       await termSeen(node, 'deaf');
     } finally {
@@ -62,7 +74,9 @@ describe('test node: stop()', () => {
     const made = await kubeRequest(rig, 'POST', '/api/v1/namespaces/default/pods', { body: pod('late', DEAF) });
     expect(made.status, made.body).toBe(201);
     await pollUntil('late Running', async () => ((await get('late')).json().status?.phase === 'Running' ? true : undefined), 30_000);
-    await kubeRequest(rig, 'DELETE', '/api/v1/namespaces/default/pods/late', { body: { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 60 } });
+    await kubeRequest(rig, 'DELETE', '/api/v1/namespaces/default/pods/late', {
+      body: { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 60 },
+    });
     await termSeen(node, 'late');
     await node.stop();
     await rig.stop();

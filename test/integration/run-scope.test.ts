@@ -14,7 +14,10 @@ import { alive, NETNS_PREFIX, RUN_ENV, sweepDeadRuns } from '../support/run-scop
 
 const RUN_SCOPE = fileURLToPath(new URL('../support/run-scope.ts', import.meta.url));
 const ip = (...args: string[]) => execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-const namespaces = () => ip('netns', 'list').split('\n').map((l) => l.split(' ')[0]);
+const namespaces = () =>
+  ip('netns', 'list')
+    .split('\n')
+    .map((l) => l.split(' ')[0]);
 const started: ChildProcess[] = [];
 const made: string[] = [];
 const folders: string[] = [];
@@ -47,10 +50,10 @@ describe('what a test run leaves behind', () => {
     const deadDir = join(base, `kedactl-run-${dead}-aaaaaa`);
     const liveDir = join(base, `kedactl-run-${process.pid}-bbbbbb`);
     const other = join(base, `kedactl-rundown-${dead}`);
-    for (const d of [deadDir, liveDir, other]) (mkdirSync(join(d, 'sub'), { recursive: true }), writeFileSync(join(d, 'sub', 'f'), 'x'));
+    for (const d of [deadDir, liveDir, other]) mkdirSync(join(d, 'sub'), { recursive: true }), writeFileSync(join(d, 'sub', 'f'), 'x');
     const deadNs = `${NETNS_PREFIX}${dead}-t1`;
     const liveNs = `${NETNS_PREFIX}${process.pid}-t2`;
-    for (const n of [deadNs, liveNs]) (ip('netns', 'add', n), made.push(n));
+    for (const n of [deadNs, liveNs]) ip('netns', 'add', n), made.push(n);
     const inNs = sleeper(['ip', 'netns', 'exec', deadNs, 'sleep', '300']);
     const marked = sleeper(['sleep', '300'], { ...process.env, [RUN_ENV]: String(dead) });
     const live = sleeper(['sleep', '300'], { ...process.env, [RUN_ENV]: String(process.pid) });

@@ -19,11 +19,26 @@ const initFlags = [...flags, '--no-wait', '--yes'];
 
 /** Temporary credentials from moto's STS, as the env of a shell after `aws configure export-credentials --format env`. */
 async function temporaryCredentials(seconds: number) {
-  const sts = new STSClient({ region: REGION, endpoint: motoEndpoint(), credentials: { accessKeyId: MOTO_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: MOTO_ENV.AWS_SECRET_ACCESS_KEY } });
-  const r = await sts.send(new AssumeRoleCommand({ RoleArn: 'arn:aws:iam::123456789012:role/platform-engineer', RoleSessionName: stack, DurationSeconds: seconds }));
+  const sts = new STSClient({
+    region: REGION,
+    endpoint: motoEndpoint(),
+    credentials: { accessKeyId: MOTO_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: MOTO_ENV.AWS_SECRET_ACCESS_KEY },
+  });
+  const r = await sts.send(
+    new AssumeRoleCommand({
+      RoleArn: 'arn:aws:iam::123456789012:role/platform-engineer',
+      RoleSessionName: stack,
+      DurationSeconds: seconds,
+    }),
+  );
   const c = r.Credentials!;
   expect(c.SessionToken).toBeTruthy();
-  const creds = { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken!, expiration: c.Expiration!.toISOString() };
+  const creds = {
+    accessKeyId: c.AccessKeyId!,
+    secretAccessKey: c.SecretAccessKey!,
+    sessionToken: c.SessionToken!,
+    expiration: c.Expiration!.toISOString(),
+  };
   const env = motoCliEnv({
     KUBECONFIG: rig.kubeconfigPath,
     AWS_ACCESS_KEY_ID: creds.accessKeyId,
@@ -38,10 +53,16 @@ async function secret(): Promise<{ data: Record<string, string>; annotations: Re
   const r = await admin(rig, 'GET', `/api/v1/namespaces/${stack}/secrets/${stack}-aws-credentials`);
   expect(r.status).toBe(200);
   const s = r.json();
-  return { data: Object.fromEntries(Object.entries(s.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])), annotations: s.metadata.annotations ?? {} };
+  return {
+    data: Object.fromEntries(
+      Object.entries(s.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+    ),
+    annotations: s.metadata.annotations ?? {},
+  };
 }
 
-const secretsIn = (text: string, c: { secretAccessKey: string; sessionToken: string }) => text.includes(c.secretAccessKey) || text.includes(c.sessionToken);
+const secretsIn = (text: string, c: { secretAccessKey: string; sessionToken: string }) =>
+  text.includes(c.secretAccessKey) || text.includes(c.sessionToken);
 
 describe('static mode with temporary credentials (moto STS + kube-apiserver)', () => {
   it('the plan says the credentials are temporary and when they expire, without showing them', async () => {
@@ -51,7 +72,9 @@ describe('static mode with temporary credentials (moto STS + kube-apiserver)', (
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout).credentials).toEqual({ temporary: true, expiresAt: creds.expiration });
     const text = await runCli(['plan', ...flags], { env });
-    expect(text.stdout).toContain(`The stack's Secret gets temporary AWS credentials (a session token); they expire at ${creds.expiration} (in `);
+    expect(text.stdout).toContain(
+      `The stack's Secret gets temporary AWS credentials (a session token); they expire at ${creds.expiration} (in `,
+    );
     expect(secretsIn(json.stdout + json.stderr + text.stdout + text.stderr, creds)).toBe(false);
   });
 
@@ -62,10 +85,19 @@ describe('static mode with temporary credentials (moto STS + kube-apiserver)', (
     expect(r.code).toBe(0);
     expect(secretsIn(r.stdout + r.stderr, creds)).toBe(false);
     const s = await secret();
-    expect(s.data).toMatchObject({ AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey, AWS_SESSION_TOKEN: creds.sessionToken, AWS_CREDENTIAL_EXPIRATION: creds.expiration });
+    expect(s.data).toMatchObject({
+      AWS_ACCESS_KEY_ID: creds.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
+      AWS_SESSION_TOKEN: creds.sessionToken,
+      AWS_CREDENTIAL_EXPIRATION: creds.expiration,
+    });
     expect(s.annotations['kedactl.io/credentials-expire-at']).toBe(creds.expiration);
     const ta = (await admin(rig, 'GET', `/apis/keda.sh/v1alpha1/namespaces/${stack}/triggerauthentications/${stack}-aws`)).json();
-    expect(ta.spec.secretTargetRef).toContainEqual({ parameter: 'awsSessionToken', name: `${stack}-aws-credentials`, key: 'AWS_SESSION_TOKEN' });
+    expect(ta.spec.secretTargetRef).toContainEqual({
+      parameter: 'awsSessionToken',
+      name: `${stack}-aws-credentials`,
+      key: 'AWS_SESSION_TOKEN',
+    });
     const again = await runCli(['init', ...initFlags], { env });
     expect(again.code).toBe(0);
     expect(again.stdout).toBe(`stack "${stack}" is up to date: nothing to do\n`);
@@ -83,14 +115,21 @@ describe('static mode with temporary credentials (moto STS + kube-apiserver)', (
     const st = await runCli(['status', ...flags, '-o', 'json'], { env });
     expect(st.code).toBe(1);
     const json = JSON.parse(st.stdout);
-    expect(json.credentials).toEqual({ secret: `${stack}/${stack}-aws-credentials`, temporary: true, expiresAt: short.creds.expiration, expired: true });
+    expect(json.credentials).toEqual({
+      secret: `${stack}/${stack}-aws-credentials`,
+      temporary: true,
+      expiresAt: short.creds.expiration,
+      expired: true,
+    });
     expect(json.problems).toContainEqual(
       `the temporary AWS credentials in Secret ${stack}/${stack}-aws-credentials expired at ${short.creds.expiration}: KEDA and the Jobs can no longer read the queue. ` +
         'Refresh your credentials ("aws sso login", or assume the role again), then run "kedactl init", which rewrites the Secret',
     );
     expect(secretsIn(st.stdout + st.stderr, short.creds)).toBe(false);
     const text = await runCli(['status', ...flags], { env });
-    expect(text.stdout).toContain(`✗ AWS credentials in Secret ${stack}/${stack}-aws-credentials: temporary, expired at ${short.creds.expiration}`);
+    expect(text.stdout).toContain(
+      `✗ AWS credentials in Secret ${stack}/${stack}-aws-credentials: temporary, expired at ${short.creds.expiration}`,
+    );
 
     // ...and re-running init is that refresh
     expect((await runCli(['init', ...initFlags], { env })).code).toBe(0);
@@ -103,11 +142,15 @@ describe('static mode with temporary credentials (moto STS + kube-apiserver)', (
     const { env } = await temporaryCredentials(3600);
     // a stack the cluster holds no record of: nothing says its region (the record would, for `stack`)
     const unrecorded = uniqueStack('tmpn');
-    const r = await runCli(['status', '--stack', unrecorded, '--auth', 'static', '--skip', 'keda', '-o', 'json'], { env: { ...env, AWS_REGION: undefined } });
+    const r = await runCli(['status', '--stack', unrecorded, '--auth', 'static', '--skip', 'keda', '-o', 'json'], {
+      env: { ...env, AWS_REGION: undefined },
+    });
     expect(r.code).toBe(1);
     const json = JSON.parse(r.stdout);
     expect(json.queue).toBeUndefined();
-    expect(json.problems[0]).toBe('AWS not checked: no region is set, so the queue and the IAM roles are unknown; pass --region (or set AWS_REGION), or --skip aws');
+    expect(json.problems[0]).toBe(
+      'AWS not checked: no region is set, so the queue and the IAM roles are unknown; pass --region (or set AWS_REGION), or --skip aws',
+    );
   });
 
   it('status without a region takes it from what the stack recorded on its cluster', async () => {
@@ -140,16 +183,28 @@ describe('static mode with temporary credentials (moto STS + kube-apiserver)', (
     const { creds } = await temporaryCredentials(3600);
     const dir = mkdtempSync(join(tmpdir(), 'tmpc-'));
     const answer = (expiration: string) =>
-      writeFileSync(join(dir, 'creds.json'), JSON.stringify({ Version: 1, AccessKeyId: creds.accessKeyId, SecretAccessKey: creds.secretAccessKey, SessionToken: creds.sessionToken, Expiration: expiration }));
+      writeFileSync(
+        join(dir, 'creds.json'),
+        JSON.stringify({
+          Version: 1,
+          AccessKeyId: creds.accessKeyId,
+          SecretAccessKey: creds.secretAccessKey,
+          SessionToken: creds.sessionToken,
+          Expiration: expiration,
+        }),
+      );
     writeFileSync(join(dir, 'config'), `[profile sso-like]\ncredential_process = cat ${join(dir, 'creds.json')}\n`);
     // a child process, so the SDK's shared-config loader reads this AWS_CONFIG_FILE and nothing of the machine's
-    const env = { ...motoCliEnv({ KUBECONFIG: rig.kubeconfigPath, AWS_CONFIG_FILE: join(dir, 'config') }), AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined };
+    const env = {
+      ...motoCliEnv({ KUBECONFIG: rig.kubeconfigPath, AWS_CONFIG_FILE: join(dir, 'config') }),
+      AWS_ACCESS_KEY_ID: undefined,
+      AWS_SECRET_ACCESS_KEY: undefined,
+    };
     answer(creds.expiration);
     const r = await runBin(['plan', ...flags, '--profile', 'sso-like', '-o', 'json'], { env });
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout).credentials).toEqual({ temporary: true, expiresAt: creds.expiration });
     expect(secretsIn(r.stdout, creds)).toBe(false);
-
   });
 
   it('teardown removes the queue (the cluster side is cleaned by the file rig)', async () => {

@@ -21,7 +21,10 @@ const awsOnly = ['--stack', stack, '--skip', 'kubernetes', '--skip', 'keda'];
 const issuer = ['--oidc-issuer', `https://oidc.example.com/${stack}`];
 const provider = `arn:aws:iam::123456789012:oidc-provider/oidc.example.com/${stack}`;
 const teardown = (fault?: Fault, maxAttempts?: number) =>
-  runCli(['teardown', ...awsOnly, '--yes'], { env, awsClient: fault ? { decorate: testDecorate({ fault }), ...(maxAttempts ? { maxAttempts } : {}) } : undefined });
+  runCli(['teardown', ...awsOnly, '--yes'], {
+    env,
+    awsClient: fault ? { decorate: testDecorate({ fault }), ...(maxAttempts ? { maxAttempts } : {}) } : undefined,
+  });
 
 /** the names of the stack's queues and roles that exist, read with clients that see no faults */
 async function left(): Promise<string[]> {
@@ -48,7 +51,14 @@ describe('teardown when AWS refuses the tag reads (moto + injected faults)', () 
     expect(seen.stdout).toContain(`SQS queue ${stray} is tagged with stack "${stack}" but its settings do not name it`);
     const denied = await runCli(['status', ...awsOnly, ...issuer, '-o', 'json'], {
       env,
-      awsClient: { decorate: testDecorate({ fault: (cmd, input) => (cmd === 'ListQueueTagsCommand' && String(input.QueueUrl).endsWith(`/${stray}`) ? { throw: accessDeniedError('sqs:ListQueueTags') } : undefined) }) },
+      awsClient: {
+        decorate: testDecorate({
+          fault: (cmd, input) =>
+            cmd === 'ListQueueTagsCommand' && String(input.QueueUrl).endsWith(`/${stray}`)
+              ? { throw: accessDeniedError('sqs:ListQueueTags') }
+              : undefined,
+        }),
+      },
     });
     expect(denied.code).toBe(1);
     const json = JSON.parse(denied.stdout);
@@ -60,7 +70,8 @@ describe('teardown when AWS refuses the tag reads (moto + injected faults)', () 
 
   it('AccessDenied on ListQueueTags and ListRoleTags: exit 1 naming the queue, the role, the calls and the permissions; the rest is deleted', async () => {
     const r = await teardown((cmd, input) => {
-      if (cmd === 'ListQueueTagsCommand' && String(input.QueueUrl).endsWith(`/${queue}`)) return { throw: accessDeniedError('sqs:ListQueueTags') };
+      if (cmd === 'ListQueueTagsCommand' && String(input.QueueUrl).endsWith(`/${queue}`))
+        return { throw: accessDeniedError('sqs:ListQueueTags') };
       if (cmd === 'ListRoleTagsCommand' && input.RoleName === consumer) return { throw: accessDeniedError('iam:ListRoleTags') };
       return undefined;
     });
@@ -72,15 +83,21 @@ describe('teardown when AWS refuses the tag reads (moto + injected faults)', () 
     expect(r.stderr).toContain(`grant sqs:ListQueueTags on ${queue}`);
     expect(r.stderr).toContain(`grant iam:ListRoleTags on ${consumer}`);
     expect(r.stderr).toContain('run "kedactl teardown" again');
-    expect(r.stderr).toContain(`deleted: IAM role ${operator}, IAM role ${scaler}, SQS queue ${stray}:\n  - IAM role ${consumer}: IAM ListRoleTags: access denied on ${consumer}: `);
+    expect(r.stderr).toContain(
+      `deleted: IAM role ${operator}, IAM role ${scaler}, SQS queue ${stray}:\n  - IAM role ${consumer}: IAM ListRoleTags: access denied on ${consumer}: `,
+    );
     expect(r.stderr).toContain(`\n  - SQS queue ${queue}: SQS ListQueueTags: access denied on ${queue}: `);
-    expect(r.stderr).toContain(`next: grant iam:ListRoleTags on ${consumer} to the identity kedactl runs as (see "aws sts get-caller-identity"); grant sqs:ListQueueTags on ${queue} to the identity kedactl runs as (see "aws sts get-caller-identity"); then run "kedactl teardown" again: it continues with what is left\n`);
+    expect(r.stderr).toContain(
+      `next: grant iam:ListRoleTags on ${consumer} to the identity kedactl runs as (see "aws sts get-caller-identity"); grant sqs:ListQueueTags on ${queue} to the identity kedactl runs as (see "aws sts get-caller-identity"); then run "kedactl teardown" again: it continues with what is left\n`,
+    );
     // what could be told apart was deleted; what could not, stays
     expect(await left()).toEqual([consumer, queue].sort());
   });
 
-  it('AccessDenied listing a role\'s inline policies names ListRolePolicies, not a DeleteRole conflict, and keeps the role', async () => {
-    const r = await teardown((cmd, input) => (cmd === 'ListRolePoliciesCommand' && input.RoleName === consumer ? { throw: accessDeniedError('iam:ListRolePolicies') } : undefined));
+  it("AccessDenied listing a role's inline policies names ListRolePolicies, not a DeleteRole conflict, and keeps the role", async () => {
+    const r = await teardown((cmd, input) =>
+      cmd === 'ListRolePoliciesCommand' && input.RoleName === consumer ? { throw: accessDeniedError('iam:ListRolePolicies') } : undefined,
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`IAM role ${consumer}: IAM ListRolePolicies: access denied on ${consumer}`);
     expect(r.stderr).toContain(`grant iam:ListRolePolicies on ${consumer}`);
@@ -118,7 +135,9 @@ describe('teardown when AWS refuses the tag reads (moto + injected faults)', () 
     });
     expect(throttled).toBe(2);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`deleted: IAM role ${consumer}:\n  - IAM OIDC provider ${provider}: IAM DeleteOpenIDConnectProvider: access denied on ${provider}`);
+    expect(r.stderr).toContain(
+      `deleted: IAM role ${consumer}:\n  - IAM OIDC provider ${provider}: IAM DeleteOpenIDConnectProvider: access denied on ${provider}`,
+    );
     expect(r.stderr).toContain(`grant iam:DeleteOpenIDConnectProvider on ${provider}`);
     expect(await left()).toEqual([]);
   });

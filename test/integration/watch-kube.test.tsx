@@ -37,7 +37,10 @@ describe('watch against the real API server and moto', () => {
     const aws = testAws();
     const queueName = `${stack}-queue`;
     const url = await aws.sqs.createQueue(queueName, {}, {});
-    await aws.sqs.sendMessageBatch(url, [1, 2, 3].map((i) => ({ id: `m${i}`, body: `video ${i}` })));
+    await aws.sqs.sendMessageBatch(
+      url,
+      [1, 2, 3].map((i) => ({ id: `m${i}`, body: `video ${i}` })),
+    );
 
     const kc = loadKubeConfig({ kubeconfig: rig.kubeconfigPath, env: {} });
     const requests: string[] = [];
@@ -53,14 +56,29 @@ describe('watch against the real API server and moto', () => {
         queue: sqsQueueSource(aws.sqs, { queue: queueName }),
         results: analyzerResultsSource(createKube(kc), { namespace: ns, name: `${stack}-result-analyzer`, port: 'http' }),
       },
-      { namespace: ns, scaledJob, queueName, queueIntervalMs: 300, resultsIntervalMs: 500, sampleIntervalMs: 200, informer: { maxBackoffMs: 1000 } },
+      {
+        namespace: ns,
+        scaledJob,
+        queueName,
+        queueIntervalMs: 300,
+        resultsIntervalMs: 500,
+        sampleIntervalMs: 200,
+        informer: { maxBackoffMs: 1000 },
+      },
     );
     const ndjson: string[] = [];
     const writer = lineWriter(session.store, { format: 'ndjson', write: (l) => ndjson.push(l), minGapMs: 50 });
     const ui = render(
       <WatchScreen
         store={session.store}
-        header={{ stack, context: kc.getCurrentContext(), namespace: ns, queue: queueName, region: 'us-east-1', kedaVersion: 'not installed' }}
+        header={{
+          stack,
+          context: kc.getCurrentContext(),
+          namespace: ns,
+          queue: queueName,
+          region: 'us-east-1',
+          kedaVersion: 'not installed',
+        }}
         size={{ columns: 120, rows: 40 }}
         minRedrawMs={50}
         queueIntervalMs={300}
@@ -108,7 +126,10 @@ describe('watch against the real API server and moto', () => {
     await actor.pod(`${scaledJob}-j3-pod`, `${scaledJob}-j3`);
     await shows(/jobs\s+1 active\s+1 succeeded\s+1 failed/);
     await shows(/pods\s+1 pending/);
-    await eventually(() => openWatches === 4, () => `open watches: ${openWatches}`);
+    await eventually(
+      () => openWatches === 4,
+      () => `open watches: ${openWatches}`,
+    );
     expect(maxWatches).toBe(4); // one per kind, never more
     const lists = requests.filter((p) => !p.includes('watch=1'));
     // resuming needs no new list unless the server answered 410 Gone, which a restarted server does for
@@ -129,6 +150,10 @@ describe('watch against the real API server and moto', () => {
     expect(lines.length).toBeGreaterThan(5);
     expect(lines.some((l) => l.connection === 'reconnecting' && l.notLive?.pods?.state === 'reconnecting')).toBe(true);
     expect(lines.some((l) => l.pods.running === 2)).toBe(true);
-    expect(lines.at(-1)).toMatchObject({ jobs: { active: 1, succeeded: 1, failed: 1 }, queue: { visible: 3, stale: true }, connection: 'live' });
+    expect(lines.at(-1)).toMatchObject({
+      jobs: { active: 1, succeeded: 1, failed: 1 },
+      queue: { visible: 3, stale: true },
+      connection: 'live',
+    });
   }, 120_000);
 });

@@ -17,7 +17,10 @@ describe('watch queue numbers (moto)', () => {
     const name = unique('wq');
     const url = await aws.sqs.createQueue(name, { VisibilityTimeout: '60' }, {});
     const dlq = await aws.sqs.createQueue(`${name}-dlq`, {}, {});
-    await aws.sqs.sendMessageBatch(url, [1, 2, 3, 4].map((i) => ({ id: `m${i}`, body: `b${i}` })));
+    await aws.sqs.sendMessageBatch(
+      url,
+      [1, 2, 3, 4].map((i) => ({ id: `m${i}`, body: `b${i}` })),
+    );
     await aws.sqs.sendMessageBatch(dlq, [{ id: 'd', body: 'dead' }]);
     await motoSqs().send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 1 }));
     const source = sqsQueueSource(aws.sqs, { queue: name, deadLetterQueue: `${name}-dlq` });
@@ -37,15 +40,22 @@ describe('watch queue numbers (moto)', () => {
     });
     const name = unique('wq');
     const url = await aws.sqs.createQueue(name, {}, {});
-    await aws.sqs.sendMessageBatch(url, [{ id: 'a', body: 'x' }, { id: 'b', body: 'y' }]);
+    await aws.sqs.sendMessageBatch(url, [
+      { id: 'a', body: 'x' },
+      { id: 'b', body: 'y' },
+    ]);
     const store = new WatchStore({ scaledJob: 'x' });
     const delays: number[] = [];
     const ac = new AbortController();
     const source = sqsQueueSource(aws.sqs, { queue: name });
-    const loop = poll(() => source.read(), {
-      value: (numbers) => store.dispatch({ type: 'queue', numbers, at: Date.now() }),
-      error: (e) => store.dispatch({ type: 'queueError', error: queueErrorText(e, name), at: Date.now() }),
-    }, { intervalMs: 100, maxBackoffMs: 800, signal: ac.signal, sleep: (ms, signal) => (delays.push(ms), sleep(ms, signal)) });
+    const loop = poll(
+      () => source.read(),
+      {
+        value: (numbers) => store.dispatch({ type: 'queue', numbers, at: Date.now() }),
+        error: (e) => store.dispatch({ type: 'queueError', error: queueErrorText(e, name), at: Date.now() }),
+      },
+      { intervalMs: 100, maxBackoffMs: 800, signal: ac.signal, sleep: (ms, signal) => (delays.push(ms), sleep(ms, signal)) },
+    );
     try {
       await until(() => store.state.queue.error !== undefined);
       const x = snapshot(store.state, Date.now());

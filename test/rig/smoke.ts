@@ -13,7 +13,6 @@ import { startKubeRig, kubeRequest } from '../support/kube-rig.ts';
 import type { KubeRig } from '../support/kube-rig.ts';
 import { kedaCrdsDir } from '../support/kube-test-rig.ts';
 
-
 function findCrds(): string | undefined {
   if (process.env.KEDACTL_RIG_CRDS) return existsSync(process.env.KEDACTL_RIG_CRDS) ? process.env.KEDACTL_RIG_CRDS : undefined;
   return kedaCrdsDir();
@@ -97,7 +96,11 @@ async function exercise(rig: KubeRig, crds: string | undefined): Promise<void> {
     const r = await admin('GET', '/apis/keda.sh/v1alpha1');
     expectStatus('GET /apis/keda.sh/v1alpha1', r, 200);
     const kinds = r.status === 200 ? r.json().resources.map((x: { name: string }) => x.name) : [];
-    check('keda resources served', ['scaledjobs', 'scaledobjects', 'triggerauthentications', 'clustertriggerauthentications'].every((k) => kinds.includes(k)), kinds.join(','));
+    check(
+      'keda resources served',
+      ['scaledjobs', 'scaledobjects', 'triggerauthentications', 'clustertriggerauthentications'].every((k) => kinds.includes(k)),
+      kinds.join(','),
+    );
   }
 
   // namespace + Job + Pod

@@ -38,7 +38,12 @@ export function testDecorate(opts: Pick<TestAwsOptions, 'calls' | 'fault' | 'fai
         const plan = name === 'SendMessageBatchCommand' ? opts.failEntries?.(args.input.Entries.map((e: any) => e.Id)) : undefined;
         if (!plan || plan.ids.length === 0) return next(args);
         const failing = new Set(plan.ids);
-        const Failed = plan.ids.map((Id) => ({ Id, Code: plan.code ?? 'InternalError', Message: 'injected failure', SenderFault: Boolean(plan.senderFault) }));
+        const Failed = plan.ids.map((Id) => ({
+          Id,
+          Code: plan.code ?? 'InternalError',
+          Message: 'injected failure',
+          SenderFault: Boolean(plan.senderFault),
+        }));
         const rest = args.input.Entries.filter((e: any) => !failing.has(e.Id));
         if (rest.length === 0) return { output: { $metadata: { httpStatusCode: 200 }, Successful: [], Failed }, response: {} };
         const out = await next({ ...args, input: { ...args.input, Entries: rest } });
@@ -89,7 +94,12 @@ export const WRITE = /^(Create|Put|Update|Delete|Set|Tag|Untag|Detach|Attach|Sen
 
 /** AccessDenied as SQS and IAM send it (403, the caller's fault). */
 export function accessDeniedError(action: string): Error {
-  const e = new Error(`User: arn:aws:iam::123456789012:user/test is not authorized to perform: ${action}`) as Error & { name: string; $metadata: object; $fault: string; Code: string };
+  const e = new Error(`User: arn:aws:iam::123456789012:user/test is not authorized to perform: ${action}`) as Error & {
+    name: string;
+    $metadata: object;
+    $fault: string;
+    Code: string;
+  };
   e.name = 'AccessDenied';
   e.Code = 'AccessDenied';
   e.$fault = 'client';

@@ -22,21 +22,24 @@ export async function startChartRepo(dir: string, user: string, password: string
   selfSignedTls(tls, 'chart repository');
   const requests: string[] = [];
   const expected = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-  const server = https.createServer({ key: readFileSync(path.join(tls, 'tls.key')), cert: readFileSync(path.join(tls, 'tls.crt')) }, (req, res) => {
-    const name = (req.url ?? '').replace(/^\/charts\//, '').split('?')[0]!;
-    const answer = (status: number, body: Buffer | string = '') => {
-      requests.push(`${req.url} ${status}`);
-      res.writeHead(status, status === 401 ? { 'WWW-Authenticate': 'Basic realm="charts"' } : {});
-      res.end(body);
-    };
-    if (req.headers.authorization !== expected) return answer(401, 'unauthorized');
-    if (!/^[\w.-]+$/.test(name)) return answer(404);
-    try {
-      answer(200, readFileSync(path.join(dir, name)));
-    } catch {
-      answer(404);
-    }
-  });
+  const server = https.createServer(
+    { key: readFileSync(path.join(tls, 'tls.key')), cert: readFileSync(path.join(tls, 'tls.crt')) },
+    (req, res) => {
+      const name = (req.url ?? '').replace(/^\/charts\//, '').split('?')[0]!;
+      const answer = (status: number, body: Buffer | string = '') => {
+        requests.push(`${req.url} ${status}`);
+        res.writeHead(status, status === 401 ? { 'WWW-Authenticate': 'Basic realm="charts"' } : {});
+        res.end(body);
+      };
+      if (req.headers.authorization !== expected) return answer(401, 'unauthorized');
+      if (!/^[\w.-]+$/.test(name)) return answer(404);
+      try {
+        answer(200, readFileSync(path.join(dir, name)));
+      } catch {
+        answer(404);
+      }
+    },
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {

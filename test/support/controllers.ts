@@ -20,13 +20,35 @@ export async function liveAnalyzer(rig: Rig, stack: string): Promise<NetnsBacken
     if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.body}`);
   };
   await req('POST', `/api/v1/namespaces/${stack}/pods`, {
-    apiVersion: 'v1', kind: 'Pod', metadata: { name: `${name}-abc12`, labels: { 'app.kubernetes.io/name': 'result-analyzer', 'kedactl.io/stack': stack } },
-    spec: { containers: [{ name: 'result-analyzer', image: 'ghcr.io/kedify/blog05-result-analyzer-program:latest', ports: [{ name: 'http', containerPort: 8080 }] }] },
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: `${name}-abc12`, labels: { 'app.kubernetes.io/name': 'result-analyzer', 'kedactl.io/stack': stack } },
+    spec: {
+      containers: [
+        {
+          name: 'result-analyzer',
+          image: 'ghcr.io/kedify/blog05-result-analyzer-program:latest',
+          ports: [{ name: 'http', containerPort: 8080 }],
+        },
+      ],
+    },
   });
-  await req('PATCH', `/api/v1/namespaces/${stack}/pods/${name}-abc12/status`, { status: { phase: 'Running', podIP: backend.ip, podIPs: [{ ip: backend.ip }] } }, 'application/merge-patch+json');
+  await req(
+    'PATCH',
+    `/api/v1/namespaces/${stack}/pods/${name}-abc12/status`,
+    { status: { phase: 'Running', podIP: backend.ip, podIPs: [{ ip: backend.ip }] } },
+    'application/merge-patch+json',
+  );
   await req('POST', `/api/v1/namespaces/${stack}/endpoints`, {
-    apiVersion: 'v1', kind: 'Endpoints', metadata: { name },
-    subsets: [{ addresses: [{ ip: backend.ip, targetRef: { kind: 'Pod', namespace: stack, name: `${name}-abc12` } }], ports: [{ name: 'http', port: backend.port, protocol: 'TCP' }] }],
+    apiVersion: 'v1',
+    kind: 'Endpoints',
+    metadata: { name },
+    subsets: [
+      {
+        addresses: [{ ip: backend.ip, targetRef: { kind: 'Pod', namespace: stack, name: `${name}-abc12` } }],
+        ports: [{ name: 'http', port: backend.port, protocol: 'TCP' }],
+      },
+    ],
   });
   return backend;
 }
@@ -37,23 +59,50 @@ export async function kedaOperatorUp(rig: Rig, version = DEFAULT_KEDA_VERSION): 
   await req('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'keda' } }); // 409 when helm made it
   const labels = { app: 'keda-operator', 'app.kubernetes.io/version': version };
   const created = await req('POST', '/apis/apps/v1/namespaces/keda/deployments', {
-    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'keda-operator', labels },
-    spec: { replicas: 1, selector: { matchLabels: { app: 'keda-operator' } }, template: { metadata: { labels }, spec: { containers: [{ name: 'keda-operator', image: `ghcr.io/kedacore/keda:${version}` }] } } },
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'keda-operator', labels },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: 'keda-operator' } },
+      template: { metadata: { labels }, spec: { containers: [{ name: 'keda-operator', image: `ghcr.io/kedacore/keda:${version}` }] } },
+    },
   });
   if (created.status !== 201 && created.status !== 409) throw new Error(created.body);
   const dep = (await req('GET', '/apis/apps/v1/namespaces/keda/deployments/keda-operator')).json();
-  await req('PATCH', '/apis/apps/v1/namespaces/keda/deployments/keda-operator/status', {
-    status: { observedGeneration: dep.metadata.generation, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1, conditions: [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' }] },
-  }, 'application/merge-patch+json');
+  await req(
+    'PATCH',
+    '/apis/apps/v1/namespaces/keda/deployments/keda-operator/status',
+    {
+      status: {
+        observedGeneration: dep.metadata.generation,
+        replicas: 1,
+        updatedReplicas: 1,
+        readyReplicas: 1,
+        availableReplicas: 1,
+        conditions: [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' }],
+      },
+    },
+    'application/merge-patch+json',
+  );
 }
 
 /** What KEDA reports on a ScaledJob it accepted: Ready, not Active. */
 export async function scaledJobReady(rig: Rig, stack: string): Promise<void> {
   const r = await kubeRequest(rig, 'PATCH', `/apis/keda.sh/v1alpha1/namespaces/${stack}/scaledjobs/${stack}-processor/status`, {
-    body: { status: { conditions: [
-      { type: 'Ready', status: 'True', reason: 'ScaledJobReady', message: 'ScaledJob is defined correctly and is ready to scaling' },
-      { type: 'Active', status: 'False', reason: 'ScalerNotActive', message: 'Scaling is not performed because triggers are not active' },
-    ] } },
+    body: {
+      status: {
+        conditions: [
+          { type: 'Ready', status: 'True', reason: 'ScaledJobReady', message: 'ScaledJob is defined correctly and is ready to scaling' },
+          {
+            type: 'Active',
+            status: 'False',
+            reason: 'ScalerNotActive',
+            message: 'Scaling is not performed because triggers are not active',
+          },
+        ],
+      },
+    },
     contentType: 'application/merge-patch+json',
   });
   if (r.status >= 300) throw new Error(`ScaledJob status: ${r.status} ${r.body}`);
@@ -73,7 +122,9 @@ export function namespaceController(rig: Rig, name?: string): () => void {
           : ((await kubeRequest(rig, 'GET', '/api/v1/namespaces')).json().items ?? []);
         for (const ns of items)
           if (ns.metadata.deletionTimestamp)
-            await kubeRequest(rig, 'PUT', `/api/v1/namespaces/${ns.metadata.name}/finalize`, { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns.metadata.name }, spec: { finalizers: [] } } });
+            await kubeRequest(rig, 'PUT', `/api/v1/namespaces/${ns.metadata.name}/finalize`, {
+              body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns.metadata.name }, spec: { finalizers: [] } },
+            });
       } catch {
         /* the rig is stopping */
       }

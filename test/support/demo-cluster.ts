@@ -50,7 +50,12 @@ export function runScript(script: string, args: string[], what: string, timeoutM
       clearTimeout(t);
       const dir = out.trim().split('\n').pop() ?? '';
       if (code === 0 && dir) resolve(dir);
-      else reject(new Error(`${what}: test/rig/${script} ${args.join(' ')} failed (exit ${code}); the end-to-end tests need it. Last output:\n${err.split('\n').slice(-30).join('\n')}`));
+      else
+        reject(
+          new Error(
+            `${what}: test/rig/${script} ${args.join(' ')} failed (exit ${code}); the end-to-end tests need it. Last output:\n${err.split('\n').slice(-30).join('\n')}`,
+          ),
+        );
     });
   });
 }
@@ -59,7 +64,8 @@ export function runScript(script: string, args: string[], what: string, timeoutM
 export const ensureControllerManager = () => runScript('kube-binaries.sh', ['kube-controller-manager'], 'building kube-controller-manager');
 
 /** the real KEDA operator of a release (built once from the Go module proxy, ~7+ minutes); its folder */
-export const ensureKedaOperator = (version = E2E_KEDA_VERSION) => runScript('keda-operator.sh', [version], `building the KEDA ${version} operator`);
+export const ensureKedaOperator = (version = E2E_KEDA_VERSION) =>
+  runScript('keda-operator.sh', [version], `building the KEDA ${version} operator`);
 
 /** KEDA's chart of the one release whose chart is here (test data beside the repo, never copied into it) */
 export const KEDA_CHART_VERSION = '2.20.2';
@@ -76,14 +82,24 @@ function findBesideRepo(rel: string): string {
 
 /** the operator, metrics server and admission webhooks of a release, in one go build; their folder */
 export const ensureKedaChartBinaries = (version = KEDA_CHART_VERSION) =>
-  runScript('keda-operator.sh', [version, 'operator', 'adapter', 'webhooks'], `building KEDA ${version} (operator, metrics server, admission webhooks)`);
+  runScript(
+    'keda-operator.sh',
+    [version, 'operator', 'adapter', 'webhooks'],
+    `building KEDA ${version} (operator, metrics server, admission webhooks)`,
+  );
 
 // --- the aws CLI for the node's Pods -------------------------------------------------------------------
 export const AWSCLI_VERSION = '1.46.2';
 
 /** PyPI's awscli (v1) in a venv under ~/.cache/kedactl-test, once; returns the `aws` executable */
 export async function ensureAwsCli(): Promise<string> {
-  const venv = await ensureVenv({ name: 'awscli-venv', requirement: `awscli==${AWSCLI_VERSION}`, executable: 'aws', marker: `awscli-${AWSCLI_VERSION}`, log: (s) => process.stderr.write(`[node] ${s}\n`) });
+  const venv = await ensureVenv({
+    name: 'awscli-venv',
+    requirement: `awscli==${AWSCLI_VERSION}`,
+    executable: 'aws',
+    marker: `awscli-${AWSCLI_VERSION}`,
+    log: (s) => process.stderr.write(`[node] ${s}\n`),
+  });
   return path.join(venv, 'bin', 'aws');
 }
 
@@ -94,7 +110,12 @@ export function spawnDaemon(bin: string, args: string[], logPath: string, env: N
   if (!hooked) {
     hooked = true;
     process.on('exit', () => {
-      for (const c of live) try { c.kill('SIGKILL'); } catch { /* gone */ }
+      for (const c of live)
+        try {
+          c.kill('SIGKILL');
+        } catch {
+          /* gone */
+        }
     });
   }
   const fd = openSync(logPath, 'a');
@@ -158,16 +179,22 @@ export async function startDemoCluster(o: DemoClusterOptions): Promise<DemoClust
   const log = o.log ?? ((s: string) => process.stderr.write(`[demo-cluster] ${s}\n`));
   if (!o.kedaChart && !o.helmState) throw new Error('startDemoCluster: the chart stand-in needs helmState (or pass kedaChart)');
   if (o.kedaChart && !existsSync(path.join(KEDA_CHART_DIR, 'Chart.yaml')))
-    throw new Error(`KEDA's chart ${KEDA_CHART_VERSION} is not at ${KEDA_CHART_DIR}: the end-to-end demo installs it (shared/reference/ beside the repository)`);
-  const [binDir, kedaDir, awsCli] = await Promise.all([ensureControllerManager(), o.kedaChart ? ensureKedaChartBinaries(version) : ensureKedaOperator(version), ensureAwsCli()]);
+    throw new Error(
+      `KEDA's chart ${KEDA_CHART_VERSION} is not at ${KEDA_CHART_DIR}: the end-to-end demo installs it (shared/reference/ beside the repository)`,
+    );
+  const [binDir, kedaDir, awsCli] = await Promise.all([
+    ensureControllerManager(),
+    o.kedaChart ? ensureKedaChartBinaries(version) : ensureKedaOperator(version),
+    ensureAwsCli(),
+  ]);
   const logDir = mkdtempSync(path.join(os.tmpdir(), 'kedactl-demo-'));
   let rig: KubeRig;
   try {
     rig = o.kedaChart
-      // helm installs the chart's CRDs; the API server gets the aggregation layer the chart's APIService needs
-      ? await startKubeRig({ log, apiServerArgs: aggregationLayer(path.join(logDir, 'front-proxy')) })
-      // every CRD of the release (the eventing.keda.sh ones too: the operator waits for them)
-      : await startKubeRig({ crdsDir: kedaCrdsDir(version), log });
+      ? // helm installs the chart's CRDs; the API server gets the aggregation layer the chart's APIService needs
+        await startKubeRig({ log, apiServerArgs: aggregationLayer(path.join(logDir, 'front-proxy')) })
+      : // every CRD of the release (the eventing.keda.sh ones too: the operator waits for them)
+        await startKubeRig({ crdsDir: kedaCrdsDir(version), log });
   } catch (e) {
     rmSync(logDir, { recursive: true, force: true });
     throw e;
@@ -182,25 +209,32 @@ export async function startDemoCluster(o: DemoClusterOptions): Promise<DemoClust
   try {
     // --- kube-controller-manager ---------------------------------------------------------------------
     const kcmLog = path.join(logDir, 'kube-controller-manager.log');
-    const kcm = spawnDaemon(path.join(binDir, 'kube-controller-manager'), [
-      `--kubeconfig=${rig.kubeconfigPath}`,
-      '--leader-elect=false',
-      '--secure-port=0',
-      '--controllers=job-controller,garbage-collector-controller,namespace-controller,deployment-controller,replicaset-controller,endpoints-controller,endpointslice-controller,endpointslice-mirroring-controller,serviceaccount-controller',
-      '--kube-api-qps=200',
-      '--kube-api-burst=400',
-      '--concurrent-job-syncs=10',
-      '--v=1',
-    ], kcmLog, { ...process.env });
+    const kcm = spawnDaemon(
+      path.join(binDir, 'kube-controller-manager'),
+      [
+        `--kubeconfig=${rig.kubeconfigPath}`,
+        '--leader-elect=false',
+        '--secure-port=0',
+        '--controllers=job-controller,garbage-collector-controller,namespace-controller,deployment-controller,replicaset-controller,endpoints-controller,endpointslice-controller,endpointslice-mirroring-controller,serviceaccount-controller',
+        '--kube-api-qps=200',
+        '--kube-api-burst=400',
+        '--concurrent-job-syncs=10',
+        '--v=1',
+      ],
+      kcmLog,
+      { ...process.env },
+    );
     stops.push(() => stopChild(kcm));
     // ready when the namespace controller works: the ServiceAccount controller gives a new namespace "default"
     const probeNs = `kcm-probe-${Date.now().toString(36)}`;
     await kubeRequest(rig, 'POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: probeNs } } });
     const deadline = Date.now() + 120_000;
     for (;;) {
-      if (kcm.exitCode !== null) throw new Error(`kube-controller-manager exited ${kcm.exitCode}. Last lines of ${kcmLog}:\n${tail(kcmLog)}`);
+      if (kcm.exitCode !== null)
+        throw new Error(`kube-controller-manager exited ${kcm.exitCode}. Last lines of ${kcmLog}:\n${tail(kcmLog)}`);
       if ((await kubeRequest(rig, 'GET', `/api/v1/namespaces/${probeNs}/serviceaccounts/default`)).status === 200) break;
-      if (Date.now() > deadline) throw new Error(`kube-controller-manager did not start working in 120 s. Last lines of ${kcmLog}:\n${tail(kcmLog)}`);
+      if (Date.now() > deadline)
+        throw new Error(`kube-controller-manager did not start working in 120 s. Last lines of ${kcmLog}:\n${tail(kcmLog)}`);
       await new Promise((r) => setTimeout(r, 200));
     }
     await kubeRequest(rig, 'DELETE', `/api/v1/namespaces/${probeNs}`);
@@ -209,7 +243,27 @@ export async function startDemoCluster(o: DemoClusterOptions): Promise<DemoClust
     // --- the KEDA operator, for the node to run as the keda-operator Pod -------------------------------
     const certDir = path.join(logDir, 'keda-certs');
     mkdirSync(certDir, { recursive: true });
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=keda-operator.keda.svc', '-addext', 'subjectAltName=DNS:keda-operator.keda.svc,DNS:localhost,IP:127.0.0.1', '-keyout', path.join(certDir, 'tls.key'), '-out', path.join(certDir, 'tls.crt')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=keda-operator.keda.svc',
+        '-addext',
+        'subjectAltName=DNS:keda-operator.keda.svc,DNS:localhost,IP:127.0.0.1',
+        '-keyout',
+        path.join(certDir, 'tls.key'),
+        '-out',
+        path.join(certDir, 'tls.crt'),
+      ],
+      { stdio: 'ignore' },
+    );
     writeFileSync(path.join(certDir, 'ca.crt'), readFileSync(path.join(certDir, 'tls.crt')));
     const operatorLogs: string[] = [];
     const runOperator: Runner = async ({ pod, env, log: podLog }) => {
@@ -217,39 +271,46 @@ export async function startDemoCluster(o: DemoClusterOptions): Promise<DemoClust
       // the Pod's own log, which the node serves to the API server (pods/log) like a kubelet
       const logPath = podLog;
       if (!operatorLogs.includes(logPath)) operatorLogs.push(logPath);
-      const child = spawnDaemon(path.join(kedaDir, 'keda-operator'), [
-        `--kubeconfig=${rig.kubeconfigPath}`,
-        '--leader-elect=false',
-        `--metrics-bind-address=127.0.0.1:${metrics}`,
-        `--health-probe-bind-address=127.0.0.1:${probe}`,
-        `--metrics-service-bind-address=127.0.0.1:${grpc}`,
-        `--cert-dir=${certDir}`,
-        `--ca-dir=${certDir}`,
-        '--enable-cert-rotation=false',
-        '--enable-webhook-patching=false',
-        '--enable-apiservice-patching=false',
-        '--zap-log-level=info',
-        '--zap-encoder=console',
-        // times to the nanosecond: test/e2e/simulate-vs-real.test.ts reads when each poll happened
-        '--zap-time-encoding=rfc3339nano',
-      ], logPath, {
-        PATH: process.env.PATH,
-        HOME: os.homedir(),
-        AWS_EC2_METADATA_DISABLED: 'true',
-        // the kubelet's part: the service account's namespace file becomes the cluster object namespace
-        KEDA_CLUSTER_OBJECT_NAMESPACE: pod.metadata.namespace,
-        POD_NAMESPACE: pod.metadata.namespace,
-        ...o.nodeEnv,
-        ...env,
-        ...o.operatorEnv,
-      });
+      const child = spawnDaemon(
+        path.join(kedaDir, 'keda-operator'),
+        [
+          `--kubeconfig=${rig.kubeconfigPath}`,
+          '--leader-elect=false',
+          `--metrics-bind-address=127.0.0.1:${metrics}`,
+          `--health-probe-bind-address=127.0.0.1:${probe}`,
+          `--metrics-service-bind-address=127.0.0.1:${grpc}`,
+          `--cert-dir=${certDir}`,
+          `--ca-dir=${certDir}`,
+          '--enable-cert-rotation=false',
+          '--enable-webhook-patching=false',
+          '--enable-apiservice-patching=false',
+          '--zap-log-level=info',
+          '--zap-encoder=console',
+          // times to the nanosecond: test/e2e/simulate-vs-real.test.ts reads when each poll happened
+          '--zap-time-encoding=rfc3339nano',
+        ],
+        logPath,
+        {
+          PATH: process.env.PATH,
+          HOME: os.homedir(),
+          AWS_EC2_METADATA_DISABLED: 'true',
+          // the kubelet's part: the service account's namespace file becomes the cluster object namespace
+          KEDA_CLUSTER_OBJECT_NAMESPACE: pod.metadata.namespace,
+          POD_NAMESPACE: pod.metadata.namespace,
+          ...o.nodeEnv,
+          ...env,
+          ...o.operatorEnv,
+        },
+      );
       const exited = new Promise<number>((r) => child.once('exit', (code, sig) => r(code ?? (sig === 'SIGKILL' ? 137 : 143))));
       const ready = (async () => {
         for (;;) {
           if (child.exitCode !== null) throw new Error('operator exited');
           try {
             if ((await fetch(`http://127.0.0.1:${probe}/readyz`, { signal: AbortSignal.timeout(1000) })).ok) return;
-          } catch { /* not yet */ }
+          } catch {
+            /* not yet */
+          }
           await new Promise((r) => setTimeout(r, 250));
         }
       })();
@@ -302,10 +363,40 @@ function aggregationLayer(dir: string): string[] {
   mkdirSync(dir, { recursive: true });
   const f = (n: string) => path.join(dir, n);
   const ssl = (args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
-  ssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=front-proxy-ca', '-keyout', f('ca.key'), '-out', f('ca.crt')]);
+  ssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=front-proxy-ca',
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.crt'),
+  ]);
   ssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=front-proxy-client', '-keyout', f('client.key'), '-out', f('client.csr')]);
   writeFileSync(f('client.ext'), 'extendedKeyUsage=clientAuth\n');
-  ssl(['x509', '-req', '-in', f('client.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', f('client.ext'), '-out', f('client.crt')]);
+  ssl([
+    'x509',
+    '-req',
+    '-in',
+    f('client.csr'),
+    '-CA',
+    f('ca.crt'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    f('client.ext'),
+    '-out',
+    f('client.crt'),
+  ]);
   return [
     `--requestheader-client-ca-file=${f('ca.crt')}`,
     '--requestheader-allowed-names=front-proxy-client',
@@ -333,8 +424,16 @@ export function chartStandIn(rig: KubeRig, helmState: string, log: (s: string) =
     const ns = release.namespace ?? 'keda';
     const version = String(release.app_version ?? '').replace(/^v/, '');
     await req('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-    const labels = { 'app.kubernetes.io/name': 'keda-operator', 'app.kubernetes.io/part-of': 'keda-operator', 'app.kubernetes.io/managed-by': 'Helm', 'app.kubernetes.io/version': version };
-    const annotations = values['podIdentity.aws.irsa.enabled'] === 'true' && values['podIdentity.aws.irsa.roleArn'] ? { 'eks.amazonaws.com/role-arn': values['podIdentity.aws.irsa.roleArn'] } : {};
+    const labels = {
+      'app.kubernetes.io/name': 'keda-operator',
+      'app.kubernetes.io/part-of': 'keda-operator',
+      'app.kubernetes.io/managed-by': 'Helm',
+      'app.kubernetes.io/version': version,
+    };
+    const annotations =
+      values['podIdentity.aws.irsa.enabled'] === 'true' && values['podIdentity.aws.irsa.roleArn']
+        ? { 'eks.amazonaws.com/role-arn': values['podIdentity.aws.irsa.roleArn'] }
+        : {};
     const sa = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'keda-operator', namespace: ns, labels, annotations } };
     const put = async (p: string, body: any) => {
       const r = await req('PATCH', `${p}?fieldManager=helm-stand-in&force=true`, body, 'application/apply-patch+yaml');
@@ -342,33 +441,47 @@ export function chartStandIn(rig: KubeRig, helmState: string, log: (s: string) =
     };
     await put(`/api/v1/namespaces/${ns}/serviceaccounts/keda-operator`, sa);
     await put(`/apis/apps/v1/namespaces/${ns}/deployments/keda-operator`, {
-      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'keda-operator', namespace: ns, labels: { ...labels, app: 'keda-operator' } },
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'keda-operator', namespace: ns, labels: { ...labels, app: 'keda-operator' } },
       spec: {
         replicas: 1,
         selector: { matchLabels: { app: 'keda-operator' } },
         template: {
           // a new role is a new pod (the chart's values change the pod template's annotations)
-          metadata: { labels: { ...labels, app: 'keda-operator', name: 'keda-operator' }, annotations: { 'kedactl.test/irsa-role': annotations['eks.amazonaws.com/role-arn'] ?? '' } },
+          metadata: {
+            labels: { ...labels, app: 'keda-operator', name: 'keda-operator' },
+            annotations: { 'kedactl.test/irsa-role': annotations['eks.amazonaws.com/role-arn'] ?? '' },
+          },
           spec: {
             serviceAccountName: 'keda-operator',
             terminationGracePeriodSeconds: 10,
-            containers: [{
-              name: 'keda-operator', image: `${KEDA_IMAGE}${version}`, command: ['/keda'], args: ['--leader-elect'],
-              env: [
-                { name: 'WATCH_NAMESPACE', value: '' },
-                { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-                { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-                { name: 'OPERATOR_NAME', value: 'keda-operator' },
-                { name: 'KEDA_HTTP_DEFAULT_TIMEOUT', value: '3000' },
-              ],
-            }],
+            containers: [
+              {
+                name: 'keda-operator',
+                image: `${KEDA_IMAGE}${version}`,
+                command: ['/keda'],
+                args: ['--leader-elect'],
+                env: [
+                  { name: 'WATCH_NAMESPACE', value: '' },
+                  { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                  { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                  { name: 'OPERATOR_NAME', value: 'keda-operator' },
+                  { name: 'KEDA_HTTP_DEFAULT_TIMEOUT', value: '3000' },
+                ],
+              },
+            ],
           },
         },
       },
     });
   };
   const remove = async (ns: string) => {
-    await req('DELETE', `/apis/apps/v1/namespaces/${ns}/deployments/keda-operator`, { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Foreground' });
+    await req('DELETE', `/apis/apps/v1/namespaces/${ns}/deployments/keda-operator`, {
+      apiVersion: 'v1',
+      kind: 'DeleteOptions',
+      propagationPolicy: 'Foreground',
+    });
     await req('DELETE', `/api/v1/namespaces/${ns}/serviceaccounts/keda-operator`);
   };
   void (async () => {

@@ -29,7 +29,14 @@ export default async function setup(): Promise<() => Promise<void>> {
   // KEDA's chart to them (test/support/oci-registry.ts); and KEDA 2.20.2's operator, metrics server and
   // admission webhooks (one go build), which the demo runs from KEDA's real chart. Built here, before any test
   // file runs, so no test's timeout covers a build; a failure stops the run with the build's own output.
-  const e2eBinaries = Promise.all([ensureControllerManager(), ensureKedaOperator(), ensureKedaChartBinaries(), ensureAwsCli(), ensureHelms(), ensureOciRegistry()]);
+  const e2eBinaries = Promise.all([
+    ensureControllerManager(),
+    ensureKedaOperator(),
+    ensureKedaChartBinaries(),
+    ensureAwsCli(),
+    ensureHelms(),
+    ensureOciRegistry(),
+  ]);
   e2eBinaries.catch(() => undefined); // awaited below, after moto and the shared rig started
 
   // --- moto (AWS): one server per run; tests read KEDACTL_TEST_MOTO_ENDPOINT (forked workers inherit it)
@@ -44,7 +51,14 @@ export default async function setup(): Promise<() => Promise<void>> {
   const rig = await startKubeRig({ crdsDir: kedaCrdsDir(), log: (s) => process.stderr.write(`[kube-rig] ${s}\n`) });
   stops.push(() => rig.stop());
   const { server, caPem, adminToken, kubeconfigPath, restrictedKubeconfigPath, expiredKubeconfigPath } = rig;
-  process.env.KEDACTL_TEST_KUBE_RIG = JSON.stringify({ server, caPem, adminToken, kubeconfigPath, restrictedKubeconfigPath, expiredKubeconfigPath });
+  process.env.KEDACTL_TEST_KUBE_RIG = JSON.stringify({
+    server,
+    caPem,
+    adminToken,
+    kubeconfigPath,
+    restrictedKubeconfigPath,
+    expiredKubeconfigPath,
+  });
   // --- end kube-apiserver
 
   try {

@@ -55,10 +55,20 @@ const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE';
 
 /** an irsa stack's settings with its account and issuer given (nothing asks AWS) */
 export const kedaSettings = (flags: Record<string, unknown>) =>
-  loadSettings({ flags: { region: 'eu-west-1', accountId: '123456789012', oidcIssuer: ISSUER, ...flags }, env: {}, cwd: tmpdir() }).settings;
+  loadSettings({ flags: { region: 'eu-west-1', accountId: '123456789012', oidcIssuer: ISSUER, ...flags }, env: {}, cwd: tmpdir() })
+    .settings;
 
 /** a namespace deleted in a rig without the namespace controller stays Terminating: finish it, as that controller would */
 export async function namespaceGone(rig: KubeRig, ns: string): Promise<void> {
-  await admin(rig, 'PUT', `/api/v1/namespaces/${ns}/finalize`, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns }, spec: { finalizers: [] } });
-  await pollUntil(`namespace ${ns} gone`, async () => ((await admin(rig, 'GET', `/api/v1/namespaces/${ns}`)).status === 404 ? true : undefined), 20_000);
+  await admin(rig, 'PUT', `/api/v1/namespaces/${ns}/finalize`, {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: ns },
+    spec: { finalizers: [] },
+  });
+  await pollUntil(
+    `namespace ${ns} gone`,
+    async () => ((await admin(rig, 'GET', `/api/v1/namespaces/${ns}`)).status === 404 ? true : undefined),
+    20_000,
+  );
 }

@@ -59,7 +59,11 @@ const ipAddrs = (): string => execFileSync('ip', ['-o', 'addr', 'show', 'dev', '
 const assigned = new Set<string>();
 const releaseIp = (ip: string) => {
   assigned.delete(ip);
-  try { execFileSync('ip', ['addr', 'del', `${ip}/32`, 'dev', 'lo'], { stdio: 'ignore' }); } catch { /* gone */ }
+  try {
+    execFileSync('ip', ['addr', 'del', `${ip}/32`, 'dev', 'lo'], { stdio: 'ignore' });
+  } catch {
+    /* gone */
+  }
 };
 let exitHook = false;
 const assignIp = (ip: string) => {
@@ -84,12 +88,16 @@ function podIp(uid: string): string {
 
 /** /etc/hosts of the cluster as a Pod sees it: Service names -> a ready endpoint, the API server's names */
 async function clusterHosts(rig: KedaChartRunnerOptions['rig']): Promise<string> {
-  const lines = ['127.0.0.1 localhost', '127.0.0.1 kubernetes kubernetes.default kubernetes.default.svc kubernetes.default.svc.cluster.local'];
+  const lines = [
+    '127.0.0.1 localhost',
+    '127.0.0.1 kubernetes kubernetes.default kubernetes.default.svc kubernetes.default.svc.cluster.local',
+  ];
   const eps = await kubeRequest(rig, 'GET', '/api/v1/endpoints');
-  for (const ep of eps.status === 200 ? eps.json().items ?? [] : []) {
+  for (const ep of eps.status === 200 ? (eps.json().items ?? []) : []) {
     const ip = ep.subsets?.flatMap((s: any) => s.addresses ?? [])[0]?.ip;
     const { name, namespace } = ep.metadata;
-    if (ip && !(namespace === 'default' && name === 'kubernetes')) lines.push(`${ip} ${name}.${namespace}.svc.cluster.local ${name}.${namespace}.svc ${name}.${namespace}`);
+    if (ip && !(namespace === 'default' && name === 'kubernetes'))
+      lines.push(`${ip} ${name}.${namespace}.svc.cluster.local ${name}.${namespace}.svc ${name}.${namespace}`);
   }
   return lines.join('\n') + '\n';
 }
@@ -120,7 +128,8 @@ export function kedaChartRunners(o: KedaChartRunnerOptions): Record<string, Runn
 async function runKedaPod(o: KedaChartRunnerOptions, prefix: string, command: string, binary: string, { pod, env, dir, log }: PodContext) {
   const c = pod.spec.containers[0];
   const version = String(c.image).slice(prefix.length).replace(/^v/, '');
-  if ((c.command ?? [])[0] !== command) throw new Error(`${c.image}: the test node runs ${command} of this image, not ${JSON.stringify(c.command)}`);
+  if ((c.command ?? [])[0] !== command)
+    throw new Error(`${c.image}: the test node runs ${command} of this image, not ${JSON.stringify(c.command)}`);
   const bin = path.join(o.binDir(version), binary);
   const ip = podIp(pod.metadata.uid);
 
@@ -128,10 +137,11 @@ async function runKedaPod(o: KedaChartRunnerOptions, prefix: string, command: st
   const mounts: Array<[string, string]> = (c.volumeMounts ?? [])
     .map((m: any): [string, string] => [m.mountPath.replace(/\/+$/, ''), path.join(dir, 'volumes', m.name)])
     .sort((a: [string, string], b: [string, string]) => b[0].length - a[0].length);
-  const mapPath = (a: string) => a.replace(/^(--[\w-]+=)?(\/.*)$/, (all, flag = '', p: string) => {
-    for (const [from, to] of mounts) if (p === from || p.startsWith(from + '/')) return flag + to + p.slice(from.length);
-    return all;
-  });
+  const mapPath = (a: string) =>
+    a.replace(/^(--[\w-]+=)?(\/.*)$/, (all, flag = '', p: string) => {
+      for (const [from, to] of mounts) if (p === from || p.startsWith(from + '/')) return flag + to + p.slice(from.length);
+      return all;
+    });
   const args: string[] = (c.args ?? []).map(mapPath);
   // listen addresses: ":port" -> "<pod IP>:port"; flags left at their defaults are given the same way
   const binds = BIND_FLAGS[binary] ?? {};
@@ -156,7 +166,14 @@ async function runKedaPod(o: KedaChartRunnerOptions, prefix: string, command: st
   const sa = pod.spec.serviceAccountName ?? 'default';
   if (pod.spec.automountServiceAccountToken !== false) {
     const tr = await kubeRequest(o.rig, 'POST', `/api/v1/namespaces/${pod.metadata.namespace}/serviceaccounts/${sa}/token`, {
-      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 86400, boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid } } },
+      body: {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: {
+          expirationSeconds: 86400,
+          boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid },
+        },
+      },
     });
     if (tr.status !== 201) throw new Error(`token for service account ${pod.metadata.namespace}/${sa}: ${tr.status} ${tr.body}`);
     writeFileSync(path.join(saDir, 'token'), tr.json().status.token, { mode: 0o600 });
@@ -172,22 +189,42 @@ async function runKedaPod(o: KedaChartRunnerOptions, prefix: string, command: st
   const fd = openSync(log, 'a');
   writeFileSync(fd, `node agent: ${c.image} -> ${bin} ${args.join(' ')} (pod IP ${ip})\n`);
   // setpriv: killed with the test process; unshare: the Pod's own mounts; sh mounts them, then execs the binary
-  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c',
-    'mount --bind "$1" /etc/hosts && mount --bind "$2" /run && shift 2 && exec "$@"', 'pod', hosts, run, bin, ...args], {
-    cwd: dir,
-    env: {
-      PATH: process.env.PATH,
-      HOME: dir,
-      HOSTNAME: pod.metadata.name,
-      KUBERNETES_SERVICE_HOST: '127.0.0.1',
-      KUBERNETES_SERVICE_PORT: apiPort,
-      AWS_EC2_METADATA_DISABLED: 'true',
-      ...o.nodeEnv,
-      ...env,
+  const child = spawn(
+    'setpriv',
+    [
+      '--pdeathsig',
+      'KILL',
+      '--',
+      'unshare',
+      '--mount',
+      '--propagation',
+      'private',
+      '--',
+      'sh',
+      '-c',
+      'mount --bind "$1" /etc/hosts && mount --bind "$2" /run && shift 2 && exec "$@"',
+      'pod',
+      hosts,
+      run,
+      bin,
+      ...args,
+    ],
+    {
+      cwd: dir,
+      env: {
+        PATH: process.env.PATH,
+        HOME: dir,
+        HOSTNAME: pod.metadata.name,
+        KUBERNETES_SERVICE_HOST: '127.0.0.1',
+        KUBERNETES_SERVICE_PORT: apiPort,
+        AWS_EC2_METADATA_DISABLED: 'true',
+        ...o.nodeEnv,
+        ...env,
+      },
+      stdio: ['ignore', fd, fd],
+      detached: true,
     },
-    stdio: ['ignore', fd, fd],
-    detached: true,
-  });
+  );
   closeSync(fd);
   o.onStart?.(c.image, log);
   const pid = child.pid!;
@@ -198,7 +235,7 @@ async function runKedaPod(o: KedaChartRunnerOptions, prefix: string, command: st
       release();
       resolve(code ?? 128 + (signal === 'SIGKILL' ? 9 : signal === 'SIGTERM' ? 15 : 1));
     });
-    child.once('error', () => (done = true, release(), resolve(127)));
+    child.once('error', () => ((done = true), release(), resolve(127)));
   });
 
   // cluster DNS follows the Endpoints (written in place: the bind mount holds the file, not its name)
@@ -208,7 +245,9 @@ async function runKedaPod(o: KedaChartRunnerOptions, prefix: string, command: st
       try {
         const text = await clusterHosts(o.rig);
         if (!done && text !== readFileSync(hosts, 'utf8')) writeFileSync(hosts, text);
-      } catch { /* the API server is stopping */ }
+      } catch {
+        /* the API server is stopping */
+      }
     }
   })();
 
@@ -231,7 +270,19 @@ async function runKedaPod(o: KedaChartRunnerOptions, prefix: string, command: st
     ip,
     exited,
     ready,
-    term: () => { try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ } },
-    kill: () => { try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ } },
+    term: () => {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+    },
+    kill: () => {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    },
   };
 }

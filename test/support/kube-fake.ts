@@ -5,7 +5,16 @@
 // stays terminating until its controller finishes it, kinds that are not served. It does no validation,
 // no defaulting and no field ownership; what depends on those is tested against the real kube-apiserver
 // (test/integration, test/e2e).
-import { KubeApiError, type ApplyOptions, type Kube, type KubeObject, type KubeRef, type KubeType, type ListOptions, type Propagation } from '../../src/core/kube/ports.ts';
+import {
+  KubeApiError,
+  type ApplyOptions,
+  type Kube,
+  type KubeObject,
+  type KubeRef,
+  type KubeType,
+  type ListOptions,
+  type Propagation,
+} from '../../src/core/kube/ports.ts';
 
 /** One call the core made, in order: what tests assert on. */
 export interface FakeCall {
@@ -27,9 +36,23 @@ export interface FakeKubeOptions {
   refuse?: (call: FakeCall) => Error | undefined;
 }
 
-const BUILT_IN = ['v1/Namespace', 'v1/ServiceAccount', 'v1/Secret', 'v1/ConfigMap', 'v1/Service', 'v1/Pod', 'v1/Event', 'apps/v1/Deployment', 'apps/v1/ReplicaSet', 'batch/v1/Job', 'apiextensions.k8s.io/v1/CustomResourceDefinition'];
+const BUILT_IN = [
+  'v1/Namespace',
+  'v1/ServiceAccount',
+  'v1/Secret',
+  'v1/ConfigMap',
+  'v1/Service',
+  'v1/Pod',
+  'v1/Event',
+  'apps/v1/Deployment',
+  'apps/v1/ReplicaSet',
+  'batch/v1/Job',
+  'apiextensions.k8s.io/v1/CustomResourceDefinition',
+];
 const CLUSTER_SCOPED = new Set(['Namespace', 'CustomResourceDefinition']);
-export const KEDA_KINDS: KubeType[] = ['ScaledJob', 'ScaledObject', 'TriggerAuthentication', 'ClusterTriggerAuthentication'].map((kind) => ({ apiVersion: 'keda.sh/v1alpha1', kind }));
+export const KEDA_KINDS: KubeType[] = ['ScaledJob', 'ScaledObject', 'TriggerAuthentication', 'ClusterTriggerAuthentication'].map(
+  (kind) => ({ apiVersion: 'keda.sh/v1alpha1', kind }),
+);
 
 const typeKey = (t: KubeType) => `${t.apiVersion}/${t.kind}`;
 const clone = <T>(o: T): T => structuredClone(o);
@@ -77,7 +100,8 @@ export class FakeKube implements Kube {
   }
 
   private mustServe(t: KubeType): void {
-    if (!this.servedKinds.has(typeKey(t))) throw new KubeApiError('discovery', 404, `the cluster does not serve ${t.kind} (${t.apiVersion})`);
+    if (!this.servedKinds.has(typeKey(t)))
+      throw new KubeApiError('discovery', 404, `the cluster does not serve ${t.kind} (${t.apiVersion})`);
   }
 
   /** Put objects in as they are (status included), as a controller or another tool would. */
@@ -122,7 +146,10 @@ export class FakeKube implements Kube {
         ...obj.metadata,
         ...(ns ? { namespace: ns } : { namespace: undefined }),
         uid: (before?.metadata.uid as string | undefined) ?? (obj.metadata.uid as string | undefined) ?? `uid-${++this.version}`,
-        creationTimestamp: (before?.metadata.creationTimestamp as string | undefined) ?? (obj.metadata.creationTimestamp as string | undefined) ?? new Date().toISOString(),
+        creationTimestamp:
+          (before?.metadata.creationTimestamp as string | undefined) ??
+          (obj.metadata.creationTimestamp as string | undefined) ??
+          new Date().toISOString(),
         resourceVersion: String(++this.version),
       },
     };
@@ -132,7 +159,8 @@ export class FakeKube implements Kube {
   }
 
   private removeNamespace(name: string): void {
-    for (const [k, o] of this.objects) if (o.metadata.namespace === name || (o.kind === 'Namespace' && o.metadata.name === name)) this.objects.delete(k);
+    for (const [k, o] of this.objects)
+      if (o.metadata.namespace === name || (o.kind === 'Namespace' && o.metadata.name === name)) this.objects.delete(k);
   }
 
   /** The API server's delete: an object with finalizers stays, marked; a namespace waits for its controller. */
@@ -168,17 +196,38 @@ export class FakeKube implements Kube {
   }
 
   async apply(given: KubeObject, opts: ApplyOptions = {}): Promise<KubeObject> {
-    this.record({ verb: opts.dryRun ? 'dry-run apply' : 'apply', kind: given.kind, namespace: given.metadata.namespace, name: given.metadata.name });
+    this.record({
+      verb: opts.dryRun ? 'dry-run apply' : 'apply',
+      kind: given.kind,
+      namespace: given.metadata.namespace,
+      name: given.metadata.name,
+    });
     this.mustServe(given);
     const ns = given.metadata.namespace;
     const before = this.objects.get(this.key(given, ns, given.metadata.name));
-    if (before?.metadata.deletionTimestamp && before.kind === 'Namespace') throw new KubeApiError(`apply ${given.kind}`, 409, `namespace ${given.metadata.name} is being terminated`, undefined, { reason: 'Conflict' });
-    if (ns && !CLUSTER_SCOPED.has(given.kind) && this.objects.get(this.key({ apiVersion: 'v1', kind: 'Namespace' }, undefined, ns))?.metadata.deletionTimestamp)
-      throw new KubeApiError(`apply ${given.kind}`, 403, `unable to create new content in namespace ${ns} because it is being terminated`, undefined, { forbiddenBy: 'admission' });
+    if (before?.metadata.deletionTimestamp && before.kind === 'Namespace')
+      throw new KubeApiError(`apply ${given.kind}`, 409, `namespace ${given.metadata.name} is being terminated`, undefined, {
+        reason: 'Conflict',
+      });
+    if (
+      ns &&
+      !CLUSTER_SCOPED.has(given.kind) &&
+      this.objects.get(this.key({ apiVersion: 'v1', kind: 'Namespace' }, undefined, ns))?.metadata.deletionTimestamp
+    )
+      throw new KubeApiError(
+        `apply ${given.kind}`,
+        403,
+        `unable to create new content in namespace ${ns} because it is being terminated`,
+        undefined,
+        { forbiddenBy: 'admission' },
+      );
     // what kedactl applies, it owns: its fields replace the old ones; status and server metadata stay
     const next = clone(given) as KubeObject & { stringData?: Record<string, string>; data?: Record<string, string>; status?: unknown };
     if (next.kind === 'Secret' && next.stringData) {
-      next.data = { ...(next.data ?? {}), ...Object.fromEntries(Object.entries(next.stringData).map(([k, v]) => [k, Buffer.from(String(v)).toString('base64')])) };
+      next.data = {
+        ...(next.data ?? {}),
+        ...Object.fromEntries(Object.entries(next.stringData).map(([k, v]) => [k, Buffer.from(String(v)).toString('base64')])),
+      };
       delete next.stringData;
     }
     if (before && (before as { status?: unknown }).status !== undefined) next.status = clone((before as { status?: unknown }).status);
@@ -191,7 +240,13 @@ export class FakeKube implements Kube {
     this.record({ verb: 'deletecollection', kind: type.kind, namespace: opts.namespace, labelSelector: opts.labelSelector });
     this.mustServe(type);
     for (const [k, o] of [...this.objects])
-      if (o.apiVersion === type.apiVersion && o.kind === type.kind && (!opts.namespace || o.metadata.namespace === opts.namespace) && matches(o.metadata.labels, opts.labelSelector)) this.remove(k, o);
+      if (
+        o.apiVersion === type.apiVersion &&
+        o.kind === type.kind &&
+        (!opts.namespace || o.metadata.namespace === opts.namespace) &&
+        matches(o.metadata.labels, opts.labelSelector)
+      )
+        this.remove(k, o);
   }
 
   async delete(ref: KubeRef): Promise<boolean> {
@@ -212,13 +267,24 @@ export class FakeKube implements Kube {
   async proxy(req: Parameters<Kube['proxy']>[0]): Promise<{ status: number; body: string }> {
     this.record({ verb: 'proxy', kind: 'Service', namespace: req.namespace, name: req.service });
     if (this.proxyAnswer) return this.proxyAnswer(req);
-    return { status: 503, body: JSON.stringify({ kind: 'Status', status: 'Failure', message: `no endpoints available for service "${req.service}"`, reason: 'ServiceUnavailable', code: 503 }) };
+    return {
+      status: 503,
+      body: JSON.stringify({
+        kind: 'Status',
+        status: 'Failure',
+        message: `no endpoints available for service "${req.service}"`,
+        reason: 'ServiceUnavailable',
+        code: 503,
+      }),
+    };
   }
 }
 
 /** A 403 from RBAC, as the adapter reports it (isAuthorizationDenied is true). */
 export function forbidden(call: FakeCall): KubeApiError {
-  return new KubeApiError(`${call.verb} ${call.kind}`, 403, `forbidden: context "fake" may not ${call.verb} ${call.kind}`, undefined, { forbiddenBy: 'authorization' });
+  return new KubeApiError(`${call.verb} ${call.kind}`, 403, `forbidden: context "fake" may not ${call.verb} ${call.kind}`, undefined, {
+    forbiddenBy: 'authorization',
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -233,34 +299,77 @@ export function kedaInstalled(fake: FakeKube, version = '2.21.0'): FakeKube {
       apiVersion: 'apiextensions.k8s.io/v1',
       kind: 'CustomResourceDefinition',
       metadata: { name: `${plural}.keda.sh` },
-      spec: { versions: [{ name: 'v1alpha1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }] },
+      spec: {
+        versions: [
+          {
+            name: 'v1alpha1',
+            served: true,
+            storage: true,
+            schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+          },
+        ],
+      },
       status: { conditions: [{ type: 'Established', status: 'True' }] },
     });
   fake.add({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'keda' } });
   fake.add({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: 'keda-operator', namespace: 'keda', generation: 1, labels: { app: 'keda-operator', 'app.kubernetes.io/version': version } },
-    spec: { replicas: 1, selector: { matchLabels: { app: 'keda-operator' } }, template: { spec: { containers: [{ name: 'keda-operator', image: `ghcr.io/kedacore/keda:${version}` }] } } },
-    status: { observedGeneration: 1, replicas: 1, updatedReplicas: 1, availableReplicas: 1, conditions: [{ type: 'Available', status: 'True' }] },
+    metadata: {
+      name: 'keda-operator',
+      namespace: 'keda',
+      generation: 1,
+      labels: { app: 'keda-operator', 'app.kubernetes.io/version': version },
+    },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: 'keda-operator' } },
+      template: { spec: { containers: [{ name: 'keda-operator', image: `ghcr.io/kedacore/keda:${version}` }] } },
+    },
+    status: {
+      observedGeneration: 1,
+      replicas: 1,
+      updatedReplicas: 1,
+      availableReplicas: 1,
+      conditions: [{ type: 'Available', status: 'True' }],
+    },
   });
   return fake;
 }
 
 /** Jobs of a stack's ScaledJob (and one Pod each), in the states given, as KEDA and the Job controller leave them. */
-export function stackJobs(fake: FakeKube, o: { stack: string; namespace: string; scaledJob: string; states: Array<'active' | 'retrying' | 'succeeded' | 'failed'> }): void {
+export function stackJobs(
+  fake: FakeKube,
+  o: { stack: string; namespace: string; scaledJob: string; states: Array<'active' | 'retrying' | 'succeeded' | 'failed'> },
+): void {
   o.states.forEach((state, i) => {
     const name = `${o.scaledJob}-${i.toString(36).padStart(5, '0')}`;
     const labels = { ...STACK_LABELS(o.stack), 'scaledjob.keda.sh/name': o.scaledJob };
     const status =
       state === 'succeeded'
-        ? { succeeded: 1, conditions: [{ type: 'SuccessCriteriaMet', status: 'True' }, { type: 'Complete', status: 'True' }] }
+        ? {
+            succeeded: 1,
+            conditions: [
+              { type: 'SuccessCriteriaMet', status: 'True' },
+              { type: 'Complete', status: 'True' },
+            ],
+          }
         : state === 'failed'
-          ? { failed: 1, conditions: [{ type: 'FailureTarget', status: 'True' }, { type: 'Failed', status: 'True' }] }
+          ? {
+              failed: 1,
+              conditions: [
+                { type: 'FailureTarget', status: 'True' },
+                { type: 'Failed', status: 'True' },
+              ],
+            }
           : state === 'retrying'
             ? { failed: 1, active: 1 }
             : { active: 1 };
     fake.add({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name, namespace: o.namespace, labels }, status });
-    fake.add({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `${name}-x`, namespace: o.namespace, labels: { ...labels, 'batch.kubernetes.io/job-name': name } } });
+    fake.add({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `${name}-x`, namespace: o.namespace, labels: { ...labels, 'batch.kubernetes.io/job-name': name } },
+    });
   });
 }

@@ -43,4 +43,5 @@ export const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE';
 
 /** irsa settings with every id known, so nothing needs AWS */
 export const settings = (flags: Record<string, unknown>): Settings =>
-  loadSettings({ flags: { region: 'eu-west-1', accountId: '123456789012', oidcIssuer: ISSUER, ...flags }, env: {}, cwd: tmpdir() }).settings;
+  loadSettings({ flags: { region: 'eu-west-1', accountId: '123456789012', oidcIssuer: ISSUER, ...flags }, env: {}, cwd: tmpdir() })
+    .settings;

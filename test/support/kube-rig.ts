@@ -10,14 +10,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import * as https from 'node:https';
 import * as http from 'node:http';
@@ -168,11 +161,7 @@ export async function ensureKubeBinaries(log: (s: string) => void = defaultLog):
       if (code === 0 && dir && existsSync(path.join(dir, 'kube-apiserver')) && existsSync(path.join(dir, 'etcd'))) {
         resolve(dir);
       } else {
-        reject(
-          new Error(
-            `kube-binaries.sh failed (exit ${code}); last output:\n${errLines.slice(-40).join('\n')}`,
-          ),
-        );
+        reject(new Error(`kube-binaries.sh failed (exit ${code}); last output:\n${errLines.slice(-40).join('\n')}`));
       }
     });
   });
@@ -297,13 +286,7 @@ function isRunning(p: Proc): boolean {
 }
 
 /** Poll fn until it returns true; fail early if proc died. */
-async function waitFor(
-  what: string,
-  proc: Proc,
-  logPath: string,
-  timeoutMs: number,
-  fn: () => Promise<boolean>,
-): Promise<void> {
+async function waitFor(what: string, proc: Proc, logPath: string, timeoutMs: number, fn: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastErr = '';
   let delay = 100;
@@ -425,11 +408,9 @@ export async function startKubeRig(opts: StartKubeRigOptions = {}): Promise<Kube
     const restrictedToken = randomBytes(24).toString('hex');
     const expiredToken = randomBytes(24).toString('hex'); // never put in the token file -> 401
     const tokenFile = path.join(dir, 'tokens.csv');
-    await writeFile(
-      tokenFile,
-      `${adminToken},rig-admin,rig-admin-uid,"system:masters"\n${restrictedToken},restricted,restricted-uid\n`,
-      { mode: 0o600 },
-    );
+    await writeFile(tokenFile, `${adminToken},rig-admin,rig-admin-uid,"system:masters"\n${restrictedToken},restricted,restricted-uid\n`, {
+      mode: 0o600,
+    });
     const sa = generateKeyPairSync('rsa', {
       modulusLength: 2048,
       publicKeyEncoding: { type: 'spki', format: 'pem' },
@@ -509,7 +490,8 @@ export async function startKubeRig(opts: StartKubeRigOptions = {}): Promise<Kube
       '--v=1',
       ...(opts.apiServerArgs ?? []),
     ];
-    const startApiServer = (): Proc => startProcess(path.join(binDir, 'kube-apiserver'), apiArgs, apiServerLogPath, usePdeathsig, opts.apiServerEnv);
+    const startApiServer = (): Proc =>
+      startProcess(path.join(binDir, 'kube-apiserver'), apiArgs, apiServerLogPath, usePdeathsig, opts.apiServerEnv);
 
     let caPem = '';
     const waitApiReady = async (proc: Proc): Promise<void> => {
@@ -572,11 +554,9 @@ export async function startKubeRig(opts: StartKubeRigOptions = {}): Promise<Kube
     const restrictedKubeconfigPath = path.join(dir, 'restricted.kubeconfig');
     const expiredKubeconfigPath = path.join(dir, 'expired.kubeconfig');
     await writeFile(kubeconfigPath, kubeconfigYaml(server, caPem, 'rig-admin', 'rig-admin', adminToken), { mode: 0o600 });
-    await writeFile(
-      restrictedKubeconfigPath,
-      kubeconfigYaml(server, caPem, 'rig-restricted', 'restricted', restrictedToken),
-      { mode: 0o600 },
-    );
+    await writeFile(restrictedKubeconfigPath, kubeconfigYaml(server, caPem, 'rig-restricted', 'restricted', restrictedToken), {
+      mode: 0o600,
+    });
     await writeFile(expiredKubeconfigPath, kubeconfigYaml(server, caPem, 'rig-expired', 'expired', expiredToken), {
       mode: 0o600,
     });
@@ -624,9 +604,7 @@ export async function startKubeRig(opts: StartKubeRigOptions = {}): Promise<Kube
       },
       stop,
     };
-    log(
-      `rig up in ${((Date.now() - t0) / 1000).toFixed(1)}s (binaries ${((tBins - t0) / 1000).toFixed(1)}s); dir ${dir}`,
-    );
+    log(`rig up in ${((Date.now() - t0) / 1000).toFixed(1)}s (binaries ${((tBins - t0) / 1000).toFixed(1)}s); dir ${dir}`);
     return rig;
   } catch (e) {
     await stop().catch(() => undefined);

@@ -9,7 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { startKubeRig, kubeRequest, type KubeRig, type KubeResponse } from './kube-rig.ts';
 import { DEFAULT_KEDA_VERSION } from '../../src/core/keda/versions.ts';
 
-export type RigInfo = Pick<KubeRig, 'server' | 'caPem' | 'adminToken' | 'kubeconfigPath' | 'restrictedKubeconfigPath' | 'expiredKubeconfigPath'>;
+export type RigInfo = Pick<
+  KubeRig,
+  'server' | 'caPem' | 'adminToken' | 'kubeconfigPath' | 'restrictedKubeconfigPath' | 'expiredKubeconfigPath'
+>;
 
 const KEDA_CRDS_SCRIPT = fileURLToPath(new URL('../rig/keda-crds.sh', import.meta.url));
 
@@ -54,20 +57,35 @@ export async function createFinishedJobs(r: RigInfo, ns: string, stack: string, 
   const one = async (i: number) => {
     const name = `${stack}-processor-${i.toString(36).padStart(5, '0')}`;
     const job = await admin(r, 'POST', `/apis/batch/v1/namespaces/${ns}/jobs`, {
-      apiVersion: 'batch/v1', kind: 'Job', metadata: { name, labels },
-      spec: { backoffLimit: 0, template: { metadata: { labels }, spec: { restartPolicy: 'Never', containers: [{ name: 'consumer', image: 'amazon/aws-cli:2.15.23' }] } } },
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name, labels },
+      spec: {
+        backoffLimit: 0,
+        template: {
+          metadata: { labels },
+          spec: { restartPolicy: 'Never', containers: [{ name: 'consumer', image: 'amazon/aws-cli:2.15.23' }] },
+        },
+      },
     });
     if (job.status !== 201) throw new Error(`job ${job.status} ${job.body}`);
     const uid = job.json().metadata.uid;
     const pod = await admin(r, 'POST', `/api/v1/namespaces/${ns}/pods`, {
-      apiVersion: 'v1', kind: 'Pod',
-      metadata: { name: `${name}-x`, labels: { ...labels, 'batch.kubernetes.io/job-name': name }, ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name, uid, controller: true }] },
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: `${name}-x`,
+        labels: { ...labels, 'batch.kubernetes.io/job-name': name },
+        ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name, uid, controller: true }],
+      },
       spec: { restartPolicy: 'Never', containers: [{ name: 'consumer', image: 'amazon/aws-cli:2.15.23' }] },
     });
     if (pod.status !== 201) throw new Error(`pod ${pod.status} ${pod.body}`);
   };
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < n) await one(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) await one(next++);
+    }),
+  );
 }

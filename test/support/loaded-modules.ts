@@ -36,13 +36,19 @@ export async function loadedBy(argv: string[], opts: { env?: NodeJS.ProcessEnv; 
   const out = join(dir, 'loaded.txt');
   try {
     const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', recorder(out), opts.bin ?? BIN, ...argv], { env: opts.env ?? process.env, cwd: opts.cwd ?? dir, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(process.execPath, ['--import', recorder(out), opts.bin ?? BIN, ...argv], {
+        env: opts.env ?? process.env,
+        cwd: opts.cwd ?? dir,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       let stderr = '';
       child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
       child.on('error', reject);
       child.on('close', (c) => resolve({ code: c, stderr }));
     });
-    const urls = readFileSync(out, 'utf8').split('\n').filter((u) => u.startsWith('file:'));
+    const urls = readFileSync(out, 'utf8')
+      .split('\n')
+      .filter((u) => u.startsWith('file:'));
     const own: string[] = [];
     const packages = new Map<string, number>();
     for (const u of urls) {

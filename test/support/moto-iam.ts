@@ -14,11 +14,27 @@ export interface MotoWithIam {
 export async function startMotoWithIam(eksCluster: string): Promise<MotoWithIam> {
   const moto = await startMoto();
   try {
-    const root = { region: MOTO_ENV.AWS_REGION, endpoint: moto.endpoint, credentials: { accessKeyId: MOTO_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: MOTO_ENV.AWS_SECRET_ACCESS_KEY } };
-    await new EKSClient(root).send(new CreateClusterCommand({ name: eksCluster, roleArn: `arn:aws:iam::${MOTO_ACCOUNT}:role/eks`, resourcesVpcConfig: { subnetIds: [] } }));
+    const root = {
+      region: MOTO_ENV.AWS_REGION,
+      endpoint: moto.endpoint,
+      credentials: { accessKeyId: MOTO_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: MOTO_ENV.AWS_SECRET_ACCESS_KEY },
+    };
+    await new EKSClient(root).send(
+      new CreateClusterCommand({
+        name: eksCluster,
+        roleArn: `arn:aws:iam::${MOTO_ACCOUNT}:role/eks`,
+        resourcesVpcConfig: { subnetIds: [] },
+      }),
+    );
     const iam = new IAMClient(root);
     await iam.send(new CreateUserCommand({ UserName: 'kedactl-admin' }));
-    await iam.send(new PutUserPolicyCommand({ UserName: 'kedactl-admin', PolicyName: 'all', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }) }));
+    await iam.send(
+      new PutUserPolicyCommand({
+        UserName: 'kedactl-admin',
+        PolicyName: 'all',
+        PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }),
+      }),
+    );
     const key = (await iam.send(new CreateAccessKeyCommand({ UserName: 'kedactl-admin' }))).AccessKey!;
     const on = await fetch(`${moto.endpoint}/moto-api/reset-auth`, { method: 'POST', body: '0' });
     if (!on.ok) throw new Error(`moto refused to enforce IAM: HTTP ${on.status} ${await on.text()}`);

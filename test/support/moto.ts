@@ -31,10 +31,15 @@ function log(s: string): void {
   process.stderr.write(`[moto] ${s}\n`);
 }
 
-
 /** Creates the venv with the pinned moto once; later calls only check a marker file. */
 export function ensureMotoVenv(): Promise<string> {
-  return ensureVenv({ name: 'moto-venv', requirement: `moto[server]==${MOTO_VERSION}`, executable: 'moto_server', marker: `moto-${MOTO_VERSION}`, log });
+  return ensureVenv({
+    name: 'moto-venv',
+    requirement: `moto[server]==${MOTO_VERSION}`,
+    executable: 'moto_server',
+    marker: `moto-${MOTO_VERSION}`,
+    log,
+  });
 }
 
 async function answers(endpoint: string): Promise<boolean> {

@@ -43,8 +43,16 @@ export async function startNetnsBackend(script: string, port = 8080): Promise<Ne
     throw new Error(`${NETNS_NEEDS}\n(ip netns add ${ns}: ${String((e as { stderr?: unknown }).stderr ?? (e as Error).message).trim()})`);
   }
   const cleanup = () => {
-    try { ip(['link', 'del', host]); } catch { /* gone with the namespace */ }
-    try { ip(['netns', 'del', ns]); } catch { /* already gone */ }
+    try {
+      ip(['link', 'del', host]);
+    } catch {
+      /* gone with the namespace */
+    }
+    try {
+      ip(['netns', 'del', ns]);
+    } catch {
+      /* already gone */
+    }
   };
   try {
     ip(['link', 'add', host, 'type', 'veth', 'peer', 'name', peer]);
@@ -58,7 +66,10 @@ export async function startNetnsBackend(script: string, port = 8080): Promise<Ne
     cleanup();
     throw e;
   }
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', script], { env: { ...process.env, PORT: String(port), HOST: backendIp }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', script], {
+    env: { ...process.env, PORT: String(port), HOST: backendIp },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error('netns backend did not start')), 10_000);
     child.stdout!.once('data', () => (clearTimeout(t), resolve()));

@@ -19,7 +19,18 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { kubeRequest, type KubeRig } from './kube-rig.ts';
@@ -139,43 +150,87 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
   writeFileSync(join(shimDir, 'aws'), awsShim(o.awsCli, callLog));
   chmodSync(join(shimDir, 'aws'), 0o755);
 
-  const req = async (method: string, path: string, body?: unknown, contentType?: string) => kubeRequest(rig, method, path, { body, contentType });
+  const req = async (method: string, path: string, body?: unknown, contentType?: string) =>
+    kubeRequest(rig, method, path, { body, contentType });
 
   // --- the Node object -------------------------------------------------------------------------------
-  const nodeBody = { apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux' } } };
+  const nodeBody = {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux' } },
+  };
   const made = await req('POST', '/api/v1/nodes', nodeBody);
   if (made.status !== 201 && made.status !== 409) throw new Error(`node agent: creating Node ${name}: ${made.status} ${made.body}`);
   const pods = new Map<string, PodRecord>();
   // the kubelet's read-only part the API server uses: container logs (pods/log), over HTTPS
   const kubelet = await startKubeletLogs(dir, pods);
   const capacity = { cpu: '2', memory: '24Gi', pods: '1000' };
-  const ns = await req('PATCH', `/api/v1/nodes/${name}/status`, {
-    status: {
-      capacity, allocatable: capacity,
-      // no Hostname address: the API server prefers it for reaching the kubelet, and this name resolves nowhere
-      addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
-      daemonEndpoints: { kubeletEndpoint: { Port: kubelet.port } },
-      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kedactl test node agent', lastHeartbeatTime: now(), lastTransitionTime: now() }],
-      nodeInfo: { kubeletVersion: 'kedactl-test-node', operatingSystem: 'linux', architecture: 'amd64', containerRuntimeVersion: 'local-processes', kernelVersion: '', osImage: '', machineID: '', systemUUID: '', bootID: '', kubeProxyVersion: '' },
+  const ns = await req(
+    'PATCH',
+    `/api/v1/nodes/${name}/status`,
+    {
+      status: {
+        capacity,
+        allocatable: capacity,
+        // no Hostname address: the API server prefers it for reaching the kubelet, and this name resolves nowhere
+        addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
+        daemonEndpoints: { kubeletEndpoint: { Port: kubelet.port } },
+        conditions: [
+          {
+            type: 'Ready',
+            status: 'True',
+            reason: 'KubeletReady',
+            message: 'kedactl test node agent',
+            lastHeartbeatTime: now(),
+            lastTransitionTime: now(),
+          },
+        ],
+        nodeInfo: {
+          kubeletVersion: 'kedactl-test-node',
+          operatingSystem: 'linux',
+          architecture: 'amd64',
+          containerRuntimeVersion: 'local-processes',
+          kernelVersion: '',
+          osImage: '',
+          machineID: '',
+          systemUUID: '',
+          bootID: '',
+          kubeProxyVersion: '',
+        },
+      },
     },
-  }, 'application/merge-patch+json');
+    'application/merge-patch+json',
+  );
   if (ns.status >= 300) throw new Error(`node agent: Node status: ${ns.status} ${ns.body}`);
 
   const live = new Map<string, Live>();
   let on = true;
 
   const patchStatus = async (pod: any, status: unknown) => {
-    const r = await req('PATCH', `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/status`, { status }, 'application/strategic-merge-patch+json');
-    if (r.status >= 300 && r.status !== 404) throw new Error(`node agent: status of ${pod.metadata.namespace}/${pod.metadata.name}: ${r.status} ${r.body}`);
+    const r = await req(
+      'PATCH',
+      `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/status`,
+      { status },
+      'application/strategic-merge-patch+json',
+    );
+    if (r.status >= 300 && r.status !== 404)
+      throw new Error(`node agent: status of ${pod.metadata.namespace}/${pod.metadata.name}: ${r.status} ${r.body}`);
   };
 
   const containerId = (l: Live) => `kedactl-node://${l.record.uid}`;
 
-  const secretOrConfigMap = async (kind: 'secrets' | 'configmaps', namespace: string, objName: string): Promise<Record<string, string> | undefined> => {
+  const secretOrConfigMap = async (
+    kind: 'secrets' | 'configmaps',
+    namespace: string,
+    objName: string,
+  ): Promise<Record<string, string> | undefined> => {
     const r = await req('GET', `/api/v1/namespaces/${namespace}/${kind}/${objName}`);
     if (r.status !== 200) return undefined;
     const o = r.json();
-    if (kind === 'secrets') return Object.fromEntries(Object.entries((o.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+    if (kind === 'secrets')
+      return Object.fromEntries(
+        Object.entries((o.data ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+      );
     return o.data ?? {};
   };
 
@@ -201,7 +256,16 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
         else if (!ref.optional) throw new Error(`${ref.name}/${ref.key} not found`);
       } else if (e.valueFrom?.fieldRef) {
         const f = e.valueFrom.fieldRef.fieldPath as string;
-        env[e.name] = f === 'metadata.name' ? pod.metadata.name : f === 'metadata.namespace' ? nsName : f === 'spec.nodeName' ? name : f === 'spec.serviceAccountName' ? (pod.spec.serviceAccountName ?? 'default') : '';
+        env[e.name] =
+          f === 'metadata.name'
+            ? pod.metadata.name
+            : f === 'metadata.namespace'
+              ? nsName
+              : f === 'spec.nodeName'
+                ? name
+                : f === 'spec.serviceAccountName'
+                  ? (pod.spec.serviceAccountName ?? 'default')
+                  : '';
       } else env[e.name] = '';
     }
     // a path in the Pod's spec (the identity webhook's token file) is where the node mounted that volume
@@ -218,7 +282,11 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
     const sa = await req('GET', `/api/v1/namespaces/${nsName}/serviceaccounts/${saName}`);
     const role = sa.status === 200 ? sa.json().metadata.annotations?.['eks.amazonaws.com/role-arn'] : undefined;
     if (role) {
-      const tr = await req('POST', `/api/v1/namespaces/${nsName}/serviceaccounts/${saName}/token`, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: ['sts.amazonaws.com'], expirationSeconds: 86400 } });
+      const tr = await req('POST', `/api/v1/namespaces/${nsName}/serviceaccounts/${saName}/token`, {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: { audiences: ['sts.amazonaws.com'], expirationSeconds: 86400 },
+      });
       if (tr.status !== 201) throw new Error(`token for service account ${nsName}/${saName}: ${tr.status} ${tr.body}`);
       const tokenFile = join(podDir, 'eks.amazonaws.com', 'serviceaccount', 'token');
       mkdirSync(dirname(tokenFile), { recursive: true });
@@ -236,13 +304,18 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
     const svcs = (await req('GET', `/api/v1/namespaces/${namespace}/services`)).json().items ?? [];
     for (const s of svcs) {
       const ep = await req('GET', `/api/v1/namespaces/${namespace}/endpoints/${s.metadata.name}`);
-      const subsets = ep.status === 200 ? ep.json().subsets ?? [] : [];
+      const subsets = ep.status === 200 ? (ep.json().subsets ?? []) : [];
       for (const port of s.spec.ports ?? []) {
         for (const sub of subsets) {
           const target = (sub.ports ?? []).find((p: any) => (p.name ?? '') === (port.name ?? '')) ?? sub.ports?.[0];
           const addr = sub.addresses?.[0]?.ip;
           if (!target || !addr) continue;
-          for (const host of [`${s.metadata.name}.${namespace}.svc.cluster.local`, `${s.metadata.name}.${namespace}.svc`, `${s.metadata.name}.${namespace}`, s.metadata.name])
+          for (const host of [
+            `${s.metadata.name}.${namespace}.svc.cluster.local`,
+            `${s.metadata.name}.${namespace}.svc`,
+            `${s.metadata.name}.${namespace}`,
+            s.metadata.name,
+          ])
             lines.push(`connect-to = "${host}:${port.port}:${addr}:${target.port}"`);
         }
       }
@@ -266,8 +339,13 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
           const t = src.serviceAccountToken;
           if (!t) continue;
           const sa = pod.spec.serviceAccountName ?? 'default';
-          const tr = await req('POST', `/api/v1/namespaces/${pod.metadata.namespace}/serviceaccounts/${sa}/token`, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: t.audience ? [t.audience] : [], expirationSeconds: t.expirationSeconds ?? 3600 } });
-          if (tr.status !== 201) throw new Error(`volume ${v.name}: token for service account ${pod.metadata.namespace}/${sa}: ${tr.status} ${tr.body}`);
+          const tr = await req('POST', `/api/v1/namespaces/${pod.metadata.namespace}/serviceaccounts/${sa}/token`, {
+            apiVersion: 'authentication.k8s.io/v1',
+            kind: 'TokenRequest',
+            spec: { audiences: t.audience ? [t.audience] : [], expirationSeconds: t.expirationSeconds ?? 3600 },
+          });
+          if (tr.status !== 201)
+            throw new Error(`volume ${v.name}: token for service account ${pod.metadata.namespace}/${sa}: ${tr.status} ${tr.body}`);
           writeFileSync(join(target, t.path), tr.json().status.token, { mode: 0o600 });
         }
         continue;
@@ -284,9 +362,14 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
   const syncVolume = async (pod: any, v: any, target: string, atStart: boolean) => {
     const ref = v.configMap ?? v.secret;
     if (!ref) return;
-    const src = v.configMap ? await secretOrConfigMap('configmaps', pod.metadata.namespace, v.configMap.name) : await secretOrConfigMap('secrets', pod.metadata.namespace, v.secret.secretName);
+    const src = v.configMap
+      ? await secretOrConfigMap('configmaps', pod.metadata.namespace, v.configMap.name)
+      : await secretOrConfigMap('secrets', pod.metadata.namespace, v.secret.secretName);
     if (!src) {
-      if (atStart && !ref.optional) throw new Error(`volume ${v.name}: ${v.configMap ? `configmap "${v.configMap.name}"` : `secret "${v.secret.secretName}"`} not found`);
+      if (atStart && !ref.optional)
+        throw new Error(
+          `volume ${v.name}: ${v.configMap ? `configmap "${v.configMap.name}"` : `secret "${v.secret.secretName}"`} not found`,
+        );
       return;
     }
     const items: Array<{ key: string; path: string }> = ref.items ?? Object.keys(src).map((k) => ({ key: k, path: k }));
@@ -334,16 +417,32 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
     const exited = new Promise<number>((resolve) => {
       child.once('exit', (code, signal) => {
         // the container is gone with its first process: kill whatever it left behind (a background sleep)
-        try { process.kill(-pid, 'SIGKILL'); } catch { /* none left */ }
-        resolve(code ?? 128 + (signal ? ({ SIGKILL: 9, SIGTERM: 15, SIGINT: 2 } as Record<string, number>)[signal] ?? 1 : 1));
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          /* none left */
+        }
+        resolve(code ?? 128 + (signal ? (({ SIGKILL: 9, SIGTERM: 15, SIGINT: 2 } as Record<string, number>)[signal] ?? 1) : 1));
       });
       child.once('error', () => resolve(127));
     });
     return {
       ip: '127.0.0.1',
       exited,
-      term: () => { try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ } },
-      kill: () => { try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ } },
+      term: () => {
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch {
+          /* gone */
+        }
+      },
+      kill: () => {
+        try {
+          process.kill(-pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      },
     };
   };
 
@@ -354,7 +453,12 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
    */
   const background = new Set<Promise<void>>();
   const inBackground = (work: Promise<unknown>): void => {
-    const settled: Promise<void> = work.then(() => undefined, () => undefined).finally(() => background.delete(settled));
+    const settled: Promise<void> = work
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .finally(() => background.delete(settled));
     background.add(settled);
   };
 
@@ -362,7 +466,11 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
     const backend = await startNetnsBackend(FAKE_ANALYZER, 8080);
     let done!: (code: number) => void;
     const exited = new Promise<number>((r) => (done = r));
-    const stop = (code: number) => void backend.stop().then(() => done(code), () => done(code));
+    const stop = (code: number) =>
+      void backend.stop().then(
+        () => done(code),
+        () => done(code),
+      );
     return { ip: backend.ip, exited, term: () => stop(143), kill: () => stop(137) };
   };
 
@@ -374,7 +482,12 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
 
   const deleteNow = async (l: Live) => {
     if (l.deleted) return;
-    const r = await req('DELETE', `/api/v1/namespaces/${l.record.namespace}/pods/${l.record.name}`, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, preconditions: { uid: l.record.uid } });
+    const r = await req('DELETE', `/api/v1/namespaces/${l.record.namespace}/pods/${l.record.name}`, {
+      apiVersion: 'v1',
+      kind: 'DeleteOptions',
+      gracePeriodSeconds: 0,
+      preconditions: { uid: l.record.uid },
+    });
     if (r.status < 300 || r.status === 404 || r.status === 409) l.deleted = true;
   };
 
@@ -383,14 +496,31 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
     l.record.exitCode = code;
     l.record.finishedAt = Date.now();
     const c = pod.spec.containers[0];
-    const terminated = { exitCode: code, reason: code === 0 ? 'Completed' : 'Error', startedAt: new Date(l.record.startedAt ?? Date.now()).toISOString().replace(/\.\d+Z$/, 'Z'), finishedAt: now(), containerID: containerId(l) };
+    const terminated = {
+      exitCode: code,
+      reason: code === 0 ? 'Completed' : 'Error',
+      startedAt: new Date(l.record.startedAt ?? Date.now()).toISOString().replace(/\.\d+Z$/, 'Z'),
+      finishedAt: now(),
+      containerID: containerId(l),
+    };
     await patchStatus(pod, {
       phase: code === 0 ? 'Succeeded' : 'Failed',
       conditions: [
         { type: 'Ready', status: 'False', reason: 'PodCompleted', lastTransitionTime: now() },
         { type: 'ContainersReady', status: 'False', reason: 'PodCompleted', lastTransitionTime: now() },
       ],
-      containerStatuses: [{ name: c.name, image: c.image, imageID: '', containerID: containerId(l), ready: false, started: false, restartCount: l.restarts, state: { terminated } }],
+      containerStatuses: [
+        {
+          name: c.name,
+          image: c.image,
+          imageID: '',
+          containerID: containerId(l),
+          ready: false,
+          started: false,
+          restartCount: l.restarts,
+          state: { terminated },
+        },
+      ],
     }).catch(() => undefined);
     rmSync(l.dir, { recursive: true, force: true });
   };
@@ -404,44 +534,90 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
     l.record.startedAt ??= Date.now();
     const startedAt = now();
     const status = (ready: boolean) => ({
-      phase: 'Running', hostIP: '127.0.0.1', hostIPs: [{ ip: '127.0.0.1' }], podIP: running.ip, podIPs: [{ ip: running.ip }], startTime: new Date(l.record.startedAt!).toISOString().replace(/\.\d+Z$/, 'Z'),
+      phase: 'Running',
+      hostIP: '127.0.0.1',
+      hostIPs: [{ ip: '127.0.0.1' }],
+      podIP: running.ip,
+      podIPs: [{ ip: running.ip }],
+      startTime: new Date(l.record.startedAt!).toISOString().replace(/\.\d+Z$/, 'Z'),
       conditions: [
         { type: 'Initialized', status: 'True', lastTransitionTime: startedAt },
         { type: 'ContainersReady', status: ready ? 'True' : 'False', lastTransitionTime: now() },
         { type: 'Ready', status: ready ? 'True' : 'False', lastTransitionTime: now() },
       ],
-      containerStatuses: [{
-        name: c.name, image: c.image, imageID: '', containerID: containerId(l), ready, started: true, restartCount: l.restarts, state: { running: { startedAt } },
-        ...(l.lastTerminated ? { lastState: { terminated: l.lastTerminated } } : {}),
-      }],
+      containerStatuses: [
+        {
+          name: c.name,
+          image: c.image,
+          imageID: '',
+          containerID: containerId(l),
+          ready,
+          started: true,
+          restartCount: l.restarts,
+          state: { running: { startedAt } },
+          ...(l.lastTerminated ? { lastState: { terminated: l.lastTerminated } } : {}),
+        },
+      ],
     });
     await patchStatus(pod, status(!running.ready));
-    if (running.ready) inBackground(running.ready.then(() => (!l.finished && l.running === running ? patchStatus(pod, status(true)) : undefined)));
-    inBackground(running.exited.then(async (code) => {
-      const policy = pod.spec.restartPolicy ?? 'Always';
-      if (on && !l.terminating && (policy === 'Always' || (policy === 'OnFailure' && code !== 0))) {
-        // the kubelet's restart, with a back-off (its own starts at 10 s; 1 s here, doubling to 30 s)
-        l.lastTerminated = { exitCode: code, reason: code === 0 ? 'Completed' : 'Error', startedAt, finishedAt: now(), containerID: containerId(l) };
-        const backoffMs = Math.min(30_000, 1000 * 2 ** l.restarts);
-        l.restarts++;
-        writeFileSync(l.record.log, `node agent: container exited ${code}; restarting in ${backoffMs / 1000} s (restartPolicy ${policy})\n`, { flag: 'a' });
-        await patchStatus(pod, {
-          containerStatuses: [{ name: c.name, image: c.image, imageID: '', containerID: containerId(l), ready: false, started: false, restartCount: l.restarts, state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${backoffMs / 1000}s restarting failed container` } }, lastState: { terminated: l.lastTerminated } }],
-          conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: now() }, { type: 'ContainersReady', status: 'False', lastTransitionTime: now() }],
-        }).catch(() => undefined);
-        await new Promise((r) => setTimeout(r, backoffMs));
-        if (on && !l.terminating) {
-          try {
-            await launch(pod, l);
-            return;
-          } catch (e) {
-            writeFileSync(l.record.log, `node agent: cannot restart ${pod.metadata.namespace}/${pod.metadata.name}: ${(e as Error).message}\n`, { flag: 'a' });
+    if (running.ready)
+      inBackground(running.ready.then(() => (!l.finished && l.running === running ? patchStatus(pod, status(true)) : undefined)));
+    inBackground(
+      running.exited.then(async (code) => {
+        const policy = pod.spec.restartPolicy ?? 'Always';
+        if (on && !l.terminating && (policy === 'Always' || (policy === 'OnFailure' && code !== 0))) {
+          // the kubelet's restart, with a back-off (its own starts at 10 s; 1 s here, doubling to 30 s)
+          l.lastTerminated = {
+            exitCode: code,
+            reason: code === 0 ? 'Completed' : 'Error',
+            startedAt,
+            finishedAt: now(),
+            containerID: containerId(l),
+          };
+          const backoffMs = Math.min(30_000, 1000 * 2 ** l.restarts);
+          l.restarts++;
+          writeFileSync(
+            l.record.log,
+            `node agent: container exited ${code}; restarting in ${backoffMs / 1000} s (restartPolicy ${policy})\n`,
+            { flag: 'a' },
+          );
+          await patchStatus(pod, {
+            containerStatuses: [
+              {
+                name: c.name,
+                image: c.image,
+                imageID: '',
+                containerID: containerId(l),
+                ready: false,
+                started: false,
+                restartCount: l.restarts,
+                state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${backoffMs / 1000}s restarting failed container` } },
+                lastState: { terminated: l.lastTerminated },
+              },
+            ],
+            conditions: [
+              { type: 'Ready', status: 'False', lastTransitionTime: now() },
+              { type: 'ContainersReady', status: 'False', lastTransitionTime: now() },
+            ],
+          }).catch(() => undefined);
+          await new Promise((r) => setTimeout(r, backoffMs));
+          if (on && !l.terminating) {
+            try {
+              await launch(pod, l);
+              return;
+            } catch (e) {
+              writeFileSync(
+                l.record.log,
+                `node agent: cannot restart ${pod.metadata.namespace}/${pod.metadata.name}: ${(e as Error).message}\n`,
+                { flag: 'a' },
+              );
+            }
           }
         }
-      }
-      await finish(pod, l, code);
-      if (l.terminating) await deleteNow(l);
-    }));
+        await finish(pod, l, code);
+        if (l.terminating) await deleteNow(l);
+      }),
+    );
   };
 
   const start = async (pod: any, l: Live) => {
@@ -452,10 +628,22 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
       await launch(pod, l);
     } catch (e) {
       // what a kubelet reports when it cannot start a container (CreateContainerConfigError and friends)
-      writeFileSync(l.record.log, `node agent: cannot start ${pod.metadata.namespace}/${pod.metadata.name}: ${(e as Error).message}\n`, { flag: 'a' });
+      writeFileSync(l.record.log, `node agent: cannot start ${pod.metadata.namespace}/${pod.metadata.name}: ${(e as Error).message}\n`, {
+        flag: 'a',
+      });
       await patchStatus(pod, {
         phase: 'Pending',
-        containerStatuses: [{ name: c.name, image: c.image, imageID: '', ready: false, started: false, restartCount: 0, state: { waiting: { reason: 'CreateContainerConfigError', message: (e as Error).message } } }],
+        containerStatuses: [
+          {
+            name: c.name,
+            image: c.image,
+            imageID: '',
+            ready: false,
+            started: false,
+            restartCount: 0,
+            state: { waiting: { reason: 'CreateContainerConfigError', message: (e as Error).message } },
+          },
+        ],
       }).catch(() => undefined);
       l.starting = false;
       live.delete(l.record.uid);
@@ -490,17 +678,32 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
       if (!pod.spec.nodeName) {
         // the scheduler's part: every Pod goes to this one node
         if (!pod.metadata.deletionTimestamp && phase !== 'Succeeded' && phase !== 'Failed')
-          await req('POST', `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/binding`, { apiVersion: 'v1', kind: 'Binding', metadata: { name: pod.metadata.name }, target: { apiVersion: 'v1', kind: 'Node', name } });
+          await req('POST', `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}/binding`, {
+            apiVersion: 'v1',
+            kind: 'Binding',
+            metadata: { name: pod.metadata.name },
+            target: { apiVersion: 'v1', kind: 'Node', name },
+          });
         continue;
       }
       if (pod.spec.nodeName !== name) continue;
       let l = live.get(uid);
       if (!l) {
         if (phase === 'Succeeded' || phase === 'Failed') {
-          if (pod.metadata.deletionTimestamp) await req('DELETE', `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 });
+          if (pod.metadata.deletionTimestamp)
+            await req('DELETE', `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`, {
+              apiVersion: 'v1',
+              kind: 'DeleteOptions',
+              gracePeriodSeconds: 0,
+            });
           continue;
         }
-        const record: PodRecord = { namespace: pod.metadata.namespace, name: pod.metadata.name, uid, log: join(dir, 'logs', `${pod.metadata.namespace}_${pod.metadata.name}_${uid.slice(0, 8)}.log`) };
+        const record: PodRecord = {
+          namespace: pod.metadata.namespace,
+          name: pod.metadata.name,
+          uid,
+          log: join(dir, 'logs', `${pod.metadata.namespace}_${pod.metadata.name}_${uid.slice(0, 8)}.log`),
+        };
         mkdirSync(dirname(record.log), { recursive: true });
         pods.set(uid, record);
         l = { record, restarts: 0, starting: true, terminating: false, finished: false, deleted: false, dir: join(dir, 'pods', uid) };
@@ -516,11 +719,12 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
       if (pod.metadata.deletionTimestamp && !l.starting) terminate(pod, l);
       else if (syncDue && !l.starting && !l.finished && !l.terminating) inBackground(syncVolumes(pod, l.dir));
     }
-    for (const [uid, l] of live) if (!seen.has(uid) && !l.starting) {
-      // deleted behind the node's back (force delete): stop what still runs
-      if (l.running && !l.finished) l.running.kill();
-      live.delete(uid);
-    }
+    for (const [uid, l] of live)
+      if (!seen.has(uid) && !l.starting) {
+        // deleted behind the node's back (force delete): stop what still runs
+        if (l.running && !l.finished) l.running.kill();
+        live.delete(uid);
+      }
   };
 
   const loop = (async () => {
@@ -580,30 +784,56 @@ export function podLogTail(r: PodRecord, lines = 20): string {
 async function startKubeletLogs(dir: string, pods: Map<string, PodRecord>): Promise<{ port: number; stop(): Promise<void> }> {
   const certDir = join(dir, 'kubelet-tls');
   mkdirSync(certDir, { recursive: true });
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(certDir, 'tls.key'), '-out', join(certDir, 'tls.crt')], { stdio: 'ignore' });
-  const server = createHttpsServer({ key: readFileSync(join(certDir, 'tls.key')), cert: readFileSync(join(certDir, 'tls.crt')) }, (req, res) => {
-    const url = new URL(req.url ?? '/', 'https://127.0.0.1');
-    const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/[^/]+$/.exec(url.pathname);
-    const record = m && [...pods.values()].filter((p) => p.namespace === m[1] && p.name === m[2]).pop();
-    if (!record) {
-      res.statusCode = 404;
-      return res.end('not found');
-    }
-    let text = '';
-    try {
-      text = readFileSync(record.log, 'utf8');
-    } catch {
-      /* nothing logged yet */
-    }
-    const tail = Number(url.searchParams.get('tailLines') ?? NaN);
-    if (Number.isFinite(tail) && tail >= 0) {
-      const lines = text.split('\n');
-      if (lines[lines.length - 1] === '') lines.pop();
-      text = lines.slice(-tail).map((l) => `${l}\n`).join('');
-    }
-    res.setHeader('content-type', 'text/plain');
-    res.end(text);
-  });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      join(certDir, 'tls.key'),
+      '-out',
+      join(certDir, 'tls.crt'),
+    ],
+    { stdio: 'ignore' },
+  );
+  const server = createHttpsServer(
+    { key: readFileSync(join(certDir, 'tls.key')), cert: readFileSync(join(certDir, 'tls.crt')) },
+    (req, res) => {
+      const url = new URL(req.url ?? '/', 'https://127.0.0.1');
+      const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/[^/]+$/.exec(url.pathname);
+      const record = m && [...pods.values()].filter((p) => p.namespace === m[1] && p.name === m[2]).pop();
+      if (!record) {
+        res.statusCode = 404;
+        return res.end('not found');
+      }
+      let text = '';
+      try {
+        text = readFileSync(record.log, 'utf8');
+      } catch {
+        /* nothing logged yet */
+      }
+      const tail = Number(url.searchParams.get('tailLines') ?? NaN);
+      if (Number.isFinite(tail) && tail >= 0) {
+        const lines = text.split('\n');
+        if (lines[lines.length - 1] === '') lines.pop();
+        text = lines
+          .slice(-tail)
+          .map((l) => `${l}\n`)
+          .join('');
+      }
+      res.setHeader('content-type', 'text/plain');
+      res.end(text);
+    },
+  );
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { port: (server.address() as AddressInfo).port, stop: () => new Promise<void>((r) => server.close(() => r())) };
 }

@@ -14,7 +14,10 @@ import { pollUntil } from './poll.ts';
 
 export const REGISTRY_VERSION = '3.1.2';
 
-export const ensureOciRegistry = () => runScript('oci-registry.sh', [REGISTRY_VERSION], `building the OCI registry ${REGISTRY_VERSION}`).then((dir) => path.join(dir, 'registry'));
+export const ensureOciRegistry = () =>
+  runScript('oci-registry.sh', [REGISTRY_VERSION], `building the OCI registry ${REGISTRY_VERSION}`).then((dir) =>
+    path.join(dir, 'registry'),
+  );
 
 export interface OciRegistry {
   /** 127.0.0.1:PORT */
@@ -28,10 +31,40 @@ export interface OciRegistry {
 export function selfSignedTls(dir: string, what: string): void {
   const f = (n: string) => path.join(dir, n);
   const ssl = (args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
-  ssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=kedactl test ${what} CA`, '-keyout', f('ca.key'), '-out', f('ca.crt')]);
+  ssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    `/CN=kedactl test ${what} CA`,
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.crt'),
+  ]);
   ssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', f('tls.key'), '-out', f('tls.csr')]);
   writeFileSync(f('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  ssl(['x509', '-req', '-in', f('tls.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', f('san.ext'), '-out', f('tls.crt')]);
+  ssl([
+    'x509',
+    '-req',
+    '-in',
+    f('tls.csr'),
+    '-CA',
+    f('ca.crt'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    f('san.ext'),
+    '-out',
+    f('tls.crt'),
+  ]);
 }
 
 export async function startOciRegistry(): Promise<OciRegistry> {
@@ -63,7 +96,9 @@ export async function startOciRegistry(): Promise<OciRegistry> {
       () =>
         new Promise<true | undefined>((resolve) => {
           if (child.exitCode !== null) return resolve(undefined);
-          https.get({ host: '127.0.0.1', port, path: '/v2/', ca }, (res) => (res.resume(), resolve(res.statusCode === 200 ? true : undefined))).on('error', () => resolve(undefined));
+          https
+            .get({ host: '127.0.0.1', port, path: '/v2/', ca }, (res) => (res.resume(), resolve(res.statusCode === 200 ? true : undefined)))
+            .on('error', () => resolve(undefined));
         }),
       20_000,
       () => readFileSync(f('registry.log'), 'utf8').slice(-2000),

@@ -34,11 +34,20 @@ export function podIdentityPatch(pod: any, role: string | undefined): unknown[] 
     if (!c.env) ops.push({ op: 'add', path: `/spec/containers/${i}/env`, value: env });
     else for (const e of env) ops.push({ op: 'add', path: `/spec/containers/${i}/env/-`, value: e });
     const mount = { name: 'aws-iam-token', mountPath: TOKEN_DIR, readOnly: true };
-    ops.push(c.volumeMounts ? { op: 'add', path: `/spec/containers/${i}/volumeMounts/-`, value: mount } : { op: 'add', path: `/spec/containers/${i}/volumeMounts`, value: [mount] });
+    ops.push(
+      c.volumeMounts
+        ? { op: 'add', path: `/spec/containers/${i}/volumeMounts/-`, value: mount }
+        : { op: 'add', path: `/spec/containers/${i}/volumeMounts`, value: [mount] },
+    );
   });
   if (ops.length === 0) return [];
-  const volume = { name: 'aws-iam-token', projected: { sources: [{ serviceAccountToken: { audience: 'sts.amazonaws.com', expirationSeconds: 86400, path: 'token' } }] } };
-  ops.push(pod.spec.volumes ? { op: 'add', path: '/spec/volumes/-', value: volume } : { op: 'add', path: '/spec/volumes', value: [volume] });
+  const volume = {
+    name: 'aws-iam-token',
+    projected: { sources: [{ serviceAccountToken: { audience: 'sts.amazonaws.com', expirationSeconds: 86400, path: 'token' } }] },
+  };
+  ops.push(
+    pod.spec.volumes ? { op: 'add', path: '/spec/volumes/-', value: volume } : { op: 'add', path: '/spec/volumes', value: [volume] },
+  );
   return ops;
 }
 
@@ -48,7 +57,27 @@ export interface PodIdentityWebhook {
 
 export async function startPodIdentityWebhook(rig: Rig, name = 'pod-identity-webhook.kedactl.test'): Promise<PodIdentityWebhook> {
   const dir = mkdtempSync(join(tmpdir(), 'kedactl-piw-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt')], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      join(dir, 'tls.key'),
+      '-out',
+      join(dir, 'tls.crt'),
+    ],
+    { stdio: 'ignore' },
+  );
   const cert = readFileSync(join(dir, 'tls.crt'));
   const server = createServer({ key: readFileSync(join(dir, 'tls.key')), cert }, (req, res) => {
     let body = '';
@@ -64,7 +93,11 @@ export async function startPodIdentityWebhook(rig: Rig, name = 'pod-identity-web
       } catch {
         /* as EKS's webhook: a Pod it cannot look at is admitted unchanged */
       }
-      const response = { uid: rq.uid, allowed: true, ...(patch.length ? { patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') } : {}) };
+      const response = {
+        uid: rq.uid,
+        allowed: true,
+        ...(patch.length ? { patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64') } : {}),
+      };
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response }));
     });
@@ -72,18 +105,29 @@ export async function startPodIdentityWebhook(rig: Rig, name = 'pod-identity-web
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   const config = {
-    apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name },
-    webhooks: [{
-      name, admissionReviewVersions: ['v1'], sideEffects: 'None', failurePolicy: 'Ignore', reinvocationPolicy: 'IfNeeded', timeoutSeconds: 10,
-      clientConfig: { url: `https://127.0.0.1:${port}/mutate`, caBundle: cert.toString('base64') },
-      rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
-    }],
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'MutatingWebhookConfiguration',
+    metadata: { name },
+    webhooks: [
+      {
+        name,
+        admissionReviewVersions: ['v1'],
+        sideEffects: 'None',
+        failurePolicy: 'Ignore',
+        reinvocationPolicy: 'IfNeeded',
+        timeoutSeconds: 10,
+        clientConfig: { url: `https://127.0.0.1:${port}/mutate`, caBundle: cert.toString('base64') },
+        rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
+      },
+    ],
   };
   const made = await kubeRequest(rig, 'POST', '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations', { body: config });
   if (made.status >= 300) throw new Error(`pod identity webhook: ${made.status} ${made.body}`);
   return {
     async stop() {
-      await kubeRequest(rig, 'DELETE', `/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/${name}`).catch(() => undefined);
+      await kubeRequest(rig, 'DELETE', `/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/${name}`).catch(
+        () => undefined,
+      );
       await new Promise<void>((r) => server.close(() => r()));
       rmSync(dir, { recursive: true, force: true });
     },

@@ -2,7 +2,12 @@
 // poll, and on timeout fail with what was last seen, never a bare sleep.
 
 /** poll check() every 500 ms until it returns a value (not undefined); fail after timeoutMs with seen() */
-export async function pollUntil<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, seen: () => string = () => ''): Promise<T> {
+export async function pollUntil<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs: number,
+  seen: () => string = () => '',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();

@@ -63,12 +63,17 @@ export function missingPrerequisites(env: NodeJS.ProcessEnv = process.env, goFal
     });
 
   const tools: Array<[string, string[], string, string]> = [
-    ['kubectl', ['version', '--client'], 'reads the cluster state the lifecycle tests compare with', 'https://kubernetes.io/docs/tasks/tools/'],
+    [
+      'kubectl',
+      ['version', '--client'],
+      'reads the cluster state the lifecycle tests compare with',
+      'https://kubernetes.io/docs/tasks/tools/',
+    ],
     ['ip', ['-V'], 'network namespaces for the analyzer stand-in the API server proxies to', APT('iproute2')],
     ['flock', ['--version'], "serialises the rig's builds", APT('util-linux')],
     ['setpriv', ['--version'], "ties the rig's processes to the test process (--pdeathsig)", APT('util-linux')],
     ['script', ['--version'], 'runs the terminal (pty) tests', APT('util-linux')],
-    ['curl', ['--version'], "what the consumer script runs on the test node", APT('curl')],
+    ['curl', ['--version'], 'what the consumer script runs on the test node', APT('curl')],
     ['openssl', ['version'], 'self-signed certificates for the KEDA operator and the webhooks', APT('openssl')],
     ['bash', ['--version'], 'the rig scripts and the consumer script', APT('bash')],
   ];

@@ -46,7 +46,10 @@ function freshCwd(): { cwd: string; done: () => void } {
 }
 
 /** In-process: main(argv) with an env that has no AWS/Kube settings unless given. */
-export async function runCli(argv: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; confirm?: MainOptions['confirm']; awsClient?: MainOptions['awsClient'] } = {}): Promise<CliRun> {
+export async function runCli(
+  argv: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; confirm?: MainOptions['confirm']; awsClient?: MainOptions['awsClient'] } = {},
+): Promise<CliRun> {
   const fresh = opts.cwd ? undefined : freshCwd();
   const stdout = new PassThrough();
   const stderr = new PassThrough();
@@ -70,10 +73,15 @@ export const BIN = fileURLToPath(new URL('../../bin/kedactl', import.meta.url));
 export function runBin(argv: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CliRun> {
   const fresh = opts.cwd ? undefined : freshCwd();
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...argv], { env: { ...SAFE_ENV, ...opts.env }, cwd: opts.cwd ?? fresh!.cwd, timeout: opts.timeoutMs ?? 60_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      fresh?.done();
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [BIN, ...argv],
+      { env: { ...SAFE_ENV, ...opts.env }, cwd: opts.cwd ?? fresh!.cwd, timeout: opts.timeoutMs ?? 60_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        fresh?.done();
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }

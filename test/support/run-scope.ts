@@ -39,7 +39,10 @@ export function alive(pid: number): boolean {
 const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 function pids(): number[] {
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((p) => p !== process.pid);
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .filter((p) => p !== process.pid);
 }
 
 function parentOf(pid: number): number | undefined {
@@ -60,7 +63,7 @@ function descendants(root: number): number[] {
   }
   const out: number[] = [];
   const walk = (p: number) => {
-    for (const c of children.get(p) ?? []) (out.push(c), walk(c));
+    for (const c of children.get(p) ?? []) out.push(c), walk(c);
   };
   walk(root);
   return out;
@@ -162,13 +165,16 @@ export function sweepDeadRuns(base: string = tmpdir(), logs: string = testCacheD
   const netns = rigNamespaces().filter((n) => !alive(n.owner));
   const owners = new Set([...dirs.map((d) => d.owner), ...netns.map((n) => n.owner)]);
   for (const owner of owners) {
-    const procs = processesOf(owner, dirs.filter((d) => d.owner === owner).map((d) => d.path));
+    const procs = processesOf(
+      owner,
+      dirs.filter((d) => d.owner === owner).map((d) => d.path),
+    );
     stopAll(procs);
     if (procs.length) removed.push(`${procs.length} process(es) of dead run ${owner}`);
   }
-  for (const n of netns) (removeNamespace(n.name), removed.push(`network namespace ${n.name}`));
-  for (const d of dirs) (rmSync(d.path, { recursive: true, force: true, maxRetries: 3 }), removed.push(d.path));
-  for (const l of leftoverLogs(logs).filter((l) => !alive(l.owner))) (rmSync(l.path, { force: true }), removed.push(l.path));
+  for (const n of netns) removeNamespace(n.name), removed.push(`network namespace ${n.name}`);
+  for (const d of dirs) rmSync(d.path, { recursive: true, force: true, maxRetries: 3 }), removed.push(d.path);
+  for (const l of leftoverLogs(logs).filter((l) => !alive(l.owner))) rmSync(l.path, { force: true }), removed.push(l.path);
   return removed;
 }
 

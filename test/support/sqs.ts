@@ -22,7 +22,9 @@ export function motoSqs(endpoint: string = motoEndpoint()): SQSClient {
 export async function receiveAll(url: string, sqs: SQSClient = motoSqs()): Promise<Message[]> {
   const got: Message[] = [];
   for (let empty = 0; empty < 3; ) {
-    const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 3600, WaitTimeSeconds: 0 }));
+    const r = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 3600, WaitTimeSeconds: 0 }),
+    );
     const batch = r.Messages ?? [];
     empty = batch.length === 0 ? empty + 1 : 0;
     got.push(...batch);
@@ -40,6 +42,7 @@ export interface QueueNumbers {
 export async function queueNumbers(url: string, sqs: SQSClient = motoSqs()): Promise<QueueNumbers> {
   const a = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }))).Attributes ?? {};
   const { visible, inFlight, delayed } = queueDepth(a);
-  if (visible === undefined || inFlight === undefined || delayed === undefined) throw new Error(`${url}: GetQueueAttributes did not give the depth: ${JSON.stringify(a)}`);
+  if (visible === undefined || inFlight === undefined || delayed === undefined)
+    throw new Error(`${url}: GetQueueAttributes did not give the depth: ${JSON.stringify(a)}`);
   return { visible, inFlight, delayed };
 }

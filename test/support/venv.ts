@@ -58,7 +58,9 @@ export async function ensureVenv(spec: VenvSpec): Promise<string> {
     spec.log(`installing ${spec.requirement} into ${venv} (once)`);
     rmSync(venv, { recursive: true, force: true });
     await run(python, ['-m', 'venv', venv], 120_000).catch((e: Error) => {
-      throw new Error(`cannot create a Python venv for ${spec.requirement} (need python3 with the venv module; set KEDACTL_TEST_PYTHON): ${e.message}`);
+      throw new Error(
+        `cannot create a Python venv for ${spec.requirement} (need python3 with the venv module; set KEDACTL_TEST_PYTHON): ${e.message}`,
+      );
     });
     await run(path.join(venv, 'bin', 'pip'), ['install', '--disable-pip-version-check', '-q', spec.requirement], 600_000);
     if (!existsSync(bin)) throw new Error(`pip installed ${spec.requirement} but ${bin} is missing`);

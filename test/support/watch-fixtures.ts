@@ -18,7 +18,10 @@ export function kubeActor(rig: Rig, namespace: string, scaledJob: string) {
   const labels = { [LABEL]: scaledJob };
   return {
     async namespace() {
-      await ok(req('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }), 'create namespace');
+      await ok(
+        req('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }),
+        'create namespace',
+      );
     },
     async scaledJobObject(ready = true) {
       await ok(
@@ -27,16 +30,28 @@ export function kubeActor(rig: Rig, namespace: string, scaledJob: string) {
           kind: 'ScaledJob',
           metadata: { name: scaledJob, namespace },
           spec: {
-            jobTargetRef: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'consumer', image: 'amazon/aws-cli:2.15.23' }] } } },
+            jobTargetRef: {
+              template: { spec: { restartPolicy: 'Never', containers: [{ name: 'consumer', image: 'amazon/aws-cli:2.15.23' }] } },
+            },
             triggers: [{ type: 'aws-sqs-queue', metadata: { queueURL: 'http://example/q', awsRegion: 'us-east-1' } }],
           },
         }),
         'create ScaledJob',
       );
       await ok(
-        req('PATCH', `/apis/keda.sh/v1alpha1/namespaces/${namespace}/scaledjobs/${scaledJob}/status`, {
-          status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', reason: 'ScaledJobReady' }, { type: 'Active', status: 'True', reason: 'ScalerActive' }] },
-        }, merge),
+        req(
+          'PATCH',
+          `/apis/keda.sh/v1alpha1/namespaces/${namespace}/scaledjobs/${scaledJob}/status`,
+          {
+            status: {
+              conditions: [
+                { type: 'Ready', status: ready ? 'True' : 'False', reason: 'ScaledJobReady' },
+                { type: 'Active', status: 'True', reason: 'ScalerActive' },
+              ],
+            },
+          },
+          merge,
+        ),
         'ScaledJob status',
       );
     },
@@ -46,7 +61,13 @@ export function kubeActor(rig: Rig, namespace: string, scaledJob: string) {
           apiVersion: 'batch/v1',
           kind: 'Job',
           metadata: { name, labels },
-          spec: { backoffLimit: 0, template: { metadata: { labels }, spec: { restartPolicy: 'Never', containers: [{ name: 'consumer', image: 'amazon/aws-cli:2.15.23' }] } } },
+          spec: {
+            backoffLimit: 0,
+            template: {
+              metadata: { labels },
+              spec: { restartPolicy: 'Never', containers: [{ name: 'consumer', image: 'amazon/aws-cli:2.15.23' }] },
+            },
+          },
         }),
         `create Job ${name}`,
       );
@@ -55,12 +76,23 @@ export function kubeActor(rig: Rig, namespace: string, scaledJob: string) {
       const now = new Date().toISOString();
       const conditions =
         how === 'Complete'
-          ? [{ type: 'SuccessCriteriaMet', status: 'True', lastTransitionTime: now }, { type: 'Complete', status: 'True', lastTransitionTime: now }]
-          : [{ type: 'FailureTarget', status: 'True', lastTransitionTime: now }, { type: 'Failed', status: 'True', lastTransitionTime: now }];
+          ? [
+              { type: 'SuccessCriteriaMet', status: 'True', lastTransitionTime: now },
+              { type: 'Complete', status: 'True', lastTransitionTime: now },
+            ]
+          : [
+              { type: 'FailureTarget', status: 'True', lastTransitionTime: now },
+              { type: 'Failed', status: 'True', lastTransitionTime: now },
+            ];
       await ok(
-        req('PATCH', `/apis/batch/v1/namespaces/${namespace}/jobs/${name}/status`, {
-          status: { startTime: now, ...(how === 'Complete' ? { completionTime: now, succeeded: 1 } : { failed: 1 }), conditions },
-        }, merge),
+        req(
+          'PATCH',
+          `/apis/batch/v1/namespaces/${namespace}/jobs/${name}/status`,
+          {
+            status: { startTime: now, ...(how === 'Complete' ? { completionTime: now, succeeded: 1 } : { failed: 1 }), conditions },
+          },
+          merge,
+        ),
         `Job ${name} ${how}`,
       );
     },
@@ -79,7 +111,15 @@ export function kubeActor(rig: Rig, namespace: string, scaledJob: string) {
       // the scheduler's part: bind the Pod to a node once (nodeName is set only through the binding)
       const pod = await ok(req('GET', `/api/v1/namespaces/${namespace}/pods/${name}`), `get Pod ${name}`);
       if (phase !== 'Pending' && !pod.spec.nodeName)
-        await ok(req('POST', `/api/v1/namespaces/${namespace}/pods/${name}/binding`, { apiVersion: 'v1', kind: 'Binding', metadata: { name }, target: { apiVersion: 'v1', kind: 'Node', name: node } }), `bind Pod ${name}`);
+        await ok(
+          req('POST', `/api/v1/namespaces/${namespace}/pods/${name}/binding`, {
+            apiVersion: 'v1',
+            kind: 'Binding',
+            metadata: { name },
+            target: { apiVersion: 'v1', kind: 'Node', name: node },
+          }),
+          `bind Pod ${name}`,
+        );
       await ok(req('PATCH', `/api/v1/namespaces/${namespace}/pods/${name}/status`, { status: { phase } }, merge), `Pod ${name} ${phase}`);
     },
     async deletePod(name: string) {

@@ -63,25 +63,40 @@ const PENDING = new Set<string>([]);
 
 describe('architecture', () => {
   it('finds the imports it checks (the rules would pass vacuously otherwise)', () => {
-    expect(importsOf(join(CORE, 'stack', 'lifecycle.ts'))).toEqual(expect.arrayContaining(['core/stack/plan', 'core/aws/stack', 'core/kube/stack']));
+    expect(importsOf(join(CORE, 'stack', 'lifecycle.ts'))).toEqual(
+      expect.arrayContaining(['core/stack/plan', 'core/aws/stack', 'core/kube/stack']),
+    );
     expect(importsOf(join(SRC, 'adapters', 'kube.ts'))).toContain('core/kube/ports');
     expect(importsOf(join(CORE, 'simulate', 'run.ts'))).toContain('core/stack/settings');
     expect(coreFiles.length).toBeGreaterThan(60);
   });
 
   it('src/core imports nothing from src/adapters, src/ui or src/commands', () => {
-    expect(violations(() => true, (t) => /^(adapters|ui|commands)\//.test(t))).toEqual([]);
+    expect(
+      violations(
+        () => true,
+        (t) => /^(adapters|ui|commands)\//.test(t),
+      ),
+    ).toEqual([]);
   });
 
   it('src/core has no loose file but the floor: every subject is a folder whose main file says what it owns', () => {
     const loose = readdirSync(CORE).filter((f) => statSync(join(CORE, f)).isFile());
     expect(loose.map((f) => `core/${f.replace(/\.tsx?$/, '')}`).filter((k) => !FLOOR.has(k))).toEqual([]);
     const main: Record<string, string> = {
-      aws: 'stack.ts', kube: 'stack.ts', keda: 'install.ts', stack: 'lifecycle.ts', produce: 'produce.ts', simulate: 'run.ts', doctor: 'index.ts', watch: 'session.ts',
+      aws: 'stack.ts',
+      kube: 'stack.ts',
+      keda: 'install.ts',
+      stack: 'lifecycle.ts',
+      produce: 'produce.ts',
+      simulate: 'run.ts',
+      doctor: 'index.ts',
+      watch: 'session.ts',
     };
     const folders = readdirSync(CORE).filter((f) => statSync(join(CORE, f)).isDirectory());
     expect(folders.filter((f) => !main[f])).toEqual([]); // a new folder names its main file here
-    for (const [folder, file] of Object.entries(main)) expect(readFileSync(join(CORE, folder, file), 'utf8')).toMatch(new RegExp(`^// src/core/${folder}/ owns `));
+    for (const [folder, file] of Object.entries(main))
+      expect(readFileSync(join(CORE, folder, file), 'utf8')).toMatch(new RegExp(`^// src/core/${folder}/ owns `));
   });
 
   it('the AWS side never imports the cluster side, and the reverse', () => {
@@ -107,7 +122,12 @@ describe('architecture', () => {
 
   it('simulate/ imports only itself, the settings and the floor, and nothing it reaches touches AWS or a cluster', () => {
     const ok = (t: string) => t.startsWith('core/simulate/') || t === 'core/stack/settings' || FLOOR.has(t);
-    expect(violations((k) => k.startsWith('core/simulate/'), (t) => !ok(t))).toEqual([]);
+    expect(
+      violations(
+        (k) => k.startsWith('core/simulate/'),
+        (t) => !ok(t),
+      ),
+    ).toEqual([]);
     // followed through (what runs when simulate loads): no module of either side's I/O, no adapter
     const reached = new Set<string>();
     const visit = (k: string) => {
@@ -117,7 +137,8 @@ describe('architecture', () => {
     };
     for (const f of coreFiles.map(key).filter((k) => k.startsWith('core/simulate/'))) visit(f);
     expect(reached.size).toBeGreaterThan(6);
-    const io = (t: string) => /^(adapters|ui|commands)\//.test(t) || ((AWS(t) || t.startsWith('core/kube/')) && !SHARED.has(t)) || t === 'core/keda/install';
+    const io = (t: string) =>
+      /^(adapters|ui|commands)\//.test(t) || ((AWS(t) || t.startsWith('core/kube/')) && !SHARED.has(t)) || t === 'core/keda/install';
     expect([...reached].filter(io)).toEqual([]);
   });
 
@@ -129,7 +150,13 @@ describe('architecture', () => {
   });
 
   it('every pending exception still exists (a resolved one is deleted from PENDING, not left to hide a new one)', () => {
-    const all = new Set(violations(() => true, () => true, { types: false }));
+    const all = new Set(
+      violations(
+        () => true,
+        () => true,
+        { types: false },
+      ),
+    );
     expect([...PENDING].filter((p) => !all.has(p))).toEqual([]);
   });
 });

@@ -11,17 +11,32 @@ import { federatedPrincipals } from '../../src/core/aws/validate-iam.ts';
 import { normalizeAttributes } from '../../src/core/aws/queue.ts';
 import { stackTags } from '../../src/core/stack/names.ts';
 
-const awsError = (name: string, message: string, status = 400) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
+const awsError = (name: string, message: string, status = 400) =>
+  Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
 
 describe('toKedactlError', () => {
   it('AccessDenied names the permission, the resource and what to do', () => {
-    const e = toKedactlError(awsError('AccessDenied', 'User: arn:aws:iam::1:user/x is not authorized to perform: iam:CreateRole'), 'iam', 'CreateRole', 'kedactl-demo-consumer');
+    const e = toKedactlError(
+      awsError('AccessDenied', 'User: arn:aws:iam::1:user/x is not authorized to perform: iam:CreateRole'),
+      'iam',
+      'CreateRole',
+      'kedactl-demo-consumer',
+    );
     expect(e).toBeInstanceOf(ExternalError);
-    expect(e.message).toBe('IAM CreateRole: access denied on kedactl-demo-consumer: User: arn:aws:iam::1:user/x is not authorized to perform: iam:CreateRole');
-    expect((e as ExternalError).next).toBe('grant iam:CreateRole on kedactl-demo-consumer to the identity kedactl runs as (see "aws sts get-caller-identity"), then run again');
+    expect(e.message).toBe(
+      'IAM CreateRole: access denied on kedactl-demo-consumer: User: arn:aws:iam::1:user/x is not authorized to perform: iam:CreateRole',
+    );
+    expect((e as ExternalError).next).toBe(
+      'grant iam:CreateRole on kedactl-demo-consumer to the identity kedactl runs as (see "aws sts get-caller-identity"), then run again',
+    );
   });
   it('missing or rejected credentials are a usage error that says how to set them', () => {
-    const missing = toKedactlError(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }), 'sts', 'GetCallerIdentity', '');
+    const missing = toKedactlError(
+      Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }),
+      'sts',
+      'GetCallerIdentity',
+      '',
+    );
     expect(missing).toBeInstanceOf(UsageError);
     expect((missing as UsageError).next).toMatch(/^set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);
     expect(toKedactlError(awsError('ExpiredToken', 'expired'), 'sqs', 'GetQueueUrl', 'q')).toBeInstanceOf(UsageError);
@@ -31,7 +46,12 @@ describe('toKedactlError', () => {
     expect(e.message).toBe('SQS CreateQueue: queue demo-queue was deleted less than 60 seconds ago and its name cannot be reused yet');
   });
   it('an unreachable endpoint points at --endpoint-url', () => {
-    const e = toKedactlError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }), 'sqs', 'GetQueueUrl', 'q');
+    const e = toKedactlError(
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }),
+      'sqs',
+      'GetQueueUrl',
+      'q',
+    );
     expect((e as ExternalError).next).toContain('--endpoint-url');
   });
   it('keeps kedactl errors as they are', () => {
@@ -41,7 +61,10 @@ describe('toKedactlError', () => {
 });
 
 describe('parsePolicy', () => {
-  const doc = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: 'arn:aws:sqs:us-east-1:123456789012:q' }] };
+  const doc = {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: 'arn:aws:sqs:us-east-1:123456789012:q' }],
+  };
   it('reads URL-encoded documents (AWS) and plain ones (emulators)', () => {
     expect(parsePolicy(encodeURIComponent(JSON.stringify(doc)))).toEqual(doc);
     expect(parsePolicy(JSON.stringify(doc))).toEqual(doc);
@@ -56,8 +79,12 @@ describe('ownership by tags', () => {
     expect(ownedBy(undefined, 'demo')).toBe(false);
   });
   it('says whose a conflicting resource is', () => {
-    expect(conflictMessage('SQS queue', 'q', 'demo', stackTags('other'))).toBe('SQS queue "q" already exists and is not part of stack "demo" (it belongs to kedactl stack "other")');
-    expect(conflictMessage('IAM role', 'r', 'demo', {})).toBe('IAM role "r" already exists and is not part of stack "demo" (it is not tagged by kedactl)');
+    expect(conflictMessage('SQS queue', 'q', 'demo', stackTags('other'))).toBe(
+      'SQS queue "q" already exists and is not part of stack "demo" (it belongs to kedactl stack "other")',
+    );
+    expect(conflictMessage('IAM role', 'r', 'demo', {})).toBe(
+      'IAM role "r" already exists and is not part of stack "demo" (it is not tagged by kedactl)',
+    );
   });
 });
 
@@ -70,18 +97,28 @@ describe('normalizeAttributes', () => {
 
 describe('federatedPrincipals', () => {
   it('lists the OIDC providers a trust policy names', () => {
-    expect(federatedPrincipals({ Version: '2012-10-17', Statement: [
-      { Effect: 'Allow', Principal: { Federated: 'arn:aws:iam::1:oidc-provider/a' }, Action: 'sts:AssumeRoleWithWebIdentity' },
-      { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::1:role/x' }, Action: 'sts:AssumeRole' },
-      { Effect: 'Allow', Principal: { Federated: ['arn:aws:iam::1:oidc-provider/b'] }, Action: 'sts:AssumeRoleWithWebIdentity' },
-    ] })).toEqual(['arn:aws:iam::1:oidc-provider/a', 'arn:aws:iam::1:oidc-provider/b']);
+    expect(
+      federatedPrincipals({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Principal: { Federated: 'arn:aws:iam::1:oidc-provider/a' }, Action: 'sts:AssumeRoleWithWebIdentity' },
+          { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::1:role/x' }, Action: 'sts:AssumeRole' },
+          { Effect: 'Allow', Principal: { Federated: ['arn:aws:iam::1:oidc-provider/b'] }, Action: 'sts:AssumeRoleWithWebIdentity' },
+        ],
+      }),
+    ).toEqual(['arn:aws:iam::1:oidc-provider/a', 'arn:aws:iam::1:oidc-provider/b']);
   });
 });
 
 describe('waitForRole', () => {
   const iamSeeingAfter = (n: number) => {
     let calls = 0;
-    return { iam: { getRole: async () => (++calls > n ? { name: 'r', arn: 'a', trust: { Version: '2012-10-17', Statement: [] }, tags: {} } : undefined) } as unknown as IamPort, calls: () => calls };
+    return {
+      iam: {
+        getRole: async () => (++calls > n ? { name: 'r', arn: 'a', trust: { Version: '2012-10-17', Statement: [] }, tags: {} } : undefined),
+      } as unknown as IamPort,
+      calls: () => calls,
+    };
   };
   it('polls with growing waits until IAM shows the role', async () => {
     const waits: number[] = [];

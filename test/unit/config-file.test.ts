@@ -23,23 +23,44 @@ const load = (cwd: string, o: Partial<SettingsInput> = {}) => loadSettings({ fla
 
 /** what a stack's record gives: every recorded key, as recorded.ts reads it */
 function recordOf(values: Record<string, unknown>): Layer {
-  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { value: String(v), source: 'recorded in ConfigMap x/y', origin: 'recorded' }]));
+  return Object.fromEntries(
+    Object.entries(values).map(([k, v]) => [k, { value: String(v), source: 'recorded in ConfigMap x/y', origin: 'recorded' }]),
+  );
 }
 
 describe('where each setting came from', () => {
-  it('flags, variables, the file and the wizard are the user\'s; the record, detection, derivation and defaults are not', () => {
+  it("flags, variables, the file and the wizard are the user's; the record, detection, derivation and defaults are not", () => {
     const cwd = folder('maxReplicas: 7\n');
     const l = load(cwd, {
       flags: { stack: 'alpha' },
       env: { AWS_REGION: 'eu-west-1', KEDACTL_STRATEGY: 'eager' },
-      answers: { queueLength: { value: '3', source: 'answer', origin: 'wizard' }, cluster: { value: 'prod', source: 'kube context', origin: 'detected' } },
+      answers: {
+        queueLength: { value: '3', source: 'answer', origin: 'wizard' },
+        cluster: { value: 'prod', source: 'kube context', origin: 'detected' },
+      },
       recorded: recordOf({ pollingInterval: 2, namespace: 'alpha' }),
     });
     expect(l.origins).toMatchObject({
-      stack: 'flag', region: 'env', strategy: 'env', maxReplicas: 'file', queueLength: 'wizard', cluster: 'detected',
-      pollingInterval: 'recorded', namespace: 'recorded', queueName: 'derived', visibilityTimeout: 'derived', kedaVersion: 'default', image: 'default',
+      stack: 'flag',
+      region: 'env',
+      strategy: 'env',
+      maxReplicas: 'file',
+      queueLength: 'wizard',
+      cluster: 'detected',
+      pollingInterval: 'recorded',
+      namespace: 'recorded',
+      queueName: 'derived',
+      visibilityTimeout: 'derived',
+      kedaVersion: 'default',
+      image: 'default',
     });
-    expect(userValues(l.settings, l.origins)).toEqual({ stack: 'alpha', region: 'eu-west-1', maxReplicas: 7, queueLength: 3, strategy: 'eager' });
+    expect(userValues(l.settings, l.origins)).toEqual({
+      stack: 'alpha',
+      region: 'eu-west-1',
+      maxReplicas: 7,
+      queueLength: 3,
+      strategy: 'eager',
+    });
     // the wizard does not ask again for what the record says, nor for what it detected
     expect(l.given.has('pollingInterval')).toBe(true);
     expect(l.given.has('cluster')).toBe(false);
@@ -48,7 +69,9 @@ describe('where each setting came from', () => {
   it('a re-run over a full record writes exactly what the first run wrote', () => {
     const flags = { stack: 'alpha', region: 'eu-west-1', oidcIssuer: 'https://oidc.example/id/1', kubeconfig: '/k' };
     const first = load(folder(), { flags });
-    const record = recordOf(Object.fromEntries(Object.entries(first.settings).filter(([k]) => !['kubeconfig', 'context', 'profile', 'templates'].includes(k))));
+    const record = recordOf(
+      Object.fromEntries(Object.entries(first.settings).filter(([k]) => !['kubeconfig', 'context', 'profile', 'templates'].includes(k))),
+    );
     const again = load(folder(), { flags, recorded: record });
     expect(again.settings).toEqual(first.settings);
     expect(userValues(again.settings, again.origins)).toEqual(flags);
@@ -59,11 +82,11 @@ describe('where each setting came from', () => {
 });
 
 describe('the text init writes', () => {
-  it('a user\'s file keeps its comments, order and spelling; a new value goes in place or at the end', () => {
-    const mine = '# our team\'s queue\nregion: eu-west-1   # Dublin\nstack: alpha\nqueue-name: jobs\n';
+  it("a user's file keeps its comments, order and spelling; a new value goes in place or at the end", () => {
+    const mine = "# our team's queue\nregion: eu-west-1   # Dublin\nstack: alpha\nqueue-name: jobs\n";
     expect(configText(mine, { region: 'eu-west-1', stack: 'alpha', queueName: 'jobs' })).toBe(mine);
     expect(configText(mine, { region: 'eu-west-2', stack: 'alpha', queueName: 'work', maxReplicas: 5 })).toBe(
-      '# our team\'s queue\nregion: eu-west-2 # Dublin\nstack: alpha\nqueue-name: work\nmaxReplicas: 5\n',
+      "# our team's queue\nregion: eu-west-2 # Dublin\nstack: alpha\nqueue-name: work\nmaxReplicas: 5\n",
     );
   });
 
@@ -78,17 +101,28 @@ describe('a file that names another stack', () => {
   it('gives only what follows the folder, and says which lines it left out', () => {
     const cwd = folder(file);
     const l = load(cwd, { flags: { stack: 'beta' } });
-    expect(l.settings).toMatchObject({ stack: 'beta', namespace: 'beta', queueName: 'beta-queue', maxReplicas: 100, region: 'eu-west-1', image: 'registry.local/aws-cli:2' });
+    expect(l.settings).toMatchObject({
+      stack: 'beta',
+      namespace: 'beta',
+      queueName: 'beta-queue',
+      maxReplicas: 100,
+      region: 'eu-west-1',
+      image: 'registry.local/aws-cli:2',
+    });
     const at = (n: number) => `${join(cwd, 'kedactl.yaml')}:${n}`;
     expect(l.file!.otherStack).toEqual({
-      leftOut: [{ key: 'namespace', where: at(3) }, { key: 'queueName', where: at(4) }, { key: 'maxReplicas', where: at(5) }],
+      leftOut: [
+        { key: 'namespace', where: at(3) },
+        { key: 'queueName', where: at(4) },
+        { key: 'maxReplicas', where: at(5) },
+      ],
       used: ['region', 'image'],
     });
     // beta's own record fills what alpha's lines would have
     expect(load(cwd, { flags: { stack: 'beta' }, recorded: recordOf({ maxReplicas: 30 }) }).settings.maxReplicas).toBe(30);
   });
 
-  it('is the stack\'s own file when the stack is the same, or given by no flag or variable', () => {
+  it("is the stack's own file when the stack is the same, or given by no flag or variable", () => {
     for (const flags of [{}, { stack: 'alpha' }]) {
       const l = load(folder(file), { flags });
       expect(l.file!.otherStack).toBeUndefined();
@@ -136,7 +170,7 @@ describe('a file an older init wrote', () => {
     expect(load(folder(legacy.replace(`${LEGACY_HEADER}\n`, ''))).file!.pinned).toEqual([]);
   });
 
-  it('reviewed, the lines not chosen go, the first line becomes today\'s, and the rest stays', () => {
+  it("reviewed, the lines not chosen go, the first line becomes today's, and the rest stays", () => {
     const pinned = load(folder(legacy)).file!.pinned;
     const names = pinned.filter((p) => p.key === 'namespace' || p.key === 'queueName');
     const today = legacy.replace(LEGACY_HEADER, HEADER);

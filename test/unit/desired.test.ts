@@ -12,7 +12,11 @@ import { renderYaml, TemplateError } from '../../src/core/stack/templates.ts';
 
 const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE';
 const settings = (flags: Record<string, unknown> = {}) =>
-  loadSettings({ flags: { stack: 'demo', region: 'eu-west-1', accountId: '123456789012', oidcIssuer: ISSUER, ...flags }, env: {}, cwd: tmpdir() }).settings;
+  loadSettings({
+    flags: { stack: 'demo', region: 'eu-west-1', accountId: '123456789012', oidcIssuer: ISSUER, ...flags },
+    env: {},
+    cwd: tmpdir(),
+  }).settings;
 
 const byKind = async (flags: Record<string, unknown> = {}) => {
   const d = await desiredStack(settings(flags));
@@ -33,7 +37,11 @@ describe('desired stack (irsa)', () => {
     const queueArn = 'arn:aws:sqs:eu-west-1:123456789012:demo-queue';
     const policy = (role: string) => Object.values(d.roles.find((r) => r.name === role)!.policies)[0]!.Statement;
     expect(policy('kedactl-demo-consumer')).toEqual([
-      expect.objectContaining({ Effect: 'Allow', Resource: queueArn, Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'] }),
+      expect.objectContaining({
+        Effect: 'Allow',
+        Resource: queueArn,
+        Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
+      }),
     ]);
     expect(policy('kedactl-demo-scaler')).toEqual([expect.objectContaining({ Action: 'sqs:GetQueueAttributes', Resource: queueArn })]);
     expect(policy('kedactl-demo-keda-operator')).toEqual([
@@ -61,26 +69,47 @@ describe('desired stack (irsa)', () => {
       [`${host}:sub`]: 'system:serviceaccount:keda:keda-operator',
       [`${host}:aud`]: 'sts.amazonaws.com',
     });
-    expect(trust('kedactl-demo-scaler')).toMatchObject({ Principal: { AWS: 'arn:aws:iam::123456789012:role/kedactl-demo-keda-operator' }, Action: 'sts:AssumeRole' });
+    expect(trust('kedactl-demo-scaler')).toMatchObject({
+      Principal: { AWS: 'arn:aws:iam::123456789012:role/kedactl-demo-keda-operator' },
+      Action: 'sts:AssumeRole',
+    });
   });
 
   it('wires the service account to the consumer role and KEDA to the operator role', async () => {
     const { d, get } = await byKind();
-    expect(get('ServiceAccount').metadata.annotations).toEqual({ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/kedactl-demo-consumer' });
+    expect(get('ServiceAccount').metadata.annotations).toEqual({
+      'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/kedactl-demo-consumer',
+    });
     expect(get('ScaledJob').spec.jobTargetRef.template.spec.serviceAccountName).toBe(get('ServiceAccount').metadata.name);
-    expect(d.keda.values).toEqual({ 'podIdentity.aws.irsa.enabled': 'true', 'podIdentity.aws.irsa.roleArn': 'arn:aws:iam::123456789012:role/kedactl-demo-keda-operator' });
+    expect(d.keda.values).toEqual({
+      'podIdentity.aws.irsa.enabled': 'true',
+      'podIdentity.aws.irsa.roleArn': 'arn:aws:iam::123456789012:role/kedactl-demo-keda-operator',
+    });
   });
 
   it('ScaledJob keeps the example defaults and rolls out gradually', async () => {
     const { get } = await byKind();
     const sj = get('ScaledJob');
-    expect(sj.spec).toMatchObject({ pollingInterval: 10, maxReplicaCount: 100, successfulJobsHistoryLimit: 100, failedJobsHistoryLimit: 100, rollout: { strategy: 'gradual' } });
+    expect(sj.spec).toMatchObject({
+      pollingInterval: 10,
+      maxReplicaCount: 100,
+      successfulJobsHistoryLimit: 100,
+      failedJobsHistoryLimit: 100,
+      rollout: { strategy: 'gradual' },
+    });
     // KEDA's default strategy is left out, so the object is valid for CRDs whose enum has no "default" (2.20.0)
     expect(sj.spec).not.toHaveProperty('scalingStrategy');
-    expect(sj.spec.triggers[0]).toMatchObject({ type: 'aws-sqs-queue', metadata: { queueURL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/demo-queue', awsRegion: 'eu-west-1', queueLength: '1' } });
+    expect(sj.spec.triggers[0]).toMatchObject({
+      type: 'aws-sqs-queue',
+      metadata: { queueURL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/demo-queue', awsRegion: 'eu-west-1', queueLength: '1' },
+    });
     expect(sj.spec.triggers[0].metadata).not.toHaveProperty('awsEndpoint');
     const env = Object.fromEntries(sj.spec.jobTargetRef.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
-    expect(env).toMatchObject({ PROCESSING_SECONDS: '30', VISIBILITY_TIMEOUT: '90', RESULT_ANALYZER_URL: 'http://demo-result-analyzer.demo.svc:8080' });
+    expect(env).toMatchObject({
+      PROCESSING_SECONDS: '30',
+      VISIBILITY_TIMEOUT: '90',
+      RESULT_ANALYZER_URL: 'http://demo-result-analyzer.demo.svc:8080',
+    });
     expect(sj.spec.jobTargetRef.template.spec.containers[0]).not.toHaveProperty('envFrom');
   });
 
@@ -107,7 +136,10 @@ describe('desired stack (irsa)', () => {
   it('adds a dead-letter queue with a redrive policy when asked', async () => {
     const { d } = await byKind({ deadLetterQueue: true, maxReceiveCount: '3' });
     expect(d.queues.map((q) => q.name)).toEqual(['demo-queue-dlq', 'demo-queue']);
-    expect(JSON.parse(d.queues[1]!.attributes.RedrivePolicy!)).toEqual({ deadLetterTargetArn: 'arn:aws:sqs:eu-west-1:123456789012:demo-queue-dlq', maxReceiveCount: 3 });
+    expect(JSON.parse(d.queues[1]!.attributes.RedrivePolicy!)).toEqual({
+      deadLetterTargetArn: 'arn:aws:sqs:eu-west-1:123456789012:demo-queue-dlq',
+      maxReceiveCount: 3,
+    });
   });
 
   it('warns that accurate with in-flight counting over-scales', async () => {
@@ -153,7 +185,9 @@ describe('desired stack (static)', () => {
 
   it('temporary credentials: the session token and the expiry go into the Secret; the plan says when they expire', async () => {
     const expiration = new Date('2031-05-06T07:08:09Z');
-    const d = await desiredStack(settings({ auth: 'static' }), { credentials: { accessKeyId: 'ASIAEXAMPLE', secretAccessKey: 's3cr3t', sessionToken: 'tok3n', expiration } });
+    const d = await desiredStack(settings({ auth: 'static' }), {
+      credentials: { accessKeyId: 'ASIAEXAMPLE', secretAccessKey: 's3cr3t', sessionToken: 'tok3n', expiration },
+    });
     const secret = d.objects.find((o) => o.object.kind === 'Secret')!.object as any;
     expect(secret.stringData).toMatchObject({ AWS_SESSION_TOKEN: 'tok3n', AWS_CREDENTIAL_EXPIRATION: '2031-05-06T07:08:09.000Z' });
     expect(secret.metadata.annotations).toEqual({ 'kedactl.io/credentials-expire-at': '2031-05-06T07:08:09.000Z' });
@@ -161,7 +195,9 @@ describe('desired stack (static)', () => {
     const p = plan(d, {});
     expect(p.credentials).toEqual({ temporary: true, expiresAt: '2031-05-06T07:08:09.000Z' });
     const text = planText(p, false);
-    expect(text).toContain("The stack's Secret gets temporary AWS credentials (a session token); they expire at 2031-05-06T07:08:09.000Z (in ");
+    expect(text).toContain(
+      "The stack's Secret gets temporary AWS credentials (a session token); they expire at 2031-05-06T07:08:09.000Z (in ",
+    );
     expect(text).toContain('run kedactl init again, which rewrites the Secret');
     expect(JSON.stringify(p) + text).not.toMatch(/tok3n|s3cr3t/);
   });
@@ -177,7 +213,10 @@ describe('template overrides', () => {
 
   it('uses an override file and keeps the stack labels', async () => {
     const d = dir();
-    writeFileSync(join(d, 'kubernetes/namespace.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${namespace}\n  labels:\n    team: media\n');
+    writeFileSync(
+      join(d, 'kubernetes/namespace.yaml'),
+      'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${namespace}\n  labels:\n    team: media\n',
+    );
     const desired = await desiredStack(settings({ templates: d }));
     const ns = desired.objects[0]!.object;
     expect(ns.metadata.labels).toEqual({ team: 'media', 'app.kubernetes.io/managed-by': 'kedactl', 'kedactl.io/stack': 'demo' });
@@ -185,7 +224,12 @@ describe('template overrides', () => {
 
   it('cannot inject structure through a value', () => {
     const evil = 'x\nkind: Secret\nstringData: {a: b}';
-    const src = { read: () => ({ text: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  note: "prefix ${name}"\n', path: 't.yaml' }) };
+    const src = {
+      read: () => ({
+        text: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  note: "prefix ${name}"\n',
+        path: 't.yaml',
+      }),
+    };
     const [obj] = renderYaml(src, 't.yaml', { name: evil });
     expect(obj).toEqual({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: evil }, data: { note: `prefix ${evil}` } });
   });
@@ -209,20 +253,41 @@ describe('template overrides', () => {
 
   it('refuses an object that breaks its schema, naming object, template and path', async () => {
     const d = dir();
-    writeFileSync(join(d, 'kubernetes/scaled-job.yaml'), 'apiVersion: keda.sh/v1alpha1\nkind: ScaledJob\nmetadata:\n  name: x\n  namespace: ${namespace}\nspec:\n  pollingInterval: "${pollingInterval}"\n  jobTargetRef:\n    template: {}\n  triggers: []\n');
-    await expect(desiredStack(settings({ templates: d }))).rejects.toThrow(/ScaledJob\/x \(from kubernetes\/scaled-job\.yaml\): \/spec\/pollingInterval must be integer/);
+    writeFileSync(
+      join(d, 'kubernetes/scaled-job.yaml'),
+      'apiVersion: keda.sh/v1alpha1\nkind: ScaledJob\nmetadata:\n  name: x\n  namespace: ${namespace}\nspec:\n  pollingInterval: "${pollingInterval}"\n  jobTargetRef:\n    template: {}\n  triggers: []\n',
+    );
+    await expect(desiredStack(settings({ templates: d }))).rejects.toThrow(
+      /ScaledJob\/x \(from kubernetes\/scaled-job\.yaml\): \/spec\/pollingInterval must be integer/,
+    );
   });
 
   it('refuses a wildcard policy override', async () => {
     const d = dir();
-    writeFileSync(join(d, 'iam/consumer-policy.json'), JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sqs:*', Resource: '*' }] }));
+    writeFileSync(
+      join(d, 'iam/consumer-policy.json'),
+      JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sqs:*', Resource: '*' }] }),
+    );
     await expect(desiredStack(settings({ templates: d }))).rejects.toThrow(TemplateError);
     await expect(desiredStack(settings({ templates: d }))).rejects.toThrow(/wildcard action "sqs:\*"/);
   });
 
   it('refuses a trust policy that does not pin :aud', async () => {
     const d = dir();
-    writeFileSync(join(d, 'iam/consumer-trust.json'), JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Federated: '${oidcProviderArn}' }, Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringEquals: { '${oidcIssuerHost}:sub': 'system:serviceaccount:${namespace}:${serviceAccount}' } } }] }));
+    writeFileSync(
+      join(d, 'iam/consumer-trust.json'),
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Federated: '${oidcProviderArn}' },
+            Action: 'sts:AssumeRoleWithWebIdentity',
+            Condition: { StringEquals: { '${oidcIssuerHost}:sub': 'system:serviceaccount:${namespace}:${serviceAccount}' } },
+          },
+        ],
+      }),
+    );
     await expect(desiredStack(settings({ templates: d }))).rejects.toThrow(/must pin ":aud"/);
   });
 
@@ -233,13 +298,31 @@ describe('template overrides', () => {
 
 describe('IAM grammar', () => {
   it('accepts a minimal valid policy and rejects broken ones', () => {
-    expect(iamProblems({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: 'arn:aws:sqs:eu-west-1:123456789012:q' }] }, 'permissions')).toEqual([]);
-    expect(iamProblems({ Version: '2008-10-17', Statement: [] }, 'permissions')).toEqual(['Version must be "2012-10-17"', 'Statement must be a non-empty list']);
-    expect(iamProblems({ Version: '2012-10-17', Statement: [{ Effect: 'Maybe', Action: 'send', Resource: 'queue' }] }, 'permissions')).toEqual([
+    expect(
+      iamProblems(
+        {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: 'arn:aws:sqs:eu-west-1:123456789012:q' }],
+        },
+        'permissions',
+      ),
+    ).toEqual([]);
+    expect(iamProblems({ Version: '2008-10-17', Statement: [] }, 'permissions')).toEqual([
+      'Version must be "2012-10-17"',
+      'Statement must be a non-empty list',
+    ]);
+    expect(
+      iamProblems({ Version: '2012-10-17', Statement: [{ Effect: 'Maybe', Action: 'send', Resource: 'queue' }] }, 'permissions'),
+    ).toEqual([
       'Statement[0].Effect must be Allow or Deny',
       'Statement[0].Action "send" is not service:Action',
       'Statement[0].Resource "queue" is not an ARN',
     ]);
-    expect(iamProblems({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: 'arn:aws:iam::123456789012:role/x' }] }, 'trust')).toContain('Statement[0]: a trust policy has no Resource');
+    expect(
+      iamProblems(
+        { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: 'arn:aws:iam::123456789012:role/x' }] },
+        'trust',
+      ),
+    ).toContain('Statement[0]: a trust policy has no Resource');
   });
 });

@@ -20,10 +20,26 @@ const QUEUE_ARN = `arn:aws:sqs:us-east-1:${ACCOUNT}:demo-queue`;
 
 const webTrust = (sub: string, extra: Record<string, string> = {}) => ({
   Version: '2012-10-17',
-  Statement: [{ Effect: 'Allow' as const, Principal: { Federated: PROVIDER }, Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringEquals: { [`${HOST}:sub`]: sub, [`${HOST}:aud`]: 'sts.amazonaws.com', ...extra } } }],
+  Statement: [
+    {
+      Effect: 'Allow' as const,
+      Principal: { Federated: PROVIDER },
+      Action: 'sts:AssumeRoleWithWebIdentity',
+      Condition: { StringEquals: { [`${HOST}:sub`]: sub, [`${HOST}:aud`]: 'sts.amazonaws.com', ...extra } },
+    },
+  ],
 });
-const policy = (Action: string | string[], Resource: string) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow' as const, Action, Resource }] });
-const roleEv = (arn: string, trust: RoleEvidence['trust'], policies: RoleEvidence['policies']): RoleEvidence => ({ name: arn.split('/')[1]!, arn, trust, policies, unreadPolicies: [] });
+const policy = (Action: string | string[], Resource: string) => ({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow' as const, Action, Resource }],
+});
+const roleEv = (arn: string, trust: RoleEvidence['trust'], policies: RoleEvidence['policies']): RoleEvidence => ({
+  name: arn.split('/')[1]!,
+  arn,
+  trust,
+  policies,
+  unreadPolicies: [],
+});
 const k = (o: Record<string, unknown>) => o as unknown as KubeObject;
 const READ_AT = '2026-11-30T12:00:00Z';
 /** an ISO time `s` seconds before the evidence was read */
@@ -39,45 +55,156 @@ function healthy(): Evidence {
     region: 'us-east-1',
     oidcIssuer: { url: `https://${HOST}`, from: 'EKS cluster demo' },
     stack: {
-      stack: 'demo', region: 'us-east-1', auth: 'irsa', processingTime: 30, visibilityTimeout: 90, flags: '',
+      stack: 'demo',
+      region: 'us-east-1',
+      auth: 'irsa',
+      processingTime: 30,
+      visibilityTimeout: 90,
+      flags: '',
       roles: { kedaOperator: 'kedactl-demo-keda-operator', scaler: 'kedactl-demo-scaler', consumer: 'kedactl-demo-consumer' },
-      analyzerService: 'demo-result-analyzer', crdProblems: found([]), analyzer: found({ processed: 3, killed: 0 }),
+      analyzerService: 'demo-result-analyzer',
+      crdProblems: found([]),
+      analyzer: found({ processed: 3, killed: 0 }),
     },
     namespaceObject: found(k({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'demo' } })),
-    scaledJob: found(k({
-      apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob', metadata: { name: 'demo-processor', namespace: 'demo' },
-      spec: {
-        jobTargetRef: { template: { spec: { serviceAccountName: 'demo-consumer', containers: [{ name: 'consumer', image: 'amazon/aws-cli:2.15.23', env: [{ name: 'PROCESSING_SECONDS', value: '30' }, { name: 'VISIBILITY_TIMEOUT', value: '90' }], resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } } }] } } },
-        triggers: [{ type: 'aws-sqs-queue', authenticationRef: { name: 'demo-aws' }, metadata: { queueURL: QUEUE_URL, awsRegion: 'us-east-1', queueLength: '1', scaleOnInFlight: 'true' } }],
-      },
-      status: { conditions: [{ type: 'Ready', status: 'True', reason: 'ScaledJobReady' }, { type: 'Active', status: 'False' }] },
-    })),
-    triggerAuths: { 'TriggerAuthentication demo-aws': found(k({ apiVersion: 'keda.sh/v1alpha1', kind: 'TriggerAuthentication', metadata: { name: 'demo-aws' }, spec: { podIdentity: { provider: 'aws', roleArn: SCALER } } })) },
-    workloadServiceAccount: found(k({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'demo-consumer', annotations: { 'eks.amazonaws.com/role-arn': CONSUMER } } })),
+    scaledJob: found(
+      k({
+        apiVersion: 'keda.sh/v1alpha1',
+        kind: 'ScaledJob',
+        metadata: { name: 'demo-processor', namespace: 'demo' },
+        spec: {
+          jobTargetRef: {
+            template: {
+              spec: {
+                serviceAccountName: 'demo-consumer',
+                containers: [
+                  {
+                    name: 'consumer',
+                    image: 'amazon/aws-cli:2.15.23',
+                    env: [
+                      { name: 'PROCESSING_SECONDS', value: '30' },
+                      { name: 'VISIBILITY_TIMEOUT', value: '90' },
+                    ],
+                    resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+                  },
+                ],
+              },
+            },
+          },
+          triggers: [
+            {
+              type: 'aws-sqs-queue',
+              authenticationRef: { name: 'demo-aws' },
+              metadata: { queueURL: QUEUE_URL, awsRegion: 'us-east-1', queueLength: '1', scaleOnInFlight: 'true' },
+            },
+          ],
+        },
+        status: {
+          conditions: [
+            { type: 'Ready', status: 'True', reason: 'ScaledJobReady' },
+            { type: 'Active', status: 'False' },
+          ],
+        },
+      }),
+    ),
+    triggerAuths: {
+      'TriggerAuthentication demo-aws': found(
+        k({
+          apiVersion: 'keda.sh/v1alpha1',
+          kind: 'TriggerAuthentication',
+          metadata: { name: 'demo-aws' },
+          spec: { podIdentity: { provider: 'aws', roleArn: SCALER } },
+        }),
+      ),
+    },
+    workloadServiceAccount: found(
+      k({
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: { name: 'demo-consumer', annotations: { 'eks.amazonaws.com/role-arn': CONSUMER } },
+      }),
+    ),
     keda: {
       namespace: 'keda',
-      deployment: found(k({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'keda-operator', labels: { 'app.kubernetes.io/version': '2.21.0' } }, spec: { replicas: 1, template: { spec: { serviceAccountName: 'keda-operator' } } }, status: { availableReplicas: 1, conditions: [{ type: 'Available', status: 'True' }] } })),
-      serviceAccount: found(k({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'keda-operator', annotations: { 'eks.amazonaws.com/role-arn': OPERATOR } } })),
-      pods: found([k({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'keda-operator-abc', creationTimestamp: '2026-11-30T10:00:00Z' }, spec: { containers: [{ name: 'keda-operator', env: [{ name: 'AWS_ROLE_ARN', value: OPERATOR }, { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: '/var/run/secrets/eks.amazonaws.com/serviceaccount/token' }] }] } })]),
-      scaledJobCrd: found(k({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'scaledjobs.keda.sh' } })),
+      deployment: found(
+        k({
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name: 'keda-operator', labels: { 'app.kubernetes.io/version': '2.21.0' } },
+          spec: { replicas: 1, template: { spec: { serviceAccountName: 'keda-operator' } } },
+          status: { availableReplicas: 1, conditions: [{ type: 'Available', status: 'True' }] },
+        }),
+      ),
+      serviceAccount: found(
+        k({
+          apiVersion: 'v1',
+          kind: 'ServiceAccount',
+          metadata: { name: 'keda-operator', annotations: { 'eks.amazonaws.com/role-arn': OPERATOR } },
+        }),
+      ),
+      pods: found([
+        k({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'keda-operator-abc', creationTimestamp: '2026-11-30T10:00:00Z' },
+          spec: {
+            containers: [
+              {
+                name: 'keda-operator',
+                env: [
+                  { name: 'AWS_ROLE_ARN', value: OPERATOR },
+                  { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: '/var/run/secrets/eks.amazonaws.com/serviceaccount/token' },
+                ],
+              },
+            ],
+          },
+        }),
+      ]),
+      scaledJobCrd: found(
+        k({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'scaledjobs.keda.sh' } }),
+      ),
     },
     roles: {
       [OPERATOR]: found(roleEv(OPERATOR, webTrust('system:serviceaccount:keda:keda-operator'), { p: policy('sts:AssumeRole', SCALER) })),
-      [SCALER]: found(roleEv(SCALER, { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: OPERATOR }, Action: 'sts:AssumeRole' }] }, { p: policy('sqs:GetQueueAttributes', QUEUE_ARN) })),
-      [CONSUMER]: found(roleEv(CONSUMER, webTrust('system:serviceaccount:demo:demo-consumer'), { p: policy(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'], QUEUE_ARN) })),
+      [SCALER]: found(
+        roleEv(
+          SCALER,
+          { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: OPERATOR }, Action: 'sts:AssumeRole' }] },
+          { p: policy('sqs:GetQueueAttributes', QUEUE_ARN) },
+        ),
+      ),
+      [CONSUMER]: found(
+        roleEv(CONSUMER, webTrust('system:serviceaccount:demo:demo-consumer'), {
+          p: policy(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'], QUEUE_ARN),
+        }),
+      ),
     },
     oidcProviders: { [PROVIDER]: found({ url: HOST, clientIds: ['sts.amazonaws.com'] }) },
-    queues: [{ url: QUEUE_URL, region: 'us-east-1', attributes: found({ QueueArn: QUEUE_ARN, VisibilityTimeout: '90', ApproximateNumberOfMessages: '0', MessageRetentionPeriod: '345600' }) }],
+    queues: [
+      {
+        url: QUEUE_URL,
+        region: 'us-east-1',
+        attributes: found({
+          QueueArn: QUEUE_ARN,
+          VisibilityTimeout: '90',
+          ApproximateNumberOfMessages: '0',
+          MessageRetentionPeriod: '345600',
+        }),
+      },
+    ],
     jobs: found([]),
     pods: found([]),
     events: found([]),
     nodes: found([node('n1')]),
     operatorLog: {
-      pod: 'keda-operator-abc', lines: 500,
-      log: found([
-        '2026-11-30T10:00:00Z\tINFO\tReconciling ScaledJob\t{"ScaledJob": {"name":"demo-processor","namespace":"demo"}}',
-        '2026-11-30T10:00:01Z\tERROR\tscaleexecutor\tfailed to get scale decision\t{"scaledJob.Name": "other-processor", "scaledJob.Namespace": "elsewhere", "error": "boom"}',
-      ].join('\n')),
+      pod: 'keda-operator-abc',
+      lines: 500,
+      log: found(
+        [
+          '2026-11-30T10:00:00Z\tINFO\tReconciling ScaledJob\t{"ScaledJob": {"name":"demo-processor","namespace":"demo"}}',
+          '2026-11-30T10:00:01Z\tERROR\tscaleexecutor\tfailed to get scale decision\t{"scaledJob.Name": "other-processor", "scaledJob.Namespace": "elsewhere", "error": "boom"}',
+        ].join('\n'),
+      ),
     },
   };
 }
@@ -132,14 +259,18 @@ describe('doctor checks on evidence', () => {
     expect(f.fix).toContain('kedactl init --create-oidc-provider');
     const noAud = healthy();
     noAud.oidcProviders[PROVIDER] = found({ url: HOST, clientIds: ['other'] });
-    expect(only(noAud, 2, 'fail').fix).toBe(`aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn ${PROVIDER} --client-id sts.amazonaws.com`);
+    expect(only(noAud, 2, 'fail').fix).toBe(
+      `aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn ${PROVIDER} --client-id sts.amazonaws.com`,
+    );
   });
 
   it('3: a trust policy with the wrong :sub names the exact statement to put', () => {
     const ev = healthy();
     roleOf(ev, CONSUMER).trust = webTrust('system:serviceaccount:demo:default');
     const f = only(ev, 3, 'fail');
-    expect(f.summary).toBe(`trust policy of kedactl-demo-consumer (the Jobs) does not let system:serviceaccount:demo:demo-consumer assume it: ${HOST}:sub is "system:serviceaccount:demo:default", not "system:serviceaccount:demo:demo-consumer"`);
+    expect(f.summary).toBe(
+      `trust policy of kedactl-demo-consumer (the Jobs) does not let system:serviceaccount:demo:demo-consumer assume it: ${HOST}:sub is "system:serviceaccount:demo:default", not "system:serviceaccount:demo:demo-consumer"`,
+    );
     expect(JSON.parse(f.fix!.slice(f.fix!.indexOf('{')))).toEqual(webTrust('system:serviceaccount:demo:demo-consumer').Statement[0]);
   });
 
@@ -171,14 +302,19 @@ describe('doctor checks on evidence', () => {
     ev.keda.serviceAccount = { state: 'forbidden', needs: 'get serviceaccounts in namespace keda' };
     const r = diagnose(ev);
     expect(problems(ev)).toEqual([]);
-    expect(r.findings.find((f) => f.check === 4)).toMatchObject({ verdict: 'skipped', summary: 'forbidden (needs get serviceaccounts in namespace keda) to read service account keda/keda-operator' });
+    expect(r.findings.find((f) => f.check === 4)).toMatchObject({
+      verdict: 'skipped',
+      summary: 'forbidden (needs get serviceaccounts in namespace keda) to read service account keda/keda-operator',
+    });
   });
 
   it('5: the assume chain, each half', () => {
     const noGrant = healthy();
     roleOf(noGrant, OPERATOR).policies = {};
     const f = only(noGrant, 5, 'fail');
-    expect(f.summary).toBe(`KEDA cannot assume kedactl-demo-scaler: kedactl-demo-keda-operator's policies do not allow sts:AssumeRole on ${SCALER}`);
+    expect(f.summary).toBe(
+      `KEDA cannot assume kedactl-demo-scaler: kedactl-demo-keda-operator's policies do not allow sts:AssumeRole on ${SCALER}`,
+    );
     const noTrust = healthy();
     roleOf(noTrust, SCALER).trust.Statement[0]!.Principal = { AWS: role('someone-else') };
     expect(only(noTrust, 5, 'fail').fix).toContain(`"AWS": "${OPERATOR}"`);
@@ -187,25 +323,40 @@ describe('doctor checks on evidence', () => {
   it('6: permissions of the role KEDA reads with, and the published example (no roleArn: KEDA uses its own role)', () => {
     const ev = healthy();
     roleOf(ev, SCALER).policies = { p: policy('sqs:SendMessage', QUEUE_ARN) };
-    expect(only(ev, 6, 'fail').summary).toBe("KEDA cannot sqs:GetQueueAttributes on demo-queue: kedactl-demo-scaler's policies do not allow it");
+    expect(only(ev, 6, 'fail').summary).toBe(
+      "KEDA cannot sqs:GetQueueAttributes on demo-queue: kedactl-demo-scaler's policies do not allow it",
+    );
     const published = healthy();
     (published.triggerAuths['TriggerAuthentication demo-aws'] as { value: any }).value.spec = { podIdentity: { provider: 'aws' } };
     const f = only(published, 6, 'fail');
     expect(f.summary).toContain("kedactl-demo-keda-operator's policies do not allow it");
     const deny = healthy();
-    roleOf(deny, CONSUMER).policies.deny = { Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'sqs:DeleteMessage', Resource: '*' }] };
-    expect(only(deny, 6, 'fail').summary).toBe("the Jobs cannot sqs:DeleteMessage on demo-queue: kedactl-demo-consumer's policies do not allow it");
+    roleOf(deny, CONSUMER).policies.deny = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Deny', Action: 'sqs:DeleteMessage', Resource: '*' }],
+    };
+    expect(only(deny, 6, 'fail').summary).toBe(
+      "the Jobs cannot sqs:DeleteMessage on demo-queue: kedactl-demo-consumer's policies do not allow it",
+    );
   });
 
   it('7: the queue in another region than awsRegion', () => {
     const ev = healthy();
     sj(ev).spec.triggers[0].metadata.awsRegion = 'eu-west-1';
     const urlMismatch = only(ev, 7, 'fail');
-    expect(urlMismatch.summary).toBe("awsRegion eu-west-1 is not the queue URL's region us-east-1: KEDA asks SQS in eu-west-1, where this queue is not");
+    expect(urlMismatch.summary).toBe(
+      "awsRegion eu-west-1 is not the queue URL's region us-east-1: KEDA asks SQS in eu-west-1, where this queue is not",
+    );
     // an emulator's URL has no region: doctor asked SQS in awsRegion and found it elsewhere
     const moto = healthy();
-    sj(moto).spec.triggers[0].metadata = { ...sj(moto).spec.triggers[0].metadata, queueURL: 'http://127.0.0.1:5000/123456789012/demo-queue', awsRegion: 'eu-west-1' };
-    moto.queues = [{ url: 'http://127.0.0.1:5000/123456789012/demo-queue', region: 'eu-west-1', attributes: found(undefined), foundIn: 'us-east-1' }];
+    sj(moto).spec.triggers[0].metadata = {
+      ...sj(moto).spec.triggers[0].metadata,
+      queueURL: 'http://127.0.0.1:5000/123456789012/demo-queue',
+      awsRegion: 'eu-west-1',
+    };
+    moto.queues = [
+      { url: 'http://127.0.0.1:5000/123456789012/demo-queue', region: 'eu-west-1', attributes: found(undefined), foundIn: 'us-east-1' },
+    ];
     const f = only(moto, 7, 'fail');
     expect(f.summary).toBe("the queue is not in eu-west-1 (the trigger's awsRegion, where KEDA asks) but in us-east-1");
     expect(f.fix).toContain('set triggers[0].metadata.awsRegion: us-east-1');
@@ -218,7 +369,11 @@ describe('doctor checks on evidence', () => {
     expect(f.summary).toContain("the queue's VisibilityTimeout (20s) is not longer than the processing time (30s)");
     expect(f.fix).toContain('kedactl init --visibility-timeout 90');
     const dlq = healthy();
-    dlq.queues[0]!.deadLetter = { arn: `${QUEUE_ARN}-dlq`, url: `${QUEUE_URL}-dlq`, attributes: found({ ApproximateNumberOfMessages: '3' }) };
+    dlq.queues[0]!.deadLetter = {
+      arn: `${QUEUE_ARN}-dlq`,
+      url: `${QUEUE_URL}-dlq`,
+      attributes: found({ ApproximateNumberOfMessages: '3' }),
+    };
     expect(only(dlq, 8, 'warn').summary).toContain('3 message(s) wait in the dead-letter queue demo-queue-dlq');
   });
 
@@ -232,7 +387,13 @@ describe('doctor checks on evidence', () => {
   });
 
   it('10: failing Jobs: image pulls, OOM kills, errors with the last log lines', () => {
-    const pod = (name: string, status: unknown) => k({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, status: { containerStatuses: [{ name: 'consumer', image: 'nope:1', ...(status as object) }] } });
+    const pod = (name: string, status: unknown) =>
+      k({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name },
+        status: { containerStatuses: [{ name: 'consumer', image: 'nope:1', ...(status as object) }] },
+      });
     const ev = healthy();
     ev.pods = found([pod('p1', { state: { waiting: { reason: 'ImagePullBackOff', message: 'not found' } } })]);
     expect(only(ev, 10, 'fail').summary).toBe('1 Pod(s) cannot pull the image nope:1');
@@ -240,42 +401,64 @@ describe('doctor checks on evidence', () => {
     expect(only(ev, 10, 'fail').summary).toContain('OOMKilled: the memory limit 256Mi');
     ev.pods = found([pod('p3', { state: { terminated: { reason: 'Error', exitCode: 1 } } })]);
     ev.failedPodLog = { pod: 'p3', container: 'consumer', log: found('line 1\nAccessDenied on ReceiveMessage\n') };
-    expect(only(ev, 10, 'fail').evidence).toEqual(['0 Job(s): 0 failed', 'pod p3: Error (exit code 1)', 'last 2 log line(s) of pod p3:', '  | line 1', '  | AccessDenied on ReceiveMessage']);
+    expect(only(ev, 10, 'fail').evidence).toEqual([
+      '0 Job(s): 0 failed',
+      'pod p3: Error (exit code 1)',
+      'last 2 log line(s) of pod p3:',
+      '  | line 1',
+      '  | AccessDenied on ReceiveMessage',
+    ]);
   });
 
   it('8: a backlog that cannot be taken within the retention period; a dead-letter queue that keeps messages no longer than the queue', () => {
     const ev = healthy();
-    Object.assign((ev.queues[0]!.attributes as { value: any }).value, { ApproximateNumberOfMessages: '5000', MessageRetentionPeriod: '600' });
+    Object.assign((ev.queues[0]!.attributes as { value: any }).value, {
+      ApproximateNumberOfMessages: '5000',
+      MessageRetentionPeriod: '600',
+    });
     const f = only(ev, 8, 'warn');
-    expect(f.summary).toBe('5000 message(s) wait in demo-queue; at most 100 Jobs of 30s take them in 25m00s at best, longer than the queue keeps a message (10m00s): the last ones are deleted unprocessed');
+    expect(f.summary).toBe(
+      '5000 message(s) wait in demo-queue; at most 100 Jobs of 30s take them in 25m00s at best, longer than the queue keeps a message (10m00s): the last ones are deleted unprocessed',
+    );
     expect(f.fix).toContain('kedactl init --max-replicas 250');
     expect(f.evidence).toContain("the oldest message's age is CloudWatch's ApproximateAgeOfOldestMessage, which doctor does not read");
     // the same backlog with the default retention (4 days) is fine
     (ev.queues[0]!.attributes as { value: any }).value.MessageRetentionPeriod = '345600';
     expect(problems(ev)).toEqual([]);
     const dlq = healthy();
-    dlq.queues[0]!.deadLetter = { arn: `${QUEUE_ARN}-dlq`, url: `${QUEUE_URL}-dlq`, attributes: found({ ApproximateNumberOfMessages: '0', MessageRetentionPeriod: '345600' }) };
+    dlq.queues[0]!.deadLetter = {
+      arn: `${QUEUE_ARN}-dlq`,
+      url: `${QUEUE_URL}-dlq`,
+      attributes: found({ ApproximateNumberOfMessages: '0', MessageRetentionPeriod: '345600' }),
+    };
     const g = only(dlq, 8, 'warn');
     expect(g.summary).toContain('keeps messages 4d00h, not longer than demo-queue (4d00h)');
-    expect(g.fix).toBe(`aws sqs set-queue-attributes --queue-url ${QUEUE_URL}-dlq --attributes MessageRetentionPeriod=1209600 (14 days, the most SQS keeps)`);
+    expect(g.fix).toBe(
+      `aws sqs set-queue-attributes --queue-url ${QUEUE_URL}-dlq --attributes MessageRetentionPeriod=1209600 (14 days, the most SQS keeps)`,
+    );
     (dlq.queues[0]!.deadLetter.attributes as { value: any }).value.MessageRetentionPeriod = '1209600';
     expect(problems(dlq)).toEqual([]);
   });
 
   it('9: Pods Pending longer than pollingInterval over-scale with accurate (not with default)', () => {
-    const pending = (name: string, age: number) => k({ apiVersion: 'v1', kind: 'Pod', metadata: { name, creationTimestamp: ago(age) }, status: { phase: 'Pending' } });
+    const pending = (name: string, age: number) =>
+      k({ apiVersion: 'v1', kind: 'Pod', metadata: { name, creationTimestamp: ago(age) }, status: { phase: 'Pending' } });
     const ev = healthy();
     sj(ev).spec.scalingStrategy = { strategy: 'accurate' };
     sj(ev).spec.triggers[0].metadata.scaleOnInFlight = 'false';
     sj(ev).spec.pollingInterval = 10;
     ev.pods = found([pending('young', 5), pending('old', 125)]);
     const f = only(ev, 9, 'warn');
-    expect(f.summary).toBe("1 Pod(s) have sat Pending longer than pollingInterval (10s), the longest 2m05s: start-up outlasts KEDA's polls, and with strategy accurate every poll between a Pod starting and taking its message starts Jobs again for that message (over-scaling, up to maxReplicaCount 100)");
+    expect(f.summary).toBe(
+      "1 Pod(s) have sat Pending longer than pollingInterval (10s), the longest 2m05s: start-up outlasts KEDA's polls, and with strategy accurate every poll between a Pod starting and taking its message starts Jobs again for that message (over-scaling, up to maxReplicaCount 100)",
+    );
     expect(f.evidence).toContain('pod old: Pending for 2m05s');
     expect(f.fix).toBe('kedactl init --strategy default (counts every unfinished Job), or --polling-interval 125');
     sj(ev).spec.scalingStrategy = { strategy: 'default' };
     expect(problems(ev)).toEqual([]);
-    expect(diagnose(ev).findings.find((x) => x.id === 'start-up')?.summary).toContain('strategy default counts their Jobs until they finish');
+    expect(diagnose(ev).findings.find((x) => x.id === 'start-up')?.summary).toContain(
+      'strategy default counts their Jobs until they finish',
+    );
   });
 
   it('9: maxReplicaCount above what the Nodes hold (requests against allocatable, Ready and schedulable Nodes only)', () => {
@@ -294,16 +477,27 @@ describe('doctor checks on evidence', () => {
     const forbidden = healthy();
     forbidden.nodes = { state: 'forbidden', needs: 'list nodes (cluster-wide)' };
     expect(problems(forbidden)).toEqual([]);
-    expect(diagnose(forbidden).findings.find((x) => x.id === 'capacity')).toMatchObject({ verdict: 'skipped', summary: "forbidden (needs list nodes (cluster-wide)) to read the cluster's Nodes (to compare maxReplicaCount with what they hold)" });
+    expect(diagnose(forbidden).findings.find((x) => x.id === 'capacity')).toMatchObject({
+      verdict: 'skipped',
+      summary: "forbidden (needs list nodes (cluster-wide)) to read the cluster's Nodes (to compare maxReplicaCount with what they hold)",
+    });
   });
 
   it('10: finished Jobs beyond the history limit, long after KEDA should have deleted them', () => {
-    const job = (name: string, finishedAgo: number) => k({ apiVersion: 'batch/v1', kind: 'Job', metadata: { name, creationTimestamp: ago(finishedAgo + 40) }, status: { completionTime: ago(finishedAgo), succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] } });
+    const job = (name: string, finishedAgo: number) =>
+      k({
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: { name, creationTimestamp: ago(finishedAgo + 40) },
+        status: { completionTime: ago(finishedAgo), succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] },
+      });
     const ev = healthy();
     sj(ev).spec.successfulJobsHistoryLimit = 1;
     ev.jobs = found([job('j1', 3600), job('j2', 3500), job('j3', 3400)]);
     const f = only(ev, 10, 'warn');
-    expect(f.summary).toBe('3 succeeded Jobs are kept, 2 more than successfulJobsHistoryLimit (1), the oldest finished 1h00m ago: KEDA deletes them at every poll (30s), so its clean-up is not running (is its operator up, and allowed to delete Jobs here?)');
+    expect(f.summary).toBe(
+      '3 succeeded Jobs are kept, 2 more than successfulJobsHistoryLimit (1), the oldest finished 1h00m ago: KEDA deletes them at every poll (30s), so its clean-up is not running (is its operator up, and allowed to delete Jobs here?)',
+    );
     expect(f.fix).toContain('kubectl -n demo delete job j1 j2');
     // just finished: KEDA's next poll deletes them
     ev.jobs = found([job('j1', 20), job('j2', 10), job('j3', 5)]);
@@ -312,17 +506,22 @@ describe('doctor checks on evidence', () => {
 
   it("11: the operator's error lines about this ScaledJob (not another's), and KEDA's word as evidence of the AWS cause", () => {
     const ev = healthy();
-    const at = (t: string, id: string) => `2026-11-30T${t}Z\tERROR\tscaleexecutor\tFailed to get scalers\t{"scaledJob.Name": "demo-processor", "scaledJob.Namespace": "demo", "error": "operation error SQS: GetQueueAttributes, https response error StatusCode: 403, RequestID: ${id}, api error AccessDenied"}`;
+    const at = (t: string, id: string) =>
+      `2026-11-30T${t}Z\tERROR\tscaleexecutor\tFailed to get scalers\t{"scaledJob.Name": "demo-processor", "scaledJob.Namespace": "demo", "error": "operation error SQS: GetQueueAttributes, https response error StatusCode: 403, RequestID: ${id}, api error AccessDenied"}`;
     const base = (ev.operatorLog!.log as { value: string }).value;
     // once: KEDA starting, or a one-off; not judged (shown on the ok line)
     ev.operatorLog!.log = found(`${base}\n${at('11:58:30', 'a')}\n`);
     expect(problems(ev)).toEqual([]);
-    expect(diagnose(ev).findings.find((x) => x.summary.startsWith("KEDA's operator logged no lasting error"))!.summary).toContain('1 error(s) logged within one polling interval only');
+    expect(diagnose(ev).findings.find((x) => x.summary.startsWith("KEDA's operator logged no lasting error"))!.summary).toContain(
+      '1 error(s) logged within one polling interval only',
+    );
     // at two polls (30 s apart, request ids aside): lasting
     const line = at('11:59:00', 'b');
     ev.operatorLog!.log = found(`${base}\n${at('11:58:30', 'a')}\n${line}\n`);
     const f = only(ev, 11, 'warn');
-    expect(f.summary).toBe("KEDA's operator keeps logging an error about ScaledJob demo/demo-processor (2 times in the last 500 lines of pod keda/keda-operator-abc, 2026-11-30T11:58:30Z to 2026-11-30T11:59:00Z): Failed to get scalers: operation error SQS: GetQueueAttributes, https response error StatusCode: 403, RequestID: b, api error AccessDenied");
+    expect(f.summary).toBe(
+      "KEDA's operator keeps logging an error about ScaledJob demo/demo-processor (2 times in the last 500 lines of pod keda/keda-operator-abc, 2026-11-30T11:58:30Z to 2026-11-30T11:59:00Z): Failed to get scalers: operation error SQS: GetQueueAttributes, https response error StatusCode: 403, RequestID: b, api error AccessDenied",
+    );
     expect(f.evidence).toEqual([line]);
     // the policy lacks the action: check 6 names the cause and carries KEDA's word
     roleOf(ev, SCALER).policies = { p: policy('sqs:ListQueueTags', QUEUE_ARN) };
@@ -332,7 +531,11 @@ describe('doctor checks on evidence', () => {
     const unread = healthy();
     unread.operatorLog!.log = { state: 'failed', error: 'the server could not find the requested resource' };
     expect(problems(unread)).toEqual([]);
-    expect(diagnose(unread).findings.filter((x) => x.verdict === 'skipped').map((x) => x.summary)).toEqual(["could not read the log of KEDA's operator pod keda/keda-operator-abc: the server could not find the requested resource"]);
+    expect(
+      diagnose(unread)
+        .findings.filter((x) => x.verdict === 'skipped')
+        .map((x) => x.summary),
+    ).toEqual(["could not read the log of KEDA's operator pod keda/keda-operator-abc: the server could not find the requested resource"]);
   });
 
   it("11: KEDA's word: not Ready, Warning events", () => {
@@ -340,15 +543,44 @@ describe('doctor checks on evidence', () => {
     sj(ev).status.conditions[0] = { type: 'Ready', status: 'False', reason: 'ScaledJobCheckFailed', message: 'bad trigger' };
     expect(only(ev, 11, 'fail').summary).toBe('KEDA says ScaledJob demo/demo-processor is not Ready: ScaledJobCheckFailed: bad trigger');
     // a trigger KEDA's scaler fails on is not a field to fix: the AWS checks say why
-    sj(ev).status.conditions[0] = { type: 'Ready', status: 'False', reason: 'TriggerError', message: 'Triggers defined in ScaledJob are not working correctly' };
+    sj(ev).status.conditions[0] = {
+      type: 'Ready',
+      status: 'False',
+      reason: 'TriggerError',
+      message: 'Triggers defined in ScaledJob are not working correctly',
+    };
     expect(only(ev, 11, 'fail').fix).toContain('the AWS checks above');
     const warned = healthy();
-    warned.events = found([k({ apiVersion: 'v1', kind: 'Event', metadata: { name: 'e' }, involvedObject: { kind: 'ScaledJob', name: 'demo-processor' }, type: 'Warning', reason: 'KEDAScalerFailed', message: 'AccessDenied', lastTimestamp: '2026-11-30T10:00:00Z' })]);
+    warned.events = found([
+      k({
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: 'e' },
+        involvedObject: { kind: 'ScaledJob', name: 'demo-processor' },
+        type: 'Warning',
+        reason: 'KEDAScalerFailed',
+        message: 'AccessDenied',
+        lastTimestamp: '2026-11-30T10:00:00Z',
+      }),
+    ]);
     expect(only(warned, 11, 'warn').summary).toContain('the last: KEDAScalerFailed: AccessDenied');
     // KEDA cancelling its own poll when it reloads the ScaledJob (right after init, for one) is not a problem
     const reloaded = healthy();
-    reloaded.events = found([k({ apiVersion: 'v1', kind: 'Event', metadata: { name: 'e' }, involvedObject: { kind: 'ScaledJob', name: 'demo-processor' }, type: 'Warning', reason: 'KEDAScalerFailed', message: 'operation error SQS: GetQueueAttributes, context canceled', lastTimestamp: '2026-11-30T10:00:00Z' })]);
-    reloaded.operatorLog!.log = found('2026-11-30T10:00:00Z\tERROR\tscaleexecutor\tError getting scale decision\t{"scaledJob.Name": "demo-processor", "scaledJob.Namespace": "demo", "error": "operation error SQS: GetQueueAttributes, context canceled"}\n');
+    reloaded.events = found([
+      k({
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: 'e' },
+        involvedObject: { kind: 'ScaledJob', name: 'demo-processor' },
+        type: 'Warning',
+        reason: 'KEDAScalerFailed',
+        message: 'operation error SQS: GetQueueAttributes, context canceled',
+        lastTimestamp: '2026-11-30T10:00:00Z',
+      }),
+    ]);
+    reloaded.operatorLog!.log = found(
+      '2026-11-30T10:00:00Z\tERROR\tscaleexecutor\tError getting scale decision\t{"scaledJob.Name": "demo-processor", "scaledJob.Namespace": "demo", "error": "operation error SQS: GetQueueAttributes, context canceled"}\n',
+    );
     expect(problems(reloaded)).toEqual([]);
   });
 
@@ -370,7 +602,9 @@ describe('doctor checks on evidence', () => {
   it('13: stuck deletion', () => {
     const ev = healthy();
     (ev.namespaceObject as { value: any }).value.metadata.deletionTimestamp = '2026-11-30T10:00:00Z';
-    expect(only(ev, 13, 'fail').summary).toBe('namespace demo is being deleted since 2026-11-30T10:00:00Z: nothing new can be created in it');
+    expect(only(ev, 13, 'fail').summary).toBe(
+      'namespace demo is being deleted since 2026-11-30T10:00:00Z: nothing new can be created in it',
+    );
     const sjDel = healthy();
     Object.assign(sj(sjDel).metadata, { deletionTimestamp: '2026-11-30T10:00:00Z', finalizers: ['finalizer.keda.sh'] });
     (sjDel.keda.deployment as { value: any }).value.status.availableReplicas = 0;
@@ -383,7 +617,9 @@ describe('doctor checks on evidence', () => {
   it('14: the analyzer not answering', () => {
     const ev = healthy();
     ev.stack!.analyzer = { state: 'failed', error: 'the result analyzer has no ready endpoints' };
-    expect(only(ev, 14, 'fail').summary).toBe("the result analyzer does not answer through the API server's proxy: the result analyzer has no ready endpoints");
+    expect(only(ev, 14, 'fail').summary).toBe(
+      "the result analyzer does not answer through the API server's proxy: the result analyzer has no ready endpoints",
+    );
   });
 
   it('AWS unreadable: AWS checks are skipped with why, nothing fails', () => {
@@ -392,7 +628,11 @@ describe('doctor checks on evidence', () => {
     ev.queues = [];
     ev.roles = {};
     expect(problems(ev)).toEqual([]);
-    expect(diagnose(ev).findings.filter((f) => f.verdict === 'skipped').map((f) => f.check)).toEqual([2, 3, 5, 6, 7]);
+    expect(
+      diagnose(ev)
+        .findings.filter((f) => f.verdict === 'skipped')
+        .map((f) => f.check),
+    ).toEqual([2, 3, 5, 6, 7]);
   });
 });
 
@@ -401,19 +641,44 @@ describe('IAM evaluation', () => {
     expect(wildcardMatch('sqs:Get*', 'sqs:GetQueueAttributes')).toBe(true);
     expect(wildcardMatch('arn:aws:sqs:*:1:q?', 'arn:aws:sqs:us-east-1:1:q1')).toBe(true);
     expect(wildcardMatch('arn:aws:sqs:*:1:q', 'arn:aws:sqs:us-east-1:1:q1')).toBe(false);
-    const docs = { a: policy('sqs:*', '*'), b: { Version: '2012-10-17', Statement: [{ Effect: 'Deny' as const, Action: 'sqs:DeleteMessage', Resource: QUEUE_ARN }] } };
+    const docs = {
+      a: policy('sqs:*', '*'),
+      b: { Version: '2012-10-17', Statement: [{ Effect: 'Deny' as const, Action: 'sqs:DeleteMessage', Resource: QUEUE_ARN }] },
+    };
     expect(allows(docs, 'sqs:ReceiveMessage', QUEUE_ARN)).toMatchObject({ allowed: true, by: 'a Statement[0]' });
     expect(allows(docs, 'sqs:DeleteMessage', QUEUE_ARN)).toMatchObject({ allowed: false, by: 'b Statement[0] (Deny)' });
-    expect(allows({ n: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', NotAction: 'iam:*', Resource: '*' } as never] } }, 'sqs:SendMessage', QUEUE_ARN).allowed).toBe(true);
+    expect(
+      allows(
+        { n: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', NotAction: 'iam:*', Resource: '*' } as never] } },
+        'sqs:SendMessage',
+        QUEUE_ARN,
+      ).allowed,
+    ).toBe(true);
   });
   it('trust: the role itself or its account root', () => {
-    const t = (p: string) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow' as const, Principal: { AWS: p }, Action: 'sts:AssumeRole' }] });
+    const t = (p: string) => ({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow' as const, Principal: { AWS: p }, Action: 'sts:AssumeRole' }],
+    });
     expect(trustsRole(t(OPERATOR), OPERATOR).allowed).toBe(true);
     expect(trustsRole(t(`arn:aws:iam::${ACCOUNT}:root`), OPERATOR).allowed).toBe(true);
     expect(trustsRole(t(SCALER), OPERATOR).allowed).toBe(false);
   });
   it('web identity: StringLike on :sub admits with a warning flag, a condition on another issuer does not', () => {
-    const like = { Version: '2012-10-17', Statement: [{ Effect: 'Allow' as const, Principal: { Federated: PROVIDER }, Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringLike: { [`${HOST}:sub`]: 'system:serviceaccount:demo:*' }, StringEquals: { [`${HOST}:aud`]: 'sts.amazonaws.com' } } }] };
+    const like = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow' as const,
+          Principal: { Federated: PROVIDER },
+          Action: 'sts:AssumeRoleWithWebIdentity',
+          Condition: {
+            StringLike: { [`${HOST}:sub`]: 'system:serviceaccount:demo:*' },
+            StringEquals: { [`${HOST}:aud`]: 'sts.amazonaws.com' },
+          },
+        },
+      ],
+    };
     expect(webIdentityTrust(like, 'system:serviceaccount:demo:x', PROVIDER)).toMatchObject({ admits: true, subWildcard: true });
     const otherHost = webTrust('system:serviceaccount:demo:x');
     otherHost.Statement[0]!.Condition.StringEquals = { 'oidc.example/id/1:sub': 'system:serviceaccount:demo:x' } as never;

@@ -14,7 +14,13 @@ const STUB_DIR = fileURLToPath(new URL('../fixtures/helm-stub', import.meta.url)
 function stubEnv(extra: Record<string, string> = {}) {
   const log = join(mkdtempSync(join(tmpdir(), 'helm-stub-')), 'calls');
   const env = { PATH: `${STUB_DIR}:${process.env.PATH}`, HELM_STUB_LOG: log, ...extra };
-  const calls = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => l.split('\x1f').slice(0, -1)) : []);
+  const calls = () =>
+    existsSync(log)
+      ? readFileSync(log, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => l.split('\x1f').slice(0, -1))
+      : [];
   return { env, calls };
 }
 
@@ -27,18 +33,39 @@ describe('helm wrapper (recording stub)', () => {
     await helm.repoAdd('kedacore', 'https://kedacore.github.io/charts');
     await helm.repoUpdate('kedacore');
     await helm.upgradeInstall({
-      release: 'keda', chart: 'kedacore/keda', version: '2.20.0', namespace: 'keda',
-      values: { 'podIdentity.aws.irsa.roleArn': 'arn:aws:iam::123456789012:role/kedactl-demo-keda-operator', 'podIdentity.aws.irsa.enabled': 'true' },
+      release: 'keda',
+      chart: 'kedacore/keda',
+      version: '2.20.0',
+      namespace: 'keda',
+      values: {
+        'podIdentity.aws.irsa.roleArn': 'arn:aws:iam::123456789012:role/kedactl-demo-keda-operator',
+        'podIdentity.aws.irsa.enabled': 'true',
+      },
     });
     expect(calls()).toEqual([
       ['version', '--short'],
       ['repo', 'list', '--output', 'json'],
       ['repo', 'add', 'kedacore', 'https://kedacore.github.io/charts'],
       ['repo', 'update', 'kedacore'],
-      ['upgrade', '--install', 'keda', 'kedacore/keda', '--version', '2.20.0', '--namespace', 'keda', '--create-namespace',
-        '--set', 'podIdentity.aws.irsa.enabled=true',
-        '--set', 'podIdentity.aws.irsa.roleArn=arn:aws:iam::123456789012:role/kedactl-demo-keda-operator',
-        '--kubeconfig', '/tmp/kc', '--kube-context', 'ctx'],
+      [
+        'upgrade',
+        '--install',
+        'keda',
+        'kedacore/keda',
+        '--version',
+        '2.20.0',
+        '--namespace',
+        'keda',
+        '--create-namespace',
+        '--set',
+        'podIdentity.aws.irsa.enabled=true',
+        '--set',
+        'podIdentity.aws.irsa.roleArn=arn:aws:iam::123456789012:role/kedactl-demo-keda-operator',
+        '--kubeconfig',
+        '/tmp/kc',
+        '--kube-context',
+        'ctx',
+      ],
     ]);
     expect(logged[4]).toMatch(/^helm upgrade --install keda kedacore\/keda --version 2.20.0/);
   });
@@ -55,12 +82,29 @@ describe('helm wrapper (recording stub)', () => {
 
   it('reads an installed release: version from the chart, values flattened to --set keys', async () => {
     const { env, calls } = stubEnv({
-      HELM_STUB_HISTORY: JSON.stringify([{ revision: 3, updated: '2026-01-01T00:00:00Z', status: 'deployed', chart: 'keda-2.20.0', app_version: '2.20.0', description: 'Upgrade complete' }]),
+      HELM_STUB_HISTORY: JSON.stringify([
+        {
+          revision: 3,
+          updated: '2026-01-01T00:00:00Z',
+          status: 'deployed',
+          chart: 'keda-2.20.0',
+          app_version: '2.20.0',
+          description: 'Upgrade complete',
+        },
+      ]),
       HELM_STUB_VALUES: JSON.stringify({ podIdentity: { aws: { irsa: { enabled: true, roleArn: 'arn:x' } } } }),
     });
     const r = await createHelm({ env }).status('keda', 'keda');
-    expect(r).toEqual({ name: 'keda', namespace: 'keda', status: 'deployed', chart: 'keda-2.20.0', version: '2.20.0', appVersion: '2.20.0', revision: 3,
-      values: { 'podIdentity.aws.irsa.enabled': 'true', 'podIdentity.aws.irsa.roleArn': 'arn:x' } });
+    expect(r).toEqual({
+      name: 'keda',
+      namespace: 'keda',
+      status: 'deployed',
+      chart: 'keda-2.20.0',
+      version: '2.20.0',
+      appVersion: '2.20.0',
+      revision: 3,
+      values: { 'podIdentity.aws.irsa.enabled': 'true', 'podIdentity.aws.irsa.roleArn': 'arn:x' },
+    });
     expect(calls()).toEqual([
       ['version', '--short'],
       ['history', 'keda', '--namespace', 'keda', '--max', '1', '--output', 'json'],
@@ -76,7 +120,9 @@ describe('helm wrapper (recording stub)', () => {
 
   it('a helm older than kedactl supports is refused before any other command, naming both versions', async () => {
     const { env, calls } = stubEnv({ HELM_STUB_VERSION: 'v3.7.2+g663a896' });
-    const err = await createHelm({ env }).status('keda', 'keda').catch((e) => e);
+    const err = await createHelm({ env })
+      .status('keda', 'keda')
+      .catch((e) => e);
     expect(err).toBeInstanceOf(UsageError);
     expect(err.message).toBe('helm 3.7.2 (helm) is older than kedactl supports (helm 3.8.0 or newer, or helm 4)');
     expect(err.next).toMatch(/install helm 3 or 4/);
@@ -86,39 +132,70 @@ describe('helm wrapper (recording stub)', () => {
   it('uninstall: true, or false when the release is already gone', async () => {
     const a = stubEnv();
     expect(await createHelm({ env: a.env }).uninstall('keda', 'keda')).toBe(true);
-    expect(a.calls()).toEqual([['version', '--short'], ['uninstall', 'keda', '--namespace', 'keda']]);
+    expect(a.calls()).toEqual([
+      ['version', '--short'],
+      ['uninstall', 'keda', '--namespace', 'keda'],
+    ]);
     const b = stubEnv({ HELM_STUB_UNINSTALL_MISSING: '1' });
     expect(await createHelm({ env: b.env }).uninstall('keda', 'keda')).toBe(false);
   });
 
   it('uninstall: any other "not found" (a kube context) is an error, not "already gone"', async () => {
-    const { env } = stubEnv({ HELM_STUB_FAIL: 'uninstall', HELM_STUB_STDERR: 'Error: Kubernetes cluster unreachable: context "gone" not found' });
-    const err = await createHelm({ env }).uninstall('keda', 'keda').catch((e) => e);
+    const { env } = stubEnv({
+      HELM_STUB_FAIL: 'uninstall',
+      HELM_STUB_STDERR: 'Error: Kubernetes cluster unreachable: context "gone" not found',
+    });
+    const err = await createHelm({ env })
+      .uninstall('keda', 'keda')
+      .catch((e) => e);
     expect(err).toBeInstanceOf(ExternalError);
     expect(err.message).toContain('context "gone" not found');
   });
 
-  it('a non-zero exit is an ExternalError carrying helm\'s stderr', async () => {
-    const { env } = stubEnv({ HELM_STUB_FAIL: 'upgrade', HELM_STUB_STDERR: 'Error: Kubernetes cluster unreachable: dial tcp 127.0.0.1:1: connect: connection refused' });
-    const err = await createHelm({ env }).upgradeInstall({ release: 'keda', chart: 'kedacore/keda', version: '2.20.0', namespace: 'keda', values: {} }).catch((e) => e);
+  it("a non-zero exit is an ExternalError carrying helm's stderr", async () => {
+    const { env } = stubEnv({
+      HELM_STUB_FAIL: 'upgrade',
+      HELM_STUB_STDERR: 'Error: Kubernetes cluster unreachable: dial tcp 127.0.0.1:1: connect: connection refused',
+    });
+    const err = await createHelm({ env })
+      .upgradeInstall({ release: 'keda', chart: 'kedacore/keda', version: '2.20.0', namespace: 'keda', values: {} })
+      .catch((e) => e);
     expect(err).toBeInstanceOf(ExternalError);
     expect(err.message).toContain('Kubernetes cluster unreachable');
     expect(err.message).toContain('exit 1');
     expect(err.next).toMatch(/reachable/);
   });
 
-  it('forbidden: RBAC\'s words mean a missing permission; an admission policy\'s do not', async () => {
+  it("forbidden: RBAC's words mean a missing permission; an admission policy's do not", async () => {
     const values = { release: 'keda', chart: 'kedacore/keda', version: '2.20.0', namespace: 'keda', values: {} };
-    const rbac = stubEnv({ HELM_STUB_FAIL: 'upgrade', HELM_STUB_STDERR: 'Error: customresourcedefinitions.apiextensions.k8s.io is forbidden: User "dev" cannot create resource "customresourcedefinitions" in API group "apiextensions.k8s.io" at the cluster scope' });
-    expect((await createHelm({ env: rbac.env }).upgradeInstall(values).catch((e) => e)).next).toMatch(/lacks permission/);
-    const policy = stubEnv({ HELM_STUB_FAIL: 'upgrade', HELM_STUB_STDERR: 'Error: pods "keda-operator-x" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false' });
-    const err = await createHelm({ env: policy.env }).upgradeInstall(values).catch((e) => e);
+    const rbac = stubEnv({
+      HELM_STUB_FAIL: 'upgrade',
+      HELM_STUB_STDERR:
+        'Error: customresourcedefinitions.apiextensions.k8s.io is forbidden: User "dev" cannot create resource "customresourcedefinitions" in API group "apiextensions.k8s.io" at the cluster scope',
+    });
+    expect(
+      (
+        await createHelm({ env: rbac.env })
+          .upgradeInstall(values)
+          .catch((e) => e)
+      ).next,
+    ).toMatch(/lacks permission/);
+    const policy = stubEnv({
+      HELM_STUB_FAIL: 'upgrade',
+      HELM_STUB_STDERR:
+        'Error: pods "keda-operator-x" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false',
+    });
+    const err = await createHelm({ env: policy.env })
+      .upgradeInstall(values)
+      .catch((e) => e);
     expect(err.next).toMatch(/refused it by policy \(admission\), not for a missing permission/);
     expect(err.next).not.toMatch(/lacks permission/);
   });
 
   it('helm not installed: a UsageError that says how to install it or to pass --skip keda', async () => {
-    const err = await createHelm({ env: { PATH: '/nonexistent' } }).repoAdd('kedacore', 'https://kedacore.github.io/charts').catch((e) => e);
+    const err = await createHelm({ env: { PATH: '/nonexistent' } })
+      .repoAdd('kedacore', 'https://kedacore.github.io/charts')
+      .catch((e) => e);
     expect(err).toBeInstanceOf(UsageError);
     expect(err.exitCode).toBe(2);
     expect(err.message).toMatch(/helm is not installed: install helm 3 or 4 \(https:\/\/helm.sh/);
@@ -129,7 +206,9 @@ describe('helm wrapper (recording stub)', () => {
     const { env } = stubEnv();
     const ac = new AbortController();
     ac.abort();
-    const err = await createHelm({ env, signal: ac.signal }).repoUpdate('kedacore').catch((e) => e);
+    const err = await createHelm({ env, signal: ac.signal })
+      .repoUpdate('kedacore')
+      .catch((e) => e);
     expect(err).toBeInstanceOf(CancelledError);
   });
 

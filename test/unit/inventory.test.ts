@@ -11,7 +11,8 @@ import { recordingProgress } from '../../src/core/progress.ts';
 import { FakeKube, forbidden, kedaInstalled, stackJobs } from '../support/kube-fake.ts';
 
 const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE';
-const settings = (stack: string) => loadSettings({ flags: { stack, region: 'eu-west-1', accountId: '123456789012', oidcIssuer: ISSUER }, env: {}, cwd: tmpdir() }).settings;
+const settings = (stack: string) =>
+  loadSettings({ flags: { stack, region: 'eu-west-1', accountId: '123456789012', oidcIssuer: ISSUER }, env: {}, cwd: tmpdir() }).settings;
 const kubeOnly = new Set(['aws' as const]);
 
 async function twoStacks() {
@@ -19,7 +20,12 @@ async function twoStacks() {
   for (const stack of ['inv', 'other']) {
     const desired = await desiredStack(settings(stack));
     await applyKube(desired, fake, recordingProgress(), { wait: false });
-    stackJobs(fake, { stack, namespace: desired.names.namespace, scaledJob: desired.names.scaledJob, states: ['succeeded', 'active', 'failed'] });
+    stackJobs(fake, {
+      stack,
+      namespace: desired.names.namespace,
+      scaledJob: desired.names.scaledJob,
+      states: ['succeeded', 'active', 'failed'],
+    });
   }
   return fake;
 }
@@ -29,7 +35,9 @@ describe('inventory (fake Kube)', () => {
     const fake = await twoStacks();
     const { items, unreadable } = await inventory('inv', { kube: fake }, kubeOnly);
     expect(unreadable).toEqual([]);
-    expect(items.every((i) => i.group === 'kubernetes' && (i.namespace === 'inv' || (i.kind === 'Namespace' && i.name === 'inv')))).toBe(true);
+    expect(items.every((i) => i.group === 'kubernetes' && (i.namespace === 'inv' || (i.kind === 'Namespace' && i.name === 'inv')))).toBe(
+      true,
+    );
     expect(summarize(items)).toEqual([
       'ScaledJob inv/inv-processor',
       'Deployment inv/inv-result-analyzer',
@@ -46,11 +54,18 @@ describe('inventory (fake Kube)', () => {
     expect(fake.calls.filter((c) => c.verb === 'list').every((c) => c.namespace === undefined)).toBe(true);
   });
 
-  it('a context that may not list cluster-wide sees its namespace; an unlabelled namespace is not the stack\'s', async () => {
+  it("a context that may not list cluster-wide sees its namespace; an unlabelled namespace is not the stack's", async () => {
     const fake = await twoStacks();
-    fake.refuse = (c) => (c.verb === 'list' && c.namespace === undefined ? forbidden(c) : c.verb === 'get' && c.kind === 'Namespace' && c.name !== 'inv' ? forbidden(c) : undefined);
+    fake.refuse = (c) =>
+      c.verb === 'list' && c.namespace === undefined
+        ? forbidden(c)
+        : c.verb === 'get' && c.kind === 'Namespace' && c.name !== 'inv'
+          ? forbidden(c)
+          : undefined;
     const { items } = await inventory('inv', { kube: fake }, kubeOnly, 'inv');
-    expect(items.filter((i) => i.kind === 'Namespace')).toEqual([{ group: 'kubernetes', kind: 'Namespace', name: 'inv', namespace: undefined }]);
+    expect(items.filter((i) => i.kind === 'Namespace')).toEqual([
+      { group: 'kubernetes', kind: 'Namespace', name: 'inv', namespace: undefined },
+    ]);
     expect(items.filter((i) => i.kind === 'Job')).toHaveLength(3);
     await expect(inventory('inv', { kube: fake }, kubeOnly)).rejects.toThrow(/may not list/);
 

@@ -17,7 +17,10 @@ function host(tty: boolean, answer?: boolean) {
   return { h, asked };
 }
 
-const approval = { withoutTerminal: { message: 'it would delete things, and there is no terminal to ask', next: 'pass --yes' }, declined: 'nothing was deleted' };
+const approval = {
+  withoutTerminal: { message: 'it would delete things, and there is no terminal to ask', next: 'pass --yes' },
+  declined: 'nothing was deleted',
+};
 
 describe('IoHost.approve', () => {
   it('without a terminal: a UsageError naming the flag, and nothing is asked', async () => {

@@ -5,7 +5,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { describeKedaChart, helmChartCommand, helmChartRef, kedaChartProblem, kedaChartSource, localKedaChartVersion } from '../../src/core/keda/chart.ts';
+import {
+  describeKedaChart,
+  helmChartCommand,
+  helmChartRef,
+  kedaChartProblem,
+  kedaChartSource,
+  localKedaChartVersion,
+} from '../../src/core/keda/chart.ts';
 import { loadSettings } from '../../src/core/stack/load-settings.ts';
 import { SettingsError } from '../../src/core/errors.ts';
 import { desiredStack } from '../../src/core/stack/desired.ts';
@@ -67,7 +74,7 @@ describe('kedaChart', () => {
     expect(load({ kedaChart: c.folder, kedaVersion: '2.20.2' }).settings.kedaVersion).toBe('2.20.2');
   });
 
-  it('a local chart of a KEDA kedactl does not support: kedaVersion\'s rule, naming the Chart.yaml', () => {
+  it("a local chart of a KEDA kedactl does not support: kedaVersion's rule, naming the Chart.yaml", () => {
     const c = chart('keda', '2.15.0');
     const [p] = problems({ kedaChart: c.folder });
     expect(p).toMatchObject({ setting: 'kedaVersion', value: '2.15.0', source: `the Chart.yaml of ${c.folder}` });
@@ -104,19 +111,37 @@ describe('kedaChart', () => {
     const c = chart('keda', '2.20.2');
     const configDir = join(c.folder, '..');
     writeFileSync(join(configDir, 'kedactl.yaml'), 'kedaChart: ./keda\n');
-    expect(loadSettings({ flags: { region: 'eu-west-1' }, env: {}, cwd: dir, configPath: join(configDir, 'kedactl.yaml') }).settings.kedaChart).toBe(c.folder);
-    const recorded = { kedaChart: { value: '/elsewhere/keda', source: 'recorded in ConfigMap a/b', origin: 'recorded' as const }, kedaVersion: { value: '2.20.2', source: 'recorded in ConfigMap a/b', origin: 'recorded' as const } };
-    expect(loadSettings({ flags: { region: 'eu-west-1' }, env: {}, cwd: dir, recorded }).settings).toMatchObject({ kedaChart: '/elsewhere/keda', kedaVersion: '2.20.2' });
+    expect(
+      loadSettings({ flags: { region: 'eu-west-1' }, env: {}, cwd: dir, configPath: join(configDir, 'kedactl.yaml') }).settings.kedaChart,
+    ).toBe(c.folder);
+    const recorded = {
+      kedaChart: { value: '/elsewhere/keda', source: 'recorded in ConfigMap a/b', origin: 'recorded' as const },
+      kedaVersion: { value: '2.20.2', source: 'recorded in ConfigMap a/b', origin: 'recorded' as const },
+    };
+    expect(loadSettings({ flags: { region: 'eu-west-1' }, env: {}, cwd: dir, recorded }).settings).toMatchObject({
+      kedaChart: '/elsewhere/keda',
+      kedaVersion: '2.20.2',
+    });
   });
 
   it('the plan and render name the chart source', async () => {
-    const d = await desiredStack(load({ kedaChart: 'oci://registry.example.com/charts/keda', accountId: '123456789012', oidcIssuer: 'https://oidc.example.com/id/X' }).settings);
+    const d = await desiredStack(
+      load({ kedaChart: 'oci://registry.example.com/charts/keda', accountId: '123456789012', oidcIssuer: 'https://oidc.example.com/id/X' })
+        .settings,
+    );
     expect(d.keda.source).toEqual({ kind: 'oci', ref: 'oci://registry.example.com/charts/keda' });
-    expect((recordObject(d.settings) as unknown as { data: Record<string, string> }).data.kedaChart).toBe('oci://registry.example.com/charts/keda');
+    expect((recordObject(d.settings) as unknown as { data: Record<string, string> }).data.kedaChart).toBe(
+      'oci://registry.example.com/charts/keda',
+    );
     const helmTxt = renderFiles(d).find((f) => f.path === 'keda/helm.txt')!.text;
     expect(helmTxt).toMatch(/^helm upgrade --install keda oci:\/\/registry.example.com\/charts\/keda --version 2.21.0 /);
-    expect(helmChartCommand(kedaChartSource(undefined))).toEqual({ setup: 'helm repo add kedacore https://kedacore.github.io/charts', chart: 'kedacore/keda' });
-    expect(helmChartCommand(kedaChartSource('https://charts.example.com/m'))).toEqual({ chart: 'keda --repo https://charts.example.com/m' });
+    expect(helmChartCommand(kedaChartSource(undefined))).toEqual({
+      setup: 'helm repo add kedacore https://kedacore.github.io/charts',
+      chart: 'kedacore/keda',
+    });
+    expect(helmChartCommand(kedaChartSource('https://charts.example.com/m'))).toEqual({
+      chart: 'keda --repo https://charts.example.com/m',
+    });
   });
 
   it('a repository: the entry helm already has for its URL (with its credentials), else one added under a free name', async () => {
@@ -129,8 +154,13 @@ describe('kedaChart', () => {
     const mirror = kedaChartSource('https://charts.example.com/m');
     expect(await helmChartRef(mirror, helm([{ name: 'corp', url: 'https://charts.example.com/m/' }]))).toBe('corp/keda');
     expect(calls.splice(0)).toEqual([['update', 'corp']]);
-    expect(await helmChartRef(kedaChartSource(undefined), helm([{ name: 'kedacore', url: 'https://mirror.example.com' }]))).toBe('kedacore-2/keda');
-    expect(calls.splice(0)).toEqual([['add', 'kedacore-2', 'https://kedacore.github.io/charts'], ['update', 'kedacore-2']]);
+    expect(await helmChartRef(kedaChartSource(undefined), helm([{ name: 'kedacore', url: 'https://mirror.example.com' }]))).toBe(
+      'kedacore-2/keda',
+    );
+    expect(calls.splice(0)).toEqual([
+      ['add', 'kedacore-2', 'https://kedacore.github.io/charts'],
+      ['update', 'kedacore-2'],
+    ]);
     expect(await helmChartRef(mirror, helm([]))).toBe('kedactl-keda/keda');
   });
 });

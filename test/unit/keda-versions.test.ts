@@ -12,7 +12,12 @@ import { crdSchema, schemaProblems, type JsonSchema } from '../../src/core/keda/
 import { desiredStack } from '../../src/core/stack/desired.ts';
 import { kubeKey, plan, type Observed } from '../../src/core/stack/plan.ts';
 
-const load = (flags: Record<string, unknown>) => loadSettings({ flags: { region: 'eu-west-1', accountId: '123456789012', oidcIssuer: 'https://oidc.example.com/id/X', ...flags }, env: {}, cwd: tmpdir() });
+const load = (flags: Record<string, unknown>) =>
+  loadSettings({
+    flags: { region: 'eu-west-1', accountId: '123456789012', oidcIssuer: 'https://oidc.example.com/id/X', ...flags },
+    env: {},
+    cwd: tmpdir(),
+  });
 
 describe('KEDA versions', () => {
   it('defaults to the newest supported release', () => {
@@ -45,8 +50,9 @@ describe('KEDA versions', () => {
 });
 
 describe('ScaledJob scaling strategy', () => {
-  it('leaves KEDA\'s default strategy out and renders the others', async () => {
-    const sj = async (strategy: string) => (await desiredStack(load({ strategy }).settings)).objects.find((o) => o.object.kind === 'ScaledJob')!.object as any;
+  it("leaves KEDA's default strategy out and renders the others", async () => {
+    const sj = async (strategy: string) =>
+      (await desiredStack(load({ strategy }).settings)).objects.find((o) => o.object.kind === 'ScaledJob')!.object as any;
     expect((await sj('default')).spec).not.toHaveProperty('scalingStrategy');
     for (const s of ['custom', 'accurate', 'eager']) expect((await sj(s)).spec.scalingStrategy, s).toEqual({ strategy: s });
   });
@@ -54,12 +60,20 @@ describe('ScaledJob scaling strategy', () => {
   it('warns that "custom" without its percentage is KEDA\'s default strategy in disguise', async () => {
     const d = await desiredStack(load({ strategy: 'custom' }).settings);
     expect(d.warnings.join('\n')).toContain('without them KEDA runs the default strategy');
-    expect((await desiredStack(load({ strategy: 'eager' }).settings)).warnings.join('\n')).not.toContain('customScalingRunningJobPercentage');
+    expect((await desiredStack(load({ strategy: 'eager' }).settings)).warnings.join('\n')).not.toContain(
+      'customScalingRunningJobPercentage',
+    );
     // with the percentage in a template override, "custom" is what KEDA runs: no warning
     const dir = mkdtempSync(join(tmpdir(), 'kedactl-custom-'));
     mkdirSync(join(dir, 'kubernetes'));
     const original = readFileSync(fileURLToPath(new URL('../../templates/kubernetes/scaled-job.yaml', import.meta.url)), 'utf8');
-    writeFileSync(join(dir, 'kubernetes', 'scaled-job.yaml'), original.replace('strategy: ${strategy}', 'strategy: ${strategy}\n    customScalingQueueLengthDeduction: 1\n    customScalingRunningJobPercentage: "0.5"'));
+    writeFileSync(
+      join(dir, 'kubernetes', 'scaled-job.yaml'),
+      original.replace(
+        'strategy: ${strategy}',
+        'strategy: ${strategy}\n    customScalingQueueLengthDeduction: 1\n    customScalingRunningJobPercentage: "0.5"',
+      ),
+    );
     const overridden = await desiredStack(load({ strategy: 'custom', templates: dir }).settings);
     expect(overridden.warnings.join('\n')).not.toContain('customScalingRunningJobPercentage');
   });
@@ -87,13 +101,36 @@ describe('schemaProblems', () => {
     },
   };
 
-  it('accepts what the schema allows (metadata is the API server\'s, unknown fields where preserved)', () => {
-    const ok = { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob', metadata: { name: 'x', anything: 1 }, spec: { pollingInterval: 5, jobTargetRef: { template: {} }, labels: { a: 'b' }, triggers: [{ type: 'aws-sqs-queue' }], replicas: '50%' } };
+  it("accepts what the schema allows (metadata is the API server's, unknown fields where preserved)", () => {
+    const ok = {
+      apiVersion: 'keda.sh/v1alpha1',
+      kind: 'ScaledJob',
+      metadata: { name: 'x', anything: 1 },
+      spec: {
+        pollingInterval: 5,
+        jobTargetRef: { template: {} },
+        labels: { a: 'b' },
+        triggers: [{ type: 'aws-sqs-queue' }],
+        replicas: '50%',
+      },
+    };
     expect(schemaProblems(ok, schema)).toEqual([]);
   });
 
   it('names each refused field with its rule', () => {
-    const bad = { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob', metadata: {}, spec: { pollingInterval: '5', scalingStrategy: { strategy: 'default' }, rollout: { strategy: 'gradual' }, labels: { a: 1 }, triggers: [{}], replicas: true } };
+    const bad = {
+      apiVersion: 'keda.sh/v1alpha1',
+      kind: 'ScaledJob',
+      metadata: {},
+      spec: {
+        pollingInterval: '5',
+        scalingStrategy: { strategy: 'default' },
+        rollout: { strategy: 'gradual' },
+        labels: { a: 1 },
+        triggers: [{}],
+        replicas: true,
+      },
+    };
     expect(schemaProblems(bad, schema)).toEqual([
       { path: 'spec.jobTargetRef', rule: 'is required' },
       { path: 'spec.pollingInterval', rule: 'must be an integer (is "5")' },
@@ -118,7 +155,10 @@ describe('plan with the installed KEDA', () => {
     const observed: Observed = {
       keda: { installed: true, version: '2.20.0', values: d.keda.values },
       objects: Object.fromEntries(d.objects.map(({ object }) => [kubeKey(object), { exists: false, diff: [] }])),
-      kedaCrds: { problems: ['ScaledJob demo/demo-processor: spec.scalingStrategy.strategy "default" is not one of "custom", "accurate", "eager"'], unread: [] },
+      kedaCrds: {
+        problems: ['ScaledJob demo/demo-processor: spec.scalingStrategy.strategy "default" is not one of "custom", "accurate", "eager"'],
+        unread: [],
+      },
     };
     const p = plan(d, observed);
     expect(p.blockers).toHaveLength(1);
@@ -130,7 +170,10 @@ describe('plan with the installed KEDA', () => {
 
   it('warns about an installed KEDA outside the supported range, and about CRDs it could not read', async () => {
     const d = await desiredStack(load({ stack: 'demo' }).settings);
-    const p = plan(d, { keda: { installed: true, version: '2.16.1', values: d.keda.values }, kedaCrds: { problems: [], unread: ['scaledjobs.keda.sh'] } });
+    const p = plan(d, {
+      keda: { installed: true, version: '2.16.1', values: d.keda.values },
+      kedaCrds: { problems: [], unread: ['scaledjobs.keda.sh'] },
+    });
     expect(p.warnings.join('\n')).toContain('KEDA 2.16.1 is installed; kedactl renders for KEDA 2.20.x to 2.21.x');
     expect(p.warnings.join('\n')).toContain('could not read scaledjobs.keda.sh (forbidden)');
     expect(p.blockers).toEqual([]);

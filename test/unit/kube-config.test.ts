@@ -8,7 +8,9 @@ import { UsageError } from '../../src/core/errors.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kc-'));
 const good = join(dir, 'good');
-writeFileSync(good, `apiVersion: v1
+writeFileSync(
+  good,
+  `apiVersion: v1
 kind: Config
 clusters:
 - name: c1
@@ -26,7 +28,8 @@ contexts:
 - name: two
   context: { cluster: c1, user: u1 }
 current-context: one
-`);
+`,
+);
 
 describe('loadKubeConfig', () => {
   it('uses the current context, or --context', () => {
@@ -36,7 +39,13 @@ describe('loadKubeConfig', () => {
   });
 
   it('a context that does not exist: exit 2, naming the ones that do', () => {
-    const e = (() => { try { loadKubeConfig({ kubeconfig: good, context: 'three', env: {} }); } catch (x) { return x as UsageError; } })()!;
+    const e = (() => {
+      try {
+        loadKubeConfig({ kubeconfig: good, context: 'three', env: {} });
+      } catch (x) {
+        return x as UsageError;
+      }
+    })()!;
     expect(e).toBeInstanceOf(UsageError);
     expect(e.exitCode).toBe(2);
     expect(e.message).toBe(`kube context "three" not found in ${good}`);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { allInOrder } from '../../src/core/parallel.ts';
 
-const later = <T>(ms: number, v: T, fail = false) => new Promise<T>((res, rej) => setTimeout(() => (fail ? rej(new Error(String(v))) : res(v)), ms));
+const later = <T>(ms: number, v: T, fail = false) =>
+  new Promise<T>((res, rej) => setTimeout(() => (fail ? rej(new Error(String(v))) : res(v)), ms));
 
 describe('allInOrder', () => {
   it('returns every value in order', async () => {
@@ -19,7 +20,7 @@ describe('allInOrder', () => {
 });
 
 describe('mapLimit', () => {
-  it('tries every item and throws the first failing item\'s error, not the first to fail', async () => {
+  it("tries every item and throws the first failing item's error, not the first to fail", async () => {
     const { mapLimit } = await import('../../src/core/aws/tags.ts');
     const tried: number[] = [];
     const err = await mapLimit([0, 1, 2, 3, 4], 3, async (i) => {

@@ -4,12 +4,18 @@ import { desiredStack } from '../../src/core/stack/desired.ts';
 import { loadSettings } from '../../src/core/stack/load-settings.ts';
 import { hasWork, kubeKey, plan, widens, type Observed } from '../../src/core/stack/plan.ts';
 
-const s = loadSettings({ flags: { stack: 'demo', region: 'eu-west-1', accountId: '123456789012', oidcIssuer: 'https://oidc.example.com/id/X' }, env: {}, cwd: tmpdir() }).settings;
+const s = loadSettings({
+  flags: { stack: 'demo', region: 'eu-west-1', accountId: '123456789012', oidcIssuer: 'https://oidc.example.com/id/X' },
+  env: {},
+  cwd: tmpdir(),
+}).settings;
 
 function observedFrom(d: Awaited<ReturnType<typeof desiredStack>>): Observed {
   return {
     queues: Object.fromEntries(d.queues.map((q) => [q.name, { attributes: { ...q.attributes, QueueArn: 'x' }, tags: q.tags }])),
-    roles: Object.fromEntries(d.roles.map((r) => [r.name, { trust: structuredClone(r.trust), policies: structuredClone(r.policies), tags: r.tags }])),
+    roles: Object.fromEntries(
+      d.roles.map((r) => [r.name, { trust: structuredClone(r.trust), policies: structuredClone(r.policies), tags: r.tags }]),
+    ),
     keda: { installed: true, version: '2.20.0', values: { ...d.keda.values } },
     objects: Object.fromEntries(d.objects.map(({ object }) => [kubeKey(object), { exists: true, diff: [] }])),
   };
@@ -20,7 +26,12 @@ describe('plan', () => {
     const d = await desiredStack(s);
     const p = plan(d);
     expect(p.changes.every((c) => c.action === 'create')).toBe(true);
-    expect(p.changes.filter((c) => c.group === 'aws').map((c) => c.name)).toEqual(['demo-queue', 'kedactl-demo-keda-operator', 'kedactl-demo-scaler', 'kedactl-demo-consumer']);
+    expect(p.changes.filter((c) => c.group === 'aws').map((c) => c.name)).toEqual([
+      'demo-queue',
+      'kedactl-demo-keda-operator',
+      'kedactl-demo-scaler',
+      'kedactl-demo-consumer',
+    ]);
     expect(p.widensPermissions).toBe(true);
     expect(hasWork(p)).toBe(true);
   });
@@ -44,7 +55,10 @@ describe('plan', () => {
     const p = plan(d, o);
     const byName = Object.fromEntries(p.changes.map((c) => [c.name, c]));
     expect(byName['demo-queue']).toMatchObject({ action: 'update', details: ['VisibilityTimeout: 30 -> 90'] });
-    expect(byName['kedactl-demo-consumer']).toMatchObject({ action: 'update', details: ['policy kedactl-demo-consumer-policy differs from the plan'] });
+    expect(byName['kedactl-demo-consumer']).toMatchObject({
+      action: 'update',
+      details: ['policy kedactl-demo-consumer-policy differs from the plan'],
+    });
     expect(byName['demo-processor']).toMatchObject({ action: 'update', details: ['spec.maxReplicaCount: 5 -> 100'] });
     expect(p.widensPermissions).toBe(true); // restoring GetQueueAttributes adds a permission back
     const narrowing = observedFrom(d);
@@ -53,8 +67,17 @@ describe('plan', () => {
   });
 
   it('widens() compares what is allowed, not how it is written', () => {
-    const a = { Version: '2012-10-17', Statement: [{ Effect: 'Allow' as const, Action: ['sqs:A', 'sqs:B'], Resource: 'arn:aws:sqs:r:1:q' }] };
-    const b = { Version: '2012-10-17', Statement: [{ Effect: 'Allow' as const, Action: 'sqs:B', Resource: 'arn:aws:sqs:r:1:q' }, { Effect: 'Allow' as const, Action: 'sqs:A', Resource: 'arn:aws:sqs:r:1:q' }] };
+    const a = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow' as const, Action: ['sqs:A', 'sqs:B'], Resource: 'arn:aws:sqs:r:1:q' }],
+    };
+    const b = {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow' as const, Action: 'sqs:B', Resource: 'arn:aws:sqs:r:1:q' },
+        { Effect: 'Allow' as const, Action: 'sqs:A', Resource: 'arn:aws:sqs:r:1:q' },
+      ],
+    };
     expect(widens(a, b)).toBe(false);
     expect(widens(b, a)).toBe(false);
     expect(widens(a, { ...a, Statement: [{ ...a.Statement[0]!, Resource: 'arn:aws:sqs:r:1:other' }] })).toBe(true);

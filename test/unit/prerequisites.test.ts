@@ -35,7 +35,10 @@ describe('prerequisites of npm test', () => {
     fake('go', 'echo "go version go1.22.4 linux/amd64"');
     fake('python3', 'case "$1" in --version) echo "Python 3.11.2";; *) echo "No module named ensurepip" >&2; exit 1;; esac');
     const missing = missingPrerequisites({ PATH: `${bin}:${process.env.PATH}` }, '/nonexistent/go');
-    expect(missing.map((m) => m.what)).toEqual(['Go 1.26 or newer (found go1.22)', "Python's venv module with ensurepip (python3 -m venv)"]);
+    expect(missing.map((m) => m.what)).toEqual([
+      'Go 1.26 or newer (found go1.22)',
+      "Python's venv module with ensurepip (python3 -m venv)",
+    ]);
     expect(missing[1]!.fix).toContain('apt-get install python3-venv');
   });
 });

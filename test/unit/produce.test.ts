@@ -45,7 +45,9 @@ describe('bodyMaker', () => {
 
 describe('checkBody', () => {
   it('refuses bodies over the queue limit, measured in bytes', () => {
-    expect(() => checkBody(() => 'é'.repeat(600), 1, 1024, 'body.txt')).toThrow("the message body from body.txt is 1200 bytes, over the queue's MaximumMessageSize of 1024 bytes");
+    expect(() => checkBody(() => 'é'.repeat(600), 1, 1024, 'body.txt')).toThrow(
+      "the message body from body.txt is 1200 bytes, over the queue's MaximumMessageSize of 1024 bytes",
+    );
     expect(() => checkBody(() => 'a'.repeat(1024), 1, 1024, 'body.txt')).not.toThrow();
   });
   it('refuses an empty body', () => {
@@ -54,7 +56,10 @@ describe('checkBody', () => {
 });
 
 /** A queue in memory; `script` decides per call what fails. */
-function memoryQueue(script: (call: number, ids: string[]) => { throw?: Error; fail?: Array<{ id: string; senderFault?: boolean }> } | undefined = () => undefined) {
+function memoryQueue(
+  script: (call: number, ids: string[]) => { throw?: Error; fail?: Array<{ id: string; senderFault?: boolean }> } | undefined = () =>
+    undefined,
+) {
   const bodies: string[] = [];
   const batches: number[] = [];
   let calls = 0;
@@ -63,12 +68,18 @@ function memoryQueue(script: (call: number, ids: string[]) => { throw?: Error; f
       const call = ++calls;
       batches.push(entries.length);
       await new Promise((r) => setImmediate(r));
-      const s = script(call, entries.map((e) => e.id));
+      const s = script(
+        call,
+        entries.map((e) => e.id),
+      );
       if (s?.throw) throw s.throw;
       const failing = new Map((s?.fail ?? []).map((f) => [f.id, f]));
       const ok = entries.filter((e) => !failing.has(e.id));
       bodies.push(...ok.map((e) => e.body));
-      return { successful: ok.map((e) => e.id), failed: [...failing.values()].map((f) => ({ id: f.id, code: 'X', message: 'no', senderFault: Boolean(f.senderFault) })) };
+      return {
+        successful: ok.map((e) => e.id),
+        failed: [...failing.values()].map((f) => ({ id: f.id, code: 'X', message: 'no', senderFault: Boolean(f.senderFault) })),
+      };
     },
   };
   return { port: port as SqsPort, bodies, batches, calls: () => calls };
@@ -105,7 +116,13 @@ describe('sendMessages', () => {
 
   it('gives up after the attempts and names the reason', async () => {
     const q = memoryQueue(() => ({ throw: new TransientAwsError('ThrottlingException', 'slow down') }));
-    const r = await sendMessages(q.port, 'u/q', (i) => `b${i}`, { count: 10, concurrency: 1, maxBatchBytes: 1000 }, { ...fast, attempts: 3 });
+    const r = await sendMessages(
+      q.port,
+      'u/q',
+      (i) => `b${i}`,
+      { count: 10, concurrency: 1, maxBatchBytes: 1000 },
+      { ...fast, attempts: 3 },
+    );
     expect(r.sent).toBe(0);
     expect(r.failed).toHaveLength(10);
     expect(r.failed[0]).toEqual({ message: 1, code: 'ThrottlingException', reason: 'still failing after 3 attempts: slow down' });
@@ -114,7 +131,9 @@ describe('sendMessages', () => {
 
   it('stops on an error no retry fixes, after the batches in flight, and says how many were sent', async () => {
     const q = memoryQueue((call) => (call === 3 ? { throw: new ExternalError('SQS', 'SendMessageBatch', 'access denied') } : undefined));
-    const err = await sendMessages(q.port, 'u/q', (i) => `b${i}`, { count: 100, concurrency: 1, maxBatchBytes: 1000 }, fast).catch((e) => e);
+    const err = await sendMessages(q.port, 'u/q', (i) => `b${i}`, { count: 100, concurrency: 1, maxBatchBytes: 1000 }, fast).catch(
+      (e) => e,
+    );
     expect(err).toBeInstanceOf(ExternalError);
     expect(err.partial).toMatchObject({ sent: 20, notAttempted: 80 });
   });
@@ -125,7 +144,13 @@ describe('sendMessages', () => {
       if (call === 4) abort.abort();
       return undefined;
     });
-    const r = await sendMessages(q.port, 'u/q', (i) => `b${i}`, { count: 1000, concurrency: 2, maxBatchBytes: 1000 }, { ...fast, signal: abort.signal });
+    const r = await sendMessages(
+      q.port,
+      'u/q',
+      (i) => `b${i}`,
+      { count: 1000, concurrency: 2, maxBatchBytes: 1000 },
+      { ...fast, signal: abort.signal },
+    );
     expect(r.stopped).toBe(true);
     expect(r.sent).toBe(q.bodies.length);
     expect(r.sent).toBeLessThanOrEqual(50);
@@ -136,13 +161,19 @@ describe('sendMessages', () => {
     const waits: number[] = [];
     let clock = 0;
     const q = memoryQueue();
-    await sendMessages(q.port, 'u/q', (i) => `b${i}`, { count: 50, concurrency: 1, rate: 10, maxBatchBytes: 1000 }, {
-      now: () => clock,
-      sleep: async (ms) => {
-        waits.push(Math.round(ms));
-        clock += ms;
+    await sendMessages(
+      q.port,
+      'u/q',
+      (i) => `b${i}`,
+      { count: 50, concurrency: 1, rate: 10, maxBatchBytes: 1000 },
+      {
+        now: () => clock,
+        sleep: async (ms) => {
+          waits.push(Math.round(ms));
+          clock += ms;
+        },
       },
-    });
+    );
     // 10 messages per batch at 10 msg/s: one batch a second
     expect(waits).toEqual([1000, 1000, 1000, 1000]);
   });
@@ -166,25 +197,48 @@ describe('sendMessages with a load profile', () => {
   }
 
   it('sends every message no earlier than the profile says, all of them, once', async () => {
-    const profile = buildProfile(parseLoadSpec('burst:count=25 + pause:duration=10s + ramp:from=1,to=9,duration=10s + steady:rate=2,duration=5s'));
+    const profile = buildProfile(
+      parseLoadSpec('burst:count=25 + pause:duration=10s + ramp:from=1,to=9,duration=10s + steady:rate=2,duration=5s'),
+    );
     const c = clocked();
-    const r = await sendMessages(c.port, 'u/q', (i) => String(i), { count: profile.total, concurrency: 4, maxBatchBytes: 10_000, profile }, c.hooks);
+    const r = await sendMessages(
+      c.port,
+      'u/q',
+      (i) => String(i),
+      { count: profile.total, concurrency: 4, maxBatchBytes: 10_000, profile },
+      c.hooks,
+    );
     expect(r).toMatchObject({ requested: 85, sent: 85, failed: [], notAttempted: 0 });
     expect(c.sent.map((s) => s.index).sort((a, b) => a - b)).toEqual(Array.from({ length: 85 }, (_, i) => i));
     for (const s of c.sent) expect(s.at).toBeGreaterThanOrEqual(arrivalTime(profile, s.index) * 1000 - 1e-6);
     // and on time: with an instant queue, nothing waits past its due time
-    expect(r.schedule).toMatchObject({ profile: 'burst of 25 + pause 10s + ramp 1/s→9/s over 10s + steady 2/s for 5s: 85 messages over 25s', maxLateSeconds: 0 });
+    expect(r.schedule).toMatchObject({
+      profile: 'burst of 25 + pause 10s + ramp 1/s→9/s over 10s + steady 2/s for 5s: 85 messages over 25s',
+      maxLateSeconds: 0,
+    });
     expect(c.clock()).toBeCloseTo(arrivalTime(profile, 84) * 1000, 6);
   });
 
   it('a slow rate goes out one message at a time; a burst in full batches', async () => {
     const slow = clocked();
     const p1 = buildProfile(parseLoadSpec('steady:rate=1,duration=5s'));
-    await sendMessages(slow.port, 'u/q', (i) => String(i), { count: p1.total, concurrency: 2, maxBatchBytes: 10_000, profile: p1 }, slow.hooks);
+    await sendMessages(
+      slow.port,
+      'u/q',
+      (i) => String(i),
+      { count: p1.total, concurrency: 2, maxBatchBytes: 10_000, profile: p1 },
+      slow.hooks,
+    );
     expect(slow.sent.map((s) => s.at)).toEqual([0, 1000, 2000, 3000, 4000]);
     const burst = clocked();
     const p2 = buildProfile(parseLoadSpec('burst:count=30'));
-    await sendMessages(burst.port, 'u/q', (i) => String(i), { count: p2.total, concurrency: 2, maxBatchBytes: 10_000, profile: p2 }, burst.hooks);
+    await sendMessages(
+      burst.port,
+      'u/q',
+      (i) => String(i),
+      { count: p2.total, concurrency: 2, maxBatchBytes: 10_000, profile: p2 },
+      burst.hooks,
+    );
     expect(burst.sent.every((s) => s.at === 0)).toBe(true);
   });
 
@@ -193,10 +247,17 @@ describe('sendMessages with a load profile', () => {
     const abort = new AbortController();
     const profile = buildProfile(parseLoadSpec('burst:count=5 + pause:duration=1h + burst:count=5'));
     const sleep = async (ms: number) => {
-      if (ms > 60_000) abort.abort(); // the user gives up waiting for the second burst
+      if (ms > 60_000)
+        abort.abort(); // the user gives up waiting for the second burst
       else await c.hooks.sleep(ms);
     };
-    const r = await sendMessages(c.port, 'u/q', (i) => String(i), { count: profile.total, concurrency: 2, maxBatchBytes: 10_000, profile }, { now: c.hooks.now, sleep, signal: abort.signal });
+    const r = await sendMessages(
+      c.port,
+      'u/q',
+      (i) => String(i),
+      { count: profile.total, concurrency: 2, maxBatchBytes: 10_000, profile },
+      { now: c.hooks.now, sleep, signal: abort.signal },
+    );
     expect(r).toMatchObject({ requested: 10, sent: 5, notAttempted: 5, stopped: true });
     expect(c.clock()).toBe(0);
   });
@@ -206,12 +267,24 @@ describe('sendMessages with a load profile', () => {
     expect(() => parseProduceOptions({ load: 'burst:count=42', count: '5', rate: '3' })).toThrow(
       '--load and --count do not go together: the profile says how many messages and when\n--load and --rate do not go together',
     );
-    expect(() => parseProduceOptions({ load: 'burst:count=-1' })).toThrow('load profile (--load): burst: count = "-1" must be a whole number');
+    expect(() => parseProduceOptions({ load: 'burst:count=-1' })).toThrow(
+      'load profile (--load): burst: count = "-1" must be a whole number',
+    );
   });
 });
 
 describe('produceSummary', () => {
-  const base = { queue: 'q', queueUrl: 'u/q', requested: 12, sent: 12, failed: [], notAttempted: 0, stopped: false, seconds: 1.25, messagesPerSecond: 10 };
+  const base = {
+    queue: 'q',
+    queueUrl: 'u/q',
+    requested: 12,
+    sent: 12,
+    failed: [],
+    notAttempted: 0,
+    stopped: false,
+    seconds: 1.25,
+    messagesPerSecond: 10,
+  };
   it('says sent N of N in one line', () => {
     expect(produceSummary(base)).toBe('sent 12 of 12 messages to q in 1.3s (10 msg/s)');
   });
@@ -223,7 +296,9 @@ describe('produceSummary', () => {
     expect(text).toContain('… and 2 more (-o json lists all)');
   });
   it('marks a stopped run', () => {
-    expect(produceSummary({ ...base, sent: 5, notAttempted: 7, stopped: true })).toBe('stopped: sent 5 of 12 messages to q in 1.3s (10 msg/s)\n7 not attempted (stopped)');
+    expect(produceSummary({ ...base, sent: 5, notAttempted: 7, stopped: true })).toBe(
+      'stopped: sent 5 of 12 messages to q in 1.3s (10 msg/s)\n7 not attempted (stopped)',
+    );
   });
 });
 

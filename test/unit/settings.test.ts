@@ -24,8 +24,15 @@ describe('settings', () => {
   it('defaults reproduce the example, with names derived from the stack', () => {
     const { settings } = load({ region: 'eu-west-1' });
     expect(settings).toMatchObject({
-      stack: 'video', namespace: 'video', queueName: 'video-queue', pollingInterval: 10, maxReplicas: 100,
-      queueLength: 1, strategy: 'default', processingTime: 30, auth: 'irsa',
+      stack: 'video',
+      namespace: 'video',
+      queueName: 'video-queue',
+      pollingInterval: 10,
+      maxReplicas: 100,
+      queueLength: 1,
+      strategy: 'default',
+      processingTime: 30,
+      auth: 'irsa',
     });
     expect(settings.visibilityTimeout).toBeGreaterThan(settings.processingTime);
   });
@@ -51,14 +58,36 @@ describe('settings', () => {
 
   it('reports every problem at once, naming setting, value and rule', () => {
     try {
-      load({ region: 'mars', queueName: 'x y', maxReplicas: '0', pollingInterval: 'ten', strategy: 'fast', namespace: 'NS', oidcIssuer: 'http://a', accountId: '12', auth: 'iam', endpointUrl: 'nope' });
+      load({
+        region: 'mars',
+        queueName: 'x y',
+        maxReplicas: '0',
+        pollingInterval: 'ten',
+        strategy: 'fast',
+        namespace: 'NS',
+        oidcIssuer: 'http://a',
+        accountId: '12',
+        auth: 'iam',
+        endpointUrl: 'nope',
+      });
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(SettingsError);
       const err = e as SettingsError;
       expect(err.exitCode).toBe(2);
       expect(err.problems.map((p) => p.setting).sort()).toEqual(
-        ['accountId', 'auth', 'endpointUrl', 'maxReplicas', 'namespace', 'oidcIssuer', 'pollingInterval', 'queueName', 'region', 'strategy'].sort(),
+        [
+          'accountId',
+          'auth',
+          'endpointUrl',
+          'maxReplicas',
+          'namespace',
+          'oidcIssuer',
+          'pollingInterval',
+          'queueName',
+          'region',
+          'strategy',
+        ].sort(),
       );
       expect(err.message).toContain('maxReplicas = "0" (from --max-replicas): must be from 1 to 1000');
       expect(err.message).toContain('strategy = "fast" (from --strategy): must be one of default, custom, accurate, eager');

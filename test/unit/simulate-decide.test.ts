@@ -2,11 +2,28 @@
 // the same in v2.20.x). Each row below is one assertion of KEDA's tests, with its file and test name;
 // the numbers are KEDA's, the model is ours.
 import { describe, expect, it } from 'vitest';
-import { decide, effectiveMaxScale, pendingJobCount, scaledJobMetrics, sqsMetric, strategyUsed, type DecideInput, type JobState } from '../../src/core/simulate/decide.ts';
+import {
+  decide,
+  effectiveMaxScale,
+  pendingJobCount,
+  scaledJobMetrics,
+  sqsMetric,
+  strategyUsed,
+  type DecideInput,
+  type JobState,
+} from '../../src/core/simulate/decide.ts';
 import type { Strategy } from '../../src/core/stack/settings.ts';
 
 // pkg/scaling/executor/scale_jobs_test.go: GetEffectiveMaxScale(maxScale, running, pending, maxReplicaCount, scaleTo)
-type Row = { test: string; strategy: Strategy; deduction?: number; percentage?: string; args: [number, number, number, number, number]; max: number; scaleTo?: number };
+type Row = {
+  test: string;
+  strategy: Strategy;
+  deduction?: number;
+  percentage?: string;
+  args: [number, number, number, number, number];
+  max: number;
+  scaleTo?: number;
+};
 const STRATEGY_ROWS: Row[] = [
   { test: 'TestDefaultScalingStrategy', strategy: 'default', args: [3, 2, 0, 5, 1], max: 1 },
   { test: 'TestDefaultScalingStrategy', strategy: 'default', args: [2, 0, 0, 5, 1], max: 2 },
@@ -15,7 +32,14 @@ const STRATEGY_ROWS: Row[] = [
   { test: 'TestCustomScalingStrategy (nil parameters: default)', strategy: 'custom', args: [3, 2, 0, 5, 1], max: 1 },
   { test: 'TestCustomScalingStrategy (nil parameters: default)', strategy: 'custom', args: [2, 0, 0, 5, 1], max: 2 },
   { test: 'TestCustomScalingStrategy (percentage "0")', strategy: 'custom', deduction: 2, percentage: '0', args: [3, 2, 0, 5, 1], max: 1 },
-  { test: 'TestCustomScalingStrategy (exceeds MaxReplicaCount)', strategy: 'custom', deduction: -2, percentage: '0', args: [3, 2, 0, 4, 1], max: 4 },
+  {
+    test: 'TestCustomScalingStrategy (exceeds MaxReplicaCount)',
+    strategy: 'custom',
+    deduction: -2,
+    percentage: '0',
+    args: [3, 2, 0, 4, 1],
+    max: 4,
+  },
   { test: 'TestCustomScalingStrategyNilQueueLengthDeduction', strategy: 'custom', percentage: '0.5', args: [10, 2, 0, 100, 1], max: 9 },
   { test: 'TestCustomScalingStrategyNilQueueLengthDeduction', strategy: 'custom', percentage: '0.5', args: [10, 0, 0, 100, 1], max: 10 },
   { test: 'TestAccurateScalingStrategy', strategy: 'accurate', args: [3, 2, 0, 5, 1], max: 3 },
@@ -37,7 +61,11 @@ describe("the strategies' effective max scale (KEDA scale_jobs_test.go)", () => 
   it.each(STRATEGY_ROWS.map((r) => [`${r.test}: ${r.strategy}(${r.args.join(', ')}) = ${r.max}`, r] as const))('%s', (_name, r) => {
     const [maxScale, running, pending, maxReplicaCount, scaleTo] = r.args;
     const used = strategyUsed(r.strategy, r.percentage);
-    const [max, to] = effectiveMaxScale(used, { maxScale, running, pending, maxReplicaCount, scaleTo }, { deduction: r.deduction, runningJobPercentage: r.percentage === undefined ? undefined : Number(r.percentage) });
+    const [max, to] = effectiveMaxScale(
+      used,
+      { maxScale, running, pending, maxReplicaCount, scaleTo },
+      { deduction: r.deduction, runningJobPercentage: r.percentage === undefined ? undefined : Number(r.percentage) },
+    );
     expect(max).toBe(r.max);
     expect(to).toBe(r.scaleTo ?? scaleTo);
   });
@@ -47,8 +75,20 @@ describe("the strategies' effective max scale (KEDA scale_jobs_test.go)", () => 
   it.each(STRATEGY_ROWS.map((r) => [`decide(): ${r.test}: ${r.strategy}(${r.args.join(', ')})`, r] as const))('%s', (_name, r) => {
     const [maxScale, running, pending, maxReplicaCount] = r.args;
     const d = decide({
-      visible: maxScale, inFlight: 0, delayed: 0, scaleOnInFlight: true, scaleOnDelayed: false, queueLength: 1, activationQueueLength: 0,
-      running, pending, maxReplicaCount, minReplicaCount: 0, strategy: r.strategy, customScalingQueueLengthDeduction: r.deduction, customScalingRunningJobPercentage: r.percentage,
+      visible: maxScale,
+      inFlight: 0,
+      delayed: 0,
+      scaleOnInFlight: true,
+      scaleOnDelayed: false,
+      queueLength: 1,
+      activationQueueLength: 0,
+      running,
+      pending,
+      maxReplicaCount,
+      minReplicaCount: 0,
+      strategy: r.strategy,
+      customScalingQueueLengthDeduction: r.deduction,
+      customScalingRunningJobPercentage: r.percentage,
     });
     expect(d.effectiveMaxScale).toBe(r.max);
     expect(d.create).toBe(Math.max(0, Math.min(r.max, r.scaleTo ?? maxScale)));
@@ -70,8 +110,18 @@ describe('which strategy KEDA runs (TestNewNewScalingStrategy, TestCustomScaling
 });
 
 const base: DecideInput = {
-  visible: 0, inFlight: 0, delayed: 0, scaleOnInFlight: true, scaleOnDelayed: false, queueLength: 1, activationQueueLength: 0,
-  running: 0, pending: 0, maxReplicaCount: 100, minReplicaCount: 0, strategy: 'default',
+  visible: 0,
+  inFlight: 0,
+  delayed: 0,
+  scaleOnInFlight: true,
+  scaleOnDelayed: false,
+  queueLength: 1,
+  activationQueueLength: 0,
+  running: 0,
+  pending: 0,
+  maxReplicaCount: 100,
+  minReplicaCount: 0,
+  strategy: 'default',
 };
 
 describe('minReplicaCount (getScalingDecision tests)', () => {
@@ -146,13 +196,24 @@ describe('pending Jobs (TestGetPendingJobCount, TestAreAllPendingPodConditionsFu
     expect(pendingJobCount(one(pods), c)).toBe(n);
   });
   it('finished Jobs are never pending, and Jobs without Pods are', () => {
-    expect(pendingJobCount([{ finished: true, pods: [] }, { finished: false, pods: [] }])).toBe(1);
+    expect(
+      pendingJobCount([
+        { finished: true, pods: [] },
+        { finished: false, pods: [] },
+      ]),
+    ).toBe(1);
   });
 });
 
 describe('one whole cycle', () => {
   it('default: creates queue/queueLength Jobs minus the ones running, at most maxReplicaCount', () => {
-    expect(decide({ ...base, visible: 40, queueLength: 5, running: 3 })).toMatchObject({ metric: 40, scaleTo: 40, maxScale: 8, effectiveMaxScale: 5, create: 5 });
+    expect(decide({ ...base, visible: 40, queueLength: 5, running: 3 })).toMatchObject({
+      metric: 40,
+      scaleTo: 40,
+      maxScale: 8,
+      effectiveMaxScale: 5,
+      create: 5,
+    });
   });
   it('accurate counts in-flight messages the default strategy already subtracts as running Jobs', () => {
     // 10 running Jobs each hold one in-flight message and 10 messages wait: default starts 20 - 10 = 10

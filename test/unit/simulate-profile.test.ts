@@ -4,7 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/core/errors.ts';
-import { arrivalTime, arrivalTimes, buildProfile, describeProfile, loadProfileFrom, parseLoadFile, parseLoadSpec, targetAt } from '../../src/core/simulate/profile.ts';
+import {
+  arrivalTime,
+  arrivalTimes,
+  buildProfile,
+  describeProfile,
+  loadProfileFrom,
+  parseLoadFile,
+  parseLoadSpec,
+  targetAt,
+} from '../../src/core/simulate/profile.ts';
 
 const profile = (spec: string) => buildProfile(parseLoadSpec(spec));
 const usage = (f: () => unknown): string => {
@@ -55,7 +64,11 @@ describe('shapes', () => {
   it('spike: base rate, the peak for a while, then base again', () => {
     const p = profile('spike:base=1,peak=50,at=10s,for=2s,duration=20s');
     expect(p.total).toBe(10 + 100 + 8);
-    expect(p.segments.map((s) => [s.start, s.count])).toEqual([[0, 10], [10, 100], [12, 8]]);
+    expect(p.segments.map((s) => [s.start, s.count])).toEqual([
+      [0, 10],
+      [10, 100],
+      [12, 8],
+    ]);
     expect(arrivalTime(p, 10)).toBe(10);
     expect(arrivalTime(p, 110)).toBe(12);
   });
@@ -105,7 +118,10 @@ describe('YAML files', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kedactl-profile-'));
   it('a list of mappings and spec strings', () => {
     const path = join(dir, 'day.yaml');
-    writeFileSync(path, '- shape: ramp\n  from: 0\n  to: 10\n  duration: 10s\n- burst:count=100\n- { shape: steady, rate: 2, duration: 1m }\n');
+    writeFileSync(
+      path,
+      '- shape: ramp\n  from: 0\n  to: 10\n  duration: 10s\n- burst:count=100\n- { shape: steady, rate: 2, duration: 1m }\n',
+    );
     const p = loadProfileFrom(path);
     expect(p.total).toBe(50 + 100 + 120);
     expect(p.duration).toBe(70);
@@ -114,7 +130,9 @@ describe('YAML files', () => {
     expect(parseLoadFile('x.yaml', 'profile:\n  - burst:count=3\n')).toEqual([{ shape: 'burst', count: 3 }]);
   });
   it('errors name the file and line', () => {
-    expect(usage(() => parseLoadFile('p.yaml', '- burst:count=3\n- shape: steady\n  rate: fast\n  duration: 1m\n'))).toContain('load profile (p.yaml:2): steady: rate = "fast" must be a number');
+    expect(usage(() => parseLoadFile('p.yaml', '- burst:count=3\n- shape: steady\n  rate: fast\n  duration: 1m\n'))).toContain(
+      'load profile (p.yaml:2): steady: rate = "fast" must be a number',
+    );
     expect(usage(() => parseLoadFile('p.yaml', 'rate: 5\n'))).toContain('(p.yaml:1): must be a non-empty list of shapes');
     expect(usage(() => parseLoadFile('p.yaml', '- [1, 2\n'))).toContain('does not parse as YAML');
     expect(usage(() => loadProfileFrom(join(dir, 'missing.yaml')))).toContain('no such file');

@@ -5,8 +5,15 @@ import { buildProfile, parseLoadSpec } from '../../src/core/simulate/profile.ts'
 import { DEFAULT_WORLD, simulate, type SimStack, type SimWorld } from '../../src/core/simulate/sim.ts';
 
 const stack: SimStack = {
-  pollingInterval: 10, maxReplicas: 100, queueLength: 1, activationQueueLength: 0, strategy: 'default',
-  processingTime: 30, visibilityTimeout: 90, deadLetterQueue: false, maxReceiveCount: 5,
+  pollingInterval: 10,
+  maxReplicas: 100,
+  queueLength: 1,
+  activationQueueLength: 0,
+  strategy: 'default',
+  processingTime: 30,
+  visibilityTimeout: 90,
+  deadLetterQueue: false,
+  maxReceiveCount: 5,
 };
 const still: SimWorld = { ...DEFAULT_WORLD, jitter: 0 };
 const load = (spec: string) => buildProfile(parseLoadSpec(spec));
@@ -17,7 +24,13 @@ describe('simulate', () => {
     expect(r).toMatchObject({ messages: 1, drained: true, timeToDrain: 35, peakJobs: 1, jobsCreated: 1, emptyJobs: 0, jobSeconds: 35 });
     expect(r.latency).toEqual({ p50: 35, p95: 35, max: 35 });
     // polls at 0, 10, 20, 30 (Job still unfinished), 40 (done, and the read at 39 saw it)
-    expect(r.samples.map((s) => [s.t, s.queue, s.jobs])).toEqual([[0, 1, 1], [10, 1, 1], [20, 1, 1], [30, 1, 1], [40, 0, 0]]);
+    expect(r.samples.map((s) => [s.t, s.queue, s.jobs])).toEqual([
+      [0, 1, 1],
+      [10, 1, 1],
+      [20, 1, 1],
+      [30, 1, 1],
+      [40, 0, 0],
+    ]);
   });
 
   it('the machine, by hand: first poll at 3, Pod at 8, processed at 38, deleted 1.5 s later, Job finished 2 s after that', () => {
@@ -25,7 +38,13 @@ describe('simulate', () => {
     const r = simulate(stack, load('burst:count=1'), w);
     expect(r).toMatchObject({ timeToDrain: 3 + 5 + 30 + 1.5, jobsCreated: 1, jobSeconds: 5 + 30 + 1.5 });
     // polls at 3, 13, 23, 33 (in flight), 43: the Job finished at 41.5; the read at 42 saw the queue empty
-    expect(r.samples.map((s) => [s.t, s.queue, s.jobs])).toEqual([[3, 1, 1], [13, 1, 1], [23, 1, 1], [33, 1, 1], [43, 0, 0]]);
+    expect(r.samples.map((s) => [s.t, s.queue, s.jobs])).toEqual([
+      [3, 1, 1],
+      [13, 1, 1],
+      [23, 1, 1],
+      [33, 1, 1],
+      [43, 0, 0],
+    ]);
   });
 
   it("KEDA stops counting a Job pending when its Pod runs, before the consumer's receive: accurate starts another Job sooner", () => {
@@ -41,7 +60,7 @@ describe('simulate', () => {
     expect(apart.jobsCreated).toBeGreaterThan(together.jobsCreated);
   });
 
-  it("a long-polling consumer starts processing when its receive has returned, after --receive-latency", () => {
+  it('a long-polling consumer starts processing when its receive has returned, after --receive-latency', () => {
     // accurate starts a second Job at 10 for the in-flight message; it long-polls from 15 and gets the message sent at 17
     const acc = { ...stack, strategy: 'accurate' as const };
     const two = load('burst:count=1 + pause:duration=17s + burst:count=1');
@@ -74,7 +93,11 @@ describe('simulate', () => {
   });
 
   it('accounts for every Job: each one processed a message, found nothing, or died', () => {
-    const r = simulate({ ...stack, strategy: 'accurate' }, load('ramp:from=0,to=20,duration=2m + pause:duration=2m + burst:count=300'), DEFAULT_WORLD);
+    const r = simulate(
+      { ...stack, strategy: 'accurate' },
+      load('ramp:from=0,to=20,duration=2m + pause:duration=2m + burst:count=300'),
+      DEFAULT_WORLD,
+    );
     expect(r.drained).toBe(true);
     expect(r.receivedMoreThanOnce).toBe(0);
     expect(r.jobsCreated).toBe(r.messages + r.emptyJobs);

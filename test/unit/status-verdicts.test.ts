@@ -13,18 +13,33 @@ import { FakeKube, kedaInstalled, stackJobs } from '../support/kube-fake.ts';
 
 const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE';
 const settings = (stack: string, flags: Record<string, unknown> = {}) =>
-  loadSettings({ flags: { stack, region: 'eu-west-1', accountId: '123456789012', oidcIssuer: ISSUER, ...flags }, env: { AWS_ACCESS_KEY_ID: 'AKIAFAKE', AWS_SECRET_ACCESS_KEY: 'fake' }, cwd: tmpdir() }).settings;
+  loadSettings({
+    flags: { stack, region: 'eu-west-1', accountId: '123456789012', oidcIssuer: ISSUER, ...flags },
+    env: { AWS_ACCESS_KEY_ID: 'AKIAFAKE', AWS_SECRET_ACCESS_KEY: 'fake' },
+    cwd: tmpdir(),
+  }).settings;
 const kubeOnly = new Set(['aws' as const]);
 const answering = (lines: string[]) => async () => ({ status: 200, body: JSON.stringify(lines) });
 
 /** a stack as init leaves it, KEDA having accepted its ScaledJob, the analyzer answering */
 async function healthy(stack: string, flags: Record<string, unknown> = {}) {
-  const fake = kedaInstalled(new FakeKube({ proxy: answering(['2026-11-30 10:00:00 - processed count 1', '2026-11-30 10:00:05 - processed count 2']) }));
+  const fake = kedaInstalled(
+    new FakeKube({ proxy: answering(['2026-11-30 10:00:00 - processed count 1', '2026-11-30 10:00:05 - processed count 2']) }),
+  );
   const s = settings(stack, flags);
   const desired = await desiredStack(s);
   await applyKube(desired, fake, recordingProgress(), { wait: false });
   const sj = { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob', namespace: desired.names.namespace, name: desired.names.scaledJob };
-  fake.edit(sj, (o) => void (o.status = { conditions: [{ type: 'Ready', status: 'True', reason: 'ScaledJobReady', message: 'ready' }, { type: 'Active', status: 'False', reason: 'ScalerNotActive' }] }));
+  fake.edit(
+    sj,
+    (o) =>
+      void (o.status = {
+        conditions: [
+          { type: 'Ready', status: 'True', reason: 'ScaledJobReady', message: 'ready' },
+          { type: 'Active', status: 'False', reason: 'ScalerNotActive' },
+        ],
+      }),
+  );
   return { fake, s, desired, sj };
 }
 
@@ -48,32 +63,67 @@ describe('status verdicts (fake Kube)', () => {
 
   it('counts Jobs by their conditions: a Job retrying after a failed Pod is active, as watch counts it', async () => {
     const { fake, s, desired } = await healthy('jobs');
-    stackJobs(fake, { stack: 'jobs', namespace: desired.names.namespace, scaledJob: desired.names.scaledJob, states: ['active', 'retrying', 'succeeded', 'succeeded', 'failed'] });
+    stackJobs(fake, {
+      stack: 'jobs',
+      namespace: desired.names.namespace,
+      scaledJob: desired.names.scaledJob,
+      states: ['active', 'retrying', 'succeeded', 'succeeded', 'failed'],
+    });
     const r = await stackStatus(s, { kube: fake }, kubeOnly, recordingProgress());
     expect(r.jobs).toEqual({ active: 2, succeeded: 2, failed: 1 });
     expect(r.healthy).toBe(true);
   });
 
-  it('ScaledJob not ready: named with its condition and KEDA\'s newest warning about it', async () => {
+  it("ScaledJob not ready: named with its condition and KEDA's newest warning about it", async () => {
     const { fake, s, sj } = await healthy('warn');
-    fake.edit(sj, (o) => void (o.status = { conditions: [{ type: 'Ready', status: 'False', reason: 'ScaledJobCheckFailed', message: 'no role' }] }));
+    fake.edit(
+      sj,
+      (o) => void (o.status = { conditions: [{ type: 'Ready', status: 'False', reason: 'ScaledJobCheckFailed', message: 'no role' }] }),
+    );
     const event = (name: string, reason: string, at: string, type = 'Warning') => ({
-      apiVersion: 'v1', kind: 'Event', metadata: { name, namespace: sj.namespace }, type, reason, message: `${reason} happened`, lastTimestamp: at,
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name, namespace: sj.namespace },
+      type,
+      reason,
+      message: `${reason} happened`,
+      lastTimestamp: at,
       involvedObject: { kind: 'ScaledJob', name: sj.name, namespace: sj.namespace },
     });
-    fake.add(event('e1', 'KEDAScalerFailed', '2026-11-30T10:00:02Z'), event('e2', 'Older', '2026-11-30T10:00:01Z'), event('e3', 'Normal', '2026-11-30T10:00:09Z', 'Normal'));
+    fake.add(
+      event('e1', 'KEDAScalerFailed', '2026-11-30T10:00:02Z'),
+      event('e2', 'Older', '2026-11-30T10:00:01Z'),
+      event('e3', 'Normal', '2026-11-30T10:00:09Z', 'Normal'),
+    );
     const r = await stackStatus(s, { kube: fake }, kubeOnly, recordingProgress());
     expect(r.healthy).toBe(false);
-    expect(r.scaledJob).toMatchObject({ ready: 'False (ScaledJobCheckFailed: no role)', lastWarning: 'KEDAScalerFailed: KEDAScalerFailed happened' });
-    expect(r.problems).toEqual([`ScaledJob warn/warn-processor is not ready (Ready: False (ScaledJobCheckFailed: no role)); last warning: KEDAScalerFailed: KEDAScalerFailed happened`]);
+    expect(r.scaledJob).toMatchObject({
+      ready: 'False (ScaledJobCheckFailed: no role)',
+      lastWarning: 'KEDAScalerFailed: KEDAScalerFailed happened',
+    });
+    expect(r.problems).toEqual([
+      `ScaledJob warn/warn-processor is not ready (Ready: False (ScaledJobCheckFailed: no role)); last warning: KEDAScalerFailed: KEDAScalerFailed happened`,
+    ]);
   });
 
   it('KEDA not installed, or its operator not available', async () => {
     const { fake, s } = await healthy('keda');
-    fake.edit({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'keda', name: 'keda-operator' }, (o) => void (o.status = { observedGeneration: 1, availableReplicas: 0, conditions: [{ type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable' }] }));
+    fake.edit(
+      { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'keda', name: 'keda-operator' },
+      (o) =>
+        void (o.status = {
+          observedGeneration: 1,
+          availableReplicas: 0,
+          conditions: [{ type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable' }],
+        }),
+    );
     let r = await stackStatus(s, { kube: fake }, kubeOnly, recordingProgress());
     expect(r.keda).toMatchObject({ installed: true, ready: false });
-    expect(r.problems).toEqual([expect.stringMatching(/^KEDA: KEDA is installed but not healthy: 0\/1 replicas available.*Available=False \(MinimumReplicasUnavailable\)/)]);
+    expect(r.problems).toEqual([
+      expect.stringMatching(
+        /^KEDA: KEDA is installed but not healthy: 0\/1 replicas available.*Available=False \(MinimumReplicasUnavailable\)/,
+      ),
+    ]);
     await fake.delete({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'keda', name: 'keda-operator' });
     r = await stackStatus(s, { kube: fake }, kubeOnly, recordingProgress());
     expect(r.keda).toEqual({ installed: false, version: undefined, ready: false, problem: undefined });
@@ -82,7 +132,10 @@ describe('status verdicts (fake Kube)', () => {
 
   it('drift and missing objects, each named with what to run', async () => {
     const { fake, s, desired } = await healthy('drift');
-    fake.edit({ apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob', namespace: 'drift', name: desired.names.scaledJob }, (o) => void ((o.spec as { maxReplicaCount: number }).maxReplicaCount = 3));
+    fake.edit(
+      { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob', namespace: 'drift', name: desired.names.scaledJob },
+      (o) => void ((o.spec as { maxReplicaCount: number }).maxReplicaCount = 3),
+    );
     await fake.delete({ apiVersion: 'v1', kind: 'Service', namespace: 'drift', name: desired.names.analyzer });
     const r = await stackStatus(s, { kube: fake }, kubeOnly, recordingProgress());
     expect(r.objects).toMatchObject({ drifted: ['ScaledJob drift-processor'], missing: [`Service ${desired.names.analyzer}`] });
@@ -96,11 +149,24 @@ describe('status verdicts (fake Kube)', () => {
     const { fake, s, desired } = await healthy('creds', { auth: 'static' });
     fake.edit({ apiVersion: 'v1', kind: 'Secret', namespace: 'creds', name: desired.names.credentialsSecret }, (o) => {
       o.metadata.annotations = { ...o.metadata.annotations, [ANNOTATION_CREDENTIALS_EXPIRE]: '2026-01-01T00:00:00Z' };
-      (o as { data?: Record<string, string> }).data = { AWS_ACCESS_KEY_ID: 'QUtJQQ==', AWS_SECRET_ACCESS_KEY: 'c2VjcmV0', AWS_SESSION_TOKEN: 'dG9rZW4=' };
+      (o as { data?: Record<string, string> }).data = {
+        AWS_ACCESS_KEY_ID: 'QUtJQQ==',
+        AWS_SECRET_ACCESS_KEY: 'c2VjcmV0',
+        AWS_SESSION_TOKEN: 'dG9rZW4=',
+      };
     });
     const r = await stackStatus(s, { kube: fake }, kubeOnly, recordingProgress());
-    expect(r.credentials).toEqual({ secret: `creds/${desired.names.credentialsSecret}`, temporary: true, expiresAt: '2026-01-01T00:00:00Z', expired: true });
-    expect(r.problems.some((p) => p.startsWith(`the temporary AWS credentials in Secret creds/${desired.names.credentialsSecret} expired at 2026-01-01T00:00:00Z`))).toBe(true);
+    expect(r.credentials).toEqual({
+      secret: `creds/${desired.names.credentialsSecret}`,
+      temporary: true,
+      expiresAt: '2026-01-01T00:00:00Z',
+      expired: true,
+    });
+    expect(
+      r.problems.some((p) =>
+        p.startsWith(`the temporary AWS credentials in Secret creds/${desired.names.credentialsSecret} expired at 2026-01-01T00:00:00Z`),
+      ),
+    ).toBe(true);
     expect(JSON.stringify(r)).not.toMatch(/c2VjcmV0|dG9rZW4=/);
   });
 

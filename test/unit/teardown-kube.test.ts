@@ -13,12 +13,18 @@ import { recordingProgress } from '../../src/core/progress.ts';
 import { FakeKube, forbidden, kedaInstalled, stackJobs } from '../support/kube-fake.ts';
 
 const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE';
-const settings = (stack: string) => loadSettings({ flags: { stack, region: 'eu-west-1', accountId: '123456789012', oidcIssuer: ISSUER }, env: {}, cwd: tmpdir() }).settings;
+const settings = (stack: string) =>
+  loadSettings({ flags: { stack, region: 'eu-west-1', accountId: '123456789012', oidcIssuer: ISSUER }, env: {}, cwd: tmpdir() }).settings;
 
 async function stackOn(fake: FakeKube, stack: string, jobs: number) {
   const desired = await desiredStack(settings(stack));
   await applyKube(desired, fake, recordingProgress(), { wait: false });
-  stackJobs(fake, { stack, namespace: desired.names.namespace, scaledJob: desired.names.scaledJob, states: Array.from({ length: jobs }, () => 'succeeded' as const) });
+  stackJobs(fake, {
+    stack,
+    namespace: desired.names.namespace,
+    scaledJob: desired.names.scaledJob,
+    states: Array.from({ length: jobs }, () => 'succeeded' as const),
+  });
   return desired;
 }
 
@@ -36,7 +42,17 @@ describe('teardownKube (fake Kube)', () => {
       return { fake, r, stack };
     };
     const { fake, r, stack } = await run(150);
-    expect(r.deleted).toMatchObject({ ScaledJob: 1, Job: 150, Pod: 150, Deployment: 1, Service: 1, TriggerAuthentication: 1, ConfigMap: 2, ServiceAccount: 1, Namespace: 1 });
+    expect(r.deleted).toMatchObject({
+      ScaledJob: 1,
+      Job: 150,
+      Pod: 150,
+      Deployment: 1,
+      Service: 1,
+      TriggerAuthentication: 1,
+      ConfigMap: 2,
+      ServiceAccount: 1,
+      Namespace: 1,
+    });
     const deletes = fake.calls.filter((c) => c.verb === 'deletecollection' || c.verb === 'delete').map((c) => `${c.verb} ${c.kind}`);
     expect(deletes).toEqual([
       'deletecollection ScaledJob',
@@ -70,7 +86,9 @@ describe('teardownKube (fake Kube)', () => {
     fake.edit(cm, (o) => void (o.metadata.finalizers = ['example.com/hold']));
     const err = await teardownKube('fin', fake, undefined, recordingProgress(), { timeoutMs: 50, intervalMs: 5 }).catch((e) => e);
     expect(err).toBeInstanceOf(StateError);
-    expect(err.message).toMatch(/^1 object of the stack \(the result analyzer, the TriggerAuthentication, configuration and identity\) still exist after 0s:\n  - ConfigMap fin\/fin-consumer-script \(finalizers: example.com\/hold\) deleting since /);
+    expect(err.message).toMatch(
+      /^1 object of the stack \(the result analyzer, the TriggerAuthentication, configuration and identity\) still exist after 0s:\n {2}- ConfigMap fin\/fin-consumer-script \(finalizers: example.com\/hold\) deleting since /,
+    );
     expect(err.next).toContain(`kubectl -n fin patch configmap fin-consumer-script --type=merge -p '{"metadata":{"finalizers":null}}'`);
     fake.removeFinalizers(cm);
     await teardownKube('fin', fake, undefined, recordingProgress(), { intervalMs: 1 });
@@ -101,6 +119,11 @@ describe('teardownKube (fake Kube)', () => {
     expect(r.keda).toBe('kept-not-ours');
     scoped.refuse = undefined;
     expect(fake.all('Job')).toEqual([]);
-    expect(fake.all('Namespace').map((n) => n.metadata.name).sort()).toEqual(['keda', 'scoped']);
+    expect(
+      fake
+        .all('Namespace')
+        .map((n) => n.metadata.name)
+        .sort(),
+    ).toEqual(['keda', 'scoped']);
   });
 });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { backoff, runInformer, WatchHttpError, type WatchEvent, type WatchTarget, type WatchTransport } from '../../src/core/watch/informer.ts';
+import {
+  backoff,
+  runInformer,
+  WatchHttpError,
+  type WatchEvent,
+  type WatchTarget,
+  type WatchTransport,
+} from '../../src/core/watch/informer.ts';
 import { poll, pollDelay, queueErrorText, sqsQueueSource } from '../../src/core/watch/sources.ts';
 
 type Step =
@@ -52,21 +59,32 @@ function recorder() {
   };
 }
 
-const ev = (type: WatchEvent['type'], name: string, rv: string): WatchEvent => ({ type, object: { metadata: { name, resourceVersion: rv } } as never });
+const ev = (type: WatchEvent['type'], name: string, rv: string): WatchEvent => ({
+  type,
+  object: { metadata: { name, resourceVersion: rv } } as never,
+});
 const gone: WatchEvent = { type: 'ERROR', object: { code: 410, message: 'too old resource version: 5 (9)' } as never };
 const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6443'), { code: 'ECONNREFUSED' });
 
 describe('informer (list + watch)', () => {
   it('lists, then watches from the list version, resuming from the last version seen (bookmarks too)', async () => {
     const ac = new AbortController();
-    const { transport, calls } = scripted([
-      { list: { items: [{}, {}], rv: '10' } },
-      { watch: [ev('ADDED', 'a', '11'), ev('MODIFIED', 'a', '12'), ev('BOOKMARK', '', '15')], end: 'close' },
-      { watch: [ev('DELETED', 'a', '16')], end: 'close' },
-    ], ac);
+    const { transport, calls } = scripted(
+      [
+        { list: { items: [{}, {}], rv: '10' } },
+        { watch: [ev('ADDED', 'a', '11'), ev('MODIFIED', 'a', '12'), ev('BOOKMARK', '', '15')], end: 'close' },
+        { watch: [ev('DELETED', 'a', '16')], end: 'close' },
+      ],
+      ac,
+    );
     const r = recorder();
     const delays: number[] = [];
-    await runInformer(transport, { path: '/x' }, r.sink, { signal: ac.signal, sleep: async (ms) => void delays.push(ms), now: () => 0, shortStreamMs: 0 });
+    await runInformer(transport, { path: '/x' }, r.sink, {
+      signal: ac.signal,
+      sleep: async (ms) => void delays.push(ms),
+      now: () => 0,
+      shortStreamMs: 0,
+    });
     expect(calls).toEqual(['list', 'watch@10', 'watch@15', 'watch@16']);
     expect(r.log).toEqual(['listed 2', 'ADDED a', 'MODIFIED a', 'DELETED a']);
     expect(delays).toEqual([]); // a watch the server ends normally resumes at once
@@ -74,17 +92,25 @@ describe('informer (list + watch)', () => {
 
   it('re-lists on 410 Gone (as a watch ERROR event or as a status), without backoff the first time', async () => {
     const ac = new AbortController();
-    const { transport, calls } = scripted([
-      { list: { items: [], rv: '5' } },
-      { watch: [ev('ADDED', 'a', '6'), gone] },
-      { list: { items: [{}], rv: '20' } },
-      { watchFails: new WatchHttpError(410, 'Gone') },
-      { list: { items: [{}, {}], rv: '30' } },
-    ], ac);
+    const { transport, calls } = scripted(
+      [
+        { list: { items: [], rv: '5' } },
+        { watch: [ev('ADDED', 'a', '6'), gone] },
+        { list: { items: [{}], rv: '20' } },
+        { watchFails: new WatchHttpError(410, 'Gone') },
+        { list: { items: [{}, {}], rv: '30' } },
+      ],
+      ac,
+    );
     const r = recorder();
     const delays: number[] = [];
     let relists = 0;
-    await runInformer(transport, { path: '/x' }, r.sink, { signal: ac.signal, sleep: async (ms) => void delays.push(ms), random: () => 1, onRelist: () => relists++ });
+    await runInformer(transport, { path: '/x' }, r.sink, {
+      signal: ac.signal,
+      sleep: async (ms) => void delays.push(ms),
+      random: () => 1,
+      onRelist: () => relists++,
+    });
     expect(calls).toEqual(['list', 'watch@5', 'list', 'watch@20', 'list', 'watch@30']);
     expect(r.log).toEqual(['listed 0', 'ADDED a', 'listed 1', 'listed 2']);
     expect(relists).toBe(2);
@@ -93,19 +119,29 @@ describe('informer (list + watch)', () => {
 
   it('on network errors says reconnecting, backs off (bounded), resumes from its version, and says live again', async () => {
     const ac = new AbortController();
-    const { transport, calls } = scripted([
-      { list: { items: [], rv: '1' } },
-      { watch: [ev('ADDED', 'a', '2')], end: Object.assign(new Error('aborted'), { code: 'ECONNRESET' }) },
-      { watchFails: refused },
-      { watchFails: refused },
-      { watchFails: refused },
-      { watchFails: refused },
-      { watchFails: refused },
-      { watch: [ev('MODIFIED', 'a', '3')], end: 'close' },
-    ], ac);
+    const { transport, calls } = scripted(
+      [
+        { list: { items: [], rv: '1' } },
+        { watch: [ev('ADDED', 'a', '2')], end: Object.assign(new Error('aborted'), { code: 'ECONNRESET' }) },
+        { watchFails: refused },
+        { watchFails: refused },
+        { watchFails: refused },
+        { watchFails: refused },
+        { watchFails: refused },
+        { watch: [ev('MODIFIED', 'a', '3')], end: 'close' },
+      ],
+      ac,
+    );
     const r = recorder();
     const delays: number[] = [];
-    await runInformer(transport, { path: '/x' }, r.sink, { signal: ac.signal, sleep: async (ms) => void delays.push(ms), random: () => 1, maxBackoffMs: 2000, now: () => 0, shortStreamMs: 0 });
+    await runInformer(transport, { path: '/x' }, r.sink, {
+      signal: ac.signal,
+      sleep: async (ms) => void delays.push(ms),
+      random: () => 1,
+      maxBackoffMs: 2000,
+      now: () => 0,
+      shortStreamMs: 0,
+    });
     expect(calls).toEqual(['list', 'watch@1', 'watch@2', 'watch@2', 'watch@2', 'watch@2', 'watch@2', 'watch@2', 'watch@3']);
     expect(delays).toEqual([250, 500, 1000, 2000, 2000, 2000]);
     expect(r.log).toEqual([
@@ -124,13 +160,20 @@ describe('informer (list + watch)', () => {
 
   it('a kind that is not served (404) is "missing" and looked for again later', async () => {
     const ac = new AbortController();
-    const { transport } = scripted([
-      { listFails: new WatchHttpError(404, 'HTTP 404: the server could not find the requested resource') },
-      { list: { items: [{}], rv: '1' } },
-    ], ac);
+    const { transport } = scripted(
+      [
+        { listFails: new WatchHttpError(404, 'HTTP 404: the server could not find the requested resource') },
+        { list: { items: [{}], rv: '1' } },
+      ],
+      ac,
+    );
     const r = recorder();
     const delays: number[] = [];
-    await runInformer(transport, { path: '/x' }, r.sink, { signal: ac.signal, sleep: async (ms) => void delays.push(ms), maxBackoffMs: 5000 });
+    await runInformer(transport, { path: '/x' }, r.sink, {
+      signal: ac.signal,
+      sleep: async (ms) => void delays.push(ms),
+      maxBackoffMs: 5000,
+    });
     expect(r.log).toEqual(['conn missing (HTTP 404: the server could not find the requested resource)', 'listed 1']);
     expect(delays).toEqual([5000]);
   });
@@ -140,7 +183,12 @@ describe('informer (list + watch)', () => {
     const { transport } = scripted([{ list: { items: [], rv: '1' } }, { watch: [], end: 'close' }, { watch: [], end: 'close' }], ac);
     const r = recorder();
     const delays: number[] = [];
-    await runInformer(transport, { path: '/x' }, r.sink, { signal: ac.signal, sleep: async (ms) => void delays.push(ms), random: () => 1, now: () => 0 });
+    await runInformer(transport, { path: '/x' }, r.sink, {
+      signal: ac.signal,
+      sleep: async (ms) => void delays.push(ms),
+      random: () => 1,
+      now: () => 0,
+    });
     expect(delays).toEqual([250, 500]);
     expect(r.log).toContain('conn reconnecting (the API server closed the watch)');
   });
@@ -180,7 +228,11 @@ describe('pollers', () => {
 
   it('reads queue depth, in flight, delayed and the dead-letter queue; a missing queue says what to do', async () => {
     const attrs: Record<string, Record<string, string>> = {
-      'http://q/main': { ApproximateNumberOfMessages: '5', ApproximateNumberOfMessagesNotVisible: '2', ApproximateNumberOfMessagesDelayed: '1' },
+      'http://q/main': {
+        ApproximateNumberOfMessages: '5',
+        ApproximateNumberOfMessagesNotVisible: '2',
+        ApproximateNumberOfMessagesDelayed: '1',
+      },
       'http://q/dlq': { ApproximateNumberOfMessages: '3' },
     };
     let lookups = 0;

@@ -4,7 +4,14 @@ import { WatchScreen, type WatchHeader } from '../../src/ui/watch/screen.tsx';
 import { WatchStore } from '../../src/core/watch/session.ts';
 import { chart } from '../../src/ui/watch/chart.ts';
 
-const header: WatchHeader = { stack: 'demo', context: 'rig-admin', namespace: 'demo', queue: 'demo-queue', region: 'us-east-1', kedaVersion: '2.20.0' };
+const header: WatchHeader = {
+  stack: 'demo',
+  context: 'rig-admin',
+  namespace: 'demo',
+  queue: 'demo-queue',
+  region: 'us-east-1',
+  kedaVersion: '2.20.0',
+};
 const T0 = Date.parse('2026-01-01T00:10:00Z');
 const tick = (ms = 60) => new Promise((r) => setTimeout(r, ms));
 
@@ -13,17 +20,44 @@ const pod = (i: number, phase: string) => ({
   spec: { nodeName: 'node-a' },
   status: { phase },
 });
-const job = (i: number, done?: 'Complete' | 'Failed') => ({ metadata: { name: `demo-processor-${i}` }, status: done ? { conditions: [{ type: done, status: 'True' }] } : {} });
+const job = (i: number, done?: 'Complete' | 'Failed') => ({
+  metadata: { name: `demo-processor-${i}` },
+  status: done ? { conditions: [{ type: done, status: 'True' }] } : {},
+});
 
 function liveStore(now: number) {
   const store = new WatchStore({ scaledJob: 'demo-processor' }, now);
   store.dispatch({ type: 'listed', kind: 'pods', items: [pod(1, 'Succeeded'), pod(2, 'Running'), pod(3, 'Pending')], at: now });
   store.dispatch({ type: 'listed', kind: 'jobs', items: [job(1, 'Complete'), job(2), job(3)], at: now });
-  store.dispatch({ type: 'listed', kind: 'scaledJob', items: [{ metadata: { name: 'demo-processor' }, status: { conditions: [{ type: 'Ready', status: 'True' }, { type: 'Active', status: 'True' }] } }], at: now });
+  store.dispatch({
+    type: 'listed',
+    kind: 'scaledJob',
+    items: [
+      {
+        metadata: { name: 'demo-processor' },
+        status: {
+          conditions: [
+            { type: 'Ready', status: 'True' },
+            { type: 'Active', status: 'True' },
+          ],
+        },
+      },
+    ],
+    at: now,
+  });
   store.dispatch({
     type: 'listed',
     kind: 'events',
-    items: [{ metadata: { name: 'e', uid: 'e' }, involvedObject: { kind: 'ScaledJob', name: 'demo-processor' }, reason: 'KEDAJobsCreated', message: 'Created 2 jobs', type: 'Normal', lastTimestamp: new Date(now - 5000).toISOString() }],
+    items: [
+      {
+        metadata: { name: 'e', uid: 'e' },
+        involvedObject: { kind: 'ScaledJob', name: 'demo-processor' },
+        reason: 'KEDAJobsCreated',
+        message: 'Created 2 jobs',
+        type: 'Normal',
+        lastTimestamp: new Date(now - 5000).toISOString(),
+      },
+    ],
     at: now,
   });
   store.dispatch({ type: 'queue', numbers: { visible: 12, inFlight: 2, delayed: 0 }, at: now });
@@ -60,7 +94,12 @@ describe('watch screen (ink)', () => {
   it('shows "+N more" when the pods do not fit, and fits a small terminal', async () => {
     const now = T0;
     const store = liveStore(now);
-    store.dispatch({ type: 'listed', kind: 'pods', items: Array.from({ length: 60 }, (_, i) => pod(i, i % 3 ? 'Running' : 'Pending')), at: now });
+    store.dispatch({
+      type: 'listed',
+      kind: 'pods',
+      items: Array.from({ length: 60 }, (_, i) => pod(i, i % 3 ? 'Running' : 'Pending')),
+      at: now,
+    });
     const ui = render(<WatchScreen store={store} header={header} now={() => now} size={{ columns: 80, rows: 24 }} />);
     await tick();
     const f = ui.lastFrame()!;
@@ -78,10 +117,20 @@ describe('watch screen (ink)', () => {
     const store = liveStore(now);
     now += 25_000;
     store.dispatch({ type: 'queueError', error: 'SQS is throttling; reading less often', at: now });
-    store.dispatch({ type: 'connection', kind: 'pods', state: 'reconnecting', error: 'ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:6443', at: now - 4000 });
+    store.dispatch({
+      type: 'connection',
+      kind: 'pods',
+      state: 'reconnecting',
+      error: 'ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:6443',
+      at: now - 4000,
+    });
     store.dispatch({ type: 'connection', kind: 'jobs', state: 'reconnecting', error: 'ECONNREFUSED', at: now - 4000 });
     const s2 = new WatchStore({ scaledJob: 'demo-processor' }, now);
-    s2.dispatch({ type: 'resultsError', error: "the result analyzer (service demo/demo-result-analyzer) is not ready: no endpoints available", at: now });
+    s2.dispatch({
+      type: 'resultsError',
+      error: 'the result analyzer (service demo/demo-result-analyzer) is not ready: no endpoints available',
+      at: now,
+    });
     const ui = render(<WatchScreen store={store} header={header} now={() => now} size={{ columns: 160, rows: 40 }} />);
     await tick();
     const f = ui.lastFrame()!;
@@ -92,7 +141,9 @@ describe('watch screen (ink)', () => {
     ui.unmount();
     const ui2 = render(<WatchScreen store={s2} header={header} now={() => now} size={{ columns: 160, rows: 40 }} />);
     await tick();
-    expect(ui2.lastFrame()).toContain('results unavailable – the result analyzer (service demo/demo-result-analyzer) is not ready: no endpoints available');
+    expect(ui2.lastFrame()).toContain(
+      'results unavailable – the result analyzer (service demo/demo-result-analyzer) is not ready: no endpoints available',
+    );
     expect(ui2.lastFrame()).toContain('○ connecting…');
     ui2.unmount();
   });
@@ -104,7 +155,8 @@ describe('watch screen (ink)', () => {
     await tick(150);
     const before = ui.frames.length;
     const started = Date.now();
-    for (let i = 0; i < 500; i++) store.dispatch({ type: 'changed', kind: 'pods', event: 'ADDED', object: pod(200 + i, 'Pending'), at: now });
+    for (let i = 0; i < 500; i++)
+      store.dispatch({ type: 'changed', kind: 'pods', event: 'ADDED', object: pod(200 + i, 'Pending'), at: now });
     // wait for the last change to show (a busy machine may take longer than a few redraw periods)
     while (!/pods\s+501 pending/.test(ui.lastFrame() ?? '') && Date.now() - started < 10_000) await tick(20);
     expect(ui.lastFrame()).toMatch(/pods\s+501 pending/);
@@ -119,7 +171,9 @@ describe('watch screen (ink)', () => {
     const now = T0;
     const store = liveStore(now);
     let quit = 0;
-    const ui = render(<WatchScreen store={store} header={header} now={() => now} size={{ columns: 110, rows: 40 }} minRedrawMs={0} onQuit={() => quit++} />);
+    const ui = render(
+      <WatchScreen store={store} header={header} now={() => now} size={{ columns: 110, rows: 40 }} minRedrawMs={0} onQuit={() => quit++} />,
+    );
     await tick();
     expect(ui.lastFrame()).toContain('q quit · p pause · space freeze the table');
     ui.stdin.write('p');
@@ -150,7 +204,15 @@ describe('watch screen (ink)', () => {
 
 describe('chart', () => {
   it('draws queue bars and running-job marks on one scale, newest at the right', () => {
-    const c = chart([{ at: 0, queue: 40, running: 0 }, { at: 2000, queue: 20, running: 2 }, { at: 4000, queue: undefined, running: 4 }], 5, 4);
+    const c = chart(
+      [
+        { at: 0, queue: 40, running: 0 },
+        { at: 2000, queue: 20, running: 2 },
+        { at: 4000, queue: undefined, running: 4 },
+      ],
+      5,
+      4,
+    );
     expect(c).toMatchObject({ maxQueue: 40, maxRunning: 4, spanSeconds: 4 });
     // each series on its own scale: 4 running jobs reach the top like 40 messages do
     expect(c.rows.map((r) => r.join(''))).toEqual(['  q r', '  q  ', '  qb ', '  qqu']);

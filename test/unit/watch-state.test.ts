@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { countJobs, countPods, initialState, podsNewestFirst, reduce, reduceAll, type Action, type WatchState } from '../../src/core/watch/state.ts';
+import {
+  countJobs,
+  countPods,
+  initialState,
+  podsNewestFirst,
+  reduce,
+  reduceAll,
+  type Action,
+  type WatchState,
+} from '../../src/core/watch/state.ts';
 import { WatchStore } from '../../src/core/watch/session.ts';
 import { changeKey, drained, snapshot, summaryLine } from '../../src/core/watch/snapshot.ts';
 import { firstReadDone } from '../../src/core/watch/until.ts';
@@ -8,7 +17,12 @@ const ctx = { scaledJob: 'demo-processor' };
 const run = (actions: Action[], s: WatchState = initialState(0)) => actions.reduce((acc, a) => reduce(acc, a, ctx), s);
 
 const pod = (name: string, phase?: string, extra: Record<string, unknown> = {}) => ({
-  metadata: { name, uid: name, creationTimestamp: String(extra.created ?? '2026-01-01T00:00:00Z'), ...(extra.deleting ? { deletionTimestamp: '2026-01-01T00:01:00Z' } : {}) },
+  metadata: {
+    name,
+    uid: name,
+    creationTimestamp: String(extra.created ?? '2026-01-01T00:00:00Z'),
+    ...(extra.deleting ? { deletionTimestamp: '2026-01-01T00:01:00Z' } : {}),
+  },
   spec: { nodeName: 'node-1' },
   status: { ...(phase ? { phase } : {}), containerStatuses: [{ restartCount: (extra.restarts as number) ?? 0 }] },
 });
@@ -43,7 +57,12 @@ describe('watch state reducer', () => {
 
   it('counts pods by phase and jobs by their conditions', () => {
     const s = run([
-      { type: 'listed', kind: 'pods', items: [pod('p1'), pod('p2', 'Running'), pod('p3', 'Succeeded'), pod('p4', 'Failed'), pod('p5', 'Running')], at: 0 },
+      {
+        type: 'listed',
+        kind: 'pods',
+        items: [pod('p1'), pod('p2', 'Running'), pod('p3', 'Succeeded'), pod('p4', 'Failed'), pod('p5', 'Running')],
+        at: 0,
+      },
       { type: 'listed', kind: 'jobs', items: [job('j1'), job('j2', 'Complete'), job('j3', 'Failed'), job('j4')], at: 0 },
     ]);
     expect(countPods(s)).toEqual({ pending: 1, running: 2, terminating: 0, succeeded: 1, failed: 1 });
@@ -51,7 +70,14 @@ describe('watch state reducer', () => {
   });
 
   it('orders pods newest first', () => {
-    const s = run([{ type: 'listed', kind: 'pods', items: [pod('old', 'Running', { created: '2026-01-01T00:00:00Z' }), pod('new', 'Pending', { created: '2026-01-01T00:05:00Z' })], at: 0 }]);
+    const s = run([
+      {
+        type: 'listed',
+        kind: 'pods',
+        items: [pod('old', 'Running', { created: '2026-01-01T00:00:00Z' }), pod('new', 'Pending', { created: '2026-01-01T00:05:00Z' })],
+        at: 0,
+      },
+    ]);
     expect(podsNewestFirst(s).map((p) => p.name)).toEqual(['new', 'old']);
   });
 
@@ -66,16 +92,46 @@ describe('watch state reducer', () => {
       count,
     });
     let s = run([
-      { type: 'listed', kind: 'events', items: [ev('e1', 'demo-processor', 'KEDAJobsCreated', '2026-01-01T00:00:01Z'), ev('e2', 'other', 'Noise', '2026-01-01T00:00:02Z')], at: 0 },
-      { type: 'changed', kind: 'events', event: 'ADDED', object: ev('e3', 'demo-processor-abc', 'Completed', '2026-01-01T00:00:03Z'), at: 1 },
+      {
+        type: 'listed',
+        kind: 'events',
+        items: [ev('e1', 'demo-processor', 'KEDAJobsCreated', '2026-01-01T00:00:01Z'), ev('e2', 'other', 'Noise', '2026-01-01T00:00:02Z')],
+        at: 0,
+      },
+      {
+        type: 'changed',
+        kind: 'events',
+        event: 'ADDED',
+        object: ev('e3', 'demo-processor-abc', 'Completed', '2026-01-01T00:00:03Z'),
+        at: 1,
+      },
     ]);
     expect(s.events.map((e) => e.reason)).toEqual(['Completed', 'KEDAJobsCreated']);
-    s = run([{ type: 'changed', kind: 'events', event: 'MODIFIED', object: ev('e1', 'demo-processor', 'KEDAJobsCreated', '2026-01-01T00:00:09Z', 2), at: 2 }], s);
+    s = run(
+      [
+        {
+          type: 'changed',
+          kind: 'events',
+          event: 'MODIFIED',
+          object: ev('e1', 'demo-processor', 'KEDAJobsCreated', '2026-01-01T00:00:09Z', 2),
+          at: 2,
+        },
+      ],
+      s,
+    );
     expect(s.events.map((e) => `${e.reason}×${e.count}`)).toEqual(['KEDAJobsCreated×2', 'Completed×1']);
   });
 
   it('reads the ScaledJob conditions, and says what is wrong', () => {
-    const sj = (ready: string, message?: string) => ({ metadata: { name: 'demo-processor' }, status: { conditions: [{ type: 'Ready', status: ready, reason: 'ScaledJobCheckFailed', message }, { type: 'Active', status: 'True' }] } });
+    const sj = (ready: string, message?: string) => ({
+      metadata: { name: 'demo-processor' },
+      status: {
+        conditions: [
+          { type: 'Ready', status: ready, reason: 'ScaledJobCheckFailed', message },
+          { type: 'Active', status: 'True' },
+        ],
+      },
+    });
     let s = run([{ type: 'listed', kind: 'scaledJob', items: [sj('True')], at: 0 }]);
     expect(s.scaledJob).toEqual({ exists: true, ready: true, active: true, problem: undefined });
     s = run([{ type: 'changed', kind: 'scaledJob', event: 'MODIFIED', object: sj('False', 'bad trigger'), at: 1 }], s);
@@ -133,7 +189,10 @@ describe('watch snapshot', () => {
     });
     expect(snapshot(s, 20_000).queue).toMatchObject({ stale: true, ageSeconds: 19 });
     const failing = reduce(s, { type: 'queueError', error: 'SQS is throttling; reading less often', at: 4000 }, ctx);
-    expect(snapshot(failing, 4000)).toMatchObject({ queue: { visible: 3, stale: true, ageSeconds: 3 }, queueError: 'SQS is throttling; reading less often' });
+    expect(snapshot(failing, 4000)).toMatchObject({
+      queue: { visible: 3, stale: true, ageSeconds: 3 },
+      queueError: 'SQS is throttling; reading less often',
+    });
     expect(summaryLine(snapshot(failing, 4000))).toContain('queue 3 visible / 1 in flight (stale, 3s old)');
   });
 
@@ -148,16 +207,21 @@ describe('watch snapshot', () => {
   it('the change key ignores the clock and ages', () => {
     const s = base();
     expect(changeKey(snapshot(s, 2000))).toBe(changeKey(snapshot(s, 5000)));
-    expect(changeKey(snapshot(s, 2000))).not.toBe(changeKey(snapshot(reduce(s, { type: 'queue', numbers: { visible: 2, inFlight: 1, delayed: 0 }, at: 2000 }, ctx), 2000)));
+    expect(changeKey(snapshot(s, 2000))).not.toBe(
+      changeKey(snapshot(reduce(s, { type: 'queue', numbers: { visible: 2, inFlight: 1, delayed: 0 }, at: 2000 }, ctx), 2000)),
+    );
   });
 
   it('drained: a fresh empty queue, live Jobs and Pods watches, no active Job', () => {
     let s = base();
     expect(drained(s, 0)).toBe(false); // queue has messages, a job is active
-    s = run([
-      { type: 'queue', numbers: { visible: 0, inFlight: 0, delayed: 0 }, at: 5000 },
-      { type: 'changed', kind: 'jobs', event: 'MODIFIED', object: job('j', 'Complete'), at: 5000 },
-    ], s);
+    s = run(
+      [
+        { type: 'queue', numbers: { visible: 0, inFlight: 0, delayed: 0 }, at: 5000 },
+        { type: 'changed', kind: 'jobs', event: 'MODIFIED', object: job('j', 'Complete'), at: 5000 },
+      ],
+      s,
+    );
     expect(drained(s, 0)).toBe(true);
     expect(drained(s, 6000)).toBe(false); // the queue was read before `since`
     const down = reduce(s, { type: 'connection', kind: 'jobs', state: 'reconnecting', at: 7000 }, ctx);
@@ -212,7 +276,14 @@ describe('batched folding', () => {
   it('copies the pods map once per batch, not once per event', () => {
     const s = run([{ type: 'listed', kind: 'pods', items: Array.from({ length: 1000 }, (_, i) => pod(`p${i}`)), at: 0 }]);
     const before = s.pods;
-    const next = reduceAll(s, Array.from({ length: 50 }, (_, i): Action => ({ type: 'changed', kind: 'pods', event: 'MODIFIED', object: pod(`p${i}`, 'Running'), at: 1 })), ctx);
+    const next = reduceAll(
+      s,
+      Array.from(
+        { length: 50 },
+        (_, i): Action => ({ type: 'changed', kind: 'pods', event: 'MODIFIED', object: pod(`p${i}`, 'Running'), at: 1 }),
+      ),
+      ctx,
+    );
     expect(before.get('p0')!.phase).toBe('Pending'); // the old state is untouched
     expect(countPods(next).running).toBe(50);
   });

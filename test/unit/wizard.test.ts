@@ -17,7 +17,7 @@ describe('wizard logic', () => {
     expect(Object.fromEntries(questions(new Set(), {}, {}).map((q) => [q.key, q.default])).auth).toBe('static');
   });
 
-  it('validates each answer with the setting\'s rule', () => {
+  it("validates each answer with the setting's rule", () => {
     const qs = Object.fromEntries(questions(new Set(), {}, {}).map((q) => [q.key, q]));
     expect(qs.queueName!.validate('jobs.fifo', {})).toMatch(/FIFO queues are not supported/);
     expect(qs.maxReplicas!.validate('0', {})).toBe('maxReplicas must be from 1 to 1000');

@@ -46,7 +46,12 @@ export async function waitForRole(iam: IamPort, name: string, opts: WaitOptions 
     if (await iam.getRole(name)) return;
     await sleep(Math.min(250 * 2 ** i, 5000));
   }
-  throw new ExternalError('IAM', 'GetRole', `role ${name} was created but is still not visible after ${attempts} checks`, 'IAM may be slow right now; run the same command again in a minute (it continues where it stopped)');
+  throw new ExternalError(
+    'IAM',
+    'GetRole',
+    `role ${name} was created but is still not visible after ${attempts} checks`,
+    'IAM may be slow right now; run the same command again in a minute (it continues where it stopped)',
+  );
 }
 
 /** Retry a call IAM refuses only because a principal it names is not visible yet; bounded. */
@@ -59,7 +64,12 @@ async function whenVisible<T>(fn: () => Promise<T>, opts: WaitOptions): Promise<
     } catch (e) {
       if (!(e instanceof NotVisibleYetError)) throw e;
       if (i + 1 >= attempts)
-        throw new ExternalError('IAM', 'CreateRole', `${e.message} (still after ${attempts} tries)`, 'IAM may be slow right now; run the same command again in a minute (it continues where it stopped)');
+        throw new ExternalError(
+          'IAM',
+          'CreateRole',
+          `${e.message} (still after ${attempts} tries)`,
+          'IAM may be slow right now; run the same command again in a minute (it continues where it stopped)',
+        );
       await sleep(Math.min(250 * 2 ** i, 5000));
     }
   }
@@ -87,7 +97,8 @@ export async function applyRoles(
         await waitForRole(iam, r.name, wait);
       });
     } else if (action === 'update') {
-      const seen: ObservedRoles[string] = observed[r.name] ?? (await iam.getRole(r.name).then((x) => (x ? { trust: x.trust, policies: {}, tags: x.tags } : undefined)));
+      const seen: ObservedRoles[string] =
+        observed[r.name] ?? (await iam.getRole(r.name).then((x) => (x ? { trust: x.trust, policies: {}, tags: x.tags } : undefined)));
       await progress.step(`update IAM role ${r.name}`, async (update) => {
         if (!seen || !sameDocument(seen.trust, r.trust)) {
           await whenVisible(() => iam.updateTrust(r.name, r.trust), wait);
@@ -127,7 +138,6 @@ export async function findStackRoles(stack: string, iam: IamPort): Promise<Disco
   });
   return { found: found.filter((r): r is StackRole => r !== undefined).sort((a, b) => a.name.localeCompare(b.name)), unreadable };
 }
-
 
 /** Delete inline policies, detach managed ones (IAM refuses to delete a role that has either), then the role. */
 export async function deleteRole(name: string, iam: IamPort, progress: Progress): Promise<void> {

@@ -22,7 +22,13 @@ export async function observeOidcProvider(desired: DesiredStack, iam: IamPort): 
 }
 
 /** Make sure the provider exists before any role names it; create it only with consent. */
-export async function ensureOidcProvider(desired: DesiredStack, seen: ObservedOidcProvider | undefined, iam: IamPort, progress: Progress, create: boolean): Promise<void> {
+export async function ensureOidcProvider(
+  desired: DesiredStack,
+  seen: ObservedOidcProvider | undefined,
+  iam: IamPort,
+  progress: Progress,
+  create: boolean,
+): Promise<void> {
   if (!seen || seen.exists) return;
   const issuer = desired.arns.oidcIssuer;
   if (!create)
@@ -30,7 +36,9 @@ export async function ensureOidcProvider(desired: DesiredStack, seen: ObservedOi
       `the IAM OIDC provider for ${issuer} does not exist (without it the IRSA roles cannot be assumed), and kedactl creates it only with --create-oidc-provider`,
       `pass --create-oidc-provider, or create it yourself ("eksctl utils associate-iam-oidc-provider --cluster ${desired.settings.cluster ?? '<cluster>'} --approve"); nothing was changed`,
     );
-  await progress.step(`create IAM OIDC provider ${desired.arns.oidcIssuerHost}`, () => iam.createOidcProvider(issuer, ['sts.amazonaws.com'], stackTags(desired.settings.stack)));
+  await progress.step(`create IAM OIDC provider ${desired.arns.oidcIssuerHost}`, () =>
+    iam.createOidcProvider(issuer, ['sts.amazonaws.com'], stackTags(desired.settings.stack)),
+  );
 }
 
 /** OIDC providers tagged with the stack (kedactl created them for it); one that cannot be read is unreadable, not "not ours". */
@@ -49,7 +57,11 @@ export async function findStackOidcProviders(stack: string, iam: IamPort): Promi
  * remaining role trusts. Returns what was deleted, what was kept (with why), and what could not be
  * read or deleted (the others are still done).
  */
-export async function teardownOidcProviders(candidates: string[], iam: IamPort, progress: Progress): Promise<{ deleted: string[]; kept: string[]; failed: Unreadable[] }> {
+export async function teardownOidcProviders(
+  candidates: string[],
+  iam: IamPort,
+  progress: Progress,
+): Promise<{ deleted: string[]; kept: string[]; failed: Unreadable[] }> {
   const deleted: string[] = [];
   const kept: string[] = [];
   const failed: Unreadable[] = [];

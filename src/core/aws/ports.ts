@@ -24,7 +24,10 @@ export interface SqsPort {
 
 /** A call failed in a way a later attempt may not (throttling, 5xx, network): callers may retry. */
 export class TransientAwsError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'TransientAwsError';
   }

@@ -10,7 +10,8 @@ export interface QueueDepth {
   delayed?: number;
 }
 
-const count = (v: string | undefined): number | undefined => (v === undefined || v.trim() === '' || !Number.isFinite(Number(v)) ? undefined : Number(v));
+const count = (v: string | undefined): number | undefined =>
+  v === undefined || v.trim() === '' || !Number.isFinite(Number(v)) ? undefined : Number(v);
 
 /** The depth numbers in a GetQueueAttributes answer; undefined where SQS did not say. */
 export function queueDepth(attributes: Record<string, string | undefined>): QueueDepth {

@@ -41,7 +41,8 @@ export async function observeQueues(queues: DesiredQueue[], sqs: SqsPort, stack:
       continue;
     }
     observed[q.name] = { attributes: normalizeAttributes(attributes), tags };
-    if (!ownedBy(tags, stack)) conflicts.push(conflictMessage(q.purpose === 'dead-letter' ? 'SQS dead-letter queue' : 'SQS queue', q.name, stack, tags));
+    if (!ownedBy(tags, stack))
+      conflicts.push(conflictMessage(q.purpose === 'dead-letter' ? 'SQS dead-letter queue' : 'SQS queue', q.name, stack, tags));
   }
   return { observed, urls, conflicts };
 }
@@ -95,7 +96,11 @@ export const queueNameOf = (url: string) => url.replace(/\/+$/, '').split('/').p
  * Delete every queue tagged with the stack. A queue that could not be read or deleted is returned in
  * `failed`; the others are deleted regardless.
  */
-export async function teardownQueues(stack: string, sqs: SqsPort, progress: Progress): Promise<{ deleted: string[]; failed: Unreadable[] }> {
+export async function teardownQueues(
+  stack: string,
+  sqs: SqsPort,
+  progress: Progress,
+): Promise<{ deleted: string[]; failed: Unreadable[] }> {
   const { found, unreadable } = await progress.step('find SQS queues tagged with the stack', async (update) => {
     const d = await findStackQueues(stack, sqs);
     if (d.unreadable.length) update(`could not read the tags of ${d.unreadable.map((u) => u.name).join(', ')}`);

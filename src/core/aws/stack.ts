@@ -12,7 +12,13 @@ import type { DesiredStack, Known } from '../stack/desired.js';
 import { UsageError } from '../errors.js';
 import { allInOrder } from '../parallel.js';
 import { applyRoles, deleteRole, findStackRoles, observeRoles, type ObservedRoles, type WaitOptions } from './iam-roles.js';
-import { ensureOidcProvider, findStackOidcProviders, observeOidcProvider, teardownOidcProviders, type ObservedOidcProvider } from './oidc.js';
+import {
+  ensureOidcProvider,
+  findStackOidcProviders,
+  observeOidcProvider,
+  teardownOidcProviders,
+  type ObservedOidcProvider,
+} from './oidc.js';
 import type { Plan } from '../stack/plan.js';
 import type { Progress } from '../progress.js';
 import { applyQueues, observeQueues, teardownQueues, type ObservedQueues } from './queue.js';
@@ -31,11 +37,21 @@ export async function discoverAws(settings: Settings, aws: AwsPorts, opts: { par
     else if (settings.cluster) {
       const issuer = await aws.eks.clusterOidcIssuer(settings.cluster);
       if (!issuer)
-        throw new UsageError(`EKS cluster "${settings.cluster}" has no OIDC issuer`, 'enable it ("eksctl utils associate-iam-oidc-provider"), pass --oidc-issuer, or use --auth static');
-      if (!issuer.startsWith('https://')) throw new UsageError(`EKS cluster "${settings.cluster}" reports an OIDC issuer that is not https: ${issuer}`, 'pass --oidc-issuer with the https URL');
+        throw new UsageError(
+          `EKS cluster "${settings.cluster}" has no OIDC issuer`,
+          'enable it ("eksctl utils associate-iam-oidc-provider"), pass --oidc-issuer, or use --auth static',
+        );
+      if (!issuer.startsWith('https://'))
+        throw new UsageError(
+          `EKS cluster "${settings.cluster}" reports an OIDC issuer that is not https: ${issuer}`,
+          'pass --oidc-issuer with the https URL',
+        );
       known.oidcIssuer = issuer;
     } else if (!opts.partial) {
-      throw new UsageError('IRSA needs the cluster\'s OIDC issuer', 'pass --cluster (an EKS cluster) or --oidc-issuer (any cluster), or use --auth static');
+      throw new UsageError(
+        "IRSA needs the cluster's OIDC issuer",
+        'pass --cluster (an EKS cluster) or --oidc-issuer (any cluster), or use --auth static',
+      );
     }
   } else {
     const c = await aws.credentials();
@@ -95,9 +111,18 @@ export interface ApplyAwsResult {
 }
 
 /** Create or update exactly what the plan's AWS changes say; nothing when they are all unchanged. */
-export async function applyAws(desired: DesiredStack, plan: Plan, aws: AwsPorts, progress: Progress, opts: ApplyAwsOptions): Promise<ApplyAwsResult> {
+export async function applyAws(
+  desired: DesiredStack,
+  plan: Plan,
+  aws: AwsPorts,
+  progress: Progress,
+  opts: ApplyAwsOptions,
+): Promise<ApplyAwsResult> {
   if (desired.unresolved.length > 0)
-    throw new UsageError(`cannot create AWS resources with unknown values: ${desired.unresolved.map((u) => u.setting).join(', ')}`, desired.unresolved.map((u) => u.how).join('; '));
+    throw new UsageError(
+      `cannot create AWS resources with unknown values: ${desired.unresolved.map((u) => u.setting).join(', ')}`,
+      desired.unresolved.map((u) => u.how).join('; '),
+    );
   const stack = desired.settings.stack;
   const observed = opts.observed ?? (await observeAws(desired, aws));
   assertNoConflicts(observed, stack);
@@ -108,7 +133,13 @@ export async function applyAws(desired: DesiredStack, plan: Plan, aws: AwsPorts,
   const work = desired.names.queue;
   const url = urls[work];
   if (!url) throw new UsageError(`queue ${work} is not in the plan`, 'run "kedactl plan" to see what init would create');
-  return { queueUrl: url, queueArn: desired.arns.queue, ...(desired.settings.deadLetterQueue && urls[desired.names.deadLetterQueue] ? { deadLetterQueueUrl: urls[desired.names.deadLetterQueue] } : {}) };
+  return {
+    queueUrl: url,
+    queueArn: desired.arns.queue,
+    ...(desired.settings.deadLetterQueue && urls[desired.names.deadLetterQueue]
+      ? { deadLetterQueueUrl: urls[desired.names.deadLetterQueue] }
+      : {}),
+  };
 }
 
 export interface TeardownAwsResult {
@@ -132,7 +163,8 @@ export async function teardownAws(stack: string, aws: AwsPorts, progress: Progre
   });
   failed.push(...roles.unreadable);
   for (const r of roles.found) {
-    if (await orUnreadable('IAM role', r.name, failed, () => deleteRole(r.name, aws.iam, progress).then(() => true))) deleted.push(`IAM role ${r.name}`);
+    if (await orUnreadable('IAM role', r.name, failed, () => deleteRole(r.name, aws.iam, progress).then(() => true)))
+      deleted.push(`IAM role ${r.name}`);
   }
   const queues = await teardownQueues(stack, aws.sqs, progress);
   deleted.push(...queues.deleted);
@@ -144,6 +176,7 @@ export async function teardownAws(stack: string, aws: AwsPorts, progress: Progre
   const oidc = await teardownOidcProviders([...roles.found.flatMap((r) => r.federated), ...tagged.found], aws.iam, progress);
   deleted.push(...oidc.deleted);
   failed.push(...oidc.failed);
-  if (failed.length) throw new IncompleteError('teardown', failed, deleted.length ? `deleted: ${deleted.join(', ')}` : 'nothing else was deleted');
+  if (failed.length)
+    throw new IncompleteError('teardown', failed, deleted.length ? `deleted: ${deleted.join(', ')}` : 'nothing else was deleted');
   return { deleted, kept: oidc.kept };
 }

@@ -12,7 +12,10 @@ export function managedByKedactl(tags: Tags | undefined): boolean {
 }
 
 export function conflictMessage(kind: string, name: string, stack: string, tags: Tags | undefined): string {
-  const other = tags?.[LABEL_MANAGED_BY] === MANAGER && tags?.[LABEL_STACK] ? ` (it belongs to kedactl stack "${tags[LABEL_STACK]}")` : ' (it is not tagged by kedactl)';
+  const other =
+    tags?.[LABEL_MANAGED_BY] === MANAGER && tags?.[LABEL_STACK]
+      ? ` (it belongs to kedactl stack "${tags[LABEL_STACK]}")`
+      : ' (it is not tagged by kedactl)';
   return `${kind} "${name}" already exists and is not part of stack "${stack}"${other}`;
 }
 
@@ -82,7 +85,9 @@ export class IncompleteError extends ExternalError {
   constructor(command: string, found: Unreadable[], done: string) {
     // the same message whichever parallel read failed first
     const unreadable = [...found].sort((a, b) => `${a.kind} ${a.name}`.localeCompare(`${b.kind} ${b.name}`));
-    const nexts = [...new Set(unreadable.map((u) => u.error.next?.replace(/,? then run (it )?again$/, '')).filter((n): n is string => Boolean(n)))];
+    const nexts = [
+      ...new Set(unreadable.map((u) => u.error.next?.replace(/,? then run (it )?again$/, '')).filter((n): n is string => Boolean(n))),
+    ];
     super(
       'AWS',
       command,

@@ -63,7 +63,9 @@ export function iamProblems(doc: unknown, kind: 'permissions' | 'trust'): string
         for (const [op, body] of Object.entries(s.Condition as Record<string, unknown>)) {
           if (!CONDITION_OPS.has(op)) p.push(`${at}.Condition operator "${op}" is not one kedactl uses`);
           if (typeof body !== 'object' || body === null) p.push(`${at}.Condition.${op} must be an object`);
-          else for (const [k, v] of Object.entries(body)) if (!strings(v)) p.push(`${at}.Condition.${op}["${k}"] must be a string or list of strings`);
+          else
+            for (const [k, v] of Object.entries(body))
+              if (!strings(v)) p.push(`${at}.Condition.${op}["${k}"] must be a string or list of strings`);
         }
     }
   });

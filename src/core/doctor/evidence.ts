@@ -36,7 +36,7 @@ function kubeNeeds(message: string): string {
 }
 
 /** the value when it was read, else undefined */
-export const valueOf = <T>(r: Read<T> | undefined): T | undefined => (r?.state === 'read' ? r.value : undefined);
+export const readValue = <T>(r: Read<T> | undefined): T | undefined => (r?.state === 'read' ? r.value : undefined);
 
 /** why a read gave nothing to judge, for a "skipped" verdict; undefined when it was read */
 export function notRead(r: Read<unknown> | undefined, what: string): string | undefined {

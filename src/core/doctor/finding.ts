@@ -19,12 +19,28 @@ export interface Finding {
   fix?: string;
 }
 
-export const ok = (check: number, id: string, group: Group, summary: string, evidence: string[] = []): Finding => ({ check, id, group, verdict: 'ok', summary, evidence });
-export const skipped = (check: number, id: string, group: Group, why: string): Finding => ({ check, id, group, verdict: 'skipped', summary: why, evidence: [] });
+export const ok = (check: number, id: string, group: Group, summary: string, evidence: string[] = []): Finding => ({
+  check,
+  id,
+  group,
+  verdict: 'ok',
+  summary,
+  evidence,
+});
+export const skipped = (check: number, id: string, group: Group, why: string): Finding => ({
+  check,
+  id,
+  group,
+  verdict: 'skipped',
+  summary: why,
+  evidence: [],
+});
 
 /** fail, then warn, then skipped, then ok; by check number within a verdict */
 export function bySeverity(a: Finding, b: Finding): number {
-  return GROUPS.indexOf(a.group) - GROUPS.indexOf(b.group) || VERDICTS.indexOf(a.verdict) - VERDICTS.indexOf(b.verdict) || a.check - b.check;
+  return (
+    GROUPS.indexOf(a.group) - GROUPS.indexOf(b.group) || VERDICTS.indexOf(a.verdict) - VERDICTS.indexOf(b.verdict) || a.check - b.check
+  );
 }
 
 export const json = (v: unknown) => JSON.stringify(v, null, 2);

@@ -6,8 +6,17 @@ import { kedaConflicts, storedRelease } from '../keda/conflicts.js';
 import type { AwsPorts } from '../aws/ports.js';
 import type { Kube, KubeObject } from '../kube/ports.js';
 import { KEDA } from '../stack/names.js';
-import { found, read, valueOf, type Evidence, type QueueEvidence, type Read, type RoleEvidence, type StackFacts } from './evidence.js';
-import { authKey, kedaIdentity, LIST_LIMIT, operatorServiceAccount, roleName, sqsTriggers, workloadServiceAccountName, type KedaIdentity } from './model.js';
+import { found, read, readValue, type Evidence, type QueueEvidence, type Read, type RoleEvidence, type StackFacts } from './evidence.js';
+import {
+  authKey,
+  kedaIdentity,
+  LIST_LIMIT,
+  operatorServiceAccount,
+  roleName,
+  sqsTriggers,
+  workloadServiceAccountName,
+  type KedaIdentity,
+} from './model.js';
 import { federatedPrincipals } from '../aws/validate-iam.js';
 import type { PolicyDocument } from '../aws/validate-iam.js';
 
@@ -69,13 +78,15 @@ export async function gather(input: DoctorInput, ports: DoctorPorts): Promise<Ev
     const { crdProblems, analyzer, ...facts } = input.stack;
     ev.stack = facts;
   }
-  const sj = valueOf(scaledJob);
+  const sj = readValue(scaledJob);
 
   // --- the cluster: what the ScaledJob names, KEDA's identity, the Jobs
   const triggers = sqsTriggers(sj);
   const selector = `scaledjob.keda.sh/name=${input.scaledJob}`;
   const operatorSa = operatorServiceAccount(ev);
-  const podSelector = Object.entries(((valueOf(deployment) as any)?.spec?.selector?.matchLabels ?? { app: 'keda-operator' }) as Record<string, string>)
+  const podSelector = Object.entries(
+    ((readValue(deployment) as any)?.spec?.selector?.matchLabels ?? { app: 'keda-operator' }) as Record<string, string>,
+  )
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
   const reads: Array<Promise<unknown>> = [];
@@ -83,14 +94,40 @@ export async function gather(input: DoctorInput, ports: DoctorPorts): Promise<Ev
     if (!t.authRef || ev.triggerAuths[authKey(t.authRef)]) continue;
     const ref = t.authRef;
     ev.triggerAuths[authKey(ref)] = found(undefined);
-    reads.push(read(() => kube.get({ apiVersion: KEDA_API, kind: ref.kind, name: ref.name, ...(ref.kind === 'TriggerAuthentication' ? { namespace: ns } : {}) })).then((r) => (ev.triggerAuths[authKey(ref)] = r)));
+    reads.push(
+      read(() =>
+        kube.get({
+          apiVersion: KEDA_API,
+          kind: ref.kind,
+          name: ref.name,
+          ...(ref.kind === 'TriggerAuthentication' ? { namespace: ns } : {}),
+        }),
+      ).then((r) => (ev.triggerAuths[authKey(ref)] = r)),
+    );
   }
   if (sj) {
-    reads.push(read(() => kube.get({ apiVersion: 'v1', kind: 'ServiceAccount', namespace: ns, name: workloadServiceAccountName(sj) })).then((r) => (ev.workloadServiceAccount = r)));
-    reads.push(read(() => kube.list({ apiVersion: 'batch/v1', kind: 'Job' }, { namespace: ns, labelSelector: selector, limit: LIST_LIMIT })).then((r) => (ev.jobs = r)));
-    reads.push(read(() => kube.list({ apiVersion: 'v1', kind: 'Pod' }, { namespace: ns, labelSelector: selector, limit: LIST_LIMIT })).then((r) => (ev.pods = r)));
     reads.push(
-      read(() => kube.list({ apiVersion: 'v1', kind: 'Event' }, { namespace: ns, fieldSelector: `involvedObject.kind=ScaledJob,involvedObject.name=${input.scaledJob}`, limit: LIST_LIMIT })).then((r) => (ev.events = r)),
+      read(() => kube.get({ apiVersion: 'v1', kind: 'ServiceAccount', namespace: ns, name: workloadServiceAccountName(sj) })).then(
+        (r) => (ev.workloadServiceAccount = r),
+      ),
+    );
+    reads.push(
+      read(() => kube.list({ apiVersion: 'batch/v1', kind: 'Job' }, { namespace: ns, labelSelector: selector, limit: LIST_LIMIT })).then(
+        (r) => (ev.jobs = r),
+      ),
+    );
+    reads.push(
+      read(() => kube.list({ apiVersion: 'v1', kind: 'Pod' }, { namespace: ns, labelSelector: selector, limit: LIST_LIMIT })).then(
+        (r) => (ev.pods = r),
+      ),
+    );
+    reads.push(
+      read(() =>
+        kube.list(
+          { apiVersion: 'v1', kind: 'Event' },
+          { namespace: ns, fieldSelector: `involvedObject.kind=ScaledJob,involvedObject.name=${input.scaledJob}`, limit: LIST_LIMIT },
+        ),
+      ).then((r) => (ev.events = r)),
     );
     reads.push(read(() => kube.list({ apiVersion: 'v1', kind: 'Node' }, { limit: LIST_LIMIT })).then((r) => (ev.nodes = r)));
   }
@@ -98,28 +135,49 @@ export async function gather(input: DoctorInput, ports: DoctorPorts): Promise<Ev
     read(async () => {
       const release = await storedRelease(kube, KEDA.release, kedaNs);
       // values are the operator-identity check's business: only what blocks helm is looked at here
-      return kedaConflicts({ release: KEDA.release, namespace: kedaNs }, { release, operator: !!valueOf(deployment), installedByKedactl: true, differing: [] }, kube, KEDA.chart);
+      return kedaConflicts(
+        { release: KEDA.release, namespace: kedaNs },
+        { release, operator: !!readValue(deployment), installedByKedactl: true, differing: [] },
+        kube,
+        KEDA.chart,
+      );
     }).then((r) => (ev.keda.installConflicts = r)),
   );
-  if (valueOf(deployment)) {
-    reads.push(read(() => kube.get({ apiVersion: 'v1', kind: 'ServiceAccount', namespace: kedaNs, name: operatorSa })).then((r) => (ev.keda.serviceAccount = r)));
-    reads.push(read(() => kube.list({ apiVersion: 'v1', kind: 'Pod' }, { namespace: kedaNs, labelSelector: podSelector, limit: 20 })).then((r) => (ev.keda.pods = r)));
+  if (readValue(deployment)) {
+    reads.push(
+      read(() => kube.get({ apiVersion: 'v1', kind: 'ServiceAccount', namespace: kedaNs, name: operatorSa })).then(
+        (r) => (ev.keda.serviceAccount = r),
+      ),
+    );
+    reads.push(
+      read(() => kube.list({ apiVersion: 'v1', kind: 'Pod' }, { namespace: kedaNs, labelSelector: podSelector, limit: 20 })).then(
+        (r) => (ev.keda.pods = r),
+      ),
+    );
   }
   if (input.stack?.crdProblems) reads.push(read(input.stack.crdProblems).then((r) => (ev.stack!.crdProblems = r)));
   if (input.stack?.analyzer) reads.push(read(input.stack.analyzer).then((r) => (ev.stack!.analyzer = r)));
   await Promise.all(reads);
 
   // one failed Pod's last log lines (never one read per Pod), and the running operator's
-  const failed = (valueOf(ev.pods) ?? []).map((p) => ({ p, c: failedContainer(p) })).find((x) => x.c);
-  const operator = sj && (valueOf(ev.keda.pods) ?? []).find((p) => !(p.metadata as Record<string, unknown>).deletionTimestamp);
+  const failed = (readValue(ev.pods) ?? []).map((p) => ({ p, c: failedContainer(p) })).find((x) => x.c);
+  const operator = sj && (readValue(ev.keda.pods) ?? []).find((p) => !(p.metadata as Record<string, unknown>).deletionTimestamp);
   if (kube.podLog) {
     const podLog = kube.podLog.bind(kube);
     await Promise.all([
-      failed && read(() => podLog({ namespace: ns, pod: failed.p.metadata.name, container: failed.c, tailLines: LOG_LINES })).then((log) => (ev.failedPodLog = { pod: failed.p.metadata.name, container: failed.c!, log })),
-      operator &&
-        read(() => podLog({ namespace: kedaNs, pod: operator.metadata.name, container: (operator as any).spec?.containers?.[0]?.name, tailLines: OPERATOR_LOG_LINES })).then(
-          (log) => (ev.operatorLog = { pod: operator.metadata.name, lines: OPERATOR_LOG_LINES, log }),
+      failed &&
+        read(() => podLog({ namespace: ns, pod: failed.p.metadata.name, container: failed.c, tailLines: LOG_LINES })).then(
+          (log) => (ev.failedPodLog = { pod: failed.p.metadata.name, container: failed.c!, log }),
         ),
+      operator &&
+        read(() =>
+          podLog({
+            namespace: kedaNs,
+            pod: operator.metadata.name,
+            container: (operator as any).spec?.containers?.[0]?.name,
+            tailLines: OPERATOR_LOG_LINES,
+          }),
+        ).then((log) => (ev.operatorLog = { pod: operator.metadata.name, lines: OPERATOR_LOG_LINES, log })),
     ]);
   }
 
@@ -135,15 +193,26 @@ export async function gather(input: DoctorInput, ports: DoctorPorts): Promise<Ev
   const roleArns = new Set([id.operatorRole, id.workloadRole, ...id.triggers.map((t) => t.readsAs)].filter((x): x is string => Boolean(x)));
   await Promise.all([...roleArns].map(async (arn) => (ev.roles[arn] = await read(() => readRole(aws, arn)))));
 
-  const issuer = input.oidcIssuer ?? (input.cluster ? valueOf(await read(() => aws.eks.clusterOidcIssuer(input.cluster!))) : undefined);
-  if (issuer) ev.oidcIssuer = { url: issuer.replace(/\/+$/, ''), from: input.oidcIssuer ? 'oidcIssuer setting' : `EKS cluster ${input.cluster}` };
+  const issuer = input.oidcIssuer ?? (input.cluster ? readValue(await read(() => aws.eks.clusterOidcIssuer(input.cluster!))) : undefined);
+  if (issuer)
+    ev.oidcIssuer = { url: issuer.replace(/\/+$/, ''), from: input.oidcIssuer ? 'oidcIssuer setting' : `EKS cluster ${input.cluster}` };
   const providers = new Set<string>();
-  for (const r of Object.values(ev.roles)) for (const f of federatedPrincipals(valueOf(r)?.trust ?? { Version: '', Statement: [] })) providers.add(f);
+  for (const r of Object.values(ev.roles))
+    for (const f of federatedPrincipals(readValue(r)?.trust ?? { Version: '', Statement: [] })) providers.add(f);
   const expected = ev.oidcIssuer && expectedProvider(ev, [...roleArns]);
   if (expected) providers.add(expected);
-  await Promise.all([...providers].map(async (arn) => (ev.oidcProviders[arn] = await read(() => aws.iam.getOidcProvider(arn).then((p) => (p ? { url: p.url, clientIds: p.clientIds } : undefined))))));
+  await Promise.all(
+    [...providers].map(
+      async (arn) =>
+        (ev.oidcProviders[arn] = await read(() =>
+          aws.iam.getOidcProvider(arn).then((p) => (p ? { url: p.url, clientIds: p.clientIds } : undefined)),
+        )),
+    ),
+  );
 
-  ev.queues = await Promise.all(triggers.filter((t) => t.queueURL).map((t) => readQueue(ports.aws!, t.queueURL!, t.awsRegion, defaultRegion)));
+  ev.queues = await Promise.all(
+    triggers.filter((t) => t.queueURL).map((t) => readQueue(ports.aws!, t.queueURL!, t.awsRegion, defaultRegion)),
+  );
   return ev;
 }
 
@@ -161,16 +230,21 @@ async function readRole(aws: AwsPorts, arn: string): Promise<RoleEvidence | unde
   if (!role) return undefined;
   const policies: Record<string, PolicyDocument> = {};
   const unreadPolicies: string[] = [];
-  const [inline, attached] = await Promise.all([read(() => aws.iam.listInlinePolicies(name)), read(() => aws.iam.listAttachedPolicies(name))]);
-  if (inline.state !== 'read') unreadPolicies.push(`inline policies (${inline.state === 'forbidden' ? `forbidden, needs ${inline.needs}` : inline.error})`);
-  if (attached.state !== 'read') unreadPolicies.push(`attached policies (${attached.state === 'forbidden' ? `forbidden, needs ${attached.needs}` : attached.error})`);
+  const [inline, attached] = await Promise.all([
+    read(() => aws.iam.listInlinePolicies(name)),
+    read(() => aws.iam.listAttachedPolicies(name)),
+  ]);
+  if (inline.state !== 'read')
+    unreadPolicies.push(`inline policies (${inline.state === 'forbidden' ? `forbidden, needs ${inline.needs}` : inline.error})`);
+  if (attached.state !== 'read')
+    unreadPolicies.push(`attached policies (${attached.state === 'forbidden' ? `forbidden, needs ${attached.needs}` : attached.error})`);
   await Promise.all([
-    ...(valueOf(inline) ?? []).map(async (p) => {
+    ...(readValue(inline) ?? []).map(async (p) => {
       const doc = await read(() => aws.iam.getInlinePolicy(name, p));
       if (doc.state === 'read') doc.value && (policies[p] = doc.value);
       else unreadPolicies.push(p);
     }),
-    ...(valueOf(attached) ?? []).map(async (p) => {
+    ...(readValue(attached) ?? []).map(async (p) => {
       const doc = await read(() => aws.iam.getManagedPolicy(p));
       if (doc.state === 'read') doc.value && (policies[p] = doc.value);
       else unreadPolicies.push(p);
@@ -179,15 +253,20 @@ async function readRole(aws: AwsPorts, arn: string): Promise<RoleEvidence | unde
   return { name, arn: role.arn, trust: role.trust, policies, unreadPolicies };
 }
 
-async function readQueue(aws: (region: string) => AwsPorts, url: string, triggerRegion: string | undefined, defaultRegion: string): Promise<QueueEvidence> {
+async function readQueue(
+  aws: (region: string) => AwsPorts,
+  url: string,
+  triggerRegion: string | undefined,
+  defaultRegion: string,
+): Promise<QueueEvidence> {
   const region = triggerRegion ?? defaultRegion;
   const q: QueueEvidence = { url, region: triggerRegion, attributes: await read(() => aws(region).sqs.queueAttributes(url)) };
   // not where KEDA asks: is it where the stack's settings say?
   if (q.attributes.state === 'read' && !q.attributes.value && region !== defaultRegion) {
     const there: Read<Record<string, string> | undefined> = await read(() => aws(defaultRegion).sqs.queueAttributes(url));
-    if (valueOf(there)) q.foundIn = defaultRegion;
+    if (readValue(there)) q.foundIn = defaultRegion;
   }
-  const redrive = valueOf(q.attributes)?.RedrivePolicy;
+  const redrive = readValue(q.attributes)?.RedrivePolicy;
   if (redrive) {
     try {
       const arn = String((JSON.parse(redrive) as { deadLetterTargetArn?: string }).deadLetterTargetArn ?? '');

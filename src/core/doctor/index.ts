@@ -8,7 +8,15 @@ import type { Evidence } from './evidence.js';
 import { bySeverity, type Finding, type Verdict } from './finding.js';
 import { gather, type DoctorInput, type DoctorPorts } from './gather.js';
 import { checkAssumeChain, checkOidcProvider, checkPermissions, checkQueue, checkTrustPolicies, checkVisibility } from './checks-aws.js';
-import { checkFinalizers, checkKedaRelease, checkKedaVersion, checkOperatorIdentity, checkScaledJob, checkStrategy, checkTriggerAuth } from './checks-keda.js';
+import {
+  checkFinalizers,
+  checkKedaRelease,
+  checkKedaVersion,
+  checkOperatorIdentity,
+  checkScaledJob,
+  checkStrategy,
+  checkTriggerAuth,
+} from './checks-keda.js';
 import { checkAnalyzer, checkJobs } from './checks-jobs.js';
 
 export type { DoctorInput, DoctorPorts } from './gather.js';
@@ -47,7 +55,14 @@ export function diagnose(ev: Evidence): DoctorReport {
   const findings = CHECKS.flatMap((c) => c(ev)).sort(bySeverity);
   const counts: Record<Verdict, number> = { fail: 0, warn: 0, skipped: 0, ok: 0 };
   for (const f of findings) counts[f.verdict]++;
-  return { scaledJob: ev.scaledJobName, namespace: ev.namespace, ...(ev.stack ? { stack: ev.stack.stack } : {}), healthy: counts.fail === 0, counts, findings };
+  return {
+    scaledJob: ev.scaledJobName,
+    namespace: ev.namespace,
+    ...(ev.stack ? { stack: ev.stack.stack } : {}),
+    healthy: counts.fail === 0,
+    counts,
+    findings,
+  };
 }
 
 export async function doctor(input: DoctorInput, ports: DoctorPorts): Promise<DoctorReport> {

@@ -2,7 +2,7 @@
 // how KEDA authenticates for each (from KEDA v2.21's resolver: pkg/scaling/resolver, pkg/scalers/aws),
 // the operator's and the Jobs' IAM roles, and which role KEDA ends up reading the queue with.
 import type { KubeObject } from '../kube/ports.js';
-import { valueOf, type Evidence, type Read } from './evidence.js';
+import { readValue, type Evidence, type Read } from './evidence.js';
 import { kedaSelfCancellation, warningsAbout, type RawEvent } from '../kube/state.js';
 
 export const ROLE_ANNOTATION = 'eks.amazonaws.com/role-arn';
@@ -36,7 +36,12 @@ export function sqsTriggers(sj: KubeObject | undefined): SqsTrigger[] {
         // KEDA's default is true (pkg/scalers/aws_sqs_queue_scaler.go)
         scaleOnInFlight: (md.scaleOnInFlight ?? 'true').toLowerCase() !== 'false',
         metadata: md,
-        authRef: ref.name ? { kind: ref.kind === 'ClusterTriggerAuthentication' ? 'ClusterTriggerAuthentication' : 'TriggerAuthentication', name: String(ref.name) } : undefined,
+        authRef: ref.name
+          ? {
+              kind: ref.kind === 'ClusterTriggerAuthentication' ? 'ClusterTriggerAuthentication' : 'TriggerAuthentication',
+              name: String(ref.name),
+            }
+          : undefined,
       },
     ];
   });
@@ -71,19 +76,23 @@ export type TriggerAuthKind =
 export function authKind(ta: KubeObject): TriggerAuthKind {
   const spec = obj((ta as Record<string, any>).spec);
   const pi = obj(spec.podIdentity);
-  if (pi.provider === 'aws') return { kind: 'pod-identity', roleArn: pi.roleArn || undefined, identityOwner: pi.identityOwner === 'workload' ? 'workload' : 'keda' };
+  if (pi.provider === 'aws')
+    return { kind: 'pod-identity', roleArn: pi.roleArn || undefined, identityOwner: pi.identityOwner === 'workload' ? 'workload' : 'keda' };
   if (pi.provider === 'aws-eks') return { kind: 'aws-eks' };
   const refs = (spec.secretTargetRef ?? []) as Array<{ parameter: string; name: string }>;
   const params = new Set(refs.map((r) => r.parameter));
   if (params.has('awsAccessKeyID') || params.has('awsAccessKeyId') || params.has('awsSecretAccessKey') || params.has('awsRoleArn')) {
     if (params.has('awsRoleArn')) return { kind: 'pod-identity', roleArn: undefined, identityOwner: 'keda' };
-    const missing = ['awsAccessKeyID', 'awsSecretAccessKey'].filter((p) => !params.has(p) && !(p === 'awsAccessKeyID' && params.has('awsAccessKeyId')));
+    const missing = ['awsAccessKeyID', 'awsSecretAccessKey'].filter(
+      (p) => !params.has(p) && !(p === 'awsAccessKeyID' && params.has('awsAccessKeyId')),
+    );
     return { kind: 'keys', secrets: [...new Set(refs.map((r) => r.name))], missing };
   }
   return { kind: 'other', provider: String(pi.provider ?? 'none') };
 }
 
-export const roleAnnotation = (sa: Read<KubeObject | undefined> | undefined): string | undefined => valueOf(sa)?.metadata.annotations?.[ROLE_ANNOTATION] || undefined;
+export const roleAnnotation = (sa: Read<KubeObject | undefined> | undefined): string | undefined =>
+  readValue(sa)?.metadata.annotations?.[ROLE_ANNOTATION] || undefined;
 
 export interface KedaIdentity {
   /** the role KEDA's own pod runs as (its service account's annotation) */
@@ -95,7 +104,7 @@ export interface KedaIdentity {
 }
 
 export function kedaIdentity(ev: Evidence): KedaIdentity {
-  const sj = valueOf(ev.scaledJob);
+  const sj = readValue(ev.scaledJob);
   const operatorRole = roleAnnotation(ev.keda.serviceAccount);
   const workloadRole = roleAnnotation(ev.workloadServiceAccount);
   return {
@@ -103,9 +112,13 @@ export function kedaIdentity(ev: Evidence): KedaIdentity {
     workloadRole,
     triggers: sqsTriggers(sj).map((trigger) => {
       const authRead = trigger.authRef ? ev.triggerAuths[authKey(trigger.authRef)] : undefined;
-      const ta = valueOf(authRead);
+      const ta = readValue(authRead);
       // no TriggerAuthentication: identityOwner operator in the trigger makes KEDA use its own identity
-      const auth = ta ? authKind(ta) : !trigger.authRef && trigger.metadata.identityOwner === 'operator' ? ({ kind: 'pod-identity', identityOwner: 'keda' } satisfies TriggerAuthKind as TriggerAuthKind) : undefined;
+      const auth = ta
+        ? authKind(ta)
+        : !trigger.authRef && trigger.metadata.identityOwner === 'operator'
+          ? ({ kind: 'pod-identity', identityOwner: 'keda' } satisfies TriggerAuthKind as TriggerAuthKind)
+          : undefined;
       let readsAs: string | undefined;
       if (auth?.kind === 'pod-identity') readsAs = auth.roleArn ?? (auth.identityOwner === 'workload' ? workloadRole : operatorRole);
       return { trigger, auth, authRead, readsAs };
@@ -118,7 +131,7 @@ export const subject = (namespace: string, sa: string) => `system:serviceaccount
 
 /** the service account KEDA's operator runs as (the chart's default when its Deployment is unread) */
 export function operatorServiceAccount(ev: Evidence): string {
-  return String(podSpecOf(valueOf(ev.keda.deployment)).serviceAccountName ?? 'keda-operator');
+  return String(podSpecOf(readValue(ev.keda.deployment)).serviceAccountName ?? 'keda-operator');
 }
 
 export function podSpecOf(deployment: KubeObject | undefined): Record<string, any> {
@@ -132,7 +145,25 @@ export function regionOfQueueUrl(url: string): string | undefined {
 
 export const roleName = (arn: string) => arn.split('/').pop() ?? arn;
 
-const SUFFIX: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
+const SUFFIX: Record<string, number> = {
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  '': 1,
+  k: 1e3,
+  K: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+};
 
 /** a Kubernetes quantity ("50m", "64Mi", "2", "1e3") as a number; undefined when it is not one */
 export function quantity(q: unknown): number | undefined {
@@ -163,7 +194,9 @@ const clip = (s: string, n = 300) => (s.length > n ? `${s.slice(0, n)}…` : s);
 export function operatorErrorLines(log: string, namespace: string, scaledJob: string): string[] {
   return log
     .split('\n')
-    .filter((l) => (/\tERROR\t|"level":"error"|\bERROR\b/.test(l)) && l.includes(scaledJob) && l.includes(namespace) && !kedaSelfCancellation(l))
+    .filter(
+      (l) => /\tERROR\t|"level":"error"|\bERROR\b/.test(l) && l.includes(scaledJob) && l.includes(namespace) && !kedaSelfCancellation(l),
+    )
     .map((l) => clip(l.trim()));
 }
 
@@ -210,7 +243,9 @@ export function operatorErrors(log: string, namespace: string, scaledJob: string
 
 /** the ScaledJob's Warning events that report a problem (not KEDA's own cancellations), newest first */
 export function warningEvents(ev: Evidence): Array<Record<string, any>> {
-  return warningsAbout((valueOf(ev.events) ?? []) as RawEvent[], { kind: 'ScaledJob', name: ev.scaledJobName }).reverse() as Array<Record<string, any>>;
+  return warningsAbout((readValue(ev.events) ?? []) as RawEvent[], { kind: 'ScaledJob', name: ev.scaledJobName }).reverse() as Array<
+    Record<string, any>
+  >;
 }
 
 /**
@@ -221,6 +256,11 @@ export function kedaSays(ev: Evidence, pattern: RegExp, n = 2): string[] {
   const events = warningEvents(ev)
     .filter((e) => pattern.test(String(e.message ?? '')))
     .map((e) => `KEDA's Warning event ${e.reason} (x${e.count ?? 1}): ${clip(String(e.message))}`);
-  const log = ev.operatorLog?.log.state === 'read' ? operatorErrorLines(ev.operatorLog.log.value ?? '', ev.namespace, ev.scaledJobName).filter((l) => pattern.test(l)).reverse() : [];
+  const log =
+    ev.operatorLog?.log.state === 'read'
+      ? operatorErrorLines(ev.operatorLog.log.value ?? '', ev.namespace, ev.scaledJobName)
+          .filter((l) => pattern.test(l))
+          .reverse()
+      : [];
   return [...events.slice(0, n), ...log.slice(0, 1).map((l) => `KEDA's operator log (${ev.operatorLog!.pod}): ${l}`)].slice(0, n + 1);
 }

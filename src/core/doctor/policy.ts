@@ -8,7 +8,13 @@ const list = (v: string | string[] | undefined): string[] => (v === undefined ? 
 
 /** IAM's wildcards: * any run, ? one character */
 export function wildcardMatch(pattern: string, value: string, ignoreCase = false): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, ignoreCase ? 'i' : '');
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    ignoreCase ? 'i' : '',
+  );
   return re.test(value);
 }
 
@@ -39,7 +45,8 @@ export function allows(policies: Record<string, PolicyDocument>, action: string,
       const st = s as AnyStatement;
       if (!actionMatches(st, action) || !resourceMatches(st, resource)) continue;
       if (st.Effect === 'Deny' && !st.Condition) return { allowed: false, by: `${name} Statement[${i}] (Deny)` };
-      if (st.Effect === 'Allow' && (!allow || (allow.conditional && !st.Condition))) allow = { allowed: true, by: `${name} Statement[${i}]`, conditional: Boolean(st.Condition) };
+      if (st.Effect === 'Allow' && (!allow || (allow.conditional && !st.Condition)))
+        allow = { allowed: true, by: `${name} Statement[${i}]`, conditional: Boolean(st.Condition) };
     }
   return allow ?? { allowed: false };
 }
@@ -77,13 +84,16 @@ export interface WebIdentityMatch {
  * identity token from `providerArn` (undefined: any provider the statement names)?
  */
 export function webIdentityTrust(trust: PolicyDocument, subjectName: string, providerArn: string | undefined): WebIdentityMatch {
-  const candidates = (trust.Statement ?? []).map((s, i) => ({ s, i })).filter(({ s }) => s.Effect === 'Allow' && actionMatches(s as AnyStatement, 'sts:AssumeRoleWithWebIdentity'));
+  const candidates = (trust.Statement ?? [])
+    .map((s, i) => ({ s, i }))
+    .filter(({ s }) => s.Effect === 'Allow' && actionMatches(s as AnyStatement, 'sts:AssumeRoleWithWebIdentity'));
   if (candidates.length === 0) return { admits: false, problems: ['no statement allows sts:AssumeRoleWithWebIdentity'] };
   let best: WebIdentityMatch | undefined;
   for (const { s, i } of candidates) {
     const problems: string[] = [];
     const federated = list(s.Principal?.Federated as string | string[] | undefined);
-    if (providerArn && !federated.includes(providerArn)) problems.push(`Principal.Federated is ${federated.join(', ') || '(none)'}, not this cluster's provider ${providerArn}`);
+    if (providerArn && !federated.includes(providerArn))
+      problems.push(`Principal.Federated is ${federated.join(', ') || '(none)'}, not this cluster's provider ${providerArn}`);
     const host = (providerArn ?? federated[0] ?? '').split(':oidc-provider/')[1] ?? '';
     const eq = s.Condition?.StringEquals ?? {};
     const like = s.Condition?.StringLike ?? {};
@@ -103,7 +113,8 @@ export function webIdentityTrust(trust: PolicyDocument, subjectName: string, pro
     }
     const aud = [...list(eq[audKey]), ...list(like[audKey])];
     const audNotPinned = aud.length === 0;
-    if (aud.length && !aud.includes('sts.amazonaws.com')) problems.push(`${audKey} is ${aud.map((v) => JSON.stringify(v)).join(', ')}, not "sts.amazonaws.com"`);
+    if (aud.length && !aud.includes('sts.amazonaws.com'))
+      problems.push(`${audKey} is ${aud.map((v) => JSON.stringify(v)).join(', ')}, not "sts.amazonaws.com"`);
     const m: WebIdentityMatch = { admits: problems.length === 0, by: `Statement[${i}]`, problems, audNotPinned, subWildcard };
     if (m.admits && !m.audNotPinned && !m.subWildcard) return m;
     if (!best || (m.admits && !best.admits) || (m.admits === best.admits && m.problems.length < best.problems.length)) best = m;

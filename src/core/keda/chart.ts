@@ -47,7 +47,9 @@ export function absoluteKedaChart(value: string, cwd: string): string {
 /** The rule a kedaChart value breaks, or undefined. Reads a local chart's Chart.yaml; calls no server. */
 export function kedaChartProblem(value: string): string | undefined {
   if (value.startsWith('oci://'))
-    return OCI.test(value) ? undefined : 'must be an OCI reference like oci://registry.example.com/charts/keda (lowercase host and path, no tag: the version comes from kedaVersion)';
+    return OCI.test(value)
+      ? undefined
+      : 'must be an OCI reference like oci://registry.example.com/charts/keda (lowercase host and path, no tag: the version comes from kedaVersion)';
   if (SCHEME.test(value)) {
     let u: URL;
     try {
@@ -55,8 +57,10 @@ export function kedaChartProblem(value: string): string | undefined {
     } catch {
       return 'must be a chart folder, a .tgz, oci://host/path/keda or an https:// helm repository URL';
     }
-    if (u.protocol !== 'https:') return `a helm repository URL must use https (got ${u.protocol.replace(':', '')}); for a registry use oci://`;
-    if (u.search || u.hash || u.username || u.password) return "a helm repository URL carries no query, fragment or credentials (credentials belong in helm's own configuration: helm repo add NAME URL --username ...)";
+    if (u.protocol !== 'https:')
+      return `a helm repository URL must use https (got ${u.protocol.replace(':', '')}); for a registry use oci://`;
+    if (u.search || u.hash || u.username || u.password)
+      return "a helm repository URL carries no query, fragment or credentials (credentials belong in helm's own configuration: helm repo add NAME URL --username ...)";
     return undefined;
   }
   const chart = readLocalChart(value);
@@ -80,7 +84,8 @@ function isFolder(path: string): boolean {
 }
 
 function readLocalChart(path: string): { name: string; version: string } | { problem: string } {
-  if (!existsSync(path)) return { problem: `no such chart folder or .tgz: ${path} (a path, oci://host/path/keda or an https:// helm repository URL)` };
+  if (!existsSync(path))
+    return { problem: `no such chart folder or .tgz: ${path} (a path, oci://host/path/keda or an https:// helm repository URL)` };
   let text: string | undefined;
   if (isFolder(path)) {
     const file = join(path, 'Chart.yaml');

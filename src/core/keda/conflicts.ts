@@ -9,8 +9,12 @@ import { KEDA } from '../stack/names.js';
 
 /** The chart's CRDs (keda.sh and eventing.keda.sh), in the order helm would create them. */
 export const KEDA_CHART_CRDS = [
-  'cloudeventsources.eventing.keda.sh', 'clustercloudeventsources.eventing.keda.sh', 'clustertriggerauthentications.keda.sh',
-  'scaledjobs.keda.sh', 'scaledobjects.keda.sh', 'triggerauthentications.keda.sh',
+  'cloudeventsources.eventing.keda.sh',
+  'clustercloudeventsources.eventing.keda.sh',
+  'clustertriggerauthentications.keda.sh',
+  'scaledjobs.keda.sh',
+  'scaledobjects.keda.sh',
+  'triggerauthentications.keda.sh',
 ];
 
 export interface KedaConflict {
@@ -48,7 +52,12 @@ export interface KedaSeen {
 }
 
 /** Everything in the way of `helm upgrade --install` of KEDA for this stack. */
-export async function kedaConflicts(k: { release: string; namespace: string }, seen: KedaSeen, kube: Kube, chartCommand: string): Promise<KedaConflict[]> {
+export async function kedaConflicts(
+  k: { release: string; namespace: string },
+  seen: KedaSeen,
+  kube: Kube,
+  chartCommand: string,
+): Promise<KedaConflict[]> {
   const out: KedaConflict[] = [];
   const r = seen.release;
   const where = `${k.namespace}/${k.release}`;
@@ -79,7 +88,11 @@ export async function kedaConflicts(k: { release: string; namespace: string }, s
 
   const sa = await kube.get({ apiVersion: 'v1', kind: 'ServiceAccount', namespace: k.namespace, name: KEDA.operatorServiceAccount });
   if (sa && owner(sa) !== where) {
-    const by = owner(sa) ? `helm release ${owner(sa)}` : sa.metadata.labels?.['app.kubernetes.io/managed-by'] ? `${sa.metadata.labels['app.kubernetes.io/managed-by']} (app.kubernetes.io/managed-by)` : 'someone, outside helm';
+    const by = owner(sa)
+      ? `helm release ${owner(sa)}`
+      : sa.metadata.labels?.['app.kubernetes.io/managed-by']
+        ? `${sa.metadata.labels['app.kubernetes.io/managed-by']} (app.kubernetes.io/managed-by)`
+        : 'someone, outside helm';
     const role = sa.metadata.annotations?.['eks.amazonaws.com/role-arn'];
     out.push({
       what: `ServiceAccount ${k.namespace}/${KEDA.operatorServiceAccount} already exists, made by ${by}${role ? ` with eks.amazonaws.com/role-arn ${role}` : ''}, and helm refuses to adopt it into release ${where}`,
@@ -113,7 +126,10 @@ export async function kedaConflicts(k: { release: string; namespace: string }, s
  * status and version), read from the cluster without helm: for doctor, which asks only the cluster.
  */
 export async function storedRelease(kube: Kube, release: string, namespace: string): Promise<HelmRelease | undefined> {
-  const secrets = await kube.list({ apiVersion: 'v1', kind: 'Secret' }, { namespace, labelSelector: `owner=helm,name=${release}`, metadataOnly: true });
+  const secrets = await kube.list(
+    { apiVersion: 'v1', kind: 'Secret' },
+    { namespace, labelSelector: `owner=helm,name=${release}`, metadataOnly: true },
+  );
   const newest = secrets.map((s) => s.metadata.labels ?? {}).sort((a, b) => Number(b.version) - Number(a.version))[0];
   if (!newest?.status) return undefined;
   return { name: release, namespace, status: newest.status, chart: '', revision: Number(newest.version), values: {} };

@@ -21,14 +21,16 @@ export interface SchemaProblem {
 
 /** The openAPIV3Schema of `version` in a CustomResourceDefinition object, if it has one. */
 export function crdSchema(crd: unknown, version: string): JsonSchema | undefined {
-  const versions = (crd as { spec?: { versions?: Array<{ name: string; schema?: { openAPIV3Schema?: JsonSchema } }> } })?.spec?.versions ?? [];
+  const versions =
+    (crd as { spec?: { versions?: Array<{ name: string; schema?: { openAPIV3Schema?: JsonSchema } }> } })?.spec?.versions ?? [];
   return versions.find((v) => v.name === version)?.schema?.openAPIV3Schema;
 }
 
 const show = (v: unknown) => JSON.stringify(v);
 
 function typeProblem(value: unknown, s: JsonSchema): string | undefined {
-  if (s['x-kubernetes-int-or-string']) return typeof value === 'string' || Number.isInteger(value) ? undefined : 'must be an integer or a string';
+  if (s['x-kubernetes-int-or-string'])
+    return typeof value === 'string' || Number.isInteger(value) ? undefined : 'must be an integer or a string';
   switch (s.type) {
     case undefined:
       return undefined;

@@ -16,7 +16,12 @@ import { crdNotEstablished, deploymentNotReady, waitUntil } from '../kube/wait.j
 import { crdSchema, schemaProblems } from './crd-schema.js';
 import { kedaVersionOf, labelOf, objectLabel } from '../kube/state.js';
 
-export const KEDA_CRDS = ['scaledjobs.keda.sh', 'scaledobjects.keda.sh', 'triggerauthentications.keda.sh', 'clustertriggerauthentications.keda.sh'];
+export const KEDA_CRDS = [
+  'scaledjobs.keda.sh',
+  'scaledobjects.keda.sh',
+  'triggerauthentications.keda.sh',
+  'clustertriggerauthentications.keda.sh',
+];
 export const KEDA_OPERATOR = 'keda-operator';
 /** on the keda namespace: kedactl installed the release (so teardown may uninstall it) */
 export const ANNOTATION_INSTALLED = 'kedactl.io/installed-keda';
@@ -64,17 +69,33 @@ export async function observeKeda(desired: DesiredStack, kube: Kube, helm?: Helm
   const differing = Object.entries(desired.keda.values)
     .filter(([key, want]) => release?.values[key] !== want)
     .map(([key, want]) => ({ key, have: release?.values[key], want }));
-  const conflicts = helm && !helmMissing ? await kedaConflicts(desired.keda, { release, operator: !!operator, installedByKedactl, differing }, kube, helmChartCommand(desired.keda.source).chart) : [];
+  const conflicts =
+    helm && !helmMissing
+      ? await kedaConflicts(
+          desired.keda,
+          { release, operator: !!operator, installedByKedactl, differing },
+          kube,
+          helmChartCommand(desired.keda.source).chart,
+        )
+      : [];
   if (!release && !operator) return { installed: false, installedByKedactl, helmMissing, conflicts };
   let values = release?.values;
   if (!values) {
     // no helm (or KEDA managed elsewhere): the operator's service account tells the IRSA role
-    const sa = await kube.get({ apiVersion: 'v1', kind: 'ServiceAccount', namespace: desired.keda.namespace, name: KEDA.operatorServiceAccount });
+    const sa = await kube.get({
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      namespace: desired.keda.namespace,
+      name: KEDA.operatorServiceAccount,
+    });
     const role = sa?.metadata.annotations?.['eks.amazonaws.com/role-arn'];
     values = role ? { 'podIdentity.aws.irsa.enabled': 'true', 'podIdentity.aws.irsa.roleArn': role } : {};
   }
   const version = release?.version ?? kedaVersionOf(operator);
-  const unhealthy = release && release.status !== 'deployed' ? `helm release ${release.namespace}/${release.name} is ${release.status}` : await health(kube);
+  const unhealthy =
+    release && release.status !== 'deployed'
+      ? `helm release ${release.namespace}/${release.name} is ${release.status}`
+      : await health(kube);
   return { installed: true, version, values, release, unhealthy, installedByKedactl, helmMissing, conflicts };
 }
 
@@ -92,10 +113,17 @@ export interface InstallKedaResult {
   version?: string;
 }
 
-const valuesMatch = (want: Record<string, string>, have: Record<string, string> = {}) => Object.entries(want).every(([k, v]) => have[k] === v);
+const valuesMatch = (want: Record<string, string>, have: Record<string, string> = {}) =>
+  Object.entries(want).every(([k, v]) => have[k] === v);
 
 /** helm upgrade --install of the pinned chart, unless a healthy KEDA with our values is already there. */
-export async function installKeda(desired: DesiredStack, helm: Helm, kube: Kube, progress: Progress, opts: InstallKedaOptions = {}): Promise<InstallKedaResult> {
+export async function installKeda(
+  desired: DesiredStack,
+  helm: Helm,
+  kube: Kube,
+  progress: Progress,
+  opts: InstallKedaOptions = {},
+): Promise<InstallKedaResult> {
   const k = desired.keda;
   const seen = await progress.step('Looking for KEDA', () => observeKeda(desired, kube, helm));
   const blocking = seen.conflicts.filter((c) => c.blocks);
@@ -109,30 +137,49 @@ export async function installKeda(desired: DesiredStack, helm: Helm, kube: Kube,
         : `KEDA ${seen.version ?? '(version unknown)'} is installed without a helm release "${k.release}" in namespace ${k.namespace}; kedactl leaves it alone`,
     );
     if (!valuesMatch(k.values, seen.values))
-      progress.warn(`KEDA's operator service account has no annotation eks.amazonaws.com/role-arn=${k.values['podIdentity.aws.irsa.roleArn']}; the ScaledJob cannot read the queue until it has`);
+      progress.warn(
+        `KEDA's operator service account has no annotation eks.amazonaws.com/role-arn=${k.values['podIdentity.aws.irsa.roleArn']}; the ScaledJob cannot read the queue until it has`,
+      );
   } else if (seen.installed && valuesMatch(k.values, seen.values) && !seen.unhealthy) {
     progress.note(`KEDA ${seen.version ?? ''} is already installed and healthy; skipped`.replace('  ', ' '));
     return { action: 'unchanged', version: seen.version };
   } else if (!seen.installed || !valuesMatch(k.values, seen.values) || seen.release?.status === 'failed') {
     // a failed release is run again: helm upgrades it, or installs it anew when no revision ever deployed
     const nsBefore = await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: k.namespace });
-    const chart = k.source.kind === 'repository' ? await progress.step(`Updating the helm repository ${k.source.url}`, () => helmChartRef(k.source, helm)) : await helmChartRef(k.source, helm);
+    const chart =
+      k.source.kind === 'repository'
+        ? await progress.step(`Updating the helm repository ${k.source.url}`, () => helmChartRef(k.source, helm))
+        : await helmChartRef(k.source, helm);
     if (!seen.installed) {
       // mark it kedactl's before helm runs, on the cluster itself: a run killed after helm installed still
       // finds the release its own (and any teardown may undo it); undone below if helm installs nothing
-      const annotations: Record<string, string> = { [ANNOTATION_INSTALLED]: 'true', ...(nsBefore ? {} : { [ANNOTATION_CREATED_NAMESPACE]: 'true' }) };
+      const annotations: Record<string, string> = {
+        [ANNOTATION_INSTALLED]: 'true',
+        ...(nsBefore ? {} : { [ANNOTATION_CREATED_NAMESPACE]: 'true' }),
+      };
       await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: k.namespace, annotations } });
     }
-    await progress.step(`${seen.installed ? 'Upgrading' : 'Installing'} KEDA ${k.version} from ${describeKedaChart(k.source)} (helm release ${k.namespace}/${k.release})`, () =>
-      helm.upgradeInstall({ release: k.release, chart, version: k.version, namespace: k.namespace, values: k.values, forceConflicts: opts.forceConflicts }).catch(async (e: unknown) => {
-        if (!seen.installed && !(await helm.status(k.release, k.namespace).catch(() => undefined))) {
-          // helm installed nothing (it refused, or failed before storing a release): leave no mark, nor a namespace of ours
-          if (nsBefore) await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: k.namespace } });
-          else await kube.delete({ apiVersion: 'v1', kind: 'Namespace', name: k.namespace }, { propagation: 'Background' });
-        }
-        const refused = e instanceof ExternalError ? adoptionRefused(e.message, k) : undefined;
-        throw refused ? conflictError([refused], e) : e;
-      }),
+    await progress.step(
+      `${seen.installed ? 'Upgrading' : 'Installing'} KEDA ${k.version} from ${describeKedaChart(k.source)} (helm release ${k.namespace}/${k.release})`,
+      () =>
+        helm
+          .upgradeInstall({
+            release: k.release,
+            chart,
+            version: k.version,
+            namespace: k.namespace,
+            values: k.values,
+            forceConflicts: opts.forceConflicts,
+          })
+          .catch(async (e: unknown) => {
+            if (!seen.installed && !(await helm.status(k.release, k.namespace).catch(() => undefined))) {
+              // helm installed nothing (it refused, or failed before storing a release): leave no mark, nor a namespace of ours
+              if (nsBefore) await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: k.namespace } });
+              else await kube.delete({ apiVersion: 'v1', kind: 'Namespace', name: k.namespace }, { propagation: 'Background' });
+            }
+            const refused = e instanceof ExternalError ? adoptionRefused(e.message, k) : undefined;
+            throw refused ? conflictError([refused], e) : e;
+          }),
     );
     action = seen.installed ? 'upgraded' : 'installed';
   }
@@ -174,7 +221,9 @@ export async function uninstallKedaIfUnused(
     progress.note(`KEDA kept: other workloads still use it (${users.join(', ')})`);
     return 'kept-in-use';
   }
-  await progress.step(`Uninstalling KEDA (helm release ${desired.namespace}/${desired.release})`, () => helm.uninstall(desired.release, desired.namespace));
+  await progress.step(`Uninstalling KEDA (helm release ${desired.namespace}/${desired.release})`, () =>
+    helm.uninstall(desired.release, desired.namespace),
+  );
   if (ns.metadata.annotations?.[ANNOTATION_CREATED_NAMESPACE] === 'true') {
     await kube.delete({ apiVersion: 'v1', kind: 'Namespace', name: desired.namespace }, { propagation: 'Background' });
     progress.note(`namespace ${desired.namespace} deleted (kedactl created it)`);
@@ -192,7 +241,9 @@ function conflictError(conflicts: KedaConflict[], cause?: unknown): StateError {
 }
 
 export function kedaNotHealthy(seen: KedaObservation): StateError | undefined {
-  return seen.unhealthy ? new StateError(`KEDA is installed but not healthy: ${seen.unhealthy}`, 'look at `kubectl -n keda get pods`') : undefined;
+  return seen.unhealthy
+    ? new StateError(`KEDA is installed but not healthy: ${seen.unhealthy}`, 'look at `kubectl -n keda get pods`')
+    : undefined;
 }
 
 /** What the installed CRDs say of the stack's KEDA objects. */

@@ -6,7 +6,13 @@ import { ExternalError } from '../errors.js';
 export interface KubeObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; [k: string]: unknown };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    [k: string]: unknown;
+  };
   [k: string]: unknown;
 }
 
@@ -58,7 +64,14 @@ export interface Kube {
   /** the last lines of a container's log (pods/log); undefined when the Pod is gone */
   podLog?(ref: { namespace: string; pod: string; container?: string; tailLines: number }): Promise<string | undefined>;
   /** a request to a Service through the API server's proxy */
-  proxy(req: { namespace: string; service: string; port: string; path: string; method?: 'GET' | 'POST'; body?: string }): Promise<{ status: number; body: string }>;
+  proxy(req: {
+    namespace: string;
+    service: string;
+    port: string;
+    path: string;
+    method?: 'GET' | 'POST';
+    body?: string;
+  }): Promise<{ status: number; body: string }>;
 }
 
 export const FIELD_MANAGER = 'kedactl';
@@ -130,4 +143,3 @@ export interface KubeStatusDetails {
   kind?: string;
   causes?: Array<{ reason?: string; message?: string; field?: string }>;
 }
-

@@ -31,9 +31,16 @@ export function parseCounts(body: string): Results {
     lines = JSON.parse(body);
   } catch {
     // tolerate a plain-text body with one event per line
-    lines = body.split('\n').map((l) => l.trim()).filter(Boolean);
+    lines = body
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
   }
-  if (!Array.isArray(lines)) throw new StateError(`the result analyzer answered something other than a list of events: ${body.slice(0, 200)}`, 'check the analyzer image (--analyzer-image)');
+  if (!Array.isArray(lines))
+    throw new StateError(
+      `the result analyzer answered something other than a list of events: ${body.slice(0, 200)}`,
+      'check the analyzer image (--analyzer-image)',
+    );
   const out: Results = { processed: { count: 0 }, killed: { count: 0 }, unknown: [], events: [] };
   const seen = { processed: 0, kill: 0 };
   for (const raw of lines) {

@@ -56,7 +56,8 @@ export function objectDiff(before: KubeObject | undefined, after: KubeObject, op
     const objB = b && typeof b === 'object' && !Array.isArray(b);
     if (objA && objB) {
       const keys = new Set([...Object.keys(a as object), ...Object.keys(b as object)]);
-      for (const k of [...keys].sort()) walk((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k);
+      for (const k of [...keys].sort())
+        walk((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k);
       return;
     }
     if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
@@ -97,7 +98,14 @@ export async function inspectObjects(desired: DesiredStack, kube: Kube): Promise
     if (!isStacks(live, desired.settings.stack)) {
       // a namespace that was there is used as it is; anything else of that name is someone else's
       if (o.kind === 'Namespace') out.push({ rendered, key, live, foreign: true, diff: [] });
-      else out.push({ rendered, key, live, foreign: true, diff: [`exists and is not this stack's (no label ${LABEL_STACK}=${desired.settings.stack}); kedactl will not take it over`] });
+      else
+        out.push({
+          rendered,
+          key,
+          live,
+          foreign: true,
+          diff: [`exists and is not this stack's (no label ${LABEL_STACK}=${desired.settings.stack}); kedactl will not take it over`],
+        });
       continue;
     }
     try {
@@ -105,14 +113,25 @@ export async function inspectObjects(desired: DesiredStack, kube: Kube): Promise
       out.push({ rendered, key, live, foreign: false, diff: objectDiff(live, after, { secret: o.kind === 'Secret' }) });
     } catch (e) {
       if (!(e instanceof KubeConflictError)) throw e;
-      out.push({ rendered, key, live, foreign: false, conflict: e, diff: e.conflicts.map((c) => `conflict: ${c.field} is owned by "${c.manager}"`) });
+      out.push({
+        rendered,
+        key,
+        live,
+        foreign: false,
+        conflict: e,
+        diff: e.conflicts.map((c) => `conflict: ${c.field} is owned by "${c.manager}"`),
+      });
     }
   }
   return out;
 }
 
 /** What the cluster holds, in the shape plan() reads. */
-export async function observeKube(desired: DesiredStack, kube: Kube, opts: { helm?: Helm } = {}): Promise<Required<Pick<Observed, 'objects' | 'keda' | 'kedaCrds'>>> {
+export async function observeKube(
+  desired: DesiredStack,
+  kube: Kube,
+  opts: { helm?: Helm } = {},
+): Promise<Required<Pick<Observed, 'objects' | 'keda' | 'kedaCrds'>>> {
   const inspected = await inspectObjects(desired, kube);
   const objects: NonNullable<Observed['objects']> = {};
   for (const i of inspected) objects[i.key] = { exists: Boolean(i.live), diff: i.diff };
@@ -120,7 +139,16 @@ export async function observeKube(desired: DesiredStack, kube: Kube, opts: { hel
   // only what an apply would write: a finished stack (status, a re-run) reads no CRD (ScaledJob's is ~320 KiB)
   const toWrite = inspected.filter((i) => !i.foreign && (!i.live || i.diff.length > 0)).map((i) => i.rendered);
   const kedaCrds = await checkKedaCrds({ objects: toWrite }, kube);
-  return { objects, keda: { installed: keda.installed, version: keda.version, values: keda.values, ...(keda.conflicts.length ? { conflicts: keda.conflicts } : {}) }, kedaCrds };
+  return {
+    objects,
+    keda: {
+      installed: keda.installed,
+      version: keda.version,
+      values: keda.values,
+      ...(keda.conflicts.length ? { conflicts: keda.conflicts } : {}),
+    },
+    kedaCrds,
+  };
 }
 
 export interface ApplyKubeOptions {
@@ -145,9 +173,16 @@ export interface ApplyKubeResult {
  * Every object to write is first checked with a server dry-run, so a template the server rejects
  * stops the run before anything but the namespace is written.
  */
-export async function applyKube(desired: DesiredStack, kube: Kube, progress: Progress, opts: ApplyKubeOptions = {}): Promise<ApplyKubeResult> {
+export async function applyKube(
+  desired: DesiredStack,
+  kube: Kube,
+  progress: Progress,
+  opts: ApplyKubeOptions = {},
+): Promise<ApplyKubeResult> {
   const result: ApplyKubeResult = { created: [], updated: [], unchanged: [], used: [] };
-  const inspected = await progress.step('Comparing Kubernetes objects with the cluster (server dry-run)', () => inspectObjects(desired, kube));
+  const inspected = await progress.step('Comparing Kubernetes objects with the cluster (server dry-run)', () =>
+    inspectObjects(desired, kube),
+  );
   const conflicts = inspected.filter((i) => i.conflict);
   if (conflicts.length > 0 && !opts.force) throw conflicts[0]!.conflict!;
   const taken = inspected.filter((i) => i.foreign && i.rendered.object.kind !== 'Namespace');
@@ -167,7 +202,9 @@ export async function applyKube(desired: DesiredStack, kube: Kube, progress: Pro
   if (unserved.length > 0)
     throw new StateError(
       `the cluster does not serve ${unserved.join(', ')}${unserved.some((u) => u.includes('keda.sh/')) ? ': KEDA is not installed' : ''}; nothing was written`,
-      unserved.some((u) => u.includes('keda.sh/')) ? 'run without --skip keda so kedactl installs KEDA, or install it yourself (helm install keda kedacore/keda -n keda --create-namespace)' : 'check the apiVersion and kind in the template override',
+      unserved.some((u) => u.includes('keda.sh/'))
+        ? 'run without --skip keda so kedactl installs KEDA, or install it yourself (helm install keda kedacore/keda -n keda --create-namespace)'
+        : 'check the apiVersion and kind in the template override',
     );
   for (const i of inspected) {
     const name = describeObject(i.rendered.object);
@@ -178,37 +215,42 @@ export async function applyKube(desired: DesiredStack, kube: Kube, progress: Pro
   if (todo.length === 0) {
     progress.note('every Kubernetes object is up to date; nothing was written');
   } else {
-    await progress.step(`Applying ${todo.length} Kubernetes object${todo.length === 1 ? '' : 's'} (server-side apply, field manager kedactl)`, async (update) => {
-      // namespaces first, for real: the dry-run of namespaced objects needs them
-      const namespaces = todo.filter((i) => i.rendered.object.kind === 'Namespace');
-      for (const i of namespaces) {
-        await kube.apply(i.rendered.object, { force: opts.force });
-        (i.live ? result.updated : result.created).push(describeObject(i.rendered.object));
-        update(`applied ${describeObject(i.rendered.object)}`);
-      }
-      const rest = todo.filter((i) => !namespaces.includes(i));
-      const rejected: string[] = [];
-      for (const i of rest.filter((x) => !x.live)) {
-        try {
-          await kube.apply(i.rendered.object, { dryRun: true, force: opts.force });
-        } catch (e) {
-          if (!(e instanceof KubeApiError) || e.status === 401 || e.status === 403) throw e;
-          rejected.push(`${describeObject(i.rendered.object)} (from ${i.rendered.template}): ${e.message.replace(/^Kubernetes [^:]+: /, '')}\n${indent(stringify(withoutSecrets(i.rendered.object), { lineWidth: 0 }))}`);
+    await progress.step(
+      `Applying ${todo.length} Kubernetes object${todo.length === 1 ? '' : 's'} (server-side apply, field manager kedactl)`,
+      async (update) => {
+        // namespaces first, for real: the dry-run of namespaced objects needs them
+        const namespaces = todo.filter((i) => i.rendered.object.kind === 'Namespace');
+        for (const i of namespaces) {
+          await kube.apply(i.rendered.object, { force: opts.force });
+          (i.live ? result.updated : result.created).push(describeObject(i.rendered.object));
+          update(`applied ${describeObject(i.rendered.object)}`);
         }
-      }
-      if (rejected.length > 0)
-        throw new KubeApiError(
-          'apply',
-          422,
-          `the API server rejected ${rejected.length} object${rejected.length === 1 ? '' : 's'}; nothing else was written:\n${rejected.join('\n')}`,
-          'fix the template override (or the setting) that produces it; `kedactl render` writes the objects for a closer look',
-        );
-      for (const i of rest) {
-        await kube.apply(i.rendered.object, { force: opts.force });
-        (i.live ? result.updated : result.created).push(describeObject(i.rendered.object));
-        update(`applied ${describeObject(i.rendered.object)}`);
-      }
-    });
+        const rest = todo.filter((i) => !namespaces.includes(i));
+        const rejected: string[] = [];
+        for (const i of rest.filter((x) => !x.live)) {
+          try {
+            await kube.apply(i.rendered.object, { dryRun: true, force: opts.force });
+          } catch (e) {
+            if (!(e instanceof KubeApiError) || e.status === 401 || e.status === 403) throw e;
+            rejected.push(
+              `${describeObject(i.rendered.object)} (from ${i.rendered.template}): ${e.message.replace(/^Kubernetes [^:]+: /, '')}\n${indent(stringify(withoutSecrets(i.rendered.object), { lineWidth: 0 }))}`,
+            );
+          }
+        }
+        if (rejected.length > 0)
+          throw new KubeApiError(
+            'apply',
+            422,
+            `the API server rejected ${rejected.length} object${rejected.length === 1 ? '' : 's'}; nothing else was written:\n${rejected.join('\n')}`,
+            'fix the template override (or the setting) that produces it; `kedactl render` writes the objects for a closer look',
+          );
+        for (const i of rest) {
+          await kube.apply(i.rendered.object, { force: opts.force });
+          (i.live ? result.updated : result.created).push(describeObject(i.rendered.object));
+          update(`applied ${describeObject(i.rendered.object)}`);
+        }
+      },
+    );
   }
 
   if (opts.wait !== false) {

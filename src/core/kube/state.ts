@@ -132,7 +132,13 @@ export const kedaSelfCancellation = (message: string): boolean => /context cance
 /** The Warning events about one object that report a problem (not KEDA's own cancellations), oldest first. */
 export function warningsAbout(events: Iterable<RawEvent>, subject: { kind: string; name: string }): RawEvent[] {
   return [...events]
-    .filter((e) => e.type === 'Warning' && eventSubject(e).kind === subject.kind && eventSubject(e).name === subject.name && !kedaSelfCancellation(eventMessage(e)))
+    .filter(
+      (e) =>
+        e.type === 'Warning' &&
+        eventSubject(e).kind === subject.kind &&
+        eventSubject(e).name === subject.name &&
+        !kedaSelfCancellation(eventMessage(e)),
+    )
     .sort((a, b) => eventTime(a) - eventTime(b));
 }
 
@@ -150,6 +156,8 @@ export function kedaVersionOf(operator: ApiObject | undefined): string | undefin
   if (!operator) return undefined;
   const label = operator.metadata?.labels?.['app.kubernetes.io/version'];
   if (label) return label;
-  const image = (operator.spec as { template?: { spec?: { containers?: Array<{ image?: string }> } } } | undefined)?.template?.spec?.containers?.[0]?.image ?? '';
+  const image =
+    (operator.spec as { template?: { spec?: { containers?: Array<{ image?: string }> } } } | undefined)?.template?.spec?.containers?.[0]
+      ?.image ?? '';
   return /:v?(\d+\.\d+\.\d+)/.exec(image)?.[1];
 }

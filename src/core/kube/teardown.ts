@@ -88,7 +88,13 @@ function holdBack(o: KubeObject): string {
 }
 
 /** Delete everything labelled with the stack, wait until it is gone; "already gone" is success. */
-export async function teardownKube(stack: string, kube: Kube, helm: Helm | undefined, progress: Progress, opts: TeardownKubeOptions = {}): Promise<TeardownKubeResult> {
+export async function teardownKube(
+  stack: string,
+  kube: Kube,
+  helm: Helm | undefined,
+  progress: Progress,
+  opts: TeardownKubeOptions = {},
+): Promise<TeardownKubeResult> {
   const selector = stackSelector(stack);
   const result: TeardownKubeResult = { deleted: {}, terminatingNamespaces: [], keda: 'skipped' };
   const timeoutMs = opts.timeoutMs ?? 120_000;
@@ -124,7 +130,8 @@ export async function teardownKube(stack: string, kube: Kube, helm: Helm | undef
           const live = found.filter((o) => !(o.metadata as { deletionTimestamp?: string }).deletionTimestamp);
           result.deleted[k.kind] = (result.deleted[k.kind] ?? 0) + live.length;
           const namespaces = new Set(live.map((o) => o.metadata.namespace!).filter(Boolean));
-          for (const ns of namespaces) await kube.deleteCollection(k, { namespace: ns, labelSelector: selector, propagation: k.propagation });
+          for (const ns of namespaces)
+            await kube.deleteCollection(k, { namespace: ns, labelSelector: selector, propagation: k.propagation });
           if (live.length) update(`${live.length} ${k.kind}${live.length === 1 ? '' : 's'} in ${[...namespaces].join(', ')}`);
         }),
       );
@@ -179,7 +186,9 @@ export async function teardownKube(stack: string, kube: Kube, helm: Helm | undef
       if (Date.now() >= deadline) {
         result.terminatingNamespaces = left.map((n) => n.metadata.name);
         update(`still terminating: ${result.terminatingNamespaces.join(', ')}`);
-        progress.warn(`namespace ${result.terminatingNamespaces.join(', ')} is still terminating; the cluster's namespace controller finishes it (\`kubectl get namespace ${result.terminatingNamespaces[0]} -o yaml\` shows what it waits for)`);
+        progress.warn(
+          `namespace ${result.terminatingNamespaces.join(', ')} is still terminating; the cluster's namespace controller finishes it (\`kubectl get namespace ${result.terminatingNamespaces[0]} -o yaml\` shows what it waits for)`,
+        );
         return;
       }
       await sleep(interval, opts.signal);

@@ -35,6 +35,9 @@ export async function validateKubeObjects(objects: Array<{ object: KubeObject; t
     }
   }
   if (problems.length > 0)
-    throw new TemplateError(`rendered objects do not match their schemas:\n${problems.map((p) => `  - ${p}`).join('\n')}`, 'fix the template override (or the setting) named above');
+    throw new TemplateError(
+      `rendered objects do not match their schemas:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      'fix the template override (or the setting) named above',
+    );
   return unchecked;
 }

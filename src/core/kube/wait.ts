@@ -11,7 +11,8 @@ export interface WaitOptions {
 
 const sleep = (ms: number, what: string, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
-    const cancelled = () => new CancelledError(`cancelled while waiting for ${what}; what was applied stays (kedactl init resumes, kedactl teardown removes it)`);
+    const cancelled = () =>
+      new CancelledError(`cancelled while waiting for ${what}; what was applied stays (kedactl init resumes, kedactl teardown removes it)`);
     if (signal?.aborted) return reject(cancelled());
     const t = setTimeout(resolve, ms);
     signal?.addEventListener('abort', () => (clearTimeout(t), reject(cancelled())), { once: true });
@@ -21,7 +22,11 @@ const sleep = (ms: number, what: string, signal?: AbortSignal) =>
  * Poll `check` until it says ready. On timeout, throws a StateError built from the last reason.
  * `check` returns undefined when ready, else the reason it is not.
  */
-export async function waitUntil(what: string, check: () => Promise<string | undefined>, o: WaitOptions & { next?: string; update?: (d: string) => void }): Promise<void> {
+export async function waitUntil(
+  what: string,
+  check: () => Promise<string | undefined>,
+  o: WaitOptions & { next?: string; update?: (d: string) => void },
+): Promise<void> {
   const deadline = Date.now() + o.timeoutMs;
   let interval = Math.min(o.intervalMs ?? 500, 250);
   for (;;) {
@@ -43,12 +48,16 @@ export async function deploymentNotReady(kube: Kube, namespace: string, name: st
   const available = conditionOf(d, 'Available');
   const progressing = conditionOf(d, 'Progressing');
   const generationSeen = (st.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0);
-  if (generationSeen && available?.status === 'True' && (st.updatedReplicas ?? 0) >= want && (st.availableReplicas ?? 0) >= want) return undefined;
+  if (generationSeen && available?.status === 'True' && (st.updatedReplicas ?? 0) >= want && (st.availableReplicas ?? 0) >= want)
+    return undefined;
   const parts = [`${st.availableReplicas ?? 0}/${want} replicas available`];
   if (!st.observedGeneration) parts.push('no controller has looked at it yet (is kube-controller-manager running?)');
-  if (available?.status === 'False') parts.push(`Available=False (${available.reason ?? ''}${available.message ? `: ${available.message}` : ''})`);
+  if (available?.status === 'False')
+    parts.push(`Available=False (${available.reason ?? ''}${available.message ? `: ${available.message}` : ''})`);
   if (progressing?.status === 'False') parts.push(`Progressing=False (${progressing.reason ?? ''})`);
-  const selector = Object.entries((d.spec?.selector?.matchLabels ?? {}) as Record<string, string>).map(([k, v]) => `${k}=${v}`).join(',');
+  const selector = Object.entries((d.spec?.selector?.matchLabels ?? {}) as Record<string, string>)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
   if (selector) {
     const pods = (await kube.list({ apiVersion: 'v1', kind: 'Pod' }, { namespace, labelSelector: selector })) as any[];
     if (pods.length === 0) parts.push('no pods yet');

@@ -73,9 +73,13 @@ export function bodyMaker(runId: string, template?: string, now: () => Date = ()
 export function checkBody(make: BodyMaker, count: number, maxMessageSize: number, source: string): void {
   const longest = make(count - 1);
   const size = Buffer.byteLength(longest, 'utf8');
-  if (size === 0) throw new UsageError(`the message body from ${source} is empty`, 'SQS needs at least one character; put some text in the body file');
+  if (size === 0)
+    throw new UsageError(`the message body from ${source} is empty`, 'SQS needs at least one character; put some text in the body file');
   if (size > maxMessageSize)
-    throw new UsageError(`the message body from ${source} is ${size} bytes, over the queue's MaximumMessageSize of ${maxMessageSize} bytes`, 'use a smaller body file, or raise the queue\'s MaximumMessageSize; nothing was sent');
+    throw new UsageError(
+      `the message body from ${source} is ${size} bytes, over the queue's MaximumMessageSize of ${maxMessageSize} bytes`,
+      "use a smaller body file, or raise the queue's MaximumMessageSize; nothing was sent",
+    );
 }
 
 export interface SendFailure {
@@ -128,7 +132,13 @@ function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
  * is exact. An error no retry can fix (access denied, queue gone) stops everything and is rethrown
  * after in-flight batches finish, with what was sent so far in `partial`.
  */
-export async function sendMessages(sqs: SqsPort, queueUrl: string, make: BodyMaker, opts: ProduceOptions & { maxBatchBytes: number }, hooks: SendHooks = {}): Promise<ProduceResult> {
+export async function sendMessages(
+  sqs: SqsPort,
+  queueUrl: string,
+  make: BodyMaker,
+  opts: ProduceOptions & { maxBatchBytes: number },
+  hooks: SendHooks = {},
+): Promise<ProduceResult> {
   const now = hooks.now ?? (() => performance.now());
   const sleep = hooks.sleep ?? abortableSleep;
   const attempts = hooks.attempts ?? 8;
@@ -176,7 +186,10 @@ export async function sendMessages(sqs: SqsPort, queueUrl: string, make: BodyMak
       let lastReason = '';
       let retry: typeof pending = [];
       try {
-        const r = await sqs.sendMessageBatch(queueUrl, pending.map(({ id, body }) => ({ id, body })));
+        const r = await sqs.sendMessageBatch(
+          queueUrl,
+          pending.map(({ id, body }) => ({ id, body })),
+        );
         sent += r.successful.length;
         const byId = new Map(pending.map((e) => [e.id, e]));
         for (const f of r.failed) {
@@ -198,7 +211,9 @@ export async function sendMessages(sqs: SqsPort, queueUrl: string, make: BodyMak
       report();
       if (retry.length === 0) return;
       if (attempt >= attempts || hooks.signal?.aborted) {
-        const why = hooks.signal?.aborted ? `stopped before retrying (${lastReason || lastCode})` : `still failing after ${attempt} attempts: ${lastReason || lastCode}`;
+        const why = hooks.signal?.aborted
+          ? `stopped before retrying (${lastReason || lastCode})`
+          : `still failing after ${attempt} attempts: ${lastReason || lastCode}`;
         for (const e of retry) failed.push({ message: e.index + 1, code: lastCode, reason: why });
         report();
         return;
@@ -243,7 +258,9 @@ export async function sendMessages(sqs: SqsPort, queueUrl: string, make: BodyMak
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(opts.concurrency, Math.ceil(opts.count / BATCH_ENTRIES)) }, profile ? scheduledWorker : worker));
+  await Promise.all(
+    Array.from({ length: Math.min(opts.concurrency, Math.ceil(opts.count / BATCH_ENTRIES)) }, profile ? scheduledWorker : worker),
+  );
   const seconds = (now() - t0) / 1000;
   const result: ProduceResult = {
     queue: queueUrl.split('/').pop() ?? queueUrl,
@@ -265,9 +282,18 @@ export async function sendMessages(sqs: SqsPort, queueUrl: string, make: BodyMak
 }
 
 /** The use case: find the stack's queue, check the body against its limit, send. */
-export async function produce(settings: Settings, sqs: SqsPort, opts: ProduceOptions, hooks: SendHooks & { bodySource?: string; runId?: string } = {}): Promise<ProduceResult> {
+export async function produce(
+  settings: Settings,
+  sqs: SqsPort,
+  opts: ProduceOptions,
+  hooks: SendHooks & { bodySource?: string; runId?: string } = {},
+): Promise<ProduceResult> {
   const url = await sqs.getQueueUrl(settings.queueName);
-  if (!url) throw new StateError(`SQS queue "${settings.queueName}" does not exist in ${settings.region}`, `create it with "kedactl init --stack ${settings.stack}" (or pass the right --queue-name / --region)`);
+  if (!url)
+    throw new StateError(
+      `SQS queue "${settings.queueName}" does not exist in ${settings.region}`,
+      `create it with "kedactl init --stack ${settings.stack}" (or pass the right --queue-name / --region)`,
+    );
   const attrs = await sqs.getQueueAttributes(url);
   const maxMessageSize = Number(attrs.MaximumMessageSize ?? 262144);
   const make = bodyMaker(hooks.runId ?? Date.now().toString(36), opts.bodyTemplate);

@@ -62,7 +62,13 @@ export function sqsMetric(q: QueueCounts, o: { scaleOnInFlight: boolean; scaleOn
 }
 
 /** scaledjob.CalculateQueueLengthAndMaxValue + IsScaledJobActive for one trigger. */
-export function scaledJobMetrics(metric: number, triggerActive: boolean, targetAverageValue: number, minReplicaCount: number, maxReplicaCount: number) {
+export function scaledJobMetrics(
+  metric: number,
+  triggerActive: boolean,
+  targetAverageValue: number,
+  minReplicaCount: number,
+  maxReplicaCount: number,
+) {
   const maxValue = targetAverageValue !== 0 ? Math.min(metric / targetAverageValue, maxReplicaCount) : 0;
   // an inactive trigger contributes nothing (max over active triggers, starting at 0)
   const queueLength = triggerActive && metric > 0 ? metric : 0;
@@ -122,13 +128,28 @@ export function decide(i: DecideInput): Decision {
   } else {
     [effective, scaleTo] = effectiveMaxScale(
       used,
-      { maxScale: m.maxScale, running: i.running - i.minReplicaCount, pending: i.pending, maxReplicaCount: i.maxReplicaCount, scaleTo: m.scaleTo },
+      {
+        maxScale: m.maxScale,
+        running: i.running - i.minReplicaCount,
+        pending: i.pending,
+        maxReplicaCount: i.maxReplicaCount,
+        scaleTo: m.scaleTo,
+      },
       { deduction: i.customScalingQueueLengthDeduction, runningJobPercentage: parsePercentage(i.customScalingRunningJobPercentage) },
     );
   }
   const floor = Math.max(0, effective);
   const create = m.active && floor > 0 ? Math.min(scaleTo, floor) : 0;
-  return { metric, active: m.active, scaleTo: m.scaleTo, maxScale: m.maxScale, strategyUsed: used, effectiveMaxScale: effective, strategyScaleTo: scaleTo, create };
+  return {
+    metric,
+    active: m.active,
+    scaleTo: m.scaleTo,
+    maxScale: m.maxScale,
+    strategyUsed: used,
+    effectiveMaxScale: effective,
+    strategyScaleTo: scaleTo,
+    create,
+  };
 }
 
 export interface PodState {

@@ -62,19 +62,23 @@ export function shapeFrom(name: string, fields: Record<string, unknown>, where: 
   if (!(SHAPES as readonly string[]).includes(name)) throw bad(where, `shape "${name}": must be one of ${SHAPES.join(', ')}`);
   const spec = KEYS[name as ShapeName];
   for (const k of Object.keys(fields))
-    if (!spec.required.includes(k) && !spec.optional.includes(k)) throw bad(where, `${name}: "${k}" is not a field of ${name} (fields: ${[...spec.required, ...spec.optional].join(', ')})`);
+    if (!spec.required.includes(k) && !spec.optional.includes(k))
+      throw bad(where, `${name}: "${k}" is not a field of ${name} (fields: ${[...spec.required, ...spec.optional].join(', ')})`);
   for (const k of spec.required) if (fields[k] === undefined) throw bad(where, `${name}: ${k} is required`);
   const num = (k: string, fallback?: number): number => {
     const raw = fields[k];
     if (raw === undefined) return fallback!;
     if (DURATION_KEYS.has(k)) {
       const s = parseSeconds(raw);
-      if (s === undefined || s > PROFILE_LIMITS.seconds) throw bad(where, `${name}: ${k} = ${JSON.stringify(raw)} must be a duration like 90s, 10m or 2h, at most 7 days`);
+      if (s === undefined || s > PROFILE_LIMITS.seconds)
+        throw bad(where, `${name}: ${k} = ${JSON.stringify(raw)} must be a duration like 90s, 10m or 2h, at most 7 days`);
       return s;
     }
     const n = typeof raw === 'number' ? raw : /^\d+(\.\d+)?$/.test(String(raw).trim()) ? Number(raw) : NaN;
-    if (k === 'count' && (!Number.isInteger(n) || n < 0 || n > PROFILE_LIMITS.total)) throw bad(where, `${name}: count = ${JSON.stringify(raw)} must be a whole number from 0 to ${PROFILE_LIMITS.total}`);
-    if (!Number.isFinite(n) || n < 0 || n > PROFILE_LIMITS.rate) throw bad(where, `${name}: ${k} = ${JSON.stringify(raw)} must be a number of messages per second from 0 to ${PROFILE_LIMITS.rate}`);
+    if (k === 'count' && (!Number.isInteger(n) || n < 0 || n > PROFILE_LIMITS.total))
+      throw bad(where, `${name}: count = ${JSON.stringify(raw)} must be a whole number from 0 to ${PROFILE_LIMITS.total}`);
+    if (!Number.isFinite(n) || n < 0 || n > PROFILE_LIMITS.rate)
+      throw bad(where, `${name}: ${k} = ${JSON.stringify(raw)} must be a number of messages per second from 0 to ${PROFILE_LIMITS.rate}`);
     return n;
   };
   switch (name as ShapeName) {
@@ -95,7 +99,14 @@ export function shapeFrom(name: string, fields: Record<string, unknown>, where: 
     case 'burst':
       return { shape: 'burst', count: num('count') };
     case 'spike': {
-      const s = { shape: 'spike' as const, base: num('base', 0), peak: num('peak'), at: num('at', 0), for: num('for'), duration: num('duration') };
+      const s = {
+        shape: 'spike' as const,
+        base: num('base', 0),
+        peak: num('peak'),
+        at: num('at', 0),
+        for: num('for'),
+        duration: num('duration'),
+      };
       if (s.for === 0) throw bad(where, 'spike: for must be more than 0');
       if (s.at + s.for > s.duration) throw bad(where, `spike: at + for (${s.at + s.for}s) must fit in duration (${s.duration}s)`);
       return s;
@@ -130,7 +141,8 @@ export function parseLoadFile(path: string, text = readText(path)): Shape[] {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const at = (n: Node | null | undefined) => `${path}:${n?.range ? lines.linePos(n.range[0]).line : 1}`;
-  if (doc.errors.length > 0) throw bad(`${path}:${lines.linePos(doc.errors[0]!.pos[0]).line}`, `does not parse as YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
+  if (doc.errors.length > 0)
+    throw bad(`${path}:${lines.linePos(doc.errors[0]!.pos[0]).line}`, `does not parse as YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
   let list = doc.contents as Node | null;
   if (isMap(list) && list.get('profile', true)) list = list.get('profile', true) as Node;
   if (!isSeq(list) || list.items.length === 0) throw bad(at(list), 'must be a non-empty list of shapes (or profile: with one)');
@@ -151,7 +163,10 @@ function readText(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {
-    throw new UsageError(`cannot read the load profile ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String((e as Error).message)}`, 'pass an existing YAML file, or a spec like steady:rate=50,duration=10m');
+    throw new UsageError(
+      `cannot read the load profile ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String((e as Error).message)}`,
+      'pass an existing YAML file, or a spec like steady:rate=50,duration=10m',
+    );
   }
 }
 
@@ -194,7 +209,11 @@ export function buildProfile(shapes: Shape[]): LoadProfile {
     }
   }
   if (first === 0) throw new UsageError('load profile: sends no messages', `give it a rate or a count; ${USAGE}`);
-  if (first > PROFILE_LIMITS.total) throw new UsageError(`load profile: ${first} messages in total, more than ${PROFILE_LIMITS.total}`, 'use a lower rate or a shorter duration');
+  if (first > PROFILE_LIMITS.total)
+    throw new UsageError(
+      `load profile: ${first} messages in total, more than ${PROFILE_LIMITS.total}`,
+      'use a lower rate or a shorter duration',
+    );
   return { shapes, segments, total: first, duration: start };
 }
 
@@ -263,11 +282,16 @@ export function describeProfile(p: LoadProfile): string {
   const r = (x: number) => `${+x.toFixed(3)}/s`;
   const one = (s: Shape) => {
     switch (s.shape) {
-      case 'steady': return `steady ${r(s.rate)} for ${d(s.duration)}`;
-      case 'ramp': return `ramp ${r(s.from)}→${r(s.to)} over ${d(s.duration)}`;
-      case 'burst': return `burst of ${s.count}`;
-      case 'spike': return `spike to ${r(s.peak)} at ${d(s.at)} for ${d(s.for)} over ${r(s.base)} for ${d(s.duration)}`;
-      case 'pause': return `pause ${d(s.duration)}`;
+      case 'steady':
+        return `steady ${r(s.rate)} for ${d(s.duration)}`;
+      case 'ramp':
+        return `ramp ${r(s.from)}→${r(s.to)} over ${d(s.duration)}`;
+      case 'burst':
+        return `burst of ${s.count}`;
+      case 'spike':
+        return `spike to ${r(s.peak)} at ${d(s.at)} for ${d(s.for)} over ${r(s.base)} for ${d(s.duration)}`;
+      case 'pause':
+        return `pause ${d(s.duration)}`;
     }
   };
   return `${p.shapes.map(one).join(' + ')}: ${p.total} messages${p.duration > 0 ? ` over ${d(p.duration)}` : ''}`;

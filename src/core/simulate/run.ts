@@ -12,8 +12,6 @@ import { WORLD_FLAGS, type WorldKey } from './world-flags.js';
 
 export { WORLD_FLAGS };
 
-
-
 function checkWorldValue(key: WorldKey, raw: unknown, source: string): number | string {
   const spec = WORLD_FLAGS[key];
   const s = String(raw).trim();
@@ -51,17 +49,27 @@ export const MAX_VARIANTS = 8;
 /** "--compare strategy=default,accurate,eager" (a setting's key or flag, or a world flag) */
 export function parseCompare(raw: string): Compare {
   const m = /^([\w-]+)=(.+)$/.exec(raw.trim());
-  if (!m) throw new UsageError(`--compare = ${JSON.stringify(raw)}: must be NAME=V1,V2,... (e.g. strategy=default,accurate,eager)`, 'pass --compare strategy=default,accurate,eager');
+  if (!m)
+    throw new UsageError(
+      `--compare = ${JSON.stringify(raw)}: must be NAME=V1,V2,... (e.g. strategy=default,accurate,eager)`,
+      'pass --compare strategy=default,accurate,eager',
+    );
   const name = m[1]!;
   const values = m[2]!.split(',').map((v) => v.trim());
   if (values.some((v) => v === '') || values.length < 2 || values.length > MAX_VARIANTS)
-    throw new UsageError(`--compare ${name}: needs 2 to ${MAX_VARIANTS} non-empty values separated by commas (got ${JSON.stringify(m[2])})`, `pass --compare ${name}=A,B`);
+    throw new UsageError(
+      `--compare ${name}: needs 2 to ${MAX_VARIANTS} non-empty values separated by commas (got ${JSON.stringify(m[2])})`,
+      `pass --compare ${name}=A,B`,
+    );
   const setting = FIELDS.find((f) => f.key === name || f.flag === name);
   if (setting) return { key: setting.key, label: setting.flag, values, setting };
   const world = (Object.keys(WORLD_FLAGS) as WorldKey[]).find((k) => k === name || WORLD_FLAGS[k].flag === name);
   if (world) return { key: world, label: WORLD_FLAGS[world].flag, values, world };
   const known = [...FIELDS.map((f) => f.flag), ...Object.values(WORLD_FLAGS).map((w) => w.flag)].join(', ');
-  throw new UsageError(`--compare ${name}: "${name}" is not a setting or simulate flag (known: ${known})`, 'pass --compare strategy=default,accurate,eager');
+  throw new UsageError(
+    `--compare ${name}: "${name}" is not a setting or simulate flag (known: ${known})`,
+    'pass --compare strategy=default,accurate,eager',
+  );
 }
 
 export interface Variant {
@@ -74,7 +82,12 @@ export interface Variant {
  * One variant per --compare value. `settingsWith` resolves settings with one flag replaced (through
  * the same precedence and rules as every command), so a compared value is checked like a flag.
  */
-export function variants(base: Settings, world: SimWorld, compare: Compare | undefined, settingsWith: (key: string, value: string) => Settings): Variant[] {
+export function variants(
+  base: Settings,
+  world: SimWorld,
+  compare: Compare | undefined,
+  settingsWith: (key: string, value: string) => Settings,
+): Variant[] {
   if (!compare) return [{ label: 'this stack', settings: base, world }];
   return compare.values.map((value) => {
     const label = `${compare.label}=${value}`;
@@ -86,7 +99,8 @@ export function variants(base: Settings, world: SimWorld, compare: Compare | und
     try {
       return { label, settings: settingsWith(compare.key, value), world };
     } catch (e) {
-      if (e instanceof SettingsError) throw new SettingsError(e.problems.map((p) => (p.setting === compare.key ? { ...p, source: '--compare' } : p)));
+      if (e instanceof SettingsError)
+        throw new SettingsError(e.problems.map((p) => (p.setting === compare.key ? { ...p, source: '--compare' } : p)));
       throw e;
     }
   });
@@ -126,7 +140,9 @@ export function runSimulation(profile: LoadProfile, vs: Variant[]): SimulateRepo
   if (vs.some((v) => v.settings.strategy === 'custom'))
     notes.push('strategy "custom": kedactl renders no customScalingRunningJobPercentage, so KEDA runs "default" (as simulated)');
   if (vs.some((v) => v.settings.strategy === 'accurate' || v.settings.strategy === 'eager'))
-    notes.push('accurate and eager do not subtract running Jobs from a metric that counts their in-flight messages (scaleOnInFlight, as kedactl renders): expect Jobs that find nothing when the queue is short');
+    notes.push(
+      'accurate and eager do not subtract running Jobs from a metric that counts their in-flight messages (scaleOnInFlight, as kedactl renders): expect Jobs that find nothing when the queue is short',
+    );
   return {
     profile: { describe: describeProfile(profile), messages: profile.total, seconds: profile.duration },
     runs: vs.map((v) => {

@@ -10,7 +10,18 @@ import { arrivalTimes, type LoadProfile } from './profile.js';
 import { STREAM, spread, unit } from './random.js';
 
 /** What the stack would deploy: the settings that shape the ScaledJob and the queue. */
-export type SimStack = Pick<Settings, 'pollingInterval' | 'maxReplicas' | 'queueLength' | 'activationQueueLength' | 'strategy' | 'processingTime' | 'visibilityTimeout' | 'deadLetterQueue' | 'maxReceiveCount'>;
+export type SimStack = Pick<
+  Settings,
+  | 'pollingInterval'
+  | 'maxReplicas'
+  | 'queueLength'
+  | 'activationQueueLength'
+  | 'strategy'
+  | 'processingTime'
+  | 'visibilityTimeout'
+  | 'deadLetterQueue'
+  | 'maxReceiveCount'
+>;
 
 /** What the world does: none of it is in the ScaledJob. */
 export interface SimWorld {
@@ -382,9 +393,18 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
           break;
         }
         const d = decide({
-          visible: snapVisible, inFlight: snapInFlight, delayed: 0, scaleOnInFlight: true, scaleOnDelayed: false,
-          queueLength: stack.queueLength, activationQueueLength: stack.activationQueueLength,
-          running: unfinished, pending, maxReplicaCount: stack.maxReplicas, minReplicaCount: 0, strategy: stack.strategy,
+          visible: snapVisible,
+          inFlight: snapInFlight,
+          delayed: 0,
+          scaleOnInFlight: true,
+          scaleOnDelayed: false,
+          queueLength: stack.queueLength,
+          activationQueueLength: stack.activationQueueLength,
+          running: unfinished,
+          pending,
+          maxReplicaCount: stack.maxReplicas,
+          minReplicaCount: 0,
+          strategy: stack.strategy,
         });
         for (let k = 0; k < d.create; k++) {
           if (jobs === jobState.length) growJobs();
@@ -514,4 +534,3 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
     samples,
   };
 }
-

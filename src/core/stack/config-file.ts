@@ -4,12 +4,24 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isScalar, stringify, type Pair } from 'yaml';
 import { UsageError, type SettingProblem } from '../errors.js';
-import { coerce, defaults, DERIVED_FROM, FIELDS, FIELD_BY_KEY, USER_ORIGINS, type Layer, type Origin, type Settings, type SettingKey } from './settings.js';
+import {
+  coerce,
+  defaults,
+  DERIVED_FROM,
+  FIELDS,
+  FIELD_BY_KEY,
+  USER_ORIGINS,
+  type Layer,
+  type Origin,
+  type Settings,
+  type SettingKey,
+} from './settings.js';
 
 export const CONFIG_FILE = 'kedactl.yaml';
 
 /** The first line of a file kedactl init writes. */
-export const HEADER = '# the settings you gave kedactl for this folder (never ones it derived); flags and KEDACTL_* variables win over these';
+export const HEADER =
+  '# the settings you gave kedactl for this folder (never ones it derived); flags and KEDACTL_* variables win over these';
 
 /**
  * The first line an earlier init wrote. Since stacks recorded their settings, its re-runs also
@@ -32,7 +44,7 @@ export function readConfigFile(path: string, via?: string): ConfigFileRead {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new UsageError(
-      `cannot read config file ${path}${via ? ` (given by ${via})` : ''}: ${code === 'ENOENT' ? 'no such file' : code ?? String(e)}`,
+      `cannot read config file ${path}${via ? ` (given by ${via})` : ''}: ${code === 'ENOENT' ? 'no such file' : (code ?? String(e))}`,
       'pass an existing file with --config, or run without it to use flags and defaults',
     );
   }
@@ -90,7 +102,13 @@ export function pinnedLines(file: Layer, s: Pick<Settings, 'stack' | 'processing
     const line = file[f.key];
     if (!line || d[f.key] === undefined || coerce(f, line.value).value !== d[f.key]) continue;
     const from = DERIVED_FROM[f.key];
-    out.push({ key: f.key, value: d[f.key], where: line.source, line: Number(line.source.slice(line.source.lastIndexOf(':') + 1)), why: from ? `derived from ${from}` : 'the default' });
+    out.push({
+      key: f.key,
+      value: d[f.key],
+      where: line.source,
+      line: Number(line.source.slice(line.source.lastIndexOf(':') + 1)),
+      why: from ? `derived from ${from}` : 'the default',
+    });
   }
   return out.sort((a, b) => a.line - b.line);
 }
@@ -115,9 +133,12 @@ export function configText(existing: string | undefined, values: Partial<Record<
   let changed = false;
   for (const [k, v] of Object.entries(values) as Array<[SettingKey, unknown]>) {
     const f = FIELD_BY_KEY.get(k)!;
-    const pair = isMap(doc.contents) ? (doc.contents.items as Pair[]).find((p) => isScalar(p.key) && (p.key.value === f.key || p.key.value === f.flag)) : undefined;
+    const pair = isMap(doc.contents)
+      ? (doc.contents.items as Pair[]).find((p) => isScalar(p.key) && (p.key.value === f.key || p.key.value === f.flag))
+      : undefined;
     if (pair && isScalar(pair.value) && coerce(f, pair.value.value).value === v) continue;
-    if (pair && isScalar(pair.value)) pair.value.value = v; // the scalar keeps its comment
+    if (pair && isScalar(pair.value))
+      pair.value.value = v; // the scalar keeps its comment
     else doc.set(k, v);
     changed = true;
   }

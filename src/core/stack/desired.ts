@@ -74,7 +74,8 @@ export interface Known {
 }
 
 export const SECRET_PLACEHOLDER = '<filled from your AWS credentials at apply time>';
-export const SESSION_TOKEN_PLACEHOLDER = '<filled from your AWS credentials at apply time when they are temporary (SSO, assumed role); left out for long-term keys>';
+export const SESSION_TOKEN_PLACEHOLDER =
+  '<filled from your AWS credentials at apply time when they are temporary (SSO, assumed role); left out for long-term keys>';
 
 /** Static mode: which kind of credentials the Secret carries, and until when (no secret in here). */
 export interface StaticCredentials {
@@ -183,16 +184,37 @@ export async function desiredStack(s: Settings, known: Known = {}): Promise<Desi
     const problems = iamProblems(d, kind);
     const policy = problems.length === 0 ? privilegeProblems(d as unknown as PolicyDocument, kind) : [];
     if (problems.length + policy.length > 0)
-      throw new TemplateError(`IAM document iam/${file} is not valid:\n${[...problems, ...policy].map((p) => `  - ${p}`).join('\n')}`, 'fix the template override and run again');
+      throw new TemplateError(
+        `IAM document iam/${file} is not valid:\n${[...problems, ...policy].map((p) => `  - ${p}`).join('\n')}`,
+        'fix the template override and run again',
+      );
     return d as unknown as PolicyDocument;
   };
   const documents: DesiredDocument[] = [];
   const roles: DesiredRole[] = [];
   if (irsa) {
     const specs = [
-      { role: n.kedaOperatorRole, arn: a.kedaOperatorRole, purpose: "KEDA operator (IRSA); may only assume the scaler role", trust: 'keda-operator-trust.json', policy: 'keda-operator-policy.json' },
-      { role: n.scalerRole, arn: a.scalerRole, purpose: "KEDA's scaler for this queue; reads the queue depth only", trust: 'scaler-trust.json', policy: 'scaler-policy.json' },
-      { role: n.consumerRole, arn: a.consumerRole, purpose: 'consumer Jobs (IRSA); receive, delete, change visibility on this queue', trust: 'consumer-trust.json', policy: 'consumer-policy.json' },
+      {
+        role: n.kedaOperatorRole,
+        arn: a.kedaOperatorRole,
+        purpose: 'KEDA operator (IRSA); may only assume the scaler role',
+        trust: 'keda-operator-trust.json',
+        policy: 'keda-operator-policy.json',
+      },
+      {
+        role: n.scalerRole,
+        arn: a.scalerRole,
+        purpose: "KEDA's scaler for this queue; reads the queue depth only",
+        trust: 'scaler-trust.json',
+        policy: 'scaler-policy.json',
+      },
+      {
+        role: n.consumerRole,
+        arn: a.consumerRole,
+        purpose: 'consumer Jobs (IRSA); receive, delete, change visibility on this queue',
+        trust: 'consumer-trust.json',
+        policy: 'consumer-policy.json',
+      },
     ];
     for (const r of specs) {
       const trust = doc(r.trust, 'trust');
@@ -202,7 +224,13 @@ export async function desiredStack(s: Settings, known: Known = {}): Promise<Desi
       roles.push({ name: r.role, arn: r.arn, purpose: r.purpose, trust, policies: { [`${r.role}-policy`]: policy }, tags });
     }
   }
-  documents.push({ file: 'producer-policy.json', purpose: 'attach to whatever sends messages (your CI role, a producer service account)', kind: 'permissions', document: doc('producer-policy.json', 'permissions'), created: false });
+  documents.push({
+    file: 'producer-policy.json',
+    purpose: 'attach to whatever sends messages (your CI role, a producer service account)',
+    kind: 'permissions',
+    document: doc('producer-policy.json', 'permissions'),
+    created: false,
+  });
 
   // Queues
   const queues: DesiredQueue[] = [];
@@ -224,13 +252,24 @@ export async function desiredStack(s: Settings, known: Known = {}): Promise<Desi
 
   const warnings: string[] = [];
   if (s.strategy === 'accurate')
-    warnings.push('strategy "accurate" with scaleOnInFlight (on) counts in-flight messages twice and starts too many Jobs; prefer "default" or "eager"');
-  const sj = objects.find((o) => o.object.kind === 'ScaledJob')?.object as { spec?: { scalingStrategy?: { customScalingRunningJobPercentage?: unknown } } } | undefined;
+    warnings.push(
+      'strategy "accurate" with scaleOnInFlight (on) counts in-flight messages twice and starts too many Jobs; prefer "default" or "eager"',
+    );
+  const sj = objects.find((o) => o.object.kind === 'ScaledJob')?.object as
+    | { spec?: { scalingStrategy?: { customScalingRunningJobPercentage?: unknown } } }
+    | undefined;
   // KEDA runs "custom" only with a percentage it can parse; otherwise it silently runs "default"
-  if (s.strategy === 'custom' && !Number.isFinite(Number.parseFloat(String(sj?.spec?.scalingStrategy?.customScalingRunningJobPercentage ?? ''))))
-    warnings.push('strategy "custom" needs scalingStrategy.customScalingRunningJobPercentage (and customScalingQueueLengthDeduction) in the ScaledJob; without them KEDA runs the default strategy. Add them in a template override of kubernetes/scaled-job.yaml, or use --strategy default');
+  if (
+    s.strategy === 'custom' &&
+    !Number.isFinite(Number.parseFloat(String(sj?.spec?.scalingStrategy?.customScalingRunningJobPercentage ?? '')))
+  )
+    warnings.push(
+      'strategy "custom" needs scalingStrategy.customScalingRunningJobPercentage (and customScalingQueueLengthDeduction) in the ScaledJob; without them KEDA runs the default strategy. Add them in a template override of kubernetes/scaled-job.yaml, or use --strategy default',
+    );
   if (s.activationQueueLength >= s.queueLength * s.maxReplicas)
-    warnings.push(`activationQueueLength ${s.activationQueueLength} is so high that KEDA would never start a Job before the queue holds that many messages`);
+    warnings.push(
+      `activationQueueLength ${s.activationQueueLength} is so high that KEDA would never start a Job before the queue holds that many messages`,
+    );
 
   return {
     settings: s,

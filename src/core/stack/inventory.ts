@@ -26,7 +26,12 @@ export interface Inventory {
 }
 
 /** Everything labelled or tagged with the stack; parts in `skip` are not looked at. */
-export async function inventory(stack: string, ports: { aws?: AwsPorts; kube?: Kube }, skip: ReadonlySet<Part>, namespace?: string): Promise<Inventory> {
+export async function inventory(
+  stack: string,
+  ports: { aws?: AwsPorts; kube?: Kube },
+  skip: ReadonlySet<Part>,
+  namespace?: string,
+): Promise<Inventory> {
   const items: InventoryItem[] = [];
   const unreadable: Unreadable[] = [];
   if (!skip.has('kubernetes') && ports.kube) {
@@ -70,7 +75,8 @@ export function summarize(items: InventoryItem[]): string[] {
   const out: string[] = [];
   const many = new Map<string, number>();
   for (const i of items) {
-    if (i.kind === 'Job' || i.kind === 'Pod' || i.kind === 'ReplicaSet') many.set(`${i.kind}s in ${i.namespace}`, (many.get(`${i.kind}s in ${i.namespace}`) ?? 0) + 1);
+    if (i.kind === 'Job' || i.kind === 'Pod' || i.kind === 'ReplicaSet')
+      many.set(`${i.kind}s in ${i.namespace}`, (many.get(`${i.kind}s in ${i.namespace}`) ?? 0) + 1);
     else out.push(objectLabel(i));
   }
   for (const [what, n] of many) out.push(`${n} ${what}`);

@@ -6,7 +6,15 @@
 // A stack's whole life as use cases: prepare (discover, observe, plan), init (apply the plan: AWS,
 // then KEDA, then Kubernetes), teardown (Kubernetes, then AWS). Every step converges from any partial
 // state, and state is read from AWS tags and Kubernetes labels, never from a local file.
-import { applyAws, assertNoConflicts, discoverAws, observeAws, teardownAws, type AwsObserved, type TeardownAwsResult } from '../aws/stack.js';
+import {
+  applyAws,
+  assertNoConflicts,
+  discoverAws,
+  observeAws,
+  teardownAws,
+  type AwsObserved,
+  type TeardownAwsResult,
+} from '../aws/stack.js';
 import { desiredStack, type DesiredStack, type Known } from './desired.js';
 import { CancelledError, StateError, UsageError } from '../errors.js';
 import type { WaitOptions } from '../aws/iam-roles.js';
@@ -35,14 +43,22 @@ function need<T>(port: T | undefined, what: string): T {
  * Discover what the settings leave open, observe what exists, plan. Reads only. Parts in `skip` are
  * left out of the plan; parts in `unread` are planned without looking (shown as to be created).
  */
-export async function prepare(settings: Settings, ports: Ports, skip: ReadonlySet<Part>, progress: Progress, unread: ReadonlySet<Part> = new Set()): Promise<Prepared> {
+export async function prepare(
+  settings: Settings,
+  ports: Ports,
+  skip: ReadonlySet<Part>,
+  progress: Progress,
+  unread: ReadonlySet<Part> = new Set(),
+): Promise<Prepared> {
   let known: Known = {};
   if (ports.aws && !unread.has('aws')) {
     // with --skip aws, only what needs no remote call: ids given as flags, and static keys for the Secret
     const needsSts = !settings.accountId;
     if (!skip.has('aws') || needsSts || settings.auth === 'static')
-      known = await progress.step('Reading the AWS account' + (settings.auth === 'irsa' && !settings.oidcIssuer && settings.cluster ? " and the cluster's OIDC issuer" : ''), () =>
-        discoverAws(settings, ports.aws!, { partial: skip.has('aws') }),
+      known = await progress.step(
+        'Reading the AWS account' +
+          (settings.auth === 'irsa' && !settings.oidcIssuer && settings.cluster ? " and the cluster's OIDC issuer" : ''),
+        () => discoverAws(settings, ports.aws!, { partial: skip.has('aws') }),
       );
   }
   let desired = await desiredStack(settings, known);
@@ -72,7 +88,13 @@ export async function prepare(settings: Settings, ports: Ports, skip: ReadonlySe
   const full = plan(desired, observed);
   const provider = awsObserved?.oidcProvider;
   if (provider && !provider.exists)
-    full.changes.unshift({ group: 'aws', kind: 'IAM OIDC provider', name: provider.arn, action: 'create', details: ["the cluster's issuer, so IAM trusts its service-account tokens (--create-oidc-provider)"] });
+    full.changes.unshift({
+      group: 'aws',
+      kind: 'IAM OIDC provider',
+      name: provider.arn,
+      action: 'create',
+      details: ["the cluster's issuer, so IAM trusts its service-account tokens (--create-oidc-provider)"],
+    });
   const skipped = new Set<Group>(skip);
   return { desired, observed, awsObserved, known, plan: { ...full, changes: full.changes.filter((c) => !skipped.has(c.group)) } };
 }
@@ -107,13 +129,21 @@ export async function initStack(settings: Settings, ports: Ports, progress: Prog
       prepared.desired.unresolved.map((u) => `${u.setting}: ${u.how}`).join('; '),
     );
   if (prepared.awsObserved) assertNoConflicts(prepared.awsObserved, settings.stack);
-  if (p.blockers.length > 0) throw new StateError(`the cluster would refuse part of the stack; nothing was changed:\n${p.blockers.join('\n')}`, 'see the plan: `kedactl plan`');
+  if (p.blockers.length > 0)
+    throw new StateError(
+      `the cluster would refuse part of the stack; nothing was changed:\n${p.blockers.join('\n')}`,
+      'see the plan: `kedactl plan`',
+    );
   if (!hasWork(p)) return { plan: p, applied: false, queueUrl: prepared.awsObserved?.queueUrls[prepared.desired.names.queue] };
   if (!(await opts.approve(p))) throw new CancelledError('not approved; nothing was changed');
 
   let queueUrl: string | undefined;
   if (!skip.has('aws')) {
-    const r = await applyAws(prepared.desired, p, need(ports.aws, 'AWS'), progress, { createOidcProvider: opts.createOidcProvider, observed: prepared.awsObserved, wait: opts.roleWait });
+    const r = await applyAws(prepared.desired, p, need(ports.aws, 'AWS'), progress, {
+      createOidcProvider: opts.createOidcProvider,
+      observed: prepared.awsObserved,
+      wait: opts.roleWait,
+    });
     queueUrl = r.queueUrl;
     if (queueUrl !== prepared.desired.arns.queueUrl) {
       // the manifests carry the queue URL AWS gave us, not the one derived from the region
@@ -123,11 +153,19 @@ export async function initStack(settings: Settings, ports: Ports, progress: Prog
   }
   let kedaVersion: string | undefined;
   if (!skip.has('keda')) {
-    const r = await installKeda(prepared.desired, need(ports.helm, 'helm'), need(ports.kube, 'Kubernetes'), progress, { wait: opts.wait, signal: opts.signal, forceConflicts: opts.forceConflicts });
+    const r = await installKeda(prepared.desired, need(ports.helm, 'helm'), need(ports.kube, 'Kubernetes'), progress, {
+      wait: opts.wait,
+      signal: opts.signal,
+      forceConflicts: opts.forceConflicts,
+    });
     kedaVersion = r.version;
   }
   if (!skip.has('kubernetes'))
-    await applyKube(prepared.desired, need(ports.kube, 'Kubernetes'), progress, { wait: opts.wait, signal: opts.signal, force: opts.forceConflicts });
+    await applyKube(prepared.desired, need(ports.kube, 'Kubernetes'), progress, {
+      wait: opts.wait,
+      signal: opts.signal,
+      force: opts.forceConflicts,
+    });
   return { plan: p, applied: true, queueUrl, kedaVersion };
 }
 

@@ -6,7 +6,17 @@ import { dirname, resolve } from 'node:path';
 import { SettingsError, type SettingProblem } from '../errors.js';
 import { absoluteKedaChart } from '../keda/chart.js';
 import { CONFIG_FILE, pinnedLines, readConfigFile, type PinnedLine } from './config-file.js';
-import { coerce, FIELDS, FIELD_BY_KEY, envName, resolveSettings, type Layer, type Origin, type Settings, type SettingKey } from './settings.js';
+import {
+  coerce,
+  FIELDS,
+  FIELD_BY_KEY,
+  envName,
+  resolveSettings,
+  type Layer,
+  type Origin,
+  type Settings,
+  type SettingKey,
+} from './settings.js';
 
 export { CONFIG_FILE, readConfigFile } from './config-file.js';
 
@@ -102,9 +112,15 @@ export function loadSettings(input: SettingsInput): LoadedSettings {
     }
   }
   // a relative chart folder is where kedactl runs (flag, answer, variable) or beside the config file that names it
-  for (const [layer, base] of [[flagLayer, input.cwd], [answers, input.cwd], [kedactlEnv, input.cwd], [fileLayer, file ? dirname(file.path) : input.cwd]] as const) {
+  for (const [layer, base] of [
+    [flagLayer, input.cwd],
+    [answers, input.cwd],
+    [kedactlEnv, input.cwd],
+    [fileLayer, file ? dirname(file.path) : input.cwd],
+  ] as const) {
     const chart = layer.kedaChart;
-    if (chart && typeof chart.value === 'string' && chart.value) layer.kedaChart = { ...chart, value: absoluteKedaChart(chart.value, base) };
+    if (chart && typeof chart.value === 'string' && chart.value)
+      layer.kedaChart = { ...chart, value: absoluteKedaChart(chart.value, base) };
   }
   const recorded = input.recorded ?? {};
   const layers = [flagLayer, answers, kedactlEnv, awsEnv, fileLayer, recorded];
@@ -113,6 +129,7 @@ export function loadSettings(input: SettingsInput): LoadedSettings {
   if (problems.length > 0 || !resolved.settings) throw new SettingsError(problems);
   if (file && legacy) file.pinned = pinnedLines(fileLayer, resolved.settings);
   const given = new Set<SettingKey>();
-  for (const [k, o] of Object.entries(resolved.origins) as Array<[SettingKey, Origin]>) if (o !== 'default' && o !== 'derived' && o !== 'detected') given.add(k);
+  for (const [k, o] of Object.entries(resolved.origins) as Array<[SettingKey, Origin]>)
+    if (o !== 'default' && o !== 'derived' && o !== 'detected') given.add(k);
   return { settings: resolved.settings, origins: resolved.origins, configFile: file?.path, given, file };
 }

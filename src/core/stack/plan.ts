@@ -68,12 +68,18 @@ export function grantsOf(desired: DesiredStack): Grant[] {
       for (const [kind, who] of Object.entries(s.Principal ?? {})) {
         for (const p of asList(who)) {
           const cond = Object.entries(s.Condition?.StringEquals ?? {}).map(([k, v]) => `${k.split(':').pop()}=${asList(v).join('|')}`);
-          out.push({ principal: kind === 'AWS' ? p : `${kind} ${p}`, actions: asList(s.Action), resource: r.arn, condition: cond.length ? cond.join(', ') : undefined });
+          out.push({
+            principal: kind === 'AWS' ? p : `${kind} ${p}`,
+            actions: asList(s.Action),
+            resource: r.arn,
+            condition: cond.length ? cond.join(', ') : undefined,
+          });
         }
       }
     }
     for (const doc of Object.values(r.policies))
-      for (const s of doc.Statement) for (const res of asList(s.Resource)) out.push({ principal: r.arn, actions: asList(s.Action), resource: res });
+      for (const s of doc.Statement)
+        for (const res of asList(s.Resource)) out.push({ principal: r.arn, actions: asList(s.Action), resource: res });
   }
   // a role's policy and the target's trust often say the same thing twice (operator -> scaler)
   const seen = new Set<string>();
@@ -88,7 +94,9 @@ function statementsKey(doc: PolicyDocument): Set<string> {
   for (const s of doc.Statement) {
     if (s.Effect !== 'Allow') continue;
     const principals = Object.entries(s.Principal ?? { '': '' }).flatMap(([k, v]) => asList(v).map((p) => `${k}:${p}`));
-    for (const p of principals) for (const a of asList(s.Action)) for (const r of asList(s.Resource ?? '')) keys.add(`${p}|${a}|${r}|${JSON.stringify(s.Condition ?? {})}`);
+    for (const p of principals)
+      for (const a of asList(s.Action))
+        for (const r of asList(s.Resource ?? '')) keys.add(`${p}|${a}|${r}|${JSON.stringify(s.Condition ?? {})}`);
   }
   return keys;
 }
@@ -109,7 +117,10 @@ export function sameDocument(a: PolicyDocument | undefined, b: PolicyDocument): 
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
   if (v && typeof v === 'object')
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   return JSON.stringify(v);
 }
 
@@ -121,7 +132,13 @@ export function plan(desired: DesiredStack, observed: Observed = {}): Plan {
     const seen = observed.queues?.[q.name];
     const kind = q.purpose === 'dead-letter' ? 'SQS dead-letter queue' : 'SQS queue';
     if (!observed.queues || !seen) {
-      changes.push({ group: 'aws', kind, name: q.name, action: 'create', details: Object.entries(q.attributes).map(([k, v]) => `${k}=${v}`) });
+      changes.push({
+        group: 'aws',
+        kind,
+        name: q.name,
+        action: 'create',
+        details: Object.entries(q.attributes).map(([k, v]) => `${k}=${v}`),
+      });
       continue;
     }
     const details = Object.entries(q.attributes)
@@ -148,17 +165,32 @@ export function plan(desired: DesiredStack, observed: Observed = {}): Plan {
         if (widens(seen.policies[name], doc)) widen = true;
       }
     }
-    for (const name of Object.keys(seen.policies)) if (!(name in r.policies)) details.push(`policy ${name} is not in the plan and will be removed`);
+    for (const name of Object.keys(seen.policies))
+      if (!(name in r.policies)) details.push(`policy ${name} is not in the plan and will be removed`);
     changes.push({ group: 'aws', kind: 'IAM role', name: r.name, action: details.length ? 'update' : 'unchanged', details });
   }
 
   const k = observed.keda;
   const kedaVals = Object.entries(desired.keda.values).map(([key, v]) => `${key}=${v}`);
   if (!k || !k.installed) {
-    changes.push({ group: 'keda', kind: 'helm release', name: `${KEDA.namespace}/${desired.keda.release}`, action: 'create', details: [`chart ${describeKedaChart(desired.keda.source)} ${desired.keda.version}`, ...kedaVals] });
+    changes.push({
+      group: 'keda',
+      kind: 'helm release',
+      name: `${KEDA.namespace}/${desired.keda.release}`,
+      action: 'create',
+      details: [`chart ${describeKedaChart(desired.keda.source)} ${desired.keda.version}`, ...kedaVals],
+    });
   } else {
-    const details = Object.entries(desired.keda.values).filter(([key, v]) => k.values?.[key] !== v).map(([key, v]) => `${key}: ${k.values?.[key] ?? '(unset)'} -> ${v}`);
-    changes.push({ group: 'keda', kind: 'helm release', name: `${KEDA.namespace}/${desired.keda.release}`, action: details.length ? 'update' : 'unchanged', details: [`installed version ${k.version ?? 'unknown'}`, ...details] });
+    const details = Object.entries(desired.keda.values)
+      .filter(([key, v]) => k.values?.[key] !== v)
+      .map(([key, v]) => `${key}: ${k.values?.[key] ?? '(unset)'} -> ${v}`);
+    changes.push({
+      group: 'keda',
+      kind: 'helm release',
+      name: `${KEDA.namespace}/${desired.keda.release}`,
+      action: details.length ? 'update' : 'unchanged',
+      details: [`installed version ${k.version ?? 'unknown'}`, ...details],
+    });
   }
 
   for (const { object } of desired.objects) {
@@ -183,7 +215,9 @@ export function plan(desired: DesiredStack, observed: Observed = {}): Plan {
     );
   }
   if (crds && crds.unread.length > 0)
-    warnings.push(`could not read ${crds.unread.join(', ')} (forbidden): the API server checks the KEDA objects only when they are applied`);
+    warnings.push(
+      `could not read ${crds.unread.join(', ')} (forbidden): the API server checks the KEDA objects only when they are applied`,
+    );
 
   return {
     stack: desired.settings.stack,

@@ -18,6 +18,10 @@ export interface Ports {
 export function parseSkip(values: unknown): Set<Part> {
   const list = (Array.isArray(values) ? values : values === undefined ? [] : [values]).flatMap((v) => String(v).split(','));
   const bad = list.filter((v) => !PARTS.includes(v as Part));
-  if (bad.length) throw new UsageError(`skip = ${bad.map((b) => JSON.stringify(b)).join(', ')}: must be one of ${PARTS.join(', ')}`, 'pass --skip aws, --skip keda or --skip kubernetes (repeatable)');
+  if (bad.length)
+    throw new UsageError(
+      `skip = ${bad.map((b) => JSON.stringify(b)).join(', ')}: must be one of ${PARTS.join(', ')}`,
+      'pass --skip aws, --skip keda or --skip kubernetes (repeatable)',
+    );
   return new Set(list as Part[]);
 }

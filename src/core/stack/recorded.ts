@@ -43,7 +43,8 @@ function toLayer(cm: KubeObject): Recorded {
   const where = `ConfigMap ${cm.metadata.namespace}/${cm.metadata.name}`;
   const data = ((cm as { data?: Record<string, string> }).data ?? {}) as Record<string, string>;
   const layer: Layer = {};
-  for (const k of RECORDED_KEYS) if (data[k] !== undefined) layer[k] = { value: data[k], source: `recorded in ${where}`, origin: 'recorded' };
+  for (const k of RECORDED_KEYS)
+    if (data[k] !== undefined) layer[k] = { value: data[k], source: `recorded in ${where}`, origin: 'recorded' };
   return { layer, where };
 }
 
@@ -64,6 +65,8 @@ export async function readRecorded(stack: string, namespace: string, kube: Kube)
   }
   if (found.length === 0) return undefined;
   // one stack has one record; should a copy exist elsewhere, the one in the namespace asked for wins
-  const pick = found.find((o) => o.metadata.namespace === namespace) ?? found.sort((a, b) => (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? ''))[0]!;
+  const pick =
+    found.find((o) => o.metadata.namespace === namespace) ??
+    found.sort((a, b) => (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? ''))[0]!;
   return toLayer(pick);
 }

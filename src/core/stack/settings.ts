@@ -70,7 +70,8 @@ const SQS_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 
 export function checkDns1123Label(v: string, max = 63): string | undefined {
   if (v.length > max) return `must be at most ${max} characters (DNS-1123 label)`;
-  if (!DNS1123_LABEL.test(v)) return 'must be a DNS-1123 label: lowercase letters, digits and "-", starting and ending with a letter or digit';
+  if (!DNS1123_LABEL.test(v))
+    return 'must be a DNS-1123 label: lowercase letters, digits and "-", starting and ending with a letter or digit';
   return undefined;
 }
 
@@ -85,46 +86,145 @@ export function checkQueueName(v: string): string | undefined {
 }
 
 export const FIELDS: readonly FieldSpec[] = [
-  { key: 'stack', flag: 'stack', kind: 'string', describe: 'stack name; every resource name and tag derives from it',
-    check: (v: string) => checkDns1123Label(v, 24) },
-  { key: 'region', flag: 'region', kind: 'string', awsEnv: 'AWS_REGION', describe: 'AWS region of the queue and roles',
-    check: (v: string) => (REGION.test(v) ? undefined : 'must look like an AWS region, e.g. eu-west-1') },
-  { key: 'profile', flag: 'profile', kind: 'string', awsEnv: 'AWS_PROFILE', describe: 'AWS shared-config profile',
-    check: (v: string) => (/^[\w+=,.@-]{1,128}$/.test(v) ? undefined : 'must be a profile name from ~/.aws/config') },
-  { key: 'endpointUrl', flag: 'endpoint-url', kind: 'string', awsEnv: 'AWS_ENDPOINT_URL', describe: 'AWS endpoint for emulators (e.g. http://127.0.0.1:5000)',
-    check: (v: string) => checkUrl(v, ['http:', 'https:']) },
-  { key: 'accountId', flag: 'account-id', kind: 'string', describe: 'AWS account id (detected with STS when omitted)',
-    check: (v: string) => (/^\d{12}$/.test(v) ? undefined : 'must be 12 digits') },
-  { key: 'cluster', flag: 'cluster', kind: 'string', describe: 'EKS cluster name (for the OIDC issuer)',
-    check: (v: string) => (/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/.test(v) ? undefined : 'must be an EKS cluster name: letters, digits, "-" and "_", at most 100') },
-  { key: 'oidcIssuer', flag: 'oidc-issuer', kind: 'string', describe: "the cluster's OIDC issuer URL (https)",
-    check: (v: string) => checkUrl(v, ['https:']) ?? (new URL(v).search || new URL(v).hash ? 'must not carry a query or fragment' : undefined) },
+  {
+    key: 'stack',
+    flag: 'stack',
+    kind: 'string',
+    describe: 'stack name; every resource name and tag derives from it',
+    check: (v: string) => checkDns1123Label(v, 24),
+  },
+  {
+    key: 'region',
+    flag: 'region',
+    kind: 'string',
+    awsEnv: 'AWS_REGION',
+    describe: 'AWS region of the queue and roles',
+    check: (v: string) => (REGION.test(v) ? undefined : 'must look like an AWS region, e.g. eu-west-1'),
+  },
+  {
+    key: 'profile',
+    flag: 'profile',
+    kind: 'string',
+    awsEnv: 'AWS_PROFILE',
+    describe: 'AWS shared-config profile',
+    check: (v: string) => (/^[\w+=,.@-]{1,128}$/.test(v) ? undefined : 'must be a profile name from ~/.aws/config'),
+  },
+  {
+    key: 'endpointUrl',
+    flag: 'endpoint-url',
+    kind: 'string',
+    awsEnv: 'AWS_ENDPOINT_URL',
+    describe: 'AWS endpoint for emulators (e.g. http://127.0.0.1:5000)',
+    check: (v: string) => checkUrl(v, ['http:', 'https:']),
+  },
+  {
+    key: 'accountId',
+    flag: 'account-id',
+    kind: 'string',
+    describe: 'AWS account id (detected with STS when omitted)',
+    check: (v: string) => (/^\d{12}$/.test(v) ? undefined : 'must be 12 digits'),
+  },
+  {
+    key: 'cluster',
+    flag: 'cluster',
+    kind: 'string',
+    describe: 'EKS cluster name (for the OIDC issuer)',
+    check: (v: string) =>
+      /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/.test(v) ? undefined : 'must be an EKS cluster name: letters, digits, "-" and "_", at most 100',
+  },
+  {
+    key: 'oidcIssuer',
+    flag: 'oidc-issuer',
+    kind: 'string',
+    describe: "the cluster's OIDC issuer URL (https)",
+    check: (v: string) =>
+      checkUrl(v, ['https:']) ?? (new URL(v).search || new URL(v).hash ? 'must not carry a query or fragment' : undefined),
+  },
   { key: 'kubeconfig', flag: 'kubeconfig', kind: 'string', describe: 'path to the kubeconfig file' },
   { key: 'context', flag: 'context', kind: 'string', describe: 'kubeconfig context to use' },
-  { key: 'namespace', perStack: true, flag: 'namespace', kind: 'string', describe: 'Kubernetes namespace of the stack',
-    check: (v: string) => checkDns1123Label(v) },
+  {
+    key: 'namespace',
+    perStack: true,
+    flag: 'namespace',
+    kind: 'string',
+    describe: 'Kubernetes namespace of the stack',
+    check: (v: string) => checkDns1123Label(v),
+  },
   { key: 'queueName', perStack: true, flag: 'queue-name', kind: 'string', describe: 'SQS queue name', check: checkQueueName },
   { key: 'deadLetterQueue', perStack: true, flag: 'dead-letter-queue', kind: 'bool', describe: 'also create a dead-letter queue' },
-  { key: 'maxReceiveCount', perStack: true, flag: 'max-receive-count', kind: 'int', min: 1, max: 1000, describe: 'receives before a message moves to the dead-letter queue' },
-  { key: 'pollingInterval', perStack: true, flag: 'polling-interval', kind: 'int', min: 1, max: 3600, describe: 'seconds between KEDA queue checks' },
+  {
+    key: 'maxReceiveCount',
+    perStack: true,
+    flag: 'max-receive-count',
+    kind: 'int',
+    min: 1,
+    max: 1000,
+    describe: 'receives before a message moves to the dead-letter queue',
+  },
+  {
+    key: 'pollingInterval',
+    perStack: true,
+    flag: 'polling-interval',
+    kind: 'int',
+    min: 1,
+    max: 3600,
+    describe: 'seconds between KEDA queue checks',
+  },
   { key: 'maxReplicas', perStack: true, flag: 'max-replicas', kind: 'int', min: 1, max: 1000, describe: 'most Jobs KEDA runs at once' },
   { key: 'queueLength', perStack: true, flag: 'queue-length', kind: 'int', min: 1, max: 10000, describe: 'messages per Job' },
-  { key: 'activationQueueLength', perStack: true, flag: 'activation-queue-length', kind: 'int', min: 0, max: 10000, describe: 'messages needed before any Job starts' },
+  {
+    key: 'activationQueueLength',
+    perStack: true,
+    flag: 'activation-queue-length',
+    kind: 'int',
+    min: 0,
+    max: 10000,
+    describe: 'messages needed before any Job starts',
+  },
   { key: 'strategy', perStack: true, flag: 'strategy', kind: 'enum', choices: STRATEGIES, describe: 'ScaledJob scaling strategy' },
-  { key: 'processingTime', perStack: true, flag: 'processing-time', kind: 'int', min: 0, max: 43000, describe: 'seconds each Job spends on a message' },
-  { key: 'visibilityTimeout', perStack: true, flag: 'visibility-timeout', kind: 'int', min: 1, max: 43200, describe: 'SQS visibility timeout in seconds (> processing time)',
-    check: (v: number, all) => (all.processingTime !== undefined && v <= all.processingTime
-      ? `must be greater than the processing time (${all.processingTime}s), or a message reappears while it is being processed` : undefined) },
+  {
+    key: 'processingTime',
+    perStack: true,
+    flag: 'processing-time',
+    kind: 'int',
+    min: 0,
+    max: 43000,
+    describe: 'seconds each Job spends on a message',
+  },
+  {
+    key: 'visibilityTimeout',
+    perStack: true,
+    flag: 'visibility-timeout',
+    kind: 'int',
+    min: 1,
+    max: 43200,
+    describe: 'SQS visibility timeout in seconds (> processing time)',
+    check: (v: number, all) =>
+      all.processingTime !== undefined && v <= all.processingTime
+        ? `must be greater than the processing time (${all.processingTime}s), or a message reappears while it is being processed`
+        : undefined,
+  },
   { key: 'image', flag: 'image', kind: 'string', describe: 'consumer image (needs bash, curl and the aws CLI v2)', check: checkImage },
   { key: 'analyzerImage', flag: 'analyzer-image', kind: 'string', describe: 'result analyzer image', check: checkImage },
   { key: 'auth', flag: 'auth', kind: 'enum', choices: AUTH_MODES, describe: 'irsa (EKS) or static (emulator / non-AWS cluster)' },
   { key: 'templates', flag: 'templates', kind: 'string', describe: 'directory of template overrides' },
-  { key: 'kedaVersion', flag: 'keda-version', kind: 'string', describe: `KEDA helm chart version (${SUPPORTED_KEDA_RANGE})`,
-    check: (v: string) => kedaVersionProblem(v) },
-  { key: 'kedaChart', flag: 'keda-chart', kind: 'string',
-    describe: "KEDA's helm chart: a folder or .tgz (installs its own version), oci://host/path/keda or an https helm repository URL (default kedacore/keda)",
+  {
+    key: 'kedaVersion',
+    flag: 'keda-version',
+    kind: 'string',
+    describe: `KEDA helm chart version (${SUPPORTED_KEDA_RANGE})`,
+    check: (v: string) => kedaVersionProblem(v),
+  },
+  {
+    key: 'kedaChart',
+    flag: 'keda-chart',
+    kind: 'string',
+    describe:
+      "KEDA's helm chart: a folder or .tgz (installs its own version), oci://host/path/keda or an https helm repository URL (default kedacore/keda)",
     // a folder recorded by another machine need not exist here: only installing reads it
-    check: (v: string, _all, source) => (source.startsWith('recorded in') && kedaChartSource(v).kind === 'local' ? undefined : kedaChartProblem(v)) },
+    check: (v: string, _all, source) =>
+      source.startsWith('recorded in') && kedaChartSource(v).kind === 'local' ? undefined : kedaChartProblem(v),
+  },
 ];
 
 export const FIELD_BY_KEY: ReadonlyMap<SettingKey, FieldSpec> = new Map(FIELDS.map((f) => [f.key, f]));
@@ -145,11 +245,17 @@ function checkUrl(v: string, protocols: string[]): string | undefined {
 }
 
 function checkImage(v: string): string | undefined {
-  return /^[a-z0-9]+([._\/:@-][A-Za-z0-9_.-]+)*$/.test(v) && v.length <= 255 ? undefined : 'must be an image reference like registry/name:tag';
+  return /^[a-z0-9]+([._/:@-][A-Za-z0-9_.-]+)*$/.test(v) && v.length <= 255
+    ? undefined
+    : 'must be an image reference like registry/name:tag';
 }
 
 /** The defaults computed from another setting (the rest are constants). */
-export const DERIVED_FROM: Partial<Record<SettingKey, SettingKey>> = { namespace: 'stack', queueName: 'stack', visibilityTimeout: 'processingTime' };
+export const DERIVED_FROM: Partial<Record<SettingKey, SettingKey>> = {
+  namespace: 'stack',
+  queueName: 'stack',
+  visibilityTimeout: 'processingTime',
+};
 
 /** Defaults that reproduce the published example, with names derived from the stack. */
 export function defaults(stack: string, processingTime = 30): Omit<Settings, 'stack' | 'region'> {
@@ -194,8 +300,7 @@ export function coerce(f: FieldSpec, raw: unknown): { value?: unknown; problem?:
     case 'int': {
       const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
       if (!Number.isInteger(n)) return { problem: `must be a whole number from ${f.min} to ${f.max}` };
-      if ((f.min !== undefined && n < f.min) || (f.max !== undefined && n > f.max))
-        return { problem: `must be from ${f.min} to ${f.max}` };
+      if ((f.min !== undefined && n < f.min) || (f.max !== undefined && n > f.max)) return { problem: `must be from ${f.min} to ${f.max}` };
       return { value: n };
     }
   }
@@ -251,14 +356,19 @@ export function resolveSettings(
   origins.stack ??= 'default';
   const merged = { ...filled, ...picked, stack } as Partial<Settings>;
   // a local chart installs its own version: kedaVersion defaults to it, and may not say another
-  const chartVersion = merged.kedaChart && kedaChartSource(merged.kedaChart).kind === 'local' ? localKedaChartVersion(merged.kedaChart) : undefined;
+  const chartVersion =
+    merged.kedaChart && kedaChartSource(merged.kedaChart).kind === 'local' ? localKedaChartVersion(merged.kedaChart) : undefined;
   if (chartVersion && picked.kedaVersion === undefined) {
     merged.kedaVersion = chartVersion;
     sources.kedaVersion = `the Chart.yaml of ${merged.kedaChart}`;
     origins.kedaVersion = 'derived';
   } else if (chartVersion && picked.kedaVersion !== chartVersion)
-    problems.push({ setting: 'kedaVersion', value: picked.kedaVersion, source: sources.kedaVersion,
-      rule: `differs from the version of the chart kedaChart names (${merged.kedaChart} is ${chartVersion}, from ${sources.kedaChart}); a local chart installs its own version: drop kedaVersion or point kedaChart at a ${picked.kedaVersion} chart` });
+    problems.push({
+      setting: 'kedaVersion',
+      value: picked.kedaVersion,
+      source: sources.kedaVersion,
+      rule: `differs from the version of the chart kedaChart names (${merged.kedaChart} is ${chartVersion}, from ${sources.kedaChart}); a local chart installs its own version: drop kedaVersion or point kedaChart at a ${picked.kedaVersion} chart`,
+    });
   if (merged.region === undefined && opts.regionOptional) merged.region = UNKNOWN_REGION;
   else if (merged.region === undefined)
     problems.push({ setting: 'region', rule: 'is required: pass --region, set AWS_REGION, or put region: in kedactl.yaml' });

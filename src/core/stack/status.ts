@@ -18,10 +18,24 @@ export interface StackStatus {
   healthy: boolean;
   /** what is wrong, one line each, with what to do */
   problems: string[];
-  queue?: { name: string; exists: boolean; visible?: number; inFlight?: number; delayed?: number; deadLetter?: { name: string; visible?: number } };
+  queue?: {
+    name: string;
+    exists: boolean;
+    visible?: number;
+    inFlight?: number;
+    delayed?: number;
+    deadLetter?: { name: string; visible?: number };
+  };
   roles?: Array<{ name: string; state: 'as planned' | 'drifted' | 'missing'; details: string[] }>;
   keda?: { installed: boolean; version?: string; ready: boolean; problem?: string };
-  scaledJob?: { name: string; exists: boolean; ready?: string; active?: string; lastWarning?: string; /** why it could not be read */ unreadable?: string };
+  scaledJob?: {
+    name: string;
+    exists: boolean;
+    ready?: string;
+    active?: string;
+    lastWarning?: string /** why it could not be read */;
+    unreadable?: string;
+  };
   objects?: { asPlanned: number; drifted: string[]; missing: string[] };
   jobs?: { active: number; succeeded: number; failed: number };
   results?: { processed: number; killed: number } | { unavailable: string };
@@ -39,7 +53,10 @@ export async function stackStatus(settings: Settings, ports: Ports, skip: Readon
   const { desired } = p;
   const s: StackStatus = { stack: settings.stack, healthy: true, problems: [] };
   const problem = (t: string) => s.problems.push(t);
-  if (!skip.has('aws') && !ports.aws) problem('AWS not checked: no region is set, so the queue and the IAM roles are unknown; pass --region (or set AWS_REGION), or --skip aws');
+  if (!skip.has('aws') && !ports.aws)
+    problem(
+      'AWS not checked: no region is set, so the queue and the IAM roles are unknown; pass --region (or set AWS_REGION), or --skip aws',
+    );
 
   if (!skip.has('aws') && ports.aws && p.awsObserved) {
     const work = desired.queues.find((q) => q.purpose === 'work')!;
@@ -50,24 +67,48 @@ export async function stackStatus(settings: Settings, ports: Ports, skip: Readon
       Object.assign(s.queue, queueDepth(a));
       const dlq = desired.queues.find((q) => q.purpose === 'dead-letter');
       const dlqUrl = dlq && p.awsObserved.queueUrls[dlq.name];
-      if (dlq) s.queue.deadLetter = { name: dlq.name, visible: dlqUrl ? queueDepth(await ports.aws.sqs.getQueueAttributes(dlqUrl)).visible : undefined };
-      if (s.queue.deadLetter?.visible) problem(`${s.queue.deadLetter.visible} message(s) in the dead-letter queue ${dlq!.name}: Jobs failed on them repeatedly`);
+      if (dlq)
+        s.queue.deadLetter = {
+          name: dlq.name,
+          visible: dlqUrl ? queueDepth(await ports.aws.sqs.getQueueAttributes(dlqUrl)).visible : undefined,
+        };
+      if (s.queue.deadLetter?.visible)
+        problem(`${s.queue.deadLetter.visible} message(s) in the dead-letter queue ${dlq!.name}: Jobs failed on them repeatedly`);
     } else problem(`SQS queue ${work.name} does not exist: run kedactl init`);
     s.roles = p.plan.changes
       .filter((c) => c.kind === 'IAM role')
-      .map((c) => ({ name: c.name, state: c.action === 'create' ? 'missing' : c.action === 'update' ? 'drifted' : 'as planned', details: c.details }) as const);
-    for (const r of s.roles) if (r.state !== 'as planned') problem(`IAM role ${r.name} is ${r.state}${r.details.length ? `: ${r.details.join('; ')}` : ''}: run kedactl init to restore it`);
+      .map(
+        (c) =>
+          ({
+            name: c.name,
+            state: c.action === 'create' ? 'missing' : c.action === 'update' ? 'drifted' : 'as planned',
+            details: c.details,
+          }) as const,
+      );
+    for (const r of s.roles)
+      if (r.state !== 'as planned')
+        problem(`IAM role ${r.name} is ${r.state}${r.details.length ? `: ${r.details.join('; ')}` : ''}: run kedactl init to restore it`);
 
     // the same discovery by tags as teardown: what else carries the stack's tags, and what could not be read
-    const [queues, roles] = await allInOrder([findStackQueues(settings.stack, ports.aws.sqs), findStackRoles(settings.stack, ports.aws.iam)]);
+    const [queues, roles] = await allInOrder([
+      findStackQueues(settings.stack, ports.aws.sqs),
+      findStackRoles(settings.stack, ports.aws.iam),
+    ]);
     const planned = new Set([...desired.queues.map((q) => q.name), ...desired.roles.map((r) => r.name)]);
     s.strays = [
-      ...queues.found.map(queueNameOf).filter((n) => !planned.has(n)).map((n) => `SQS queue ${n}`),
+      ...queues.found
+        .map(queueNameOf)
+        .filter((n) => !planned.has(n))
+        .map((n) => `SQS queue ${n}`),
       ...roles.found.filter((r) => !planned.has(r.name)).map((r) => `IAM role ${r.name}`),
     ];
     s.unreadable = [...queues.unreadable, ...roles.unreadable].map((u) => `${u.kind} ${u.name}: ${u.error.message}`);
-    for (const x of s.strays) problem(`${x} is tagged with stack "${settings.stack}" but its settings do not name it (left from earlier settings?): kedactl teardown removes it with the rest of the stack`);
-    for (const u of [...queues.unreadable, ...roles.unreadable]) problem(`could not tell whether ${u.kind} ${u.name} is the stack's: ${u.error.message}${u.error.next ? ` (${u.error.next})` : ''}`);
+    for (const x of s.strays)
+      problem(
+        `${x} is tagged with stack "${settings.stack}" but its settings do not name it (left from earlier settings?): kedactl teardown removes it with the rest of the stack`,
+      );
+    for (const u of [...queues.unreadable, ...roles.unreadable])
+      problem(`could not tell whether ${u.kind} ${u.name} is the stack's: ${u.error.message}${u.error.next ? ` (${u.error.next})` : ''}`);
   }
 
   if (!skip.has('kubernetes') && ports.kube) {
@@ -85,7 +126,8 @@ export async function stackStatus(settings: Settings, ports: Ports, skip: Readon
       missing: kubeChanges.filter((c) => c.action === 'create').map((c) => `${c.kind} ${c.name}`),
     };
     if (s.objects.missing.length) problem(`missing from the cluster: ${s.objects.missing.join(', ')}: run kedactl init`);
-    if (s.objects.drifted.length) problem(`changed since kedactl applied them: ${s.objects.drifted.join(', ')}: kedactl plan shows how; kedactl init restores them`);
+    if (s.objects.drifted.length)
+      problem(`changed since kedactl applied them: ${s.objects.drifted.join(', ')}: kedactl plan shows how; kedactl init restores them`);
 
     const ns = desired.names.namespace;
     if (settings.auth === 'static') await credentialsStatus(kube, ns, desired.names.credentialsSecret, s, problem);
@@ -113,8 +155,13 @@ export async function stackStatus(settings: Settings, ports: Ports, skip: Readon
       const warning = lastWarning(events, { kind: 'ScaledJob', name: sjName });
       if (warning) s.scaledJob.lastWarning = warning;
       if (!s.scaledJob.ready?.startsWith('True'))
-        problem(`ScaledJob ${ns}/${sjName} is not ready (Ready: ${s.scaledJob.ready ?? 'not reported by KEDA yet'})${s.scaledJob.lastWarning ? `; last warning: ${s.scaledJob.lastWarning}` : ''}`);
-      const jobs = await kube.list({ apiVersion: 'batch/v1', kind: 'Job' }, { namespace: ns, labelSelector: `scaledjob.keda.sh/name=${sjName}` });
+        problem(
+          `ScaledJob ${ns}/${sjName} is not ready (Ready: ${s.scaledJob.ready ?? 'not reported by KEDA yet'})${s.scaledJob.lastWarning ? `; last warning: ${s.scaledJob.lastWarning}` : ''}`,
+        );
+      const jobs = await kube.list(
+        { apiVersion: 'batch/v1', kind: 'Job' },
+        { namespace: ns, labelSelector: `scaledjob.keda.sh/name=${sjName}` },
+      );
       s.jobs = countJobPhases(jobs);
     }
     try {

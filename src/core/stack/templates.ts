@@ -26,7 +26,11 @@ export function templateSource(overrideDir?: string): TemplateSource {
     } catch {
       ok = false;
     }
-    if (!ok) throw new TemplateError(`templates = "${overrideDir}": no such directory`, 'pass --templates a directory that holds your overrides, or drop the flag');
+    if (!ok)
+      throw new TemplateError(
+        `templates = "${overrideDir}": no such directory`,
+        'pass --templates a directory that holds your overrides, or drop the flag',
+      );
   }
   return {
     read(relPath) {
@@ -58,14 +62,17 @@ function fillString(s: string, values: TemplateValues, where: string, asText = f
   const whole = asText ? null : WHOLE.exec(s);
   if (whole) {
     const name = whole[1]!;
-    if (!(name in values)) throw new TemplateError(`${where}: unknown placeholder \${${name}}`, `known placeholders: ${Object.keys(values).sort().join(', ')}`);
+    if (!(name in values))
+      throw new TemplateError(`${where}: unknown placeholder \${${name}}`, `known placeholders: ${Object.keys(values).sort().join(', ')}`);
     const v = values[name];
     return v === undefined ? REMOVE : v;
   }
   return s.replace(INLINE, (_m, name: string) => {
-    if (!(name in values)) throw new TemplateError(`${where}: unknown placeholder \${${name}}`, `known placeholders: ${Object.keys(values).sort().join(', ')}`);
+    if (!(name in values))
+      throw new TemplateError(`${where}: unknown placeholder \${${name}}`, `known placeholders: ${Object.keys(values).sort().join(', ')}`);
     const v = values[name];
-    if (v === undefined) throw new TemplateError(`${where}: \${${name}} does not apply in this configuration; use it only as a whole, unquoted value`);
+    if (v === undefined)
+      throw new TemplateError(`${where}: \${${name}} does not apply in this configuration; use it only as a whole, unquoted value`);
     return String(v);
   });
 }
@@ -105,12 +112,16 @@ export function renderYaml(src: TemplateSource, relPath: string, values: Templat
   const out: Array<Record<string, unknown>> = [];
   for (const doc of docs) {
     if (doc.errors.length > 0) {
-      throw new TemplateError(`template ${path} does not parse as YAML: ${doc.errors[0]!.message.split('\n')[0]}`, 'fix the template and run again');
+      throw new TemplateError(
+        `template ${path} does not parse as YAML: ${doc.errors[0]!.message.split('\n')[0]}`,
+        'fix the template and run again',
+      );
     }
     // quoted scalars ("${x}") stay text even when the value is a number
     visit(doc, {
       Scalar(_key, n) {
-        if ((n.type === Scalar.QUOTE_DOUBLE || n.type === Scalar.QUOTE_SINGLE) && typeof n.value === 'string') n.value = new Quoted(n.value);
+        if ((n.type === Scalar.QUOTE_DOUBLE || n.type === Scalar.QUOTE_SINGLE) && typeof n.value === 'string')
+          n.value = new Quoted(n.value);
       },
     });
     const tree = doc.toJS({ maxAliasCount: 0 });

@@ -31,7 +31,7 @@ export interface Question {
 }
 
 export const STRATEGY_HELP: Record<(typeof STRATEGIES)[number], string> = {
-  default: 'one Job per queueLength messages, minus Jobs already running (the example\'s choice)',
+  default: "one Job per queueLength messages, minus Jobs already running (the example's choice)",
   custom: 'like default, with your own formula for running Jobs (customScalingQueueLengthDeduction)',
   accurate: 'counts pending Jobs exactly; with in-flight counting on it over-scales: avoid here',
   eager: 'fills up to maxReplicaCount as soon as messages wait: fastest, most Jobs',
@@ -61,9 +61,15 @@ export function questions(given: ReadonlySet<SettingKey>, detected: Detected, so
   ask('queueName', 'SQS queue name', d.queueName);
   ask('processingTime', 'Seconds each Job spends on a message', String(d.processingTime), 'number');
   ask('maxReplicas', 'Most Jobs running at once', String(d.maxReplicas), 'number');
-  ask('strategy', 'Scaling strategy', d.strategy, 'select', STRATEGIES.map((s) => ({ value: s, name: s, description: STRATEGY_HELP[s] })));
+  ask(
+    'strategy',
+    'Scaling strategy',
+    d.strategy,
+    'select',
+    STRATEGIES.map((s) => ({ value: s, name: s, description: STRATEGY_HELP[s] })),
+  );
   ask('auth', 'How KEDA and the Jobs authenticate to AWS', detected.cluster ? 'irsa' : 'static', 'select', [
-    { value: 'irsa', name: 'irsa', description: 'EKS: IAM roles through the cluster\'s OIDC provider (no keys anywhere)' },
+    { value: 'irsa', name: 'irsa', description: "EKS: IAM roles through the cluster's OIDC provider (no keys anywhere)" },
     { value: 'static', name: 'static', description: 'access keys in a Secret: emulators and non-AWS clusters' },
   ]);
   return q;

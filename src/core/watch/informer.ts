@@ -31,7 +31,10 @@ export interface WatchTransport {
 
 /** The API server answered the list or watch with an error status. */
 export class WatchHttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
     this.name = 'WatchHttpError';
   }

@@ -19,7 +19,10 @@ export class WatchStore {
   /** actions dispatched so far, and how many of them `state` includes (the benchmark matches on these) */
   dispatched = 0;
   applied = 0;
-  constructor(readonly ctx: ReduceContext, now: number = Date.now()) {
+  constructor(
+    readonly ctx: ReduceContext,
+    now: number = Date.now(),
+  ) {
     this.current = initialState(now);
   }
   get state(): WatchState {
@@ -105,19 +108,27 @@ export function startWatch(ports: WatchPorts, o: WatchOptions): WatchSession {
   if (ports.queue) {
     const q = ports.queue;
     loops.push(
-      poll(() => q.read(), {
-        value: (numbers) => store.dispatch({ type: 'queue', numbers, at: now() }),
-        error: (e) => store.dispatch({ type: 'queueError', error: queueErrorText(e, o.queueName), at: now() }),
-      }, { intervalMs: queueIntervalMs, signal }),
+      poll(
+        () => q.read(),
+        {
+          value: (numbers) => store.dispatch({ type: 'queue', numbers, at: now() }),
+          error: (e) => store.dispatch({ type: 'queueError', error: queueErrorText(e, o.queueName), at: now() }),
+        },
+        { intervalMs: queueIntervalMs, signal },
+      ),
     );
   } else store.dispatch({ type: 'queueError', error: 'no region or queue to read', at: now() });
   if (ports.results) {
     const r = ports.results;
     loops.push(
-      poll(() => r.read(), {
-        value: (v) => store.dispatch({ type: 'results', ...v, at: now() }),
-        error: (e) => store.dispatch({ type: 'resultsError', error: String((e as Error)?.message ?? e).split('\n')[0]!, at: now() }),
-      }, { intervalMs: o.resultsIntervalMs ?? 5000, maxBackoffMs: 30_000, signal }),
+      poll(
+        () => r.read(),
+        {
+          value: (v) => store.dispatch({ type: 'results', ...v, at: now() }),
+          error: (e) => store.dispatch({ type: 'resultsError', error: String((e as Error)?.message ?? e).split('\n')[0]!, at: now() }),
+        },
+        { intervalMs: o.resultsIntervalMs ?? 5000, maxBackoffMs: 30_000, signal },
+      ),
     );
   } else store.dispatch({ type: 'resultsError', error: 'no result analyzer', at: now() });
   loops.push(

@@ -54,9 +54,15 @@ export function snapshot(s: WatchState, now: number, o: SnapshotOptions = {}): S
     ...(q.error ? { queueError: q.error } : {}),
     jobs: countJobs(s),
     pods: countPods(s),
-    results: r.processed !== undefined
-      ? { processed: r.processed, killed: r.killed ?? 0, ageSeconds: age(now, r.at), stale: r.error !== undefined || now - (r.at ?? 0) > resultsStaleMs }
-      : null,
+    results:
+      r.processed !== undefined
+        ? {
+            processed: r.processed,
+            killed: r.killed ?? 0,
+            ageSeconds: age(now, r.at),
+            stale: r.error !== undefined || now - (r.at ?? 0) > resultsStaleMs,
+          }
+        : null,
     ...(r.error ? { resultsError: r.error } : {}),
     scaledJob: { ...s.scaledJob },
     connection: overallConnection(s),
@@ -91,7 +97,9 @@ export function summaryLine(x: Snapshot): string {
     : `queue unknown${x.queueError ? ` (${x.queueError})` : ''}`;
   const j = `jobs ${x.jobs.active} active / ${x.jobs.succeeded} succeeded / ${x.jobs.failed} failed`;
   const p = `pods ${x.pods.pending} pending / ${x.pods.running} running / ${x.pods.terminating} terminating`;
-  const r = x.results ? `processed ${x.results.processed} / killed ${x.results.killed}${x.results.stale ? ` (${x.results.ageSeconds}s old)` : ''}` : 'results unavailable';
+  const r = x.results
+    ? `processed ${x.results.processed} / killed ${x.results.killed}${x.results.stale ? ` (${x.results.ageSeconds}s old)` : ''}`
+    : 'results unavailable';
   const c = x.connection === 'live' ? '' : ` · ${x.connection}…`;
   return `${x.time.slice(11, 19)} ${q} · ${j} · ${p} · ${r}${c}`;
 }

@@ -61,7 +61,10 @@ class QueueMissing extends Error {
 }
 
 /** Queue depth from SQS: visible, in flight, delayed, and the dead-letter queue's visible count. */
-export function sqsQueueSource(sqs: Pick<SqsPort, 'getQueueUrl' | 'getQueueAttributes'>, names: { queue: string; deadLetterQueue?: string }): QueueSource {
+export function sqsQueueSource(
+  sqs: Pick<SqsPort, 'getQueueUrl' | 'getQueueAttributes'>,
+  names: { queue: string; deadLetterQueue?: string },
+): QueueSource {
   const urls = new Map<string, string>();
   async function url(name: string): Promise<string> {
     const known = urls.get(name);

@@ -1,6 +1,15 @@
 // What `kedactl watch` knows at one moment: plain data, changed only by the pure reducer below.
 // Raw Kubernetes objects are reduced to small rows on arrival, so 1,000 Pods cost little memory.
-import { eventCount, eventMessage, eventSubject, eventTime, jobPhase, scaledJobHealth, type JobPhase, type RawEvent } from '../kube/state.js';
+import {
+  eventCount,
+  eventMessage,
+  eventSubject,
+  eventTime,
+  jobPhase,
+  scaledJobHealth,
+  type JobPhase,
+  type RawEvent,
+} from '../kube/state.js';
 
 /** The things watched; one watch connection per kind. */
 export const KINDS = ['pods', 'jobs', 'scaledJob', 'events'] as const;
@@ -123,7 +132,10 @@ export function initialState(now: number): WatchState {
 // Actions
 
 /** A Kubernetes object as it arrives from list or watch (only the fields read here). */
-export type RawObject = { metadata?: { name?: string; uid?: string; creationTimestamp?: string; deletionTimestamp?: string }; [k: string]: unknown };
+export type RawObject = {
+  metadata?: { name?: string; uid?: string; creationTimestamp?: string; deletionTimestamp?: string };
+  [k: string]: unknown;
+};
 
 export type Action =
   /** a full (re-)list: replaces everything known of that kind */
@@ -168,7 +180,8 @@ export function reduce(s: WatchState, a: Action, ctx: ReduceContext): WatchState
       const n = s.queue.numbers;
       const fresh = n && s.queue.error === undefined;
       const sample: Sample = { at: a.at, queue: fresh ? n.visible + n.inFlight : undefined, running: countJobs(s).active };
-      const history = s.history.length >= MAX_SAMPLES ? [...s.history.slice(s.history.length - MAX_SAMPLES + 1), sample] : [...s.history, sample];
+      const history =
+        s.history.length >= MAX_SAMPLES ? [...s.history.slice(s.history.length - MAX_SAMPLES + 1), sample] : [...s.history, sample];
       return bump({ ...s, history });
     }
   }
@@ -209,26 +222,58 @@ export function reduceAll(s: WatchState, actions: readonly Action[], ctx: Reduce
 const bump = (s: WatchState): WatchState => ({ ...s, version: s.version + 1 });
 
 function synced(s: WatchState, kind: Kind, at: number): WatchState['connections'] {
-  return { ...s.connections, [kind]: { state: 'live', since: s.connections[kind].state === 'live' ? s.connections[kind].since : at, synced: true } };
+  return {
+    ...s.connections,
+    [kind]: { state: 'live', since: s.connections[kind].state === 'live' ? s.connections[kind].since : at, synced: true },
+  };
 }
 
 function listed(s: WatchState, kind: Kind, items: RawObject[], ctx: ReduceContext, at: number): WatchState {
   const connections = synced(s, kind, at);
   switch (kind) {
     case 'pods':
-      return { ...s, connections, pods: new Map(items.map((o) => { const p = podRow(o); return [p.name, p] as const; })) };
+      return {
+        ...s,
+        connections,
+        pods: new Map(
+          items.map((o) => {
+            const p = podRow(o);
+            return [p.name, p] as const;
+          }),
+        ),
+      };
     case 'jobs':
-      return { ...s, connections, jobs: new Map(items.map((o) => { const j = jobRow(o); return [j.name, j] as const; })) };
+      return {
+        ...s,
+        connections,
+        jobs: new Map(
+          items.map((o) => {
+            const j = jobRow(o);
+            return [j.name, j] as const;
+          }),
+        ),
+      };
     case 'scaledJob':
       return { ...s, connections, scaledJob: items[0] ? scaledJobView(items[0]) : { exists: false } };
     case 'events': {
-      const rows = items.filter((o) => relevantEvent(o, ctx)).map(eventRow).sort((a, b) => b.at - a.at).slice(0, MAX_EVENTS);
+      const rows = items
+        .filter((o) => relevantEvent(o, ctx))
+        .map(eventRow)
+        .sort((a, b) => b.at - a.at)
+        .slice(0, MAX_EVENTS);
       return { ...s, connections, events: rows };
     }
   }
 }
 
-function changed(s: WatchState, kind: Kind, event: 'ADDED' | 'MODIFIED' | 'DELETED', o: RawObject, ctx: ReduceContext, _at: number): WatchState {
+function changed(
+  s: WatchState,
+  kind: Kind,
+  event: 'ADDED' | 'MODIFIED' | 'DELETED',
+  o: RawObject,
+  ctx: ReduceContext,
+  _at: number,
+): WatchState {
   const name = o.metadata?.name;
   if (!name) return s;
   switch (kind) {
@@ -280,7 +325,9 @@ const time = (t: unknown): number => (typeof t === 'string' ? Date.parse(t) || 0
 export function podRow(o: RawObject): PodRow {
   const status = (o.status ?? {}) as { phase?: string; containerStatuses?: Array<{ restartCount?: number }> };
   const spec = (o.spec ?? {}) as { nodeName?: string };
-  const phase = (['Pending', 'Running', 'Succeeded', 'Failed'].includes(status.phase ?? '') ? status.phase : status.phase ? 'Unknown' : 'Pending') as PodPhase;
+  const phase = (
+    ['Pending', 'Running', 'Succeeded', 'Failed'].includes(status.phase ?? '') ? status.phase : status.phase ? 'Unknown' : 'Pending'
+  ) as PodPhase;
   return {
     name: o.metadata?.name ?? '',
     phase,

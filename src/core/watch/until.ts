@@ -7,7 +7,9 @@ import { KINDS, type WatchState } from './state.js';
 
 /** Every source has answered once (with data or with an error). */
 export function firstReadDone(s: WatchState): boolean {
-  const kindsDone = KINDS.every((k) => s.connections[k].synced || s.connections[k].state === 'missing' || s.connections[k].error !== undefined);
+  const kindsDone = KINDS.every(
+    (k) => s.connections[k].synced || s.connections[k].state === 'missing' || s.connections[k].error !== undefined,
+  );
   const queueDone = s.queue.at !== undefined || s.queue.error !== undefined;
   const resultsDone = s.results.at !== undefined || s.results.error !== undefined;
   return kindsDone && queueDone && resultsDone;
@@ -16,7 +18,11 @@ export function firstReadDone(s: WatchState): boolean {
 export type Ending = 'ready' | 'drained' | 'timeout' | 'quit';
 
 /** Resolves with the first of: pred true (o.reached), timeout, quit signal. */
-export function waitFor(store: Pick<WatchStore, 'state' | 'subscribe'>, pred: (s: WatchState) => boolean, o: { reached: Ending; timeoutMs?: number; quit?: AbortSignal }): Promise<Ending> {
+export function waitFor(
+  store: Pick<WatchStore, 'state' | 'subscribe'>,
+  pred: (s: WatchState) => boolean,
+  o: { reached: Ending; timeoutMs?: number; quit?: AbortSignal },
+): Promise<Ending> {
   return new Promise((resolve) => {
     let timer: NodeJS.Timeout | undefined;
     const finish = (e: Ending) => {

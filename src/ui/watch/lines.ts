@@ -38,7 +38,9 @@ export function lineWriter(store: Pick<WatchStore, 'state' | 'subscribe'>, o: Li
     if (timer) return;
     timer = setTimeout(() => emit(false), Math.max(0, minGap - (now() - lastAt)));
   });
-  const heartbeat = o.heartbeatMs ? setInterval(() => now() - lastAt >= o.heartbeatMs! - 50 && emit(true), Math.min(o.heartbeatMs, 1000)) : undefined;
+  const heartbeat = o.heartbeatMs
+    ? setInterval(() => now() - lastAt >= o.heartbeatMs! - 50 && emit(true), Math.min(o.heartbeatMs, 1000))
+    : undefined;
   return {
     stop(final = false) {
       unsubscribe();

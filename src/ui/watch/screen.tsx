@@ -79,13 +79,20 @@ function age(ms: number): string {
 
 function Header({ h, snap, paused, columns }: { h: WatchHeader; snap: Snapshot; paused: boolean; columns: number }) {
   const conn =
-    snap.connection === 'live' ? <Text color="green">● live</Text> : snap.connection === 'connecting' ? <Text color="yellow">○ connecting…</Text> : <Text color="yellow">◌ reconnecting…</Text>;
+    snap.connection === 'live' ? (
+      <Text color="green">● live</Text>
+    ) : snap.connection === 'connecting' ? (
+      <Text color="yellow">○ connecting…</Text>
+    ) : (
+      <Text color="yellow">◌ reconnecting…</Text>
+    );
   return (
     <Box width={columns}>
       <Text wrap="truncate-end">
         {conn}
-        {paused ? <Text color="cyan"> ⏸ paused</Text> : null} <Text dimColor>·</Text> stack <Text bold>{h.stack}</Text> <Text dimColor>·</Text> context {h.context} <Text dimColor>·</Text> ns {h.namespace}{' '}
-        <Text dimColor>·</Text> queue {h.queue} ({h.region}) <Text dimColor>·</Text> KEDA {h.kedaVersion ?? '?'}
+        {paused ? <Text color="cyan"> ⏸ paused</Text> : null} <Text dimColor>·</Text> stack <Text bold>{h.stack}</Text>{' '}
+        <Text dimColor>·</Text> context {h.context} <Text dimColor>·</Text> ns {h.namespace} <Text dimColor>·</Text> queue {h.queue} (
+        {h.region}) <Text dimColor>·</Text> KEDA {h.kedaVersion ?? '?'}
       </Text>
     </Box>
   );
@@ -94,7 +101,11 @@ function Header({ h, snap, paused, columns }: { h: WatchHeader; snap: Snapshot; 
 function Num({ n, label, color }: { n: number | undefined; label: string; color?: string }) {
   return (
     <Text>
-      <Text bold color={color}>{n === undefined ? '–' : String(n).padStart(4)}</Text> {label}{'  '}
+      <Text bold color={color}>
+        {n === undefined ? '–' : String(n).padStart(4)}
+      </Text>{' '}
+      {label}
+      {'  '}
     </Text>
   );
 }
@@ -102,44 +113,60 @@ function Num({ n, label, color }: { n: number | undefined; label: string; color?
 function Numbers({ s, snap, now }: { s: WatchState; snap: Snapshot; now: number }) {
   const q = snap.queue;
   const kubeNotLive = (['jobs', 'pods'] as const).find((k) => s.connections[k].state !== 'live');
-  const kubeAge = kubeNotLive ? <Text color="yellow"> (as of {age(now - s.connections[kubeNotLive].since)} ago: {s.connections[kubeNotLive].state}{s.connections[kubeNotLive].error ? ` – ${s.connections[kubeNotLive].error}` : ''})</Text> : null;
+  const kubeAge = kubeNotLive ? (
+    <Text color="yellow">
+      {' '}
+      (as of {age(now - s.connections[kubeNotLive].since)} ago: {s.connections[kubeNotLive].state}
+      {s.connections[kubeNotLive].error ? ` – ${s.connections[kubeNotLive].error}` : ''})
+    </Text>
+  ) : null;
   return (
     <Box flexDirection="column">
       <Text wrap="truncate-end">
-        <Text dimColor>queue    </Text>
+        <Text dimColor>queue </Text>
         {q ? (
           <>
             <Num n={q.visible} label="visible" color="cyan" />
             <Num n={q.inFlight} label="in flight" />
             <Num n={q.delayed} label="delayed" />
-            {q.deadLetter !== undefined ? <Num n={q.deadLetter} label="in dead-letter queue" color={q.deadLetter ? 'red' : undefined} /> : null}
-            {q.stale ? <Text color="yellow">(stale: {q.ageSeconds}s old{snap.queueError ? ` – ${snap.queueError}` : ''})</Text> : null}
+            {q.deadLetter !== undefined ? (
+              <Num n={q.deadLetter} label="in dead-letter queue" color={q.deadLetter ? 'red' : undefined} />
+            ) : null}
+            {q.stale ? (
+              <Text color="yellow">
+                (stale: {q.ageSeconds}s old{snap.queueError ? ` – ${snap.queueError}` : ''})
+              </Text>
+            ) : null}
           </>
         ) : (
           <Text color="yellow">unknown{snap.queueError ? ` – ${snap.queueError}` : ' – reading…'}</Text>
         )}
       </Text>
       <Text wrap="truncate-end">
-        <Text dimColor>jobs     </Text>
+        <Text dimColor>jobs </Text>
         <Num n={snap.jobs.active} label="active" color="magenta" />
         <Num n={snap.jobs.succeeded} label="succeeded" color="blue" />
         <Num n={snap.jobs.failed} label="failed" color={snap.jobs.failed ? 'red' : undefined} />
         {kubeAge}
       </Text>
       <Text wrap="truncate-end">
-        <Text dimColor>pods     </Text>
+        <Text dimColor>pods </Text>
         <Num n={snap.pods.pending} label="pending" color="yellow" />
         <Num n={snap.pods.running} label="running" color="green" />
         <Num n={snap.pods.terminating} label="terminating" />
         {kubeAge}
       </Text>
       <Text wrap="truncate-end">
-        <Text dimColor>results  </Text>
+        <Text dimColor>results </Text>
         {snap.results ? (
           <>
             <Num n={snap.results.processed} label="processed" color="green" />
             <Num n={snap.results.killed} label="killed" color={snap.results.killed ? 'red' : undefined} />
-            {snap.results.stale ? <Text color="yellow">(stale: {snap.results.ageSeconds}s old{snap.resultsError ? ` – ${snap.resultsError}` : ''})</Text> : null}
+            {snap.results.stale ? (
+              <Text color="yellow">
+                (stale: {snap.results.ageSeconds}s old{snap.resultsError ? ` – ${snap.resultsError}` : ''})
+              </Text>
+            ) : null}
           </>
         ) : (
           <Text color="yellow">results unavailable{snap.resultsError ? ` – ${snap.resultsError}` : ''}</Text>
@@ -188,7 +215,8 @@ function ChartView({ s, width, height }: { s: WatchState; width: number; height:
   return (
     <Box flexDirection="column">
       <Text wrap="truncate-end">
-        <Text color="cyan">█ queue depth</Text> (visible + in flight, left scale) and <Text color="magenta">● running jobs</Text> (right scale)
+        <Text color="cyan">█ queue depth</Text> (visible + in flight, left scale) and <Text color="magenta">● running jobs</Text> (right
+        scale)
         <Text dimColor>, last {duration(c.spanSeconds)}</Text>
       </Text>
       {c.rows.map((row, y) => (
@@ -217,7 +245,7 @@ function PodsTable({ rows, total, width, now, frozen }: { rows: PodRow[]; total:
     <Box flexDirection="column">
       <Text dimColor wrap="truncate-end">
         {head}
-        {frozen ? <Text color="cyan">  (frozen: space to follow)</Text> : null}
+        {frozen ? <Text color="cyan"> (frozen: space to follow)</Text> : null}
       </Text>
       {rows.length === 0 ? <Text dimColor>no pods yet: KEDA starts one Job per message when the queue has messages</Text> : null}
       {rows.map((p) => {
@@ -225,7 +253,9 @@ function PodsTable({ rows, total, width, now, frozen }: { rows: PodRow[]; total:
         return (
           <Text key={p.name} wrap="truncate-end">
             {(p.name.length > nameW ? p.name.slice(0, nameW - 1) + '…' : p.name).padEnd(nameW)}{' '}
-            <Text color={p.terminating ? 'magenta' : PHASE_COLOR[p.phase]}>{phase.padEnd(12)}</Text> {age(now - p.createdAt).padStart(6)} {String(p.restarts).padStart(8)}{'  '}
+            <Text color={p.terminating ? 'magenta' : PHASE_COLOR[p.phase]}>{phase.padEnd(12)}</Text> {age(now - p.createdAt).padStart(6)}{' '}
+            {String(p.restarts).padStart(8)}
+            {'  '}
             {p.node ?? '-'}
           </Text>
         );
@@ -243,7 +273,8 @@ function Events({ s, count, now }: { s: WatchState; count: number; now: number }
       <Text dimColor>EVENTS</Text>
       {rows.map((e) => (
         <Text key={e.key} wrap="truncate-end">
-          <Text dimColor>{age(now - e.at).padStart(5)}</Text> <Text color={e.type === 'Warning' ? 'red' : undefined}>{e.reason}</Text> <Text dimColor>{e.object}</Text> {e.message}
+          <Text dimColor>{age(now - e.at).padStart(5)}</Text> <Text color={e.type === 'Warning' ? 'red' : undefined}>{e.reason}</Text>{' '}
+          <Text dimColor>{e.object}</Text> {e.message}
           {e.count > 1 ? <Text dimColor> (×{e.count})</Text> : null}
         </Text>
       ))}
@@ -304,7 +335,9 @@ export function WatchScreen(props: WatchScreenProps) {
       ) : null}
       {props.still ? null : (
         <Text dimColor>
-          {isRawModeSupported ? `q quit · p ${paused ? 'resume' : 'pause'} · space ${frozenPods ? 'follow' : 'freeze'} the table` : 'Ctrl-C to stop'}
+          {isRawModeSupported
+            ? `q quit · p ${paused ? 'resume' : 'pause'} · space ${frozenPods ? 'follow' : 'freeze'} the table`
+            : 'Ctrl-C to stop'}
         </Text>
       )}
     </Box>
