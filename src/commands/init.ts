@@ -8,7 +8,7 @@ import { CONFIG_FILE, loadSettings, type LoadedSettings } from '../core/stack/lo
 import { afterReview, configText, userValues } from '../core/stack/config-file.js';
 import { initStack } from '../core/stack/lifecycle.js';
 import { parseSkip, type Part } from '../core/stack/ports.js';
-import { questions, type Detected } from '../core/stack/wizard.js';
+import { questions, type Detected, type Question } from '../core/stack/wizard.js';
 import { eksFromContext } from '../core/stack/detect.js';
 import type { Layer, Settings, SettingKey } from '../core/stack/settings.js';
 import type { Plan } from '../core/stack/plan.js';
@@ -54,13 +54,7 @@ async function detect(ctx: CommandContext, flags: InitOptions): Promise<Detected
 }
 
 /** Ask what is left, on a terminal; returns the answers as a settings layer (and the EKS cluster it found). */
-async function wizard(
-  ctx: CommandContext,
-  host: IoHost,
-  given: ReadonlySet<SettingKey>,
-  soFar: Partial<Settings>,
-  detected: Detected,
-): Promise<Layer> {
+async function wizard(host: IoHost, given: ReadonlySet<SettingKey>, soFar: Partial<Settings>, detected: Detected): Promise<Layer> {
   const c = paint(host.color);
   const found = [
     detected.context
@@ -75,7 +69,7 @@ async function wizard(
   const asked = new Set<string>();
   // one question at a time, its default from the answers so far: a namespace offered after the stack
   // name was typed derives from that name, not from the default stack's
-  for (let q; (q = questions(given, detected, partial).find((x) => !asked.has(x.key))); ) {
+  for (let q: Question | undefined; (q = questions(given, detected, partial).find((x) => !asked.has(x.key))); ) {
     asked.add(q.key);
     const a = await ask(q, partial);
     answers[q.key as SettingKey] = { value: a, source: `your answer to "${q.message}"`, origin: 'wizard' };
@@ -170,7 +164,7 @@ export async function run(opts: InitOptions, ctx: CommandContext): Promise<void>
   let saved = false;
   if (interactive) {
     const detected = await detect(ctx, opts);
-    const answers = await wizard(ctx, host, first.given, first.settings, detected);
+    const answers = await wizard(host, first.given, first.settings, detected);
     const reload = () =>
       loadSettings({ flags: opts, answers, env: ctx.env, cwd: ctx.cwd, configPath, regionOptional: true, recorded: first.recorded?.layer });
     loaded = reload();

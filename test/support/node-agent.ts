@@ -270,7 +270,7 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
     }
     // a path in the Pod's spec (the identity webhook's token file) is where the node mounted that volume
     if (env.AWS_WEB_IDENTITY_TOKEN_FILE) {
-      for (const [from, to] of mountPaths(pod, c, podDir))
+      for (const [from, to] of mountPaths(c, podDir))
         if (env.AWS_WEB_IDENTITY_TOKEN_FILE.startsWith(from + '/')) {
           env.AWS_WEB_IDENTITY_TOKEN_FILE = to + env.AWS_WEB_IDENTITY_TOKEN_FILE.slice(from.length);
           break;
@@ -323,7 +323,7 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
     return lines.join('\n') + '\n';
   };
 
-  const mountPaths = (pod: any, c: any, podDir: string): Array<[string, string]> => {
+  const mountPaths = (c: any, podDir: string): Array<[string, string]> => {
     const out: Array<[string, string]> = [];
     for (const m of c.volumeMounts ?? []) out.push([m.mountPath.replace(/\/+$/, ''), join(podDir, 'volumes', m.name)]);
     return out.sort((a, b) => b[0].length - a[0].length);
@@ -389,7 +389,7 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
   /** the default runner: the container's command as local processes, in a process group of its own */
   const runLocal: Runner = async ({ pod, env, dir: podDir, log }) => {
     const c = pod.spec.containers[0];
-    const mounts = mountPaths(pod, c, podDir);
+    const mounts = mountPaths(c, podDir);
     const map = (a: string) => {
       for (const [from, to] of mounts) if (a === from || a.startsWith(from + '/')) return to + a.slice(from.length);
       return a;

@@ -9,7 +9,9 @@ import { afterReview, configText, HEADER, LEGACY_HEADER, userValues } from '../.
 import { FIELDS, type Layer } from '../../src/core/stack/settings.ts';
 
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 /** a folder with this kedactl.yaml (or none) */
 function folder(text?: string): string {

@@ -329,7 +329,10 @@ export function checkPermissions(ev: Evidence): Finding[] {
   id.triggers.forEach((t, i) => {
     const q = ev.queues.find((x) => x.url === t.trigger.queueURL) ?? ev.queues[i];
     const queueArn = readValue(q?.attributes)?.QueueArn;
-    if (!queueArn) return out.push(skipped(C, ID, 'AWS', `the queue ${t.trigger.queueURL ?? ''} was not found or not read (see check 7)`));
+    if (!queueArn) {
+      out.push(skipped(C, ID, 'AWS', `the queue ${t.trigger.queueURL ?? ''} was not found or not read (see check 7)`));
+      return;
+    }
     if (t.auth?.kind === 'keys')
       out.push(
         skipped(
