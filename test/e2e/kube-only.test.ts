@@ -11,9 +11,12 @@ import { runBin } from '../support/run-cli.ts';
 let rig: RigInfo;
 let stopRig: () => Promise<void>;
 let stopController: () => void;
+const stack = uniqueStack('kube');
 beforeAll(async () => {
   ({ rig, stop: stopRig } = await kubeRigForTests());
-  stopController = namespaceController(rig);
+  // the shared API server has no namespace controller: finalize this stack's namespace only, never another
+  // file's (kube-teardown's test of a namespace that stays terminating runs beside this one)
+  stopController = namespaceController(rig, stack);
 });
 afterAll(async () => {
   stopController?.();
@@ -21,7 +24,6 @@ afterAll(async () => {
 });
 
 describe('init and teardown of the Kubernetes half only', () => {
-  const stack = uniqueStack('kube');
   const settings = () => [
     '--stack',
     stack,

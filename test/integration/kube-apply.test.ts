@@ -300,12 +300,14 @@ describe('applyKube before KEDA', () => {
 });
 
 describe('discovery', () => {
-  it("asks once per API group for KEDA's kinds; a group that is not served is asked again later", async () => {
+  it("asks once per API group for the kinds it serves; a kind or group that is not served is asked again later", async () => {
     const { kube, requests } = kubeWithLog();
     expect(await kube.served({ apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob' })).toBe(true);
     expect(await kube.served({ apiVersion: 'keda.sh/v1alpha1', kind: 'TriggerAuthentication' })).toBe(true);
-    expect(await kube.served({ apiVersion: 'keda.sh/v1alpha1', kind: 'Nope' })).toBe(false);
     expect(requests.map((r) => r.path)).toEqual(['/apis/keda.sh/v1alpha1']);
+    // a chart's CRDs are established one by one: a kind the kept answer lacks may have come since
+    expect(await kube.served({ apiVersion: 'keda.sh/v1alpha1', kind: 'Nope' })).toBe(false);
+    expect(requests.map((r) => r.path)).toEqual(['/apis/keda.sh/v1alpha1', '/apis/keda.sh/v1alpha1']);
     expect(await kube.served({ apiVersion: 'example.com/v1', kind: 'Thing' })).toBe(false);
     expect(await kube.served({ apiVersion: 'example.com/v1', kind: 'Thing' })).toBe(false);
     expect(requests.filter((r) => r.path === '/apis/example.com/v1')).toHaveLength(2);
