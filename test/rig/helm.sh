@@ -13,6 +13,7 @@
 set -euo pipefail
 
 log() { printf '[helm] %s\n' "$*" >&2; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 VERSION="${1:-}"
 if [ -z "$VERSION" ]; then
@@ -24,36 +25,18 @@ MAJOR="${VERSION%%.*}"
 case "$MAJOR" in v3 | v4) ;; *) log "error: helm $VERSION: only helm 3 and 4 are built"; exit 2 ;; esac
 MOD="helm.sh/helm/$MAJOR"
 
-CACHE_ROOT="${KEDACTL_RIG_CACHE:-${HOME:-/root}/.cache/kedactl-rig}"
+CACHE_ROOT="$RIG_CACHE_ROOT"
 OUT="$CACHE_ROOT/helm-$VERSION"
 BIN="$OUT/helm"
 VSTAMP="$OUT/.helm.version"
 
 up_to_date() { [ -x "$BIN" ] && [ "$(cat "$VSTAMP" 2>/dev/null)" = "$VERSION" ]; }
 
-if up_to_date; then
-  printf '%s\n' "$OUT"
-  exit 0
-fi
-mkdir -p "$OUT"
-exec 9>"$OUT/.lock"
-if ! flock -n 9; then
-  log "another build holds $OUT/.lock; waiting for it"
-  flock 9
-fi
-if up_to_date; then
-  printf '%s\n' "$OUT"
-  exit 0
-fi
+rig_build_once
 
-GO="$(command -v go || true)"
-if [ -z "$GO" ] && [ -x /usr/local/go/bin/go ]; then GO=/usr/local/go/bin/go; fi
-if [ -z "$GO" ]; then
-  log "error: the go toolchain is needed to build helm (not on PATH, not at /usr/local/go/bin/go)"
-  exit 1
-fi
+rig_find_go "build helm"
 
-export CGO_ENABLED=0 GOWORK=off
+rig_go_env
 T0=$(date +%s)
 log "building $MOD/cmd/helm@$VERSION with $("$GO" version | cut -d' ' -f3)"
 ldflags="-s -w -X $MOD/internal/version.version=$VERSION -X $MOD/internal/version.gitCommit=module-proxy -X $MOD/internal/version.gitTreeState=clean"

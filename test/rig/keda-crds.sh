@@ -9,18 +9,15 @@ set -euo pipefail
 version="${1:?usage: keda-crds.sh KEDA_VERSION}"
 case "$version" in v*) ;; *) version="v$version" ;; esac
 
-cache="${KEDACTL_RIG_CACHE:-${HOME:-/root}/.cache/kedactl-rig}/keda-crds/$version"
+log() { printf '[keda-crds] %s\n' "$*" >&2; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cache="$RIG_CACHE_ROOT/keda-crds/$version"
 if [ -f "$cache/.complete" ]; then
   printf '%s\n' "$cache"
   exit 0
 fi
 
-GO="$(command -v go || true)"
-if [ -z "$GO" ] && [ -x /usr/local/go/bin/go ]; then GO=/usr/local/go/bin/go; fi
-if [ -z "$GO" ]; then
-  echo "[keda-crds] error: the go toolchain is needed to fetch KEDA's CRDs from the Go module proxy" >&2
-  exit 1
-fi
+rig_find_go "fetch KEDA's CRDs from the Go module proxy"
 
 mkdir -p "$cache"
 exec 9>"$cache/.lock"

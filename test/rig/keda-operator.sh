@@ -21,6 +21,7 @@
 set -euo pipefail
 
 log() { printf '[keda-operator] %s\n' "$*" >&2; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 VERSION="${1:-}"
 if [ -z "$VERSION" ]; then
@@ -43,7 +44,7 @@ binary_of() {
 }
 for c in "${COMPONENTS[@]}"; do binary_of "$c" >/dev/null; done
 
-CACHE_ROOT="${KEDACTL_RIG_CACHE:-${HOME:-/root}/.cache/kedactl-rig}"
+CACHE_ROOT="$RIG_CACHE_ROOT"
 OUT="$CACHE_ROOT/keda-$VERSION"
 
 built() { [ -x "$OUT/$1" ] && [ "$(cat "$OUT/.$1.version" 2>/dev/null)" = "$VERSION" ]; }
@@ -52,36 +53,15 @@ missing() {
 }
 up_to_date() { [ -z "$(missing)" ]; }
 
-if up_to_date; then
-  printf '%s\n' "$OUT"
-  exit 0
-fi
+rig_build_once
 
-mkdir -p "$OUT"
-exec 9>"$OUT/.lock"
-if ! flock -n 9; then
-  log "another build holds $OUT/.lock; waiting for it"
-  flock 9
-fi
-if up_to_date; then
-  printf '%s\n' "$OUT"
-  exit 0
-fi
-
-GO="$(command -v go || true)"
-if [ -z "$GO" ] && [ -x /usr/local/go/bin/go ]; then GO=/usr/local/go/bin/go; fi
-if [ -z "$GO" ]; then
-  log "error: the go toolchain is needed to build the KEDA operator (not on PATH, not at /usr/local/go/bin/go)"
-  exit 1
-fi
+rig_find_go "build the KEDA operator"
 log "using $("$GO" version)"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/kedactl-keda-build.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 
-export CGO_ENABLED=0
-export GOFLAGS="${GOFLAGS:-} -mod=mod -buildvcs=false"
-export GOWORK=off
+rig_go_env
 
 T0=$(date +%s)
 MOD=github.com/kedacore/keda/v2

@@ -21,6 +21,7 @@ K8S_VERSION="${KEDACTL_RIG_K8S_VERSION:-v1.36.3}"
 ETCD_VERSION="${KEDACTL_RIG_ETCD_VERSION:-v3.6.8}"
 
 log() { printf '[kube-binaries] %s\n' "$*" >&2; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 WITH_KCM=""
 case "${1:-}" in
@@ -44,7 +45,7 @@ fi
 case "$K8S_VERSION" in v*) ;; *) K8S_VERSION="v$K8S_VERSION" ;; esac
 case "$ETCD_VERSION" in v*) ;; *) ETCD_VERSION="v$ETCD_VERSION" ;; esac
 
-CACHE_ROOT="${KEDACTL_RIG_CACHE:-${HOME:-/root}/.cache/kedactl-rig}"
+CACHE_ROOT="$RIG_CACHE_ROOT"
 OUT="$CACHE_ROOT/$K8S_VERSION"
 STAMP="$OUT/versions.txt"
 WANT_STAMP="kube-apiserver=$K8S_VERSION etcd=$ETCD_VERSION"
@@ -54,40 +55,15 @@ up_to_date() {
     { [ -z "$WITH_KCM" ] || [ "$(cat "$OUT/.kube-controller-manager.version" 2>/dev/null)" = "$K8S_VERSION" ]; }
 }
 
-# Fast path without taking the lock.
-if up_to_date; then
-  printf '%s\n' "$OUT"
-  exit 0
-fi
+rig_build_once
 
-mkdir -p "$OUT"
-
-# Serialise concurrent builders (two vitest workers, two shells, ...).
-exec 9>"$OUT/.lock"
-if ! flock -n 9; then
-  log "another build holds $OUT/.lock; waiting for it"
-  flock 9
-fi
-
-if up_to_date; then
-  printf '%s\n' "$OUT"
-  exit 0
-fi
-
-GO="$(command -v go || true)"
-if [ -z "$GO" ] && [ -x /usr/local/go/bin/go ]; then GO=/usr/local/go/bin/go; fi
-if [ -z "$GO" ]; then
-  log "error: the go toolchain is needed to build kube-apiserver and etcd (not on PATH, not at /usr/local/go/bin/go)"
-  exit 1
-fi
+rig_find_go "build kube-apiserver and etcd"
 log "using $("$GO" version)"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/kedactl-rig-build.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 
-export CGO_ENABLED=0
-export GOFLAGS="${GOFLAGS:-} -mod=mod -buildvcs=false"
-export GOWORK=off
+rig_go_env
 
 # ---- kube-apiserver / kube-controller-manager ----------------------------------
 # Both come from k8s.io/kubernetes through one wrapper module that replaces the staging modules.

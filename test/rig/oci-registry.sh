@@ -11,42 +11,25 @@
 set -euo pipefail
 
 log() { printf '[oci-registry] %s\n' "$*" >&2; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 VERSION="${1:-3.1.2}"
 case "$VERSION" in v*) ;; *) VERSION="v$VERSION" ;; esac
 case "$VERSION" in v3.*) ;; *) log "error: registry $VERSION: only distribution v3 is built"; exit 2 ;; esac
 MOD="github.com/distribution/distribution/v3"
 
-CACHE_ROOT="${KEDACTL_RIG_CACHE:-${HOME:-/root}/.cache/kedactl-rig}"
+CACHE_ROOT="$RIG_CACHE_ROOT"
 OUT="$CACHE_ROOT/registry-$VERSION"
 BIN="$OUT/registry"
 VSTAMP="$OUT/.registry.version"
 
 up_to_date() { [ -x "$BIN" ] && [ "$(cat "$VSTAMP" 2>/dev/null)" = "$VERSION" ]; }
 
-if up_to_date; then
-  printf '%s\n' "$OUT"
-  exit 0
-fi
-mkdir -p "$OUT"
-exec 9>"$OUT/.lock"
-if ! flock -n 9; then
-  log "another build holds $OUT/.lock; waiting for it"
-  flock 9
-fi
-if up_to_date; then
-  printf '%s\n' "$OUT"
-  exit 0
-fi
+rig_build_once
 
-GO="$(command -v go || true)"
-if [ -z "$GO" ] && [ -x /usr/local/go/bin/go ]; then GO=/usr/local/go/bin/go; fi
-if [ -z "$GO" ]; then
-  log "error: the go toolchain is needed to build the registry (not on PATH, not at /usr/local/go/bin/go)"
-  exit 1
-fi
+rig_find_go "build the registry"
 
-export CGO_ENABLED=0 GOWORK=off
+rig_go_env
 T0=$(date +%s)
 log "building $MOD/cmd/registry@$VERSION with $("$GO" version | cut -d' ' -f3)"
 GOBIN="$OUT/.gobin" "$GO" install -trimpath -ldflags "-s -w -X $MOD/version.version=$VERSION" "$MOD/cmd/registry@$VERSION" >&2
