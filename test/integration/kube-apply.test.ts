@@ -300,7 +300,7 @@ describe('applyKube before KEDA', () => {
 });
 
 describe('discovery', () => {
-  it("asks once per API group for the kinds it serves; a kind or group that is not served is asked again later", async () => {
+  it('asks once per API group for the kinds it serves; a kind or group that is not served is asked again later', async () => {
     const { kube, requests } = kubeWithLog();
     expect(await kube.served({ apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob' })).toBe(true);
     expect(await kube.served({ apiVersion: 'keda.sh/v1alpha1', kind: 'TriggerAuthentication' })).toBe(true);

@@ -21,6 +21,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kubeRequest, startKubeRig, type KubeRig } from './kube-rig.ts';
 import { freePort } from './ports.ts';
+import { selfSignedCert } from './tls.ts';
 import { ensureVenv } from './venv.ts';
 import { kedaCrdsDir } from './kube-test-rig.ts';
 import { DEFAULT_KEDA_VERSION } from '../../src/core/keda/versions.ts';
@@ -242,28 +243,7 @@ export async function startDemoCluster(o: DemoClusterOptions): Promise<DemoClust
 
     // --- the KEDA operator, for the node to run as the keda-operator Pod -------------------------------
     const certDir = path.join(logDir, 'keda-certs');
-    mkdirSync(certDir, { recursive: true });
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '2',
-        '-subj',
-        '/CN=keda-operator.keda.svc',
-        '-addext',
-        'subjectAltName=DNS:keda-operator.keda.svc,DNS:localhost,IP:127.0.0.1',
-        '-keyout',
-        path.join(certDir, 'tls.key'),
-        '-out',
-        path.join(certDir, 'tls.crt'),
-      ],
-      { stdio: 'ignore' },
-    );
+    selfSignedCert(certDir, 'keda-operator.keda.svc', 'DNS:keda-operator.keda.svc,DNS:localhost,IP:127.0.0.1');
     writeFileSync(path.join(certDir, 'ca.crt'), readFileSync(path.join(certDir, 'tls.crt')));
     const operatorLogs: string[] = [];
     const runOperator: Runner = async ({ pod, env, log: podLog }) => {

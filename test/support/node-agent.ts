@@ -16,7 +16,7 @@
 // In irsa mode the agent also plays the EKS pod identity webhook: a Pod whose service account has the
 // annotation eks.amazonaws.com/role-arn gets AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE (a real token
 // from the API server's TokenRequest, audience sts.amazonaws.com).
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import {
@@ -35,6 +35,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { kubeRequest, type KubeRig } from './kube-rig.ts';
 import { FAKE_ANALYZER, startNetnsBackend } from './netns-backend.ts';
+import { selfSignedCert } from './tls.ts';
 
 type Rig = Pick<KubeRig, 'server' | 'caPem' | 'adminToken'>;
 
@@ -782,58 +783,33 @@ export function podLogTail(r: PodRecord, lines = 20): string {
  * the log of the newest Pod of that name this node ran (one container per Pod here).
  */
 async function startKubeletLogs(dir: string, pods: Map<string, PodRecord>): Promise<{ port: number; stop(): Promise<void> }> {
-  const certDir = join(dir, 'kubelet-tls');
-  mkdirSync(certDir, { recursive: true });
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      join(certDir, 'tls.key'),
-      '-out',
-      join(certDir, 'tls.crt'),
-    ],
-    { stdio: 'ignore' },
-  );
-  const server = createHttpsServer(
-    { key: readFileSync(join(certDir, 'tls.key')), cert: readFileSync(join(certDir, 'tls.crt')) },
-    (req, res) => {
-      const url = new URL(req.url ?? '/', 'https://127.0.0.1');
-      const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/[^/]+$/.exec(url.pathname);
-      const record = m && [...pods.values()].filter((p) => p.namespace === m[1] && p.name === m[2]).pop();
-      if (!record) {
-        res.statusCode = 404;
-        return res.end('not found');
-      }
-      let text = '';
-      try {
-        text = readFileSync(record.log, 'utf8');
-      } catch {
-        /* nothing logged yet */
-      }
-      const tail = Number(url.searchParams.get('tailLines') ?? NaN);
-      if (Number.isFinite(tail) && tail >= 0) {
-        const lines = text.split('\n');
-        if (lines[lines.length - 1] === '') lines.pop();
-        text = lines
-          .slice(-tail)
-          .map((l) => `${l}\n`)
-          .join('');
-      }
-      res.setHeader('content-type', 'text/plain');
-      res.end(text);
-    },
-  );
+  const tls = selfSignedCert(join(dir, 'kubelet-tls'), '127.0.0.1', 'IP:127.0.0.1');
+  const server = createHttpsServer(tls, (req, res) => {
+    const url = new URL(req.url ?? '/', 'https://127.0.0.1');
+    const m = /^\/containerLogs\/([^/]+)\/([^/]+)\/[^/]+$/.exec(url.pathname);
+    const record = m && [...pods.values()].filter((p) => p.namespace === m[1] && p.name === m[2]).pop();
+    if (!record) {
+      res.statusCode = 404;
+      return res.end('not found');
+    }
+    let text = '';
+    try {
+      text = readFileSync(record.log, 'utf8');
+    } catch {
+      /* nothing logged yet */
+    }
+    const tail = Number(url.searchParams.get('tailLines') ?? NaN);
+    if (Number.isFinite(tail) && tail >= 0) {
+      const lines = text.split('\n');
+      if (lines[lines.length - 1] === '') lines.pop();
+      text = lines
+        .slice(-tail)
+        .map((l) => `${l}\n`)
+        .join('');
+    }
+    res.setHeader('content-type', 'text/plain');
+    res.end(text);
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { port: (server.address() as AddressInfo).port, stop: () => new Promise<void>((r) => server.close(() => r())) };
 }

@@ -1,17 +1,10 @@
-// A STAND-IN FOR EKS's POD IDENTITY WEBHOOK (amazon-eks-pod-identity-webhook) on the rig: a mutating
-// admission webhook the API server calls on every Pod create. A Pod whose service account carries
-// eks.amazonaws.com/role-arn gets what EKS gives it, in its spec: AWS_ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE
-// and AWS_STS_REGIONAL_ENDPOINTS in each container's env, and a projected service account token (audience
-// sts.amazonaws.com) mounted at /var/run/secrets/eks.amazonaws.com/serviceaccount. The node agent
-// (node-agent.ts) materialises that volume like a kubelet. So what a reader of the Pod sees (kedactl doctor's
-// check 4) is what it would see on EKS, not only what the process gets.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kubeRequest, type KubeRig } from './kube-rig.ts';
+import { selfSignedCert } from './tls.ts';
 
 type Rig = Pick<KubeRig, 'server' | 'caPem' | 'adminToken'>;
 
@@ -57,29 +50,8 @@ export interface PodIdentityWebhook {
 
 export async function startPodIdentityWebhook(rig: Rig, name = 'pod-identity-webhook.kedactl.test'): Promise<PodIdentityWebhook> {
   const dir = mkdtempSync(join(tmpdir(), 'kedactl-piw-'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      join(dir, 'tls.key'),
-      '-out',
-      join(dir, 'tls.crt'),
-    ],
-    { stdio: 'ignore' },
-  );
-  const cert = readFileSync(join(dir, 'tls.crt'));
-  const server = createServer({ key: readFileSync(join(dir, 'tls.key')), cert }, (req, res) => {
+  const { key, cert } = selfSignedCert(dir, '127.0.0.1', 'IP:127.0.0.1');
+  const server = createServer({ key, cert }, (req, res) => {
     let body = '';
     req.on('data', (d) => (body += d));
     req.on('end', async () => {
