@@ -92,6 +92,7 @@ describe('architecture', () => {
       simulate: 'run.ts',
       doctor: 'index.ts',
       watch: 'session.ts',
+      workloads: 'index.ts',
     };
     const folders = readdirSync(CORE).filter((f) => statSync(join(CORE, f)).isDirectory());
     expect(folders.filter((f) => !main[f])).toEqual([]); // a new folder names its main file here

@@ -5,9 +5,19 @@ import type { SettingKey } from '../../src/core/stack/settings.ts';
 describe('wizard logic', () => {
   it('asks only what flags, env and the file did not answer', () => {
     const all = questions(new Set(), {}, {}).map((q) => q.key);
-    expect(all).toEqual(['stack', 'region', 'namespace', 'queueName', 'processingTime', 'maxReplicas', 'strategy', 'auth']);
+    expect(all).toEqual(['stack', 'region', 'namespace', 'queueName', 'workload', 'processingTime', 'maxReplicas', 'strategy', 'auth']);
     const some = questions(new Set<SettingKey>(['stack', 'region', 'strategy']), {}, { stack: 'demo' }).map((q) => q.key);
-    expect(some).toEqual(['namespace', 'queueName', 'processingTime', 'maxReplicas', 'auth']);
+    expect(some).toEqual(['namespace', 'queueName', 'workload', 'processingTime', 'maxReplicas', 'auth']);
+  });
+
+  it('asks for the scaling strategy only when the workload is a ScaledJob, and names the unit it scales', () => {
+    const deployment = questions(new Set(), {}, { workload: 'deployment' });
+    expect(deployment.map((q) => q.key)).not.toContain('strategy');
+    expect(deployment.find((q) => q.key === 'maxReplicas')!.message).toBe('Most consumer Pods running at once');
+    const workload = questions(new Set(), {}, {}).find((q) => q.key === 'workload')!;
+    expect(workload.default).toBe('job');
+    expect(workload.choices!.map((c) => c.value)).toEqual(['job', 'deployment']);
+    expect(workload.validate('cronjob', {})).toBe('workload must be one of job, deployment');
   });
 
   it('defaults come from what was detected and from the stack name', () => {

@@ -7,6 +7,7 @@ import { readText, renderJson, renderYaml, templateSource, TemplateError, type T
 import { iamProblems, privilegeProblems, type PolicyDocument } from '../aws/validate-iam.js';
 import { validateKubeObjects, type KubeObject } from '../kube/validate.js';
 import { recordObject } from './recorded.js';
+import { workloadOf } from '../workloads/index.js';
 
 export interface DesiredQueue {
   name: string;
@@ -104,6 +105,8 @@ export function templateValues(s: Settings, n: StackNames, a: Arns, known: Known
     endpointUrl: irsa ? undefined : s.endpointUrl,
     serviceAccount: n.serviceAccount,
     scaledJob: n.scaledJob,
+    scaledObject: n.scaledObject,
+    consumerDeployment: n.consumerDeployment,
     triggerAuthentication: n.triggerAuthentication,
     consumerScriptName: n.consumerScript,
     consumerScript: undefined, // filled from templates/consumer/consume.sh
@@ -124,6 +127,11 @@ export function templateValues(s: Settings, n: StackNames, a: Arns, known: Known
     strategy: s.strategy === 'default' ? undefined : s.strategy,
     processingTime: s.processingTime,
     visibilityTimeout: s.visibilityTimeout,
+    terminationGracePeriod: s.terminationGracePeriod,
+    cooldownPeriod: s.cooldownPeriod,
+    scaleDownStabilization: s.scaleDownStabilization,
+    scaleDownPercent: s.scaleDownPercent,
+    scaleDownPeriod: s.scaleDownPeriod,
     accountId: a.accountId,
     oidcIssuerHost: irsa ? a.oidcIssuerHost : undefined,
     oidcProviderArn: irsa ? a.oidcProvider : undefined,
@@ -142,7 +150,7 @@ const KUBE_TEMPLATES = (s: Settings): string[] => [
   `kubernetes/trigger-authentication-${s.auth}.yaml`,
   'kubernetes/consumer-script.yaml',
   'kubernetes/result-analyzer.yaml',
-  'kubernetes/scaled-job.yaml',
+  ...workloadOf(s).templates,
 ];
 
 function withLabels(obj: KubeObject, labels: Record<string, string>): KubeObject {
@@ -169,7 +177,8 @@ export async function desiredStack(s: Settings, known: Known = {}): Promise<Desi
   const irsa = s.auth === 'irsa';
 
   // Kubernetes objects
-  const scriptValues = { ...values, consumerScript: readText(src, 'consumer/consume.sh') };
+  const workload = workloadOf(s);
+  const scriptValues = { ...values, consumerScript: readText(src, workload.consumerScript) };
   const objects: RenderedObject[] = [];
   for (const t of KUBE_TEMPLATES(s)) {
     for (const o of renderYaml(src, t, scriptValues)) objects.push({ object: withLabels(o as KubeObject, labels), template: t });
@@ -250,26 +259,10 @@ export async function desiredStack(s: Settings, known: Known = {}): Promise<Desi
   }
   queues.push(work);
 
-  const warnings: string[] = [];
-  if (s.strategy === 'accurate')
-    warnings.push(
-      'strategy "accurate" with scaleOnInFlight (on) counts in-flight messages twice and starts too many Jobs; prefer "default" or "eager"',
-    );
-  const sj = objects.find((o) => o.object.kind === 'ScaledJob')?.object as
-    | { spec?: { scalingStrategy?: { customScalingRunningJobPercentage?: unknown } } }
-    | undefined;
-  // KEDA runs "custom" only with a percentage it can parse; otherwise it silently runs "default"
-  if (
-    s.strategy === 'custom' &&
-    !Number.isFinite(Number.parseFloat(String(sj?.spec?.scalingStrategy?.customScalingRunningJobPercentage ?? '')))
-  )
-    warnings.push(
-      'strategy "custom" needs scalingStrategy.customScalingRunningJobPercentage (and customScalingQueueLengthDeduction) in the ScaledJob; without them KEDA runs the default strategy. Add them in a template override of kubernetes/scaled-job.yaml, or use --strategy default',
-    );
-  if (s.activationQueueLength >= s.queueLength * s.maxReplicas)
-    warnings.push(
-      `activationQueueLength ${s.activationQueueLength} is so high that KEDA would never start a Job before the queue holds that many messages`,
-    );
+  const warnings = workload.warnings(
+    s,
+    objects.map((o) => o.object),
+  );
 
   return {
     settings: s,

@@ -24,6 +24,9 @@ export interface StackNames {
   namespace: string;
   serviceAccount: string;
   scaledJob: string;
+  /** the deployment workload: the ScaledObject and the Deployment it scales (same name as the ScaledJob) */
+  scaledObject: string;
+  consumerDeployment: string;
   triggerAuthentication: string;
   consumerScript: string;
   credentialsSecret: string;
@@ -41,6 +44,8 @@ export function names(s: Settings): StackNames {
     namespace: s.namespace,
     serviceAccount: `${s.stack}-consumer`,
     scaledJob: `${s.stack}-processor`,
+    scaledObject: `${s.stack}-processor`,
+    consumerDeployment: `${s.stack}-processor`,
     triggerAuthentication: `${s.stack}-aws`,
     consumerScript: `${s.stack}-consumer-script`,
     credentialsSecret: `${s.stack}-aws-credentials`,

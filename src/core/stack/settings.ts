@@ -8,6 +8,9 @@ export const STRATEGIES = ['default', 'custom', 'accurate', 'eager'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 export const AUTH_MODES = ['irsa', 'static'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
+/** what KEDA scales: one Job per message (ScaledJob) or a consumer Deployment (ScaledObject); src/core/workloads/ */
+export const WORKLOADS = ['job', 'deployment'] as const;
+export type WorkloadKind = (typeof WORKLOADS)[number];
 
 export interface Settings {
   stack: string;
@@ -33,6 +36,17 @@ export interface Settings {
   image: string;
   analyzerImage: string;
   auth: AuthMode;
+  workload: WorkloadKind;
+  /** seconds the consumer has after SIGTERM (both workloads' Pods) */
+  terminationGracePeriod: number;
+  /** deployment: seconds without messages before KEDA scales the Deployment to zero (ScaledObject cooldownPeriod) */
+  cooldownPeriod: number;
+  /** deployment: the HPA's scale-down stabilization window, seconds (Kubernetes' default 300) */
+  scaleDownStabilization: number;
+  /** deployment: the HPA's scale-down policy: at most this percent of the replicas... */
+  scaleDownPercent: number;
+  /** ...per this many seconds (Kubernetes' default: 100 % per 15 s) */
+  scaleDownPeriod: number;
   templates?: string;
   kedaVersion: string;
   /** where KEDA's chart comes from (src/core/keda/chart.ts); unset: the public chart repository */
@@ -170,8 +184,24 @@ export const FIELDS: readonly FieldSpec[] = [
     max: 3600,
     describe: 'seconds between KEDA queue checks',
   },
-  { key: 'maxReplicas', perStack: true, flag: 'max-replicas', kind: 'int', min: 1, max: 1000, describe: 'most Jobs KEDA runs at once' },
-  { key: 'queueLength', perStack: true, flag: 'queue-length', kind: 'int', min: 1, max: 10000, describe: 'messages per Job' },
+  {
+    key: 'maxReplicas',
+    perStack: true,
+    flag: 'max-replicas',
+    kind: 'int',
+    min: 1,
+    max: 1000,
+    describe: 'most Jobs (or consumer Pods) KEDA runs at once',
+  },
+  {
+    key: 'queueLength',
+    perStack: true,
+    flag: 'queue-length',
+    kind: 'int',
+    min: 1,
+    max: 10000,
+    describe: 'messages per Job (or per consumer Pod)',
+  },
   {
     key: 'activationQueueLength',
     perStack: true,
@@ -189,7 +219,7 @@ export const FIELDS: readonly FieldSpec[] = [
     kind: 'int',
     min: 0,
     max: 43000,
-    describe: 'seconds each Job spends on a message',
+    describe: 'seconds each consumer spends on a message',
   },
   {
     key: 'visibilityTimeout',
@@ -207,6 +237,60 @@ export const FIELDS: readonly FieldSpec[] = [
   { key: 'image', flag: 'image', kind: 'string', describe: 'consumer image (needs bash, curl and the aws CLI v2)', check: checkImage },
   { key: 'analyzerImage', flag: 'analyzer-image', kind: 'string', describe: 'result analyzer image', check: checkImage },
   { key: 'auth', flag: 'auth', kind: 'enum', choices: AUTH_MODES, describe: 'irsa (EKS) or static (emulator / non-AWS cluster)' },
+  {
+    key: 'workload',
+    perStack: true,
+    flag: 'workload',
+    kind: 'enum',
+    choices: WORKLOADS,
+    describe: 'what KEDA scales: job (a ScaledJob, one Job per message) or deployment (a ScaledObject scaling a consumer Deployment)',
+  },
+  {
+    key: 'terminationGracePeriod',
+    perStack: true,
+    flag: 'termination-grace-period',
+    kind: 'int',
+    min: 0,
+    max: 3600,
+    describe: "seconds a consumer has after SIGTERM to give its message back and report the kill (the Pods' terminationGracePeriodSeconds)",
+  },
+  {
+    key: 'cooldownPeriod',
+    perStack: true,
+    flag: 'cooldown-period',
+    kind: 'int',
+    min: 0,
+    max: 86400,
+    describe: 'deployment: seconds without messages before KEDA scales the consumers to zero (ScaledObject cooldownPeriod)',
+  },
+  {
+    key: 'scaleDownStabilization',
+    perStack: true,
+    flag: 'scale-down-stabilization',
+    kind: 'int',
+    min: 0,
+    max: 3600,
+    describe:
+      "deployment: the HPA's scale-down stabilization window in seconds (it scales down to the highest count it wanted in this window)",
+  },
+  {
+    key: 'scaleDownPercent',
+    perStack: true,
+    flag: 'scale-down-percent',
+    kind: 'int',
+    min: 1,
+    max: 100,
+    describe: 'deployment: the HPA removes at most this percent of the consumers per --scale-down-period',
+  },
+  {
+    key: 'scaleDownPeriod',
+    perStack: true,
+    flag: 'scale-down-period',
+    kind: 'int',
+    min: 1,
+    max: 1800,
+    describe: "deployment: seconds of the HPA's scale-down policy (--scale-down-percent per this many seconds)",
+  },
   { key: 'templates', flag: 'templates', kind: 'string', describe: 'directory of template overrides' },
   {
     key: 'kedaVersion',
@@ -274,6 +358,13 @@ export function defaults(stack: string, processingTime = 30): Omit<Settings, 'st
     image: 'amazon/aws-cli:2.15.23',
     analyzerImage: 'ghcr.io/kedify/blog05-result-analyzer-program:latest',
     auth: 'irsa',
+    workload: 'job',
+    terminationGracePeriod: 30,
+    // KEDA's and Kubernetes' own defaults: the ScaledObject says them out loud
+    cooldownPeriod: 300,
+    scaleDownStabilization: 300,
+    scaleDownPercent: 100,
+    scaleDownPeriod: 15,
     kedaVersion: DEFAULT_KEDA_VERSION,
   };
 }

@@ -1,7 +1,8 @@
 // The init wizard's logic, without a terminal: which questions to ask (only what flags, env and the
 // config file did not answer), their defaults (from what was detected), and the rule each answer must
 // follow. The UI asks; this decides.
-import { coerce, defaults, DEFAULT_STACK, FIELD_BY_KEY, STRATEGIES, type Settings, type SettingKey } from './settings.js';
+import { coerce, defaults, DEFAULT_STACK, FIELD_BY_KEY, STRATEGIES, WORKLOADS, type Settings, type SettingKey } from './settings.js';
+import { WORKLOAD_HELP } from '../workloads/index.js';
 
 export interface Detected {
   region?: string;
@@ -59,15 +60,25 @@ export function questions(given: ReadonlySet<SettingKey>, detected: Detected, so
   ask('region', 'AWS region', detected.region ?? 'us-east-1');
   ask('namespace', 'Kubernetes namespace', d.namespace);
   ask('queueName', 'SQS queue name', d.queueName);
-  ask('processingTime', 'Seconds each Job spends on a message', String(d.processingTime), 'number');
-  ask('maxReplicas', 'Most Jobs running at once', String(d.maxReplicas), 'number');
   ask(
-    'strategy',
-    'Scaling strategy',
-    d.strategy,
+    'workload',
+    'What KEDA scales',
+    d.workload,
     'select',
-    STRATEGIES.map((s) => ({ value: s, name: s, description: STRATEGY_HELP[s] })),
+    WORKLOADS.map((w) => ({ value: w, name: w, description: WORKLOAD_HELP[w] })),
   );
+  const jobs = (soFar.workload ?? d.workload) === 'job';
+  ask('processingTime', `Seconds each ${jobs ? 'Job' : 'consumer'} spends on a message`, String(d.processingTime), 'number');
+  ask('maxReplicas', `Most ${jobs ? 'Jobs' : 'consumer Pods'} running at once`, String(d.maxReplicas), 'number');
+  // the scaling strategy is the ScaledJob's; a ScaledObject's HPA has its own rules
+  if (jobs)
+    ask(
+      'strategy',
+      'Scaling strategy',
+      d.strategy,
+      'select',
+      STRATEGIES.map((s) => ({ value: s, name: s, description: STRATEGY_HELP[s] })),
+    );
   ask('auth', 'How KEDA and the Jobs authenticate to AWS', detected.cluster ? 'irsa' : 'static', 'select', [
     { value: 'irsa', name: 'irsa', description: "EKS: IAM roles through the cluster's OIDC provider (no keys anywhere)" },
     { value: 'static', name: 'static', description: 'access keys in a Secret: emulators and non-AWS clusters' },
