@@ -1,5 +1,5 @@
 // The whole demo's cluster for end-to-end tests: a kube-apiserver + etcd rig, the real kube-controller-manager
-// (Job, garbage collector, namespace, Deployment, ReplicaSet, Endpoints and EndpointSlice controllers), a node
+// (Job, garbage collector, namespace, Deployment, ReplicaSet, HPA, Endpoints and EndpointSlice controllers), a node
 // agent standing in for a kubelet (test/support/node-agent.ts), and the real KEDA, which the node runs.
 //
 // Two ways KEDA gets there:
@@ -216,7 +216,9 @@ export async function startDemoCluster(o: DemoClusterOptions): Promise<DemoClust
         `--kubeconfig=${rig.kubeconfigPath}`,
         '--leader-elect=false',
         '--secure-port=0',
-        '--controllers=job-controller,garbage-collector-controller,namespace-controller,deployment-controller,replicaset-controller,endpoints-controller,endpointslice-controller,endpointslice-mirroring-controller,serviceaccount-controller',
+        '--controllers=job-controller,garbage-collector-controller,namespace-controller,deployment-controller,replicaset-controller,endpoints-controller,endpointslice-controller,endpointslice-mirroring-controller,serviceaccount-controller,horizontal-pod-autoscaler-controller',
+        // the HPA's own defaults (15 s sync, 10 % tolerance): simulate models exactly these
+        '--horizontal-pod-autoscaler-sync-period=15s',
         '--kube-api-qps=200',
         '--kube-api-burst=400',
         '--concurrent-job-syncs=10',
