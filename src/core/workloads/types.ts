@@ -23,6 +23,10 @@ export interface Workload {
   scaler(n: StackNames): ScalerRef;
   /** what runs the consumers (the ScaledJob itself, or the Deployment the ScaledObject scales) */
   target(n: StackNames): { apiVersion: string; kind: string; name: string };
+  /** the objects only this kind has (a stack switching kinds deletes the old kind's: plan shows them) */
+  owned(n: StackNames): Array<{ apiVersion: string; kind: string; name: string }>;
+  /** what deleting them does to work in progress, in the plan's words */
+  retiring: string;
   /** the workload's templates, rendered after the stack's shared ones (namespace, identity, script, analyzer) */
   templates: readonly string[];
   /** the consumer script the ConfigMap carries, under templates/ */

@@ -10,6 +10,8 @@ export const jobWorkload: Workload = {
   unit: { one: 'Job', many: 'Jobs' },
   scaler: (n) => ({ apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob', name: n.scaledJob }),
   target: (n) => ({ apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob', name: n.scaledJob }),
+  owned: (n) => [{ apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob', name: n.scaledJob }],
+  retiring: 'its Jobs go with it: a Job still processing returns its message to the queue (a kill)',
   templates: ['kubernetes/scaled-job.yaml'],
   consumerScript: 'consumer/consume.sh',
   podSelector: (n) => `${SCALED_JOB_LABEL}=${n.scaledJob}`,
