@@ -9,6 +9,7 @@ import { targetAt } from '../core/simulate/profile.js';
 import { produceSummary, progressLine, scheduleLine } from '../ui/produce-text.js';
 import { beginWithRecord, withCtrlC } from './common.js';
 import type { CommandContext, CommandFlags } from './context.js';
+import { runInCluster } from './produce-in-cluster.js';
 
 export interface ProduceFlags extends CommandFlags {
   output?: string;
@@ -17,6 +18,8 @@ export interface ProduceFlags extends CommandFlags {
   rate?: string;
   load?: string;
   bodyFile?: string;
+  inCluster?: boolean;
+  parallelism?: string;
 }
 
 const MAX_BODY_FILE = 1024 * 1024;
@@ -41,6 +44,9 @@ function readBodyFile(path: string): string {
 
 export async function run(opts: ProduceFlags, ctx: CommandContext): Promise<void> {
   const output = parseOutput(opts.output, ['text', 'json']);
+  if (opts.inCluster) return runInCluster(opts, ctx, output, (p) => readBodyFile(resolve(ctx.cwd, p)));
+  if (opts.parallelism !== undefined)
+    throw new UsageError('--parallelism goes with --in-cluster (Pods sending at once)', 'add --in-cluster, or use --concurrency for batches in flight from this machine');
   const parsed = parseProduceOptions({ count: opts.count, concurrency: opts.concurrency, rate: opts.rate, load: opts.load }, (p) =>
     resolve(ctx.cwd, p),
   );

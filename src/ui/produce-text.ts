@@ -1,5 +1,6 @@
 // produce's result in words: one summary line, then what was not sent (a few lines, not thousands).
 import type { ProduceResult } from '../core/produce/produce.js';
+import type { InClusterProgress, InClusterResult } from '../core/producer/run.js';
 
 export function produceSummary(r: ProduceResult): string {
   const head = `${r.stopped ? 'stopped: ' : ''}sent ${r.sent} of ${r.requested} messages to ${r.queue} in ${r.seconds.toFixed(1)}s (${r.messagesPerSecond} msg/s)`;
@@ -38,4 +39,23 @@ function clock(s: number): string {
   const m = Math.floor((t % 3600) / 60);
   const sec = t % 60;
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(sec).padStart(2, '0')}s` : `${sec}s`;
+}
+
+/** produce --in-cluster: the live line (Pods running / done / failed), for terminals only. */
+export function inClusterLine(p: InClusterProgress, seconds: number): string {
+  const rate = seconds > 0 ? Math.round(p.sent / seconds) : 0;
+  const eta = rate > 0 ? ` ETA ${Math.ceil((p.target - p.sent - p.failed) / rate)}s` : '';
+  return `\rsent ${p.sent}/${p.target} ${rate} msg/s${eta}${p.failed ? `, ${p.failed} failed` : ''} | Pods ${p.running} running, ${p.done} done, ${p.failedPods} failed${p.round > 1 ? ` (round ${p.round})` : ''}\u001b[K`;
+}
+
+/** produce --in-cluster's result: the same summary as local produce, then the Pods' part. */
+export function inClusterSummary(r: InClusterResult): string {
+  const ic = r.inCluster;
+  const pods = ic.pods;
+  const lines = [
+    produceSummary(r),
+    `from ${pods.length} producer Pod${pods.length === 1 ? '' : 's'} (parallelism ${ic.parallelism}, ${ic.rounds} round${ic.rounds === 1 ? '' : 's'}${ic.resumed ? ', finishing an unfinished run' : ''}): ${pods.filter((p) => p.phase === 'succeeded').length} done, ${pods.filter((p) => p.phase === 'failed').length} failed`,
+  ];
+  for (const u of ic.unsent.slice(0, 10)) lines.push(`  messages ${u.first}-${u.last} not sent by Pod ${u.pod}: ${u.why}`);
+  return lines.join('\n');
 }

@@ -128,6 +128,12 @@ exit $rc
 `;
 }
 
+/** metadata.annotations['k'] or metadata.labels['k'], as the kubelet's downward API reads them ('' otherwise) */
+function metadataField(pod: any, path: string): string {
+  const m = /^metadata\.(annotations|labels)\['(.+)'\]$/.exec(path);
+  return m ? String(pod.metadata?.[m[1]!]?.[m[2]!] ?? '') : '';
+}
+
 /** One aws CLI call a Pod made on the test node. */
 export interface AwsCall {
   /** the Pod's name */
@@ -266,7 +272,8 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
                 ? name
                 : f === 'spec.serviceAccountName'
                   ? (pod.spec.serviceAccountName ?? 'default')
-                  : '';
+                  : // metadata.annotations['k'] / metadata.labels['k'] (an Indexed Job's JOB_COMPLETION_INDEX)
+                    metadataField(pod, f);
       } else env[e.name] = '';
     }
     // a path in the Pod's spec (the identity webhook's token file) is where the node mounted that volume

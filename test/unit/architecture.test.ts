@@ -89,6 +89,7 @@ describe('architecture', () => {
       keda: 'install.ts',
       stack: 'lifecycle.ts',
       produce: 'produce.ts',
+      producer: 'run.ts',
       simulate: 'run.ts',
       doctor: 'index.ts',
       watch: 'session.ts',

@@ -153,6 +153,10 @@ export function templateValues(s: Settings, n: StackNames, a: Arns, known: Known
     kedaOperatorRoleArn: irsa ? a.kedaOperatorRole : undefined,
     consumerRoleArn: irsa ? a.consumerRole : undefined,
     scalerRoleArn: irsa ? a.scalerRole : undefined,
+    producerServiceAccount: n.producerServiceAccount,
+    producerRoleArn: irsa && s.producer === 'in-cluster' ? a.producerRole : undefined,
+    producerScriptName: n.producerScript,
+    producerScript: undefined, // filled from templates/producer/produce.sh
   };
 }
 
@@ -164,13 +168,18 @@ const KUBE_TEMPLATES = (s: Settings): string[] => [
   'kubernetes/consumer-script.yaml',
   'kubernetes/result-analyzer.yaml',
   ...workloadOf(s).templates,
+  ...(s.producer === 'in-cluster' ? PRODUCER_TEMPLATES : []),
 ];
 
-function withLabels(obj: KubeObject, labels: Record<string, string>): KubeObject {
+/** producer in-cluster: the identity and the script of `kedactl produce --in-cluster` (src/core/producer/) */
+const PRODUCER_TEMPLATES = ['kubernetes/producer-service-account.yaml', 'kubernetes/producer-script.yaml'];
+export const PRODUCER_SCRIPT = 'producer/produce.sh';
+
+export function withLabels(obj: KubeObject, labels: Record<string, string>): KubeObject {
   obj.metadata = { ...obj.metadata, labels: { ...(obj.metadata?.labels ?? {}), ...labels } };
   // pod templates too, so Jobs and Pods KEDA creates carry the stack's labels
   const spec = obj.spec as Record<string, any> | undefined;
-  const tmpl = obj.kind === 'ScaledJob' ? spec?.jobTargetRef?.template : obj.kind === 'Deployment' ? spec?.template : undefined;
+  const tmpl = obj.kind === 'ScaledJob' ? spec?.jobTargetRef?.template : obj.kind === 'Deployment' || obj.kind === 'Job' ? spec?.template : undefined;
   if (tmpl) {
     const { metadata, ...rest } = tmpl;
     const merged = { metadata: { ...(metadata ?? {}), labels: { ...(metadata?.labels ?? {}), ...labels } }, ...rest };
@@ -191,7 +200,11 @@ export async function desiredStack(s: Settings, known: Known = {}): Promise<Desi
 
   // Kubernetes objects
   const workload = workloadOf(s);
-  const scriptValues = { ...values, consumerScript: readText(src, workload.consumerScript) };
+  const scriptValues = {
+    ...values,
+    consumerScript: readText(src, workload.consumerScript),
+    ...(s.producer === 'in-cluster' ? { producerScript: readText(src, PRODUCER_SCRIPT) } : {}),
+  };
   const objects: RenderedObject[] = [];
   for (const t of KUBE_TEMPLATES(s)) {
     for (const o of renderYaml(src, t, scriptValues)) objects.push({ object: withLabels(o as KubeObject, labels), template: t });
@@ -237,6 +250,17 @@ export async function desiredStack(s: Settings, known: Known = {}): Promise<Desi
         trust: 'consumer-trust.json',
         policy: 'consumer-policy.json',
       },
+      ...(s.producer === 'in-cluster'
+        ? [
+            {
+              role: n.producerRole,
+              arn: a.producerRole,
+              purpose: 'producer Pods of produce --in-cluster (IRSA); send to this queue, nothing else',
+              trust: 'producer-trust.json',
+              policy: 'producer-send-policy.json',
+            },
+          ]
+        : []),
     ];
     for (const r of specs) {
       const trust = doc(r.trust, 'trust');

@@ -34,6 +34,12 @@ export interface StackNames {
   kedaOperatorRole: string;
   consumerRole: string;
   scalerRole: string;
+  /** producer in-cluster: its service account, its role (irsa), its script, and the Jobs and run record of produce --in-cluster */
+  producerServiceAccount: string;
+  producerRole: string;
+  producerScript: string;
+  producerJob: string;
+  producerRun: string;
 }
 
 export function names(s: Settings): StackNames {
@@ -53,6 +59,11 @@ export function names(s: Settings): StackNames {
     kedaOperatorRole: `${p}-keda-operator`,
     consumerRole: `${p}-consumer`,
     scalerRole: `${p}-scaler`,
+    producerServiceAccount: `${s.stack}-producer`,
+    producerRole: `${p}-producer`,
+    producerScript: `${s.stack}-producer-script`,
+    producerJob: `${s.stack}-producer`,
+    producerRun: `${s.stack}-producer-run`,
   };
 }
 
@@ -88,6 +99,7 @@ export interface Arns {
   kedaOperatorRole: string;
   consumerRole: string;
   scalerRole: string;
+  producerRole: string;
 }
 
 export function queueUrlFor(s: Settings, accountId: string, queueName: string): string {
@@ -115,6 +127,7 @@ export function arns(s: Settings, known: { accountId?: string; oidcIssuer?: stri
     kedaOperatorRole: role(n.kedaOperatorRole),
     consumerRole: role(n.consumerRole),
     scalerRole: role(n.scalerRole),
+    producerRole: role(n.producerRole),
   };
 }
 

@@ -11,6 +11,9 @@ export type AuthMode = (typeof AUTH_MODES)[number];
 /** what KEDA scales: one Job per message (ScaledJob) or a consumer Deployment (ScaledObject); src/core/workloads/ */
 export const WORKLOADS = ['job', 'deployment'] as const;
 export type WorkloadKind = (typeof WORKLOADS)[number];
+/** who sends the messages: this machine (produce) or Pods in the cluster under their own identity (src/core/producer/) */
+export const PRODUCERS = ['local', 'in-cluster'] as const;
+export type ProducerKind = (typeof PRODUCERS)[number];
 
 export interface Settings {
   stack: string;
@@ -37,6 +40,8 @@ export interface Settings {
   analyzerImage: string;
   auth: AuthMode;
   workload: WorkloadKind;
+  /** in-cluster: init creates a producer service account (and in irsa mode its send-only role) */
+  producer: ProducerKind;
   /** seconds the consumer has after SIGTERM (both workloads' Pods) */
   terminationGracePeriod: number;
   /** deployment: seconds without messages before KEDA scales the Deployment to zero (ScaledObject cooldownPeriod) */
@@ -246,6 +251,15 @@ export const FIELDS: readonly FieldSpec[] = [
     describe: 'what KEDA scales: job (a ScaledJob, one Job per message) or deployment (a ScaledObject scaling a consumer Deployment)',
   },
   {
+    key: 'producer',
+    perStack: true,
+    flag: 'producer',
+    kind: 'enum',
+    choices: PRODUCERS,
+    describe:
+      'who sends messages: local (produce sends from this machine) or in-cluster (init also creates a producer service account with a send-only role; produce --in-cluster runs the sending as a Job)',
+  },
+  {
     key: 'terminationGracePeriod',
     perStack: true,
     flag: 'termination-grace-period',
@@ -359,6 +373,7 @@ export function defaults(stack: string, processingTime = 30): Omit<Settings, 'st
     analyzerImage: 'ghcr.io/kedify/blog05-result-analyzer-program:latest',
     auth: 'irsa',
     workload: 'job',
+    producer: 'local',
     terminationGracePeriod: 30,
     // KEDA's and Kubernetes' own defaults: the ScaledObject says them out loud
     cooldownPeriod: 300,

@@ -1,7 +1,7 @@
 // The init wizard's logic, without a terminal: which questions to ask (only what flags, env and the
 // config file did not answer), their defaults (from what was detected), and the rule each answer must
 // follow. The UI asks; this decides.
-import { coerce, defaults, DEFAULT_STACK, FIELD_BY_KEY, STRATEGIES, WORKLOADS, type Settings, type SettingKey } from './settings.js';
+import { coerce, defaults, DEFAULT_STACK, FIELD_BY_KEY, PRODUCERS, STRATEGIES, WORKLOADS, type Settings, type SettingKey } from './settings.js';
 import { WORKLOAD_HELP } from '../workloads/index.js';
 
 export interface Detected {
@@ -83,8 +83,20 @@ export function questions(given: ReadonlySet<SettingKey>, detected: Detected, so
     { value: 'irsa', name: 'irsa', description: "EKS: IAM roles through the cluster's OIDC provider (no keys anywhere)" },
     { value: 'static', name: 'static', description: 'access keys in a Secret: emulators and non-AWS clusters' },
   ]);
+  ask(
+    'producer',
+    'Who sends the messages',
+    d.producer,
+    'select',
+    PRODUCERS.map((p) => ({ value: p, name: p, description: PRODUCER_HELP[p] })),
+  );
   return q;
 }
+
+export const PRODUCER_HELP: Record<(typeof PRODUCERS)[number], string> = {
+  local: 'kedactl produce sends from this machine (you attach producer-policy.json to whoever else sends)',
+  'in-cluster': 'also a producer service account with a send-only role: produce --in-cluster sends from Pods, as the example does',
+};
 
 /** Asked after the AWS answers are known: only in irsa mode and only when the provider is missing. */
 export function oidcQuestion(detected: Detected): Question | undefined {
