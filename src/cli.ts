@@ -242,7 +242,10 @@ then kedactl.yaml, then defaults. Run 'kedactl <command> --help' for a command's
         'send on a schedule: steady:rate=R,duration=D, ramp:from=R,to=R,duration=D, burst:count=N, spike:base=R,peak=R,at=D,for=D,duration=D, pause:duration=D, joined with "+", or a YAML file of them',
       );
       c.option('--body-file <file>', 'message body; {{videoId}}, {{quality}}, {{sentAt}} and {{index}} are filled in per message');
-      c.option('--in-cluster', 'send from Pods in the cluster (an Indexed Job under the producer service account; init --producer in-cluster)');
+      c.option(
+        '--in-cluster',
+        'send from Pods in the cluster (an Indexed Job under the producer service account; init --producer in-cluster)',
+      );
       c.option('--parallelism <n>', 'with --in-cluster: producer Pods sending at once, each its exact share (default 4)');
       addTextOrJson(c);
     },

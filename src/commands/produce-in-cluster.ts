@@ -11,7 +11,12 @@ import { beginWithRecord, withCtrlC } from './common.js';
 import type { CommandContext } from './context.js';
 import type { ProduceFlags } from './produce.js';
 
-export async function runInCluster(opts: ProduceFlags, ctx: CommandContext, output: string, readBody: (p: string) => string): Promise<void> {
+export async function runInCluster(
+  opts: ProduceFlags,
+  ctx: CommandContext,
+  output: string,
+  readBody: (p: string) => string,
+): Promise<void> {
   const problems = [
     ...(opts.rate !== undefined ? ['--rate'] : []),
     ...(opts.load !== undefined ? ['--load'] : []),

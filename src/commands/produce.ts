@@ -46,7 +46,10 @@ export async function run(opts: ProduceFlags, ctx: CommandContext): Promise<void
   const output = parseOutput(opts.output, ['text', 'json']);
   if (opts.inCluster) return runInCluster(opts, ctx, output, (p) => readBodyFile(resolve(ctx.cwd, p)));
   if (opts.parallelism !== undefined)
-    throw new UsageError('--parallelism goes with --in-cluster (Pods sending at once)', 'add --in-cluster, or use --concurrency for batches in flight from this machine');
+    throw new UsageError(
+      '--parallelism goes with --in-cluster (Pods sending at once)',
+      'add --in-cluster, or use --concurrency for batches in flight from this machine',
+    );
   const parsed = parseProduceOptions({ count: opts.count, concurrency: opts.concurrency, rate: opts.rate, load: opts.load }, (p) =>
     resolve(ctx.cwd, p),
   );

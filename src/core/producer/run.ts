@@ -212,7 +212,10 @@ export async function produceInCluster(
   /** read the round's Pods and their logs; true when its Job is over and no Pod of it runs */
   const observe = async (round: number, ranges: Share[]): Promise<boolean> => {
     const job = await kube.get({ apiVersion: 'batch/v1', kind: 'Job', name: jobName(round), namespace: ns });
-    const pods = await kube.list({ apiVersion: 'v1', kind: 'Pod' }, { namespace: ns, labelSelector: `${JOB_NAME_LABEL}=${jobName(round)}` });
+    const pods = await kube.list(
+      { apiVersion: 'v1', kind: 'Pod' },
+      { namespace: ns, labelSelector: `${JOB_NAME_LABEL}=${jobName(round)}` },
+    );
     for (const pod of pods) {
       const name = pod.metadata.name;
       const index = Number(pod.metadata.annotations?.[INDEX] ?? pod.metadata.labels?.[INDEX]);
@@ -304,8 +307,7 @@ export async function produceInCluster(
       }
       await sleep(interval);
     }
-    for (const p of podsOf(current.round))
-      if (p.progress?.fatal) fatal ??= { ...p.progress.fatal, pod: p.pod };
+    for (const p of podsOf(current.round)) if (p.progress?.fatal) fatal ??= { ...p.progress.fatal, pod: p.pod };
     report(current.round);
   }
 

@@ -179,7 +179,8 @@ export function withLabels(obj: KubeObject, labels: Record<string, string>): Kub
   obj.metadata = { ...obj.metadata, labels: { ...(obj.metadata?.labels ?? {}), ...labels } };
   // pod templates too, so Jobs and Pods KEDA creates carry the stack's labels
   const spec = obj.spec as Record<string, any> | undefined;
-  const tmpl = obj.kind === 'ScaledJob' ? spec?.jobTargetRef?.template : obj.kind === 'Deployment' || obj.kind === 'Job' ? spec?.template : undefined;
+  const tmpl =
+    obj.kind === 'ScaledJob' ? spec?.jobTargetRef?.template : obj.kind === 'Deployment' || obj.kind === 'Job' ? spec?.template : undefined;
   if (tmpl) {
     const { metadata, ...rest } = tmpl;
     const merged = { metadata: { ...(metadata ?? {}), labels: { ...(metadata?.labels ?? {}), ...labels } }, ...rest };

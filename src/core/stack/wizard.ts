@@ -1,7 +1,17 @@
 // The init wizard's logic, without a terminal: which questions to ask (only what flags, env and the
 // config file did not answer), their defaults (from what was detected), and the rule each answer must
 // follow. The UI asks; this decides.
-import { coerce, defaults, DEFAULT_STACK, FIELD_BY_KEY, PRODUCERS, STRATEGIES, WORKLOADS, type Settings, type SettingKey } from './settings.js';
+import {
+  coerce,
+  defaults,
+  DEFAULT_STACK,
+  FIELD_BY_KEY,
+  PRODUCERS,
+  STRATEGIES,
+  WORKLOADS,
+  type Settings,
+  type SettingKey,
+} from './settings.js';
 import { WORKLOAD_HELP } from '../workloads/index.js';
 
 export interface Detected {

@@ -1,0 +1,238 @@
+// The example's producer in the cluster, for real: `init --producer in-cluster` on an irsa stack creates the
+// producer service account and its send-only role; `produce --in-cluster` runs Indexed Jobs whose Pods the
+// test node runs as real bash and the real aws CLI against a moto server of this file's own with IAM enforced,
+// so the Pods reach the queue only as the producer role (the service account's web identity: the node plays
+// EKS's pod identity webhook). Counts are read back with the plain SDK as the administrator.
+// helm is a STATEFUL RECORDING STUB; the chart's objects are played by demo-cluster.ts's chartStandIn().
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { startDemoCluster, type DemoCluster } from '../support/demo-cluster.ts';
+import { kubeRequest } from '../support/kube-rig.ts';
+import { motoCliEnv } from '../support/aws.ts';
+import { MOTO_ACCOUNT, MOTO_ENV, uniqueStack, type Moto } from '../support/moto.ts';
+import { pollUntil } from '../support/poll.ts';
+import { startMotoWithIam } from '../support/moto-iam.ts';
+import { podLogTail } from '../support/node-agent.ts';
+import { receiveAll } from '../support/sqs.ts';
+import { runCli, type CliRun } from '../support/run-cli.ts';
+
+const STUB = fileURLToPath(new URL('../fixtures/helm-stateful-stub', import.meta.url));
+const MINUTE = 60_000;
+
+const stack = uniqueStack('prd');
+const eks = `eks-${stack}`;
+// KEDA starts no consumer below 10,000 messages: what the producers send stays in the queue to be counted
+const flags = ['--stack', stack, '--cluster', eks, '--max-replicas', '1', '--activation-queue-length', '10000'];
+let moto: Moto;
+let cluster: DemoCluster;
+let env: NodeJS.ProcessEnv;
+let admin: { accessKeyId: string; secretAccessKey: string };
+let dir: string;
+let sqs: SQSClient;
+const queueUrl = () => `${moto.endpoint}/${MOTO_ACCOUNT}/${stack}-queue`;
+
+const producerPods = () => [...cluster.node.pods.values()].filter((p) => p.namespace === stack && p.name.startsWith(`${stack}-producer-`));
+const fail = (r: CliRun) =>
+  `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}\nproducer Pods:\n${producerPods()
+    .map((p) => `${p.name} exit ${p.exitCode}:\n${podLogTail(p, 2000)}`)
+    .join('\n')}`;
+
+/** every message now in the queue, received (and so removed) by the administrator: the producer Pods' bodies */
+async function drain(): Promise<{ total: number; videoIds: string[] }> {
+  const got = await receiveAll(queueUrl(), sqs);
+  return { total: got.length, videoIds: got.map((m) => JSON.parse(m.Body!).videoId as string) };
+}
+
+async function produce(count: number, parallelism: number): Promise<{ run: CliRun; json: any }> {
+  const run = await runCli(
+    ['produce', ...flags, '--in-cluster', '--count', String(count), '--parallelism', String(parallelism), '-o', 'json'],
+    {
+      env,
+      cwd: dir,
+    },
+  );
+  return { run, json: run.code === 0 || run.stdout.startsWith('{') ? JSON.parse(run.stdout) : undefined };
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'kedactl-producer-real-'));
+  ({ moto, admin } = await startMotoWithIam(eks));
+  const helmState = join(dir, 'helm');
+  // the node's network: AWS is moto (AWS_ENDPOINT_URL_STS too: see demo-real.test.ts); no keys anywhere
+  cluster = await startDemoCluster({
+    helmState,
+    nodeEnv: { AWS_ENDPOINT_URL: moto.endpoint, AWS_ENDPOINT_URL_STS: moto.endpoint },
+    podIdentityWebhook: true,
+  });
+  env = {
+    ...motoCliEnv(),
+    AWS_ACCESS_KEY_ID: admin.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: admin.secretAccessKey,
+    AWS_ENDPOINT_URL: moto.endpoint,
+    KUBECONFIG: cluster.rig.kubeconfigPath,
+    PATH: `${STUB}:${process.env.PATH}`,
+    HELM_STUB_STATE: helmState,
+  };
+  sqs = new SQSClient({ region: MOTO_ENV.AWS_REGION, endpoint: moto.endpoint, credentials: admin });
+}, 20 * MINUTE);
+afterAll(async () => {
+  await cluster?.stop();
+  await moto?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}, 5 * MINUTE);
+
+describe('produce --in-cluster: the producer Pods under their own send-only role, IAM enforced', () => {
+  it(
+    'plan shows the producer role (trust pinned to its service account, sqs:SendMessage on this queue); init creates it and the service account',
+    async () => {
+      const planned = await runCli(['plan', ...flags, '--producer', 'in-cluster', '-o', 'json'], { env, cwd: dir });
+      expect(planned.code, fail(planned)).toBe(0);
+      const plan = JSON.parse(planned.stdout);
+      const role = `arn:aws:iam::${MOTO_ACCOUNT}:role/kedactl-${stack}-producer`;
+      const grants = plan.grants.filter((g: any) => g.resource === role || g.principal === role);
+      expect(
+        grants
+          .map((g: any) => g.actions)
+          .flat()
+          .sort(),
+      ).toEqual(['sqs:SendMessage', 'sts:AssumeRoleWithWebIdentity']);
+      expect(grants.find((g: any) => g.resource === role).condition).toContain(`sub=system:serviceaccount:${stack}:${stack}-producer`);
+      expect(plan.changes).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ kind: 'IAM role', name: `kedactl-${stack}-producer`, action: 'create' }),
+          expect.objectContaining({ kind: 'ServiceAccount', name: `${stack}-producer`, action: 'create' }),
+        ]),
+      );
+
+      const init = await runCli(['init', ...flags, '--producer', 'in-cluster', '--create-oidc-provider', '--yes'], { env, cwd: dir });
+      expect(init.code, fail(init)).toBe(0);
+      const sa = (await kubeRequest(cluster.rig, 'GET', `/api/v1/namespaces/${stack}/serviceaccounts/${stack}-producer`)).json();
+      expect(sa.metadata.annotations['eks.amazonaws.com/role-arn']).toBe(role);
+    },
+    10 * MINUTE,
+  );
+
+  it(
+    'sends exactly N through the producer role: 1000 with parallelism 4 (each Pod its share), 200 with parallelism 1',
+    async () => {
+      const four = await produce(1000, 4);
+      expect(four.run.code, fail(four.run)).toBe(0);
+      expect(four.json).toMatchObject({ requested: 1000, sent: 1000, failed: [], notAttempted: 0, stopped: false });
+      expect(four.json.inCluster.pods).toHaveLength(4);
+      expect(four.json.inCluster.pods.map((p: any) => p.sent).sort()).toEqual([250, 250, 250, 250]);
+      const a = await drain();
+      expect(a.total).toBe(1000);
+      expect(new Set(a.videoIds).size).toBe(1000);
+      expect(new Set(a.videoIds.map((v) => v.replace(/-\d+$/, '')))).toEqual(new Set([four.json.inCluster.run]));
+
+      const one = await produce(200, 1);
+      expect(one.run.code, fail(one.run)).toBe(0);
+      expect(one.json).toMatchObject({ requested: 200, sent: 200 });
+      expect(one.json.inCluster.pods).toHaveLength(1);
+      const b = await drain();
+      expect(b.total).toBe(200);
+      expect(new Set(b.videoIds).size).toBe(200);
+    },
+    10 * MINUTE,
+  );
+
+  it(
+    'the producer role can send and nothing else: a receive from a Pod of the producer service account is AccessDenied',
+    async () => {
+      const pod = `${stack}-producer-probe`;
+      const script = `aws sqs send-message --queue-url ${queueUrl()} --message-body probe >/dev/null && echo SEND-OK
+aws sqs receive-message --queue-url ${queueUrl()} 2>&1; echo "receive exit $?"`;
+      const r = await kubeRequest(cluster.rig, 'POST', `/api/v1/namespaces/${stack}/pods`, {
+        body: {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: pod, namespace: stack },
+          spec: {
+            serviceAccountName: `${stack}-producer`,
+            restartPolicy: 'Never',
+            containers: [
+              {
+                name: 'probe',
+                image: 'amazon/aws-cli:2.15.23',
+                command: ['/bin/bash', '-c', script],
+                env: [{ name: 'AWS_REGION', value: MOTO_ENV.AWS_REGION }],
+              },
+            ],
+          },
+        },
+      });
+      expect(r.status, r.body).toBe(201);
+      const log = await pollUntil(
+        'the probe Pod ends',
+        async () => {
+          const p = [...cluster.node.pods.values()].find((x) => x.name === pod);
+          return p?.exitCode !== undefined ? podLogTail(p, 5000) : undefined;
+        },
+        2 * MINUTE,
+      );
+      expect(log).toContain('SEND-OK');
+      expect(log).toMatch(/AccessDenied|not authorized/);
+      expect(log).toMatch(/receive exit [1-9]/);
+      expect((await drain()).total).toBe(1);
+    },
+    5 * MINUTE,
+  );
+
+  it(
+    'a producer Pod killed mid-share (SIGKILL): its unsent part goes to the next round; every message arrives, duplicates at most one batch',
+    async () => {
+      const running = produce(600, 2);
+      // the first producer Pod that has sent a few batches: kill its bash as a crash would (no trap runs)
+      const victim = await pollUntil(
+        'a producer Pod sending',
+        async () => producerPods().find((p) => p.exitCode === undefined && /progress [3-9]\d /.test(podLogTail(p, 500))),
+        3 * MINUTE,
+      );
+      const pid = readdirSync('/proc')
+        .filter((d) => /^\d+$/.test(d))
+        .find((d) => {
+          try {
+            return (
+              readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('produce.sh') &&
+              readFileSync(`/proc/${d}/environ`, 'utf8').split('\0').includes(`HOSTNAME=${victim.name}`)
+            );
+          } catch {
+            return false;
+          }
+        });
+      expect(pid, `the process of ${victim.name}`).toBeDefined();
+      process.kill(Number(pid), 'SIGKILL');
+      const { run, json } = await running;
+      expect(run.code, fail(run)).toBe(0);
+      expect(json).toMatchObject({ requested: 600, sent: 600, failed: [] });
+      expect(json.inCluster.rounds).toBe(2);
+      expect(json.inCluster.pods.find((p: any) => p.pod === victim.name)).toMatchObject({ phase: 'failed', exitCode: 137 });
+      const got = await drain();
+      const unique = new Set(got.videoIds).size;
+      expect(unique).toBe(600);
+      // the batch SQS had taken when the kill came, before the Pod said so, is sent again: at most 10
+      expect(got.total - unique).toBeLessThanOrEqual(10);
+    },
+    10 * MINUTE,
+  );
+
+  it(
+    'teardown removes the producer role, its service account and the Jobs',
+    async () => {
+      const t = await runCli(['teardown', ...flags, '--yes'], { env, cwd: dir });
+      expect(t.code, fail(t)).toBe(0);
+      const iam = new IAMClient({ region: MOTO_ENV.AWS_REGION, endpoint: moto.endpoint, credentials: admin });
+      await expect(iam.send(new GetRoleCommand({ RoleName: `kedactl-${stack}-producer` }))).rejects.toThrow(/NoSuchEntity|cannot be found/);
+      const sa = await kubeRequest(cluster.rig, 'GET', `/api/v1/namespaces/${stack}/serviceaccounts/${stack}-producer`);
+      expect(sa.status).toBe(404);
+      const jobs = (await kubeRequest(cluster.rig, 'GET', `/apis/batch/v1/namespaces/${stack}/jobs`)).json();
+      expect(jobs.items ?? []).toEqual([]);
+    },
+    10 * MINUTE,
+  );
+});
