@@ -23,6 +23,9 @@
 #       has an Allow statement for sts:AssumeRoleWithWebIdentity with a Federated principal whose StringEquals
 #       conditions on "<issuer>:sub" and "<issuer>:aud" match the token's sub and aud claims. The token's
 #       signature and issuer are not verified (the test cluster's issuer is not the EKS cluster's).
+#    c. SQS's batch calls need the permission of their single call (SendMessageBatch is allowed by
+#       sqs:SendMessage, DeleteMessageBatch by sqs:DeleteMessage, ChangeMessageVisibilityBatch by
+#       sqs:ChangeMessageVisibility: IAM has no sqs:*Batch actions); moto asks for "sqs:<operation>".
 #
 # 5. The queue's messages change under one lock per server. moto checks that a message is visible and marks
 #    it received in two steps with no lock between them, so two concurrent receivers can both get the same
@@ -236,6 +239,19 @@ def authenticate(self, iam_request_cls, resource="*"):
 
 
 ActionAuthenticatorMixin._authenticate_and_authorize_action = authenticate
+
+_SQS_BATCH = {"SendMessageBatch", "DeleteMessageBatch", "ChangeMessageVisibilityBatch"}
+_iam_request_init = access_control.IAMRequestBase.__init__
+
+
+def iam_request_init(self, *args, **kwargs):
+    _iam_request_init(self, *args, **kwargs)
+    service, _, action = self._action.partition(":")
+    if service == "sqs" and action in _SQS_BATCH:
+        self._action = f"sqs:{action[: -len('Batch')]}"
+
+
+access_control.IAMRequestBase.__init__ = iam_request_init
 
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -5,7 +5,18 @@ import type { SettingKey } from '../../src/core/stack/settings.ts';
 describe('wizard logic', () => {
   it('asks only what flags, env and the file did not answer', () => {
     const all = questions(new Set(), {}, {}).map((q) => q.key);
-    expect(all).toEqual(['stack', 'region', 'namespace', 'queueName', 'workload', 'processingTime', 'maxReplicas', 'strategy', 'auth', 'producer']);
+    expect(all).toEqual([
+      'stack',
+      'region',
+      'namespace',
+      'queueName',
+      'workload',
+      'processingTime',
+      'maxReplicas',
+      'strategy',
+      'auth',
+      'producer',
+    ]);
     const some = questions(new Set<SettingKey>(['stack', 'region', 'strategy']), {}, { stack: 'demo' }).map((q) => q.key);
     expect(some).toEqual(['namespace', 'queueName', 'workload', 'processingTime', 'maxReplicas', 'auth', 'producer']);
   });
