@@ -47,6 +47,7 @@ describe('init wizard under a pty', () => {
         'Most Jobs running at once',
         'Scaling strategy',
         'How KEDA and the Jobs authenticate',
+        'Who sends the messages',
       ]) {
         await pty.waitFor(question);
         pty.send(KEY.enter);
@@ -113,6 +114,7 @@ describe('init wizard under a pty', () => {
       ['Most Jobs running at once', ''],
       ['Scaling strategy', ''],
       ['How KEDA and the Jobs authenticate', ''],
+      ['Who sends the messages', ''],
     ];
     try {
       for (const [question, typed] of answers) {
