@@ -43,6 +43,7 @@ describe('init wizard under a pty', () => {
       for (const question of [
         'Kubernetes namespace',
         'SQS queue name',
+        'What KEDA scales',
         'Seconds each Job spends',
         'Most Jobs running at once',
         'Scaling strategy',
@@ -110,6 +111,7 @@ describe('init wizard under a pty', () => {
       ['Stack name', stack],
       ['Kubernetes namespace', `${stack}-ns`],
       ['SQS queue name', ''],
+      ['What KEDA scales', ''],
       ['Seconds each Job spends', '45'],
       ['Most Jobs running at once', ''],
       ['Scaling strategy', ''],
@@ -133,7 +135,7 @@ describe('init wizard under a pty', () => {
     }
     // AWS_REGION and AWS_ENDPOINT_URL are variables the user set; visibilityTimeout (derived from the 45 s),
     // the images and the KEDA version are kedactl's
-    const theirs = `${HEADER}\nstack: ${stack}\nregion: us-east-1\nendpointUrl: ${env.AWS_ENDPOINT_URL}\nnamespace: ${stack}-ns\nqueueName: ${stack}-queue\nmaxReplicas: 100\nstrategy: default\nprocessingTime: 45\nauth: static\n`;
+    const theirs = `${HEADER}\nstack: ${stack}\nregion: us-east-1\nendpointUrl: ${env.AWS_ENDPOINT_URL}\nnamespace: ${stack}-ns\nqueueName: ${stack}-queue\nmaxReplicas: 100\nstrategy: default\nprocessingTime: 45\nauth: static\nworkload: job\nproducer: local\n`;
     expect(readFileSync(join(cwd, 'kedactl.yaml'), 'utf8')).toBe(theirs);
 
     const again = await runBin(['init', '--yes', '--no-wait', '--skip', 'keda'], { env, cwd });
@@ -160,6 +162,11 @@ describe('init wizard under a pty', () => {
     );
     const pty = startPty([process.execPath, BIN, 'init', '--no-wait', '--skip', 'keda'], { env, cwd });
     try {
+      // what the old file did not say: asked first (Enter takes the default)
+      for (const question of ['What KEDA scales', 'Who sends the messages']) {
+        await pty.waitFor(question);
+        pty.send(KEY.enter);
+      }
       await pty.waitFor('Remove namespace, queueName, maxReplicas, processingTime, strategy, kedaVersion from ');
       expect(pty.screen()).toContain(`:2  namespace: ${stack} (derived from stack)`);
       pty.send('y');
@@ -175,7 +182,9 @@ describe('init wizard under a pty', () => {
       pty.kill();
     }
     // the lines the user kept, under today's first line; AWS_ENDPOINT_URL is theirs too
-    expect(readFileSync(join(cwd, 'kedactl.yaml'), 'utf8')).toBe(`${HEADER}\n${keep}endpointUrl: ${env.AWS_ENDPOINT_URL}\n`);
+    expect(readFileSync(join(cwd, 'kedactl.yaml'), 'utf8')).toBe(
+      `${HEADER}\n${keep}endpointUrl: ${env.AWS_ENDPOINT_URL}\nworkload: job\nproducer: local\n`,
+    );
     const quiet = await runBin(['plan', '--skip', 'keda', '-o', 'json'], { env, cwd });
     expect(quiet.stderr).not.toContain('older kedactl init');
     expect(JSON.parse(quiet.stdout).changes.filter((c: any) => c.action !== 'unchanged')).toEqual([]);
