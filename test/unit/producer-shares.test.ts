@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatRanges, parseRanges, readPodLog, shares, unsent } from '../../src/core/producer/shares.ts';
+import { producerJob } from '../../src/core/producer/job.ts';
 import { desiredStack } from '../../src/core/stack/desired.ts';
 import { tmpdir } from 'node:os';
 import { loadSettings } from '../../src/core/stack/load-settings.ts';
@@ -95,5 +96,53 @@ describe('in-cluster producer: the stack', () => {
     expect(d.roles).toEqual([]);
     const sa = d.objects.find((o) => o.object.kind === 'ServiceAccount' && o.object.metadata.name === 'p3-producer')!.object;
     expect(sa.metadata.annotations).toBeUndefined();
+  });
+});
+
+describe('in-cluster producer: the Job of a round', () => {
+  const round = {
+    queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/p4-queue',
+    runId: 'abc123',
+    round: 2,
+    ranges: [
+      { first: 30, end: 250 },
+      { first: 260, end: 500 },
+    ],
+    parallelism: 4,
+    maxBatchBytes: 262144,
+  };
+  it('irsa: Indexed, one Pod per range (never more at once than asked), no retry of a whole range, the producer service account, no keys', () => {
+    const job = producerJob(testSettings({ stack: 'p4', producer: 'in-cluster', accountId: '123456789012' }), round) as any;
+    expect(job.metadata).toMatchObject({
+      name: 'p4-producer-abc123-2',
+      namespace: 'p4',
+      labels: { 'kedactl.io/stack': 'p4', 'kedactl.io/producer-run': 'abc123' },
+    });
+    expect(job.spec).toMatchObject({ completionMode: 'Indexed', completions: 2, parallelism: 2, backoffLimitPerIndex: 0 });
+    const pod = job.spec.template.spec;
+    expect(job.spec.template.metadata.labels).toMatchObject({ 'kedactl.io/stack': 'p4', 'kedactl.io/producer-run': 'abc123' });
+    expect(pod.serviceAccountName).toBe('p4-producer');
+    expect(pod.restartPolicy).toBe('Never');
+    const c = pod.containers[0];
+    expect(c.envFrom).toBeUndefined();
+    expect(Object.fromEntries(c.env.map((e: any) => [e.name, e.value]))).toEqual({
+      QUEUE_URL: round.queueUrl,
+      AWS_REGION: 'eu-west-1',
+      RANGES: '30-250 260-500',
+      RUN_ID: 'abc123',
+      MAX_BATCH_BYTES: '262144',
+      BODY_TEMPLATE: undefined,
+    });
+    expect(pod.volumes.map((v: any) => v.configMap.name)).toEqual(['p4-producer-script', 'p4-producer-run']);
+  });
+
+  it('static: the credentials Secret; a body template with spaces in its braces reaches the script as it reads them', () => {
+    const job = producerJob(testSettings({ stack: 'p5', producer: 'in-cluster', auth: 'static', accountId: '123456789012' }), {
+      ...round,
+      bodyTemplate: '{"id": "{{ videoId }}", "n": {{index}}}',
+    }) as any;
+    const c = job.spec.template.spec.containers[0];
+    expect(c.envFrom).toEqual([{ secretRef: { name: 'p5-aws-credentials' } }]);
+    expect(c.env.find((e: any) => e.name === 'BODY_TEMPLATE').value).toBe('{"id": "{{videoId}}", "n": {{index}}}');
   });
 });

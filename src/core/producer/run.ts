@@ -11,16 +11,14 @@ import type { SqsPort } from '../aws/ports.js';
 import { StateError, UsageError } from '../errors.js';
 import type { Kube, KubeObject } from '../kube/ports.js';
 import { bodyMaker, checkBody, type ProduceResult, type SendFailure } from '../produce/produce.js';
-import { templateValues, withLabels } from '../stack/desired.js';
-import { arns, names, stackLabels } from '../stack/names.js';
+import { names, stackLabels } from '../stack/names.js';
 import type { Settings } from '../stack/settings.js';
-import { renderYaml, templateSource } from '../stack/templates.js';
-import { formatRanges, parseRanges, readPodLog, shares, unsent, type PodProgress, type Share } from './shares.js';
+import { producerJob, producerJobName, RUN_LABEL } from './job.js';
+import { parseRanges, readPodLog, shares, unsent, type PodProgress, type Share } from './shares.js';
 
 export const PARALLELISM = { min: 1, max: 100, default: 4 } as const;
 /** rounds after the first: a Pod that fails this many times in a row leaves its part unsent */
 const RETRIES = 3;
-const RUN_LABEL = 'kedactl.io/producer-run';
 const INDEX = 'batch.kubernetes.io/job-completion-index';
 const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';
 
@@ -102,9 +100,6 @@ export function parseParallelism(v: unknown): number {
   return Number(s);
 }
 
-/** {{ index }} as the shell script reads it: {{index}} (local produce allows spaces inside the braces) */
-export const normaliseTemplate = (t: string) => t.replace(/\{\{\s*(index|videoId|quality|sentAt)\s*\}\}/g, '{{$1}}');
-
 export async function produceInCluster(
   settings: Settings,
   ports: InClusterPorts,
@@ -165,24 +160,17 @@ export async function produceInCluster(
   checkBody(make, run.count, maxMessageSize, 'the body template');
   await kube.apply(runObject(settings, run, false));
 
-  const values = {
-    ...templateValues(settings, n, arns(settings, { queueUrl: url, accountId: url.split('/').at(-2) }), {}),
-    producerRunName: n.producerRun,
-    producerRunId: run.id,
-    producerMaxBatchBytes: maxMessageSize,
-    producerBodyTemplate: run.bodyTemplate === undefined ? undefined : normaliseTemplate(run.bodyTemplate),
-  };
-  const jobName = (round: number) => `${n.producerJob}-${run.id}-${round}`;
-  const jobObject = (round: number, ranges: Share[]): KubeObject => {
-    const [job] = renderYaml(templateSource(settings.templates), 'kubernetes/producer-job.yaml', {
-      ...values,
-      producerJobName: jobName(round),
-      producerCompletions: ranges.length,
-      producerParallelism: Math.min(run.parallelism, ranges.length),
-      producerRanges: formatRanges(ranges),
+  const jobName = (round: number) => producerJobName(settings, run.id, round);
+  const jobObject = (round: number, ranges: Share[]): KubeObject =>
+    producerJob(settings, {
+      queueUrl: url,
+      runId: run.id,
+      round,
+      ranges,
+      parallelism: run.parallelism,
+      maxBatchBytes: maxMessageSize,
+      ...(run.bodyTemplate !== undefined ? { bodyTemplate: run.bodyTemplate } : {}),
     });
-    return withLabels(job as KubeObject, stackLabels(settings.stack));
-  };
 
   // what every round's Pods did, by round and index (the last Pod of an index counts)
   const seen = new Map<string, ProducerPod & { progress?: PodProgress }>();
