@@ -2,14 +2,15 @@
 // 16 batches in flight) and from the producer Pods (real bash + the aws CLI per batch, on the test node) at
 // parallelism 1, 2, 4, 8. Everything is real but the node: moto, kube-apiserver + kube-controller-manager
 // (the Job controller), the node agent (test/support/demo-cluster.ts). A static stack (no IAM enforcement:
-// the numbers are about sending). Counts are checked: each run must say sent N of N and leave N in the queue.
+// the numbers are about sending). Counts are checked: each run must say sent N of N and leave N distinct messages in the queue.
 // Run: npm run build && node bench/produce-in-cluster.ts [messages] [parallelisms,...]
 import { execFile } from 'node:child_process';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PurgeQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { receiveAll } from '../test/support/sqs.ts';
 import { startMoto, MOTO_ENV, MOTO_ACCOUNT } from '../test/support/moto.ts';
 import { startDemoCluster } from '../test/support/demo-cluster.ts';
 
@@ -46,10 +47,6 @@ const sqs = new SQSClient({
 });
 const stack = `benchp-${Math.random().toString(36).slice(2, 6)}`;
 const url = `${moto.endpoint}/${MOTO_ACCOUNT}/${stack}-queue`;
-const depth = async () =>
-  Number(
-    (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }))).Attributes?.ApproximateNumberOfMessages,
-  );
 // no consumer starts below 10,000 waiting messages: the queue keeps what was sent, to be counted
 const flags = [
   '--stack',
@@ -73,15 +70,16 @@ try {
     ...PARALLELISMS.map((p) => ({ what: `in-cluster, parallelism ${p}`, args: ['--in-cluster', '--parallelism', String(p)], pods: p })),
   ];
   for (const r of runs) {
-    await sqs.send(new PurgeQueueCommand({ QueueUrl: url }));
-    await new Promise((res) => setTimeout(res, 1000));
     const t0 = performance.now();
     const out = await cli(['produce', ...flags, '--count', String(MESSAGES), ...r.args, '-o', 'json']);
     const wall = (performance.now() - t0) / 1000;
     if (out.code !== 0) throw new Error(`${r.what}: exit ${out.code}\n${out.stderr}`);
     const j = JSON.parse(out.stdout);
-    const queued = await depth();
-    if (j.sent !== MESSAGES || queued !== MESSAGES) throw new Error(`${r.what}: sent ${j.sent}, queue has ${queued}, want ${MESSAGES}`);
+    // received and hidden for an hour: the next run starts from an empty queue
+    const got = await receiveAll(url, sqs);
+    const unique = new Set(got.map((m) => JSON.parse(m.Body!).videoId)).size;
+    if (j.sent !== MESSAGES || got.length !== MESSAGES || unique !== MESSAGES)
+      throw new Error(`${r.what}: sent ${j.sent}, received ${got.length} (${unique} distinct), want ${MESSAGES}`);
     const rate = MESSAGES / wall;
     rows.push(`| ${r.what} | ${MESSAGES} | ${wall.toFixed(1)} s | ${Math.round(rate)} | ${r.pods ? Math.round(rate / r.pods) : '-'} |`);
     process.stderr.write(`${rows.at(-1)}\n`);

@@ -19,7 +19,8 @@ import { pollUntil } from '../support/poll.ts';
 import { startMotoWithIam } from '../support/moto-iam.ts';
 import { podLogTail } from '../support/node-agent.ts';
 import { receiveAll } from '../support/sqs.ts';
-import { runCli, type CliRun } from '../support/run-cli.ts';
+import { BIN, runCli, SAFE_ENV, type CliRun } from '../support/run-cli.ts';
+import { spawn } from 'node:child_process';
 
 const STUB = fileURLToPath(new URL('../fixtures/helm-stateful-stub', import.meta.url));
 const MINUTE = 60_000;
@@ -58,6 +59,29 @@ async function produce(count: number, parallelism: number): Promise<{ run: CliRu
   );
   return { run, json: run.code === 0 || run.stdout.startsWith('{') ? JSON.parse(run.stdout) : undefined };
 }
+
+/** `produce --in-cluster` as a process of its own, to signal: its exit and output once it ends */
+function produceChild(count: number, parallelism: number) {
+  const child = spawn(
+    process.execPath,
+    [BIN, 'produce', ...flags, '--in-cluster', '--count', String(count), '--parallelism', String(parallelism), '-o', 'json'],
+    { env: { ...SAFE_ENV, ...env }, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const done = new Promise<CliRun>((resolve) => child.once('close', (code) => resolve({ code: code ?? 1, stdout, stderr })));
+  return { child, done };
+}
+
+/** a producer Pod that has sent at least 20 messages and still runs */
+const sendingPod = () =>
+  pollUntil(
+    'a producer Pod sending',
+    async () => producerPods().find((p) => p.exitCode === undefined && /progress ([2-9]\d|\d{3}) /.test(podLogTail(p, 500))),
+    3 * MINUTE,
+  );
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kedactl-producer-real-'));
@@ -219,6 +243,55 @@ aws sqs receive-message --queue-url ${queueUrl()} 2>&1; echo "receive exit $?"`;
       expect(got.total - unique).toBeLessThanOrEqual(10);
     },
     10 * MINUTE,
+  );
+
+  it(
+    'Ctrl-C: the Pods stop after their batch in flight, the Job goes, and the count is exact (the queue holds exactly what it says)',
+    async () => {
+      const { child, done } = produceChild(300, 2);
+      await sendingPod();
+      child.kill('SIGINT');
+      const r = await done;
+      expect(r.code, fail(r)).toBe(1);
+      expect(r.stderr).toMatch(/stopped by Ctrl-C after sending \d+ of 300 messages/);
+      const json = JSON.parse(r.stdout);
+      expect(json.stopped).toBe(true);
+      expect(json.sent).toBeGreaterThanOrEqual(20);
+      expect(json.sent).toBeLessThan(300);
+      const got = await drain();
+      expect(got.total).toBe(json.sent);
+      expect(new Set(got.videoIds).size).toBe(json.sent);
+      const jobs = (
+        await kubeRequest(
+          cluster.rig,
+          'GET',
+          `/apis/batch/v1/namespaces/${stack}/jobs?labelSelector=kedactl.io/producer-run=${json.inCluster.run}`,
+        )
+      ).json();
+      expect(jobs.items).toEqual([]);
+    },
+    5 * MINUTE,
+  );
+
+  it(
+    'the CLI killed mid-run: another request is refused, the same command follows the unfinished run to the end; exactly N, none twice',
+    async () => {
+      const { child, done } = produceChild(300, 2);
+      await sendingPod();
+      child.kill('SIGKILL');
+      await done;
+      const other = await produce(100, 2);
+      expect(other.run.code).toBe(2);
+      expect(other.run.stderr).toContain('an in-cluster producer run of 300 messages (parallelism 2) is unfinished');
+      const again = await produce(300, 2);
+      expect(again.run.code, fail(again.run)).toBe(0);
+      expect(again.json).toMatchObject({ requested: 300, sent: 300, failed: [] });
+      expect(again.json.inCluster).toMatchObject({ resumed: true, rounds: 1 });
+      const got = await drain();
+      expect(got.total).toBe(300);
+      expect(new Set(got.videoIds).size).toBe(300);
+    },
+    5 * MINUTE,
   );
 
   it(
