@@ -119,12 +119,7 @@ describe('produce --in-cluster: the producer Pods under their own send-only role
       const plan = JSON.parse(planned.stdout);
       const role = `arn:aws:iam::${MOTO_ACCOUNT}:role/kedactl-${stack}-producer`;
       const grants = plan.grants.filter((g: any) => g.resource === role || g.principal === role);
-      expect(
-        grants
-          .map((g: any) => g.actions)
-          .flat()
-          .sort(),
-      ).toEqual(['sqs:SendMessage', 'sts:AssumeRoleWithWebIdentity']);
+      expect(grants.flatMap((g: any) => g.actions).sort()).toEqual(['sqs:SendMessage', 'sts:AssumeRoleWithWebIdentity']);
       expect(grants.find((g: any) => g.resource === role).condition).toContain(`sub=system:serviceaccount:${stack}:${stack}-producer`);
       expect(plan.changes).toEqual(
         expect.arrayContaining([

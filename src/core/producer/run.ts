@@ -209,7 +209,7 @@ export async function produceInCluster(
       const index = Number(pod.metadata.annotations?.[INDEX] ?? pod.metadata.labels?.[INDEX]);
       const share = ranges[index];
       if (!share) continue;
-      const status = (pod as any).status ?? {};
+      const status = podStatus(pod);
       const phase = String(status.phase ?? 'Pending').toLowerCase() as ProducerPod['phase'];
       const known = seen.get(name);
       // a Pod's log is read while it runs, and once more when it has ended (then never again)
@@ -234,9 +234,9 @@ export async function produceInCluster(
     // a Pod deleted by someone: its last state read is what it did (it may have sent a little more)
     for (const p of podsOf(round))
       if ((p.phase === 'running' || p.phase === 'pending') && !pods.some((x) => x.metadata.name === p.pod)) p.phase = 'failed';
-    const conditions = ((job as any)?.status?.conditions ?? []) as Array<{ type: string; status: string }>;
+    const conditions = (job as { status?: { conditions?: Array<{ type: string; status: string }> } } | undefined)?.status?.conditions ?? [];
     const over = !job || conditions.some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
-    return over && !pods.some((p) => ['Pending', 'Running'].includes(String((p as any).status?.phase ?? 'Pending')));
+    return over && !pods.some((p) => ['Pending', 'Running'].includes(String(podStatus(p).phase ?? 'Pending')));
   };
 
   /** the last Pod of each index of a round, with what it left unsent */
@@ -254,7 +254,7 @@ export async function produceInCluster(
     const jobs = await kube.list({ apiVersion: 'batch/v1', kind: 'Job' }, { namespace: ns, labelSelector: `${RUN_LABEL}=${run.id}` });
     rounds = jobs
       .map((j) => {
-        const env = ((j as any).spec?.template?.spec?.containers?.[0]?.env ?? []) as Array<{ name: string; value?: string }>;
+        const env = (j as JobShape).spec?.template?.spec?.containers?.[0]?.env ?? [];
         return { round: Number(j.metadata.name.split('-').at(-1)), ranges: parseRanges(env.find((e) => e.name === 'RANGES')?.value ?? '') };
       })
       .sort((a, b) => a.round - b.round);
@@ -340,6 +340,15 @@ export async function produceInCluster(
       unsent: unsentLeft,
     },
   };
+}
+
+interface PodStatus {
+  phase?: string;
+  containerStatuses?: Array<{ state?: { terminated?: { exitCode?: number } } }>;
+}
+const podStatus = (o: KubeObject): PodStatus => (o as { status?: PodStatus }).status ?? {};
+interface JobShape {
+  spec?: { template?: { spec?: { containers?: Array<{ env?: Array<{ name: string; value?: string }> }> } } };
 }
 
 function readRun(cm: KubeObject | undefined): Run | undefined {
