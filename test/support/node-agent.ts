@@ -276,14 +276,15 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
                     metadataField(pod, f);
       } else env[e.name] = '';
     }
-    // a path in the Pod's spec (the identity webhook's token file) is where the node mounted that volume
-    if (env.AWS_WEB_IDENTITY_TOKEN_FILE) {
-      for (const [from, to] of mountPaths(c, podDir))
-        if (env.AWS_WEB_IDENTITY_TOKEN_FILE.startsWith(from + '/')) {
-          env.AWS_WEB_IDENTITY_TOKEN_FILE = to + env.AWS_WEB_IDENTITY_TOKEN_FILE.slice(from.length);
+    // a path in the Pod's spec (the identity webhook's token file, a folder a script reads) is where the node
+    // mounted that volume
+    const mounts = mountPaths(c, podDir);
+    for (const [k, v] of Object.entries(env))
+      for (const [from, to] of mounts)
+        if (v === from || v.startsWith(`${from}/`)) {
+          env[k] = to + v.slice(from.length);
           break;
         }
-    }
     // the EKS pod identity webhook, for a cluster that runs none (test/support/pod-identity-webhook.ts puts
     // it in the Pod's spec instead): the service account's role, a token for sts.amazonaws.com
     const saName = pod.spec.serviceAccountName ?? 'default';

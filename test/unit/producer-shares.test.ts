@@ -132,6 +132,7 @@ describe('in-cluster producer: the Job of a round', () => {
       RUN_ID: 'abc123',
       MAX_BATCH_BYTES: '262144',
       BODY_TEMPLATE: undefined,
+      CONTROL_DIR: '/control',
     });
     expect(pod.volumes.map((v: any) => v.configMap.name)).toEqual(['p4-producer-script', 'p4-producer-run']);
   });
