@@ -29,6 +29,18 @@ describe('kedactl --help', () => {
     }
   });
 
+  it('produce --in-cluster: flags that do not go with it are refused before any remote call (exit 2)', async () => {
+    const alone = await runCli(['produce', '--region', 'eu-west-1', '--parallelism', '4']);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain('--parallelism goes with --in-cluster');
+    const rate = await runCli(['produce', '--region', 'eu-west-1', '--in-cluster', '--rate', '5']);
+    expect(rate.code).toBe(2);
+    expect(rate.stderr).toContain('--rate does not go with --in-cluster yet');
+    const bad = await runCli(['produce', '--region', 'eu-west-1', '--in-cluster', '--parallelism', '0']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--parallelism = "0": must be a whole number from 1 to 100');
+  });
+
   it('prints the version', async () => {
     const r = await runCli(['--version']);
     expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatRanges, parseRanges, readPodLog, shares, unsent } from '../../src/core/producer/shares.ts';
 import { producerJob } from '../../src/core/producer/job.ts';
+import { inClusterLine, inClusterSummary } from '../../src/ui/produce-text.ts';
 import { desiredStack } from '../../src/core/stack/desired.ts';
 import { tmpdir } from 'node:os';
 import { loadSettings } from '../../src/core/stack/load-settings.ts';
@@ -145,5 +146,41 @@ describe('in-cluster producer: the Job of a round', () => {
     const c = job.spec.template.spec.containers[0];
     expect(c.envFrom).toEqual([{ secretRef: { name: 'p5-aws-credentials' } }]);
     expect(c.env.find((e: any) => e.name === 'BODY_TEMPLATE').value).toBe('{"id": "{{videoId}}", "n": {{index}}}');
+  });
+});
+
+describe('in-cluster producer: what the terminal shows', () => {
+  it('the live line sums the Pods; the summary says sent N of N, then the Pods and what they left', () => {
+    expect(inClusterLine({ sent: 250, failed: 0, target: 1000, running: 3, done: 1, failedPods: 0, round: 1 }, 5)).toBe(
+      '\rsent 250/1000 50 msg/s ETA 15s | Pods 3 running, 1 done, 0 failed\u001b[K',
+    );
+    const text = inClusterSummary({
+      queue: 'q',
+      queueUrl: 'u',
+      requested: 100,
+      sent: 90,
+      failed: [],
+      notAttempted: 10,
+      stopped: false,
+      seconds: 10,
+      messagesPerSecond: 9,
+      inCluster: {
+        run: 'r',
+        parallelism: 2,
+        resumed: false,
+        rounds: 4,
+        pods: [
+          { pod: 'a', round: 1, index: 0, share: { first: 0, end: 50 }, phase: 'succeeded', sent: 50, done: 50 },
+          { pod: 'b', round: 4, index: 0, share: { first: 80, end: 100 }, phase: 'failed', sent: 0, done: 0, exitCode: 1 },
+        ],
+        unsent: [{ pod: 'b', first: 91, last: 100, why: 'the Pod exited 1 in each of 4 rounds' }],
+      },
+    });
+    expect(text.split('\n')).toEqual([
+      'sent 90 of 100 messages to q in 10.0s (9 msg/s)',
+      '10 not attempted',
+      'from 2 producer Pods (parallelism 2, 4 rounds): 1 done, 1 failed',
+      '  messages 91-100 not sent by Pod b: the Pod exited 1 in each of 4 rounds',
+    ]);
   });
 });
