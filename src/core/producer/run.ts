@@ -110,7 +110,8 @@ export async function produceInCluster(
   const n = names(settings);
   const ns = n.namespace;
   const sleep = hooks.sleep ?? sleepMs;
-  const interval = hooks.intervalMs ?? 500;
+  // one log read per running Pod per look: fewer looks for many Pods (about 40 reads a second at most)
+  const interval = hooks.intervalMs ?? Math.max(500, 25 * opts.parallelism);
   if (settings.producer !== 'in-cluster')
     throw new UsageError(
       `stack "${settings.stack}" has no in-cluster producer (producer is ${settings.producer})`,
@@ -214,9 +215,18 @@ export async function produceInCluster(
       const known = seen.get(name);
       // a Pod's log is read while it runs, and once more when it has ended (then never again)
       if (known && (known.phase === 'succeeded' || known.phase === 'failed')) continue;
-      const log = await kube.podLog!({ namespace: ns, pod: name, tailLines: phase === 'running' ? 3 : 1_000_000 });
+      const log = await kube.podLog!({ namespace: ns, pod: name, tailLines: phase === 'running' ? 20 : 1_000_000 });
       const fromLog = log === undefined ? undefined : readPodLog(log);
-      const progress = phase === 'running' && fromLog ? { ...fromLog, failed: known?.progress?.failed ?? [] } : fromLog;
+      let progress: PodProgress | undefined;
+      if (phase === 'running' && fromLog)
+        // while it runs, only the tail is read: its refusals are counted from the whole log at the end
+        progress = fromLog.done >= (known?.progress?.done ?? 0) ? { ...fromLog, failed: known?.progress?.failed ?? [] } : known?.progress;
+      else if (phase === 'succeeded' && !fromLog) {
+        // the log is gone (the Pod went with it), but exit 0 comes only after "finished": its share is done
+        const failed = known?.progress?.failed ?? [];
+        const size = share.end - share.first;
+        progress = { done: size, sent: size - failed.length, failed, end: 'finished' };
+      } else progress = fromLog;
       const exitCode = status.containerStatuses?.[0]?.state?.terminated?.exitCode;
       seen.set(name, {
         pod: name,
