@@ -20,6 +20,7 @@ export const deploymentWorkload: Workload = {
   unit: { one: 'consumer Pod', many: 'consumer Pods' },
   scaler: (n) => ({ apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', name: n.scaledObject }),
   target: (n) => ({ apiVersion: 'apps/v1', kind: 'Deployment', name: n.consumerDeployment }),
+  hpa: (n) => hpaName(n.scaledObject),
   templates: ['kubernetes/consumer-deployment.yaml', 'kubernetes/scaled-object.yaml'],
   consumerScript: 'consumer/consume-loop.sh',
   podSelector: (n) => `${CONSUMER_LABEL}=${n.consumerDeployment}`,

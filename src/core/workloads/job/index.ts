@@ -10,6 +10,7 @@ export const jobWorkload: Workload = {
   unit: { one: 'Job', many: 'Jobs' },
   scaler: (n) => ({ apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob', name: n.scaledJob }),
   target: (n) => ({ apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob', name: n.scaledJob }),
+  hpa: () => undefined,
   templates: ['kubernetes/scaled-job.yaml'],
   consumerScript: 'consumer/consume.sh',
   podSelector: (n) => `${SCALED_JOB_LABEL}=${n.scaledJob}`,
