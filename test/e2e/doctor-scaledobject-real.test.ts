@@ -3,8 +3,8 @@
 // aggregation layer) and webhooks the test node runs as the real binaries; the real HPA controller in the
 // kube-controller-manager. A healthy `kedactl init --workload deployment` stack first (doctor finds nothing),
 // then one thing broken at a time, each put back before the next: (a) the APIService pointed at a Service
-// that does not exist: the real aggregator marks it not Available, and doctor names that with the
-// aggregator's own words and nothing else; (b) the ScaledObject paused: KEDA deletes its HPA
+// that does not exist, and (a') KEDA's metrics server scaled to 0: the real aggregator marks it not
+// Available, and doctor names that with the aggregator's own words and nothing else; (b) the ScaledObject paused: KEDA deletes its HPA
 // (scaledobject_controller.go handlePause) and does not make it again while paused: doctor names the
 // missing HPA with the ScaledObject's Paused condition as evidence.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -146,6 +146,45 @@ describe(`kedactl doctor on a ScaledObject stack (KEDA's chart ${KEDA_CHART_VERS
         process.stderr.write(`[doctor-scaledobject-real] the aggregator said: ${cond.reason}: ${cond.message}\n`);
       } finally {
         await merge(API, { spec: { service: before } });
+      }
+      await pollUntil(
+        'APIService Available again',
+        async () => (available(await get(API))?.status === 'True' ? true : undefined),
+        3 * MINUTE,
+      );
+      expect((await doctor()).problems).toEqual([]);
+    },
+    10 * MINUTE,
+  );
+
+  it(
+    "(a') KEDA's metrics server scaled to 0: the APIService, still KEDA's, is not Available; check 18 fails with the aggregator's words and no endpoints, nothing else",
+    async () => {
+      const dep = '/apis/apps/v1/namespaces/keda/deployments/keda-operator-metrics-apiserver';
+      await merge(dep, { spec: { replicas: 0 } });
+      try {
+        const cond = await pollUntil(
+          'APIService not Available',
+          async () => {
+            const c = available(await get(API));
+            return c && c.status !== 'True' ? c : undefined;
+          },
+          3 * MINUTE,
+        );
+        const d = await doctor();
+        expect(d.code, fail(d)).toBe(1);
+        expect(d.problems.map((f: any) => `${f.check} ${f.verdict}`)).toEqual(['18 fail']);
+        const f = d.problems[0];
+        expect(f.summary).toBe(
+          `APIService v1beta1.external.metrics.k8s.io is not Available (${cond.reason}${cond.message ? `: ${cond.message}` : ''}): the API server cannot reach KEDA's metrics server, so no HPA reads KEDA's metric and nothing scales the ScaledObject while it lasts`,
+        );
+        expect(f.evidence).toContain('endpoints: none ready');
+        expect(f.fix).toContain('kubectl -n keda get deployment,pods,endpointslices -l app=keda-operator-metrics-apiserver');
+        process.stderr.write(
+          `[doctor-scaledobject-real] with the metrics server at 0, the aggregator said: ${cond.reason}: ${cond.message}\n`,
+        );
+      } finally {
+        await merge(dep, { spec: { replicas: 1 } });
       }
       await pollUntil(
         'APIService Available again',
