@@ -26,6 +26,7 @@ export const deploymentWorkload: Workload = {
   ],
   retiring:
     'the HPA goes with the ScaledObject and the consumer Pods with the Deployment: a busy one returns its message to the queue (a kill)',
+  hpa: (n) => hpaName(n.scaledObject),
   templates: ['kubernetes/consumer-deployment.yaml', 'kubernetes/scaled-object.yaml'],
   consumerScript: 'consumer/consume-loop.sh',
   podSelector: (n) => `${CONSUMER_LABEL}=${n.consumerDeployment}`,

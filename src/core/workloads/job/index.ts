@@ -12,6 +12,7 @@ export const jobWorkload: Workload = {
   target: (n) => ({ apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob', name: n.scaledJob }),
   owned: (n) => [{ apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob', name: n.scaledJob }],
   retiring: 'its Jobs go with it: a Job still processing returns its message to the queue (a kill)',
+  hpa: () => undefined,
   templates: ['kubernetes/scaled-job.yaml'],
   consumerScript: 'consumer/consume.sh',
   podSelector: (n) => `${SCALED_JOB_LABEL}=${n.scaledJob}`,
