@@ -235,7 +235,7 @@ export class FakeKube implements Kube {
     // a Deployment's replicas that the apply leaves out belong to whoever scales it (KEDA, the HPA): they stay
     const replicas = (o: unknown) => (o as { spec?: { replicas?: number } }).spec?.replicas;
     if (before && next.kind === 'Deployment' && replicas(next) === undefined && replicas(before) !== undefined)
-      (next as { spec: { replicas?: number } }).spec.replicas = replicas(before);
+      (next as unknown as { spec: { replicas?: number } }).spec.replicas = replicas(before);
     if (before) next.metadata = { ...next.metadata, uid: before.metadata.uid, creationTimestamp: before.metadata.creationTimestamp };
     if (opts.dryRun) return { ...next, metadata: { ...next.metadata, resourceVersion: before?.metadata.resourceVersion } };
     return clone(this.store(next));

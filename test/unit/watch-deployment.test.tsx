@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { render } from 'ink-testing-library';
 import { initialState, reduce, type Action, type Kind, type WatchState } from '../../src/core/watch/state.ts';
-import { WatchStore, workloadTargets } from '../../src/core/watch/session.ts';
+import { type WatchStore, workloadTargets } from '../../src/core/watch/session.ts';
 import { drained, snapshot, summaryLine } from '../../src/core/watch/snapshot.ts';
 import { firstReadDone, unreadableError } from '../../src/core/watch/until.ts';
 import { WatchScreen } from '../../src/ui/watch/screen.tsx';
