@@ -43,9 +43,12 @@ export function planText(p: Plan, color: boolean): string {
     out.push('', c.yellow('Not known yet (shown as placeholders):'));
     for (const u of p.unresolved) out.push(`  ${u.setting}: ${u.how}`);
   }
+  const deletes = p.changes.filter((ch) => ch.action === 'delete').length;
   const counts = (['create', 'update', 'unchanged'] as const).map(
     (a) => `${p.changes.filter((ch) => ch.action === a).length} to ${a === 'unchanged' ? 'leave' : a}`,
   );
+  // only a stack that switched workload kinds deletes anything: the count appears only then
+  if (deletes > 0) counts.splice(2, 0, `${deletes} to delete`);
   out.push('', counts.join(', '));
   return out.join('\n');
 }

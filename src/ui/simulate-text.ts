@@ -26,7 +26,7 @@ export function columns(samples: readonly SimSample[], width: number): Sample[] 
   return out;
 }
 
-export function chartText(samples: readonly SimSample[], width: number, height: number): string[] {
+export function chartText(samples: readonly SimSample[], width: number, height: number, unit = 'Jobs'): string[] {
   const labelW = 7;
   const shown = columns(samples, Math.max(10, width - 2 * labelW - 2));
   const c = chart(shown, shown.length, height);
@@ -37,7 +37,7 @@ export function chartText(samples: readonly SimSample[], width: number, height: 
   });
   const span = duration(samples.length ? samples[samples.length - 1]!.t : 0);
   lines.push(`${' '.repeat(labelW)}0${span.padStart(shown.length + 1)}`);
-  return [`█ queue (visible + in flight, left scale)   ● Jobs (right scale)`, ...lines];
+  return [`█ queue (visible + in flight, left scale)   ● ${unit} (right scale)`, ...lines];
 }
 
 /** duration() with the seconds kept past an hour: runs compared often differ by seconds */
@@ -48,18 +48,31 @@ export function exact(seconds: number): string {
 }
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 
-function rows(r: SimRun): Array<[string, string]> {
+/** a row's value, or undefined where the run's workload has no such figure (shown as —) */
+type Row = [string, string | undefined];
+
+function rows(r: SimRun): Row[] {
   const x = r.result;
+  const job = x.workload === 'job';
+  const d = x.deployment;
   return [
     ['time to drain', x.drained ? exact(x.timeToDrain!) : `not drained (gave up ${duration(r.world.giveUpAfter)} after the last message)`],
-    ['peak Jobs', int(x.peakJobs)],
-    ['Jobs created', `${int(x.jobsCreated)} (${x.jobsPerMessage.toFixed(2)} per message)`],
-    ['Jobs that found nothing', int(x.emptyJobs)],
-    ['Jobs that died', int(x.failedJobs)],
+    ['peak Jobs', job ? int(x.peakJobs) : undefined],
+    ['peak Pods', int(x.peakPods)],
+    ['Jobs created', job ? `${int(x.jobsCreated)} (${x.jobsPerMessage.toFixed(2)} per message)` : undefined],
+    ['Jobs that found nothing', job ? int(x.emptyJobs) : undefined],
+    ['Jobs that died', job ? int(x.failedJobs) : undefined],
+    ['consumer Pods created', d ? int(d.podsCreated) : undefined],
+    ['empty long polls', d ? int(d.emptyReceives) : undefined],
+    ['consumers that died', d ? int(d.consumersDied) : undefined],
+    ['messages killed mid-work', int(x.killed)],
+    ['given back unstarted', d ? int(d.givenBackUnstarted) : undefined],
+    ['re-deliveries', int(x.redeliveries)],
     ['received more than once', int(x.receivedMoreThanOnce)],
     ['processed more than once', int(x.processedMoreThanOnce)],
-    ...(r.stack.deadLetterQueue ? [['dead-lettered', int(x.deadLettered)] as [string, string]] : []),
-    ['job-seconds', `${int(x.jobSeconds)} (${(x.jobSeconds / 3600).toFixed(1)} h)`],
+    ['dead-lettered', r.stack.deadLetterQueue ? int(x.deadLettered) : undefined],
+    ['job-seconds', job ? `${int(x.jobSeconds)} (${(x.jobSeconds / 3600).toFixed(1)} h)` : undefined],
+    ['Pod-seconds', `${int(x.podSeconds)} (${(x.podSeconds / 3600).toFixed(1)} h)`],
     ['message latency p50 / p95', `${exact(x.latency.p50)} / ${exact(x.latency.p95)}`],
   ];
 }
@@ -67,11 +80,15 @@ function rows(r: SimRun): Array<[string, string]> {
 function stackLine(r: SimRun): string {
   const s = r.stack;
   const w = r.world;
+  const scaler =
+    s.workload === 'deployment'
+      ? `ScaledObject: cooldown ${s.cooldownPeriod}s, scale-down stabilization ${s.scaleDownStabilization}s, at most ${s.scaleDownPercent}% per ${s.scaleDownPeriod}s, grace ${s.terminationGracePeriod}s, `
+      : `strategy ${s.strategy}, `;
   return (
-    `strategy ${s.strategy}, maxReplicas ${s.maxReplicas}, queueLength ${s.queueLength}, activation ${s.activationQueueLength}, ` +
+    `${scaler}maxReplicas ${s.maxReplicas}, queueLength ${s.queueLength}, activation ${s.activationQueueLength}, ` +
     `polling ${s.pollingInterval}s, processing ${s.processingTime}s, visibility ${s.visibilityTimeout}s` +
     `${s.deadLetterQueue ? `, dead-letter after ${s.maxReceiveCount}` : ''}\n` +
-    `Pod start-up ${w.podStartup}s (Running after ${+Math.max(0, w.podStartup - w.consumerStartup).toFixed(2)}s), receive returns +${w.receiveLatency}s, delete +${w.deleteLatency}s, Job finished +${w.jobFinishLatency}s, ±${Math.round(w.jitter * 100)}% jitter, ` +
+    `Pod start-up ${w.podStartup}s (Running after ${+Math.max(0, w.podStartup - w.consumerStartup).toFixed(2)}s), receive returns +${w.receiveLatency}s, delete +${w.deleteLatency}s${s.workload === 'job' ? `, Job finished +${w.jobFinishLatency}s` : ''}, ±${Math.round(w.jitter * 100)}% jitter, ` +
     `${+(w.failureRate * 100).toFixed(2)}% failures, counts lag ${w.countLag}s, first poll at ${w.pollOffset}s, ${w.nodeCpus > 0 ? `${w.nodeCpus} CPUs for consumers` : 'CPUs as needed'}, seed ${w.seed}`
   );
 }
@@ -82,10 +99,13 @@ export function simulateText(rep: SimulateReport, width = 80): string {
   const single = rep.runs.length === 1;
   for (const r of rep.runs) {
     out.push('', single ? stackLine(r) : `${r.label}: ${stackLine(r)}`, '');
-    out.push(...chartText(r.result.samples, width, single ? 10 : 6));
+    out.push(...chartText(r.result.samples, width, single ? 10 : 6, r.result.workload === 'job' ? 'Jobs' : 'Pods'));
   }
   out.push('');
-  const table = rep.runs.map(rows);
+  // a row shows when some run has a value for it
+  const all = rep.runs.map(rows);
+  const shown = all[0]!.map((_, i) => i).filter((i) => all.some((t) => t[i]![1] !== undefined));
+  const table = all.map((t) => shown.map((i): [string, string] => [t[i]![0], t[i]![1] ?? '—']));
   const names = table[0]!.map(([k]) => k);
   const headW = Math.max(...names.map((n) => n.length)) + 2;
   if (single) for (const [k, v] of table[0]!) out.push(`${k.padEnd(headW)}${v}`);

@@ -33,7 +33,8 @@ on_term() {
   if [ -n "$deleting" ]; then
     # the work is done and the delete is on its way: a processed message, not a kill
     if wait "$deleting"; then
-      echo "SIGTERM after processing: message deleted"
+      echo "message $id processed and deleted"
+      echo "SIGTERM after processing: stopping"
       report create/count
       rm -rf "$work"
       exit 0

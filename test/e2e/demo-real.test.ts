@@ -14,9 +14,10 @@ import { motoCliEnv } from '../support/aws.ts';
 import { MOTO_ENV, MOTO_ACCOUNT, motoEndpoint, uniqueStack, type Moto } from '../support/moto.ts';
 import { pollUntil } from '../support/poll.ts';
 import { startMotoWithIam } from '../support/moto-iam.ts';
-import { awsState, kubectlGet, STACK_KINDS } from '../support/stack-state.ts';
+import { awsState } from '../support/stack-state.ts';
 import { podLogTail } from '../support/node-agent.ts';
 import { runBin, runCli, type CliRun } from '../support/run-cli.ts';
+import * as run from '../support/demo-run.ts';
 
 const MINUTE = 60_000;
 /** the helm of every new user, and the one before it (test/rig/helm.sh builds both) */
@@ -72,178 +73,13 @@ const results = async (stack: string) => {
   return r.code === 0 ? (JSON.parse(r.stdout) as { processed: { count: number }; killed: { count: number } }) : undefined;
 };
 
-/** what the node ran for a stack, for failure messages */
-const podsSeen = (stack: string) =>
-  [...cluster.node.pods.values()]
-    .filter((p) => p.namespace === stack)
-    .slice(-5)
-    .map((p) => `--- ${p.name} (exit ${p.exitCode ?? 'running'}):\n${podLogTail(p, 8)}`)
-    .join('\n');
-
-/** One message a consumer of the stack processed and deleted, from its Pod's log (consume.sh says both). */
-interface ConsumerRun {
-  pod: string;
-  messageId: string;
-  videoId: string;
-}
-function consumerRuns(stack: string): ConsumerRun[] {
-  const runs: ConsumerRun[] = [];
-  for (const r of cluster.node.pods.values()) {
-    if (r.namespace !== stack) continue;
-    let text = '';
-    try {
-      text = readFileSync(r.log, 'utf8');
-    } catch {
-      continue;
-    }
-    const bodies = new Map<string, string>();
-    for (const m of text.matchAll(/^processing message ([^\s:]+): (.*)$/gm)) bodies.set(m[1]!, m[2]!);
-    for (const m of text.matchAll(/^message (\S+) processed and deleted$/gm)) {
-      const body = bodies.get(m[1]!);
-      runs.push({ pod: r.name, messageId: m[1]!, videoId: body ? String(JSON.parse(body).videoId) : '(no body in the log)' });
-    }
-  }
-  return runs;
-}
-const runKey = (r: ConsumerRun) => `${r.pod}/${r.messageId}`;
-/** a consumer Pod of the stack still running: its log and its report to the analyzer are not final yet */
-const consumersRunning = (stack: string) =>
-  [...cluster.node.pods.values()].some(
-    (p) => p.namespace === stack && p.name.startsWith(`${stack}-processor-`) && p.exitCode === undefined,
-  );
-
-/**
- * SQS delivers each message at least once, not exactly once (a standard queue may hand a message out again;
- * a send retried after an answer was lost leaves two copies), and moto does the same under load: one run
- * in the repeated suite had 51 processed for 50 produced. So the exact checks are on what nothing excuses:
- * the analyzer counted each consumer's report once (its count is the number of messages the consumers
- * processed and deleted, not more, not fewer), and every one of the `produced` messages of the produce run
- * is among them. A message processed twice is named on stderr; more than one in ten would be a pipeline
- * that re-processes (a consumer that does not delete, a visibility timeout shorter than the work): fail.
- */
-function expectEveryMessageProcessed(runs: ConsumerRun[], produced: number, analyzerCount: number): void {
-  expect(analyzerCount, `the analyzer's count vs the consumers' logs: ${JSON.stringify(runs)}`).toBe(runs.length);
-  const ids = new Set(runs.map((r) => r.videoId));
-  const runIds = new Set([...ids].map((v) => v.replace(/-\d+$/, '')));
-  expect(runIds.size, `one produce run's messages: ${[...ids].join(' ')}`).toBe(1);
-  const indices = [...ids].map((v) => Number(/-(\d+)$/.exec(v)?.[1])).sort((a, b) => a - b);
-  expect(indices).toEqual(Array.from({ length: produced }, (_, i) => i + 1));
-  const twice = runs.length - produced;
-  if (twice > 0) {
-    const seen = new Map<string, ConsumerRun[]>();
-    for (const r of runs) seen.set(r.videoId, [...(seen.get(r.videoId) ?? []), r]);
-    const dup = [...seen.values()]
-      .filter((v) => v.length > 1)
-      .map((v) => `${v[0]!.videoId}: ${v.map((r) => `${r.pod} got message ${r.messageId}`).join(', ')}`);
-    process.stderr.write(`[demo-real] ${twice} of ${produced} messages processed twice (at-least-once delivery): ${dup.join('; ')}\n`);
-  }
-  expect(twice, 'messages processed more than once').toBeLessThanOrEqual(Math.ceil(produced / 10));
-}
-
-/** the chart's objects (label app.kubernetes.io/part-of=keda-operator) and KEDA's CRDs still in the cluster */
-async function kedaLeftovers(): Promise<string[]> {
-  const left: string[] = [];
-  const selector = 'labelSelector=app.kubernetes.io%2Fpart-of%3Dkeda-operator';
-  const lists: Array<[string, string]> = [
-    ['CustomResourceDefinition', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions'],
-    ['ClusterRole', '/apis/rbac.authorization.k8s.io/v1/clusterroles'],
-    ['ClusterRoleBinding', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings'],
-    ['APIService', '/apis/apiregistration.k8s.io/v1/apiservices'],
-    ['ValidatingWebhookConfiguration', '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations'],
-    ['RoleBinding', '/apis/rbac.authorization.k8s.io/v1/rolebindings'],
-    ['Role', '/apis/rbac.authorization.k8s.io/v1/roles'],
-    ['ServiceAccount', '/api/v1/serviceaccounts'],
-    ['Service', '/api/v1/services'],
-    ['Deployment', '/apis/apps/v1/deployments'],
-    ['Secret', '/api/v1/secrets'],
-  ];
-  for (const [kind, path] of lists) {
-    const r = await kubeRequest(cluster.rig, 'GET', `${path}?${selector}`);
-    expect(r.status, `${kind}: ${r.body}`).toBe(200);
-    for (const o of r.json().items ?? []) left.push(`${kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`);
-  }
-  // by name too: KEDA's CRDs and the objects the chart names, whatever their labels
-  const crds = (await kubeRequest(cluster.rig, 'GET', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions')).json().items ?? [];
-  for (const c of crds)
-    if (/\.keda\.sh$/.test(c.metadata.name) && !left.includes(`CustomResourceDefinition ${c.metadata.name}`))
-      left.push(`CustomResourceDefinition ${c.metadata.name}`);
-  if (
-    (await kubeRequest(cluster.rig, 'GET', '/apis/apiregistration.k8s.io/v1/apiservices/v1beta1.external.metrics.k8s.io')).status !== 404 &&
-    !left.includes('APIService v1beta1.external.metrics.k8s.io')
-  )
-    left.push('APIService v1beta1.external.metrics.k8s.io');
-  if ((await kubeRequest(cluster.rig, 'GET', '/api/v1/namespaces/keda')).status !== 404) left.push('Namespace keda');
-  return left.sort();
-}
-
-/** every KEDA object gone (the keda namespace kedactl deletes without waiting, CRDs finalize): bounded wait */
-async function expectNoKedaLeft(): Promise<void> {
-  let left: string[] = [];
-  await pollUntil(
-    'no KEDA object left',
-    async () => ((left = await kedaLeftovers()).length === 0 ? true : undefined),
-    2 * MINUTE,
-    () => left.join(', '),
-  );
-  expect(left).toEqual([]);
-}
-
-/** Once KEDA is installed: what its chart made, read back from the cluster */
-async function expectChartInstalled(): Promise<void> {
-  // the three Deployments of the chart, each Available with its Pod run by the node as the real binary
-  for (const name of ['keda-operator', 'keda-operator-metrics-apiserver', 'keda-admission-webhooks']) {
-    await pollUntil(
-      `Deployment keda/${name} available`,
-      async () => {
-        const d = (await kubeRequest(cluster.rig, 'GET', `/apis/apps/v1/namespaces/keda/deployments/${name}`)).json();
-        return d.status?.conditions?.find((c: any) => c.type === 'Available' && c.status === 'True') ? d : undefined;
-      },
-      3 * MINUTE,
-      () => cluster.operatorLog().split('\n').slice(-20).join('\n'),
-    );
-  }
-  const op = (await kubeRequest(cluster.rig, 'GET', '/apis/apps/v1/namespaces/keda/deployments/keda-operator')).json();
-  expect(op.metadata.labels['helm.sh/chart']).toBe(`keda-${KEDA_CHART_VERSION}`);
-  expect(op.spec.template.spec.containers[0].image).toBe(`ghcr.io/kedacore/keda:${KEDA_CHART_VERSION}`);
-  // KEDA's metrics server answers through the API server's aggregation layer: the APIService is Available
-  const api = await pollUntil(
-    'APIService v1beta1.external.metrics.k8s.io Available',
-    async () => {
-      const a = (
-        await kubeRequest(cluster.rig, 'GET', '/apis/apiregistration.k8s.io/v1/apiservices/v1beta1.external.metrics.k8s.io')
-      ).json();
-      return a.status?.conditions?.find((c: any) => c.type === 'Available' && c.status === 'True') ? a : undefined;
-    },
-    3 * MINUTE,
-  );
-  expect(api.spec.caBundle, "the operator patched its CA into the chart's APIService").toBeTruthy();
-  let last = '';
-  await pollUntil(
-    'external.metrics.k8s.io/v1beta1 served',
-    async () => {
-      const r = await kubeRequest(cluster.rig, 'GET', '/apis/external.metrics.k8s.io/v1beta1');
-      last = `${r.status} ${r.body}`;
-      return r.status === 200 && r.json().resources?.some((x: any) => x.name === 'externalmetrics') ? true : undefined;
-    },
-    MINUTE,
-    () => last,
-  );
-}
-
-/**
- * The stack's objects left after teardown, once KEDA's are all gone: helm uninstall deleted KEDA's CRDs, so
- * no ScaledJob or TriggerAuthentication can be left (nor asked for: the types are gone with them)
- */
-async function stackLeftAfterKeda(stack: string) {
-  await expectNoKedaLeft();
-  return kubectlGet(
-    cluster.rig.kubeconfigPath,
-    STACK_KINDS.split(',')
-      .filter((k) => !k.endsWith('.keda.sh'))
-      .join(','),
-    stack,
-  );
-}
+/** the shared readers of a demo run (test/support/demo-run.ts), on this file's cluster */
+const podsSeen = (stack: string) => run.podsSeen(cluster, stack);
+const consumerRuns = (stack: string) => run.consumerRuns(cluster, stack);
+const consumersRunning = (stack: string) => run.consumersRunning(cluster, stack);
+const expectChartInstalled = () => run.expectChartInstalled(cluster);
+const stackLeftAfterKeda = (stack: string) => run.stackLeftAfterKeda(cluster, stack);
+const { expectEveryMessageProcessed, runKey } = run;
 
 /** the log of the chart's admission webhooks Pods so far */
 const webhooksLog = () =>

@@ -33,12 +33,14 @@ function verdict(model: KubeModel, object: unknown): string[] {
   }
 }
 
-/** every object of both auth modes, and broken variants of each */
+const VARIANTS = ['irsa', 'static'].flatMap((auth) => ['job', 'deployment'].map((workload) => ({ auth, workload })));
+
+/** every object of both auth modes and both workloads, and broken variants of each */
 async function cases(): Promise<Array<{ name: string; object: KubeObject }>> {
   const out: Array<{ name: string; object: KubeObject }> = [];
-  for (const auth of ['irsa', 'static']) {
-    for (const { object } of (await desiredStack(settings({ auth }))).objects) {
-      const name = `${auth} ${object.kind}/${object.metadata.name}`;
+  for (const v of VARIANTS) {
+    for (const { object } of (await desiredStack(settings(v))).objects) {
+      const name = `${v.auth} ${v.workload} ${object.kind}/${object.metadata.name}`;
       out.push({ name, object });
       out.push({
         name: `${name} with metadata.name a number`,
@@ -81,6 +83,6 @@ describe('the bundled Kubernetes schemas', () => {
   });
 
   it('check every kind kedactl renders (none is left unchecked)', async () => {
-    for (const auth of ['irsa', 'static']) expect(await validateKubeObjects((await desiredStack(settings({ auth }))).objects)).toEqual([]);
+    for (const v of VARIANTS) expect(await validateKubeObjects((await desiredStack(settings(v))).objects)).toEqual([]);
   });
 });

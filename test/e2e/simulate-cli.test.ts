@@ -123,3 +123,33 @@ describe('kedactl simulate', () => {
     }
   });
 });
+
+describe('kedactl simulate --compare workload=job,deployment', () => {
+  it('prints both workloads side by side: kills for the Deployment, none for the Jobs', async () => {
+    const r = await runCli(['simulate', '--count', '200', '--compare', 'workload=job,deployment', '--scale-down-stabilization', '0']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ +workload=job +workload=deployment$/m);
+    expect(r.stdout).toContain('● Pods (right scale)');
+    expect(r.stdout).toMatch(/^peak Jobs +100 +—$/m);
+    expect(r.stdout).toMatch(/^peak Pods +100 +100$/m);
+    const killed = /^messages killed mid-work +(\d+) +(\d+)$/m.exec(r.stdout);
+    expect(killed).not.toBeNull();
+    expect(Number(killed![1])).toBe(0);
+    expect(Number(killed![2])).toBeGreaterThan(0);
+    expect(r.stdout).toMatch(/^re-deliveries +0 +[1-9]\d*$/m);
+    expect(r.stdout).toMatch(/^Pod-seconds +[\d,]+ \([\d.]+ h\) +[\d,]+ \([\d.]+ h\)$/m);
+  });
+
+  it('-o json: each run says its workload and carries the ScaledObject settings', async () => {
+    const out = await json(['simulate', '--count', '50', '--compare', 'workload=job,deployment', '--cooldown-period', '60']);
+    expect(out.runs.map((r: any) => [r.label, r.stack.workload, r.result.workload])).toEqual([
+      ['workload=job', 'job', 'job'],
+      ['workload=deployment', 'deployment', 'deployment'],
+    ]);
+    expect(out.runs[1].stack).toMatchObject({ cooldownPeriod: 60, scaleDownStabilization: 300, terminationGracePeriod: 30 });
+    for (const r of out.runs) expect(r.result).toMatchObject({ messages: 50, drained: true });
+    // the default 5-minute stabilization: the HPA scales down only once the queue is empty: no kills
+    expect(out.runs[1].result.killed).toBe(0);
+  });
+});

@@ -57,7 +57,7 @@ describe('the supported KEDA releases', () => {
   });
 
   for (const version of RELEASES) {
-    it(`KEDA ${version}: init with the defaults applies every object; every strategy in both auth modes passes the server's dry-run`, async () => {
+    it(`KEDA ${version}: init with the defaults applies every object; every strategy and both workloads in both auth modes pass the server's dry-run`, async () => {
       const rig = await startKubeRig({ crdsDir: kedaCrdsDir(version), log: () => {} });
       rigs.push(rig);
       const stack = `kv-${version.replace(/\./g, '')}`;
@@ -77,8 +77,9 @@ describe('the supported KEDA releases', () => {
       ]);
 
       const kube = connectKube({ kubeconfig: rig.kubeconfigPath, env: {} });
+      const variants = [...STRATEGIES.map((strategy) => ({ strategy, workload: 'job' })), { strategy: 'default', workload: 'deployment' }];
       for (const auth of AUTH_MODES) {
-        for (const strategy of STRATEGIES) {
+        for (const { strategy, workload } of variants) {
           const settings = loadSettings({
             flags: {
               stack,
@@ -87,6 +88,7 @@ describe('the supported KEDA releases', () => {
               oidcIssuer: 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE',
               auth,
               strategy,
+              workload,
               endpointUrl: auth === 'static' ? 'http://127.0.0.1:4566' : undefined,
             },
             env: {},
@@ -94,13 +96,13 @@ describe('the supported KEDA releases', () => {
           }).settings;
           const desired = await desiredStack(settings);
           // kedactl's own reading of the CRDs agrees with the server: nothing to refuse
-          expect(await checkKedaCrds(desired, kube), `${auth}/${strategy}`).toEqual({ problems: [], unread: [] });
+          expect(await checkKedaCrds(desired, kube), `${auth}/${workload}/${strategy}`).toEqual({ problems: [], unread: [] });
           for (const { object } of desired.objects) {
             const accepted = await kube.apply(object, { dryRun: true }).then(
               () => 'accepted',
               (e: Error) => e.message,
             );
-            expect(accepted, `${auth}/${strategy}: ${object.kind} ${object.metadata.name}`).toBe('accepted');
+            expect(accepted, `${auth}/${workload}/${strategy}: ${object.kind} ${object.metadata.name}`).toBe('accepted');
           }
         }
       }

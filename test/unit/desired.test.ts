@@ -326,3 +326,101 @@ describe('IAM grammar', () => {
     ).toContain('Statement[0]: a trust policy has no Resource');
   });
 });
+
+describe('desired stack (deployment workload)', () => {
+  const deployment = () => byKind({ workload: 'deployment' });
+  const consumer = (get: (k: string) => any, d: Awaited<ReturnType<typeof deployment>>['d']) =>
+    d.objects.map((o) => o.object as any).find((o) => o.kind === 'Deployment' && o.metadata.name === 'demo-processor');
+
+  it('renders a consumer Deployment and a ScaledObject with the same trigger and authentication, and no ScaledJob', async () => {
+    const { d, get } = await deployment();
+    const kinds = d.objects.map((o) => `${o.object.kind}/${o.object.metadata.name}`);
+    expect(kinds).toContain('Deployment/demo-processor');
+    expect(kinds).toContain('ScaledObject/demo-processor');
+    expect(kinds).not.toContain('ScaledJob/demo-processor');
+    const so = get('ScaledObject');
+    const job = (await byKind()).get('ScaledJob');
+    // the trigger is the ScaledJob's, word for word: the workload changes what scales, not what is read
+    expect(so.spec.triggers).toEqual(job.spec.triggers);
+    expect(so.spec).toMatchObject({
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'demo-processor' },
+      minReplicaCount: 0,
+      maxReplicaCount: 100,
+      pollingInterval: 10,
+      cooldownPeriod: 300,
+    });
+  });
+
+  it("passes the HPA's scale-down behaviour through, with Kubernetes' own defaults written out and the settings' values when given", async () => {
+    const defaults = (await deployment()).get('ScaledObject').spec.advanced.horizontalPodAutoscalerConfig.behavior;
+    expect(defaults).toEqual({
+      scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }] },
+    });
+    const { get } = await byKind({
+      workload: 'deployment',
+      scaleDownStabilization: 0,
+      scaleDownPercent: 50,
+      scaleDownPeriod: 30,
+      cooldownPeriod: 20,
+      maxReplicas: 8,
+    });
+    const so = get('ScaledObject');
+    expect(so.spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown).toEqual({
+      stabilizationWindowSeconds: 0,
+      policies: [{ type: 'Percent', value: 50, periodSeconds: 30 }],
+    });
+    expect(so.spec).toMatchObject({ cooldownPeriod: 20, maxReplicaCount: 8 });
+  });
+
+  it('leaves replicas to KEDA, selects its Pods by its own label, and gives them the grace period asked for', async () => {
+    const { d, get } = await byKind({ workload: 'deployment', terminationGracePeriod: 45 });
+    const dep = consumer(get, d);
+    expect(dep.spec).not.toHaveProperty('replicas');
+    expect(dep.spec.selector.matchLabels).toEqual({ 'kedactl.io/consumer': 'demo-processor' });
+    expect(dep.spec.template.metadata.labels).toMatchObject({ 'kedactl.io/consumer': 'demo-processor', 'kedactl.io/stack': 'demo' });
+    expect(dep.spec.template.spec).toMatchObject({ serviceAccountName: 'demo-consumer', terminationGracePeriodSeconds: 45 });
+    const env = Object.fromEntries(dep.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
+    expect(env).toMatchObject({ PROCESSING_SECONDS: '30', RESULT_ANALYZER_URL: 'http://demo-result-analyzer.demo.svc:8080' });
+  });
+
+  it('the consumers loop, give back what they hold on SIGTERM and count a kill only for a message they were working on', async () => {
+    const { get } = await deployment();
+    const script: string = get('ConfigMap').data['consume.sh'];
+    expect(script).toMatch(/while true; do/);
+    expect(script).toMatch(/trap on_term TERM/);
+    expect(script).toMatch(/SIGTERM while processing[\s\S]*give_back "\$receipt"[\s\S]*report kill\/count/);
+    expect(script).toMatch(/SIGTERM while idle: stopping"\n\s*rm -rf "\$work"\n\s*exit 0/);
+    expect(script).not.toMatch(/apk|apt-get|yum|pip install/);
+  });
+
+  it('the job workload renders its ScaledJob with the same grace period setting, 30 s by default as before', async () => {
+    expect((await byKind()).get('ScaledJob').spec.jobTargetRef.template.spec.terminationGracePeriodSeconds).toBe(30);
+    expect(
+      (await byKind({ terminationGracePeriod: 60 })).get('ScaledJob').spec.jobTargetRef.template.spec.terminationGracePeriodSeconds,
+    ).toBe(60);
+  });
+
+  it('warns about a ScaledJob-only strategy and a grace period shorter than a long poll', async () => {
+    const { d } = await byKind({ workload: 'deployment', strategy: 'eager', terminationGracePeriod: 5 });
+    expect(d.warnings.join('\n')).toMatch(/strategy "eager" is a ScaledJob setting: a ScaledObject ignores it/);
+    expect(d.warnings.join('\n')).toMatch(/terminationGracePeriod 5s: a consumer stopped while it long-polls needs up to 15s/);
+    expect((await deployment()).d.warnings).toEqual([]);
+  });
+
+  it("switching kinds is planned: the other kind's objects are deleted, named with what that does to work in progress", async () => {
+    const { d } = await deployment();
+    expect(d.retired.map((r) => `${r.kind}/${r.namespace}/${r.name}`)).toEqual(['ScaledJob/demo/demo-processor']);
+    const p = plan(d, { objects: {}, retired: { 'ScaledJob/demo/demo-processor': true } });
+    const del = p.changes.filter((c) => c.action === 'delete');
+    expect(del).toEqual([expect.objectContaining({ group: 'kubernetes', kind: 'ScaledJob', name: 'demo-processor', namespace: 'demo' })]);
+    expect(del[0]!.details.join(' ')).toMatch(/the job workload's; the stack now runs the deployment workload.*a kill/);
+    const text = planText(p, false);
+    expect(text).toMatch(/- delete +ScaledJob demo\/demo-processor/);
+    expect(text).toMatch(/1 to delete/);
+    // back to job: the ScaledObject and the consumer Deployment go
+    const back = (await byKind()).d;
+    expect(back.retired.map((r) => `${r.kind}/${r.name}`)).toEqual(['ScaledObject/demo-processor', 'Deployment/demo-processor']);
+    // nothing observed of the other kind: nothing to delete, and the plan text says nothing of deleting
+    expect(planText(plan(back, { objects: {} }), false)).not.toMatch(/to delete/);
+  });
+});

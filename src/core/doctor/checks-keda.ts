@@ -16,6 +16,7 @@ import {
   quantity,
   ROLE_ANNOTATION,
   roleName,
+  scalerOf,
   secondsBetween,
   warningEvents,
   type KedaIdentity,
@@ -41,10 +42,11 @@ export function checkTriggerAuth(ev: Evidence): Finding[] {
   const C = 1,
     ID = 'trigger-auth';
   const id = kedaIdentity(ev);
-  const sjRead = notRead(ev.scaledJob, `ScaledJob ${ev.namespace}/${ev.scaledJobName}`);
+  const scaler = scalerOf(ev);
+  const sjRead = notRead(scaler.read, scaler.label);
   if (sjRead) return [skipped(C, ID, 'KEDA', sjRead)];
-  if (!readValue(ev.scaledJob)) return [skipped(C, ID, 'KEDA', `no ScaledJob ${ev.namespace}/${ev.scaledJobName} to read (see check 11)`)];
-  if (id.triggers.length === 0) return [skipped(C, ID, 'KEDA', `ScaledJob ${ev.scaledJobName} has no aws-sqs-queue trigger`)];
+  if (!readValue(scaler.read)) return [skipped(C, ID, 'KEDA', `no ${scaler.label} to read (see check ${ev.scaledObject ? 16 : 11})`)];
+  if (id.triggers.length === 0) return [skipped(C, ID, 'KEDA', `${scaler.kind} ${scaler.name} has no aws-sqs-queue trigger`)];
   const roleHint = ev.stack
     ? `arn:aws:iam::<account>:role/${ev.stack.roles.scaler}`
     : '<a role that may sqs:GetQueueAttributes on the queue>';

@@ -131,8 +131,9 @@ export async function observeKube(
   desired: DesiredStack,
   kube: Kube,
   opts: { helm?: Helm } = {},
-): Promise<Required<Pick<Observed, 'objects' | 'keda' | 'kedaCrds'>>> {
+): Promise<Required<Pick<Observed, 'objects' | 'keda' | 'kedaCrds' | 'retired'>>> {
   const inspected = await inspectObjects(desired, kube);
+  const retired = await retiredOnCluster(desired, kube);
   const objects: NonNullable<Observed['objects']> = {};
   for (const i of inspected) objects[i.key] = { exists: Boolean(i.live), diff: i.diff };
   const keda = await observeKeda(desired, kube, opts.helm);
@@ -148,7 +149,19 @@ export async function observeKube(
       ...(keda.conflicts.length ? { conflicts: keda.conflicts } : {}),
     },
     kedaCrds,
+    retired: Object.fromEntries(retired.map((r) => [kubeKey({ kind: r.kind, metadata: r }), true as const])),
   };
+}
+
+/** the other workload kinds' objects that exist and are this stack's (a stack that switched kinds) */
+async function retiredOnCluster(desired: DesiredStack, kube: Kube): Promise<DesiredStack['retired']> {
+  const out: DesiredStack['retired'] = [];
+  for (const r of desired.retired) {
+    if (!(await kube.served(r))) continue;
+    const live = await kube.get(r);
+    if (live && isStacks(live, desired.settings.stack)) out.push(r);
+  }
+  return out;
 }
 
 export interface ApplyKubeOptions {
@@ -164,6 +177,8 @@ export interface ApplyKubeResult {
   created: string[];
   updated: string[];
   unchanged: string[];
+  /** the other workload kind's objects, deleted (the stack switched kinds) */
+  deleted: string[];
   /** existing objects kedactl uses but does not own (a namespace that was there before) */
   used: string[];
 }
@@ -179,7 +194,7 @@ export async function applyKube(
   progress: Progress,
   opts: ApplyKubeOptions = {},
 ): Promise<ApplyKubeResult> {
-  const result: ApplyKubeResult = { created: [], updated: [], unchanged: [], used: [] };
+  const result: ApplyKubeResult = { created: [], updated: [], unchanged: [], used: [], deleted: [] };
   const inspected = await progress.step('Comparing Kubernetes objects with the cluster (server dry-run)', () =>
     inspectObjects(desired, kube),
   );
@@ -212,6 +227,19 @@ export async function applyKube(
     else if (!todo.includes(i)) result.unchanged.push(name);
   }
   if (result.used.length) progress.note(`using ${result.used.join(', ')}: it existed before, so kedactl neither changes nor deletes it`);
+  // the old kind goes first: two workloads must never consume the same queue at once
+  const retired = await retiredOnCluster(desired, kube);
+  if (retired.length > 0)
+    await progress.step(
+      `Deleting the ${retired[0]!.workload} workload (${retired.map((r) => `${r.kind} ${r.namespace}/${r.name}`).join(', ')})`,
+      async (update) => {
+        for (const r of retired) {
+          await kube.delete(r, { propagation: 'Background' });
+          result.deleted.push(`${r.kind} ${r.namespace}/${r.name}`);
+          update(`deleted ${r.kind} ${r.namespace}/${r.name}`);
+        }
+      },
+    );
   if (todo.length === 0) {
     progress.note('every Kubernetes object is up to date; nothing was written');
   } else {

@@ -15,7 +15,7 @@ export function unit(seed: number, stream: number, i: number, k = 0): number {
 }
 
 /** Streams, one per kind of decision. */
-export const STREAM = { startup: 1, processing: 2, failure: 3, failAt: 4 } as const;
+export const STREAM = { startup: 1, processing: 2, failure: 3, failAt: 4, uid: 5 } as const;
 
 /** mean ± spread * mean, uniformly; never negative. */
 export function spread(mean: number, fraction: number, u: number): number {

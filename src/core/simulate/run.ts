@@ -1,5 +1,6 @@
 // src/core/simulate/ owns what KEDA would do with a stack's ScaledJob, on a virtual clock: one polling cycle
-// (decide.ts), load profiles (profile.ts), the loop (sim.ts, random.ts), the use case (run.ts). It imports
+// (decide.ts), load profiles (profile.ts), the loop (sim.ts, random.ts), the deployment workload's
+// ScaledObject, HPA and ReplicaSet (deployment/), one simulator per workload (workload.ts), the use case (run.ts). It imports
 // only stack/settings.ts and the floor: no port, nothing that reaches AWS or a cluster.
 //
 // The simulate use case: the stack's settings (as init would deploy them) and a load profile in, one
@@ -7,7 +8,8 @@
 import { SettingsError, UsageError } from '../errors.js';
 import { FIELDS, type FieldSpec, type Settings } from '../stack/settings.js';
 import { describeProfile, type LoadProfile } from './profile.js';
-import { DEFAULT_WORLD, simulate, type SimResult, type SimStack, type SimWorld } from './sim.js';
+import { DEFAULT_WORLD, type SimResult, type SimWorld } from './sim.js';
+import { type ModelStack, simulateStack } from './workload.js';
 import { WORLD_FLAGS, type WorldKey } from './world-flags.js';
 
 export { WORLD_FLAGS };
@@ -106,9 +108,10 @@ export function variants(
   });
 }
 
-/** The part of the settings the simulation models (what the ScaledJob, queue and consumer get). */
-export function simStack(s: Settings): SimStack {
+/** The part of the settings the simulation models (what the ScaledJob or ScaledObject, queue and consumer get). */
+export function simStack(s: Settings): ModelStack {
   return {
+    workload: s.workload,
     pollingInterval: s.pollingInterval,
     maxReplicas: s.maxReplicas,
     queueLength: s.queueLength,
@@ -118,12 +121,17 @@ export function simStack(s: Settings): SimStack {
     visibilityTimeout: s.visibilityTimeout,
     deadLetterQueue: s.deadLetterQueue,
     maxReceiveCount: s.maxReceiveCount,
+    cooldownPeriod: s.cooldownPeriod,
+    scaleDownStabilization: s.scaleDownStabilization,
+    scaleDownPercent: s.scaleDownPercent,
+    scaleDownPeriod: s.scaleDownPeriod,
+    terminationGracePeriod: s.terminationGracePeriod,
   };
 }
 
 export interface SimRun {
   label: string;
-  stack: SimStack;
+  stack: ModelStack;
   world: SimWorld;
   result: SimResult;
 }
@@ -143,11 +151,13 @@ export function runSimulation(profile: LoadProfile, vs: Variant[]): SimulateRepo
     notes.push(
       'accurate and eager do not subtract running Jobs from a metric that counts their in-flight messages (scaleOnInFlight, as kedactl renders): expect Jobs that find nothing when the queue is short',
     );
+  if (vs.some((v) => v.settings.workload === 'deployment' && v.world.nodeCpus > 0))
+    notes.push('--node-cpus is modelled for the job workload only: the deployment runs take CPUs as needed');
   return {
     profile: { describe: describeProfile(profile), messages: profile.total, seconds: profile.duration },
     runs: vs.map((v) => {
       const stack = simStack(v.settings);
-      return { label: v.label, stack, world: v.world, result: simulate(stack, profile, v.world) };
+      return { label: v.label, stack, world: v.world, result: simulateStack(stack, profile, v.world) };
     }),
     notes,
   };

@@ -76,6 +76,18 @@ export const DEFAULT_WORLD: SimWorld = {
   giveUpAfter: 24 * 3600,
 };
 
+export interface DeploymentFigures {
+  podsCreated: number;
+  /** long polls that ended with nothing */
+  emptyReceives: number;
+  /** consumers that died while processing (failureRate); their container restarts */
+  consumersDied: number;
+  /** messages a stopping consumer's last long poll received and gave back unstarted */
+  givenBackUnstarted: number;
+  /** seconds: when KEDA last scaled the Deployment to zero */
+  scaledToZeroAt?: number;
+}
+
 export interface SimSample {
   /** seconds */
   t: number;
@@ -86,6 +98,8 @@ export interface SimSample {
 }
 
 export interface SimResult {
+  /** the path simulated (src/core/simulate/workload.ts) */
+  workload: 'job' | 'deployment';
   messages: number;
   /** every message deleted or dead-lettered before giving up */
   drained: boolean;
@@ -106,6 +120,16 @@ export interface SimResult {
   deadLettered: number;
   /** seconds from Job creation to the consumer's exit, summed over Jobs */
   jobSeconds: number;
+  /** messages whose consumer was stopped while processing them (they go back to the queue): always 0 for Jobs */
+  killed: number;
+  /** receives of a message after its first, summed over messages */
+  redeliveries: number;
+  /** seconds from each Pod's creation to its end, summed (Jobs: jobSeconds) */
+  podSeconds: number;
+  /** most Pods at once, terminating ones included (Jobs: peakJobs) */
+  peakPods: number;
+  /** the deployment path's own figures */
+  deployment?: DeploymentFigures;
   /** seconds from arrival to deletion */
   latency: { p50: number; p95: number; max: number };
   polls: number;
@@ -133,7 +157,7 @@ const VISIBLE_AGAIN = 6;
 const JOB_FINISHED = 7;
 
 /** A binary min-heap of events by (time, order of scheduling), in parallel arrays. */
-class Events {
+export class Events {
   private t: number[] = [];
   private seq: number[] = [];
   private kind: number[] = [];
@@ -506,9 +530,11 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
 
   let receivedMoreThanOnce = 0;
   let processedMoreThanOnce = 0;
+  let redeliveries = 0;
   const lat: number[] = [];
   for (let m = 0; m < total; m++) {
     if (receives[m]! > 1) receivedMoreThanOnce++;
+    if (receives[m]! > 1) redeliveries += receives[m]! - 1;
     if (processedTimes[m]! > 1) processedMoreThanOnce++;
     if (state[m] === DELETED) lat.push(doneAt[m]! - arrivals[m]!);
   }
@@ -516,6 +542,7 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
   const pct = (q: number) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(q * lat.length))]! : 0);
   const drained = final === total;
   return {
+    workload: 'job',
     messages: total,
     drained,
     ...(drained ? { timeToDrain: lastFinalAt } : {}),
@@ -529,6 +556,10 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
     processedMoreThanOnce,
     deadLettered,
     jobSeconds,
+    killed: 0,
+    redeliveries,
+    podSeconds: jobSeconds,
+    peakPods: peakJobs,
     latency: { p50: pct(0.5), p95: pct(0.95), max: lat.length ? lat[lat.length - 1]! : 0 },
     polls,
     samples,

@@ -7,7 +7,7 @@ import { readText, renderJson, renderYaml, templateSource, TemplateError, type T
 import { iamProblems, privilegeProblems, type PolicyDocument } from '../aws/validate-iam.js';
 import { validateKubeObjects, type KubeObject } from '../kube/validate.js';
 import { recordObject } from './recorded.js';
-import { workloadOf } from '../workloads/index.js';
+import { retiredObjects, workloadOf } from '../workloads/index.js';
 
 export interface DesiredQueue {
   name: string;
@@ -50,6 +50,17 @@ export interface RenderedObject {
   template: string;
 }
 
+export interface RetiredObject {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace: string;
+  /** the workload kind it belongs to */
+  workload: string;
+  /** what deleting it does to work in progress */
+  retiring: string;
+}
+
 export interface DesiredStack {
   settings: Settings;
   names: StackNames;
@@ -60,6 +71,8 @@ export interface DesiredStack {
   documents: DesiredDocument[];
   keda: DesiredKeda;
   objects: RenderedObject[];
+  /** the other workload kinds' objects: deleted if the stack has them (it switched kinds) */
+  retired: RetiredObject[];
   warnings: string[];
   unresolved: Array<{ setting: string; how: string }>;
   /** static mode with known credentials: temporary or not, and until when */
@@ -280,6 +293,7 @@ export async function desiredStack(s: Settings, known: Known = {}): Promise<Desi
       values: irsa ? { 'podIdentity.aws.irsa.enabled': 'true', 'podIdentity.aws.irsa.roleArn': a.kedaOperatorRole } : {},
     },
     objects,
+    retired: retiredObjects(s, n),
     warnings,
     unresolved: unresolved(s, known),
     ...(!irsa && known.credentials ? { credentials: staticCredentials(known) } : {}),

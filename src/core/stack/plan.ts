@@ -50,6 +50,8 @@ export interface Observed {
   keda?: { installed: boolean; version?: string; values?: Record<string, string>; conflicts?: KedaConflict[] };
   /** keyed by kubeKey(); `diff` is the server's view of what an apply would change */
   objects?: Record<string, { exists: boolean; diff: string[] } | undefined>;
+  /** keyed by kubeKey(): the other workload kinds' objects that exist and are the stack's (to delete) */
+  retired?: Record<string, true>;
   /** what the installed KEDA CRDs refuse of the rendered objects (kube-stack.ts checkKedaCrds) */
   kedaCrds?: { problems: string[]; unread: string[] };
 }
@@ -199,6 +201,17 @@ export function plan(desired: DesiredStack, observed: Observed = {}): Plan {
     if (!observed.objects || !seen || !seen.exists) changes.push({ ...base, action: 'create', details: [] });
     else changes.push({ ...base, action: seen.diff.length ? 'update' : 'unchanged', details: seen.diff });
   }
+
+  for (const r of desired.retired)
+    if (observed.retired?.[kubeKey({ kind: r.kind, metadata: r })])
+      changes.push({
+        group: 'kubernetes',
+        kind: r.kind,
+        name: r.name,
+        namespace: r.namespace,
+        action: 'delete',
+        details: [`the ${r.workload} workload's; the stack now runs the ${desired.settings.workload} workload`, r.retiring],
+      });
 
   const warnings = [...desired.warnings];
   const blockers: string[] = [];

@@ -22,7 +22,9 @@ export function workloadOf(s: Pick<Settings, 'workload'>): Workload {
   return REGISTRY[s.workload];
 }
 
-/** every kind's KEDA object for a stack (teardown and doctor look for both: a stack may have switched) */
-export function allScalers(n: StackNames) {
-  return Object.values(REGISTRY).map((w) => w.scaler(n));
+/** the objects of the kinds a stack does not use (now): a stack that switched kinds deletes them */
+export function retiredObjects(s: Pick<Settings, 'workload'>, n: StackNames) {
+  return Object.values(REGISTRY)
+    .filter((w) => w.kind !== s.workload)
+    .flatMap((w) => w.owned(n).map((o) => ({ ...o, namespace: n.namespace, workload: w.kind, retiring: w.retiring })));
 }

@@ -20,6 +20,13 @@ export const deploymentWorkload: Workload = {
   unit: { one: 'consumer Pod', many: 'consumer Pods' },
   scaler: (n) => ({ apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', name: n.scaledObject }),
   target: (n) => ({ apiVersion: 'apps/v1', kind: 'Deployment', name: n.consumerDeployment }),
+  owned: (n) => [
+    { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', name: n.scaledObject },
+    { apiVersion: 'apps/v1', kind: 'Deployment', name: n.consumerDeployment },
+  ],
+  retiring:
+    'the HPA goes with the ScaledObject and the consumer Pods with the Deployment: a busy one returns its message to the queue (a kill)',
+  hpa: (n) => hpaName(n.scaledObject),
   templates: ['kubernetes/consumer-deployment.yaml', 'kubernetes/scaled-object.yaml'],
   consumerScript: 'consumer/consume-loop.sh',
   podSelector: (n) => `${CONSUMER_LABEL}=${n.consumerDeployment}`,
