@@ -9,6 +9,19 @@ export interface ScalerRef {
   name: string;
 }
 
+/** what status and watch read of a workload beside its Pods and the events, one watch connection each */
+export type ObservedKind = 'jobs' | 'scaledJob' | 'scaledObject' | 'deployment' | 'hpa';
+
+/** a collection in the stack's namespace: one object by name, or those a label selector picks */
+export interface ObservedCollection {
+  apiVersion: string;
+  kind: string;
+  /** the REST plural (the watch's path) */
+  resource: string;
+  name?: string;
+  labelSelector?: string;
+}
+
 /** a rendered Kubernetes object, as far as a workload reads it */
 export interface RenderedSpec {
   kind?: string;
@@ -38,6 +51,15 @@ export interface Workload {
   consumerScript: string;
   /** a label selector for the consumer Pods */
   podSelector(n: StackNames): string;
+  /**
+   * what status and watch read besides the Pods (podSelector) and the events, in the order watch opens them;
+   * the scaler is always among them (under its kind's key: scaledJob, scaledObject)
+   */
+  observed(n: StackNames): Partial<Record<ObservedKind, ObservedCollection>>;
+  /** when `watch --until-empty` calls the stack drained, in the words it says it with */
+  drained: string;
+  /** what the watch's Pods table says while there are none */
+  noPods: string;
   /** what the user should know about these settings for this kind (render, plan, init) */
   warnings(s: Settings, objects: readonly RenderedSpec[]): string[];
 }

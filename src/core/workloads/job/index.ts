@@ -16,6 +16,13 @@ export const jobWorkload: Workload = {
   templates: ['kubernetes/scaled-job.yaml'],
   consumerScript: 'consumer/consume.sh',
   podSelector: (n) => `${SCALED_JOB_LABEL}=${n.scaledJob}`,
+  observed: (n) => ({
+    jobs: { apiVersion: 'batch/v1', kind: 'Job', resource: 'jobs', labelSelector: `${SCALED_JOB_LABEL}=${n.scaledJob}` },
+    scaledJob: { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob', resource: 'scaledjobs', name: n.scaledJob },
+  }),
+  // a Job shows its work until it ends: an empty queue and no active Job is done
+  drained: 'no Job is active',
+  noPods: 'no pods yet: KEDA starts one Job per message when the queue has messages',
   warnings(s, objects) {
     const warnings: string[] = [];
     if (s.strategy === 'accurate')
