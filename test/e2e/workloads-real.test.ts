@@ -87,7 +87,7 @@ function consumerPods(stack: string) {
 }
 
 /** What one real run did, measured from the node's records and the consumers' logs (not from kedactl). */
-export interface RunFigures {
+interface RunFigures {
   processed: number;
   killed: number;
   /** receives of a message some consumer had received before (a kill gives it back; SQS may re-deliver) */
