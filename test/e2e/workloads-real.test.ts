@@ -212,6 +212,16 @@ describe(`job or deployment: the same load on both workloads (helm ${HELM_4}, KE
     'the same load on both at once: both queues drain, watch --until-empty exits 0 for each',
     async () => {
       const startedAt = Date.now();
+      // while the load runs: watch shows the Deployment and the HPA's desired count against the queue
+      const busy = pollUntil(
+        'a watch frame with the HPA asking for more than one consumer',
+        async () => {
+          const w = await runBin(['watch', '--stack', stacks.deployment, '-o', 'ndjson', '--once'], { env });
+          const f = w.code === 0 ? JSON.parse(w.stdout.trim().split('\n').pop()!) : undefined;
+          return f && f.hpa?.desired > 1 && f.deployment?.desired > 1 && f.jobs === undefined ? f : undefined;
+        },
+        3 * MINUTE,
+      );
       const produce = await Promise.all(
         WORKLOADS.map((k) => runCli(['produce', ...flags(k), '--load', LOAD.profile, '-o', 'json'], { env })),
       );
@@ -219,6 +229,8 @@ describe(`job or deployment: the same load on both workloads (helm ${HELM_4}, KE
         expect(produce[i]!.code, fail(produce[i]!, stacks[k])).toBe(0);
         expect(JSON.parse(produce[i]!.stdout).sent).toBe(LOAD.count);
       }
+      const frame = await busy;
+      process.stderr.write(`[workloads-real] a deployment watch frame under load: ${JSON.stringify(frame)}\n`);
       await Promise.all(
         WORKLOADS.map(async (kind) => {
           const stack = stacks[kind];
@@ -228,6 +240,13 @@ describe(`job or deployment: the same load on both workloads (helm ${HELM_4}, KE
           });
           expect(w.code, fail(w, stack)).toBe(0);
           expect(await depth(stack)).toEqual({ visible: 0, inFlight: 0 });
+          if (kind === 'job') {
+            const frames = w.stdout
+              .trim()
+              .split('\n')
+              .map((l) => JSON.parse(l));
+            expect(frames.every((f) => f.hpa === undefined && f.deployment === undefined)).toBe(true);
+          }
           // drained means every consumer is gone too: the Jobs finished, the Deployment scaled to zero
           await pollUntil(
             'every consumer Pod exited',
