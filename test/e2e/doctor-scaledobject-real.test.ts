@@ -8,16 +8,14 @@
 // (scaledobject_controller.go handlePause) and does not make it again while paused: doctor names the
 // missing HPA with the ScaledObject's Paused condition as evidence.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KEDA_CHART_DIR, KEDA_CHART_VERSION, startDemoCluster, type DemoCluster } from '../support/demo-cluster.ts';
-import { ensureHelm, helmHome, HELM_VERSIONS } from '../support/helm.ts';
+import { KEDA_CHART_DIR, KEDA_CHART_VERSION, type DemoCluster } from '../support/demo-cluster.ts';
+import { startKedaChartRig, type KedaChartRig } from '../support/demo-run.ts';
 import { kubeRequest } from '../support/kube-rig.ts';
-import { motoCliEnv } from '../support/aws.ts';
 import { uniqueStack } from '../support/moto.ts';
 import { pollUntil } from '../support/poll.ts';
 import { runBin, runCli, type CliRun } from '../support/run-cli.ts';
 
 const MINUTE = 60_000;
-const [HELM_4] = HELM_VERSIONS;
 const API = '/apis/apiregistration.k8s.io/v1/apiservices/v1beta1.external.metrics.k8s.io';
 const stack = uniqueStack('dso');
 const flags = [
@@ -43,7 +41,7 @@ const hpaPath = `/apis/autoscaling/v2/namespaces/${stack}/horizontalpodautoscale
 
 let cluster: DemoCluster;
 let env: NodeJS.ProcessEnv;
-let home: ReturnType<typeof helmHome> | undefined;
+let rig: KedaChartRig | undefined;
 
 const operatorTail = () => cluster.operatorLog().split('\n').slice(-20).join('\n');
 const fail = (r: CliRun) => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}\noperator (tail):\n${operatorTail()}`;
@@ -69,15 +67,11 @@ async function doctor() {
 }
 
 beforeAll(async () => {
-  const [bin, c] = await Promise.all([ensureHelm(HELM_4), startDemoCluster({ kedaChart: { version: KEDA_CHART_VERSION } })]);
-  cluster = c;
-  home = helmHome(bin);
-  env = { ...motoCliEnv(), ...home.env, KUBECONFIG: cluster.rig.kubeconfigPath };
+  rig = await startKedaChartRig();
+  cluster = rig.cluster;
+  env = rig.env;
 }, 20 * MINUTE);
-afterAll(async () => {
-  await cluster?.stop();
-  home?.cleanup();
-}, 5 * MINUTE);
+afterAll(() => rig?.stop(), 5 * MINUTE);
 
 describe(`kedactl doctor on a ScaledObject stack (KEDA's chart ${KEDA_CHART_VERSION}, real metrics server and HPA controller)`, () => {
   it(
