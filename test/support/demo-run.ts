@@ -1,6 +1,7 @@
 // What the end-to-end demo tests read from a demo cluster (test/support/demo-cluster.ts) after a real run:
 // the consumers' own logs (what each processed), the analyzer's counts held against them, KEDA's chart as
-// installed and as left after teardown. Shared by test/e2e/demo-real.test.ts and workloads-real.test.ts.
+// installed and as left after teardown; and the KEDA-chart rig those files start (startKedaChartRig).
+// Shared by test/e2e/demo-real.test.ts, workloads-real.test.ts and doctor-scaledobject-real.test.ts.
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { motoCliEnv } from './aws.ts';
