@@ -8,16 +8,14 @@
 // (scaledobject_controller.go handlePause) and does not make it again while paused: doctor names the
 // missing HPA with the ScaledObject's Paused condition as evidence.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KEDA_CHART_DIR, KEDA_CHART_VERSION, startDemoCluster, type DemoCluster } from '../support/demo-cluster.ts';
-import { ensureHelm, helmHome, HELM_VERSIONS } from '../support/helm.ts';
+import { KEDA_CHART_DIR, KEDA_CHART_VERSION, type DemoCluster } from '../support/demo-cluster.ts';
+import { startKedaChartRig, type KedaChartRig } from '../support/demo-run.ts';
 import { kubeRequest } from '../support/kube-rig.ts';
-import { motoCliEnv } from '../support/aws.ts';
 import { uniqueStack } from '../support/moto.ts';
 import { pollUntil } from '../support/poll.ts';
 import { runBin, runCli, type CliRun } from '../support/run-cli.ts';
 
 const MINUTE = 60_000;
-const [HELM_4] = HELM_VERSIONS;
 const API = '/apis/apiregistration.k8s.io/v1/apiservices/v1beta1.external.metrics.k8s.io';
 const stack = uniqueStack('dso');
 const flags = [
@@ -43,7 +41,7 @@ const hpaPath = `/apis/autoscaling/v2/namespaces/${stack}/horizontalpodautoscale
 
 let cluster: DemoCluster;
 let env: NodeJS.ProcessEnv;
-let home: ReturnType<typeof helmHome> | undefined;
+let rig: KedaChartRig | undefined;
 
 const operatorTail = () => cluster.operatorLog().split('\n').slice(-20).join('\n');
 const fail = (r: CliRun) => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}\noperator (tail):\n${operatorTail()}`;
@@ -56,6 +54,8 @@ const merge = async (path: string, body: unknown) => {
   expect(r.status, r.body).toBe(200);
 };
 const available = (a: any) => a?.status?.conditions?.find((c: any) => c.type === 'Available');
+const apiServiceAvailable = (what: string) =>
+  pollUntil(what, async () => (available(await get(API))?.status === 'True' ? true : undefined), 3 * MINUTE);
 
 async function doctor() {
   const r = await runCli(['doctor', '--stack', stack, '-o', 'json'], { env });
@@ -68,16 +68,42 @@ async function doctor() {
   };
 }
 
+/**
+ * Breaks the metrics path one way; once the aggregator marks the APIService not Available, doctor fails
+ * check 18 and nothing else: `see` holds that finding to the aggregator's condition. Then puts it back and
+ * sees doctor find nothing again.
+ */
+async function only18WhileBroken(
+  o: { breakIt: () => Promise<void>; restore: () => Promise<void> },
+  see: (finding: any, cond: any, d: Awaited<ReturnType<typeof doctor>>) => void,
+) {
+  await o.breakIt();
+  try {
+    const cond = await pollUntil(
+      'APIService not Available',
+      async () => {
+        const c = available(await get(API));
+        return c && c.status !== 'True' ? c : undefined;
+      },
+      3 * MINUTE,
+    );
+    const d = await doctor();
+    expect(d.code, fail(d)).toBe(1);
+    expect(d.problems.map((f: any) => `${f.check} ${f.verdict}`)).toEqual(['18 fail']);
+    see(d.problems[0], cond, d);
+  } finally {
+    await o.restore();
+  }
+  await apiServiceAvailable('APIService Available again');
+  expect((await doctor()).problems).toEqual([]);
+}
+
 beforeAll(async () => {
-  const [bin, c] = await Promise.all([ensureHelm(HELM_4), startDemoCluster({ kedaChart: { version: KEDA_CHART_VERSION } })]);
-  cluster = c;
-  home = helmHome(bin);
-  env = { ...motoCliEnv(), ...home.env, KUBECONFIG: cluster.rig.kubeconfigPath };
+  rig = await startKedaChartRig();
+  cluster = rig.cluster;
+  env = rig.env;
 }, 20 * MINUTE);
-afterAll(async () => {
-  await cluster?.stop();
-  home?.cleanup();
-}, 5 * MINUTE);
+afterAll(() => rig?.stop(), 5 * MINUTE);
 
 describe(`kedactl doctor on a ScaledObject stack (KEDA's chart ${KEDA_CHART_VERSION}, real metrics server and HPA controller)`, () => {
   it(
@@ -95,7 +121,7 @@ describe(`kedactl doctor on a ScaledObject stack (KEDA's chart ${KEDA_CHART_VERS
         3 * MINUTE,
         operatorTail,
       );
-      await pollUntil('APIService Available', async () => (available(await get(API))?.status === 'True' ? true : undefined), 3 * MINUTE);
+      await apiServiceAvailable('APIService Available');
       const d = await doctor();
       expect(d.code, fail(d)).toBe(0);
       expect(d.problems).toEqual([]);
@@ -121,38 +147,23 @@ describe(`kedactl doctor on a ScaledObject stack (KEDA's chart ${KEDA_CHART_VERS
     "(a) the APIService pointed at a Service that does not exist: check 18 fails with the aggregator's words, nothing else",
     async () => {
       const before = (await get(API)).spec.service;
-      await merge(API, { spec: { service: { name: 'keda-metrics-nowhere' } } });
-      try {
-        const cond = await pollUntil(
-          'APIService not Available',
-          async () => {
-            const c = available(await get(API));
-            return c && c.status !== 'True' ? c : undefined;
-          },
-          3 * MINUTE,
-        );
-        const d = await doctor();
-        expect(d.code, fail(d)).toBe(1);
-        expect(d.problems.map((f: any) => `${f.check} ${f.verdict}`)).toEqual(['18 fail']);
-        const f = d.problems[0];
-        expect(f.summary).toContain(
-          "points at keda/keda-metrics-nowhere:443, not KEDA's metrics server keda/keda-operator-metrics-apiserver and is not Available",
-        );
-        expect(f.summary).toContain(cond.reason);
-        expect(f.evidence).toContain(`Available: False (${cond.reason}: ${cond.message})`);
-        expect(f.evidence).toContain('Service keda/keda-metrics-nowhere does not exist');
-        expect(f.fix).toContain('kubectl patch apiservice v1beta1.external.metrics.k8s.io');
-        expect(d.stderr).toContain('doctor found 1 failing check for ScaledObject');
-        process.stderr.write(`[doctor-scaledobject-real] the aggregator said: ${cond.reason}: ${cond.message}\n`);
-      } finally {
-        await merge(API, { spec: { service: before } });
-      }
-      await pollUntil(
-        'APIService Available again',
-        async () => (available(await get(API))?.status === 'True' ? true : undefined),
-        3 * MINUTE,
+      await only18WhileBroken(
+        {
+          breakIt: () => merge(API, { spec: { service: { name: 'keda-metrics-nowhere' } } }),
+          restore: () => merge(API, { spec: { service: before } }),
+        },
+        (f, cond, d) => {
+          expect(f.summary).toContain(
+            "points at keda/keda-metrics-nowhere:443, not KEDA's metrics server keda/keda-operator-metrics-apiserver and is not Available",
+          );
+          expect(f.summary).toContain(cond.reason);
+          expect(f.evidence).toContain(`Available: False (${cond.reason}: ${cond.message})`);
+          expect(f.evidence).toContain('Service keda/keda-metrics-nowhere does not exist');
+          expect(f.fix).toContain('kubectl patch apiservice v1beta1.external.metrics.k8s.io');
+          expect(d.stderr).toContain('doctor found 1 failing check for ScaledObject');
+          process.stderr.write(`[doctor-scaledobject-real] the aggregator said: ${cond.reason}: ${cond.message}\n`);
+        },
       );
-      expect((await doctor()).problems).toEqual([]);
     },
     10 * MINUTE,
   );
@@ -161,37 +172,19 @@ describe(`kedactl doctor on a ScaledObject stack (KEDA's chart ${KEDA_CHART_VERS
     "(a') KEDA's metrics server scaled to 0: the APIService, still KEDA's, is not Available; check 18 fails with the aggregator's words and no endpoints, nothing else",
     async () => {
       const dep = '/apis/apps/v1/namespaces/keda/deployments/keda-operator-metrics-apiserver';
-      await merge(dep, { spec: { replicas: 0 } });
-      try {
-        const cond = await pollUntil(
-          'APIService not Available',
-          async () => {
-            const c = available(await get(API));
-            return c && c.status !== 'True' ? c : undefined;
-          },
-          3 * MINUTE,
-        );
-        const d = await doctor();
-        expect(d.code, fail(d)).toBe(1);
-        expect(d.problems.map((f: any) => `${f.check} ${f.verdict}`)).toEqual(['18 fail']);
-        const f = d.problems[0];
-        expect(f.summary).toBe(
-          `APIService v1beta1.external.metrics.k8s.io is not Available (${cond.reason}${cond.message ? `: ${cond.message}` : ''}): the API server cannot reach KEDA's metrics server, so no HPA reads KEDA's metric and nothing scales the ScaledObject while it lasts`,
-        );
-        expect(f.evidence).toContain('endpoints: none ready');
-        expect(f.fix).toContain('kubectl -n keda get deployment,pods,endpointslices -l app=keda-operator-metrics-apiserver');
-        process.stderr.write(
-          `[doctor-scaledobject-real] with the metrics server at 0, the aggregator said: ${cond.reason}: ${cond.message}\n`,
-        );
-      } finally {
-        await merge(dep, { spec: { replicas: 1 } });
-      }
-      await pollUntil(
-        'APIService Available again',
-        async () => (available(await get(API))?.status === 'True' ? true : undefined),
-        3 * MINUTE,
+      await only18WhileBroken(
+        { breakIt: () => merge(dep, { spec: { replicas: 0 } }), restore: () => merge(dep, { spec: { replicas: 1 } }) },
+        (f, cond) => {
+          expect(f.summary).toBe(
+            `APIService v1beta1.external.metrics.k8s.io is not Available (${cond.reason}${cond.message ? `: ${cond.message}` : ''}): the API server cannot reach KEDA's metrics server, so no HPA reads KEDA's metric and nothing scales the ScaledObject while it lasts`,
+          );
+          expect(f.evidence).toContain('endpoints: none ready');
+          expect(f.fix).toContain('kubectl -n keda get deployment,pods,endpointslices -l app=keda-operator-metrics-apiserver');
+          process.stderr.write(
+            `[doctor-scaledobject-real] with the metrics server at 0, the aggregator said: ${cond.reason}: ${cond.message}\n`,
+          );
+        },
       );
-      expect((await doctor()).problems).toEqual([]);
     },
     10 * MINUTE,
   );

@@ -9,6 +9,7 @@ import { ok, skipped, type Finding } from './finding.js';
 import {
   duration,
   kedaIdentity,
+  notReadyFinding,
   operatorErrors,
   type LoggedError,
   operatorServiceAccount,
@@ -408,29 +409,19 @@ export function checkScaledJob(ev: Evidence): Finding[] {
   const out: Finding[] = [];
   const ready = conditionOf(sj, 'Ready');
   const evidence = conditionsOf(sj).map((c) => `${c.type}: ${describeCondition(c)}`);
-  if (!ready || ready.status === 'Unknown')
-    out.push({
-      check: C,
-      id: ID,
-      group: 'KEDA',
-      verdict: 'warn',
-      summary: `KEDA has not reported ${name} Ready (is its operator running and watching namespace ${ev.namespace}?)`,
-      evidence,
-      fix: `kubectl -n ${ev.keda.namespace} logs deployment/keda-operator | grep ${ev.scaledJobName}`,
-    });
-  else if (ready.status !== 'True')
-    out.push({
-      check: C,
-      id: ID,
-      group: 'KEDA',
-      verdict: 'fail',
-      summary: `KEDA says ${name} is not Ready: ${ready.reason ?? ''}${ready.message ? `: ${ready.message}` : ''}`,
-      evidence,
-      fix:
-        ready.reason === 'TriggerError'
-          ? "KEDA's scaler failed on the trigger: the AWS checks above and KEDA's events and log lines below say why (authentication, permission or the queue)"
-          : 'the message names the field; fix it in the ScaledJob (kedactl plan shows what kedactl would apply)',
-    });
+  const notReady = notReadyFinding(ev, {
+    check: C,
+    id: ID,
+    name,
+    objectName: ev.scaledJobName,
+    ready,
+    evidence,
+    fix: (reason) =>
+      reason === 'TriggerError'
+        ? "KEDA's scaler failed on the trigger: the AWS checks above and KEDA's events and log lines below say why (authentication, permission or the queue)"
+        : 'the message names the field; fix it in the ScaledJob (kedactl plan shows what kedactl would apply)',
+  });
+  if (notReady) out.push(notReady);
   else out.push(ok(C, ID, 'KEDA', `KEDA reports ${name} Ready`, evidence));
   const evWhy = notRead(ev.events, `the events of ${name}`);
   if (evWhy) out.push(skipped(C, ID, 'KEDA', evWhy));

@@ -4,7 +4,7 @@
 // HPA is deleted) and Kubernetes v1.36 (pkg/controller/podautoscaler/horizontal.go: the HPA's conditions).
 import { notRead, readValue, type Evidence, type ScaledObjectEvidence } from './evidence.js';
 import { ok, skipped, type Finding } from './finding.js';
-import { warningEvents } from './model.js';
+import { notReadyFinding, warningEvents } from './model.js';
 import { conditionOf, conditionsOf, describeCondition } from '../kube/state.js';
 import { KEDA } from '../stack/names.js';
 
@@ -69,29 +69,19 @@ export function checkScaledObject(ev: Evidence): Finding[] {
       evidence,
       fix: `kubectl -n ${ev.namespace} annotate scaledobject ${s.name} ${PAUSED}-`,
     });
-  if (!ready || ready.status === 'Unknown')
-    out.push({
-      check: C,
-      id: ID,
-      group: 'KEDA',
-      verdict: 'warn',
-      summary: `KEDA has not reported ${name} Ready (is its operator running and watching namespace ${ev.namespace}?)`,
-      evidence,
-      fix: `kubectl -n ${ev.keda.namespace} logs deployment/keda-operator | grep ${s.name}`,
-    });
-  else if (ready.status !== 'True')
-    out.push({
-      check: C,
-      id: ID,
-      group: 'KEDA',
-      verdict: 'fail',
-      summary: `KEDA says ${name} is not Ready: ${ready.reason ?? ''}${ready.message ? `: ${ready.message}` : ''}`,
-      evidence,
-      fix:
-        ready.reason === 'TriggerError' || ready.reason === 'ScaledObjectCheckFailed'
-          ? 'the message names the cause; for the trigger, the AWS checks above say whether it is authentication, permission or the queue'
-          : `the message names the field; fix it in the ScaledObject${ev.stack ? ' (kedactl plan shows what kedactl would apply)' : ''}`,
-    });
+  const notReady = notReadyFinding(ev, {
+    check: C,
+    id: ID,
+    name,
+    objectName: s.name,
+    ready,
+    evidence,
+    fix: (reason) =>
+      reason === 'TriggerError' || reason === 'ScaledObjectCheckFailed'
+        ? 'the message names the cause; for the trigger, the AWS checks above say whether it is authentication, permission or the queue'
+        : `the message names the field; fix it in the ScaledObject${ev.stack ? ' (kedactl plan shows what kedactl would apply)' : ''}`,
+  });
+  if (notReady) out.push(notReady);
   if (!out.length) {
     const active = conditionOf(so, 'Active');
     const activity =

@@ -3,7 +3,8 @@
 // the operator's and the Jobs' IAM roles, and which role KEDA ends up reading the queue with.
 import type { KubeObject } from '../kube/ports.js';
 import { readValue, type Evidence, type Read } from './evidence.js';
-import { kedaSelfCancellation, warningsAbout, type RawEvent } from '../kube/state.js';
+import { kedaSelfCancellation, warningsAbout, type Condition, type RawEvent } from '../kube/state.js';
+import type { Finding } from './finding.js';
 
 export const ROLE_ANNOTATION = 'eks.amazonaws.com/role-arn';
 
@@ -282,4 +283,47 @@ export function kedaSays(ev: Evidence, pattern: RegExp, n = 2): string[] {
           .reverse()
       : [];
   return [...events.slice(0, n), ...log.slice(0, 1).map((l) => `KEDA's operator log (${ev.operatorLog!.pod}): ${l}`)].slice(0, n + 1);
+}
+
+/**
+ * A KEDA object's (the ScaledJob's, the ScaledObject's) Ready condition when it is not True: not reported
+ * (warn: is the operator watching the namespace?) or False (fail, with KEDA's reason and message); undefined
+ * when it is Ready. `fix` says what to do about a False one, from its reason.
+ */
+export function notReadyFinding(
+  ev: Evidence,
+  o: {
+    check: number;
+    id: string;
+    /** "Kind namespace/name" */
+    name: string;
+    /** the object's name, for grepping the operator's log */
+    objectName: string;
+    ready: Condition | undefined;
+    evidence: string[];
+    fix: (reason: string | undefined) => string;
+  },
+): Finding | undefined {
+  const { check, id, name, ready, evidence } = o;
+  if (!ready || ready.status === 'Unknown')
+    return {
+      check,
+      id,
+      group: 'KEDA',
+      verdict: 'warn',
+      summary: `KEDA has not reported ${name} Ready (is its operator running and watching namespace ${ev.namespace}?)`,
+      evidence,
+      fix: `kubectl -n ${ev.keda.namespace} logs deployment/keda-operator | grep ${o.objectName}`,
+    };
+  if (ready.status !== 'True')
+    return {
+      check,
+      id,
+      group: 'KEDA',
+      verdict: 'fail',
+      summary: `KEDA says ${name} is not Ready: ${ready.reason ?? ''}${ready.message ? `: ${ready.message}` : ''}`,
+      evidence,
+      fix: o.fix(ready.reason),
+    };
+  return undefined;
 }
