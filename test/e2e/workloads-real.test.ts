@@ -8,10 +8,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { KEDA_CHART_DIR, KEDA_CHART_VERSION, startDemoCluster, type DemoCluster } from '../support/demo-cluster.ts';
-import { ensureHelm, helmHome, HELM_VERSIONS } from '../support/helm.ts';
+import { KEDA_CHART_DIR, KEDA_CHART_VERSION, type DemoCluster } from '../support/demo-cluster.ts';
+import { HELM_VERSIONS } from '../support/helm.ts';
 import { kubeRequest } from '../support/kube-rig.ts';
-import { motoCliEnv } from '../support/aws.ts';
 import { MOTO_ENV, MOTO_ACCOUNT, motoEndpoint, uniqueStack } from '../support/moto.ts';
 import { pollUntil } from '../support/poll.ts';
 import { awsState } from '../support/stack-state.ts';
@@ -33,7 +32,7 @@ type Kind = (typeof WORKLOADS)[number];
 
 let cluster: DemoCluster;
 let env: NodeJS.ProcessEnv;
-let home: ReturnType<typeof helmHome> | undefined;
+let rig: run.KedaChartRig | undefined;
 
 const stacks: Record<Kind, string> = { job: uniqueStack('wl-job'), deployment: uniqueStack('wl-dep') };
 const flags = (kind: Kind) => [
@@ -137,14 +136,11 @@ const simulated: Partial<Record<Kind, { kills: readonly [number, number]; drain:
 
 describe(`job or deployment: the same load on both workloads (helm ${HELM_4}, KEDA's chart ${KEDA_CHART_VERSION}, the real HPA)`, () => {
   beforeAll(async () => {
-    const [bin, c] = await Promise.all([ensureHelm(HELM_4), startDemoCluster({ kedaChart: { version: KEDA_CHART_VERSION } })]);
-    cluster = c;
-    home = helmHome(bin);
-    env = { ...motoCliEnv(), ...home.env, KUBECONFIG: cluster.rig.kubeconfigPath };
+    rig = await run.startKedaChartRig(HELM_4);
+    ({ cluster, env } = rig);
   }, 20 * MINUTE);
   afterAll(async () => {
-    await cluster?.stop();
-    home?.cleanup();
+    await rig?.stop();
     // the figures bench/README.md and the README's "Job or Deployment?" table record
     process.stderr.write(`[workloads-real] measured: ${JSON.stringify(measured)} simulated: ${JSON.stringify(simulated)}\n`);
   }, 5 * MINUTE);
