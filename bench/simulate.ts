@@ -11,21 +11,12 @@ import type { SimStack } from '../src/core/simulate/sim.ts';
 const dist = <T>(p: string) => import(new URL(`../dist/${p}`, import.meta.url).href) as Promise<T>;
 const { buildProfile, parseLoadSpec } = await dist<typeof import('../src/core/simulate/profile.ts')>('core/simulate/profile.js');
 const { DEFAULT_WORLD, simulate } = await dist<typeof import('../src/core/simulate/sim.ts')>('core/simulate/sim.js');
+const { DEFAULT_STACK, defaults } = await dist<typeof import('../src/core/stack/settings.ts')>('core/stack/settings.js');
 
 const runs = Number(process.argv[2] ?? 7);
 const bin = fileURLToPath(new URL('../bin/kedactl', import.meta.url));
 // the defaults kedactl renders
-const stack: SimStack = {
-  pollingInterval: 10,
-  maxReplicas: 100,
-  queueLength: 1,
-  activationQueueLength: 0,
-  strategy: 'default',
-  processingTime: 30,
-  visibilityTimeout: 90,
-  deadLetterQueue: false,
-  maxReceiveCount: 5,
-};
+const stack: SimStack = defaults(DEFAULT_STACK);
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

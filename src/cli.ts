@@ -340,7 +340,10 @@ then kedactl.yaml, then defaults. Run 'kedactl <command> --help' for a command's
         ).choices(['text', 'ndjson']),
       );
       c.option('--once', 'print the current state once and exit');
-      c.option('--until-empty', 'exit 0 once the queue is empty and no Job is active (with --timeout: exit 1 if it takes longer)');
+      c.option(
+        '--until-empty',
+        "exit 0 once the queue is empty and no Job is active (a Deployment's consumers: nothing visible or in flight on two reads in a row) (with --timeout: exit 1 if it takes longer)",
+      );
       c.option('--timeout <duration>', 'stop after this long (90s, 10m, 1h); with --until-empty, failing');
       c.option('--interval <seconds>', 'seconds between queue reads (default 2)');
     },

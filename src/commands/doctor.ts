@@ -1,4 +1,4 @@
-// kedactl doctor: flags -> the ScaledJob to diagnose (the stack's, or --scaled-job NAME in the settings'
+// kedactl doctor: flags -> the ScaledJob or ScaledObject to diagnose (the stack's workload's, or --scaled-job NAME in the settings'
 // namespace: -n, KEDACTL_NAMESPACE, kedactl.yaml, or the stack's default) -> the
 // doctor use case (reads only) -> the report; exit 1 when a check failed.
 import { connectKube } from '../adapters/kube.js';
@@ -8,6 +8,7 @@ import type { DoctorInput } from '../core/doctor/gather.js';
 import { StateError, UsageError } from '../core/errors.js';
 import { UNKNOWN_REGION } from '../core/stack/settings.js';
 import { names } from '../core/stack/names.js';
+import { workloadOf } from '../core/workloads/index.js';
 import { formatData, parseOutput } from '../ui/format.js';
 import { doctorText } from '../ui/doctor-text.js';
 import { beginWithRecord, settingFlags } from './common.js';
@@ -38,9 +39,15 @@ export async function run(opts: DoctorOptions, ctx: CommandContext): Promise<voi
     env: ctx.env,
     log: (t) => host.notify('debug', 'kube.request', t),
   });
+  const n = names(settings);
+  const workload = workloadOf(settings);
+  const scaler = workload.scaler(n);
+  const hpa = workload.hpa(n);
   const input: DoctorInput = {
     namespace: settings.namespace,
-    scaledJob: scaledJob ?? names(settings).scaledJob,
+    scaledJob: scaledJob ?? n.scaledJob,
+    // the stack's ScaledObject path; --scaled-job names a ScaledJob
+    ...(scaledJob === undefined && hpa ? { scaledObject: { name: scaler.name, hpa, deployment: workload.target(n).name } } : {}),
     ...(settings.region !== UNKNOWN_REGION ? { region: settings.region } : {}),
     ...(settings.oidcIssuer ? { oidcIssuer: settings.oidcIssuer } : {}),
     ...(settings.cluster ? { cluster: settings.cluster } : {}),
@@ -53,7 +60,7 @@ export async function run(opts: DoctorOptions, ctx: CommandContext): Promise<voi
   host.result(output === 'json' ? formatData(report, 'json') : doctorText(report, host.color));
   if (!report.healthy)
     throw new StateError(
-      `doctor found ${report.counts.fail} failing check${report.counts.fail === 1 ? '' : 's'} for ScaledJob ${report.namespace}/${report.scaledJob}`,
+      `doctor found ${report.counts.fail} failing check${report.counts.fail === 1 ? '' : 's'} for ${report.scaler.kind} ${report.namespace}/${report.scaler.name}`,
       'each failure above says what to run or change',
     );
 }

@@ -6,7 +6,8 @@ import { UsageError } from '../core/errors.js';
 import { UNKNOWN_REGION, type Settings } from '../core/stack/settings.js';
 import { KEDA, names } from '../core/stack/names.js';
 import { kedaVersionOf } from '../core/kube/state.js';
-import { startWatch } from '../core/watch/session.js';
+import { startWatch, workloadTargets } from '../core/watch/session.js';
+import { workloadOf } from '../core/workloads/index.js';
 import { snapshot } from '../core/watch/snapshot.js';
 import { analyzerResultsSource, sqsQueueSource } from '../core/watch/sources.js';
 import { firstReadDone, notEmptyError, unreadableError, untilEmpty, waitFor, type Ending } from '../core/watch/until.js';
@@ -64,6 +65,7 @@ export async function run(opts: WatchOptions, ctx: CommandContext): Promise<void
   const { settings } = await beginWithRecord(opts, ctx, { regionOptional: true });
   const host = ctx.host();
   const n = names(settings);
+  const workload = workloadOf(settings);
   // one attempt per read: the poller backs off itself, and a watch must not stall in SDK retries
   const {
     kube,
@@ -81,7 +83,13 @@ export async function run(opts: WatchOptions, ctx: CommandContext): Promise<void
         : undefined,
       results: analyzerResultsSource(kube, { namespace: n.namespace, name: n.analyzer, port: 'http' }),
     },
-    { namespace: n.namespace, scaledJob: n.scaledJob, queueName: n.queue, queueIntervalMs: intervalMs },
+    {
+      namespace: n.namespace,
+      scaledJob: n.scaledJob,
+      ...workloadTargets(n.namespace, workload, n),
+      queueName: n.queue,
+      queueIntervalMs: intervalMs,
+    },
   );
   const { store } = session;
   const started = Date.now();
@@ -100,7 +108,14 @@ export async function run(opts: WatchOptions, ctx: CommandContext): Promise<void
         const columns = host.streams.stdout.columns ?? 100;
         host.result(
           renderToString(
-            createElement(WatchScreen, { store, header, queueIntervalMs: intervalMs, size: { columns, rows: 40 }, still: true }),
+            createElement(WatchScreen, {
+              store,
+              header,
+              queueIntervalMs: intervalMs,
+              size: { columns, rows: 40 },
+              still: true,
+              noPods: workload.noPods,
+            }),
             { columns },
           ),
         );
@@ -118,7 +133,8 @@ export async function run(opts: WatchOptions, ctx: CommandContext): Promise<void
       favorMemoryOverSpeed(); // the screen's allocation rate would otherwise grow V8's heap ~100 MB
       // the screen batches changes itself (at most 10 redraws a second); ink's own throttle on top
       // would only add delay between a change and its frame
-      const app = render(createElement(WatchScreen, { store, header, queueIntervalMs: intervalMs, onQuit: () => quit.abort() }), {
+      const screen = { store, header, queueIntervalMs: intervalMs, noPods: workload.noPods, onQuit: () => quit.abort() };
+      const app = render(createElement(WatchScreen, screen), {
         stdout: host.streams.stdout,
         stdin: host.streams.stdin,
         exitOnCtrlC: false,
@@ -147,8 +163,8 @@ export async function run(opts: WatchOptions, ctx: CommandContext): Promise<void
         writer.stop(true);
       }
     }
-    if (ending === 'drained') host.notify('success', 'watch.drained', `queue ${n.queue} is empty and no Job is active`);
-    if (ending === 'timeout' && untilEmptyFlag) throw notEmptyError(store.state, Date.now(), timeoutMs!);
+    if (ending === 'drained') host.notify('success', 'watch.drained', `queue ${n.queue} is empty and ${workload.drained}`);
+    if (ending === 'timeout' && untilEmptyFlag) throw notEmptyError(store.state, Date.now(), timeoutMs!, workload.unit.many);
   } finally {
     await session.stop();
   }

@@ -1,4 +1,4 @@
-// kedactl doctor as text: grouped AWS / KEDA / Jobs, most severe first; failures and warnings with
+// kedactl doctor as text: grouped AWS / KEDA / Jobs or Consumers, most severe first; failures and warnings with
 // their evidence and fix, skipped checks with why, passing checks one line each.
 import type { DoctorReport, Finding } from '../core/doctor/index.js';
 import { GROUPS } from '../core/doctor/finding.js';
@@ -12,7 +12,9 @@ export function doctorText(r: DoctorReport, color: boolean): string {
     skipped: c.dim('- skip'),
     ok: c.green('✓ ok  '),
   };
-  const out: string[] = [c.bold(`kedactl doctor: ScaledJob ${r.namespace}/${r.scaledJob}${r.stack ? ` (stack "${r.stack}")` : ''}`)];
+  const out: string[] = [
+    c.bold(`kedactl doctor: ${r.scaler.kind} ${r.namespace}/${r.scaler.name}${r.stack ? ` (stack "${r.stack}")` : ''}`),
+  ];
   for (const g of GROUPS) {
     const fs = r.findings.filter((f) => f.group === g);
     if (!fs.length) continue;

@@ -32,11 +32,36 @@ export function statusText(s: StackStatus, color: boolean): string {
           : 'long-term keys'
       }`,
     );
-  if (s.scaledJob)
-    out.push(
-      `${ok(s.scaledJob.exists && s.scaledJob.ready?.startsWith('True'))} ScaledJob ${s.scaledJob.name}: ${s.scaledJob.exists ? `ready ${s.scaledJob.ready ?? 'unknown'}, active ${s.scaledJob.active ?? 'unknown'}` : s.scaledJob.unreadable ? 'could not be read' : 'missing'}`,
-    );
+  for (const [kind, sc] of [
+    ['ScaledJob', s.scaledJob],
+    ['ScaledObject', s.scaledObject],
+  ] as const)
+    if (sc)
+      out.push(
+        `${ok(sc.exists && sc.ready?.startsWith('True'))} ${kind} ${sc.name}: ${sc.exists ? `ready ${sc.ready ?? 'unknown'}, active ${sc.active ?? 'unknown'}` : sc.unreadable ? 'could not be read' : 'missing'}`,
+      );
   if (s.jobs) out.push(`  Jobs: ${s.jobs.active} active, ${s.jobs.succeeded} succeeded, ${s.jobs.failed} failed`);
+  if (s.deployment) {
+    const d = s.deployment;
+    out.push(
+      `${ok(d.exists)} Deployment ${d.name}: ${d.exists ? `${d.desired} desired, ${d.current} existing, ${d.ready} ready` : d.unreadable ? 'could not be read' : 'missing'}`,
+    );
+  }
+  if (s.hpa) {
+    const h = s.hpa;
+    const n = (v: number | undefined) => v ?? '?';
+    out.push(
+      `${ok(h.exists && !h.problem)} HPA ${h.name}: ${
+        h.exists
+          ? `${n(h.current)} current, ${n(h.desired)} desired (min ${n(h.min)}, max ${n(h.max)})`
+          : h.unreadable
+            ? 'could not be read'
+            : 'missing'
+      }`,
+    );
+    for (const c of h.conditions ?? []) out.push(`  ${c}`);
+    if (h.lastWarning) out.push(`  last warning: ${h.lastWarning}`);
+  }
   if (s.results)
     out.push(
       'processed' in s.results

@@ -8,10 +8,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { KEDA_CHART_DIR, KEDA_CHART_VERSION, startDemoCluster, type DemoCluster } from '../support/demo-cluster.ts';
-import { ensureHelm, helmHome, HELM_VERSIONS } from '../support/helm.ts';
+import { KEDA_CHART_DIR, KEDA_CHART_VERSION, type DemoCluster } from '../support/demo-cluster.ts';
+import { HELM_VERSIONS } from '../support/helm.ts';
 import { kubeRequest } from '../support/kube-rig.ts';
-import { motoCliEnv } from '../support/aws.ts';
 import { MOTO_ENV, MOTO_ACCOUNT, motoEndpoint, uniqueStack } from '../support/moto.ts';
 import { pollUntil } from '../support/poll.ts';
 import { awsState } from '../support/stack-state.ts';
@@ -21,14 +20,19 @@ import * as run from '../support/demo-run.ts';
 const MINUTE = 60_000;
 const [HELM_4] = HELM_VERSIONS;
 
-/** the load both stacks get: enough messages for several rounds of Pods, each long enough to be caught busy */
-const LOAD = { count: 30, processingTime: 15, maxReplicas: 6, pollingInterval: 5 };
+/**
+ * The load both stacks get: three rounds of busy (0.3/s) then quiet (0.05/s), 42 messages. Each quiet spell
+ * makes the HPA scale down while some Pods are busy; one burst drains with no kill about one run in six
+ * (simulate's seeds say so), three rounds make a run without a kill the simulator's 0 in 40 seeds.
+ */
+const CYCLE = 'steady:rate=0.3,duration=40s+steady:rate=0.05,duration=40s';
+const LOAD = { profile: `${CYCLE}+${CYCLE}+${CYCLE}`, count: 42, processingTime: 20, maxReplicas: 6, pollingInterval: 5 };
 const WORKLOADS = ['job', 'deployment'] as const;
 type Kind = (typeof WORKLOADS)[number];
 
 let cluster: DemoCluster;
 let env: NodeJS.ProcessEnv;
-let home: ReturnType<typeof helmHome> | undefined;
+let rig: run.KedaChartRig | undefined;
 
 const stacks: Record<Kind, string> = { job: uniqueStack('wl-job'), deployment: uniqueStack('wl-dep') };
 const flags = (kind: Kind) => [
@@ -82,13 +86,15 @@ function consumerPods(stack: string) {
 }
 
 /** What one real run did, measured from the node's records and the consumers' logs (not from kedactl). */
-export interface RunFigures {
+interface RunFigures {
   processed: number;
   killed: number;
   /** receives of a message some consumer had received before (a kill gives it back; SQS may re-deliver) */
   redelivered: number;
-  /** seconds from the start of produce until the queue was empty and every consumer Pod had exited */
+  /** seconds from the start of produce until the last message was deleted (the queue empty for good) */
   drainSeconds: number;
+  /** seconds from the start of produce until every consumer Pod had exited */
+  allGoneSeconds: number;
   peakPods: number;
   podSeconds: number;
 }
@@ -105,34 +111,38 @@ function figures(stack: string, startedAt: number, drainedAt: number, counts: { 
     }
     for (const m of text.matchAll(/^processing message ([^\s:]+):/gm)) receives.set(m[1]!, (receives.get(m[1]!) ?? 0) + 1);
   }
+  const names = new Set(pods.map((p) => p.name));
+  const lastDelete = Math.max(
+    ...cluster.node
+      .awsCalls()
+      .filter((c) => c.op === 'sqs delete-message' && c.code === 0 && names.has(c.pod))
+      .map((c) => c.end),
+  );
   const spans = pods.filter((p) => p.startedAt !== undefined).map((p) => [p.startedAt!, p.finishedAt ?? drainedAt] as const);
   let peak = 0;
   for (const [s] of spans) peak = Math.max(peak, spans.filter(([a, b]) => a <= s && s < b).length);
   return {
     ...counts,
     redelivered: [...receives.values()].reduce((n, c) => n + c - 1, 0),
-    drainSeconds: Math.round((drainedAt - startedAt) / 1000),
+    drainSeconds: Math.round((lastDelete - startedAt) / 1000),
+    allGoneSeconds: Math.round((drainedAt - startedAt) / 1000),
     peakPods: peak,
     podSeconds: Math.round(spans.reduce((n, [a, b]) => n + (b - a), 0) / 1000),
   };
 }
 
 const measured: Partial<Record<Kind, RunFigures>> = {};
+const simulated: Partial<Record<Kind, { kills: readonly [number, number]; drain: readonly [number, number] }>> = {};
 
 describe(`job or deployment: the same load on both workloads (helm ${HELM_4}, KEDA's chart ${KEDA_CHART_VERSION}, the real HPA)`, () => {
   beforeAll(async () => {
-    const [bin, c] = await Promise.all([
-      ensureHelm(HELM_4),
-      startDemoCluster({ kedaChart: { version: KEDA_CHART_VERSION }, nodeEnv: motoCliEnv().AWS_ENDPOINT_URL ? undefined : undefined }),
-    ]);
-    cluster = c;
-    home = helmHome(bin);
-    env = { ...motoCliEnv(), ...home.env, KUBECONFIG: cluster.rig.kubeconfigPath };
+    rig = await run.startKedaChartRig(HELM_4);
+    ({ cluster, env } = rig);
   }, 20 * MINUTE);
   afterAll(async () => {
-    await cluster?.stop();
-    home?.cleanup();
-    process.stderr.write(`[workloads-real] measured: ${JSON.stringify(measured)}\n`);
+    await rig?.stop();
+    // the figures bench/README.md and the README's "Job or Deployment?" table record
+    process.stderr.write(`[workloads-real] measured: ${JSON.stringify(measured)} simulated: ${JSON.stringify(simulated)}\n`);
   }, 5 * MINUTE);
 
   it(
@@ -198,8 +208,25 @@ describe(`job or deployment: the same load on both workloads (helm ${HELM_4}, KE
     'the same load on both at once: both queues drain, watch --until-empty exits 0 for each',
     async () => {
       const startedAt = Date.now();
-      const produce = await Promise.all(WORKLOADS.map((k) => runCli(['produce', ...flags(k), '--count', String(LOAD.count)], { env })));
-      for (const [i, k] of WORKLOADS.entries()) expect(produce[i]!.code, fail(produce[i]!, stacks[k])).toBe(0);
+      // while the load runs: watch shows the Deployment and the HPA's desired count against the queue
+      const busy = pollUntil(
+        'a watch frame with the HPA asking for more than one consumer',
+        async () => {
+          const w = await runBin(['watch', '--stack', stacks.deployment, '-o', 'ndjson', '--once'], { env });
+          const f = w.code === 0 ? JSON.parse(w.stdout.trim().split('\n').pop()!) : undefined;
+          return f && f.hpa?.desired > 1 && f.deployment?.desired > 1 && f.jobs === undefined ? f : undefined;
+        },
+        3 * MINUTE,
+      );
+      const produce = await Promise.all(
+        WORKLOADS.map((k) => runCli(['produce', ...flags(k), '--load', LOAD.profile, '-o', 'json'], { env })),
+      );
+      for (const [i, k] of WORKLOADS.entries()) {
+        expect(produce[i]!.code, fail(produce[i]!, stacks[k])).toBe(0);
+        expect(JSON.parse(produce[i]!.stdout).sent).toBe(LOAD.count);
+      }
+      const frame = await busy;
+      process.stderr.write(`[workloads-real] a deployment watch frame under load: ${JSON.stringify(frame)}\n`);
       await Promise.all(
         WORKLOADS.map(async (kind) => {
           const stack = stacks[kind];
@@ -209,6 +236,13 @@ describe(`job or deployment: the same load on both workloads (helm ${HELM_4}, KE
           });
           expect(w.code, fail(w, stack)).toBe(0);
           expect(await depth(stack)).toEqual({ visible: 0, inFlight: 0 });
+          if (kind === 'job') {
+            const frames = w.stdout
+              .trim()
+              .split('\n')
+              .map((l) => JSON.parse(l));
+            expect(frames.every((f) => f.hpa === undefined && f.deployment === undefined)).toBe(true);
+          }
           // drained means every consumer is gone too: the Jobs finished, the Deployment scaled to zero
           await pollUntil(
             'every consumer Pod exited',
@@ -229,7 +263,7 @@ describe(`job or deployment: the same load on both workloads (helm ${HELM_4}, KE
         }),
       );
     },
-    15 * MINUTE,
+    20 * MINUTE,
   );
 
   it('the ScaledJob: every message processed once per report, no kill, no re-delivery', () => {
@@ -247,6 +281,61 @@ describe(`job or deployment: the same load on both workloads (helm ${HELM_4}, KE
     expect(f.redelivered).toBeGreaterThanOrEqual(f.killed);
     expect(f.peakPods).toBeLessThanOrEqual(LOAD.maxReplicas);
   });
+
+  it(
+    'simulate, given the same settings and load, agrees with both real runs: the direction, and the margins it states',
+    async () => {
+      // 16 seeds, in runs of simulate's most compared values (8)
+      const seeds = Array.from({ length: 16 }, (_, i) => i + 1);
+      for (const kind of WORKLOADS) {
+        const runs: Array<{ killed: number; timeToDrain: number; drained: boolean }> = [];
+        for (const chunk of [seeds.slice(0, 8), seeds.slice(8)]) {
+          const sim = await runCli(
+            [
+              'simulate',
+              ...flags(kind),
+              '--region',
+              MOTO_ENV.AWS_REGION,
+              '--load',
+              LOAD.profile,
+              '--compare',
+              `seed=${chunk.join(',')}`,
+              '-o',
+              'json',
+            ],
+            { env },
+          );
+          expect(sim.code, sim.stderr).toBe(0);
+          runs.push(...(JSON.parse(sim.stdout).runs as Array<{ result: (typeof runs)[number] }>).map((r) => r.result));
+        }
+        const kills = runs.map((r) => r.killed);
+        const drains = runs.map((r) => r.timeToDrain);
+        const real = measured[kind]!;
+        const range = (xs: number[]) => [Math.min(...xs), Math.max(...xs)] as const;
+        const [kMin, kMax] = range(kills);
+        const [dMin, dMax] = range(drains);
+        simulated[kind] = { kills: [kMin, kMax], drain: [Math.round(dMin), Math.round(dMax)] };
+        const said = `${kind}: real ${JSON.stringify(real)}; simulated over ${seeds.length} seeds: kills ${kMin}..${kMax}, drain ${Math.round(dMin)}..${Math.round(dMax)} s`;
+        process.stderr.write(`[workloads-real] ${said}\n`);
+        expect(runs.every((r) => r.drained)).toBe(true);
+        if (kind === 'job') {
+          // the direction: a ScaledJob never kills, in the simulation or for real
+          expect(kMax, said).toBe(0);
+          expect(real.killed, said).toBe(0);
+        } else {
+          // the direction: every seed kills, and so did the real run
+          expect(kMin, said).toBeGreaterThan(0);
+          expect(real.killed, said).toBeGreaterThan(0);
+          // the margin on kills: within the seeds' range, widened by half of it and 2 either way
+          expect(real.killed, said).toBeLessThanOrEqual(Math.ceil(kMax * 1.5) + 2);
+        }
+        // the margin on drain time: within the seeds' range, widened by 25 % either way
+        expect(real.drainSeconds, said).toBeGreaterThanOrEqual(dMin * 0.75);
+        expect(real.drainSeconds, said).toBeLessThanOrEqual(dMax * 1.25);
+      }
+    },
+    3 * MINUTE,
+  );
 
   it(
     'status exits 0 for both, each in its own words',

@@ -1,9 +1,12 @@
 // What the end-to-end demo tests read from a demo cluster (test/support/demo-cluster.ts) after a real run:
 // the consumers' own logs (what each processed), the analyzer's counts held against them, KEDA's chart as
-// installed and as left after teardown. Shared by test/e2e/demo-real.test.ts and workloads-real.test.ts.
+// installed and as left after teardown; and the KEDA-chart rig those files start (startKedaChartRig).
+// Shared by test/e2e/demo-real.test.ts, workloads-real.test.ts and doctor-scaledobject-real.test.ts.
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
-import { KEDA_CHART_VERSION, type DemoCluster } from './demo-cluster.ts';
+import { motoCliEnv } from './aws.ts';
+import { KEDA_CHART_VERSION, startDemoCluster, type DemoCluster } from './demo-cluster.ts';
+import { ensureHelm, HELM_VERSIONS, helmHome } from './helm.ts';
 import { kubeRequest } from './kube-rig.ts';
 import { podLogTail } from './node-agent.ts';
 import { pollUntil } from './poll.ts';
@@ -182,4 +185,26 @@ export async function stackLeftAfterKeda(cluster: DemoCluster, stack: string) {
       .join(','),
     stack,
   );
+}
+
+/** A demo cluster running KEDA's chart, and the CLI's environment for it: moto, a helm of its own, the kubeconfig. */
+export interface KedaChartRig {
+  cluster: DemoCluster;
+  env: NodeJS.ProcessEnv;
+  /** stops the cluster and removes the helm home */
+  stop(): Promise<void>;
+}
+
+/** Starts the cluster (KEDA's chart KEDA_CHART_VERSION) while the helm binary is fetched; for a file's beforeAll. */
+export async function startKedaChartRig(helmVersion: string = HELM_VERSIONS[0]): Promise<KedaChartRig> {
+  const [bin, cluster] = await Promise.all([ensureHelm(helmVersion), startDemoCluster({ kedaChart: { version: KEDA_CHART_VERSION } })]);
+  const home = helmHome(bin);
+  return {
+    cluster,
+    env: { ...motoCliEnv(), ...home.env, KUBECONFIG: cluster.rig.kubeconfigPath },
+    stop: async () => {
+      await cluster.stop();
+      home.cleanup();
+    },
+  };
 }

@@ -47,6 +47,7 @@ const BUILT_IN = [
   'apps/v1/Deployment',
   'apps/v1/ReplicaSet',
   'batch/v1/Job',
+  'autoscaling/v2/HorizontalPodAutoscaler',
   'apiextensions.k8s.io/v1/CustomResourceDefinition',
 ];
 const CLUSTER_SCOPED = new Set(['Namespace', 'CustomResourceDefinition']);
@@ -231,6 +232,10 @@ export class FakeKube implements Kube {
       delete next.stringData;
     }
     if (before && (before as { status?: unknown }).status !== undefined) next.status = clone((before as { status?: unknown }).status);
+    // a Deployment's replicas that the apply leaves out belong to whoever scales it (KEDA, the HPA): they stay
+    const replicas = (o: unknown) => (o as { spec?: { replicas?: number } }).spec?.replicas;
+    if (before && next.kind === 'Deployment' && replicas(next) === undefined && replicas(before) !== undefined)
+      (next as unknown as { spec: { replicas?: number } }).spec.replicas = replicas(before);
     if (before) next.metadata = { ...next.metadata, uid: before.metadata.uid, creationTimestamp: before.metadata.creationTimestamp };
     if (opts.dryRun) return { ...next, metadata: { ...next.metadata, resourceVersion: before?.metadata.resourceVersion } };
     return clone(this.store(next));

@@ -329,7 +329,7 @@ describe('IAM grammar', () => {
 
 describe('desired stack (deployment workload)', () => {
   const deployment = () => byKind({ workload: 'deployment' });
-  const consumer = (get: (k: string) => any, d: Awaited<ReturnType<typeof deployment>>['d']) =>
+  const consumer = (d: Awaited<ReturnType<typeof deployment>>['d']) =>
     d.objects.map((o) => o.object as any).find((o) => o.kind === 'Deployment' && o.metadata.name === 'demo-processor');
 
   it('renders a consumer Deployment and a ScaledObject with the same trigger and authentication, and no ScaledJob', async () => {
@@ -373,8 +373,8 @@ describe('desired stack (deployment workload)', () => {
   });
 
   it('leaves replicas to KEDA, selects its Pods by its own label, and gives them the grace period asked for', async () => {
-    const { d, get } = await byKind({ workload: 'deployment', terminationGracePeriod: 45 });
-    const dep = consumer(get, d);
+    const { d } = await byKind({ workload: 'deployment', terminationGracePeriod: 45 });
+    const dep = consumer(d);
     expect(dep.spec).not.toHaveProperty('replicas');
     expect(dep.spec.selector.matchLabels).toEqual({ 'kedactl.io/consumer': 'demo-processor' });
     expect(dep.spec.template.metadata.labels).toMatchObject({ 'kedactl.io/consumer': 'demo-processor', 'kedactl.io/stack': 'demo' });

@@ -220,13 +220,21 @@ const sj = (ev: Evidence) => (ev.scaledJob as { value: any }).value;
 const roleOf = (ev: Evidence, arn: string) => (ev.roles[arn] as { value: RoleEvidence }).value;
 
 describe('doctor checks on evidence', () => {
-  it('a healthy stack: every check ok, no warning, no failure, nothing skipped', () => {
+  it('a healthy stack: every check ok, no warning, no failure, nothing skipped but the metrics server a ScaledJob does not use', () => {
     const r = diagnose(healthy());
-    expect(r.findings.filter((f) => f.verdict !== 'ok')).toEqual([]);
+    expect(r.findings.filter((f) => f.verdict !== 'ok')).toEqual([
+      expect.objectContaining({
+        check: 18,
+        id: 'metrics-api',
+        verdict: 'skipped',
+        summary: expect.stringContaining('a ScaledJob does not use'),
+      }),
+    ]);
+    expect(r.scaler).toEqual({ kind: 'ScaledJob', name: 'demo-processor' });
     expect(r.healthy).toBe(true);
     // the sub-checks that have something to judge here are there too
     expect(r.findings.map((f) => f.id)).toEqual(expect.arrayContaining(['retention', 'capacity', 'history']));
-    expect([...new Set(r.findings.map((f) => f.check))].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+    expect([...new Set(r.findings.map((f) => f.check))].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 18]);
     // grouped AWS, KEDA, Jobs
     expect([...new Set(r.findings.map((f) => f.group))]).toEqual(['AWS', 'KEDA', 'Jobs']);
   });
@@ -533,7 +541,7 @@ describe('doctor checks on evidence', () => {
     expect(problems(unread)).toEqual([]);
     expect(
       diagnose(unread)
-        .findings.filter((x) => x.verdict === 'skipped')
+        .findings.filter((x) => x.verdict === 'skipped' && x.check !== 18)
         .map((x) => x.summary),
     ).toEqual(["could not read the log of KEDA's operator pod keda/keda-operator-abc: the server could not find the requested resource"]);
   });
@@ -632,7 +640,344 @@ describe('doctor checks on evidence', () => {
       diagnose(ev)
         .findings.filter((f) => f.verdict === 'skipped')
         .map((f) => f.check),
-    ).toEqual([2, 3, 5, 6, 7]);
+    ).toEqual([2, 3, 5, 6, 7, 18]);
+  });
+});
+
+/** the same stack on the deployment workload: a ScaledObject scaling a consumer Deployment through KEDA's HPA */
+function healthyDeployment(): Evidence {
+  const ev = healthy();
+  const job = sj(ev);
+  ev.scaledJob = found(undefined);
+  ev.jobs = undefined;
+  ev.pods = undefined;
+  ev.events = undefined;
+  ev.nodes = undefined;
+  ev.scaledObject = {
+    name: 'demo-processor',
+    object: found(
+      k({
+        apiVersion: 'keda.sh/v1alpha1',
+        kind: 'ScaledObject',
+        metadata: { name: 'demo-processor', namespace: 'demo', generation: 1 },
+        spec: { scaleTargetRef: { name: 'demo-processor' }, minReplicaCount: 0, maxReplicaCount: 5, triggers: job.spec.triggers },
+        status: {
+          hpaName: 'keda-hpa-demo-processor',
+          conditions: [
+            {
+              type: 'Ready',
+              status: 'True',
+              reason: 'ScaledObjectReady',
+              message: 'ScaledObject is defined correctly and is ready for scaling',
+            },
+            { type: 'Active', status: 'True', reason: 'ScalerActive' },
+            { type: 'Fallback', status: 'False' },
+            { type: 'Paused', status: 'False' },
+          ],
+        },
+      }),
+    ),
+    events: found([]),
+    hpaName: 'keda-hpa-demo-processor',
+    hpa: found(
+      k({
+        apiVersion: 'autoscaling/v2',
+        kind: 'HorizontalPodAutoscaler',
+        metadata: { name: 'keda-hpa-demo-processor', namespace: 'demo', generation: 1 },
+        spec: { minReplicas: 1, maxReplicas: 5 },
+        status: {
+          observedGeneration: 1,
+          currentReplicas: 2,
+          desiredReplicas: 2,
+          conditions: [
+            { type: 'AbleToScale', status: 'True', reason: 'ReadyForNewScale' },
+            { type: 'ScalingActive', status: 'True', reason: 'ValidMetricFound' },
+            { type: 'ScalingLimited', status: 'False', reason: 'DesiredWithinRange' },
+          ],
+        },
+      }),
+    ),
+    deploymentName: 'demo-processor',
+    deployment: found(
+      k({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'demo-processor', namespace: 'demo' },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { 'kedactl.io/consumer': 'demo-processor' } },
+          template: job.spec.jobTargetRef.template,
+        },
+        status: {
+          replicas: 2,
+          readyReplicas: 2,
+          availableReplicas: 2,
+          updatedReplicas: 2,
+          conditions: [{ type: 'Available', status: 'True' }],
+        },
+      }),
+    ),
+    metricsApi: {
+      name: 'v1beta1.external.metrics.k8s.io',
+      apiService: found(
+        k({
+          apiVersion: 'apiregistration.k8s.io/v1',
+          kind: 'APIService',
+          metadata: { name: 'v1beta1.external.metrics.k8s.io' },
+          spec: { service: { namespace: 'keda', name: 'keda-operator-metrics-apiserver', port: 443 } },
+          status: { conditions: [{ type: 'Available', status: 'True', reason: 'Passed', message: 'all checks passed' }] },
+        }),
+      ),
+      service: found(
+        k({
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: 'keda-operator-metrics-apiserver', namespace: 'keda' },
+          spec: { selector: { app: 'keda-operator-metrics-apiserver' }, ports: [{ port: 443, targetPort: 6443 }] },
+        }),
+      ),
+      endpoints: found([
+        k({
+          apiVersion: 'discovery.k8s.io/v1',
+          kind: 'EndpointSlice',
+          metadata: { name: 'keda-operator-metrics-apiserver-x' },
+          endpoints: [{ addresses: ['10.0.0.7'], conditions: { ready: true }, targetRef: { name: 'keda-operator-metrics-apiserver-abc' } }],
+        }),
+      ]),
+    },
+  };
+  return ev;
+}
+const so = (ev: Evidence) => (ev.scaledObject!.object as { value: any }).value;
+const hpa = (ev: Evidence) => (ev.scaledObject!.hpa as { value: any }).value;
+const apiService = (ev: Evidence) => (ev.scaledObject!.metricsApi.apiService as { value: any }).value;
+const setCondition = (o: any, c: Record<string, string>) => {
+  o.status.conditions = [...o.status.conditions.filter((x: { type: string }) => x.type !== c.type), c];
+};
+
+describe('doctor on the deployment workload (ScaledObject, HPA, metrics APIService, consumer Deployment)', () => {
+  it('healthy: the ScaledObject checks replace the ScaledJob and Jobs ones; the shared checks read the ScaledObject', () => {
+    const r = diagnose(healthyDeployment());
+    expect(r.findings.filter((f) => f.verdict !== 'ok')).toEqual([]);
+    expect(r.scaler).toEqual({ kind: 'ScaledObject', name: 'demo-processor' });
+    const checks = [...new Set(r.findings.map((f) => f.check))].sort((a, b) => a - b);
+    // no strategy (9), Jobs (10) or ScaledJob (11) check; 16-19 instead
+    expect(checks).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 14, 16, 17, 18, 19]);
+    expect([...new Set(r.findings.map((f) => f.group))]).toEqual(['AWS', 'KEDA', 'Jobs', 'Consumers']);
+    const f = (id: string) => r.findings.find((x) => x.id === id)!;
+    expect(f('trigger-auth').summary).toContain('roleArn kedactl-demo-scaler');
+    expect(f('scaledobject').summary).toBe(
+      'KEDA reports ScaledObject demo/demo-processor Ready; Active: the queue has messages, the consumers run',
+    );
+    expect(f('hpa').summary).toBe("HPA demo/keda-hpa-demo-processor exists and reads KEDA's metric: 2 of max 5 replicas");
+    expect(f('metrics-api').summary).toBe(
+      "APIService v1beta1.external.metrics.k8s.io is Available, served by KEDA's metrics server keda/keda-operator-metrics-apiserver:443",
+    );
+    expect(f('metrics-api').evidence).toContain('endpoints: 10.0.0.7 (keda-operator-metrics-apiserver-abc)');
+    expect(f('consumers').summary).toBe('the consumer Deployment demo/demo-processor runs 2 of 2 replicas available');
+  });
+
+  it("16: the ScaledObject missing, not Ready (with its reason and KEDA's last Warning event), not yet judged, paused", () => {
+    const gone = healthyDeployment();
+    gone.scaledObject!.object = found(undefined);
+    const p = problems(gone);
+    expect(p.find((x) => x.check === 16)).toMatchObject({
+      verdict: 'fail',
+      summary: 'ScaledObject demo/demo-processor does not exist: nothing scales the consumer Deployment demo-processor',
+      fix: 'kedactl init',
+    });
+    // the checks that read it say so rather than fail on their own
+    expect(p.map((x) => x.check)).toEqual([16]);
+
+    const ev = healthyDeployment();
+    setCondition(so(ev), {
+      type: 'Ready',
+      status: 'False',
+      reason: 'ScaledObjectCheckFailed',
+      message: "ScaledObject doesn't have correct scaleTargetRef specification",
+    });
+    ev.scaledObject!.events = found([
+      k({
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: 'e1' },
+        type: 'Warning',
+        reason: 'ScaledObjectCheckFailed',
+        message: "Target resource doesn't exist",
+        count: 4,
+        involvedObject: { kind: 'ScaledObject', name: 'demo-processor', namespace: 'demo' },
+      }),
+    ]);
+    const f = only(ev, 16, 'fail');
+    expect(f.summary).toBe(
+      "KEDA says ScaledObject demo/demo-processor is not Ready: ScaledObjectCheckFailed: ScaledObject doesn't have correct scaleTargetRef specification",
+    );
+    expect(f.evidence).toContain("KEDA's Warning event ScaledObjectCheckFailed (x4): Target resource doesn't exist");
+    expect(f.evidence).toContain('metadata.generation: 1');
+
+    const unknown = healthyDeployment();
+    so(unknown).status.conditions = [];
+    expect(only(unknown, 16, 'warn').summary).toContain('KEDA has not reported ScaledObject demo/demo-processor Ready');
+
+    const idle = healthyDeployment();
+    setCondition(so(idle), { type: 'Active', status: 'False', reason: 'ScalerNotActive' });
+    expect(diagnose(idle).findings.find((x) => x.id === 'scaledobject')!.summary).toContain('not Active: the queue is empty');
+  });
+
+  it('17: the HPA missing (KEDA never made it; or the ScaledObject is paused), with the ScaledObject as evidence', () => {
+    const ev = healthyDeployment();
+    ev.scaledObject!.hpa = found(undefined);
+    const f = only(ev, 17, 'fail');
+    expect(f.summary).toBe(
+      'HPA demo/keda-hpa-demo-processor does not exist: KEDA has not created it, so nothing scales the consumers between 1 and maxReplicaCount 5',
+    );
+    expect(f.evidence[0]).toBe('status.hpaName: keda-hpa-demo-processor');
+    expect(f.evidence[1]).toContain('ScaledObject demo-processor: Ready: True (ScaledObjectReady');
+    expect(f.fix).toContain('kubectl -n keda logs deployment/keda-operator | grep demo-processor');
+
+    const paused = healthyDeployment();
+    paused.scaledObject!.hpa = found(undefined);
+    so(paused).metadata.annotations = { 'autoscaling.keda.sh/paused': 'true' };
+    setCondition(so(paused), { type: 'Paused', status: 'True', reason: 'ScaledObjectPaused', message: 'ScaledObject is paused' });
+    const p = problems(paused);
+    expect(p.map((x) => `${x.check} ${x.verdict}`)).toEqual(['17 fail', '16 warn']);
+    const h = p.find((x) => x.check === 17)!;
+    expect(h.summary).toContain('KEDA deleted it because the ScaledObject is paused');
+    expect(h.fix).toBe('kubectl -n demo annotate scaledobject demo-processor autoscaling.keda.sh/paused- (KEDA re-creates the HPA)');
+  });
+
+  it("17: the HPA's conditions: AbleToScale False, FailedGetExternalMetric, held at maxReplicaCount; idle at 0 is fine", () => {
+    const cannot = healthyDeployment();
+    setCondition(hpa(cannot), {
+      type: 'AbleToScale',
+      status: 'False',
+      reason: 'FailedGetScale',
+      message: 'deployments/scale "demo-processor" not found',
+    });
+    expect(only(cannot, 17, 'fail').summary).toBe(
+      'HPA demo/keda-hpa-demo-processor cannot scale the Deployment demo-processor: FailedGetScale: deployments/scale "demo-processor" not found',
+    );
+
+    const metric = healthyDeployment();
+    setCondition(hpa(metric), {
+      type: 'ScalingActive',
+      status: 'False',
+      reason: 'FailedGetExternalMetric',
+      message:
+        'the HPA was unable to compute the replica count: unable to get external metric demo/s0-aws-sqs-queue/...: the server is currently unable to handle the request',
+    });
+    const f = only(metric, 17, 'fail');
+    expect(f.summary).toContain("cannot read KEDA's metric (FailedGetExternalMetric): the metrics path");
+    expect(f.summary).toContain('the server is currently unable to handle the request');
+    expect(f.fix).toContain('check 18');
+
+    const limited = healthyDeployment();
+    hpa(limited).status.currentReplicas = 5;
+    hpa(limited).status.desiredReplicas = 5;
+    setCondition(hpa(limited), {
+      type: 'ScalingLimited',
+      status: 'True',
+      reason: 'TooManyReplicas',
+      message: 'the desired replica count is more than the maximum replica count',
+    });
+    const l = only(limited, 17, 'warn');
+    expect(l.summary).toBe(
+      'HPA demo/keda-hpa-demo-processor is held at maxReplicaCount 5 (it would run more: the desired replica count is more than the maximum replica count); 5 consumer Pod(s) run',
+    );
+    expect(l.evidence[0]).toBe('replicas: current 5, desired 5, min 1, max 5');
+    expect(l.fix).toBe("kedactl init --max-replicas <more than 5>, if the cluster and the queue's consumers can take it");
+
+    const idle = healthyDeployment();
+    setCondition(hpa(idle), {
+      type: 'ScalingActive',
+      status: 'False',
+      reason: 'ScalingDisabled',
+      message: 'scaling is disabled since the replica count of the target is zero',
+    });
+    setCondition(hpa(idle), {
+      type: 'ScalingLimited',
+      status: 'True',
+      reason: 'TooFewReplicas',
+      message: 'the desired replica count is less than the minimum replica count',
+    });
+    expect(problems(idle)).toEqual([]);
+    expect(diagnose(idle).findings.find((x) => x.id === 'hpa')!.summary).toContain('waits (the Deployment is at 0: KEDA wakes it)');
+  });
+
+  it("18: the APIService not Available (FailedDiscoveryCheck), missing, or pointing at a Service that is not KEDA's", () => {
+    const ev = healthyDeployment();
+    const message =
+      'failing or missing response from https://10.0.0.7:6443/apis/external.metrics.k8s.io/v1beta1: Get "https://10.0.0.7:6443/apis/external.metrics.k8s.io/v1beta1": dial tcp 10.0.0.7:6443: i/o timeout';
+    setCondition(apiService(ev), { type: 'Available', status: 'False', reason: 'FailedDiscoveryCheck', message });
+    const f = only(ev, 18, 'fail');
+    expect(f.summary).toBe(
+      `APIService v1beta1.external.metrics.k8s.io is not Available (FailedDiscoveryCheck: ${message}): the API server cannot reach KEDA's metrics server, so no HPA reads KEDA's metric and nothing scales the ScaledObject while it lasts`,
+    );
+    expect(f.evidence).toEqual([
+      'spec.service: keda/keda-operator-metrics-apiserver:443',
+      `Available: False (FailedDiscoveryCheck: ${message})`,
+      'Service keda/keda-operator-metrics-apiserver: selector {"app":"keda-operator-metrics-apiserver"}, ports ["443->6443"]',
+      'endpoints: 10.0.0.7 (keda-operator-metrics-apiserver-abc)',
+    ]);
+    expect(f.fix).toContain('the API server must reach that Pod on 6443');
+    expect(f.fix).toContain('kubectl -n keda get deployment,pods,endpointslices -l app=keda-operator-metrics-apiserver');
+
+    const gone = healthyDeployment();
+    gone.scaledObject!.metricsApi.apiService = found(undefined);
+    expect(only(gone, 18, 'fail').summary).toBe(
+      "APIService v1beta1.external.metrics.k8s.io does not exist: no HPA can read KEDA's metric, nothing scales a ScaledObject",
+    );
+
+    const other = healthyDeployment();
+    apiService(other).spec.service = { namespace: 'monitoring', name: 'prometheus-adapter', port: 443 };
+    other.scaledObject!.metricsApi.service = found(undefined);
+    other.scaledObject!.metricsApi.endpoints = found([]);
+    setCondition(apiService(other), {
+      type: 'Available',
+      status: 'False',
+      reason: 'ServiceNotFound',
+      message: 'service/prometheus-adapter in "monitoring" is not present',
+    });
+    const o = only(other, 18, 'fail');
+    expect(o.summary).toContain(
+      "points at monitoring/prometheus-adapter:443, not KEDA's metrics server keda/keda-operator-metrics-apiserver and is not Available (ServiceNotFound)",
+    );
+    expect(o.evidence).toContain('Service monitoring/prometheus-adapter does not exist');
+    expect(o.evidence).toContain('endpoints: none ready');
+    expect(o.fix).toContain('kubectl patch apiservice v1beta1.external.metrics.k8s.io');
+
+    const forbidden = healthyDeployment();
+    forbidden.scaledObject!.metricsApi.apiService = { state: 'forbidden', needs: 'get apiservices (cluster-wide)' };
+    expect(problems(forbidden)).toEqual([]);
+    expect(diagnose(forbidden).findings.find((x) => x.check === 18)).toMatchObject({
+      verdict: 'skipped',
+      summary: 'forbidden (needs get apiservices (cluster-wide)) to read APIService v1beta1.external.metrics.k8s.io',
+    });
+  });
+
+  it('19: the consumer Deployment missing, short of available replicas, or not rolling out', () => {
+    const gone = healthyDeployment();
+    gone.scaledObject!.deployment = found(undefined);
+    // no pod template: gather reads no service account for it
+    gone.workloadServiceAccount = undefined;
+    expect(only(gone, 19, 'fail').summary).toBe(
+      "the consumer Deployment demo/demo-processor does not exist: KEDA has nothing to scale (the ScaledObject's scaleTargetRef names it)",
+    );
+    const short = healthyDeployment();
+    (short.scaledObject!.deployment as { value: any }).value.status.availableReplicas = 1;
+    const s = only(short, 19, 'warn');
+    expect(s.summary).toBe(
+      'the consumer Deployment demo/demo-processor has 1 of 2 replicas available (starting, or its Pods do not become ready)',
+    );
+    expect(s.fix).toContain('kubectl -n demo get pods -l kedactl.io/consumer=demo-processor');
+    const stuck = healthyDeployment();
+    (stuck.scaledObject!.deployment as { value: any }).value.status.conditions.push({
+      type: 'Progressing',
+      status: 'False',
+      reason: 'ProgressDeadlineExceeded',
+      message: 'ReplicaSet "demo-processor-5d" has timed out progressing.',
+    });
+    expect(only(stuck, 19, 'fail').summary).toContain('does not roll out: ProgressDeadlineExceeded');
   });
 });
 

@@ -164,3 +164,52 @@ describe('kube state', () => {
     expect(objectLabel({ kind: 'Namespace', name: 'video' })).toBe('Namespace video');
   });
 });
+
+describe('the deployment workload: Deployment replicas and the HPA', () => {
+  it("a Deployment's replicas: spec (defaulted to 1 as the API server does), existing and ready", async () => {
+    const { deploymentReplicas } = await import('../../src/core/kube/state.ts');
+    expect(deploymentReplicas({ spec: { replicas: 3 }, status: { replicas: 4, readyReplicas: 2 } })).toEqual({
+      desired: 3,
+      current: 4,
+      ready: 2,
+    });
+    expect(deploymentReplicas({ spec: {}, status: {} })).toEqual({ desired: 1, current: 0, ready: 0 });
+    expect(deploymentReplicas({ spec: { replicas: 0 } })).toEqual({ desired: 0, current: 0, ready: 0 });
+  });
+
+  it('the HPA: AbleToScale=False is a problem; ScalingActive=False is one unless the target is at 0 (ScalingDisabled)', async () => {
+    const { hpaHealth } = await import('../../src/core/kube/state.ts');
+    const hpa = (conditions: Array<{ type: string; status: string; reason?: string; message?: string }>) => ({
+      spec: { minReplicas: 1, maxReplicas: 5 },
+      status: { currentReplicas: 2, desiredReplicas: 3, conditions },
+    });
+    expect(
+      hpaHealth(
+        hpa([
+          { type: 'AbleToScale', status: 'True' },
+          { type: 'ScalingActive', status: 'True' },
+        ]),
+      ),
+    ).toEqual({
+      current: 2,
+      desired: 3,
+      min: 1,
+      max: 5,
+      conditions: [
+        { type: 'AbleToScale', status: 'True' },
+        { type: 'ScalingActive', status: 'True' },
+      ],
+    });
+    expect(hpaHealth(hpa([{ type: 'AbleToScale', status: 'False', reason: 'FailedGetScale', message: 'no scale' }])).problem).toBe(
+      'AbleToScale=False FailedGetScale: no scale',
+    );
+    expect(hpaHealth(hpa([{ type: 'ScalingActive', status: 'False', reason: 'ScalingDisabled' }])).problem).toBeUndefined();
+    expect(hpaHealth(hpa([{ type: 'ScalingActive', status: 'False', reason: 'InvalidSelector' }])).problem).toBe(
+      'ScalingActive=False InvalidSelector',
+    );
+    expect(hpaHealth(hpa([{ type: 'ScalingLimited', status: 'True', reason: 'TooManyReplicas' }]))).toMatchObject({
+      limited: 'ScalingLimited=True TooManyReplicas',
+    });
+    expect(hpaHealth({})).toEqual({ current: undefined, desired: undefined, min: undefined, max: undefined, conditions: [] });
+  });
+});

@@ -1,29 +1,9 @@
 // The deployment workload's whole loop on a hand-worked small run, and the accounting that must add up.
 import { describe, expect, it } from 'vitest';
 import { simulateDeployment } from '../../src/core/simulate/deployment/sim.ts';
-import { buildProfile, parseLoadSpec } from '../../src/core/simulate/profile.ts';
-import { DEFAULT_WORLD, type SimWorld } from '../../src/core/simulate/sim.ts';
-import { type ModelStack, simulateStack } from '../../src/core/simulate/workload.ts';
-
-const stack: ModelStack = {
-  workload: 'deployment',
-  pollingInterval: 10,
-  maxReplicas: 100,
-  queueLength: 1,
-  activationQueueLength: 0,
-  strategy: 'default',
-  processingTime: 30,
-  visibilityTimeout: 90,
-  deadLetterQueue: false,
-  maxReceiveCount: 5,
-  cooldownPeriod: 300,
-  scaleDownStabilization: 0,
-  scaleDownPercent: 100,
-  scaleDownPeriod: 15,
-  terminationGracePeriod: 30,
-};
-const still: SimWorld = { ...DEFAULT_WORLD, jitter: 0 };
-const load = (spec: string) => buildProfile(parseLoadSpec(spec));
+import { DEFAULT_WORLD } from '../../src/core/simulate/sim.ts';
+import { simulateStack } from '../../src/core/simulate/workload.ts';
+import { DEPLOYMENT_STACK as stack, load, still } from '../support/simulate.ts';
 
 describe('simulate: the deployment workload', () => {
   it('10 messages, 1 per Pod, no stabilization, by hand: the scale-down kills the 5 busy Pods, their messages are re-delivered', () => {

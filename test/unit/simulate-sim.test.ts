@@ -1,22 +1,8 @@
 // The virtual-clock simulation: exact timings where they can be worked out by hand, accounting that
 // must add up, and the effects each knob is there to show.
 import { describe, expect, it } from 'vitest';
-import { buildProfile, parseLoadSpec } from '../../src/core/simulate/profile.ts';
-import { DEFAULT_WORLD, simulate, type SimStack, type SimWorld } from '../../src/core/simulate/sim.ts';
-
-const stack: SimStack = {
-  pollingInterval: 10,
-  maxReplicas: 100,
-  queueLength: 1,
-  activationQueueLength: 0,
-  strategy: 'default',
-  processingTime: 30,
-  visibilityTimeout: 90,
-  deadLetterQueue: false,
-  maxReceiveCount: 5,
-};
-const still: SimWorld = { ...DEFAULT_WORLD, jitter: 0 };
-const load = (spec: string) => buildProfile(parseLoadSpec(spec));
+import { DEFAULT_WORLD, simulate } from '../../src/core/simulate/sim.ts';
+import { JOB_STACK as stack, load, still } from '../support/simulate.ts';
 
 describe('simulate', () => {
   it('one message, by hand: poll at 0, Pod at 5, processed and deleted at 35', () => {

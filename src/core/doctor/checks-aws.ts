@@ -9,7 +9,9 @@ import {
   operatorServiceAccount,
   regionOfQueueUrl,
   roleName,
+  scalerOf,
   subject,
+  workloadObject,
   workloadServiceAccountName,
   type KedaIdentity,
 } from './model.js';
@@ -105,7 +107,7 @@ export function checkTrustPolicies(ev: Evidence): Finding[] {
     {
       who: 'the Jobs',
       role: id.workloadRole,
-      sub: subject(ev.namespace, workloadServiceAccountName(readValue(ev.scaledJob))),
+      sub: subject(ev.namespace, workloadServiceAccountName(workloadObject(ev))),
       unread: notRead(ev.workloadServiceAccount, "the Jobs' service account"),
     },
   ];
@@ -354,7 +356,7 @@ export function checkPermissions(ev: Evidence): Finding[] {
           C,
           ID,
           'AWS',
-          `the Jobs' service account ${workloadServiceAccountName(readValue(ev.scaledJob))} names no IAM role (they use other credentials)`,
+          `the Jobs' service account ${workloadServiceAccountName(workloadObject(ev))} names no IAM role (they use other credentials)`,
         ),
       );
   });
@@ -462,7 +464,7 @@ export function checkVisibility(ev: Evidence): Finding[] {
   const C = 8,
     ID = 'visibility';
   const out: Finding[] = [];
-  const sj = readValue(ev.scaledJob);
+  const sj = workloadObject(ev);
   const envProcessing = containerEnv(sj, 'PROCESSING_SECONDS');
   const processing = envProcessing !== undefined ? Number(envProcessing) : ev.stack?.processingTime;
   const from = envProcessing !== undefined ? "the Jobs' env PROCESSING_SECONDS" : "the stack's processingTime setting";
@@ -567,7 +569,7 @@ function retention(ev: Evidence, q: Evidence['queues'][number], attrs: Record<st
   const keep = Number(attrs.MessageRetentionPeriod);
   const visible = Number(attrs.ApproximateNumberOfMessages ?? 0);
   if (!Number.isFinite(keep) || !keep) return [];
-  const sj = readValue(ev.scaledJob) as Record<string, any> | undefined;
+  const sj = readValue(scalerOf(ev).read) as Record<string, any> | undefined;
   const max = Number(sj?.spec?.maxReplicaCount ?? 100);
   const note = "the oldest message's age is CloudWatch's ApproximateAgeOfOldestMessage, which doctor does not read";
   if (processing === undefined || !Number.isFinite(processing) || !(max > 0)) return [];

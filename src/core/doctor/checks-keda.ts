@@ -9,6 +9,7 @@ import { ok, skipped, type Finding } from './finding.js';
 import {
   duration,
   kedaIdentity,
+  notReadyFinding,
   operatorErrors,
   type LoggedError,
   operatorServiceAccount,
@@ -16,6 +17,7 @@ import {
   quantity,
   ROLE_ANNOTATION,
   roleName,
+  scalerOf,
   secondsBetween,
   warningEvents,
   type KedaIdentity,
@@ -41,10 +43,11 @@ export function checkTriggerAuth(ev: Evidence): Finding[] {
   const C = 1,
     ID = 'trigger-auth';
   const id = kedaIdentity(ev);
-  const sjRead = notRead(ev.scaledJob, `ScaledJob ${ev.namespace}/${ev.scaledJobName}`);
+  const scaler = scalerOf(ev);
+  const sjRead = notRead(scaler.read, scaler.label);
   if (sjRead) return [skipped(C, ID, 'KEDA', sjRead)];
-  if (!readValue(ev.scaledJob)) return [skipped(C, ID, 'KEDA', `no ScaledJob ${ev.namespace}/${ev.scaledJobName} to read (see check 11)`)];
-  if (id.triggers.length === 0) return [skipped(C, ID, 'KEDA', `ScaledJob ${ev.scaledJobName} has no aws-sqs-queue trigger`)];
+  if (!readValue(scaler.read)) return [skipped(C, ID, 'KEDA', `no ${scaler.label} to read (see check ${ev.scaledObject ? 16 : 11})`)];
+  if (id.triggers.length === 0) return [skipped(C, ID, 'KEDA', `${scaler.kind} ${scaler.name} has no aws-sqs-queue trigger`)];
   const roleHint = ev.stack
     ? `arn:aws:iam::<account>:role/${ev.stack.roles.scaler}`
     : '<a role that may sqs:GetQueueAttributes on the queue>';
@@ -406,29 +409,19 @@ export function checkScaledJob(ev: Evidence): Finding[] {
   const out: Finding[] = [];
   const ready = conditionOf(sj, 'Ready');
   const evidence = conditionsOf(sj).map((c) => `${c.type}: ${describeCondition(c)}`);
-  if (!ready || ready.status === 'Unknown')
-    out.push({
-      check: C,
-      id: ID,
-      group: 'KEDA',
-      verdict: 'warn',
-      summary: `KEDA has not reported ${name} Ready (is its operator running and watching namespace ${ev.namespace}?)`,
-      evidence,
-      fix: `kubectl -n ${ev.keda.namespace} logs deployment/keda-operator | grep ${ev.scaledJobName}`,
-    });
-  else if (ready.status !== 'True')
-    out.push({
-      check: C,
-      id: ID,
-      group: 'KEDA',
-      verdict: 'fail',
-      summary: `KEDA says ${name} is not Ready: ${ready.reason ?? ''}${ready.message ? `: ${ready.message}` : ''}`,
-      evidence,
-      fix:
-        ready.reason === 'TriggerError'
-          ? "KEDA's scaler failed on the trigger: the AWS checks above and KEDA's events and log lines below say why (authentication, permission or the queue)"
-          : 'the message names the field; fix it in the ScaledJob (kedactl plan shows what kedactl would apply)',
-    });
+  const notReady = notReadyFinding(ev, {
+    check: C,
+    id: ID,
+    name,
+    objectName: ev.scaledJobName,
+    ready,
+    evidence,
+    fix: (reason) =>
+      reason === 'TriggerError'
+        ? "KEDA's scaler failed on the trigger: the AWS checks above and KEDA's events and log lines below say why (authentication, permission or the queue)"
+        : 'the message names the field; fix it in the ScaledJob (kedactl plan shows what kedactl would apply)',
+  });
+  if (notReady) out.push(notReady);
   else out.push(ok(C, ID, 'KEDA', `KEDA reports ${name} Ready`, evidence));
   const evWhy = notRead(ev.events, `the events of ${name}`);
   if (evWhy) out.push(skipped(C, ID, 'KEDA', evWhy));

@@ -86,6 +86,28 @@ export interface StackFacts {
   analyzerService: string;
 }
 
+/**
+ * A ScaledObject's path (the deployment workload): KEDA's object, the HPA it makes, the consumer Deployment
+ * the HPA scales, and the external metrics APIService the HPA reads KEDA's metric through.
+ */
+export interface ScaledObjectEvidence {
+  name: string;
+  object: Read<KubeObject | undefined>;
+  /** the ScaledObject's events (KEDA's Warning events name what it could not do) */
+  events: Read<KubeObject[]>;
+  hpaName: string;
+  hpa: Read<KubeObject | undefined>;
+  deploymentName: string;
+  deployment: Read<KubeObject | undefined>;
+  metricsApi: {
+    name: string;
+    apiService: Read<KubeObject | undefined>;
+    /** the Service the APIService names, and the endpoints behind it (EndpointSlices) */
+    service?: Read<KubeObject | undefined>;
+    endpoints?: Read<KubeObject[]>;
+  };
+}
+
 export interface Evidence {
   /** when doctor read it (ISO time): ages of Pods and Jobs are measured from here */
   readAt?: string;
@@ -100,7 +122,9 @@ export interface Evidence {
   scaledJob: Read<KubeObject | undefined>;
   /** by "TriggerAuthentication name" or "ClusterTriggerAuthentication name" */
   triggerAuths: Record<string, Read<KubeObject | undefined>>;
-  /** the service account the Jobs run as */
+  /** the deployment workload: the ScaledObject and what it scales through (its ScaledJob is not the stack's) */
+  scaledObject?: ScaledObjectEvidence;
+  /** the service account the Jobs (or the consumer Pods) run as */
   workloadServiceAccount?: Read<KubeObject | undefined>;
   keda: {
     namespace: string;

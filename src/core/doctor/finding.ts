@@ -1,11 +1,12 @@
 // One check's verdict: what it found, the evidence it read, and the fix.
 export const VERDICTS = ['fail', 'warn', 'skipped', 'ok'] as const;
 export type Verdict = (typeof VERDICTS)[number];
-export const GROUPS = ['AWS', 'KEDA', 'Jobs'] as const;
+/** Jobs: a ScaledJob's; Consumers: a ScaledObject's Deployment */
+export const GROUPS = ['AWS', 'KEDA', 'Jobs', 'Consumers'] as const;
 export type Group = (typeof GROUPS)[number];
 
 export interface Finding {
-  /** the check number (1-14) */
+  /** the check's number (1-15: every stack; 16-19: a ScaledObject's) */
   check: number;
   /** stable id, e.g. "trust-policy" */
   id: string;

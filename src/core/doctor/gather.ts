@@ -18,6 +18,7 @@ import {
   type KedaIdentity,
 } from './model.js';
 import { federatedPrincipals } from '../aws/validate-iam.js';
+import { METRICS_API } from './checks-scaledobject.js';
 import type { PolicyDocument } from '../aws/validate-iam.js';
 
 /** one page is enough to judge; a ScaledJob with thousands of Jobs is not read Job by Job */
@@ -33,6 +34,8 @@ export interface DoctorInput {
   /** the cluster's OIDC issuer when given (--oidc-issuer), or the EKS cluster to ask (--cluster) */
   oidcIssuer?: string;
   cluster?: string;
+  /** the deployment workload: its ScaledObject, the HPA KEDA makes for it and the consumer Deployment it scales */
+  scaledObject?: { name: string; hpa: string; deployment: string };
   /** on a kedactl stack: its facts and the reads only a stack has */
   stack?: Omit<StackFacts, 'crdProblems' | 'analyzer'> & {
     crdProblems?: () => Promise<string[]>;
@@ -79,9 +82,12 @@ export async function gather(input: DoctorInput, ports: DoctorPorts): Promise<Ev
     ev.stack = facts;
   }
   const sj = readValue(scaledJob);
+  if (input.scaledObject) await gatherScaledObject(ev, input.scaledObject, kube);
+  /** what carries the consumers' pod template (their service account) */
+  const consumers = input.scaledObject ? readValue(ev.scaledObject!.deployment) : sj;
 
   // --- the cluster: what the ScaledJob names, KEDA's identity, the Jobs
-  const triggers = sqsTriggers(sj);
+  const triggers = sqsTriggers(input.scaledObject ? readValue(ev.scaledObject!.object) : sj);
   const selector = `scaledjob.keda.sh/name=${input.scaledJob}`;
   const operatorSa = operatorServiceAccount(ev);
   const podSelector = Object.entries(
@@ -105,12 +111,13 @@ export async function gather(input: DoctorInput, ports: DoctorPorts): Promise<Ev
       ).then((r) => (ev.triggerAuths[authKey(ref)] = r)),
     );
   }
-  if (sj) {
+  if (consumers)
     reads.push(
-      read(() => kube.get({ apiVersion: 'v1', kind: 'ServiceAccount', namespace: ns, name: workloadServiceAccountName(sj) })).then(
+      read(() => kube.get({ apiVersion: 'v1', kind: 'ServiceAccount', namespace: ns, name: workloadServiceAccountName(consumers) })).then(
         (r) => (ev.workloadServiceAccount = r),
       ),
     );
+  if (sj) {
     reads.push(
       read(() => kube.list({ apiVersion: 'batch/v1', kind: 'Job' }, { namespace: ns, labelSelector: selector, limit: LIST_LIMIT })).then(
         (r) => (ev.jobs = r),
@@ -161,7 +168,9 @@ export async function gather(input: DoctorInput, ports: DoctorPorts): Promise<Ev
 
   // one failed Pod's last log lines (never one read per Pod), and the running operator's
   const failed = (readValue(ev.pods) ?? []).map((p) => ({ p, c: failedContainer(p) })).find((x) => x.c);
-  const operator = sj && (readValue(ev.keda.pods) ?? []).find((p) => !(p.metadata as Record<string, unknown>).deletionTimestamp);
+  const operator =
+    (sj || readValue(ev.scaledObject?.object)) &&
+    (readValue(ev.keda.pods) ?? []).find((p) => !(p.metadata as Record<string, unknown>).deletionTimestamp);
   if (kube.podLog) {
     const podLog = kube.podLog.bind(kube);
     await Promise.all([
@@ -214,6 +223,49 @@ export async function gather(input: DoctorInput, ports: DoctorPorts): Promise<Ev
     triggers.filter((t) => t.queueURL).map((t) => readQueue(ports.aws!, t.queueURL!, t.awsRegion, defaultRegion)),
   );
   return ev;
+}
+
+/**
+ * The deployment workload's reads: the ScaledObject and its events, the HPA KEDA makes, the consumer
+ * Deployment, and the external metrics APIService with the Service and endpoints it names.
+ */
+async function gatherScaledObject(ev: Evidence, so: NonNullable<DoctorInput['scaledObject']>, kube: Kube): Promise<void> {
+  const ns = ev.namespace;
+  const [object, events, hpa, deployment, apiService] = await Promise.all([
+    read(() => kube.get({ apiVersion: KEDA_API, kind: 'ScaledObject', namespace: ns, name: so.name })),
+    read(() =>
+      kube.list(
+        { apiVersion: 'v1', kind: 'Event' },
+        { namespace: ns, fieldSelector: `involvedObject.kind=ScaledObject,involvedObject.name=${so.name}`, limit: LIST_LIMIT },
+      ),
+    ),
+    read(() => kube.get({ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', namespace: ns, name: so.hpa })),
+    read(() => kube.get({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: ns, name: so.deployment })),
+    read(() => kube.get({ apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', name: METRICS_API })),
+  ]);
+  ev.scaledObject = {
+    name: so.name,
+    object,
+    events,
+    hpaName: so.hpa,
+    hpa,
+    deploymentName: so.deployment,
+    deployment,
+    metricsApi: { name: METRICS_API, apiService },
+  };
+  const svc = (readValue(apiService) as { spec?: { service?: { namespace?: string; name?: string } } } | undefined)?.spec?.service;
+  if (svc?.namespace && svc.name) {
+    const [service, endpoints] = await Promise.all([
+      read(() => kube.get({ apiVersion: 'v1', kind: 'Service', namespace: svc.namespace, name: svc.name! })),
+      read(() =>
+        kube.list(
+          { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice' },
+          { namespace: svc.namespace, labelSelector: `kubernetes.io/service-name=${svc.name}`, limit: 20 },
+        ),
+      ),
+    ]);
+    Object.assign(ev.scaledObject.metricsApi, { service, endpoints });
+  }
 }
 
 /** the cluster's provider ARN: the account from a role the cluster names (no extra call) */

@@ -2,7 +2,7 @@
 // the ports once; everything else (evidence.ts, model.ts, policy.ts, checks-*.ts, finding.ts) is pure and
 // imports only the ports' vocabulary and the pure readers (kube/state.ts, keda/versions.ts, stack/names.ts).
 //
-// kedactl doctor: why a stack (or any ScaledJob) does not scale. Gather the evidence once, then run
+// kedactl doctor: why a stack (its ScaledJob or ScaledObject, or any ScaledJob) does not scale. Gather the evidence once, then run
 // every check as a pure function of it; the report is a value the UI renders as text or JSON.
 import type { Evidence } from './evidence.js';
 import { bySeverity, type Finding, type Verdict } from './finding.js';
@@ -18,11 +18,17 @@ import {
   checkTriggerAuth,
 } from './checks-keda.js';
 import { checkAnalyzer, checkJobs } from './checks-jobs.js';
+import { checkConsumers, checkHpa, checkMetricsApi, checkScaledObject } from './checks-scaledobject.js';
+import { scalerOf } from './model.js';
+import type { ScalerRef } from '../workloads/types.js';
 
 export type { DoctorInput, DoctorPorts } from './gather.js';
 export type { Finding, Verdict } from './finding.js';
 
-export const CHECKS: Array<(ev: Evidence) => Finding[]> = [
+type Check = (ev: Evidence) => Finding[];
+
+/** every stack's checks: the trigger's authentication, AWS, KEDA itself, the analyzer */
+export const CHECKS: Check[] = [
   checkTriggerAuth,
   checkOidcProvider,
   checkTrustPolicies,
@@ -31,16 +37,22 @@ export const CHECKS: Array<(ev: Evidence) => Finding[]> = [
   checkPermissions,
   checkQueue,
   checkVisibility,
-  checkStrategy,
-  checkJobs,
-  checkScaledJob,
+  checkMetricsApi,
   checkKedaVersion,
   checkKedaRelease,
   checkFinalizers,
   checkAnalyzer,
 ];
 
+/** the checks of what KEDA scales, by the scaler's kind: a ScaledJob and its Jobs, or a ScaledObject's path */
+export const SCALER_CHECKS: Record<ScalerRef['kind'], Check[]> = {
+  ScaledJob: [checkStrategy, checkJobs, checkScaledJob],
+  ScaledObject: [checkScaledObject, checkHpa, checkConsumers],
+};
+
 export interface DoctorReport {
+  /** the KEDA object diagnosed: ScaledJob, or ScaledObject on the deployment workload */
+  scaler: { kind: ScalerRef['kind']; name: string };
   scaledJob: string;
   namespace: string;
   stack?: string;
@@ -50,12 +62,14 @@ export interface DoctorReport {
   findings: Finding[];
 }
 
-/** Every check on one evidence value, most severe first within each group (AWS, KEDA, Jobs). */
+/** Every check on one evidence value, most severe first within each group (AWS, KEDA, Jobs or Consumers). */
 export function diagnose(ev: Evidence): DoctorReport {
-  const findings = CHECKS.flatMap((c) => c(ev)).sort(bySeverity);
+  const scaler = scalerOf(ev);
+  const findings = [...CHECKS, ...SCALER_CHECKS[scaler.kind]].flatMap((c) => c(ev)).sort(bySeverity);
   const counts: Record<Verdict, number> = { fail: 0, warn: 0, skipped: 0, ok: 0 };
   for (const f of findings) counts[f.verdict]++;
   return {
+    scaler: { kind: scaler.kind, name: scaler.name },
     scaledJob: ev.scaledJobName,
     namespace: ev.namespace,
     ...(ev.stack ? { stack: ev.stack.stack } : {}),

@@ -3,7 +3,8 @@
 // the operator's and the Jobs' IAM roles, and which role KEDA ends up reading the queue with.
 import type { KubeObject } from '../kube/ports.js';
 import { readValue, type Evidence, type Read } from './evidence.js';
-import { kedaSelfCancellation, warningsAbout, type RawEvent } from '../kube/state.js';
+import { kedaSelfCancellation, warningsAbout, type Condition, type RawEvent } from '../kube/state.js';
+import type { Finding } from './finding.js';
 
 export const ROLE_ANNOTATION = 'eks.amazonaws.com/role-arn';
 
@@ -49,9 +50,28 @@ export function sqsTriggers(sj: KubeObject | undefined): SqsTrigger[] {
 
 export const authKey = (ref: NonNullable<SqsTrigger['authRef']>) => `${ref.kind} ${ref.name}`;
 
-/** the Jobs' pod template */
-export function podSpec(sj: KubeObject | undefined): Record<string, any> {
-  return obj(obj(obj(obj(obj(sj).spec).jobTargetRef).template).spec);
+/** the consumers' pod template: a ScaledJob's jobTargetRef.template, or a Deployment's template */
+export function podSpec(o: KubeObject | undefined): Record<string, any> {
+  const spec = obj(obj(o).spec);
+  return obj(obj(obj(spec.jobTargetRef ?? spec).template).spec);
+}
+
+/** the KEDA object that scales the stack: the ScaledObject on the deployment workload, else the ScaledJob */
+export function scalerOf(ev: Evidence): {
+  kind: 'ScaledJob' | 'ScaledObject';
+  name: string;
+  read: Read<KubeObject | undefined>;
+  label: string;
+} {
+  const so = ev.scaledObject;
+  const kind = so ? 'ScaledObject' : 'ScaledJob';
+  const name = so ? so.name : ev.scaledJobName;
+  return { kind, name, read: so ? so.object : ev.scaledJob, label: `${kind} ${ev.namespace}/${name}` };
+}
+
+/** what carries the consumers' pod template: the consumer Deployment, or the ScaledJob */
+export function workloadObject(ev: Evidence): KubeObject | undefined {
+  return ev.scaledObject ? readValue(ev.scaledObject.deployment) : readValue(ev.scaledJob);
 }
 
 export function workloadServiceAccountName(sj: KubeObject | undefined): string {
@@ -104,7 +124,7 @@ export interface KedaIdentity {
 }
 
 export function kedaIdentity(ev: Evidence): KedaIdentity {
-  const sj = readValue(ev.scaledJob);
+  const sj = readValue(scalerOf(ev).read);
   const operatorRole = roleAnnotation(ev.keda.serviceAccount);
   const workloadRole = roleAnnotation(ev.workloadServiceAccount);
   return {
@@ -241,11 +261,11 @@ export function operatorErrors(log: string, namespace: string, scaledJob: string
   return [...groups.values()];
 }
 
-/** the ScaledJob's Warning events that report a problem (not KEDA's own cancellations), newest first */
+/** the scaler's (ScaledJob's or ScaledObject's) Warning events that report a problem (not KEDA's own cancellations), newest first */
 export function warningEvents(ev: Evidence): Array<Record<string, any>> {
-  return warningsAbout((readValue(ev.events) ?? []) as RawEvent[], { kind: 'ScaledJob', name: ev.scaledJobName }).reverse() as Array<
-    Record<string, any>
-  >;
+  const { kind, name } = scalerOf(ev);
+  const events = ev.scaledObject ? ev.scaledObject.events : ev.events;
+  return warningsAbout((readValue(events) ?? []) as RawEvent[], { kind, name }).reverse() as Array<Record<string, any>>;
 }
 
 /**
@@ -258,9 +278,52 @@ export function kedaSays(ev: Evidence, pattern: RegExp, n = 2): string[] {
     .map((e) => `KEDA's Warning event ${e.reason} (x${e.count ?? 1}): ${clip(String(e.message))}`);
   const log =
     ev.operatorLog?.log.state === 'read'
-      ? operatorErrorLines(ev.operatorLog.log.value ?? '', ev.namespace, ev.scaledJobName)
+      ? operatorErrorLines(ev.operatorLog.log.value ?? '', ev.namespace, scalerOf(ev).name)
           .filter((l) => pattern.test(l))
           .reverse()
       : [];
   return [...events.slice(0, n), ...log.slice(0, 1).map((l) => `KEDA's operator log (${ev.operatorLog!.pod}): ${l}`)].slice(0, n + 1);
+}
+
+/**
+ * A KEDA object's (the ScaledJob's, the ScaledObject's) Ready condition when it is not True: not reported
+ * (warn: is the operator watching the namespace?) or False (fail, with KEDA's reason and message); undefined
+ * when it is Ready. `fix` says what to do about a False one, from its reason.
+ */
+export function notReadyFinding(
+  ev: Evidence,
+  o: {
+    check: number;
+    id: string;
+    /** "Kind namespace/name" */
+    name: string;
+    /** the object's name, for grepping the operator's log */
+    objectName: string;
+    ready: Condition | undefined;
+    evidence: string[];
+    fix: (reason: string | undefined) => string;
+  },
+): Finding | undefined {
+  const { check, id, name, ready, evidence } = o;
+  if (!ready || ready.status === 'Unknown')
+    return {
+      check,
+      id,
+      group: 'KEDA',
+      verdict: 'warn',
+      summary: `KEDA has not reported ${name} Ready (is its operator running and watching namespace ${ev.namespace}?)`,
+      evidence,
+      fix: `kubectl -n ${ev.keda.namespace} logs deployment/keda-operator | grep ${o.objectName}`,
+    };
+  if (ready.status !== 'True')
+    return {
+      check,
+      id,
+      group: 'KEDA',
+      verdict: 'fail',
+      summary: `KEDA says ${name} is not Ready: ${ready.reason ?? ''}${ready.message ? `: ${ready.message}` : ''}`,
+      evidence,
+      fix: o.fix(ready.reason),
+    };
+  return undefined;
 }

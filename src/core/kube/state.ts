@@ -86,6 +86,65 @@ export function scaledJobHealth(sj: ApiObject): ScaledJobHealth {
   };
 }
 
+/** A ScaledObject reports the same Ready / Active / Fallback conditions as a ScaledJob. */
+export const scalerHealth = scaledJobHealth;
+
+// ---------------------------------------------------------------------------------------------
+// Deployment and HPA (the deployment workload)
+
+export interface DeploymentReplicas {
+  /** spec.replicas: what the HPA (or KEDA, at 0 and 1) last asked for */
+  desired: number;
+  /** Pods of the Deployment that exist (status.replicas) */
+  current: number;
+  ready: number;
+}
+
+export function deploymentReplicas(d: ApiObject): DeploymentReplicas {
+  const spec = (d.spec ?? {}) as { replicas?: number };
+  const status = (d.status ?? {}) as { replicas?: number; readyReplicas?: number };
+  // the API server defaults spec.replicas to 1 when a Deployment is created without it
+  return { desired: spec.replicas ?? 1, current: status.replicas ?? 0, ready: status.readyReplicas ?? 0 };
+}
+
+export interface HpaHealth {
+  /** undefined until the HPA controller has looked at it */
+  current?: number;
+  desired?: number;
+  min?: number;
+  max?: number;
+  conditions: Condition[];
+  /** AbleToScale=False, or ScalingActive=False for another reason than a target at 0 replicas, in words */
+  problem?: string;
+  /** ScalingLimited=True (at max, at min, or a rate policy): not a fault, worth showing */
+  limited?: string;
+}
+
+const inWords = (c: Condition) => `${c.type}=${c.status}${c.reason ? ` ${c.reason}` : ''}${c.message ? `: ${c.message}` : ''}`;
+
+/**
+ * The HPA KEDA made for a ScaledObject. ScalingActive=False ScalingDisabled is its normal state while KEDA
+ * holds the Deployment at 0 (minReplicaCount 0): the HPA only acts from 1 replica up.
+ */
+export function hpaHealth(hpa: ApiObject): HpaHealth {
+  const spec = (hpa.spec ?? {}) as { minReplicas?: number; maxReplicas?: number };
+  const status = (hpa.status ?? {}) as { currentReplicas?: number; desiredReplicas?: number };
+  const conditions = conditionsOf(hpa);
+  const able = conditions.find((c) => c.type === 'AbleToScale');
+  const active = conditions.find((c) => c.type === 'ScalingActive');
+  const limited = conditions.find((c) => c.type === 'ScalingLimited' && c.status === 'True');
+  const bad = able?.status === 'False' ? able : active?.status === 'False' && active.reason !== 'ScalingDisabled' ? active : undefined;
+  return {
+    current: status.currentReplicas,
+    desired: status.desiredReplicas,
+    min: spec.minReplicas,
+    max: spec.maxReplicas,
+    conditions,
+    ...(bad ? { problem: inWords(bad) } : {}),
+    ...(limited ? { limited: inWords(limited) } : {}),
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Events (core/v1 Events and events.k8s.io/v1 both)
 

@@ -6,8 +6,10 @@
 // queue after maxReceiveCount receives). Pure and seeded: the same inputs give the same run.
 import type { Settings } from '../stack/settings.js';
 import { decide } from './decide.js';
-import { arrivalTimes, type LoadProfile } from './profile.js';
-import { STREAM, spread, unit } from './random.js';
+import { Events } from './events.js';
+import type { LoadProfile } from './profile.js';
+import { processing, startup } from './consumer.js';
+import { SimQueue } from './queue.js';
 
 /** What the stack would deploy: the settings that shape the ScaledJob and the queue. */
 export type SimStack = Pick<
@@ -136,13 +138,6 @@ export interface SimResult {
   samples: SimSample[];
 }
 
-// message states
-const NOT_ARRIVED = 0;
-const VISIBLE = 1;
-const IN_FLIGHT = 2;
-const DELETED = 3;
-const DEAD = 4;
-
 // event kinds
 const SNAPSHOT = 0;
 const POLL = 1;
@@ -156,67 +151,6 @@ const DIED = 5;
 const VISIBLE_AGAIN = 6;
 const JOB_FINISHED = 7;
 
-/** A binary min-heap of events by (time, order of scheduling), in parallel arrays. */
-export class Events {
-  private t: number[] = [];
-  private seq: number[] = [];
-  private kind: number[] = [];
-  private a: number[] = [];
-  private b: number[] = [];
-  private n = 0;
-  private counter = 0;
-  get size() {
-    return this.n;
-  }
-  topTime(): number {
-    return this.n > 0 ? this.t[0]! : Infinity;
-  }
-  push(t: number, kind: number, a = 0, b = 0) {
-    let i = this.n++;
-    const s = this.counter++;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (this.t[p]! < t || (this.t[p] === t && this.seq[p]! < s)) break;
-      this.move(p, i);
-      i = p;
-    }
-    this.set(i, t, s, kind, a, b);
-  }
-  /** removes the earliest; read it with the out parameter */
-  pop(out: { t: number; kind: number; a: number; b: number }) {
-    out.t = this.t[0]!;
-    out.kind = this.kind[0]!;
-    out.a = this.a[0]!;
-    out.b = this.b[0]!;
-    const last = --this.n;
-    const t = this.t[last]!;
-    const s = this.seq[last]!;
-    const kind = this.kind[last]!;
-    const a = this.a[last]!;
-    const b = this.b[last]!;
-    let i = 0;
-    for (;;) {
-      let c = 2 * i + 1;
-      if (c >= last) break;
-      if (c + 1 < last && (this.t[c + 1]! < this.t[c]! || (this.t[c + 1] === this.t[c] && this.seq[c + 1]! < this.seq[c]!))) c++;
-      if (t < this.t[c]! || (t === this.t[c] && s < this.seq[c]!)) break;
-      this.move(c, i);
-      i = c;
-    }
-    if (last > 0) this.set(i, t, s, kind, a, b);
-  }
-  private move(from: number, to: number) {
-    this.set(to, this.t[from]!, this.seq[from]!, this.kind[from]!, this.a[from]!, this.b[from]!);
-  }
-  private set(i: number, t: number, s: number, kind: number, a: number, b: number) {
-    this.t[i] = t;
-    this.seq[i] = s;
-    this.kind[i] = kind;
-    this.a[i] = a;
-    this.b[i] = b;
-  }
-}
-
 /** Job states */
 const J_PENDING = 0; // Pod not running yet
 const J_WAITING = 1; // long-polling
@@ -226,24 +160,8 @@ const J_EXITED_FAILED = 4; // Pod Failed, Job not yet Failed (KEDA counts it pen
 const J_FINISHED = 5;
 
 export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld = DEFAULT_WORLD): SimResult {
-  const total = profile.total;
-  const arrivals = arrivalTimes(profile);
-  const lastArrival = arrivals[total - 1] ?? 0;
-  const giveUpAt = lastArrival + world.giveUpAfter;
-
-  const state = new Uint8Array(total).fill(NOT_ARRIVED);
-  const receives = new Uint16Array(total);
-  const processedTimes = new Uint16Array(total);
-  const doneAt = new Float64Array(total);
-  // visible messages, first in first out (a standard queue's order does not matter to the counts)
-  let visibleRing = new Int32Array(1024);
-  let vHead = 0;
-  let vLen = 0;
-  let visible = 0; // messages in state VISIBLE (the ring may also hold ones deleted while visible)
-  let inFlight = 0;
-  let final = 0; // deleted or dead-lettered
-  let deadLettered = 0;
-  let lastFinalAt = 0;
+  const queue = new SimQueue(profile, stack);
+  const giveUpAt = queue.lastArrival + world.giveUpAfter;
 
   // Jobs
   let jobState = new Uint8Array(1024);
@@ -257,9 +175,6 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
   let emptyJobs = 0;
   let failedJobs = 0;
   let jobSeconds = 0;
-  // long-polling consumers, first come first served
-  const waiters: number[] = [];
-  let wHead = 0;
 
   const events = new Events();
   const e = { t: 0, kind: 0, a: 0, b: 0 };
@@ -270,33 +185,6 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
   const samples: SimSample[] = [];
   const P = stack.pollingInterval;
 
-  const growRing = () => {
-    const bigger = new Int32Array(visibleRing.length * 2);
-    for (let i = 0; i < vLen; i++) bigger[i] = visibleRing[(vHead + i) % visibleRing.length]!;
-    visibleRing = bigger;
-    vHead = 0;
-  };
-  const pushVisible = (m: number) => {
-    if (vLen === visibleRing.length) growRing();
-    visibleRing[(vHead + vLen) % visibleRing.length] = m;
-    vLen++;
-  };
-  // SQS's ordering is best effort, oldest first: a message that comes back is among the oldest
-  const pushVisibleFront = (m: number) => {
-    if (vLen === visibleRing.length) growRing();
-    vHead = (vHead - 1 + visibleRing.length) % visibleRing.length;
-    visibleRing[vHead] = m;
-    vLen++;
-  };
-  const popVisible = (): number => {
-    while (vLen > 0) {
-      const m = visibleRing[vHead]!;
-      vHead = (vHead + 1) % visibleRing.length;
-      vLen--;
-      if (state[m] === VISIBLE) return m;
-    }
-    return -1;
-  };
   const growJobs = () => {
     const n = jobState.length * 2;
     const grow = <T extends Uint8Array | Int32Array | Uint16Array | Float64Array>(a: T, make: (n: number) => T): T => {
@@ -308,11 +196,6 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
     jobMsg = grow(jobMsg, (x) => new Int32Array(x));
     jobReceipt = grow(jobReceipt, (x) => new Uint16Array(x));
     jobCreated = grow(jobCreated, (x) => new Float64Array(x));
-  };
-  const makeFinal = (m: number, how: number, t: number) => {
-    state[m] = how;
-    final++;
-    lastFinalAt = t;
   };
 
   // --- the consumers' CPU work on a node of world.nodeCpus CPUs: processor sharing ----------------------
@@ -347,35 +230,24 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
 
   /** job j receives message m at time t: processing starts */
   const give = (j: number, m: number, t: number, returning = 0) => {
-    visible--;
-    state[m] = IN_FLIGHT;
-    inFlight++;
-    const receipt = ++receives[m]!;
+    const receipt = queue.receive(m);
     jobState[j] = J_PROCESSING;
     jobMsg[j] = m;
     jobReceipt[j] = receipt;
     // a long-polling consumer starts processing when its receive call has returned (returning), the message
     // is in flight from the moment SQS hands it over (t)
-    const sleep = returning + spread(stack.processingTime, world.jitter, unit(world.seed, STREAM.processing, m, receipt));
-    const work = sleep + world.deleteLatency;
-    const dies = world.failureRate > 0 && unit(world.seed, STREAM.failure, m, receipt) < world.failureRate;
-    if (dies) events.push(t + work * unit(world.seed, STREAM.failAt, m, receipt), DIED, j);
-    else if (cpus > 0) events.push(t + sleep, SLEPT, j);
+    const { sleep, work, diesAfter } = processing(stack, world, m, receipt, returning);
+    if (diesAfter !== undefined) events.push(t + diesAfter, DIED, j);
+    else if (cpus > 0) events.push(t + (returning + sleep), SLEPT, j);
     else events.push(t + work, PROCESSED, j);
-    if (dies || work >= stack.visibilityTimeout || cpus > 0) events.push(t + stack.visibilityTimeout, VISIBLE_AGAIN, m, receipt);
+    if (diesAfter !== undefined || work >= stack.visibilityTimeout || cpus > 0)
+      events.push(t + stack.visibilityTimeout, VISIBLE_AGAIN, m, receipt);
   };
+  const waiting = (j: number) => jobState[j] === J_WAITING;
   /** a message becomes visible at t: a long-polling consumer takes it at once */
   const becomeVisible = (m: number, t: number, again = false) => {
-    state[m] = VISIBLE;
-    visible++;
-    while (wHead < waiters.length) {
-      const j = waiters[wHead++]!;
-      if (jobState[j] !== J_WAITING) continue;
-      give(j, m, t, world.receiveLatency);
-      return;
-    }
-    if (again) pushVisibleFront(m);
-    else pushVisible(m);
+    const j = queue.becomeVisible(m, again, waiting);
+    if (j >= 0) give(j, m, t, world.receiveLatency);
   };
   const exit = (j: number, t: number, ok: boolean) => {
     jobState[j] = ok ? J_EXITED_OK : J_EXITED_FAILED;
@@ -384,7 +256,6 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
     events.push(t + world.jobFinishLatency, JOB_FINISHED, j);
   };
 
-  let nextArrival = 0;
   let over = false;
   const firstPoll = world.pollOffset;
   events.push(Math.max(0, firstPoll - world.countLag), SNAPSHOT);
@@ -393,9 +264,9 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
   for (;;) {
     const te = events.topTime();
     // arrivals at the same instant as an event come first (they were sent before KEDA looked)
-    if (nextArrival < total && arrivals[nextArrival]! <= te) {
-      const m = nextArrival++;
-      becomeVisible(m, arrivals[m]!);
+    const m = queue.arrivingBy(te);
+    if (m >= 0) {
+      becomeVisible(m, queue.arrivals[m]!);
       continue;
     }
     if (events.size === 0) break;
@@ -403,16 +274,16 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
     const t = e.t;
     switch (e.kind) {
       case SNAPSHOT:
-        snapVisible = visible;
-        snapInFlight = inFlight;
+        snapVisible = queue.visible;
+        snapInFlight = queue.inFlight;
         snapAt = t;
         break;
       case POLL: {
         polls++;
-        const idle = final === total && unfinished === 0;
+        const idle = queue.final === queue.total && unfinished === 0;
         // done: nothing left, and KEDA's last read already saw it so; or given up
-        if ((idle && snapAt >= lastFinalAt) || t > giveUpAt) {
-          samples.push({ t, queue: visible + inFlight, jobs: unfinished });
+        if ((idle && snapAt >= queue.lastFinalAt) || t > giveUpAt) {
+          samples.push({ t, queue: queue.visible + queue.inFlight, jobs: unfinished });
           over = true;
           break;
         }
@@ -437,14 +308,13 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
           jobCreated[j] = t;
           unfinished++;
           pending++;
-          const ready = spread(world.podStartup, world.jitter, unit(world.seed, STREAM.startup, j));
-          const running = Math.max(0, ready - world.consumerStartup);
+          const { ready, running } = startup(world, j);
           events.push(t + running, POD_RUNNING, j);
           // on a node of limited CPUs the consumer's start-up is CPU work that starts when the Pod runs
           if (cpus === 0) events.push(t + ready, POD_READY, j);
         }
         if (unfinished > peakJobs) peakJobs = unfinished;
-        samples.push({ t, queue: visible + inFlight, jobs: unfinished });
+        samples.push({ t, queue: queue.visible + queue.inFlight, jobs: unfinished });
         events.push(t + P - Math.min(world.countLag, P), SNAPSHOT);
         events.push(t + P, POLL);
         break;
@@ -452,8 +322,8 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
       case POD_RUNNING:
         pending--;
         if (cpus > 0) {
-          const ready = spread(world.podStartup, world.jitter, unit(world.seed, STREAM.startup, e.a));
-          startCpu(t, e.a, POD_READY, ready - Math.max(0, ready - world.consumerStartup));
+          const { ready, running } = startup(world, e.a);
+          startCpu(t, e.a, POD_READY, ready - running);
         }
         break;
       case SLEPT:
@@ -476,11 +346,11 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
       }
       case POD_READY: {
         const j = e.a;
-        const m = popVisible();
+        const m = queue.popVisible();
         if (m >= 0) give(j, m, t);
         else {
           jobState[j] = J_WAITING;
-          waiters.push(j);
+          queue.wait(j);
           events.push(t + world.waitTimeSeconds, RECEIVE_TIMEOUT, j);
         }
         break;
@@ -493,15 +363,7 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
         break;
       case PROCESSED: {
         const j = e.a;
-        const m = jobMsg[j]!;
-        processedTimes[m]!++;
-        // a delete with an old receipt handle (someone received it since) deletes nothing
-        if (receives[m] === jobReceipt[j] && (state[m] === IN_FLIGHT || state[m] === VISIBLE)) {
-          if (state[m] === IN_FLIGHT) inFlight--;
-          else visible--;
-          makeFinal(m, DELETED, t);
-          doneAt[m] = t;
-        }
+        queue.delete(jobMsg[j]!, jobReceipt[j]!, t);
         exit(j, t, true);
         break;
       }
@@ -509,16 +371,9 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
         failedJobs++;
         exit(e.a, t, false);
         break;
-      case VISIBLE_AGAIN: {
-        const m = e.a;
-        if (state[m] !== IN_FLIGHT || receives[m] !== e.b) break;
-        inFlight--;
-        if (stack.deadLetterQueue && receives[m]! >= stack.maxReceiveCount) {
-          makeFinal(m, DEAD, t);
-          deadLettered++;
-        } else becomeVisible(m, t, true);
+      case VISIBLE_AGAIN:
+        if (queue.expire(e.a, e.b, t)) becomeVisible(e.a, t, true);
         break;
-      }
       case JOB_FINISHED:
         if (jobState[e.a] === J_EXITED_FAILED) pending--;
         jobState[e.a] = J_FINISHED;
@@ -528,40 +383,16 @@ export function simulate(stack: SimStack, profile: LoadProfile, world: SimWorld 
     if (over) break;
   }
 
-  let receivedMoreThanOnce = 0;
-  let processedMoreThanOnce = 0;
-  let redeliveries = 0;
-  const lat: number[] = [];
-  for (let m = 0; m < total; m++) {
-    if (receives[m]! > 1) receivedMoreThanOnce++;
-    if (receives[m]! > 1) redeliveries += receives[m]! - 1;
-    if (processedTimes[m]! > 1) processedMoreThanOnce++;
-    if (state[m] === DELETED) lat.push(doneAt[m]! - arrivals[m]!);
-  }
-  lat.sort((x, y) => x - y);
-  const pct = (q: number) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(q * lat.length))]! : 0);
-  const drained = final === total;
-  return {
-    workload: 'job',
-    messages: total,
-    drained,
-    ...(drained ? { timeToDrain: lastFinalAt } : {}),
-    lastArrival,
+  return queue.result('job', {
     peakJobs,
     jobsCreated: jobs,
-    jobsPerMessage: total ? jobs / total : 0,
     emptyJobs,
     failedJobs,
-    receivedMoreThanOnce,
-    processedMoreThanOnce,
-    deadLettered,
     jobSeconds,
     killed: 0,
-    redeliveries,
     podSeconds: jobSeconds,
     peakPods: peakJobs,
-    latency: { p50: pct(0.5), p95: pct(0.95), max: lat.length ? lat[lat.length - 1]! : 0 },
     polls,
     samples,
-  };
+  });
 }

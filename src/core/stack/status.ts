@@ -1,6 +1,14 @@
 // One look at a stack: does each part exist, is it as planned, is it working. Reads only.
 import { KubeApiError, type Kube, type KubeObject } from '../kube/ports.js';
-import { countJobPhases, describeCondition, lastWarning, scaledJobHealth } from '../kube/state.js';
+import {
+  countJobPhases,
+  describeCondition,
+  deploymentReplicas,
+  hpaHealth,
+  lastWarning,
+  scalerHealth,
+  type RawEvent,
+} from '../kube/state.js';
 import { findStackRoles } from '../aws/iam-roles.js';
 import { kedaNotHealthy, observeKeda } from '../keda/install.js';
 import type { Part, Ports } from './ports.js';
@@ -11,7 +19,20 @@ import { findStackQueues, queueNameOf } from '../aws/queue.js';
 import { queueDepth } from '../aws/queue-depth.js';
 import { readResults } from '../kube/results.js';
 import type { Settings } from './settings.js';
+import type { StackNames } from './names.js';
 import { allInOrder } from '../parallel.js';
+import { workloadOf } from '../workloads/index.js';
+import type { ObservedCollection } from '../workloads/types.js';
+
+/** a ScaledJob or a ScaledObject, as KEDA reports it */
+export interface ScalerStatus {
+  name: string;
+  exists: boolean;
+  ready?: string;
+  active?: string;
+  lastWarning?: string /** why it could not be read */;
+  unreadable?: string;
+}
 
 export interface StackStatus {
   stack: string;
@@ -28,16 +49,30 @@ export interface StackStatus {
   };
   roles?: Array<{ name: string; state: 'as planned' | 'drifted' | 'missing'; details: string[] }>;
   keda?: { installed: boolean; version?: string; ready: boolean; problem?: string };
-  scaledJob?: {
+  /** the job workload's scaler */
+  scaledJob?: ScalerStatus;
+  /** the deployment workload's scaler */
+  scaledObject?: ScalerStatus;
+  objects?: { asPlanned: number; drifted: string[]; missing: string[] };
+  /** the job workload: its Jobs by their conditions */
+  jobs?: { active: number; succeeded: number; failed: number };
+  /** the deployment workload: the consumer Deployment's replicas (spec, existing, ready) */
+  deployment?: { name: string; exists: boolean; desired?: number; current?: number; ready?: number; unreadable?: string };
+  /** the deployment workload: the HPA KEDA made for the ScaledObject */
+  hpa?: {
     name: string;
     exists: boolean;
-    ready?: string;
-    active?: string;
-    lastWarning?: string /** why it could not be read */;
+    current?: number;
+    desired?: number;
+    min?: number;
+    max?: number;
+    /** AbleToScale or ScalingActive not fine, in words */
+    problem?: string;
+    /** its conditions, when one is not fine or ScalingLimited is True */
+    conditions?: string[];
+    lastWarning?: string;
     unreadable?: string;
   };
-  objects?: { asPlanned: number; drifted: string[]; missing: string[] };
-  jobs?: { active: number; succeeded: number; failed: number };
   results?: { processed: number; killed: number } | { unavailable: string };
   /** static mode: the credentials in the stack's Secret (never their values) */
   credentials?: { secret: string; temporary: boolean; expiresAt?: string; expired: boolean };
@@ -73,7 +108,9 @@ export async function stackStatus(settings: Settings, ports: Ports, skip: Readon
           visible: dlqUrl ? queueDepth(await ports.aws.sqs.getQueueAttributes(dlqUrl)).visible : undefined,
         };
       if (s.queue.deadLetter?.visible)
-        problem(`${s.queue.deadLetter.visible} message(s) in the dead-letter queue ${dlq!.name}: Jobs failed on them repeatedly`);
+        problem(
+          `${s.queue.deadLetter.visible} message(s) in the dead-letter queue ${dlq!.name}: ${workloadOf(settings).unit.many} failed on them repeatedly`,
+        );
     } else problem(`SQS queue ${work.name} does not exist: run kedactl init`);
     s.roles = p.plan.changes
       .filter((c) => c.kind === 'IAM role')
@@ -130,40 +167,9 @@ export async function stackStatus(settings: Settings, ports: Ports, skip: Readon
       problem(`changed since kedactl applied them: ${s.objects.drifted.join(', ')}: kedactl plan shows how; kedactl init restores them`);
 
     const ns = desired.names.namespace;
-    if (settings.auth === 'static') await credentialsStatus(kube, ns, desired.names.credentialsSecret, s, problem);
-    const sjName = desired.names.scaledJob;
-    // get says undefined only for "not found"; a refused or failed read is reported as such, not as missing
-    let sj: KubeObject | undefined;
-    let unreadable: string | undefined;
-    if (!s.objects.missing.some((m) => m.startsWith('ScaledJob ')))
-      sj = await kube.get({ apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob', namespace: ns, name: sjName }).catch((e: unknown) => {
-        if (!(e instanceof KubeApiError)) throw e;
-        unreadable = e.message;
-        return undefined;
-      });
-    s.scaledJob = { name: sjName, exists: Boolean(sj), ...(unreadable ? { unreadable } : {}) };
-    if (unreadable) problem(`could not read ScaledJob ${ns}/${sjName}: ${unreadable}`);
-    if (sj) {
-      const health = scaledJobHealth(sj);
-      if (health.readyCondition) s.scaledJob.ready = describeCondition(health.readyCondition);
-      if (health.activeCondition) s.scaledJob.active = describeCondition(health.activeCondition);
-      const events = await kube.list({ apiVersion: 'v1', kind: 'Event' }, { namespace: ns }).catch((e: unknown) => {
-        if (!(e instanceof KubeApiError)) throw e;
-        problem(`could not read the events of namespace ${ns} (KEDA's warnings about the ScaledJob): ${e.message}`);
-        return [] as KubeObject[];
-      });
-      const warning = lastWarning(events, { kind: 'ScaledJob', name: sjName });
-      if (warning) s.scaledJob.lastWarning = warning;
-      if (!s.scaledJob.ready?.startsWith('True'))
-        problem(
-          `ScaledJob ${ns}/${sjName} is not ready (Ready: ${s.scaledJob.ready ?? 'not reported by KEDA yet'})${s.scaledJob.lastWarning ? `; last warning: ${s.scaledJob.lastWarning}` : ''}`,
-        );
-      const jobs = await kube.list(
-        { apiVersion: 'batch/v1', kind: 'Job' },
-        { namespace: ns, labelSelector: `scaledjob.keda.sh/name=${sjName}` },
-      );
-      s.jobs = countJobPhases(jobs);
-    }
+    if (settings.auth === 'static')
+      await credentialsStatus(kube, ns, desired.names.credentialsSecret, s, problem, workloadOf(settings).unit.many);
+    await workloadStatus(settings, desired.names, kube, ns, s, problem);
     try {
       const r = await readResults(kube, { namespace: ns, name: desired.names.analyzer, port: 'http' });
       s.results = { processed: r.processed.count, killed: r.killed.count };
@@ -176,10 +182,109 @@ export async function stackStatus(settings: Settings, ports: Ports, skip: Readon
   return s;
 }
 
+/** get, but a refused or failed read is a reason (undefined only for "not found") */
+async function read(kube: Kube, ns: string, c: ObservedCollection & { name: string }): Promise<{ o?: KubeObject; unreadable?: string }> {
+  try {
+    return { o: await kube.get({ apiVersion: c.apiVersion, kind: c.kind, namespace: ns, name: c.name }) };
+  } catch (e) {
+    if (!(e instanceof KubeApiError)) throw e;
+    return { unreadable: e.message };
+  }
+}
+
+/**
+ * The workload's part: its scaler (Ready / Active, KEDA's last warning), and what it observes beside it:
+ * a ScaledJob's Jobs, or a ScaledObject's Deployment and the HPA KEDA made for it.
+ */
+async function workloadStatus(
+  settings: Settings,
+  n: StackNames,
+  kube: Kube,
+  ns: string,
+  s: StackStatus,
+  problem: (t: string) => void,
+): Promise<void> {
+  const w = workloadOf(settings);
+  const observed = w.observed(n);
+  const scaler = w.scaler(n);
+  const scalerKey = (['scaledJob', 'scaledObject'] as const).find((k) => observed[k]?.kind === scaler.kind)!;
+  const kind = scaler.kind;
+  const name = scaler.name;
+  let sc: KubeObject | undefined;
+  let unreadable: string | undefined;
+  if (!s.objects?.missing.some((m) => m.startsWith(`${kind} `)))
+    ({ o: sc, unreadable } = await read(kube, ns, { ...observed[scalerKey]!, name }));
+  const view: ScalerStatus = { name, exists: Boolean(sc), ...(unreadable ? { unreadable } : {}) };
+  s[scalerKey] = view;
+  if (unreadable) problem(`could not read ${kind} ${ns}/${name}: ${unreadable}`);
+  let events: RawEvent[] = [];
+  if (sc) {
+    const health = scalerHealth(sc);
+    if (health.readyCondition) view.ready = describeCondition(health.readyCondition);
+    if (health.activeCondition) view.active = describeCondition(health.activeCondition);
+    events = await kube.list({ apiVersion: 'v1', kind: 'Event' }, { namespace: ns }).catch((e: unknown) => {
+      if (!(e instanceof KubeApiError)) throw e;
+      problem(`could not read the events of namespace ${ns} (KEDA's warnings about the ${kind}): ${e.message}`);
+      return [] as KubeObject[];
+    });
+    const warning = lastWarning(events, { kind, name });
+    if (warning) view.lastWarning = warning;
+    if (!view.ready?.startsWith('True'))
+      problem(
+        `${kind} ${ns}/${name} is not ready (Ready: ${view.ready ?? 'not reported by KEDA yet'})${view.lastWarning ? `; last warning: ${view.lastWarning}` : ''}`,
+      );
+    if (observed.jobs) {
+      const jobs = await kube.list(
+        { apiVersion: observed.jobs.apiVersion, kind: observed.jobs.kind },
+        { namespace: ns, labelSelector: observed.jobs.labelSelector },
+      );
+      s.jobs = countJobPhases(jobs);
+    }
+  }
+  const dep = observed.deployment;
+  if (dep?.name && !s.objects?.missing.includes(`${dep.kind} ${dep.name}`)) {
+    const { o, unreadable } = await read(kube, ns, { ...dep, name: dep.name });
+    s.deployment = { name: dep.name, exists: Boolean(o), ...(o ? deploymentReplicas(o) : {}), ...(unreadable ? { unreadable } : {}) };
+    if (unreadable) problem(`could not read Deployment ${ns}/${dep.name}: ${unreadable}`);
+  }
+  const hpa = observed.hpa;
+  if (hpa?.name && sc) {
+    // KEDA records the HPA's name on the ScaledObject; until it has, the name it will give it
+    const hpaName = (sc.status as { hpaName?: string } | undefined)?.hpaName ?? hpa.name;
+    const { o, unreadable } = await read(kube, ns, { ...hpa, name: hpaName });
+    const h = o ? hpaHealth(o) : undefined;
+    const warning = lastWarning(events, { kind: hpa.kind, name: hpaName });
+    const conditions = h?.problem || h?.limited ? h.conditions.map((c) => `${c.type} ${describeCondition(c)}`) : undefined;
+    s.hpa = {
+      name: hpaName,
+      exists: Boolean(o),
+      ...(h ? { current: h.current, desired: h.desired, min: h.min, max: h.max } : {}),
+      ...(h?.problem ? { problem: h.problem } : {}),
+      ...(conditions ? { conditions } : {}),
+      ...(warning ? { lastWarning: warning } : {}),
+      ...(unreadable ? { unreadable } : {}),
+    };
+    if (unreadable) problem(`could not read HorizontalPodAutoscaler ${ns}/${hpaName}: ${unreadable}`);
+    else if (!o && view.ready?.startsWith('True'))
+      problem(
+        `HorizontalPodAutoscaler ${ns}/${hpaName} does not exist: KEDA makes it for ${kind} ${name}, and nothing scales above 1 replica without it; kedactl doctor says why`,
+      );
+    else if (h?.problem)
+      problem(`HorizontalPodAutoscaler ${ns}/${hpaName} cannot scale (${h.problem})${warning ? `; last warning: ${warning}` : ''}`);
+  }
+}
+
 export const ANNOTATION_CREDENTIALS_EXPIRE = 'kedactl.io/credentials-expire-at';
 
 /** Temporary credentials in the Secret stop working when they expire; say so, and how to refresh them. */
-async function credentialsStatus(kube: Kube, namespace: string, name: string, s: StackStatus, problem: (t: string) => void): Promise<void> {
+async function credentialsStatus(
+  kube: Kube,
+  namespace: string,
+  name: string,
+  s: StackStatus,
+  problem: (t: string) => void,
+  consumers: string,
+): Promise<void> {
   let secret: KubeObject | undefined;
   try {
     secret = await kube.get({ apiVersion: 'v1', kind: 'Secret', namespace, name });
@@ -195,7 +300,7 @@ async function credentialsStatus(kube: Kube, namespace: string, name: string, s:
   s.credentials = { secret: `${namespace}/${name}`, temporary, ...(expiresAt ? { expiresAt } : {}), expired };
   if (expired)
     problem(
-      `the temporary AWS credentials in Secret ${namespace}/${name} expired at ${expiresAt}: KEDA and the Jobs can no longer read the queue. ` +
+      `the temporary AWS credentials in Secret ${namespace}/${name} expired at ${expiresAt}: KEDA and the ${consumers} can no longer read the queue. ` +
         'Refresh your credentials ("aws sso login", or assume the role again), then run "kedactl init", which rewrites the Secret',
     );
 }

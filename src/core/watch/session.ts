@@ -6,6 +6,8 @@
 import { type InformerOptions, type WatchTarget, type WatchTransport, runInformer, sleep } from './informer.js';
 import { poll, queueErrorText, type QueueSource, type ResultsSource } from './sources.js';
 import { initialState, reduceAll, type Action, type Kind, type ReduceContext, type WatchState } from './state.js';
+import type { StackNames } from '../stack/names.js';
+import type { ObservedCollection, Workload } from '../workloads/types.js';
 
 /**
  * Holds the state. Actions are queued and folded in (reduceAll) when someone reads `state`, so a burst of
@@ -23,7 +25,7 @@ export class WatchStore {
     readonly ctx: ReduceContext,
     now: number = Date.now(),
   ) {
-    this.current = initialState(now);
+    this.current = initialState(now, ctx.kinds);
   }
   get state(): WatchState {
     if (this.queued.length) {
@@ -53,7 +55,12 @@ export interface WatchPorts {
 
 export interface WatchOptions {
   namespace: string;
+  /** the stack's processor name: the ScaledJob's (the default targets), and the prefix of the events kept */
   scaledJob: string;
+  /** what to watch (default: the job workload's targets, by scaledJob); see workloadTargets */
+  targets?: Partial<Record<Kind, WatchTarget>>;
+  /** events about objects of these names are kept too */
+  related?: readonly string[];
   /** queue name, for messages */
   queueName: string;
   queueIntervalMs?: number;
@@ -72,7 +79,7 @@ export interface WatchSession {
 /** The label KEDA puts on the Jobs of a ScaledJob and on their Pods. */
 export const SCALED_JOB_LABEL = 'scaledjob.keda.sh/name';
 
-export function targets(namespace: string, scaledJob: string): Record<Kind, WatchTarget> {
+export function targets(namespace: string, scaledJob: string): Partial<Record<Kind, WatchTarget>> {
   const ns = encodeURIComponent(namespace);
   const bySj = `${SCALED_JOB_LABEL}=${scaledJob}`;
   return {
@@ -83,15 +90,42 @@ export function targets(namespace: string, scaledJob: string): Record<Kind, Watc
   };
 }
 
+function collectionPath(namespace: string, c: ObservedCollection): string {
+  const group = c.apiVersion.includes('/') ? `/apis/${c.apiVersion}` : `/api/${c.apiVersion}`;
+  return `${group}/namespaces/${encodeURIComponent(namespace)}/${c.resource}`;
+}
+
+/** A workload's watch: its Pods, what it observes (workloads/), and the namespace's events. */
+export function workloadTargets(
+  namespace: string,
+  w: Pick<Workload, 'observed' | 'podSelector'>,
+  n: StackNames,
+): { targets: Partial<Record<Kind, WatchTarget>>; related: string[] } {
+  const ns = encodeURIComponent(namespace);
+  const t: Partial<Record<Kind, WatchTarget>> = { pods: { path: `/api/v1/namespaces/${ns}/pods`, labelSelector: w.podSelector(n) } };
+  const related: string[] = [];
+  for (const [kind, c] of Object.entries(w.observed(n)) as Array<[Kind, ObservedCollection]>) {
+    t[kind] = {
+      path: collectionPath(namespace, c),
+      ...(c.labelSelector ? { labelSelector: c.labelSelector } : {}),
+      ...(c.name ? { fieldSelector: `metadata.name=${c.name}` } : {}),
+    };
+    if (c.name) related.push(c.name);
+  }
+  t.events = { path: `/api/v1/namespaces/${ns}/events` };
+  return { targets: t, related };
+}
+
 export function startWatch(ports: WatchPorts, o: WatchOptions): WatchSession {
   const now = ports.now ?? (() => Date.now());
-  const store = new WatchStore({ scaledJob: o.scaledJob }, now());
+  const watched = o.targets ?? targets(o.namespace, o.scaledJob);
+  const store = new WatchStore({ scaledJob: o.scaledJob, related: o.related, kinds: Object.keys(watched) as Kind[] }, now());
   const ac = new AbortController();
   const signal = ac.signal;
   const loops: Array<Promise<void>> = [];
   const queueIntervalMs = o.queueIntervalMs ?? 2000;
 
-  for (const [kind, target] of Object.entries(targets(o.namespace, o.scaledJob)) as Array<[Kind, WatchTarget]>) {
+  for (const [kind, target] of Object.entries(watched) as Array<[Kind, WatchTarget]>) {
     loops.push(
       runInformer(
         ports.transport,

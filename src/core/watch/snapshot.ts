@@ -1,6 +1,6 @@
 // The numbers of a WatchState as one plain object: what -o ndjson prints, what --until-empty checks,
 // and what the screen shows. Old numbers carry their age, so nothing stale passes for live.
-import { KINDS, countJobs, countPods, type ConnState, type Kind, type QueueNumbers, type WatchState } from './state.js';
+import { countJobs, countPods, type ConnState, type HpaView, type Kind, type QueueNumbers, type WatchState } from './state.js';
 
 /** numbers older than this (or from a failing source) are marked stale */
 export const STALE_AFTER_MS = 10_000;
@@ -9,14 +9,26 @@ export interface Snapshot {
   time: string;
   queue: (QueueNumbers & { ageSeconds: number; stale: boolean }) | null;
   queueError?: string;
-  jobs: { active: number; succeeded: number; failed: number };
+  /** the job workload */
+  jobs?: { active: number; succeeded: number; failed: number };
+  /** the deployment workload: the consumer Deployment's replicas and its HPA's */
+  deployment?: { exists: boolean; desired?: number; ready?: number };
+  hpa?: HpaView;
   pods: { pending: number; running: number; terminating: number; succeeded: number; failed: number };
   results: { processed: number; killed: number; ageSeconds: number; stale: boolean } | null;
   resultsError?: string;
-  scaledJob: { exists: boolean; ready?: boolean; active?: boolean; problem?: string };
+  scaledJob?: ScalerSnapshot;
+  scaledObject?: ScalerSnapshot;
   connection: 'live' | 'connecting' | 'reconnecting';
   /** kinds that are not live, with why */
   notLive?: Partial<Record<Kind, { state: ConnState; error?: string }>>;
+}
+
+export interface ScalerSnapshot {
+  exists: boolean;
+  ready?: boolean;
+  active?: boolean;
+  problem?: string;
 }
 
 export interface SnapshotOptions {
@@ -29,8 +41,19 @@ function age(now: number, at: number | undefined): number {
   return at === undefined ? 0 : Math.max(0, Math.round((now - at) / 1000));
 }
 
+const SCALERS: readonly Kind[] = ['scaledJob', 'scaledObject'];
+
+/** the kinds whose watch must be live for the counts to be true: what runs the Pods (Jobs, the Deployment), then the Pods */
+export function consumerKinds(s: WatchState): Kind[] {
+  return (['jobs', 'deployment', 'pods'] as const).filter((k) => s.watched.includes(k));
+}
+
 export function overallConnection(s: WatchState): Snapshot['connection'] {
-  const states = KINDS.filter((k) => k !== 'scaledJob' || s.connections[k].state !== 'missing').map((k) => s.connections[k]);
+  // a scaler kind that is not served (KEDA's CRDs missing) is shown on its own line, not as "connecting"
+  const states = s.watched
+    .map((k) => [k, s.connections[k]!] as const)
+    .filter(([k, c]) => !SCALERS.includes(k) || c.state !== 'missing')
+    .map(([, c]) => c);
   if (states.some((c) => c.state === 'reconnecting')) return 'reconnecting';
   if (states.some((c) => c.state === 'connecting')) return 'connecting';
   return 'live';
@@ -42,8 +65,8 @@ export function snapshot(s: WatchState, now: number, o: SnapshotOptions = {}): S
   const q = s.queue;
   const r = s.results;
   const notLive: Snapshot['notLive'] = {};
-  for (const k of KINDS) {
-    const c = s.connections[k];
+  for (const k of s.watched) {
+    const c = s.connections[k]!;
     if (c.state !== 'live') notLive[k] = c.error ? { state: c.state, error: c.error } : { state: c.state };
   }
   return {
@@ -52,7 +75,9 @@ export function snapshot(s: WatchState, now: number, o: SnapshotOptions = {}): S
       ? { ...q.numbers, ageSeconds: age(now, q.at), stale: q.error !== undefined || now - (q.at ?? 0) > queueStaleMs }
       : null,
     ...(q.error ? { queueError: q.error } : {}),
-    jobs: countJobs(s),
+    ...(s.connections.jobs ? { jobs: countJobs(s) } : {}),
+    ...(s.connections.deployment ? { deployment: { ...s.deployment } } : {}),
+    ...(s.connections.hpa ? { hpa: { ...s.hpa } } : {}),
     pods: countPods(s),
     results:
       r.processed !== undefined
@@ -64,7 +89,8 @@ export function snapshot(s: WatchState, now: number, o: SnapshotOptions = {}): S
           }
         : null,
     ...(r.error ? { resultsError: r.error } : {}),
-    scaledJob: { ...s.scaledJob },
+    ...(s.connections.scaledJob ? { scaledJob: { ...s.scaledJob } } : {}),
+    ...(s.connections.scaledObject ? { scaledObject: { ...s.scaledObject } } : {}),
     connection: overallConnection(s),
     ...(Object.keys(notLive).length ? { notLive } : {}),
   };
@@ -80,14 +106,20 @@ export function changeKey(x: Snapshot): string {
 
 /**
  * --until-empty: the queue, read fresh since `since`, holds nothing (visible, in flight, delayed) and the
- * Jobs and Pods watches are live and show no active Job.
+ * Pods' watch and their owners' (Jobs, or the Deployment) are live, and then:
+ * - Jobs watched: no active Job (a Job shows its work until it ends);
+ * - otherwise (consumer Pods of a Deployment, which stay up after their work until KEDA's cooldown and the
+ *   HPA remove them): the queue was empty on two reads in a row since `since`, one poll apart. A busy
+ *   consumer holds its message in flight, and SQS's approximate counts may lag a moment: one read of 0 is
+ *   not enough to call it done. Idle Pods still running do not count against it.
  */
 export function drained(s: WatchState, since: number): boolean {
   const q = s.queue;
   if (!q.numbers || q.error !== undefined || (q.at ?? 0) < since) return false;
   if (q.numbers.visible + q.numbers.inFlight + q.numbers.delayed > 0) return false;
-  for (const k of ['jobs', 'pods'] as const) if (!s.connections[k].synced || s.connections[k].state !== 'live') return false;
-  return countJobs(s).active === 0;
+  for (const k of consumerKinds(s)) if (!s.connections[k]!.synced || s.connections[k]!.state !== 'live') return false;
+  if (s.connections.jobs) return countJobs(s).active === 0;
+  return (q.emptyReads ?? 0) >= 2 && (q.emptySince ?? 0) >= since;
 }
 
 /** One line for humans when there is no terminal (-o text, piped). */
@@ -95,7 +127,23 @@ export function summaryLine(x: Snapshot): string {
   const q = x.queue
     ? `queue ${x.queue.visible} visible / ${x.queue.inFlight} in flight${x.queue.delayed ? ` / ${x.queue.delayed} delayed` : ''}${x.queue.deadLetter !== undefined ? ` / dlq ${x.queue.deadLetter}` : ''}${x.queue.stale ? ` (stale, ${x.queue.ageSeconds}s old)` : ''}`
     : `queue unknown${x.queueError ? ` (${x.queueError})` : ''}`;
-  const j = `jobs ${x.jobs.active} active / ${x.jobs.succeeded} succeeded / ${x.jobs.failed} failed`;
+  const n = (v: number | undefined) => (v === undefined ? '?' : String(v));
+  const h = x.hpa;
+  const j = [
+    x.jobs ? `jobs ${x.jobs.active} active / ${x.jobs.succeeded} succeeded / ${x.jobs.failed} failed` : '',
+    x.deployment
+      ? x.deployment.exists
+        ? `deployment ${n(x.deployment.desired)} desired / ${n(x.deployment.ready)} ready`
+        : 'deployment missing'
+      : '',
+    h
+      ? h.exists
+        ? `hpa ${n(h.current)} current / ${n(h.desired)} desired${h.problem ? ` (${h.problem})` : h.limited ? ` (${h.limited})` : ''}`
+        : 'hpa missing'
+      : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
   const p = `pods ${x.pods.pending} pending / ${x.pods.running} running / ${x.pods.terminating} terminating`;
   const r = x.results
     ? `processed ${x.results.processed} / killed ${x.results.killed}${x.results.stale ? ` (${x.results.ageSeconds}s old)` : ''}`

@@ -1,19 +1,23 @@
 // What `kedactl watch` knows at one moment: plain data, changed only by the pure reducer below.
 // Raw Kubernetes objects are reduced to small rows on arrival, so 1,000 Pods cost little memory.
 import {
+  deploymentReplicas,
   eventCount,
   eventMessage,
   eventSubject,
   eventTime,
+  hpaHealth,
   jobPhase,
   scaledJobHealth,
   type JobPhase,
   type RawEvent,
 } from '../kube/state.js';
+import type { ObservedKind } from '../workloads/types.js';
 
-/** The things watched; one watch connection per kind. */
-export const KINDS = ['pods', 'jobs', 'scaledJob', 'events'] as const;
-export type Kind = (typeof KINDS)[number];
+/** The things a watch can watch, one connection each: the Pods, the events, and what the workload observes. */
+export type Kind = 'pods' | 'events' | ObservedKind;
+/** The job workload's kinds (the default, and the order its connections open in). */
+export const KINDS = ['pods', 'jobs', 'scaledJob', 'events'] as const satisfies readonly Kind[];
 
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
 
@@ -47,12 +51,33 @@ export interface EventRow {
   count: number;
 }
 
-export interface ScaledJobView {
+/** a ScaledJob or a ScaledObject */
+export interface ScalerView {
   exists: boolean;
   ready?: boolean;
   active?: boolean;
   /** a condition that is not fine, in words */
   problem?: string;
+}
+export type ScaledJobView = ScalerView;
+
+export interface DeploymentView {
+  exists: boolean;
+  /** spec.replicas */
+  desired?: number;
+  ready?: number;
+}
+
+/** the HPA KEDA made for the ScaledObject */
+export interface HpaView {
+  exists: boolean;
+  current?: number;
+  desired?: number;
+  max?: number;
+  /** AbleToScale / ScalingActive not fine, in words */
+  problem?: string;
+  /** ScalingLimited=True, in words */
+  limited?: string;
 }
 
 export type ConnState = 'connecting' | 'live' | 'reconnecting' | 'missing';
@@ -77,6 +102,9 @@ export interface QueueView {
   numbers?: QueueNumbers;
   /** when numbers were read */
   at?: number;
+  /** reads in a row (the last one included) that found the queue empty, and when the first of them was */
+  emptyReads?: number;
+  emptySince?: number;
   /** set while the last read failed: numbers (if any) are old */
   error?: string;
 }
@@ -96,12 +124,17 @@ export interface Sample {
 }
 
 export interface WatchState {
+  /** the kinds watched, in the order their connections open (connections has exactly these) */
+  watched: readonly Kind[];
   pods: ReadonlyMap<string, PodRow>;
   jobs: ReadonlyMap<string, JobRow>;
-  scaledJob: ScaledJobView;
+  scaledJob: ScalerView;
+  scaledObject: ScalerView;
+  deployment: DeploymentView;
+  hpa: HpaView;
   /** newest first, at most MAX_EVENTS */
   events: readonly EventRow[];
-  connections: Readonly<Record<Kind, Connection>>;
+  connections: Readonly<Record<'pods' | 'events', Connection> & Partial<Record<ObservedKind, Connection>>>;
   queue: QueueView;
   results: ResultsView;
   /** oldest first, at most MAX_SAMPLES */
@@ -113,14 +146,19 @@ export interface WatchState {
 export const MAX_EVENTS = 20;
 export const MAX_SAMPLES = 600;
 
-export function initialState(now: number): WatchState {
+export function initialState(now: number, kinds: readonly Kind[] = KINDS): WatchState {
   const conn: Connection = { state: 'connecting', since: now, synced: false };
+  const watched = kinds.includes('pods') && kinds.includes('events') ? kinds : (['pods', ...kinds, 'events'] as Kind[]);
   return {
+    watched,
     pods: new Map(),
     jobs: new Map(),
     scaledJob: { exists: false },
+    scaledObject: { exists: false },
+    deployment: { exists: false },
+    hpa: { exists: false },
     events: [],
-    connections: { pods: conn, jobs: conn, scaledJob: conn, events: conn },
+    connections: Object.fromEntries(watched.map((k) => [k, conn])) as WatchState['connections'],
     queue: {},
     results: {},
     history: [],
@@ -150,8 +188,12 @@ export type Action =
   | { type: 'sample'; at: number };
 
 export interface ReduceContext {
-  /** events about objects whose name starts with this (the ScaledJob's Jobs and Pods) are kept */
+  /** events about objects whose name starts with this (the ScaledJob's Jobs and Pods; the Deployment's ReplicaSets and Pods) are kept */
   scaledJob: string;
+  /** events about objects of these names too (the HPA) */
+  related?: readonly string[];
+  /** the kinds watched (default KINDS, the job workload's) */
+  kinds?: readonly Kind[];
 }
 
 export function reduce(s: WatchState, a: Action, ctx: ReduceContext): WatchState {
@@ -164,14 +206,20 @@ export function reduce(s: WatchState, a: Action, ctx: ReduceContext): WatchState
     }
     case 'connection': {
       const old = s.connections[a.kind];
+      if (!old) return s;
       if (old.state === a.state && old.error === a.error) return s;
       const conn: Connection = { state: a.state, since: old.state === a.state ? old.since : a.at, error: a.error, synced: old.synced };
       return bump({ ...s, connections: { ...s.connections, [a.kind]: conn } });
     }
-    case 'queue':
-      return bump({ ...s, queue: { numbers: a.numbers, at: a.at } });
+    case 'queue': {
+      const empty = a.numbers.visible + a.numbers.inFlight + a.numbers.delayed === 0;
+      const emptyReads = empty ? (s.queue.emptyReads ?? 0) + 1 : 0;
+      const emptySince = empty ? (emptyReads > 1 ? s.queue.emptySince : a.at) : undefined;
+      return bump({ ...s, queue: { numbers: a.numbers, at: a.at, ...(empty ? { emptyReads, emptySince } : {}) } });
+    }
     case 'queueError':
-      return bump({ ...s, queue: { ...s.queue, error: a.error } });
+      // a failed read breaks a run of empty reads: nothing is known of the time between
+      return bump({ ...s, queue: { numbers: s.queue.numbers, at: s.queue.at, error: a.error } });
     case 'results':
       return bump({ ...s, results: { processed: a.processed, killed: a.killed, at: a.at } });
     case 'resultsError':
@@ -179,7 +227,7 @@ export function reduce(s: WatchState, a: Action, ctx: ReduceContext): WatchState
     case 'sample': {
       const n = s.queue.numbers;
       const fresh = n && s.queue.error === undefined;
-      const sample: Sample = { at: a.at, queue: fresh ? n.visible + n.inFlight : undefined, running: countJobs(s).active };
+      const sample: Sample = { at: a.at, queue: fresh ? n.visible + n.inFlight : undefined, running: runningConsumers(s) };
       const history =
         s.history.length >= MAX_SAMPLES ? [...s.history.slice(s.history.length - MAX_SAMPLES + 1), sample] : [...s.history, sample];
       return bump({ ...s, history });
@@ -222,10 +270,8 @@ export function reduceAll(s: WatchState, actions: readonly Action[], ctx: Reduce
 const bump = (s: WatchState): WatchState => ({ ...s, version: s.version + 1 });
 
 function synced(s: WatchState, kind: Kind, at: number): WatchState['connections'] {
-  return {
-    ...s.connections,
-    [kind]: { state: 'live', since: s.connections[kind].state === 'live' ? s.connections[kind].since : at, synced: true },
-  };
+  const old = s.connections[kind];
+  return { ...s.connections, [kind]: { state: 'live', since: old?.state === 'live' ? old.since : at, synced: true } };
 }
 
 function listed(s: WatchState, kind: Kind, items: RawObject[], ctx: ReduceContext, at: number): WatchState {
@@ -255,6 +301,12 @@ function listed(s: WatchState, kind: Kind, items: RawObject[], ctx: ReduceContex
       };
     case 'scaledJob':
       return { ...s, connections, scaledJob: items[0] ? scaledJobView(items[0]) : { exists: false } };
+    case 'scaledObject':
+      return { ...s, connections, scaledObject: items[0] ? scaledJobView(items[0]) : { exists: false } };
+    case 'deployment':
+      return { ...s, connections, deployment: items[0] ? deploymentView(items[0]) : { exists: false } };
+    case 'hpa':
+      return { ...s, connections, hpa: items[0] ? hpaView(items[0]) : { exists: false } };
     case 'events': {
       const rows = items
         .filter((o) => relevantEvent(o, ctx))
@@ -301,6 +353,12 @@ function changed(
     }
     case 'scaledJob':
       return { ...s, scaledJob: event === 'DELETED' ? { exists: false } : scaledJobView(o) };
+    case 'scaledObject':
+      return { ...s, scaledObject: event === 'DELETED' ? { exists: false } : scaledJobView(o) };
+    case 'deployment':
+      return { ...s, deployment: event === 'DELETED' ? { exists: false } : deploymentView(o) };
+    case 'hpa':
+      return { ...s, hpa: event === 'DELETED' ? { exists: false } : hpaView(o) };
     case 'events': {
       if (event === 'DELETED' || !relevantEvent(o, ctx)) return s;
       const row = eventRow(o);
@@ -342,14 +400,32 @@ export function jobRow(o: RawObject): JobRow {
   return { name: o.metadata?.name ?? '', state: jobPhase(o), createdAt: time(o.metadata?.creationTimestamp) };
 }
 
-export function scaledJobView(o: RawObject): ScaledJobView {
+/** a ScaledJob's or a ScaledObject's view (the same conditions) */
+export function scaledJobView(o: RawObject): ScalerView {
   const { ready, active, problem } = scaledJobHealth(o);
   return { exists: true, ready, active, problem };
 }
 
+export function deploymentView(o: RawObject): DeploymentView {
+  const r = deploymentReplicas(o);
+  return { exists: true, desired: r.desired, ready: r.ready };
+}
+
+export function hpaView(o: RawObject): HpaView {
+  const h = hpaHealth(o);
+  return {
+    exists: true,
+    current: h.current,
+    desired: h.desired,
+    max: h.max,
+    ...(h.problem ? { problem: h.problem } : {}),
+    ...(h.limited ? { limited: h.limited } : {}),
+  };
+}
+
 function relevantEvent(o: RawObject, ctx: ReduceContext): boolean {
   const name = eventSubject(o as RawEvent).name ?? '';
-  return name === ctx.scaledJob || name.startsWith(ctx.scaledJob + '-');
+  return name === ctx.scaledJob || name.startsWith(ctx.scaledJob + '-') || (ctx.related?.includes(name) ?? false);
 }
 
 export function eventRow(o: RawObject): EventRow {
@@ -386,6 +462,11 @@ export function countPods(s: WatchState): { pending: number; running: number; te
     else n.failed++;
   }
   return n;
+}
+
+/** What the chart plots against the queue: active Jobs when Jobs are watched, else running consumer Pods. */
+export function runningConsumers(s: WatchState): number {
+  return s.connections.jobs ? countJobs(s).active : countPods(s).running;
 }
 
 /** Pods newest first (for the table). */

@@ -2,14 +2,15 @@
 // --timeout, or the user quitting. Pure predicates plus one waiting helper over the store.
 import { StateError, ExternalError } from '../errors.js';
 import type { WatchStore } from './session.js';
-import { drained, snapshot, summaryLine } from './snapshot.js';
-import { KINDS, type WatchState } from './state.js';
+import { consumerKinds, drained, snapshot, summaryLine } from './snapshot.js';
+import type { Kind, WatchState } from './state.js';
 
 /** Every source has answered once (with data or with an error). */
 export function firstReadDone(s: WatchState): boolean {
-  const kindsDone = KINDS.every(
-    (k) => s.connections[k].synced || s.connections[k].state === 'missing' || s.connections[k].error !== undefined,
-  );
+  const kindsDone = s.watched.every((k) => {
+    const c = s.connections[k]!;
+    return c.synced || c.state === 'missing' || c.error !== undefined;
+  });
   const queueDone = s.queue.at !== undefined || s.queue.error !== undefined;
   const resultsDone = s.results.at !== undefined || s.results.error !== undefined;
   return kindsDone && queueDone && resultsDone;
@@ -48,28 +49,30 @@ export function waitFor(
   });
 }
 
-/** --until-empty: the queue and the Jobs, read after `since`, show nothing left to do. */
+/** --until-empty: the queue and the Jobs (or the consumer Pods), read after `since`, show nothing left to do (drained()). */
 export function untilEmpty(since: number): (s: WatchState) => boolean {
   return (s) => drained(s, since);
 }
 
 /** The error for a --until-empty that ran out of time: what was still there. */
-export function notEmptyError(s: WatchState, now: number, timeoutMs: number): StateError {
+export function notEmptyError(s: WatchState, now: number, timeoutMs: number, consumers = 'Jobs'): StateError {
   return new StateError(
     `the queue did not drain within ${Math.round(timeoutMs / 1000)}s: ${summaryLine(snapshot(s, now))}`,
-    'give it longer (--timeout), or look at why Jobs do not finish: kedactl watch',
+    `give it longer (--timeout), or look at why ${consumers} do not finish: kedactl watch`,
   );
 }
 
+const WORDS: Partial<Record<Kind, string>> = { pods: 'Pods', jobs: 'Jobs', deployment: 'Deployment' };
+
 /** --once could not read the Jobs and Pods at all: say so instead of printing zeros. */
 export function unreadableError(s: WatchState): ExternalError | undefined {
-  const bad = (['pods', 'jobs'] as const).find((k) => !s.connections[k].synced);
+  const bad = ['pods' as const, ...consumerKinds(s).filter((k) => k !== 'pods')].find((k) => !s.connections[k]!.synced);
   if (!bad) return undefined;
-  const c = s.connections[bad];
+  const c = s.connections[bad]!;
   return new ExternalError(
     'Kubernetes',
     `watch ${bad}`,
-    `could not read the stack's ${bad === 'pods' ? 'Pods' : 'Jobs'}${c.error ? `: ${c.error}` : ''}`,
+    `could not read the stack's ${WORDS[bad] ?? bad}${c.error ? `: ${c.error}` : ''}`,
     'check that the cluster is running and that --context / --kubeconfig point at it',
   );
 }

@@ -4,7 +4,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { Box, Text, useInput, useStdin, useWindowSize } from 'ink';
 import type { WatchStore } from '../../core/watch/session.js';
 import { podsNewestFirst, type PodRow, type WatchState } from '../../core/watch/state.js';
-import { snapshot, type Snapshot } from '../../core/watch/snapshot.js';
+import { consumerKinds, snapshot, type ScalerSnapshot, type Snapshot } from '../../core/watch/snapshot.js';
 import { chart, duration, type Cell } from './chart.js';
 
 export interface WatchHeader {
@@ -30,7 +30,11 @@ export interface WatchScreenProps {
   still?: boolean;
   /** called after each frame is committed, with the state version it shows (benchmark) */
   onFrame?: (version: number) => void;
+  /** what the Pods table says while there are none (the workload's words; default the job workload's) */
+  noPods?: string;
 }
+
+const NO_PODS = 'no pods yet: KEDA starts one Job per message when the queue has messages';
 
 const PHASE_COLOR: Record<string, string> = { Running: 'green', Pending: 'yellow', Succeeded: 'blue', Failed: 'red', Unknown: 'gray' };
 
@@ -110,16 +114,45 @@ function Num({ n, label, color }: { n: number | undefined; label: string; color?
   );
 }
 
+function Scaler({ label, view, conn }: { label: string; view: ScalerSnapshot; conn: { state: string; synced: boolean } }) {
+  return (
+    <Text wrap="truncate-end">
+      <Text dimColor>{label}</Text>{' '}
+      {conn.state === 'missing' ? (
+        <Text color="yellow">not served by this cluster (is KEDA installed?)</Text>
+      ) : !view.exists ? (
+        <Text color="yellow">{conn.synced ? 'not found (run kedactl init)' : 'reading…'}</Text>
+      ) : view.problem ? (
+        <Text color="red">{view.problem}</Text>
+      ) : (
+        <Text>
+          {view.ready === undefined ? 'no status yet' : view.ready ? <Text color="green">ready</Text> : 'not ready'}
+          {view.active !== undefined ? `, ${view.active ? 'active' : 'idle'}` : ''}
+        </Text>
+      )}
+    </Text>
+  );
+}
+
+/** how many lines Numbers draws for this snapshot */
+function numbersLines(snap: Snapshot): number {
+  return 3 + [snap.jobs, snap.deployment, snap.hpa, snap.scaledJob, snap.scaledObject].filter(Boolean).length;
+}
+
 function Numbers({ s, snap, now }: { s: WatchState; snap: Snapshot; now: number }) {
   const q = snap.queue;
-  const kubeNotLive = (['jobs', 'pods'] as const).find((k) => s.connections[k].state !== 'live');
-  const kubeAge = kubeNotLive ? (
+  const kubeNotLive = consumerKinds(s).find((k) => s.connections[k]!.state !== 'live');
+  const notLive = kubeNotLive ? s.connections[kubeNotLive]! : undefined;
+  const kubeAge = notLive ? (
     <Text color="yellow">
       {' '}
-      (as of {age(now - s.connections[kubeNotLive].since)} ago: {s.connections[kubeNotLive].state}
-      {s.connections[kubeNotLive].error ? ` – ${s.connections[kubeNotLive].error}` : ''})
+      (as of {age(now - notLive.since)} ago: {notLive.state}
+      {notLive.error ? ` – ${notLive.error}` : ''})
     </Text>
   ) : null;
+  const missingOrReading = (kind: 'deployment' | 'hpa', missing: string) => (
+    <Text color="yellow">{s.connections[kind]?.synced ? missing : 'reading…'}</Text>
+  );
   return (
     <Box flexDirection="column">
       <Text wrap="truncate-end">
@@ -142,13 +175,48 @@ function Numbers({ s, snap, now }: { s: WatchState; snap: Snapshot; now: number 
           <Text color="yellow">unknown{snap.queueError ? ` – ${snap.queueError}` : ' – reading…'}</Text>
         )}
       </Text>
-      <Text wrap="truncate-end">
-        <Text dimColor>jobs </Text>
-        <Num n={snap.jobs.active} label="active" color="magenta" />
-        <Num n={snap.jobs.succeeded} label="succeeded" color="blue" />
-        <Num n={snap.jobs.failed} label="failed" color={snap.jobs.failed ? 'red' : undefined} />
-        {kubeAge}
-      </Text>
+      {snap.jobs ? (
+        <Text wrap="truncate-end">
+          <Text dimColor>jobs </Text>
+          <Num n={snap.jobs.active} label="active" color="magenta" />
+          <Num n={snap.jobs.succeeded} label="succeeded" color="blue" />
+          <Num n={snap.jobs.failed} label="failed" color={snap.jobs.failed ? 'red' : undefined} />
+          {kubeAge}
+        </Text>
+      ) : null}
+      {snap.deployment ? (
+        <Text wrap="truncate-end">
+          <Text dimColor>deployment </Text>
+          {snap.deployment.exists ? (
+            <>
+              <Num n={snap.deployment.desired} label="desired" color="magenta" />
+              <Num n={snap.deployment.ready} label="ready" color="green" />
+            </>
+          ) : (
+            missingOrReading('deployment', 'not found (run kedactl init)')
+          )}
+          {kubeAge}
+        </Text>
+      ) : null}
+      {snap.hpa ? (
+        <Text wrap="truncate-end">
+          <Text dimColor>hpa </Text>
+          {snap.hpa.exists ? (
+            <>
+              <Num n={snap.hpa.current} label="current" />
+              <Num n={snap.hpa.desired} label="desired" color="magenta" />
+              {snap.hpa.max !== undefined ? <Text dimColor>(max {snap.hpa.max}) </Text> : null}
+              {snap.hpa.problem ? (
+                <Text color="red">{snap.hpa.problem}</Text>
+              ) : snap.hpa.limited ? (
+                <Text color="yellow">{snap.hpa.limited}</Text>
+              ) : null}
+            </>
+          ) : (
+            missingOrReading('hpa', 'none yet (KEDA makes it for the ScaledObject)')
+          )}
+        </Text>
+      ) : null}
       <Text wrap="truncate-end">
         <Text dimColor>pods </Text>
         <Num n={snap.pods.pending} label="pending" color="yellow" />
@@ -172,21 +240,8 @@ function Numbers({ s, snap, now }: { s: WatchState; snap: Snapshot; now: number 
           <Text color="yellow">results unavailable{snap.resultsError ? ` – ${snap.resultsError}` : ''}</Text>
         )}
       </Text>
-      <Text wrap="truncate-end">
-        <Text dimColor>scaledjob</Text>{' '}
-        {s.connections.scaledJob.state === 'missing' ? (
-          <Text color="yellow">not served by this cluster (is KEDA installed?)</Text>
-        ) : !snap.scaledJob.exists ? (
-          <Text color="yellow">{s.connections.scaledJob.synced ? 'not found (run kedactl init)' : 'reading…'}</Text>
-        ) : snap.scaledJob.problem ? (
-          <Text color="red">{snap.scaledJob.problem}</Text>
-        ) : (
-          <Text>
-            {snap.scaledJob.ready === undefined ? 'no status yet' : snap.scaledJob.ready ? <Text color="green">ready</Text> : 'not ready'}
-            {snap.scaledJob.active !== undefined ? `, ${snap.scaledJob.active ? 'active' : 'idle'}` : ''}
-          </Text>
-        )}
-      </Text>
+      {snap.scaledJob ? <Scaler label="scaledjob" view={snap.scaledJob} conn={s.connections.scaledJob!} /> : null}
+      {snap.scaledObject ? <Scaler label="scaledobject" view={snap.scaledObject} conn={s.connections.scaledObject!} /> : null}
     </Box>
   );
 }
@@ -199,7 +254,7 @@ const CELL: Record<Cell, { ch: string; color?: string }> = {
   ' ': { ch: ' ' },
 };
 
-function ChartView({ s, width, height }: { s: WatchState; width: number; height: number }) {
+function ChartView({ s, width, height, running }: { s: WatchState; width: number; height: number; running: string }) {
   const labelW = 6;
   const c = chart(s.history, Math.max(10, width - 2 * labelW - 2), height);
   const runs = (row: Cell[]) => {
@@ -215,8 +270,7 @@ function ChartView({ s, width, height }: { s: WatchState; width: number; height:
   return (
     <Box flexDirection="column">
       <Text wrap="truncate-end">
-        <Text color="cyan">█ queue depth</Text> (visible + in flight, left scale) and <Text color="magenta">● running jobs</Text> (right
-        scale)
+        <Text color="cyan">█ queue depth</Text> (visible + in flight, left scale) and <Text color="magenta">● {running}</Text> (right scale)
         <Text dimColor>, last {duration(c.spanSeconds)}</Text>
       </Text>
       {c.rows.map((row, y) => (
@@ -238,7 +292,21 @@ function ChartView({ s, width, height }: { s: WatchState; width: number; height:
   );
 }
 
-function PodsTable({ rows, total, width, now, frozen }: { rows: PodRow[]; total: number; width: number; now: number; frozen: boolean }) {
+function PodsTable({
+  rows,
+  total,
+  width,
+  now,
+  frozen,
+  none,
+}: {
+  rows: PodRow[];
+  total: number;
+  width: number;
+  now: number;
+  frozen: boolean;
+  none: string;
+}) {
   const nameW = Math.max(12, Math.min(48, width - 44));
   const head = `${'POD'.padEnd(nameW)} ${'PHASE'.padEnd(12)} ${'AGE'.padStart(6)} ${'RESTARTS'.padStart(8)}  NODE`;
   return (
@@ -247,7 +315,7 @@ function PodsTable({ rows, total, width, now, frozen }: { rows: PodRow[]; total:
         {head}
         {frozen ? <Text color="cyan"> (frozen: space to follow)</Text> : null}
       </Text>
-      {rows.length === 0 ? <Text dimColor>no pods yet: KEDA starts one Job per message when the queue has messages</Text> : null}
+      {rows.length === 0 ? <Text dimColor>{none}</Text> : null}
       {rows.map((p) => {
         const phase = p.terminating ? 'Terminating' : p.phase;
         return (
@@ -304,8 +372,8 @@ export function WatchScreen(props: WatchScreenProps) {
   useLayoutEffect(() => props.onFrame?.(s.version), [s, props.onFrame]);
 
   const snap = snapshot(s, t, { queueIntervalMs: props.queueIntervalMs });
-  // room: header 1, numbers 5, blank lines 3, key line 1 = 10 fixed
-  const free = Math.max(0, rows - 10);
+  // room: header 1, numbers (5 for a Job's stack), blank lines 3, key line 1
+  const free = Math.max(0, rows - 5 - numbersLines(snap));
   const chartH = props.still ? 0 : free >= 16 ? Math.min(10, Math.max(3, Math.floor(free / 4))) : free >= 8 ? 3 : 0;
   const eventsN = Math.min(s.events.length, free - chartH >= 12 ? 5 : free - chartH >= 8 ? 2 : 0);
   const podRoom = Math.max(0, free - (chartH ? chartH + 2 : 0) - (eventsN ? eventsN + 2 : 0) - 2);
@@ -320,12 +388,12 @@ export function WatchScreen(props: WatchScreenProps) {
       <Numbers s={s} snap={snap} now={t} />
       {chartH ? (
         <Box flexDirection="column" marginTop={1}>
-          <ChartView s={s} width={columns} height={chartH} />
+          <ChartView s={s} width={columns} height={chartH} running={snap.jobs ? 'running jobs' : 'running consumer Pods'} />
         </Box>
       ) : null}
       {podRoom > 0 ? (
         <Box flexDirection="column" marginTop={1}>
-          <PodsTable rows={shownPods} total={total} width={columns} now={t} frozen={Boolean(frozenPods)} />
+          <PodsTable rows={shownPods} total={total} width={columns} now={t} frozen={Boolean(frozenPods)} none={props.noPods ?? NO_PODS} />
         </Box>
       ) : null}
       {eventsN ? (

@@ -103,6 +103,31 @@ export function changeInPeriod(now: number, periodSeconds: number, events: reado
   return n;
 }
 
+/**
+ * The replicas the policies allow now, each from the replicas at the start of its period (scale-ups since
+ * taken off, scale-downs added back): selectPolicy Max picks the policy that allows the biggest change,
+ * Min the smallest.
+ */
+function policyLimit(
+  now: number,
+  current: number,
+  ups: readonly ScaleEvent[],
+  downs: readonly ScaleEvent[],
+  rules: ScalingRules,
+  up: boolean,
+  propose: (start: number, p: ScalingPolicy) => number,
+): number {
+  if (rules.selectPolicy === 'Disabled') return current;
+  const most = (rules.selectPolicy === 'Min') !== up;
+  const pick = most ? Math.max : Math.min;
+  let result = most ? -Infinity : Infinity;
+  for (const p of rules.policies) {
+    const start = current - changeInPeriod(now, p.periodSeconds, ups) + changeInPeriod(now, p.periodSeconds, downs);
+    result = pick(result, propose(start, p));
+  }
+  return result;
+}
+
 /** calculateScaleUpLimitWithScalingRules: the most replicas the policies allow now */
 export function scaleUpLimit(
   now: number,
@@ -111,15 +136,9 @@ export function scaleUpLimit(
   downs: readonly ScaleEvent[],
   rules: ScalingRules,
 ): number {
-  if (rules.selectPolicy === 'Disabled') return current;
-  const pick = rules.selectPolicy === 'Min' ? Math.min : Math.max;
-  let result = rules.selectPolicy === 'Min' ? Infinity : -Infinity;
-  for (const p of rules.policies) {
-    const start = current - changeInPeriod(now, p.periodSeconds, ups) + changeInPeriod(now, p.periodSeconds, downs);
-    const proposed = p.type === 'Pods' ? start + p.value : Math.ceil(start * (1 + p.value / 100));
-    result = pick(result, proposed);
-  }
-  return result;
+  return policyLimit(now, current, ups, downs, rules, true, (start, p) =>
+    p.type === 'Pods' ? start + p.value : Math.ceil(start * (1 + p.value / 100)),
+  );
 }
 
 /** calculateScaleDownLimitWithBehaviors: the fewest replicas the policies allow now */
@@ -130,16 +149,10 @@ export function scaleDownLimit(
   downs: readonly ScaleEvent[],
   rules: ScalingRules,
 ): number {
-  if (rules.selectPolicy === 'Disabled') return current;
-  const pick = rules.selectPolicy === 'Min' ? Math.max : Math.min;
-  let result = rules.selectPolicy === 'Min' ? -Infinity : Infinity;
-  for (const p of rules.policies) {
-    const start = current - changeInPeriod(now, p.periodSeconds, ups) + changeInPeriod(now, p.periodSeconds, downs);
-    // Go's int32(float64) truncates toward zero
-    const proposed = p.type === 'Pods' ? start - p.value : Math.trunc(start * (1 - p.value / 100));
-    result = pick(result, proposed);
-  }
-  return result;
+  // Go's int32(float64) truncates toward zero
+  return policyLimit(now, current, ups, downs, rules, false, (start, p) =>
+    p.type === 'Pods' ? start - p.value : Math.trunc(start * (1 - p.value / 100)),
+  );
 }
 
 export interface RateArgs {

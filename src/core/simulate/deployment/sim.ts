@@ -6,9 +6,12 @@
 // message back at once (a kill; the message is re-delivered); one stopped while long-polling waits for
 // its receive and gives back what it got; an idle one just exits. Pure and seeded, like the Job path.
 import type { Settings } from '../../stack/settings.js';
-import { arrivalTimes, type LoadProfile } from '../profile.js';
-import { STREAM, spread, unit } from '../random.js';
-import { DEFAULT_WORLD, Events, type SimResult, type SimSample, type SimStack, type SimWorld } from '../sim.js';
+import { processing, startup } from '../consumer.js';
+import { Events } from '../events.js';
+import type { LoadProfile } from '../profile.js';
+import { SimQueue } from '../queue.js';
+import { STREAM, unit } from '../random.js';
+import { DEFAULT_WORLD, type SimResult, type SimSample, type SimStack, type SimWorld } from '../sim.js';
 import { DEFAULT_SCALE_UP, HPA_SYNC_SECONDS, Hpa, scaleDownRules } from './hpa.js';
 import { kedaPoll, type ScaledObjectState } from './keda.js';
 import { podsToDelete } from './replicaset.js';
@@ -24,12 +27,6 @@ export const CRASH_BACKOFF_SECONDS = 10;
 /** What the stack would deploy for the deployment workload: the Job path's settings and the ScaledObject's. */
 export type DeploymentStack = SimStack &
   Pick<Settings, 'cooldownPeriod' | 'scaleDownStabilization' | 'scaleDownPercent' | 'scaleDownPeriod' | 'terminationGracePeriod'>;
-
-// message states
-const VISIBLE = 1;
-const IN_FLIGHT = 2;
-const DELETED = 3;
-const DEAD = 4;
 
 // event kinds
 const SNAPSHOT = 0; // a: reader (KEDA or the HPA)
@@ -71,24 +68,8 @@ interface Pod {
 }
 
 export function simulateDeployment(stack: DeploymentStack, profile: LoadProfile, world: SimWorld = DEFAULT_WORLD): SimResult {
-  const total = profile.total;
-  const arrivals = arrivalTimes(profile);
-  const lastArrival = arrivals[total - 1] ?? 0;
-  const giveUpAt = lastArrival + world.giveUpAfter;
-
-  const state = new Uint8Array(total);
-  const receives = new Uint16Array(total);
-  const processedTimes = new Uint16Array(total);
-  const doneAt = new Float64Array(total);
-  // visible messages: new ones in arrival order, ones given back in front (SQS: best effort, oldest first)
-  const fresh: number[] = [];
-  let freshHead = 0;
-  const back: number[] = [];
-  let visible = 0;
-  let inFlight = 0;
-  let final = 0;
-  let deadLettered = 0;
-  let lastFinalAt = 0;
+  const queue = new SimQueue(profile, stack);
+  const giveUpAt = queue.lastArrival + world.giveUpAfter;
   let killed = 0;
   let givenBackUnstarted = 0;
   let emptyReceives = 0;
@@ -100,8 +81,6 @@ export function simulateDeployment(stack: DeploymentStack, profile: LoadProfile,
   let peakPods = 0;
   let podSeconds = 0;
   let scaledToZeroAt: number | undefined;
-  const waiters: number[] = [];
-  let wHead = 0;
 
   const events = new Events();
   const e = { t: 0, kind: 0, a: 0, b: 0 };
@@ -122,22 +101,6 @@ export function simulateDeployment(stack: DeploymentStack, profile: LoadProfile,
     scaleDown: scaleDownRules(stack),
   });
 
-  const popVisible = (): number => {
-    while (back.length > 0) {
-      const m = back.pop()!;
-      if (state[m] === VISIBLE) return m;
-    }
-    while (freshHead < fresh.length) {
-      const m = fresh[freshHead++]!;
-      if (state[m] === VISIBLE) return m;
-    }
-    return -1;
-  };
-  const makeFinal = (m: number, how: number, t: number) => {
-    state[m] = how;
-    final++;
-    lastFinalAt = t;
-  };
   const gone = (i: number, t: number) => {
     const p = pods[i]!;
     if (p.state === GONE) return;
@@ -150,10 +113,7 @@ export function simulateDeployment(stack: DeploymentStack, profile: LoadProfile,
   /** SQS hands message m to Pod i at t; its receive call returns `returning` seconds later */
   const give = (i: number, m: number, t: number, returning: number) => {
     const p = pods[i]!;
-    visible--;
-    state[m] = IN_FLIGHT;
-    inFlight++;
-    const receipt = ++receives[m]!;
+    const receipt = queue.receive(m);
     p.state = PROCESSING;
     p.seq++;
     p.msg = m;
@@ -164,46 +124,34 @@ export function simulateDeployment(stack: DeploymentStack, profile: LoadProfile,
       events.push(p.startedAt, GIVE_BACK, i, p.seq);
       return;
     }
-    const sleep = spread(stack.processingTime, world.jitter, unit(world.seed, STREAM.processing, m, receipt));
+    const { sleep, work, diesAfter } = processing(stack, world, m, receipt, returning);
     p.sleepEnd = p.startedAt + sleep;
-    const work = returning + sleep + world.deleteLatency;
-    const dies = world.failureRate > 0 && unit(world.seed, STREAM.failure, m, receipt) < world.failureRate;
-    if (dies) events.push(t + work * unit(world.seed, STREAM.failAt, m, receipt), DIED, i, p.seq);
+    if (diesAfter !== undefined) events.push(t + diesAfter, DIED, i, p.seq);
     else events.push(t + work, PROCESSED, i, p.seq);
-    if (dies || work >= stack.visibilityTimeout) events.push(t + stack.visibilityTimeout, VISIBLE_AGAIN, m, receipt);
+    if (diesAfter !== undefined || work >= stack.visibilityTimeout) events.push(t + stack.visibilityTimeout, VISIBLE_AGAIN, m, receipt);
   };
+  const waiting = (i: number) => pods[i]!.state === WAITING;
   /** message m is visible at t: a long-polling consumer takes it at once */
   const becomeVisible = (m: number, t: number, again: boolean) => {
-    state[m] = VISIBLE;
-    visible++;
-    while (wHead < waiters.length) {
-      const i = waiters[wHead++]!;
-      if (pods[i]!.state !== WAITING) continue;
-      give(i, m, t, world.receiveLatency);
-      return;
-    }
-    if (again) back.push(m);
-    else fresh.push(m);
+    const i = queue.becomeVisible(m, again, waiting);
+    if (i >= 0) give(i, m, t, world.receiveLatency);
   };
   /** the message Pod i holds goes back to the queue now (ChangeMessageVisibility 0) */
   const giveBack = (i: number, t: number) => {
     const p = pods[i]!;
-    const m = p.msg;
-    if (receives[m] !== p.receipt || state[m] !== IN_FLIGHT) return; // it came back by itself already
-    inFlight--;
-    becomeVisible(m, t, true);
+    if (queue.release(p.msg, p.receipt)) becomeVisible(p.msg, t, true);
   };
   /** Pod i's consumer starts a long poll at t */
   const receive = (i: number, t: number) => {
     const p = pods[i]!;
-    const m = popVisible();
+    const m = queue.popVisible();
     if (m >= 0) {
       give(i, m, t, 0);
       return;
     }
     p.state = WAITING;
     p.seq++;
-    waiters.push(i);
+    queue.wait(i);
     events.push(t + LOOP_WAIT_SECONDS, RECEIVE_TIMEOUT, i, p.seq);
   };
 
@@ -249,8 +197,8 @@ export function simulateDeployment(stack: DeploymentStack, profile: LoadProfile,
       sleepEnd: 0,
     });
     existing++;
-    const ready = spread(world.podStartup, world.jitter, unit(world.seed, STREAM.startup, i));
-    events.push(t + Math.max(0, ready - world.consumerStartup), POD_RUNNING, i, 0);
+    const { ready, running } = startup(world, i);
+    events.push(t + running, POD_RUNNING, i, 0);
     events.push(t + ready, POD_READY, i, 0);
   };
   /** the Deployment scaled to n at t: its ReplicaSet creates or removes Pods at once */
@@ -272,7 +220,6 @@ export function simulateDeployment(stack: DeploymentStack, profile: LoadProfile,
     return n;
   };
 
-  let nextArrival = 0;
   let over = false;
   const firstPoll = world.pollOffset;
   const firstSync = world.pollOffset + HPA_SYNC_SECONDS / 2; // the HPA syncs on its own clock: half a period apart on average
@@ -283,9 +230,9 @@ export function simulateDeployment(stack: DeploymentStack, profile: LoadProfile,
 
   for (;;) {
     const te = events.topTime();
-    if (nextArrival < total && arrivals[nextArrival]! <= te) {
-      const m = nextArrival++;
-      becomeVisible(m, arrivals[m]!, false);
+    const m = queue.arrivingBy(te);
+    if (m >= 0) {
+      becomeVisible(m, queue.arrivals[m]!, false);
       continue;
     }
     if (events.size === 0) break;
@@ -296,20 +243,20 @@ export function simulateDeployment(stack: DeploymentStack, profile: LoadProfile,
     if (p && e.b !== p.seq) continue;
     switch (e.kind) {
       case SNAPSHOT:
-        snap[e.a]!.visible = visible;
-        snap[e.a]!.inFlight = inFlight;
+        snap[e.a]!.visible = queue.visible;
+        snap[e.a]!.inFlight = queue.inFlight;
         break;
       case POLL: {
         polls++;
-        if ((final === total && spec === 0 && existing === 0) || t > giveUpAt) {
-          samples.push({ t, queue: visible + inFlight, jobs: existing });
+        if ((queue.final === queue.total && spec === 0 && existing === 0) || t > giveUpAt) {
+          samples.push({ t, queue: queue.visible + queue.inFlight, jobs: existing });
           over = true;
           break;
         }
         const metric = snap[KEDA]!.visible + snap[KEDA]!.inFlight; // scaleOnInFlight
         const next = kedaPoll(keda, t, metric > stack.activationQueueLength, spec, stack.cooldownPeriod);
         if (next !== spec) scaleTo(next, t);
-        samples.push({ t, queue: visible + inFlight, jobs: existing });
+        samples.push({ t, queue: queue.visible + queue.inFlight, jobs: existing });
         events.push(t + P - lag(P), SNAPSHOT, KEDA);
         events.push(t + P, POLL);
         break;
@@ -346,20 +293,11 @@ export function simulateDeployment(stack: DeploymentStack, profile: LoadProfile,
         giveBack(e.a, t);
         gone(e.a, t);
         break;
-      case PROCESSED: {
-        const m = p!.msg;
-        processedTimes[m]!++;
-        // a delete with an old receipt handle (someone received it since) deletes nothing
-        if (receives[m] === p!.receipt && (state[m] === IN_FLIGHT || state[m] === VISIBLE)) {
-          if (state[m] === IN_FLIGHT) inFlight--;
-          else visible--;
-          makeFinal(m, DELETED, t);
-          doneAt[m] = t;
-        }
+      case PROCESSED:
+        queue.delete(p!.msg, p!.receipt, t);
         if (p!.terminating) gone(e.a, t);
         else receive(e.a, t);
         break;
-      }
       case DIED:
         consumersDied++;
         if (p!.terminating) gone(e.a, t);
@@ -372,16 +310,9 @@ export function simulateDeployment(stack: DeploymentStack, profile: LoadProfile,
           events.push(t + CRASH_BACKOFF_SECONDS + world.consumerStartup, POD_READY, e.a, p!.seq);
         }
         break;
-      case VISIBLE_AGAIN: {
-        const m = e.a;
-        if (state[m] !== IN_FLIGHT || receives[m] !== e.b) break;
-        inFlight--;
-        if (stack.deadLetterQueue && receives[m]! >= stack.maxReceiveCount) {
-          makeFinal(m, DEAD, t);
-          deadLettered++;
-        } else becomeVisible(m, t, true);
+      case VISIBLE_AGAIN:
+        if (queue.expire(e.a, e.b, t)) becomeVisible(e.a, t, true);
         break;
-      }
     }
     if (over) break;
   }
@@ -389,39 +320,14 @@ export function simulateDeployment(stack: DeploymentStack, profile: LoadProfile,
   const end = samples.at(-1)?.t ?? 0;
   for (let i = 0; i < pods.length; i++) if (pods[i]!.state !== GONE) gone(i, Math.max(end, pods[i]!.created));
 
-  let receivedMoreThanOnce = 0;
-  let processedMoreThanOnce = 0;
-  let redeliveries = 0;
-  const lat: number[] = [];
-  for (let m = 0; m < total; m++) {
-    if (receives[m]! > 1) {
-      receivedMoreThanOnce++;
-      redeliveries += receives[m]! - 1;
-    }
-    if (processedTimes[m]! > 1) processedMoreThanOnce++;
-    if (state[m] === DELETED) lat.push(doneAt[m]! - arrivals[m]!);
-  }
-  lat.sort((x, y) => x - y);
-  const pct = (q: number) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(q * lat.length))]! : 0);
-  const drained = final === total;
-  return {
-    workload: 'deployment',
-    messages: total,
-    drained,
-    ...(drained ? { timeToDrain: lastFinalAt } : {}),
-    lastArrival,
-    // the Job figures: no Jobs here
+  // the Job figures: no Jobs here
+  return queue.result('deployment', {
     peakJobs: 0,
     jobsCreated: 0,
-    jobsPerMessage: 0,
     emptyJobs: 0,
     failedJobs: 0,
-    receivedMoreThanOnce,
-    processedMoreThanOnce,
-    deadLettered,
     jobSeconds: 0,
     killed,
-    redeliveries,
     podSeconds,
     peakPods,
     deployment: {
@@ -431,8 +337,7 @@ export function simulateDeployment(stack: DeploymentStack, profile: LoadProfile,
       givenBackUnstarted,
       ...(scaledToZeroAt !== undefined ? { scaledToZeroAt } : {}),
     },
-    latency: { p50: pct(0.5), p95: pct(0.95), max: lat.length ? lat[lat.length - 1]! : 0 },
     polls,
     samples,
-  };
+  });
 }

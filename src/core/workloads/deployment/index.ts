@@ -26,9 +26,25 @@ export const deploymentWorkload: Workload = {
   ],
   retiring:
     'the HPA goes with the ScaledObject and the consumer Pods with the Deployment: a busy one returns its message to the queue (a kill)',
+  hpa: (n) => hpaName(n.scaledObject),
   templates: ['kubernetes/consumer-deployment.yaml', 'kubernetes/scaled-object.yaml'],
   consumerScript: 'consumer/consume-loop.sh',
   podSelector: (n) => `${CONSUMER_LABEL}=${n.consumerDeployment}`,
+  observed: (n) => ({
+    deployment: { apiVersion: 'apps/v1', kind: 'Deployment', resource: 'deployments', name: n.consumerDeployment },
+    hpa: {
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      resource: 'horizontalpodautoscalers',
+      name: hpaName(n.scaledObject),
+    },
+    scaledObject: { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject', resource: 'scaledobjects', name: n.scaledObject },
+  }),
+  // a consumer Pod stays up after its work (until the cooldown and the HPA scale it down), and its work shows
+  // only as a message in flight: two queue reads in a row with nothing visible, in flight or delayed
+  drained:
+    'no message was visible, in flight or delayed on two reads in a row (the consumer Pods are idle; KEDA removes them after the cooldown)',
+  noPods: 'no consumer Pods: KEDA scales the Deployment up from 0 when the queue has messages',
   warnings(s) {
     const warnings: string[] = [];
     if (s.strategy !== 'default')

@@ -12,9 +12,17 @@ export const jobWorkload: Workload = {
   target: (n) => ({ apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob', name: n.scaledJob }),
   owned: (n) => [{ apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob', name: n.scaledJob }],
   retiring: 'its Jobs go with it: a Job still processing returns its message to the queue (a kill)',
+  hpa: () => undefined,
   templates: ['kubernetes/scaled-job.yaml'],
   consumerScript: 'consumer/consume.sh',
   podSelector: (n) => `${SCALED_JOB_LABEL}=${n.scaledJob}`,
+  observed: (n) => ({
+    jobs: { apiVersion: 'batch/v1', kind: 'Job', resource: 'jobs', labelSelector: `${SCALED_JOB_LABEL}=${n.scaledJob}` },
+    scaledJob: { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob', resource: 'scaledjobs', name: n.scaledJob },
+  }),
+  // a Job shows its work until it ends: an empty queue and no active Job is done
+  drained: 'no Job is active',
+  noPods: 'no pods yet: KEDA starts one Job per message when the queue has messages',
   warnings(s, objects) {
     const warnings: string[] = [];
     if (s.strategy === 'accurate')

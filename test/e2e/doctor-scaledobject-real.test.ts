@@ -1,0 +1,219 @@
+// kedactl doctor on the deployment workload, for real: KEDA's chart (2.20.2, ../shared/reference) installed by
+// the real helm, whose operator, metrics server (the external metrics APIService, through the API server's
+// aggregation layer) and webhooks the test node runs as the real binaries; the real HPA controller in the
+// kube-controller-manager. A healthy `kedactl init --workload deployment` stack first (doctor finds nothing),
+// then one thing broken at a time, each put back before the next: (a) the APIService pointed at a Service
+// that does not exist, and (a') KEDA's metrics server scaled to 0: the real aggregator marks it not
+// Available, and doctor names that with the aggregator's own words and nothing else; (b) the ScaledObject paused: KEDA deletes its HPA
+// (scaledobject_controller.go handlePause) and does not make it again while paused: doctor names the
+// missing HPA with the ScaledObject's Paused condition as evidence.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KEDA_CHART_DIR, KEDA_CHART_VERSION, type DemoCluster } from '../support/demo-cluster.ts';
+import { startKedaChartRig, type KedaChartRig } from '../support/demo-run.ts';
+import { kubeRequest } from '../support/kube-rig.ts';
+import { uniqueStack } from '../support/moto.ts';
+import { pollUntil } from '../support/poll.ts';
+import { runBin, runCli, type CliRun } from '../support/run-cli.ts';
+
+const MINUTE = 60_000;
+const API = '/apis/apiregistration.k8s.io/v1/apiservices/v1beta1.external.metrics.k8s.io';
+const stack = uniqueStack('dso');
+const flags = [
+  '--stack',
+  stack,
+  '--auth',
+  'static',
+  '--workload',
+  'deployment',
+  '--max-replicas',
+  '3',
+  '--processing-time',
+  '2',
+  '--polling-interval',
+  '5',
+  '--keda-chart',
+  KEDA_CHART_DIR,
+  '--keda-version',
+  KEDA_CHART_VERSION,
+];
+const so = `/apis/keda.sh/v1alpha1/namespaces/${stack}/scaledobjects/${stack}-processor`;
+const hpaPath = `/apis/autoscaling/v2/namespaces/${stack}/horizontalpodautoscalers/keda-hpa-${stack}-processor`;
+
+let cluster: DemoCluster;
+let env: NodeJS.ProcessEnv;
+let rig: KedaChartRig | undefined;
+
+const operatorTail = () => cluster.operatorLog().split('\n').slice(-20).join('\n');
+const fail = (r: CliRun) => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}\noperator (tail):\n${operatorTail()}`;
+const get = async (path: string) => {
+  const r = await kubeRequest(cluster.rig, 'GET', path);
+  return r.status === 200 ? r.json() : undefined;
+};
+const merge = async (path: string, body: unknown) => {
+  const r = await kubeRequest(cluster.rig, 'PATCH', path, { body, contentType: 'application/merge-patch+json' });
+  expect(r.status, r.body).toBe(200);
+};
+const available = (a: any) => a?.status?.conditions?.find((c: any) => c.type === 'Available');
+const apiServiceAvailable = (what: string) =>
+  pollUntil(what, async () => (available(await get(API))?.status === 'True' ? true : undefined), 3 * MINUTE);
+
+async function doctor() {
+  const r = await runCli(['doctor', '--stack', stack, '-o', 'json'], { env });
+  const report = JSON.parse(r.stdout);
+  return {
+    ...r,
+    report,
+    problems: report.findings.filter((f: any) => f.verdict === 'fail' || f.verdict === 'warn'),
+    byId: (id: string) => report.findings.filter((f: any) => f.id === id),
+  };
+}
+
+/**
+ * Breaks the metrics path one way; once the aggregator marks the APIService not Available, doctor fails
+ * check 18 and nothing else: `see` holds that finding to the aggregator's condition. Then puts it back and
+ * sees doctor find nothing again.
+ */
+async function only18WhileBroken(
+  o: { breakIt: () => Promise<void>; restore: () => Promise<void> },
+  see: (finding: any, cond: any, d: Awaited<ReturnType<typeof doctor>>) => void,
+) {
+  await o.breakIt();
+  try {
+    const cond = await pollUntil(
+      'APIService not Available',
+      async () => {
+        const c = available(await get(API));
+        return c && c.status !== 'True' ? c : undefined;
+      },
+      3 * MINUTE,
+    );
+    const d = await doctor();
+    expect(d.code, fail(d)).toBe(1);
+    expect(d.problems.map((f: any) => `${f.check} ${f.verdict}`)).toEqual(['18 fail']);
+    see(d.problems[0], cond, d);
+  } finally {
+    await o.restore();
+  }
+  await apiServiceAvailable('APIService Available again');
+  expect((await doctor()).problems).toEqual([]);
+}
+
+beforeAll(async () => {
+  rig = await startKedaChartRig();
+  cluster = rig.cluster;
+  env = rig.env;
+}, 20 * MINUTE);
+afterAll(() => rig?.stop(), 5 * MINUTE);
+
+describe(`kedactl doctor on a ScaledObject stack (KEDA's chart ${KEDA_CHART_VERSION}, real metrics server and HPA controller)`, () => {
+  it(
+    'healthy: the ScaledObject Ready, its HPA, the APIService Available, the consumer Deployment; no ScaledJob checks',
+    async () => {
+      const init = await runBin(['init', ...flags, '--yes'], { env, timeoutMs: 10 * MINUTE });
+      expect(init.code, fail(init)).toBe(0);
+      await pollUntil(
+        'ScaledObject Ready and its HPA made',
+        async () => {
+          const o = await get(so);
+          const ready = o?.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True');
+          return ready && (await get(hpaPath)) ? true : undefined;
+        },
+        3 * MINUTE,
+        operatorTail,
+      );
+      await apiServiceAvailable('APIService Available');
+      const d = await doctor();
+      expect(d.code, fail(d)).toBe(0);
+      expect(d.problems).toEqual([]);
+      expect(d.report.scaler).toEqual({ kind: 'ScaledObject', name: `${stack}-processor` });
+      const checks = [...new Set(d.report.findings.map((f: any) => f.check))];
+      expect(checks).toEqual(expect.arrayContaining([16, 17, 18, 19]));
+      expect(checks.filter((c) => c === 9 || c === 10 || c === 11)).toEqual([]);
+      expect(d.byId('metrics-api')[0]).toMatchObject({
+        verdict: 'ok',
+        summary:
+          "APIService v1beta1.external.metrics.k8s.io is Available, served by KEDA's metrics server keda/keda-operator-metrics-apiserver:443",
+      });
+      expect(d.byId('hpa')[0].verdict).toBe('ok');
+      expect(d.byId('scaledobject')[0].summary).toContain(`KEDA reports ScaledObject ${stack}/${stack}-processor Ready`);
+      expect(d.byId('consumers')[0].verdict).toBe('ok');
+      // the trigger's authentication is read from the ScaledObject
+      expect(d.byId('trigger-auth')[0].verdict).toBe('ok');
+    },
+    15 * MINUTE,
+  );
+
+  it(
+    "(a) the APIService pointed at a Service that does not exist: check 18 fails with the aggregator's words, nothing else",
+    async () => {
+      const before = (await get(API)).spec.service;
+      await only18WhileBroken(
+        {
+          breakIt: () => merge(API, { spec: { service: { name: 'keda-metrics-nowhere' } } }),
+          restore: () => merge(API, { spec: { service: before } }),
+        },
+        (f, cond, d) => {
+          expect(f.summary).toContain(
+            "points at keda/keda-metrics-nowhere:443, not KEDA's metrics server keda/keda-operator-metrics-apiserver and is not Available",
+          );
+          expect(f.summary).toContain(cond.reason);
+          expect(f.evidence).toContain(`Available: False (${cond.reason}: ${cond.message})`);
+          expect(f.evidence).toContain('Service keda/keda-metrics-nowhere does not exist');
+          expect(f.fix).toContain('kubectl patch apiservice v1beta1.external.metrics.k8s.io');
+          expect(d.stderr).toContain('doctor found 1 failing check for ScaledObject');
+          process.stderr.write(`[doctor-scaledobject-real] the aggregator said: ${cond.reason}: ${cond.message}\n`);
+        },
+      );
+    },
+    10 * MINUTE,
+  );
+
+  it(
+    "(a') KEDA's metrics server scaled to 0: the APIService, still KEDA's, is not Available; check 18 fails with the aggregator's words and no endpoints, nothing else",
+    async () => {
+      const dep = '/apis/apps/v1/namespaces/keda/deployments/keda-operator-metrics-apiserver';
+      await only18WhileBroken(
+        { breakIt: () => merge(dep, { spec: { replicas: 0 } }), restore: () => merge(dep, { spec: { replicas: 1 } }) },
+        (f, cond) => {
+          expect(f.summary).toBe(
+            `APIService v1beta1.external.metrics.k8s.io is not Available (${cond.reason}${cond.message ? `: ${cond.message}` : ''}): the API server cannot reach KEDA's metrics server, so no HPA reads KEDA's metric and nothing scales the ScaledObject while it lasts`,
+          );
+          expect(f.evidence).toContain('endpoints: none ready');
+          expect(f.fix).toContain('kubectl -n keda get deployment,pods,endpointslices -l app=keda-operator-metrics-apiserver');
+          process.stderr.write(
+            `[doctor-scaledobject-real] with the metrics server at 0, the aggregator said: ${cond.reason}: ${cond.message}\n`,
+          );
+        },
+      );
+    },
+    10 * MINUTE,
+  );
+
+  it(
+    '(b) the ScaledObject paused: KEDA deletes its HPA and does not make it again; doctor names the missing HPA',
+    async () => {
+      await merge(so, { metadata: { annotations: { 'autoscaling.keda.sh/paused': 'true' } } });
+      try {
+        await pollUntil('KEDA deleted the HPA', async () => ((await get(hpaPath)) ? undefined : true), 3 * MINUTE, operatorTail);
+        // KEDA keeps it deleted: it is still gone a reconcile later
+        await new Promise((r) => setTimeout(r, 10_000));
+        expect(await get(hpaPath)).toBeUndefined();
+        const d = await doctor();
+        expect(d.code, fail(d)).toBe(1);
+        expect(d.problems.map((f: any) => `${f.check} ${f.verdict}`)).toEqual(['17 fail', '16 warn']);
+        const hpa = d.problems[0];
+        expect(hpa.summary).toBe(
+          `HPA ${stack}/keda-hpa-${stack}-processor does not exist: KEDA deleted it because the ScaledObject is paused, so nothing scales the consumers between 1 and maxReplicaCount 3`,
+        );
+        expect(hpa.evidence.join('\n')).toContain('Paused: True (ScaledObjectPaused: ScaledObject is paused)');
+        expect(hpa.fix).toBe(
+          `kubectl -n ${stack} annotate scaledobject ${stack}-processor autoscaling.keda.sh/paused- (KEDA re-creates the HPA)`,
+        );
+      } finally {
+        await merge(so, { metadata: { annotations: { 'autoscaling.keda.sh/paused': null } } });
+      }
+      await pollUntil('KEDA made the HPA again', async () => ((await get(hpaPath)) ? true : undefined), 3 * MINUTE, operatorTail);
+    },
+    10 * MINUTE,
+  );
+});
