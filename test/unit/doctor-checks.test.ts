@@ -234,7 +234,9 @@ describe('doctor checks on evidence', () => {
     expect(r.healthy).toBe(true);
     // the sub-checks that have something to judge here are there too
     expect(r.findings.map((f) => f.id)).toEqual(expect.arrayContaining(['retention', 'capacity', 'history']));
-    expect([...new Set(r.findings.map((f) => f.check))].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 18]);
+    expect([...new Set(r.findings.map((f) => f.check))].sort((a, b) => a - b)).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 18, 20,
+    ]);
     // grouped AWS, KEDA, Jobs
     expect([...new Set(r.findings.map((f) => f.group))]).toEqual(['AWS', 'KEDA', 'Jobs']);
   });
@@ -762,7 +764,7 @@ describe('doctor on the deployment workload (ScaledObject, HPA, metrics APIServi
     expect(r.scaler).toEqual({ kind: 'ScaledObject', name: 'demo-processor' });
     const checks = [...new Set(r.findings.map((f) => f.check))].sort((a, b) => a - b);
     // no strategy (9), Jobs (10) or ScaledJob (11) check; 16-19 instead
-    expect(checks).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 14, 16, 17, 18, 19]);
+    expect(checks).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 14, 16, 17, 18, 19, 20]);
     expect([...new Set(r.findings.map((f) => f.group))]).toEqual(['AWS', 'KEDA', 'Jobs', 'Consumers']);
     const f = (id: string) => r.findings.find((x) => x.id === id)!;
     expect(f('trigger-auth').summary).toContain('roleArn kedactl-demo-scaler');
@@ -1033,5 +1035,153 @@ describe('IAM evaluation', () => {
     expect(regionOfQueueUrl(QUEUE_URL)).toBe('us-east-1');
     expect(regionOfQueueUrl('https://eu-west-1.queue.amazonaws.com/1/q')).toBe('eu-west-1');
     expect(regionOfQueueUrl('http://127.0.0.1:5000/123456789012/q')).toBeUndefined();
+  });
+});
+
+/** the stack with static keys: a TriggerAuthentication whose secretTargetRef names the stack's Secret */
+function healthyStatic(): Evidence {
+  const ev = healthy();
+  (ev.triggerAuths['TriggerAuthentication demo-aws'] as { value: any }).value.spec = {
+    secretTargetRef: [
+      { parameter: 'awsAccessKeyID', name: 'demo-aws-credentials', key: 'AWS_ACCESS_KEY_ID' },
+      { parameter: 'awsSecretAccessKey', name: 'demo-aws-credentials', key: 'AWS_SECRET_ACCESS_KEY' },
+      { parameter: 'awsSessionToken', name: 'demo-aws-credentials', key: 'AWS_SESSION_TOKEN' },
+    ],
+  };
+  ev.secrets = { 'demo/demo-aws-credentials': found({ keys: { AWS_ACCESS_KEY_ID: 20, AWS_SECRET_ACCESS_KEY: 40 } }) };
+  return ev;
+}
+const ta = (ev: Evidence) => (ev.triggerAuths['TriggerAuthentication demo-aws'] as { value: any }).value;
+const at20 = (ev: Evidence) => diagnose(ev).findings.filter((f) => f.check === 20);
+
+describe('20: the authentication chain to the last reference', () => {
+  it('healthy: pod identity with a roleArn; static keys whose Secret has both keys (no session token: long-term keys)', () => {
+    expect(at20(healthy())).toEqual([
+      expect.objectContaining({
+        verdict: 'ok',
+        summary: 'TriggerAuthentication demo/demo-aws: every reference resolves (podIdentity aws)',
+      }),
+    ]);
+    const s = healthyStatic();
+    expect(problems(s).filter((f) => f.check === 20)).toEqual([]);
+    expect(at20(s)[0]).toMatchObject({
+      verdict: 'ok',
+      summary: 'TriggerAuthentication demo/demo-aws: every reference resolves (3 secretTargetRef)',
+      evidence: [
+        'Secret demo/demo-aws-credentials key AWS_ACCESS_KEY_ID: 20 bytes',
+        'Secret demo/demo-aws-credentials key AWS_SECRET_ACCESS_KEY: 40 bytes',
+        'Secret demo/demo-aws-credentials key AWS_SESSION_TOKEN: absent',
+      ],
+    });
+  });
+
+  it("a Secret that does not exist, an empty key, a ref without a key: KEDA's words for what it then does", () => {
+    const gone = healthyStatic();
+    gone.secrets!['demo/demo-aws-credentials'] = found(undefined);
+    const p = problems(gone).filter((f) => f.check === 20);
+    expect(p.map((f) => f.summary)).toEqual([
+      'TriggerAuthentication demo/demo-aws secretTargetRef[0] (parameter awsAccessKeyID) names Secret demo/demo-aws-credentials, which does not exist: KEDA logs "error trying to get secret from namespace" and resolves awsAccessKeyID to ""; KEDA then fails the trigger with "awsAccessKeyID not found"',
+      'TriggerAuthentication demo/demo-aws secretTargetRef[1] (parameter awsSecretAccessKey) names Secret demo/demo-aws-credentials, which does not exist: KEDA logs "error trying to get secret from namespace" and resolves awsSecretAccessKey to ""; KEDA then fails the trigger with "awsSecretAccessKey not found"',
+      'TriggerAuthentication demo/demo-aws secretTargetRef[2] (parameter awsSessionToken) names Secret demo/demo-aws-credentials, which does not exist: KEDA logs "error trying to get secret from namespace" and resolves awsSessionToken to ""; KEDA resolves it to ""',
+    ]);
+    expect(p.every((f) => f.verdict === 'fail')).toBe(true);
+    expect(p[0]!.fix).toContain('kedactl init (writes the Secret)');
+
+    const empty = healthyStatic();
+    empty.secrets!['demo/demo-aws-credentials'] = found({ keys: { AWS_ACCESS_KEY_ID: 20, AWS_SECRET_ACCESS_KEY: 0 } });
+    expect(only(empty, 20, 'fail').summary).toBe(
+      'TriggerAuthentication demo/demo-aws secretTargetRef[1] (parameter awsSecretAccessKey): Secret demo/demo-aws-credentials has an empty key AWS_SECRET_ACCESS_KEY, so KEDA resolves awsSecretAccessKey to ""; KEDA then fails the trigger with "awsSecretAccessKey not found"',
+    );
+
+    const noKey = healthyStatic();
+    ta(noKey).spec.secretTargetRef[0].key = '';
+    expect(only(noKey, 20, 'fail').summary).toContain('has no key: KEDA logs "name, namespace and key are required"');
+  });
+
+  it("a ClusterTriggerAuthentication reads its Secrets in KEDA's namespace; a refused read is skipped", () => {
+    const ev = healthyStatic();
+    sj(ev).spec.triggers[0].authenticationRef = { name: 'shared-aws', kind: 'ClusterTriggerAuthentication' };
+    ev.triggerAuths = { 'ClusterTriggerAuthentication shared-aws': found(k({ ...ta(ev), kind: 'ClusterTriggerAuthentication' })) };
+    // the Secret is in the stack's namespace, not KEDA's: KEDA does not find it
+    ev.secrets = { 'keda/demo-aws-credentials': found(undefined) };
+    expect(problems(ev).filter((f) => f.check === 20)[0]!.summary).toContain(
+      'names Secret keda/demo-aws-credentials, which does not exist',
+    );
+    ev.secrets = { 'keda/demo-aws-credentials': found({ keys: { AWS_ACCESS_KEY_ID: 20, AWS_SECRET_ACCESS_KEY: 40 } }) };
+    expect(problems(ev).filter((f) => f.check === 20)).toEqual([]);
+    ev.secrets = { 'keda/demo-aws-credentials': { state: 'forbidden', needs: 'get secrets in namespace keda' } };
+    expect(at20(ev).map((f) => `${f.verdict} ${f.summary}`)).toContain(
+      'skipped forbidden (needs get secrets in namespace keda) to read Secret keda/demo-aws-credentials (named by ClusterTriggerAuthentication shared-aws secretTargetRef[0] (parameter awsAccessKeyID))',
+    );
+  });
+
+  it('expired temporary keys (the annotation status reads), against the time doctor read them', () => {
+    const ev = healthyStatic();
+    ev.secrets!['demo/demo-aws-credentials'] = found({
+      keys: { AWS_ACCESS_KEY_ID: 20, AWS_SECRET_ACCESS_KEY: 40, AWS_SESSION_TOKEN: 300 },
+      expiresAt: ago(60),
+    });
+    expect(only(ev, 20, 'fail').summary).toBe(
+      `the temporary AWS credentials in Secret demo/demo-aws-credentials expired at ${ago(60)}: KEDA's next scaler rebuild reads the queue with them and is refused`,
+    );
+    ev.secrets!['demo/demo-aws-credentials'] = found({
+      keys: { AWS_ACCESS_KEY_ID: 20, AWS_SECRET_ACCESS_KEY: 40, AWS_SESSION_TOKEN: 300 },
+      expiresAt: ago(-3600),
+    });
+    expect(problems(ev)).toEqual([]);
+  });
+
+  it("env sources on the target's container: missing env, a container name that is not there, a secretKeyRef to nowhere", () => {
+    const ev = healthyStatic();
+    ta(ev).spec = {
+      env: [
+        { parameter: 'awsAccessKeyID', name: 'AWS_ACCESS_KEY_ID' },
+        { parameter: 'awsSecretAccessKey', name: 'SECRET' },
+      ],
+    };
+    const container = sj(ev).spec.jobTargetRef.template.spec.containers[0];
+    container.env.push({ name: 'AWS_ACCESS_KEY_ID', value: 'AKIA...' });
+    container.env.push({ name: 'SECRET', valueFrom: { secretKeyRef: { name: 'demo-aws-credentials', key: 'AWS_SECRET_ACCESS_KEY' } } });
+    expect(problems(ev).filter((f) => f.check === 20)).toEqual([]);
+    expect(at20(ev)[0]!.evidence).toEqual([
+      'container consumer env AWS_ACCESS_KEY_ID: set',
+      'container consumer env SECRET: Secret demo/demo-aws-credentials key AWS_SECRET_ACCESS_KEY',
+    ]);
+    container.env = container.env.filter((e: { name: string }) => e.name !== 'AWS_ACCESS_KEY_ID');
+    expect(only(ev, 20, 'fail').summary).toBe(
+      'TriggerAuthentication demo/demo-aws env[0] (parameter awsAccessKeyID, env AWS_ACCESS_KEY_ID): container consumer has no env AWS_ACCESS_KEY_ID, so KEDA resolves awsAccessKeyID to ""; KEDA then fails the trigger with "awsAccessKeyID not found"',
+    );
+    container.env.push({ name: 'AWS_ACCESS_KEY_ID', value: 'AKIA...' });
+    ev.secrets!['demo/demo-aws-credentials'] = found(undefined);
+    expect(only(ev, 20, 'fail').summary).toContain('from Secret demo/demo-aws-credentials key AWS_SECRET_ACCESS_KEY, which does not exist');
+    ta(ev).spec.env[0].containerName = 'sidecar';
+    expect(problems(ev).filter((f) => f.check === 20)[0]!.summary).toContain(
+      'KEDA says "couldn\'t find container with name sidecar on Target object"',
+    );
+  });
+
+  it("identityOwner workload: the target's service account must carry the role annotation KEDA reads", () => {
+    const ev = healthy();
+    ta(ev).spec = { podIdentity: { provider: 'aws', identityOwner: 'workload' } };
+    expect(at20(ev)[0]).toMatchObject({
+      verdict: 'ok',
+      evidence: [`service account demo/demo-consumer: eks.amazonaws.com/role-arn: ${CONSUMER}`],
+    });
+    (ev.workloadServiceAccount as { value: any }).value.metadata.annotations = {};
+    expect(at20(ev)[0]).toMatchObject({
+      verdict: 'fail',
+      summary:
+        'TriggerAuthentication demo/demo-aws uses identityOwner: workload, and service account demo/demo-consumer has no eks.amazonaws.com/role-arn: KEDA fails the trigger with "annotation \'eks.amazonaws.com/role-arn\' not found"',
+    });
+    ev.workloadServiceAccount = found(undefined);
+    expect(at20(ev)[0]!.summary).toContain(
+      'does not exist: KEDA fails the trigger with "error getting service account: \'demo-consumer\'"',
+    );
+    const odd = healthy();
+    ta(odd).spec.podIdentity.identityOwner = 'operator';
+    expect(only(odd, 20, 'warn').summary).toContain('identityOwner "operator" is neither keda nor workload: KEDA treats it as keda');
+    const ext = healthy();
+    ta(ext).spec.podIdentity = { provider: 'aws', externalID: 'x' };
+    expect(problems(ext).find((f) => f.check === 20)!.summary).toContain('"externalID of PodIdentity requires roleArn to be set"');
   });
 });

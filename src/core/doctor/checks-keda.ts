@@ -114,7 +114,13 @@ export function checkTriggerAuth(ev: Evidence): Finding[] {
           evidence,
           fix: `add secretTargetRef entries for ${a.missing.join(' and ')} (from Secret ${a.secrets[0]})`,
         };
-      return ok(C, ID, 'KEDA', `${what} gives KEDA access keys from Secret ${a.secrets.join(', ')}`, evidence);
+      return ok(
+        C,
+        ID,
+        'KEDA',
+        `${what} gives KEDA access keys ${a.secrets.length ? `from Secret ${a.secrets.join(', ')}` : "from the target container's env"}`,
+        evidence,
+      );
     }
     if (a.roleArn && a.identityOwner === 'workload')
       return {

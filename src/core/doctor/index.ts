@@ -19,6 +19,7 @@ import {
 } from './checks-keda.js';
 import { checkAnalyzer, checkJobs } from './checks-jobs.js';
 import { checkConsumers, checkHpa, checkMetricsApi, checkScaledObject } from './checks-scaledobject.js';
+import { checkAuthChain } from './checks-auth-chain.js';
 import { scalerOf } from './model.js';
 import type { ScalerRef } from '../workloads/types.js';
 
@@ -30,6 +31,7 @@ type Check = (ev: Evidence) => Finding[];
 /** every stack's checks: the trigger's authentication, AWS, KEDA itself, the analyzer */
 export const CHECKS: Check[] = [
   checkTriggerAuth,
+  checkAuthChain,
   checkOidcProvider,
   checkTrustPolicies,
   checkOperatorIdentity,
