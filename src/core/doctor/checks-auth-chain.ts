@@ -62,8 +62,8 @@ export function checkAuthChain(ev: Evidence): Finding[] {
     const a = authSources(ev, ref, ta);
     const before = out.length;
     const evidence: string[] = [];
-    a.secretTargetRef.forEach((r, i) => secretRef(ev, a, r, i, out, evidence));
-    a.env.forEach((e, i) => envRef(ev, a, e, i, out, evidence));
+    for (const [i, r] of a.secretTargetRef.entries()) secretRef(ev, a, r, i, out, evidence);
+    for (const [i, e] of a.env.entries()) envRef(ev, a, e, i, out, evidence);
     podIdentity(ev, a, out, evidence);
     if (out.length === before)
       out.push(
