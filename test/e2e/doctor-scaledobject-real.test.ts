@@ -6,7 +6,9 @@
 // that does not exist, and (a') KEDA's metrics server scaled to 0: the real aggregator marks it not
 // Available, and doctor names that with the aggregator's own words and nothing else; (b) the ScaledObject paused: KEDA deletes its HPA
 // (scaledobject_controller.go handlePause) and does not make it again while paused: doctor names the
-// missing HPA with the ScaledObject's Paused condition as evidence.
+// missing HPA with the ScaledObject's Paused condition as evidence; (c) the credentials Secret loses a key the
+// TriggerAuthentication names: KEDA's cached scaler keeps working, so only doctor's check 20 sees it; touching the
+// ScaledObject makes KEDA rebuild its scaler and fail with its own words for the same thing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEDA_CHART_DIR, KEDA_CHART_VERSION, type DemoCluster } from '../support/demo-cluster.ts';
 import { startKedaChartRig, type KedaChartRig } from '../support/demo-run.ts';
@@ -214,6 +216,57 @@ describe(`kedactl doctor on a ScaledObject stack (KEDA's chart ${KEDA_CHART_VERS
         await merge(so, { metadata: { annotations: { 'autoscaling.keda.sh/paused': null } } });
       }
       await pollUntil('KEDA made the HPA again', async () => ((await get(hpaPath)) ? true : undefined), 3 * MINUTE, operatorTail);
+    },
+    10 * MINUTE,
+  );
+
+  it(
+    "(c) the credentials Secret without AWS_SECRET_ACCESS_KEY: only check 20 (KEDA's cached scaler still works); KEDA's rebuild fails in the same words",
+    async () => {
+      const secret = `/api/v1/namespaces/${stack}/secrets/${stack}-aws-credentials`;
+      const key = (await get(secret)).data.AWS_SECRET_ACCESS_KEY;
+      expect(key).toBeTruthy();
+      await merge(secret, { data: { AWS_SECRET_ACCESS_KEY: null } });
+      try {
+        const d = await doctor();
+        expect(d.code, fail(d)).toBe(1);
+        expect(d.problems.map((f: any) => `${f.check} ${f.verdict}`)).toEqual(['20 fail']);
+        expect(d.problems[0].summary).toBe(
+          `TriggerAuthentication ${stack}/${stack}-aws secretTargetRef[1] (parameter awsSecretAccessKey): Secret ${stack}/${stack}-aws-credentials has no key AWS_SECRET_ACCESS_KEY, so KEDA resolves awsSecretAccessKey to ""; KEDA then fails the trigger with "awsSecretAccessKey not found"`,
+        );
+        // KEDA has not noticed: its scaler is cached
+        expect(d.byId('scaledobject')[0].verdict).toBe('ok');
+
+        // KEDA's next rebuild (a spec change makes it): its own word for the same thing
+        await merge(so, { spec: { pollingInterval: 6 } });
+        const said = await pollUntil(
+          "KEDA's own word on the missing key",
+          async () => {
+            const events = (await kubeRequest(cluster.rig, 'GET', `/api/v1/namespaces/${stack}/events`)).json().items ?? [];
+            const e = events.find((x: any) => x.type === 'Warning' && /awsSecretAccessKey not found/.test(x.message ?? ''));
+            if (e) return `Warning event ${e.reason} on ${e.involvedObject.kind}: ${e.message}`;
+            const line = cluster
+              .operatorLog()
+              .split('\n')
+              .find((l) => l.includes(stack) && /awsSecretAccessKey not found/.test(l));
+            return line ? `operator log: ${line.slice(0, 400)}` : undefined;
+          },
+          3 * MINUTE,
+          operatorTail,
+        );
+        process.stderr.write(`[doctor-scaledobject-real] KEDA at its rebuild: ${said}\n`);
+        const after = await doctor();
+        expect(after.problems.find((f: any) => f.check === 20)?.summary).toBe(d.problems[0].summary);
+      } finally {
+        await merge(secret, { data: { AWS_SECRET_ACCESS_KEY: key } });
+        await merge(so, { spec: { pollingInterval: 5 } });
+      }
+      await pollUntil(
+        'ScaledObject Ready again, doctor clean',
+        async () => ((await doctor()).problems.length === 0 ? true : undefined),
+        3 * MINUTE,
+        operatorTail,
+      );
     },
     10 * MINUTE,
   );

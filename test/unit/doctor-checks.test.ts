@@ -63,6 +63,7 @@ function healthy(): Evidence {
       flags: '',
       roles: { kedaOperator: 'kedactl-demo-keda-operator', scaler: 'kedactl-demo-scaler', consumer: 'kedactl-demo-consumer' },
       analyzerService: 'demo-result-analyzer',
+      queueName: 'demo-queue',
       crdProblems: found([]),
       analyzer: found({ processed: 3, killed: 0 }),
     },
@@ -235,7 +236,7 @@ describe('doctor checks on evidence', () => {
     // the sub-checks that have something to judge here are there too
     expect(r.findings.map((f) => f.id)).toEqual(expect.arrayContaining(['retention', 'capacity', 'history']));
     expect([...new Set(r.findings.map((f) => f.check))].sort((a, b) => a - b)).toEqual([
-      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 18, 20,
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 18, 20, 21,
     ]);
     // grouped AWS, KEDA, Jobs
     expect([...new Set(r.findings.map((f) => f.group))]).toEqual(['AWS', 'KEDA', 'Jobs']);
@@ -764,7 +765,7 @@ describe('doctor on the deployment workload (ScaledObject, HPA, metrics APIServi
     expect(r.scaler).toEqual({ kind: 'ScaledObject', name: 'demo-processor' });
     const checks = [...new Set(r.findings.map((f) => f.check))].sort((a, b) => a - b);
     // no strategy (9), Jobs (10) or ScaledJob (11) check; 16-19 instead
-    expect(checks).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 14, 16, 17, 18, 19, 20]);
+    expect(checks).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 14, 16, 17, 18, 19, 20, 21]);
     expect([...new Set(r.findings.map((f) => f.group))]).toEqual(['AWS', 'KEDA', 'Jobs', 'Consumers']);
     const f = (id: string) => r.findings.find((x) => x.id === id)!;
     expect(f('trigger-auth').summary).toContain('roleArn kedactl-demo-scaler');
@@ -1183,5 +1184,86 @@ describe('20: the authentication chain to the last reference', () => {
     const ext = healthy();
     ta(ext).spec.podIdentity = { provider: 'aws', externalID: 'x' };
     expect(problems(ext).find((f) => f.check === 20)!.summary).toContain('"externalID of PodIdentity requires roleArn to be set"');
+  });
+});
+
+const md = (ev: Evidence) => sj(ev).spec.triggers[0].metadata;
+describe("21: the trigger as KEDA's SQS scaler parses it, against the stack", () => {
+  it("healthy: the stack's queue, KEDA's defaults and values said back", () => {
+    expect(diagnose(healthy()).findings.filter((f) => f.check === 21)).toEqual([
+      expect.objectContaining({
+        verdict: 'ok',
+        group: 'AWS',
+        summary:
+          "triggers[0] parses as KEDA parses it and names the stack's queue demo-queue (queueLength 1, activationQueueLength 0, scaleOnInFlight true, scaleOnDelayed false)",
+      }),
+    ]);
+  });
+
+  it('another queue, a URL without /<account>/<queue>, a bare queue name', () => {
+    const other = healthy();
+    md(other).queueURL = `https://sqs.us-east-1.amazonaws.com/${ACCOUNT}/other-queue`;
+    other.queues[0]!.url = md(other).queueURL;
+    expect(only(other, 21, 'fail').summary).toBe(
+      "triggers[0].metadata: queueURL names queue other-queue, not this stack's queue demo-queue: KEDA scales on another queue's length",
+    );
+    const path = healthy();
+    md(path).queueURL = `https://sqs.us-east-1.amazonaws.com/demo-queue`;
+    path.queues[0]!.url = md(path).queueURL;
+    expect(problems(path).find((f) => f.check === 21)!.summary).toContain(
+      '"error parsing SQS queue metadata: cannot get queueName from queueURL"',
+    );
+    const bare = healthy();
+    md(bare).queueURL = 'demo-queue';
+    bare.queues[0]!.url = 'demo-queue';
+    expect(problems(bare).find((f) => f.check === 21)).toMatchObject({
+      verdict: 'warn',
+      summary: expect.stringContaining('is not a URL: KEDA takes it as a queue name'),
+    });
+  });
+
+  it("the queue's account against the URL and against KEDA's credentials (cross-account: warn)", () => {
+    const ev = healthy();
+    const far = '210987654321';
+    md(ev).queueURL = `https://sqs.us-east-1.amazonaws.com/${far}/demo-queue`;
+    ev.queues[0]!.url = md(ev).queueURL;
+    (ev.queues[0]!.attributes as { value: any }).value.QueueArn = `arn:aws:sqs:us-east-1:${far}:demo-queue`;
+    const f = problems(ev).filter((x) => x.check === 21);
+    expect(f.map((x) => `${x.verdict} ${x.summary}`)).toEqual([
+      `warn triggers[0].metadata: queueURL is in account ${far}, KEDA's credentials (${SCALER}) in account ${ACCOUNT}: GetQueueAttributes across accounts needs the queue's policy to allow that role`,
+    ]);
+  });
+
+  it('values KEDA cannot parse, a target of 0, a negative activation', () => {
+    const ev = healthy();
+    md(ev).queueLength = '1.5';
+    expect(only(ev, 21, 'fail').summary).toBe(
+      'triggers[0].metadata: queueLength "1.5" is not a whole number: KEDA fails the trigger with "error parsing SQS queue metadata: unable to set param \\"queueLength\\" value \\"1.5\\""',
+    );
+    const zero = healthy();
+    md(zero).queueLength = '0';
+    expect(only(zero, 21, 'fail').summary).toContain('queueLength 0: KEDA divides');
+    const neg = healthy();
+    md(neg).activationQueueLength = '-1';
+    expect(only(neg, 21, 'warn').summary).toContain('never scales to zero');
+    const yes = healthy();
+    md(yes).scaleOnDelayed = 'yes';
+    expect(only(yes, 21, 'fail').summary).toContain('unable to parse boolean value \\"yes\\"');
+  });
+
+  it("awsEndpoint: where the stack has none, another than the stack's, missing where it has one; any on a ScaledJob not kedactl's warns", () => {
+    const ev = healthy();
+    md(ev).awsEndpoint = 'http://localhost:4566';
+    expect(only(ev, 21, 'fail').summary).toBe(
+      'triggers[0].metadata: awsEndpoint http://localhost:4566: KEDA asks that endpoint, not SQS (the stack sets none)',
+    );
+    ev.stack!.endpointUrl = 'http://localhost:4566/';
+    expect(problems(ev)).toEqual([]);
+    delete md(ev).awsEndpoint;
+    expect(only(ev, 21, 'fail').summary).toContain("no awsEndpoint, while the stack's SQS is http://localhost:4566/");
+    const notOurs = healthy();
+    notOurs.stack = undefined;
+    md(notOurs).awsEndpoint = 'http://localhost:4566';
+    expect(diagnose(notOurs).findings.find((f) => f.check === 21)!.verdict).toBe('warn');
   });
 });

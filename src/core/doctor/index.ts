@@ -20,6 +20,7 @@ import {
 import { checkAnalyzer, checkJobs } from './checks-jobs.js';
 import { checkConsumers, checkHpa, checkMetricsApi, checkScaledObject } from './checks-scaledobject.js';
 import { checkAuthChain } from './checks-auth-chain.js';
+import { checkTrigger } from './checks-trigger.js';
 import { scalerOf } from './model.js';
 import type { ScalerRef } from '../workloads/types.js';
 
@@ -38,6 +39,7 @@ export const CHECKS: Check[] = [
   checkAssumeChain,
   checkPermissions,
   checkQueue,
+  checkTrigger,
   checkVisibility,
   checkMetricsApi,
   checkKedaVersion,
