@@ -8,12 +8,16 @@
 // (scaledobject_controller.go handlePause) and does not make it again while paused: doctor names the
 // missing HPA with the ScaledObject's Paused condition as evidence; (c) the credentials Secret loses a key the
 // TriggerAuthentication names: KEDA's cached scaler keeps working, so only doctor's check 20 sees it; touching the
-// ScaledObject makes KEDA rebuild its scaler and fail with its own words for the same thing.
+// ScaledObject makes KEDA rebuild its scaler and fail with its own words for the same thing; (d) the trigger
+// pointed at another (existing) queue: KEDA takes it without a word, doctor's check 21 names it; (e) an HPA of
+// someone else's on the consumer Deployment: check 22, and KEDA's webhook refuses the next change to the
+// ScaledObject with its own words for it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEDA_CHART_DIR, KEDA_CHART_VERSION, type DemoCluster } from '../support/demo-cluster.ts';
 import { startKedaChartRig, type KedaChartRig } from '../support/demo-run.ts';
 import { kubeRequest } from '../support/kube-rig.ts';
-import { uniqueStack } from '../support/moto.ts';
+import { CreateQueueCommand, DeleteQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { MOTO_ENV, motoEndpoint, uniqueStack } from '../support/moto.ts';
 import { pollUntil } from '../support/poll.ts';
 import { runBin, runCli, type CliRun } from '../support/run-cli.ts';
 
@@ -269,5 +273,78 @@ describe(`kedactl doctor on a ScaledObject stack (KEDA's chart ${KEDA_CHART_VERS
       );
     },
     10 * MINUTE,
+  );
+
+  it(
+    '(d) the trigger pointed at another queue that exists: KEDA reads it without a word; only check 21 names it',
+    async () => {
+      const sqs = new SQSClient({
+        region: MOTO_ENV.AWS_REGION,
+        endpoint: motoEndpoint(),
+        credentials: { accessKeyId: MOTO_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: MOTO_ENV.AWS_SECRET_ACCESS_KEY },
+      });
+      const other = (await sqs.send(new CreateQueueCommand({ QueueName: `${stack}-other` }))).QueueUrl!;
+      const before = (await get(so)).spec.triggers;
+      await merge(so, { spec: { triggers: [{ ...before[0], metadata: { ...before[0].metadata, queueURL: other } }] } });
+      try {
+        // KEDA rebuilds its scaler on the other queue and stays Ready: nothing in the cluster says it is the wrong one
+        await new Promise((r) => setTimeout(r, 8_000));
+        const ready = (await get(so)).status.conditions.find((c: any) => c.type === 'Ready');
+        expect(ready.status).toBe('True');
+        const d = await doctor();
+        expect(d.code, fail(d)).toBe(1);
+        expect(d.problems.map((f: any) => `${f.check} ${f.verdict}`)).toEqual(['21 fail']);
+        expect(d.problems[0].summary).toBe(
+          `triggers[0].metadata: queueURL names queue ${stack}-other, not this stack's queue ${stack}-queue: KEDA scales on another queue's length`,
+        );
+        process.stderr.write(`[doctor-scaledobject-real] KEDA on another queue: Ready ${ready.status} (${ready.reason})\n`);
+      } finally {
+        await merge(so, { spec: { triggers: before } });
+        await sqs.send(new DeleteQueueCommand({ QueueUrl: other }));
+      }
+      expect((await doctor()).problems).toEqual([]);
+    },
+    5 * MINUTE,
+  );
+
+  it(
+    "(e) an HPA not KEDA's on the consumer Deployment: check 22; KEDA's webhook refuses the ScaledObject's next change in its own words",
+    async () => {
+      const hpas = `/apis/autoscaling/v2/namespaces/${stack}/horizontalpodautoscalers`;
+      const created = await kubeRequest(cluster.rig, 'POST', hpas, {
+        body: {
+          apiVersion: 'autoscaling/v2',
+          kind: 'HorizontalPodAutoscaler',
+          metadata: { name: 'consumer-cpu' },
+          spec: {
+            scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: `${stack}-processor` },
+            minReplicas: 1,
+            maxReplicas: 3,
+            metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }],
+          },
+        },
+      });
+      expect(created.status, created.body).toBe(201);
+      try {
+        const d = await doctor();
+        expect(d.code, fail(d)).toBe(1);
+        expect(d.problems.map((f: any) => `${f.check} ${f.verdict}`)).toEqual(['22 fail']);
+        expect(d.problems[0].summary).toContain(
+          `HPA consumer-cpu, not KEDA's, scales the same Deployment ${stack}-processor: KEDA's webhook refuses the ScaledObject ("the workload '${stack}-processor' of type 'Deployment' is already managed by the hpa 'consumer-cpu'")`,
+        );
+        // KEDA's word: its webhook refuses a change to the ScaledObject while the other HPA is there
+        const refused = await kubeRequest(cluster.rig, 'PATCH', so, {
+          body: { spec: { pollingInterval: 6 } },
+          contentType: 'application/merge-patch+json',
+        });
+        expect(refused.status, refused.body).toBeGreaterThanOrEqual(400);
+        expect(refused.body).toContain("is already managed by the hpa 'consumer-cpu'");
+        process.stderr.write(`[doctor-scaledobject-real] KEDA's webhook: ${refused.json().message}\n`);
+      } finally {
+        await kubeRequest(cluster.rig, 'DELETE', `${hpas}/consumer-cpu`);
+      }
+      expect((await doctor()).problems).toEqual([]);
+    },
+    5 * MINUTE,
   );
 });

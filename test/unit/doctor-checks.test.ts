@@ -236,7 +236,7 @@ describe('doctor checks on evidence', () => {
     // the sub-checks that have something to judge here are there too
     expect(r.findings.map((f) => f.id)).toEqual(expect.arrayContaining(['retention', 'capacity', 'history']));
     expect([...new Set(r.findings.map((f) => f.check))].sort((a, b) => a - b)).toEqual([
-      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 18, 20, 21,
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 18, 20, 21, 22,
     ]);
     // grouped AWS, KEDA, Jobs
     expect([...new Set(r.findings.map((f) => f.group))]).toEqual(['AWS', 'KEDA', 'Jobs']);
@@ -765,7 +765,7 @@ describe('doctor on the deployment workload (ScaledObject, HPA, metrics APIServi
     expect(r.scaler).toEqual({ kind: 'ScaledObject', name: 'demo-processor' });
     const checks = [...new Set(r.findings.map((f) => f.check))].sort((a, b) => a - b);
     // no strategy (9), Jobs (10) or ScaledJob (11) check; 16-19 instead
-    expect(checks).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 14, 16, 17, 18, 19, 20, 21]);
+    expect(checks).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 14, 16, 17, 18, 19, 20, 21, 22]);
     expect([...new Set(r.findings.map((f) => f.group))]).toEqual(['AWS', 'KEDA', 'Jobs', 'Consumers']);
     const f = (id: string) => r.findings.find((x) => x.id === id)!;
     expect(f('trigger-auth').summary).toContain('roleArn kedactl-demo-scaler');
@@ -1265,5 +1265,77 @@ describe("21: the trigger as KEDA's SQS scaler parses it, against the stack", ()
     notOurs.stack = undefined;
     md(notOurs).awsEndpoint = 'http://localhost:4566';
     expect(diagnose(notOurs).findings.find((f) => f.check === 21)!.verdict).toBe('warn');
+  });
+});
+
+describe('22: can it scale at all', () => {
+  const at22 = (ev: Evidence) => diagnose(ev).findings.filter((f) => f.check === 22);
+  it('healthy, on both workloads', () => {
+    expect(at22(healthy())).toEqual([
+      expect.objectContaining({ verdict: 'ok', summary: 'ScaledJob demo/demo-processor can scale between 0 and 100, not paused' }),
+    ]);
+    const d = healthyDeployment();
+    d.neighbours = { scaledObjects: found([so(d)]), hpas: found([hpa(d)]) };
+    expect(at22(d)).toEqual([
+      expect.objectContaining({
+        verdict: 'ok',
+        summary: 'ScaledObject demo/demo-processor can scale between 0 and 5; no other ScaledObject or HPA scales demo-processor',
+      }),
+    ]);
+  });
+
+  it("a ScaledJob: paused by annotation (any value Go's ParseBool does not read as false), maxReplicaCount 0, min above max", () => {
+    const ev = healthy();
+    sj(ev).metadata.annotations = { 'autoscaling.keda.sh/paused': 'yes' };
+    expect(only(ev, 22, 'warn')).toMatchObject({
+      summary:
+        'ScaledJob demo/demo-processor is paused (annotation autoscaling.keda.sh/paused: "yes"): KEDA starts no Job for the queue while it stays',
+      fix: 'kubectl -n demo annotate scaledjob demo-processor autoscaling.keda.sh/paused-',
+    });
+    sj(ev).metadata.annotations = { 'autoscaling.keda.sh/paused': 'false' };
+    expect(problems(ev)).toEqual([]);
+    const zero = healthy();
+    sj(zero).spec.maxReplicaCount = 0;
+    // check 9's capacity compares 0 with the Nodes and is content; this one is not
+    expect(only(zero, 22, 'fail').summary).toBe('maxReplicaCount 0: KEDA never starts a Job');
+    const above = healthy();
+    Object.assign(sj(above).spec, { minReplicaCount: 4, maxReplicaCount: 2 });
+    expect(only(above, 22, 'warn').summary).toContain('KEDA reads both as 2 and keeps 2 Jobs running');
+  });
+
+  it("a ScaledObject: min above max in KEDA's words; a second ScaledObject, or an HPA not KEDA's, on the same Deployment; paused-replicas (check 16)", () => {
+    const ev = healthyDeployment();
+    Object.assign(so(ev).spec, { minReplicaCount: 6, maxReplicaCount: 5 });
+    expect(only(ev, 22, 'fail').summary).toBe(
+      'KEDA refuses ScaledObject demo/demo-processor: "MinReplicaCount=6 must be less than MaxReplicaCount=5"',
+    );
+
+    const two = healthyDeployment();
+    const other = { ...so(two), metadata: { name: 'rogue', namespace: 'demo' }, status: { hpaName: 'keda-hpa-rogue' } };
+    two.neighbours = { scaledObjects: found([so(two), other]), hpas: found([hpa(two)]) };
+    expect(only(two, 22, 'fail').summary).toContain(
+      "KEDA's webhook refuses the second one (\"the workload 'demo-processor' of type 'Deployment' is already managed by the ScaledObject 'rogue'\")",
+    );
+    const theirs = healthyDeployment();
+    const plain = k({
+      ...hpa(theirs),
+      metadata: { name: 'consumer-cpu', namespace: 'demo' },
+      spec: { scaleTargetRef: { kind: 'Deployment', name: 'demo-processor' } },
+    });
+    theirs.neighbours = { scaledObjects: found([so(theirs)]), hpas: found([hpa(theirs), plain]) };
+    expect(only(theirs, 22, 'fail').summary).toContain("is already managed by the hpa 'consumer-cpu'");
+    theirs.neighbours.hpas = { state: 'forbidden', needs: 'list horizontalpodautoscalers in namespace demo' };
+    expect(problems(theirs)).toEqual([]);
+    expect(at22(theirs).map((f) => f.verdict)).toEqual(['skipped', 'ok']);
+
+    const held = healthyDeployment();
+    so(held).metadata.annotations = { 'autoscaling.keda.sh/paused-replicas': '2' };
+    expect(only(held, 16, 'warn')).toMatchObject({
+      fix: 'kubectl -n demo annotate scaledobject demo-processor autoscaling.keda.sh/paused-replicas-',
+    });
+
+    const stale = healthyDeployment();
+    hpa(stale).metadata.generation = 3;
+    expect(only(stale, 22, 'warn').summary).toContain('generation 3, observed 1');
   });
 });

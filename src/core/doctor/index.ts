@@ -21,6 +21,7 @@ import { checkAnalyzer, checkJobs } from './checks-jobs.js';
 import { checkConsumers, checkHpa, checkMetricsApi, checkScaledObject } from './checks-scaledobject.js';
 import { checkAuthChain } from './checks-auth-chain.js';
 import { checkTrigger } from './checks-trigger.js';
+import { checkCanScale } from './checks-scaling.js';
 import { scalerOf } from './model.js';
 import type { ScalerRef } from '../workloads/types.js';
 
@@ -45,6 +46,7 @@ export const CHECKS: Check[] = [
   checkKedaVersion,
   checkKedaRelease,
   checkFinalizers,
+  checkCanScale,
   checkAnalyzer,
 ];
 
