@@ -330,7 +330,7 @@ describe(`kedactl doctor on a ScaledObject stack (KEDA's chart ${KEDA_CHART_VERS
         expect(d.code, fail(d)).toBe(1);
         expect(d.problems.map((f: any) => `${f.check} ${f.verdict}`)).toEqual(['22 fail']);
         expect(d.problems[0].summary).toContain(
-          `HPA consumer-cpu, not KEDA's, scales the same Deployment ${stack}-processor: KEDA's webhook refuses the ScaledObject ("the workload '${stack}-processor' of type 'Deployment' is already managed by the hpa 'consumer-cpu'")`,
+          `HPA consumer-cpu, not KEDA's, scales the same Deployment ${stack}-processor: KEDA's webhook refuses the ScaledObject ("the workload '${stack}-processor' of type 'apps/v1.Deployment' is already managed by the hpa 'consumer-cpu'")`,
         );
         // KEDA's word: its webhook refuses a change to the ScaledObject while the other HPA is there
         const refused = await kubeRequest(cluster.rig, 'PATCH', so, {

@@ -236,7 +236,7 @@ describe('doctor checks on evidence', () => {
     // the sub-checks that have something to judge here are there too
     expect(r.findings.map((f) => f.id)).toEqual(expect.arrayContaining(['retention', 'capacity', 'history']));
     expect([...new Set(r.findings.map((f) => f.check))].sort((a, b) => a - b)).toEqual([
-      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 18, 20, 21, 22,
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 18, 20, 21, 22, 23,
     ]);
     // grouped AWS, KEDA, Jobs
     expect([...new Set(r.findings.map((f) => f.group))]).toEqual(['AWS', 'KEDA', 'Jobs']);
@@ -546,7 +546,10 @@ describe('doctor checks on evidence', () => {
       diagnose(unread)
         .findings.filter((x) => x.verdict === 'skipped' && x.check !== 18)
         .map((x) => x.summary),
-    ).toEqual(["could not read the log of KEDA's operator pod keda/keda-operator-abc: the server could not find the requested resource"]);
+    ).toEqual([
+      "could not read the log of KEDA's operator pod keda/keda-operator-abc: the server could not find the requested resource",
+      "could not read the log of KEDA's operator pod keda/keda-operator-abc: the server could not find the requested resource: whether KEDA reaches STS at sts.us-east-1.amazonaws.com is not known",
+    ]);
   });
 
   it("11: KEDA's word: not Ready, Warning events", () => {
@@ -765,7 +768,7 @@ describe('doctor on the deployment workload (ScaledObject, HPA, metrics APIServi
     expect(r.scaler).toEqual({ kind: 'ScaledObject', name: 'demo-processor' });
     const checks = [...new Set(r.findings.map((f) => f.check))].sort((a, b) => a - b);
     // no strategy (9), Jobs (10) or ScaledJob (11) check; 16-19 instead
-    expect(checks).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 14, 16, 17, 18, 19, 20, 21, 22]);
+    expect(checks).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 14, 16, 17, 18, 19, 20, 21, 22, 23]);
     expect([...new Set(r.findings.map((f) => f.group))]).toEqual(['AWS', 'KEDA', 'Jobs', 'Consumers']);
     const f = (id: string) => r.findings.find((x) => x.id === id)!;
     expect(f('trigger-auth').summary).toContain('roleArn kedactl-demo-scaler');
@@ -1314,7 +1317,7 @@ describe('22: can it scale at all', () => {
     const other = { ...so(two), metadata: { name: 'rogue', namespace: 'demo' }, status: { hpaName: 'keda-hpa-rogue' } };
     two.neighbours = { scaledObjects: found([so(two), other]), hpas: found([hpa(two)]) };
     expect(only(two, 22, 'fail').summary).toContain(
-      "KEDA's webhook refuses the second one (\"the workload 'demo-processor' of type 'Deployment' is already managed by the ScaledObject 'rogue'\")",
+      "KEDA's webhook refuses the second one (\"the workload 'demo-processor' of type 'apps/v1.Deployment' is already managed by the ScaledObject 'rogue'\")",
     );
     const theirs = healthyDeployment();
     const plain = k({
@@ -1337,5 +1340,49 @@ describe('22: can it scale at all', () => {
     const stale = healthyDeployment();
     hpa(stale).metadata.generation = 3;
     expect(only(stale, 22, 'warn').summary).toContain('generation 3, observed 1');
+  });
+});
+
+describe("23: the identity's network path to STS", () => {
+  const at23 = (ev: Evidence) => diagnose(ev).findings.filter((f) => f.check === 23);
+  const stsError =
+    '2026-11-30T11:59:00Z\tERROR\tscaleexecutor\tError getting scale decision\t{"scaledJob.Name": "demo-processor", "scaledJob.Namespace": "demo", "error": "operation error SQS: GetQueueAttributes, get identity: get credentials: failed to refresh cached credentials, operation error STS: AssumeRoleWithWebIdentity, exceeded maximum number of attempts, 3, https response error StatusCode: 0, RequestID: , request send failed, Post \\"https://sts.us-east-1.amazonaws.com/\\": dial tcp: lookup sts.us-east-1.amazonaws.com: i/o timeout"}';
+  it('healthy: the regional endpoint KEDA asks, whatever sts-regional-endpoints says; none for static keys', () => {
+    const ev = healthy();
+    (ev.keda.serviceAccount as { value: any }).value.metadata.annotations['eks.amazonaws.com/sts-regional-endpoints'] = 'false';
+    expect(at23(ev)).toEqual([
+      expect.objectContaining({
+        verdict: 'ok',
+        summary: "KEDA's operator logged no network error reaching STS at sts.us-east-1.amazonaws.com",
+        evidence: [
+          "KEDA asks STS at sts.us-east-1.amazonaws.com (aws-sdk-go-v2 with the trigger's awsRegion)",
+          "eks.amazonaws.com/sts-regional-endpoints on KEDA's service account: false (read only by the v1 SDKs; KEDA's v2 SDK asks the regional endpoint anyway)",
+        ],
+      }),
+    ]);
+    expect(at23(healthyStatic())).toEqual([]);
+  });
+
+  it("KEDA's log says it could not reach STS: warn, with KEDA's line; an IAM refusal from STS is not this", () => {
+    const ev = healthy();
+    ev.operatorLog!.log = found(stsError);
+    const f = diagnose(ev).findings.find((x) => x.check === 23)!;
+    expect(f).toMatchObject({
+      verdict: 'warn',
+      summary:
+        "KEDA's operator could not reach STS at sts.us-east-1.amazonaws.com: its pod identity cannot get credentials while that lasts",
+    });
+    expect(f.evidence.some((e) => e.startsWith("KEDA's operator log (keda-operator-abc)") && e.includes('i/o timeout'))).toBe(true);
+    const denied = healthy();
+    denied.operatorLog!.log = found(
+      stsError.replace(
+        /StatusCode: 0.*i\/o timeout/,
+        'StatusCode: 403, AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity',
+      ),
+    );
+    expect(at23(denied)[0]!.verdict).toBe('ok');
+    const unread = healthy();
+    unread.operatorLog = undefined;
+    expect(at23(unread)[0]!.verdict).toBe('skipped');
   });
 });

@@ -86,6 +86,8 @@ export function checkCanScale(ev: Evidence): Finding[] {
     // a second ScaledObject or HPA on the same Deployment: they fight over its replicas
     const target = String(spec.scaleTargetRef?.name ?? s.deploymentName);
     const targetKind = String(spec.scaleTargetRef?.kind ?? 'Deployment');
+    // KEDA's webhook names the type as group/version.Kind (GVKString)
+    const gvk = `${String(spec.scaleTargetRef?.apiVersion ?? 'apps/v1')}.${targetKind}`;
     const sameTarget = (ref: Obj | undefined) => ref?.name === target && String(ref?.kind ?? 'Deployment') === targetKind;
     const soWhy = notRead(ev.neighbours?.scaledObjects, `the ScaledObjects in namespace ${ev.namespace}`);
     const hpaWhy = notRead(ev.neighbours?.hpas, `the HPAs in namespace ${ev.namespace}`);
@@ -95,7 +97,7 @@ export function checkCanScale(ev: Evidence): Finding[] {
       if (other.metadata?.name !== s.name && sameTarget(other.spec?.scaleTargetRef))
         push(
           'fail',
-          `ScaledObject ${other.metadata.name} scales the same ${targetKind} ${target}: KEDA's webhook refuses the second one ("the workload '${target}' of type '${targetKind}' is already managed by the ScaledObject '${other.metadata.name}'"), without it the two fight over its replicas`,
+          `ScaledObject ${other.metadata.name} scales the same ${targetKind} ${target}: KEDA's webhook refuses the second one ("the workload '${target}' of type '${gvk}' is already managed by the ScaledObject '${other.metadata.name}'"), without it the two fight over its replicas`,
           [`ScaledObject ${other.metadata.name} spec.scaleTargetRef: ${JSON.stringify(other.spec?.scaleTargetRef)}`],
           `kubectl -n ${ev.namespace} delete scaledobject ${other.metadata.name} (or point it at its own workload)`,
         );
@@ -107,7 +109,7 @@ export function checkCanScale(ev: Evidence): Finding[] {
       if (!keda.has(h.metadata?.name) && sameTarget(h.spec?.scaleTargetRef))
         push(
           'fail',
-          `HPA ${h.metadata.name}, not KEDA's, scales the same ${targetKind} ${target}: KEDA's webhook refuses the ScaledObject ("the workload '${target}' of type '${targetKind}' is already managed by the hpa '${h.metadata.name}'"), without it the two HPAs fight over its replicas`,
+          `HPA ${h.metadata.name}, not KEDA's, scales the same ${targetKind} ${target}: KEDA's webhook refuses the ScaledObject ("the workload '${target}' of type '${gvk}' is already managed by the hpa '${h.metadata.name}'"), without it the two HPAs fight over its replicas`,
           [`HPA ${h.metadata.name} spec.scaleTargetRef: ${JSON.stringify(h.spec?.scaleTargetRef)}`],
           `kubectl -n ${ev.namespace} delete hpa ${h.metadata.name}`,
         );

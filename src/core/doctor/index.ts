@@ -22,6 +22,7 @@ import { checkConsumers, checkHpa, checkMetricsApi, checkScaledObject } from './
 import { checkAuthChain } from './checks-auth-chain.js';
 import { checkTrigger } from './checks-trigger.js';
 import { checkCanScale } from './checks-scaling.js';
+import { checkStsPath } from './checks-sts.js';
 import { scalerOf } from './model.js';
 import type { ScalerRef } from '../workloads/types.js';
 
@@ -37,6 +38,7 @@ export const CHECKS: Check[] = [
   checkOidcProvider,
   checkTrustPolicies,
   checkOperatorIdentity,
+  checkStsPath,
   checkAssumeChain,
   checkPermissions,
   checkQueue,
