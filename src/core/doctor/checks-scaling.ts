@@ -27,7 +27,6 @@ export function checkCanScale(ev: Evidence): Finding[] {
   const fix = (what: string) => (ev.stack ? `kedactl init${ev.stack.flags ? ` ${ev.stack.flags}` : ''} (${what}), or ` : '');
   const push = (verdict: 'fail' | 'warn', summary: string, evidence: string[], f: string) =>
     out.push({ check: C, id: ID, group: 'KEDA', verdict, summary, evidence, fix: f });
-  const kind = scaler.kind.toLowerCase();
   const bounds = [
     `spec.minReplicaCount: ${spec.minReplicaCount ?? '(unset: 0)'}`,
     `spec.maxReplicaCount: ${spec.maxReplicaCount ?? '(unset: 100)'}`,
