@@ -236,7 +236,7 @@ describe('doctor checks on evidence', () => {
     // the sub-checks that have something to judge here are there too
     expect(r.findings.map((f) => f.id)).toEqual(expect.arrayContaining(['retention', 'capacity', 'history']));
     expect([...new Set(r.findings.map((f) => f.check))].sort((a, b) => a - b)).toEqual([
-      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 18, 20, 21, 22, 23,
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 18, 20, 21, 22, 23, 24,
     ]);
     // grouped AWS, KEDA, Jobs
     expect([...new Set(r.findings.map((f) => f.group))]).toEqual(['AWS', 'KEDA', 'Jobs']);
@@ -768,7 +768,7 @@ describe('doctor on the deployment workload (ScaledObject, HPA, metrics APIServi
     expect(r.scaler).toEqual({ kind: 'ScaledObject', name: 'demo-processor' });
     const checks = [...new Set(r.findings.map((f) => f.check))].sort((a, b) => a - b);
     // no strategy (9), Jobs (10) or ScaledJob (11) check; 16-19 instead
-    expect(checks).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 14, 16, 17, 18, 19, 20, 21, 22, 23]);
+    expect(checks).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 14, 16, 17, 18, 19, 20, 21, 22, 23, 24]);
     expect([...new Set(r.findings.map((f) => f.group))]).toEqual(['AWS', 'KEDA', 'Jobs', 'Consumers']);
     const f = (id: string) => r.findings.find((x) => x.id === id)!;
     expect(f('trigger-auth').summary).toContain('roleArn kedactl-demo-scaler');
@@ -1384,5 +1384,51 @@ describe("23: the identity's network path to STS", () => {
     const unread = healthy();
     unread.operatorLog = undefined;
     expect(at23(unread)[0]!.verdict).toBe('skipped');
+  });
+});
+
+describe('24: KEDA version gates', () => {
+  const version = (ev: Evidence, v: string) => {
+    (ev.keda.deployment as { value: any }).value.metadata.labels['app.kubernetes.io/version'] = v;
+  };
+  const at24 = (ev: Evidence) => diagnose(ev).findings.filter((f) => f.check === 24);
+  it('healthy on 2.21.0: what is used, with the release that brought it', () => {
+    expect(at24(healthy())).toEqual([
+      expect.objectContaining({ verdict: 'ok', summary: 'KEDA 2.21.0 does everything used here: podIdentity provider aws (since 2.13.0)' }),
+    ]);
+  });
+
+  it("an older KEDA than what the stack relies on: provider aws before 2.13, externalID before 2.20, a ScaledJob's pause before 2.11", () => {
+    const old = healthy();
+    version(old, '2.12.1');
+    expect(at24(old)).toEqual([
+      expect.objectContaining({
+        verdict: 'fail',
+        summary:
+          'podIdentity provider aws needs KEDA 2.13.0 or later; KEDA 2.12.1 does not know the provider and gives the trigger no AWS credentials',
+        evidence: ['keda-operator version: 2.12.1', 'KEDA\'s CHANGELOG, v2.13.0: "Introduce new AWS Authentication" (#4134)'],
+      }),
+    ]);
+    const ext = healthy();
+    version(ext, '2.19.0');
+    ta(ext).spec.podIdentity.externalID = 'shared-secret';
+    expect(
+      problems(ext)
+        .filter((f) => f.check === 24)
+        .map((f) => f.summary),
+    ).toEqual([
+      "podIdentity.externalID needs KEDA 2.20.0 or later; KEDA 2.19.0 drops it (its CRD has no such field), so the role's trust, which asks for the external ID, refuses KEDA",
+    ]);
+    const paused = healthy();
+    version(paused, '2.10.1');
+    sj(paused).metadata.annotations = { 'autoscaling.keda.sh/paused': 'false' };
+    expect(at24(paused).map((f) => `${f.verdict} ${f.summary.split(';')[0]}`)).toEqual([
+      'fail podIdentity provider aws needs KEDA 2.13.0 or later',
+      'fail autoscaling.keda.sh/paused on a ScaledJob needs KEDA 2.11.0 or later',
+      'warn autoscaling.keda.sh/paused: "false" needs KEDA 2.13.0 or later',
+    ]);
+    const unknown = healthy();
+    version(unknown, 'main');
+    expect(at24(unknown)[0]!.verdict).toBe('skipped');
   });
 });

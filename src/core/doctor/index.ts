@@ -23,6 +23,7 @@ import { checkAuthChain } from './checks-auth-chain.js';
 import { checkTrigger } from './checks-trigger.js';
 import { checkCanScale } from './checks-scaling.js';
 import { checkStsPath } from './checks-sts.js';
+import { checkKedaGates } from './checks-versions.js';
 import { scalerOf } from './model.js';
 import type { ScalerRef } from '../workloads/types.js';
 
@@ -46,6 +47,7 @@ export const CHECKS: Check[] = [
   checkVisibility,
   checkMetricsApi,
   checkKedaVersion,
+  checkKedaGates,
   checkKedaRelease,
   checkFinalizers,
   checkCanScale,
