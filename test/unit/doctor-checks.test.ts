@@ -1279,7 +1279,13 @@ describe('22: can it scale at all', () => {
     ]);
     const d = healthyDeployment();
     d.neighbours = { scaledObjects: found([so(d)]), hpas: found([hpa(d)]) };
+    d.nodes = found([node('n1')]);
     expect(at22(d)).toEqual([
+      expect.objectContaining({
+        id: 'capacity',
+        verdict: 'ok',
+        summary: 'maxReplicaCount 5 fits on the Nodes (at most 110 consumer Pods on them, empty)',
+      }),
       expect.objectContaining({
         verdict: 'ok',
         summary: 'ScaledObject demo/demo-processor can scale between 0 and 5; no other ScaledObject or HPA scales demo-processor',
@@ -1335,6 +1341,15 @@ describe('22: can it scale at all', () => {
     so(held).metadata.annotations = { 'autoscaling.keda.sh/paused-replicas': '2' };
     expect(only(held, 16, 'warn')).toMatchObject({
       fix: 'kubectl -n demo annotate scaledobject demo-processor autoscaling.keda.sh/paused-replicas-',
+    });
+
+    const small = healthyDeployment();
+    small.nodes = found([node('n1', { cpu: '100m', memory: '1Gi', pods: '110' })]);
+    expect(only(small, 22, 'warn')).toMatchObject({
+      id: 'capacity',
+      summary:
+        'maxReplicaCount 5 is more than the Nodes can hold (at most 2 consumer Pods, on empty Nodes): the HPA asks for consumers whose Pods stay Pending, unless an autoscaler adds Nodes',
+      fix: 'kedactl init --max-replicas 2, or add Nodes',
     });
 
     const stale = healthyDeployment();

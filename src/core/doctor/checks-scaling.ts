@@ -7,6 +7,8 @@ import { notRead, readValue, type Evidence } from './evidence.js';
 import { ok, skipped, type Finding } from './finding.js';
 import { scalerOf } from './model.js';
 import { conditionOf, describeCondition } from '../kube/state.js';
+import type { KubeObject } from '../kube/ports.js';
+import { capacity } from './checks-keda.js';
 
 const C = 22,
   ID = 'can-scale';
@@ -112,6 +114,7 @@ export function checkCanScale(ev: Evidence): Finding[] {
           [`HPA ${h.metadata.name} spec.scaleTargetRef: ${JSON.stringify(h.spec?.scaleTargetRef)}`],
           `kubectl -n ${ev.namespace} delete hpa ${h.metadata.name}`,
         );
+    out.push(...capacity(ev, { check: C, scaler: o as KubeObject, template: readValue(s.deployment), pods: 'consumer Pods' }));
     // the HPA controller records the generation it acted on; KEDA's ScaledObject has no such field
     const hpa = readValue(s.hpa) as Obj | undefined;
     const gen = hpa?.metadata?.generation;
@@ -124,7 +127,7 @@ export function checkCanScale(ev: Evidence): Finding[] {
         'kubectl -n kube-system get pods -l component=kube-controller-manager',
       );
   }
-  if (!out.some((f) => f.verdict !== 'skipped'))
+  if (!out.some((f) => f.verdict !== 'skipped' && f.id === ID))
     out.push(
       ok(
         C,
