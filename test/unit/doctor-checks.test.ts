@@ -1086,7 +1086,7 @@ describe('20: the authentication chain to the last reference', () => {
     expect(p.map((f) => f.summary)).toEqual([
       'TriggerAuthentication demo/demo-aws secretTargetRef[0] (parameter awsAccessKeyID) names Secret demo/demo-aws-credentials, which does not exist: KEDA logs "error trying to get secret from namespace" and resolves awsAccessKeyID to ""; KEDA then fails the trigger with "awsAccessKeyID not found"',
       'TriggerAuthentication demo/demo-aws secretTargetRef[1] (parameter awsSecretAccessKey) names Secret demo/demo-aws-credentials, which does not exist: KEDA logs "error trying to get secret from namespace" and resolves awsSecretAccessKey to ""; KEDA then fails the trigger with "awsSecretAccessKey not found"',
-      'TriggerAuthentication demo/demo-aws secretTargetRef[2] (parameter awsSessionToken) names Secret demo/demo-aws-credentials, which does not exist: KEDA logs "error trying to get secret from namespace" and resolves awsSessionToken to ""; KEDA resolves it to ""',
+      'TriggerAuthentication demo/demo-aws secretTargetRef[2] (parameter awsSessionToken) names Secret demo/demo-aws-credentials, which does not exist: KEDA logs "error trying to get secret from namespace" and resolves awsSessionToken to ""; KEDA then signs with the keys alone, which AWS refuses for temporary keys',
     ]);
     expect(p.every((f) => f.verdict === 'fail')).toBe(true);
     expect(p[0]!.fix).toContain('kedactl init (writes the Secret)');

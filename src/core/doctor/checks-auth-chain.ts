@@ -28,13 +28,14 @@ const EMPTY_MEANS: Record<string, string> = {
   awsAccessKeyId: 'KEDA then fails the trigger with "awsAccessKeyID not found"',
   awsSecretAccessKey: 'KEDA then fails the trigger with "awsSecretAccessKey not found"',
   awsRoleArn: 'KEDA then looks for access keys instead and fails the trigger with "awsAccessKeyID not found"',
+  awsSessionToken: 'KEDA then signs with the keys alone, which AWS refuses for temporary keys',
   awsRegion: 'KEDA then takes awsRegion from the trigger\'s metadata, or fails with "missing required parameter \\"awsRegion\\""',
 };
 
 /** the parameters KEDA's SQS scaler reads from a TriggerAuthentication, given its podIdentity */
 function used(a: AuthSources, parameter: string): boolean {
   if (a.podIdentity.provider === 'aws') return parameter === 'awsRegion' || (parameter === 'awsRoleArn' && !a.podIdentity.roleArn);
-  return parameter in EMPTY_MEANS || parameter === 'awsSessionToken';
+  return parameter in EMPTY_MEANS;
 }
 
 const fail = (summary: string, evidence: string[], fix: string, verdict: 'fail' | 'warn' = 'fail'): Finding => ({
