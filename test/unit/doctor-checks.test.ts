@@ -1245,7 +1245,9 @@ describe("21: the trigger as KEDA's SQS scaler parses it, against the stack", ()
     );
     const zero = healthy();
     md(zero).queueLength = '0';
-    expect(only(zero, 21, 'fail').summary).toContain('queueLength 0: KEDA divides');
+    expect(only(zero, 21, 'fail').summary).toBe(
+      'triggers[0].metadata: queueLength 0: KEDA skips dividing the queue by a target of 0 and computes 0 Jobs: it never scales on this trigger',
+    );
     const neg = healthy();
     md(neg).activationQueueLength = '-1';
     expect(only(neg, 21, 'warn').summary).toContain('never scales to zero');

@@ -58,7 +58,11 @@ export function checkTrigger(ev: Evidence): Finding[] {
     const activation = md.activationQueueLength !== undefined && isInt(md.activationQueueLength) ? Number(md.activationQueueLength) : 0;
     if (target <= 0)
       fail(
-        `queueLength ${target}: KEDA divides the queue's length by it (its target per replica), so any message at all scales to maxReplicaCount`,
+        `queueLength ${target}: ${
+          scalerOf(ev).kind === 'ScaledJob'
+            ? 'KEDA skips dividing the queue by a target of 0 and computes 0 Jobs: it never scales on this trigger'
+            : 'the HPA KEDA makes gets averageValue 0, which the API server refuses ("must be positive")'
+        }`,
         [`${at}.queueLength: "${md.queueLength}"`],
         `set ${at}.queueLength to the messages one replica takes (1 for one Job per message)`,
       );
