@@ -3,7 +3,8 @@
 // identity webhook (the role in the operator Pod's spec, as EKS puts it), and a moto server of this file's
 // own with IAM enforced, so KEDA reaches the queue only through its role chain. One irsa stack: healthy first
 // (doctor finds nothing with a real operator), then the scaler role loses sqs:GetQueueAttributes; the real
-// operator fails on it, and doctor must name that cause (check 6) with KEDA's own word as its evidence.
+// operator fails on it, and doctor must name that cause (check 6) with KEDA's own word as its evidence. Before
+// that, the ScaledJob paused by annotation: KEDA's Paused condition, and doctor's check 22 alone.
 // helm is a STATEFUL RECORDING STUB; the chart's objects are played by demo-cluster.ts's chartStandIn().
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -88,6 +89,32 @@ describe('kedactl doctor with the real KEDA operator', () => {
       expect(healthy.problems, fail(healthy)).toEqual([]);
       expect(healthy.code).toBe(0);
       expect(healthy.report.findings.find((f: any) => f.check === 4)).toMatchObject({ verdict: 'ok' });
+
+      // paused by annotation: KEDA stops its scale loop and says so in its Paused condition; doctor's check 22 alone
+      const merge = (body: unknown) => kubeRequest(cluster.rig, 'PATCH', sjPath, { body, contentType: 'application/merge-patch+json' });
+      const pausedCondition = async () =>
+        (await kubeRequest(cluster.rig, 'GET', sjPath)).json().status?.conditions?.find((c: any) => c.type === 'Paused');
+      expect((await merge({ metadata: { annotations: { 'autoscaling.keda.sh/paused': 'true' } } })).status).toBe(200);
+      const paused = await pollUntil(
+        "KEDA's Paused condition",
+        async () => ((await pausedCondition())?.status === 'True' ? await pausedCondition() : undefined),
+        2 * MINUTE,
+        operatorTail,
+      );
+      const p = await doctor();
+      expect(
+        p.problems.map((f: any) => `${f.check} ${f.verdict}`),
+        fail(p),
+      ).toEqual(['22 warn']);
+      expect(p.problems[0].summary).toBe(
+        `ScaledJob ${stack}/${stack}-processor is paused (annotation autoscaling.keda.sh/paused: "true"): KEDA starts no Job for the queue while it stays`,
+      );
+      expect(p.problems[0].evidence).toContain(`Paused: True (${paused.reason}: ${paused.message})`);
+      process.stderr.write(`[doctor-real] KEDA paused: ${paused.reason}: ${paused.message}\n`);
+      expect((await merge({ metadata: { annotations: { 'autoscaling.keda.sh/paused': null } } })).status).toBe(200);
+      await pollUntil('KEDA unpaused', async () => ((await pausedCondition())?.status === 'False' ? true : undefined), 2 * MINUTE);
+      const again = await doctor();
+      expect(again.problems, fail(again)).toEqual([]);
 
       // break: the scaler role may no longer read the queue's attributes
       const iam = new IAMClient({ region: MOTO_ENV.AWS_REGION, endpoint: moto.endpoint, credentials: admin });

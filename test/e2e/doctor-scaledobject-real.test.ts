@@ -6,12 +6,18 @@
 // that does not exist, and (a') KEDA's metrics server scaled to 0: the real aggregator marks it not
 // Available, and doctor names that with the aggregator's own words and nothing else; (b) the ScaledObject paused: KEDA deletes its HPA
 // (scaledobject_controller.go handlePause) and does not make it again while paused: doctor names the
-// missing HPA with the ScaledObject's Paused condition as evidence.
+// missing HPA with the ScaledObject's Paused condition as evidence; (c) the credentials Secret loses a key the
+// TriggerAuthentication names: KEDA's cached scaler keeps working, so only doctor's check 20 sees it; touching the
+// ScaledObject makes KEDA rebuild its scaler and fail with its own words for the same thing; (d) the trigger
+// pointed at another (existing) queue: KEDA takes it without a word, doctor's check 21 names it; (e) an HPA of
+// someone else's on the consumer Deployment: check 22, and KEDA's webhook refuses the next change to the
+// ScaledObject with its own words for it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEDA_CHART_DIR, KEDA_CHART_VERSION, type DemoCluster } from '../support/demo-cluster.ts';
 import { startKedaChartRig, type KedaChartRig } from '../support/demo-run.ts';
 import { kubeRequest } from '../support/kube-rig.ts';
-import { uniqueStack } from '../support/moto.ts';
+import { CreateQueueCommand, DeleteQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { MOTO_ENV, motoEndpoint, uniqueStack } from '../support/moto.ts';
 import { pollUntil } from '../support/poll.ts';
 import { runBin, runCli, type CliRun } from '../support/run-cli.ts';
 
@@ -215,5 +221,195 @@ describe(`kedactl doctor on a ScaledObject stack (KEDA's chart ${KEDA_CHART_VERS
       await pollUntil('KEDA made the HPA again', async () => ((await get(hpaPath)) ? true : undefined), 3 * MINUTE, operatorTail);
     },
     10 * MINUTE,
+  );
+
+  it(
+    "(c) the credentials Secret without AWS_SECRET_ACCESS_KEY: only check 20 (KEDA's cached scaler still works); KEDA's rebuild fails in the same words",
+    async () => {
+      const secret = `/api/v1/namespaces/${stack}/secrets/${stack}-aws-credentials`;
+      const key = (await get(secret)).data.AWS_SECRET_ACCESS_KEY;
+      expect(key).toBeTruthy();
+      await merge(secret, { data: { AWS_SECRET_ACCESS_KEY: null } });
+      try {
+        const d = await doctor();
+        expect(d.code, fail(d)).toBe(1);
+        expect(d.problems.map((f: any) => `${f.check} ${f.verdict}`)).toEqual(['20 fail']);
+        expect(d.problems[0].summary).toBe(
+          `TriggerAuthentication ${stack}/${stack}-aws secretTargetRef[1] (parameter awsSecretAccessKey): Secret ${stack}/${stack}-aws-credentials has no key AWS_SECRET_ACCESS_KEY, so KEDA resolves awsSecretAccessKey to ""; KEDA then fails the trigger with "awsSecretAccessKey not found"`,
+        );
+        // KEDA has not noticed: its scaler is cached
+        expect(d.byId('scaledobject')[0].verdict).toBe('ok');
+
+        // KEDA's next rebuild (a spec change makes it): its own word for the same thing
+        await merge(so, { spec: { pollingInterval: 6 } });
+        const said = await pollUntil(
+          "KEDA's own word on the missing key",
+          async () => {
+            const events = (await kubeRequest(cluster.rig, 'GET', `/api/v1/namespaces/${stack}/events`)).json().items ?? [];
+            const e = events.find((x: any) => x.type === 'Warning' && /awsSecretAccessKey not found/.test(x.message ?? ''));
+            if (e) return `Warning event ${e.reason} on ${e.involvedObject.kind}: ${e.message}`;
+            const line = cluster
+              .operatorLog()
+              .split('\n')
+              .find((l) => l.includes(stack) && /awsSecretAccessKey not found/.test(l));
+            return line ? `operator log: ${line.slice(0, 400)}` : undefined;
+          },
+          3 * MINUTE,
+          operatorTail,
+        );
+        process.stderr.write(`[doctor-scaledobject-real] KEDA at its rebuild: ${said}\n`);
+        const after = await doctor();
+        expect(after.problems.find((f: any) => f.check === 20)?.summary).toBe(d.problems[0].summary);
+      } finally {
+        await merge(secret, { data: { AWS_SECRET_ACCESS_KEY: key } });
+        await merge(so, { spec: { pollingInterval: 5 } });
+      }
+      await pollUntil(
+        'ScaledObject Ready again, doctor clean',
+        async () => ((await doctor()).problems.length === 0 ? true : undefined),
+        3 * MINUTE,
+        operatorTail,
+      );
+    },
+    10 * MINUTE,
+  );
+
+  it(
+    '(d) the trigger pointed at another queue that exists: KEDA reads it without a word; only check 21 names it',
+    async () => {
+      const sqs = new SQSClient({
+        region: MOTO_ENV.AWS_REGION,
+        endpoint: motoEndpoint(),
+        credentials: { accessKeyId: MOTO_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: MOTO_ENV.AWS_SECRET_ACCESS_KEY },
+      });
+      const other = (await sqs.send(new CreateQueueCommand({ QueueName: `${stack}-other` }))).QueueUrl!;
+      const before = (await get(so)).spec.triggers;
+      await merge(so, { spec: { triggers: [{ ...before[0], metadata: { ...before[0].metadata, queueURL: other } }] } });
+      try {
+        // KEDA rebuilds its scaler on the other queue and stays Ready: nothing in the cluster says it is the wrong one
+        await new Promise((r) => setTimeout(r, 8_000));
+        const ready = (await get(so)).status.conditions.find((c: any) => c.type === 'Ready');
+        expect(ready.status).toBe('True');
+        const d = await doctor();
+        expect(d.code, fail(d)).toBe(1);
+        expect(d.problems.map((f: any) => `${f.check} ${f.verdict}`)).toEqual(['21 fail']);
+        expect(d.problems[0].summary).toBe(
+          `triggers[0].metadata: queueURL names queue ${stack}-other, not this stack's queue ${stack}-queue: KEDA scales on another queue's length`,
+        );
+        process.stderr.write(`[doctor-scaledobject-real] KEDA on another queue: Ready ${ready.status} (${ready.reason})\n`);
+      } finally {
+        await merge(so, { spec: { triggers: before } });
+        await sqs.send(new DeleteQueueCommand({ QueueUrl: other }));
+      }
+      expect((await doctor()).problems).toEqual([]);
+    },
+    5 * MINUTE,
+  );
+
+  it(
+    '(d\') queueLength "1.5": check 21 says KEDA cannot parse it, and KEDA\'s rebuild fails in the same words',
+    async () => {
+      const before = (await get(so)).spec.triggers;
+      const since = Date.now() - 1000;
+      await merge(so, { spec: { triggers: [{ ...before[0], metadata: { ...before[0].metadata, queueLength: '1.5' } }] } });
+      try {
+        const said = await pollUntil(
+          "KEDA's word on queueLength",
+          async () => {
+            const events = (await kubeRequest(cluster.rig, 'GET', `/api/v1/namespaces/${stack}/events`)).json().items ?? [];
+            const e = events.find(
+              (x: any) =>
+                x.type === 'Warning' &&
+                /unable to set param "queueLength" value "1\.5"/.test(x.message ?? '') &&
+                Date.parse(x.lastTimestamp ?? x.eventTime ?? 0) >= since - 1000,
+            );
+            return e ? `Warning event ${e.reason} on ${e.involvedObject.kind}: ${e.message}` : undefined;
+          },
+          3 * MINUTE,
+          operatorTail,
+        );
+        const d = await doctor();
+        expect(d.code, fail(d)).toBe(1);
+        // the cause, once; 16 and 17 are KEDA's own report of it (the ScaledObject and its HPA)
+        expect(d.problems.filter((f: any) => f.check !== 16 && f.check !== 17).map((f: any) => `${f.check} ${f.verdict}`)).toEqual([
+          '21 fail',
+        ]);
+        expect(d.byId('trigger')[0].summary).toBe(
+          'triggers[0].metadata: queueLength "1.5" is not a whole number: KEDA fails the trigger with "error parsing SQS queue metadata: unable to set param \\"queueLength\\" value \\"1.5\\""',
+        );
+        process.stderr.write(`[doctor-scaledobject-real] KEDA on queueLength "1.5": ${said}\n`);
+      } finally {
+        await merge(so, { spec: { triggers: before } });
+      }
+      await pollUntil(
+        'doctor clean again',
+        async () => ((await doctor()).problems.length === 0 ? true : undefined),
+        3 * MINUTE,
+        operatorTail,
+      );
+    },
+    8 * MINUTE,
+  );
+
+  it(
+    "(e) an HPA not KEDA's on the consumer Deployment: check 22; KEDA's webhook refuses the ScaledObject's next change in its own words",
+    async () => {
+      const hpas = `/apis/autoscaling/v2/namespaces/${stack}/horizontalpodautoscalers`;
+      const created = await kubeRequest(cluster.rig, 'POST', hpas, {
+        body: {
+          apiVersion: 'autoscaling/v2',
+          kind: 'HorizontalPodAutoscaler',
+          metadata: { name: 'consumer-cpu' },
+          spec: {
+            scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: `${stack}-processor` },
+            minReplicas: 1,
+            maxReplicas: 3,
+            metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }],
+          },
+        },
+      });
+      expect(created.status, created.body).toBe(201);
+      try {
+        const d = await doctor();
+        expect(d.code, fail(d)).toBe(1);
+        expect(d.problems.map((f: any) => `${f.check} ${f.verdict}`)).toEqual(['22 fail']);
+        expect(d.problems[0].summary).toContain(
+          `HPA consumer-cpu, not KEDA's, scales the same Deployment ${stack}-processor: KEDA's webhook refuses the ScaledObject ("the workload '${stack}-processor' of type 'apps/v1.Deployment' is already managed by the hpa 'consumer-cpu'")`,
+        );
+        // KEDA's word: its webhook refuses a change to the ScaledObject once its informer has the other HPA
+        let interval = 6;
+        const refused = await pollUntil(
+          "KEDA's webhook refusing a change to the ScaledObject",
+          async () => {
+            const r = await kubeRequest(cluster.rig, 'PATCH', so, {
+              body: { spec: { pollingInterval: interval++ } },
+              contentType: 'application/merge-patch+json',
+            });
+            return r.status >= 400 ? r : undefined;
+          },
+          MINUTE,
+        );
+        expect(refused.body).toContain(
+          `the workload '${stack}-processor' of type 'apps/v1.Deployment' is already managed by the hpa 'consumer-cpu'`,
+        );
+        process.stderr.write(`[doctor-scaledobject-real] KEDA's webhook: ${refused.json().message}\n`);
+      } finally {
+        await kubeRequest(cluster.rig, 'DELETE', `${hpas}/consumer-cpu`);
+        // the webhook lets the ScaledObject change again once its informer has seen the HPA go
+        await pollUntil(
+          'pollingInterval back to 5',
+          async () => {
+            const r = await kubeRequest(cluster.rig, 'PATCH', so, {
+              body: { spec: { pollingInterval: 5 } },
+              contentType: 'application/merge-patch+json',
+            });
+            return r.status === 200 ? true : undefined;
+          },
+          MINUTE,
+        );
+      }
+      expect((await doctor()).problems).toEqual([]);
+    },
+    5 * MINUTE,
   );
 });

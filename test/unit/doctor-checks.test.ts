@@ -63,6 +63,7 @@ function healthy(): Evidence {
       flags: '',
       roles: { kedaOperator: 'kedactl-demo-keda-operator', scaler: 'kedactl-demo-scaler', consumer: 'kedactl-demo-consumer' },
       analyzerService: 'demo-result-analyzer',
+      queueName: 'demo-queue',
       crdProblems: found([]),
       analyzer: found({ processed: 3, killed: 0 }),
     },
@@ -234,7 +235,9 @@ describe('doctor checks on evidence', () => {
     expect(r.healthy).toBe(true);
     // the sub-checks that have something to judge here are there too
     expect(r.findings.map((f) => f.id)).toEqual(expect.arrayContaining(['retention', 'capacity', 'history']));
-    expect([...new Set(r.findings.map((f) => f.check))].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 18]);
+    expect([...new Set(r.findings.map((f) => f.check))].sort((a, b) => a - b)).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 18, 20, 21, 22, 23, 24,
+    ]);
     // grouped AWS, KEDA, Jobs
     expect([...new Set(r.findings.map((f) => f.group))]).toEqual(['AWS', 'KEDA', 'Jobs']);
   });
@@ -543,7 +546,10 @@ describe('doctor checks on evidence', () => {
       diagnose(unread)
         .findings.filter((x) => x.verdict === 'skipped' && x.check !== 18)
         .map((x) => x.summary),
-    ).toEqual(["could not read the log of KEDA's operator pod keda/keda-operator-abc: the server could not find the requested resource"]);
+    ).toEqual([
+      "could not read the log of KEDA's operator pod keda/keda-operator-abc: the server could not find the requested resource",
+      "could not read the log of KEDA's operator pod keda/keda-operator-abc: the server could not find the requested resource: whether KEDA reaches STS at sts.us-east-1.amazonaws.com is not known",
+    ]);
   });
 
   it("11: KEDA's word: not Ready, Warning events", () => {
@@ -762,7 +768,7 @@ describe('doctor on the deployment workload (ScaledObject, HPA, metrics APIServi
     expect(r.scaler).toEqual({ kind: 'ScaledObject', name: 'demo-processor' });
     const checks = [...new Set(r.findings.map((f) => f.check))].sort((a, b) => a - b);
     // no strategy (9), Jobs (10) or ScaledJob (11) check; 16-19 instead
-    expect(checks).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 14, 16, 17, 18, 19]);
+    expect(checks).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 12, 13, 14, 16, 17, 18, 19, 20, 21, 22, 23, 24]);
     expect([...new Set(r.findings.map((f) => f.group))]).toEqual(['AWS', 'KEDA', 'Jobs', 'Consumers']);
     const f = (id: string) => r.findings.find((x) => x.id === id)!;
     expect(f('trigger-auth').summary).toContain('roleArn kedactl-demo-scaler');
@@ -1033,5 +1039,413 @@ describe('IAM evaluation', () => {
     expect(regionOfQueueUrl(QUEUE_URL)).toBe('us-east-1');
     expect(regionOfQueueUrl('https://eu-west-1.queue.amazonaws.com/1/q')).toBe('eu-west-1');
     expect(regionOfQueueUrl('http://127.0.0.1:5000/123456789012/q')).toBeUndefined();
+  });
+});
+
+/** the stack with static keys: a TriggerAuthentication whose secretTargetRef names the stack's Secret */
+function healthyStatic(): Evidence {
+  const ev = healthy();
+  (ev.triggerAuths['TriggerAuthentication demo-aws'] as { value: any }).value.spec = {
+    secretTargetRef: [
+      { parameter: 'awsAccessKeyID', name: 'demo-aws-credentials', key: 'AWS_ACCESS_KEY_ID' },
+      { parameter: 'awsSecretAccessKey', name: 'demo-aws-credentials', key: 'AWS_SECRET_ACCESS_KEY' },
+      { parameter: 'awsSessionToken', name: 'demo-aws-credentials', key: 'AWS_SESSION_TOKEN' },
+    ],
+  };
+  ev.secrets = { 'demo/demo-aws-credentials': found({ keys: { AWS_ACCESS_KEY_ID: 20, AWS_SECRET_ACCESS_KEY: 40 } }) };
+  return ev;
+}
+const ta = (ev: Evidence) => (ev.triggerAuths['TriggerAuthentication demo-aws'] as { value: any }).value;
+const at20 = (ev: Evidence) => diagnose(ev).findings.filter((f) => f.check === 20);
+
+describe('20: the authentication chain to the last reference', () => {
+  it('healthy: pod identity with a roleArn; static keys whose Secret has both keys (no session token: long-term keys)', () => {
+    expect(at20(healthy())).toEqual([
+      expect.objectContaining({
+        verdict: 'ok',
+        summary: 'TriggerAuthentication demo/demo-aws: every reference resolves (podIdentity aws)',
+      }),
+    ]);
+    const s = healthyStatic();
+    expect(problems(s).filter((f) => f.check === 20)).toEqual([]);
+    expect(at20(s)[0]).toMatchObject({
+      verdict: 'ok',
+      summary: 'TriggerAuthentication demo/demo-aws: every reference resolves (3 secretTargetRef)',
+      evidence: [
+        'Secret demo/demo-aws-credentials key AWS_ACCESS_KEY_ID: 20 bytes',
+        'Secret demo/demo-aws-credentials key AWS_SECRET_ACCESS_KEY: 40 bytes',
+        'Secret demo/demo-aws-credentials key AWS_SESSION_TOKEN: absent',
+      ],
+    });
+  });
+
+  it("a Secret that does not exist, an empty key, a ref without a key: KEDA's words for what it then does", () => {
+    const gone = healthyStatic();
+    gone.secrets!['demo/demo-aws-credentials'] = found(undefined);
+    const p = problems(gone).filter((f) => f.check === 20);
+    expect(p.map((f) => f.summary)).toEqual([
+      'TriggerAuthentication demo/demo-aws secretTargetRef[0] (parameter awsAccessKeyID) names Secret demo/demo-aws-credentials, which does not exist: KEDA logs "error trying to get secret from namespace" and resolves awsAccessKeyID to ""; KEDA then fails the trigger with "awsAccessKeyID not found"',
+      'TriggerAuthentication demo/demo-aws secretTargetRef[1] (parameter awsSecretAccessKey) names Secret demo/demo-aws-credentials, which does not exist: KEDA logs "error trying to get secret from namespace" and resolves awsSecretAccessKey to ""; KEDA then fails the trigger with "awsSecretAccessKey not found"',
+      'TriggerAuthentication demo/demo-aws secretTargetRef[2] (parameter awsSessionToken) names Secret demo/demo-aws-credentials, which does not exist: KEDA logs "error trying to get secret from namespace" and resolves awsSessionToken to ""; KEDA then signs with the keys alone, which AWS refuses for temporary keys',
+    ]);
+    expect(p.every((f) => f.verdict === 'fail')).toBe(true);
+    expect(p[0]!.fix).toContain('kedactl init (writes the Secret)');
+
+    const empty = healthyStatic();
+    empty.secrets!['demo/demo-aws-credentials'] = found({ keys: { AWS_ACCESS_KEY_ID: 20, AWS_SECRET_ACCESS_KEY: 0 } });
+    expect(only(empty, 20, 'fail').summary).toBe(
+      'TriggerAuthentication demo/demo-aws secretTargetRef[1] (parameter awsSecretAccessKey): Secret demo/demo-aws-credentials has an empty key AWS_SECRET_ACCESS_KEY, so KEDA resolves awsSecretAccessKey to ""; KEDA then fails the trigger with "awsSecretAccessKey not found"',
+    );
+
+    const noKey = healthyStatic();
+    ta(noKey).spec.secretTargetRef[0].key = '';
+    expect(only(noKey, 20, 'fail').summary).toContain('has no key: KEDA logs "name, namespace and key are required"');
+  });
+
+  it("a ClusterTriggerAuthentication reads its Secrets in KEDA's namespace; a refused read is skipped", () => {
+    const ev = healthyStatic();
+    sj(ev).spec.triggers[0].authenticationRef = { name: 'shared-aws', kind: 'ClusterTriggerAuthentication' };
+    ev.triggerAuths = { 'ClusterTriggerAuthentication shared-aws': found(k({ ...ta(ev), kind: 'ClusterTriggerAuthentication' })) };
+    // the Secret is in the stack's namespace, not KEDA's: KEDA does not find it
+    ev.secrets = { 'keda/demo-aws-credentials': found(undefined) };
+    expect(problems(ev).filter((f) => f.check === 20)[0]!.summary).toContain(
+      'names Secret keda/demo-aws-credentials, which does not exist',
+    );
+    ev.secrets = { 'keda/demo-aws-credentials': found({ keys: { AWS_ACCESS_KEY_ID: 20, AWS_SECRET_ACCESS_KEY: 40 } }) };
+    expect(problems(ev).filter((f) => f.check === 20)).toEqual([]);
+    ev.secrets = { 'keda/demo-aws-credentials': { state: 'forbidden', needs: 'get secrets in namespace keda' } };
+    expect(at20(ev).map((f) => `${f.verdict} ${f.summary}`)).toContain(
+      'skipped forbidden (needs get secrets in namespace keda) to read Secret keda/demo-aws-credentials (named by ClusterTriggerAuthentication shared-aws secretTargetRef[0] (parameter awsAccessKeyID))',
+    );
+  });
+
+  it('expired temporary keys (the annotation status reads), against the time doctor read them', () => {
+    const ev = healthyStatic();
+    ev.secrets!['demo/demo-aws-credentials'] = found({
+      keys: { AWS_ACCESS_KEY_ID: 20, AWS_SECRET_ACCESS_KEY: 40, AWS_SESSION_TOKEN: 300 },
+      expiresAt: ago(60),
+    });
+    expect(only(ev, 20, 'fail').summary).toBe(
+      `the temporary AWS credentials in Secret demo/demo-aws-credentials expired at ${ago(60)}: KEDA's next scaler rebuild reads the queue with them and is refused`,
+    );
+    ev.secrets!['demo/demo-aws-credentials'] = found({
+      keys: { AWS_ACCESS_KEY_ID: 20, AWS_SECRET_ACCESS_KEY: 40, AWS_SESSION_TOKEN: 300 },
+      expiresAt: ago(-3600),
+    });
+    expect(problems(ev)).toEqual([]);
+  });
+
+  it("env sources on the target's container: missing env, a container name that is not there, a secretKeyRef to nowhere", () => {
+    const ev = healthyStatic();
+    ta(ev).spec = {
+      env: [
+        { parameter: 'awsAccessKeyID', name: 'AWS_ACCESS_KEY_ID' },
+        { parameter: 'awsSecretAccessKey', name: 'SECRET' },
+      ],
+    };
+    const container = sj(ev).spec.jobTargetRef.template.spec.containers[0];
+    container.env.push({ name: 'AWS_ACCESS_KEY_ID', value: 'AKIA...' });
+    container.env.push({ name: 'SECRET', valueFrom: { secretKeyRef: { name: 'demo-aws-credentials', key: 'AWS_SECRET_ACCESS_KEY' } } });
+    expect(problems(ev).filter((f) => f.check === 20)).toEqual([]);
+    expect(at20(ev)[0]!.evidence).toEqual([
+      'container consumer env AWS_ACCESS_KEY_ID: set',
+      'container consumer env SECRET: Secret demo/demo-aws-credentials key AWS_SECRET_ACCESS_KEY',
+    ]);
+    container.env = container.env.filter((e: { name: string }) => e.name !== 'AWS_ACCESS_KEY_ID');
+    expect(only(ev, 20, 'fail').summary).toBe(
+      'TriggerAuthentication demo/demo-aws env[0] (parameter awsAccessKeyID, env AWS_ACCESS_KEY_ID): container consumer has no env AWS_ACCESS_KEY_ID, so KEDA resolves awsAccessKeyID to ""; KEDA then fails the trigger with "awsAccessKeyID not found"',
+    );
+    container.env.push({ name: 'AWS_ACCESS_KEY_ID', value: 'AKIA...' });
+    ev.secrets!['demo/demo-aws-credentials'] = found(undefined);
+    expect(only(ev, 20, 'fail').summary).toContain('from Secret demo/demo-aws-credentials key AWS_SECRET_ACCESS_KEY, which does not exist');
+    ta(ev).spec.env[0].containerName = 'sidecar';
+    expect(problems(ev).filter((f) => f.check === 20)[0]!.summary).toContain(
+      'KEDA says "couldn\'t find container with name sidecar on Target object"',
+    );
+  });
+
+  it("identityOwner workload: the target's service account must carry the role annotation KEDA reads", () => {
+    const ev = healthy();
+    ta(ev).spec = { podIdentity: { provider: 'aws', identityOwner: 'workload' } };
+    expect(at20(ev)[0]).toMatchObject({
+      verdict: 'ok',
+      evidence: [`service account demo/demo-consumer: eks.amazonaws.com/role-arn: ${CONSUMER}`],
+    });
+    (ev.workloadServiceAccount as { value: any }).value.metadata.annotations = {};
+    expect(at20(ev)[0]).toMatchObject({
+      verdict: 'fail',
+      summary:
+        'TriggerAuthentication demo/demo-aws uses identityOwner: workload, and service account demo/demo-consumer has no eks.amazonaws.com/role-arn: KEDA fails the trigger with "annotation \'eks.amazonaws.com/role-arn\' not found"',
+    });
+    ev.workloadServiceAccount = found(undefined);
+    expect(at20(ev)[0]!.summary).toContain(
+      'does not exist: KEDA fails the trigger with "error getting service account: \'demo-consumer\'"',
+    );
+    const odd = healthy();
+    ta(odd).spec.podIdentity.identityOwner = 'operator';
+    expect(only(odd, 20, 'warn').summary).toContain('identityOwner "operator" is neither keda nor workload: KEDA treats it as keda');
+    const ext = healthy();
+    ta(ext).spec.podIdentity = { provider: 'aws', externalID: 'x' };
+    expect(problems(ext).find((f) => f.check === 20)!.summary).toContain('"externalID of PodIdentity requires roleArn to be set"');
+  });
+});
+
+const md = (ev: Evidence) => sj(ev).spec.triggers[0].metadata;
+describe("21: the trigger as KEDA's SQS scaler parses it, against the stack", () => {
+  it("healthy: the stack's queue, KEDA's defaults and values said back", () => {
+    expect(diagnose(healthy()).findings.filter((f) => f.check === 21)).toEqual([
+      expect.objectContaining({
+        verdict: 'ok',
+        group: 'AWS',
+        summary:
+          "triggers[0] parses as KEDA parses it and names the stack's queue demo-queue (queueLength 1, activationQueueLength 0, scaleOnInFlight true, scaleOnDelayed false)",
+      }),
+    ]);
+  });
+
+  it('another queue, a URL without /<account>/<queue>, a bare queue name', () => {
+    const other = healthy();
+    md(other).queueURL = `https://sqs.us-east-1.amazonaws.com/${ACCOUNT}/other-queue`;
+    other.queues[0]!.url = md(other).queueURL;
+    expect(only(other, 21, 'fail').summary).toBe(
+      "triggers[0].metadata: queueURL names queue other-queue, not this stack's queue demo-queue: KEDA scales on another queue's length",
+    );
+    const path = healthy();
+    md(path).queueURL = `https://sqs.us-east-1.amazonaws.com/demo-queue`;
+    path.queues[0]!.url = md(path).queueURL;
+    expect(problems(path).find((f) => f.check === 21)!.summary).toContain(
+      '"error parsing SQS queue metadata: cannot get queueName from queueURL"',
+    );
+    const bare = healthy();
+    md(bare).queueURL = 'demo-queue';
+    bare.queues[0]!.url = 'demo-queue';
+    expect(problems(bare).find((f) => f.check === 21)).toMatchObject({
+      verdict: 'warn',
+      summary: expect.stringContaining('is not a URL: KEDA takes it as a queue name'),
+    });
+  });
+
+  it("the queue's account against the URL and against KEDA's credentials (cross-account: warn)", () => {
+    const ev = healthy();
+    const far = '210987654321';
+    md(ev).queueURL = `https://sqs.us-east-1.amazonaws.com/${far}/demo-queue`;
+    ev.queues[0]!.url = md(ev).queueURL;
+    (ev.queues[0]!.attributes as { value: any }).value.QueueArn = `arn:aws:sqs:us-east-1:${far}:demo-queue`;
+    const f = problems(ev).filter((x) => x.check === 21);
+    expect(f.map((x) => `${x.verdict} ${x.summary}`)).toEqual([
+      `warn triggers[0].metadata: queueURL is in account ${far}, KEDA's credentials (${SCALER}) in account ${ACCOUNT}: GetQueueAttributes across accounts needs the queue's policy to allow that role`,
+    ]);
+  });
+
+  it('values KEDA cannot parse, a target of 0, a negative activation', () => {
+    const ev = healthy();
+    md(ev).queueLength = '1.5';
+    expect(only(ev, 21, 'fail').summary).toBe(
+      'triggers[0].metadata: queueLength "1.5" is not a whole number: KEDA fails the trigger with "error parsing SQS queue metadata: unable to set param \\"queueLength\\" value \\"1.5\\""',
+    );
+    const zero = healthy();
+    md(zero).queueLength = '0';
+    expect(only(zero, 21, 'fail').summary).toBe(
+      'triggers[0].metadata: queueLength 0: KEDA skips dividing the queue by a target of 0 and computes 0 Jobs: it never scales on this trigger',
+    );
+    const neg = healthy();
+    md(neg).activationQueueLength = '-1';
+    expect(only(neg, 21, 'warn').summary).toContain('never scales to zero');
+    const yes = healthy();
+    md(yes).scaleOnDelayed = 'yes';
+    expect(only(yes, 21, 'fail').summary).toContain('unable to parse boolean value \\"yes\\"');
+  });
+
+  it("awsEndpoint: where the stack has none, another than the stack's, missing where it has one; any on a ScaledJob not kedactl's warns", () => {
+    const ev = healthy();
+    md(ev).awsEndpoint = 'http://localhost:4566';
+    expect(only(ev, 21, 'fail').summary).toBe(
+      'triggers[0].metadata: awsEndpoint http://localhost:4566: KEDA asks that endpoint, not SQS (the stack sets none)',
+    );
+    ev.stack!.endpointUrl = 'http://localhost:4566/';
+    expect(problems(ev)).toEqual([]);
+    delete md(ev).awsEndpoint;
+    expect(only(ev, 21, 'fail').summary).toContain("no awsEndpoint, while the stack's SQS is http://localhost:4566/");
+    const notOurs = healthy();
+    notOurs.stack = undefined;
+    md(notOurs).awsEndpoint = 'http://localhost:4566';
+    expect(diagnose(notOurs).findings.find((f) => f.check === 21)!.verdict).toBe('warn');
+  });
+});
+
+describe('22: can it scale at all', () => {
+  const at22 = (ev: Evidence) => diagnose(ev).findings.filter((f) => f.check === 22);
+  it('healthy, on both workloads', () => {
+    expect(at22(healthy())).toEqual([
+      expect.objectContaining({ verdict: 'ok', summary: 'ScaledJob demo/demo-processor can scale between 0 and 100, not paused' }),
+    ]);
+    const d = healthyDeployment();
+    d.neighbours = { scaledObjects: found([so(d)]), hpas: found([hpa(d)]) };
+    d.nodes = found([node('n1')]);
+    expect(at22(d)).toEqual([
+      expect.objectContaining({
+        id: 'capacity',
+        verdict: 'ok',
+        summary: 'maxReplicaCount 5 fits on the Nodes (at most 110 consumer Pods on them, empty)',
+      }),
+      expect.objectContaining({
+        verdict: 'ok',
+        summary: 'ScaledObject demo/demo-processor can scale between 0 and 5; no other ScaledObject or HPA scales demo-processor',
+      }),
+    ]);
+  });
+
+  it("a ScaledJob: paused by annotation (any value Go's ParseBool does not read as false), maxReplicaCount 0, min above max", () => {
+    const ev = healthy();
+    sj(ev).metadata.annotations = { 'autoscaling.keda.sh/paused': 'yes' };
+    expect(only(ev, 22, 'warn')).toMatchObject({
+      summary:
+        'ScaledJob demo/demo-processor is paused (annotation autoscaling.keda.sh/paused: "yes"): KEDA starts no Job for the queue while it stays',
+      fix: 'kubectl -n demo annotate scaledjob demo-processor autoscaling.keda.sh/paused-',
+    });
+    sj(ev).metadata.annotations = { 'autoscaling.keda.sh/paused': 'false' };
+    expect(problems(ev)).toEqual([]);
+    const zero = healthy();
+    sj(zero).spec.maxReplicaCount = 0;
+    // check 9's capacity compares 0 with the Nodes and is content; this one is not
+    expect(only(zero, 22, 'fail').summary).toBe('maxReplicaCount 0: KEDA never starts a Job');
+    const above = healthy();
+    Object.assign(sj(above).spec, { minReplicaCount: 4, maxReplicaCount: 2 });
+    expect(only(above, 22, 'warn').summary).toContain('KEDA reads both as 2 and keeps 2 Jobs running');
+  });
+
+  it("a ScaledObject: min above max in KEDA's words; a second ScaledObject, or an HPA not KEDA's, on the same Deployment; paused-replicas (check 16)", () => {
+    const ev = healthyDeployment();
+    Object.assign(so(ev).spec, { minReplicaCount: 6, maxReplicaCount: 5 });
+    expect(only(ev, 22, 'fail').summary).toBe(
+      'KEDA refuses ScaledObject demo/demo-processor: "MinReplicaCount=6 must be less than MaxReplicaCount=5"',
+    );
+
+    const two = healthyDeployment();
+    const other = { ...so(two), metadata: { name: 'rogue', namespace: 'demo' }, status: { hpaName: 'keda-hpa-rogue' } };
+    two.neighbours = { scaledObjects: found([so(two), other]), hpas: found([hpa(two)]) };
+    expect(only(two, 22, 'fail').summary).toContain(
+      "KEDA's webhook refuses the second one (\"the workload 'demo-processor' of type 'apps/v1.Deployment' is already managed by the ScaledObject 'rogue'\")",
+    );
+    const theirs = healthyDeployment();
+    const plain = k({
+      ...hpa(theirs),
+      metadata: { name: 'consumer-cpu', namespace: 'demo' },
+      spec: { scaleTargetRef: { kind: 'Deployment', name: 'demo-processor' } },
+    });
+    theirs.neighbours = { scaledObjects: found([so(theirs)]), hpas: found([hpa(theirs), plain]) };
+    expect(only(theirs, 22, 'fail').summary).toContain("is already managed by the hpa 'consumer-cpu'");
+    theirs.neighbours.hpas = { state: 'forbidden', needs: 'list horizontalpodautoscalers in namespace demo' };
+    expect(problems(theirs)).toEqual([]);
+    expect(at22(theirs).map((f) => f.verdict)).toEqual(['skipped', 'ok']);
+
+    const held = healthyDeployment();
+    so(held).metadata.annotations = { 'autoscaling.keda.sh/paused-replicas': '2' };
+    expect(only(held, 16, 'warn')).toMatchObject({
+      fix: 'kubectl -n demo annotate scaledobject demo-processor autoscaling.keda.sh/paused-replicas-',
+    });
+
+    const small = healthyDeployment();
+    small.nodes = found([node('n1', { cpu: '100m', memory: '1Gi', pods: '110' })]);
+    expect(only(small, 22, 'warn')).toMatchObject({
+      id: 'capacity',
+      summary:
+        'maxReplicaCount 5 is more than the Nodes can hold (at most 2 consumer Pods, on empty Nodes): the HPA asks for consumers whose Pods stay Pending, unless an autoscaler adds Nodes',
+      fix: 'kedactl init --max-replicas 2, or add Nodes',
+    });
+
+    const stale = healthyDeployment();
+    hpa(stale).metadata.generation = 3;
+    expect(only(stale, 22, 'warn').summary).toContain('generation 3, observed 1');
+  });
+});
+
+describe("23: the identity's network path to STS", () => {
+  const at23 = (ev: Evidence) => diagnose(ev).findings.filter((f) => f.check === 23);
+  const stsError =
+    '2026-11-30T11:59:00Z\tERROR\tscaleexecutor\tError getting scale decision\t{"scaledJob.Name": "demo-processor", "scaledJob.Namespace": "demo", "error": "operation error SQS: GetQueueAttributes, get identity: get credentials: failed to refresh cached credentials, operation error STS: AssumeRoleWithWebIdentity, exceeded maximum number of attempts, 3, https response error StatusCode: 0, RequestID: , request send failed, Post \\"https://sts.us-east-1.amazonaws.com/\\": dial tcp: lookup sts.us-east-1.amazonaws.com: i/o timeout"}';
+  it('healthy: the regional endpoint KEDA asks, whatever sts-regional-endpoints says; none for static keys', () => {
+    const ev = healthy();
+    (ev.keda.serviceAccount as { value: any }).value.metadata.annotations['eks.amazonaws.com/sts-regional-endpoints'] = 'false';
+    expect(at23(ev)).toEqual([
+      expect.objectContaining({
+        verdict: 'ok',
+        summary: "KEDA's operator logged no network error reaching STS at sts.us-east-1.amazonaws.com",
+        evidence: [
+          "KEDA asks STS at sts.us-east-1.amazonaws.com (aws-sdk-go-v2 with the trigger's awsRegion)",
+          "eks.amazonaws.com/sts-regional-endpoints on KEDA's service account: false (read only by the v1 SDKs; KEDA's v2 SDK asks the regional endpoint anyway)",
+        ],
+      }),
+    ]);
+    expect(at23(healthyStatic())).toEqual([]);
+  });
+
+  it("KEDA's log says it could not reach STS: warn, with KEDA's line; an IAM refusal from STS is not this", () => {
+    const ev = healthy();
+    ev.operatorLog!.log = found(stsError);
+    const f = diagnose(ev).findings.find((x) => x.check === 23)!;
+    expect(f).toMatchObject({
+      verdict: 'warn',
+      summary:
+        "KEDA's operator could not reach STS at sts.us-east-1.amazonaws.com: its pod identity cannot get credentials while that lasts",
+    });
+    expect(f.evidence.some((e) => e.startsWith("KEDA's operator log (keda-operator-abc)") && e.includes('i/o timeout'))).toBe(true);
+    const denied = healthy();
+    denied.operatorLog!.log = found(
+      stsError.replace(
+        /StatusCode: 0.*i\/o timeout/,
+        'StatusCode: 403, AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity',
+      ),
+    );
+    expect(at23(denied)[0]!.verdict).toBe('ok');
+    const unread = healthy();
+    unread.operatorLog = undefined;
+    expect(at23(unread)[0]!.verdict).toBe('skipped');
+  });
+});
+
+describe('24: KEDA version gates', () => {
+  const version = (ev: Evidence, v: string) => {
+    (ev.keda.deployment as { value: any }).value.metadata.labels['app.kubernetes.io/version'] = v;
+  };
+  const at24 = (ev: Evidence) => diagnose(ev).findings.filter((f) => f.check === 24);
+  it('healthy on 2.21.0: what is used, with the release that brought it', () => {
+    expect(at24(healthy())).toEqual([
+      expect.objectContaining({ verdict: 'ok', summary: 'KEDA 2.21.0 does everything used here: podIdentity provider aws (since 2.13.0)' }),
+    ]);
+  });
+
+  it("an older KEDA than what the stack relies on: provider aws before 2.13, externalID before 2.20, a ScaledJob's pause before 2.11", () => {
+    const old = healthy();
+    version(old, '2.12.1');
+    expect(at24(old)).toEqual([
+      expect.objectContaining({
+        verdict: 'fail',
+        summary:
+          'podIdentity provider aws needs KEDA 2.13.0 or later; KEDA 2.12.1 does not know the provider and gives the trigger no AWS credentials',
+        evidence: ['keda-operator version: 2.12.1', 'KEDA\'s CHANGELOG, v2.13.0: "Introduce new AWS Authentication" (#4134)'],
+      }),
+    ]);
+    const ext = healthy();
+    version(ext, '2.19.0');
+    ta(ext).spec.podIdentity.externalID = 'shared-secret';
+    expect(
+      problems(ext)
+        .filter((f) => f.check === 24)
+        .map((f) => f.summary),
+    ).toEqual([
+      "podIdentity.externalID needs KEDA 2.20.0 or later; KEDA 2.19.0 drops it (its CRD has no such field), so the role's trust, which asks for the external ID, refuses KEDA",
+    ]);
+    const paused = healthy();
+    version(paused, '2.10.1');
+    sj(paused).metadata.annotations = { 'autoscaling.keda.sh/paused': 'false' };
+    expect(at24(paused).map((f) => `${f.verdict} ${f.summary.split(';')[0]}`)).toEqual([
+      'fail podIdentity provider aws needs KEDA 2.13.0 or later',
+      'fail autoscaling.keda.sh/paused on a ScaledJob needs KEDA 2.11.0 or later',
+      'warn autoscaling.keda.sh/paused: "false" needs KEDA 2.13.0 or later',
+    ]);
+    const unknown = healthy();
+    version(unknown, 'main');
+    expect(at24(unknown)[0]!.verdict).toBe('skipped');
   });
 });

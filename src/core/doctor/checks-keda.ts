@@ -114,7 +114,13 @@ export function checkTriggerAuth(ev: Evidence): Finding[] {
           evidence,
           fix: `add secretTargetRef entries for ${a.missing.join(' and ')} (from Secret ${a.secrets[0]})`,
         };
-      return ok(C, ID, 'KEDA', `${what} gives KEDA access keys from Secret ${a.secrets.join(', ')}`, evidence);
+      return ok(
+        C,
+        ID,
+        'KEDA',
+        `${what} gives KEDA access keys ${a.secrets.length ? `from Secret ${a.secrets.join(', ')}` : "from the target container's env"}`,
+        evidence,
+      );
     }
     if (a.roleArn && a.identityOwner === 'workload')
       return {
@@ -237,7 +243,10 @@ export function checkStrategy(ev: Evidence): Finding[] {
       (t) => `triggers[${t.trigger.index}].metadata.scaleOnInFlight: ${t.trigger.metadata.scaleOnInFlight ?? '(unset: true)'}`,
     ),
   ];
-  const out = [...startUp(ev, strategy), ...capacity(ev)];
+  const out = [
+    ...startUp(ev, strategy),
+    ...capacity(ev, { check: 9, scaler: readValue(ev.scaledJob), template: readValue(ev.scaledJob), pods: 'Job Pods' }),
+  ];
   if ((strategy === 'accurate' || strategy === 'eager') && inFlight.length)
     return [
       ...out,
@@ -332,10 +341,20 @@ function podRequests(sj: KubeObject | undefined): { cpu: number; memory: number 
  * there is not read, nor taints and selectors), each Ready, schedulable Node holds min(allocatable / the Job
  * Pod's requests, allocatable pods). One list of Nodes (one page).
  */
-function capacity(ev: Evidence): Finding[] {
-  const C = 9,
+export function capacity(
+  ev: Evidence,
+  o: {
+    check: number;
+    /** the ScaledJob or ScaledObject (its maxReplicaCount) */
+    scaler: KubeObject | undefined;
+    /** what carries the pod template: the ScaledJob, or the consumer Deployment */
+    template: KubeObject | undefined;
+    pods: string;
+  },
+): Finding[] {
+  const C = o.check,
     ID = 'capacity';
-  const sj = readValue(ev.scaledJob) as Record<string, any>;
+  const sj = o.scaler as Record<string, any>;
   const why = notRead(ev.nodes, "the cluster's Nodes");
   if (why) return ev.nodes ? [skipped(C, ID, 'KEDA', `${why} (to compare maxReplicaCount with what they hold)`)] : [];
   const nodes = (readValue(ev.nodes) ?? []) as Array<Record<string, any>>;
@@ -349,7 +368,8 @@ function capacity(ev: Evidence): Finding[] {
         'the cluster lists no Nodes (serverless, or an autoscaler adds them on demand): maxReplicaCount is not compared with them',
       ),
     ];
-  const req = podRequests(readValue(ev.scaledJob));
+  const req = podRequests(o.template);
+  const job = o.pods === 'Job Pods';
   const usable = nodes.filter((n) => !n.spec?.unschedulable && conditionOf(n, 'Ready')?.status === 'True');
   const per = usable.map((n) => {
     const a = n.status?.allocatable ?? {};
@@ -362,7 +382,7 @@ function capacity(ev: Evidence): Finding[] {
   const bounded = nodes.length >= LIST_LIMIT ? ` (of the first ${LIST_LIMIT} Nodes)` : '';
   const evidence = [
     `spec.maxReplicaCount: ${max}`,
-    `one Job's Pod requests cpu ${req.cpu ? `${Math.round(req.cpu * 1000)}m` : '(none)'}, memory ${req.memory ? `${Math.round(req.memory / 2 ** 20)}Mi` : '(none)'}`,
+    `one ${job ? "Job's Pod" : 'consumer Pod'} requests cpu ${req.cpu ? `${Math.round(req.cpu * 1000)}m` : '(none)'}, memory ${req.memory ? `${Math.round(req.memory / 2 ** 20)}Mi` : '(none)'}`,
     `${usable.length} of ${nodes.length} Node(s) Ready and schedulable${bounded}: at most ${total} such Pods on them, empty`,
   ];
   if (total < max)
@@ -372,14 +392,14 @@ function capacity(ev: Evidence): Finding[] {
         id: ID,
         group: 'KEDA',
         verdict: 'warn',
-        summary: `maxReplicaCount ${max} is more than the Nodes can hold (at most ${total} Job Pods, on empty Nodes): KEDA starts Jobs whose Pods stay Pending, and counts them against maxReplicaCount${req.cpu || req.memory ? '' : ' (the Pods request nothing: only allocatable pods counts)'}, unless an autoscaler adds Nodes`,
+        summary: `maxReplicaCount ${max} is more than the Nodes can hold (at most ${total} ${o.pods}, on empty Nodes): ${job ? 'KEDA starts Jobs whose Pods stay Pending, and counts them against maxReplicaCount' : 'the HPA asks for consumers whose Pods stay Pending'}${req.cpu || req.memory ? '' : ' (the Pods request nothing: only allocatable pods counts)'}, unless an autoscaler adds Nodes`,
         evidence,
         fix: ev.stack
           ? `kedactl init --max-replicas ${Math.max(1, total)}${ev.stack.flags ? ` ${ev.stack.flags}` : ''}, or add Nodes`
-          : `set spec.maxReplicaCount: ${Math.max(1, total)} in ScaledJob ${ev.namespace}/${ev.scaledJobName}, or add Nodes`,
+          : `set spec.maxReplicaCount: ${Math.max(1, total)} in ${scalerOf(ev).label}, or add Nodes`,
       },
     ];
-  return [ok(C, ID, 'KEDA', `maxReplicaCount ${max} fits on the Nodes (at most ${total} Job Pods on them, empty)`, evidence)];
+  return [ok(C, ID, 'KEDA', `maxReplicaCount ${max} fits on the Nodes (at most ${total} ${o.pods} on them, empty)`, evidence)];
 }
 
 /** 11: KEDA's own word on the ScaledJob: its conditions and its recent Warning events */

@@ -11,6 +11,15 @@ import { KEDA } from '../stack/names.js';
 type Obj = Record<string, any>;
 
 const PAUSED = 'autoscaling.keda.sh/paused';
+/** KEDA also pauses a ScaledObject at this many replicas (NeedToBePausedByAnnotation: present is enough) */
+export const PAUSED_REPLICAS = 'autoscaling.keda.sh/paused-replicas';
+
+/** the pause annotations set on a ScaledObject, to remove in the fix */
+const pauseAnnotations = (so: Obj | undefined) =>
+  [PAUSED, PAUSED_REPLICAS]
+    .filter((a) => so?.metadata?.annotations?.[a] !== undefined)
+    .map((a) => `${a}-`)
+    .join(' ') || `${PAUSED}-`;
 /** the Service KEDA's chart makes for its metrics server */
 export const METRICS_SERVICE = 'keda-operator-metrics-apiserver';
 export const METRICS_API = 'v1beta1.external.metrics.k8s.io';
@@ -25,6 +34,8 @@ function paused(so: Obj | undefined): string | undefined {
   if (cond?.status === 'True')
     return `Paused: ${describeCondition(cond)}${annotation !== undefined ? `, annotation ${PAUSED}: "${annotation}"` : ''}`;
   if (annotation !== undefined && annotation !== 'false') return `annotation ${PAUSED}: "${annotation}"`;
+  const replicas = so?.metadata?.annotations?.[PAUSED_REPLICAS];
+  if (replicas !== undefined) return `annotation ${PAUSED_REPLICAS}: "${replicas}" (KEDA holds the Deployment at ${replicas} replicas)`;
   return undefined;
 }
 
@@ -67,7 +78,7 @@ export function checkScaledObject(ev: Evidence): Finding[] {
       verdict: 'warn',
       summary: `${name} is paused: KEDA has stopped scaling it and deleted its HPA`,
       evidence,
-      fix: `kubectl -n ${ev.namespace} annotate scaledobject ${s.name} ${PAUSED}-`,
+      fix: `kubectl -n ${ev.namespace} annotate scaledobject ${s.name} ${pauseAnnotations(so)}`,
     });
   const notReady = notReadyFinding(ev, {
     check: C,
@@ -116,7 +127,7 @@ export function checkHpa(ev: Evidence): Finding[] {
         summary: `${name} does not exist: KEDA ${stop ? 'deleted it because the ScaledObject is paused' : 'has not created it'}, so nothing scales the consumers between 1 and maxReplicaCount ${so.spec?.maxReplicaCount ?? 100}`,
         evidence: [...(so.status?.hpaName ? [`status.hpaName: ${so.status.hpaName}`] : []), ...soEvidence],
         fix: stop
-          ? `kubectl -n ${ev.namespace} annotate scaledobject ${s.name} ${PAUSED}- (KEDA re-creates the HPA)`
+          ? `kubectl -n ${ev.namespace} annotate scaledobject ${s.name} ${pauseAnnotations(so)} (KEDA re-creates the HPA)`
           : `KEDA's operator creates it on its next reconcile: kubectl -n ${ev.keda.namespace} logs deployment/keda-operator | grep ${s.name} says why it does not${ev.stack ? `; ${init(ev)} re-applies the ScaledObject` : ''}`,
       },
     ];

@@ -84,6 +84,15 @@ export interface StackFacts {
   /** the result analyzer through the API server's proxy */
   analyzer?: Read<{ processed: number; killed: number }>;
   analyzerService: string;
+  /** the stack's queue name and its SQS endpoint (an emulator's), to compare the trigger with */
+  queueName?: string;
+  endpointUrl?: string;
+}
+
+/** a Secret as doctor keeps it: each key's decoded length (its values are never kept), and kedactl's expiry annotation */
+export interface SecretKeys {
+  keys: Record<string, number>;
+  expiresAt?: string;
 }
 
 /**
@@ -122,6 +131,10 @@ export interface Evidence {
   scaledJob: Read<KubeObject | undefined>;
   /** by "TriggerAuthentication name" or "ClusterTriggerAuthentication name" */
   triggerAuths: Record<string, Read<KubeObject | undefined>>;
+  /** the Secrets the TriggerAuthentications (and their env sources) name, by "namespace/name" */
+  secrets?: Record<string, Read<SecretKeys | undefined>>;
+  /** the other scalers in the namespace: ScaledObjects and HPAs (a second one on the same Deployment) */
+  neighbours?: { scaledObjects: Read<KubeObject[]>; hpas: Read<KubeObject[]> };
   /** the deployment workload: the ScaledObject and what it scales through (its ScaledJob is not the stack's) */
   scaledObject?: ScaledObjectEvidence;
   /** the service account the Jobs (or the consumer Pods) run as */

@@ -6,7 +6,7 @@ export const GROUPS = ['AWS', 'KEDA', 'Jobs', 'Consumers'] as const;
 export type Group = (typeof GROUPS)[number];
 
 export interface Finding {
-  /** the check's number (1-15: every stack; 16-19: a ScaledObject's) */
+  /** the check's number (1-15 and 20-: every stack; 16-19: a ScaledObject's) */
   check: number;
   /** stable id, e.g. "trust-policy" */
   id: string;

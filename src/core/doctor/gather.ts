@@ -6,9 +6,21 @@ import { kedaConflicts, storedRelease } from '../keda/conflicts.js';
 import type { AwsPorts } from '../aws/ports.js';
 import type { Kube, KubeObject } from '../kube/ports.js';
 import { KEDA } from '../stack/names.js';
-import { found, read, readValue, type Evidence, type QueueEvidence, type Read, type RoleEvidence, type StackFacts } from './evidence.js';
+import {
+  found,
+  read,
+  readValue,
+  type Evidence,
+  type QueueEvidence,
+  type Read,
+  type RoleEvidence,
+  type SecretKeys,
+  type StackFacts,
+} from './evidence.js';
+import { ANNOTATION_CREDENTIALS_EXPIRE } from '../stack/status.js';
 import {
   authKey,
+  authSecretRefs,
   kedaIdentity,
   LIST_LIMIT,
   operatorServiceAccount,
@@ -136,7 +148,16 @@ export async function gather(input: DoctorInput, ports: DoctorPorts): Promise<Ev
         ),
       ).then((r) => (ev.events = r)),
     );
+  }
+  if (sj || input.scaledObject)
     reads.push(read(() => kube.list({ apiVersion: 'v1', kind: 'Node' }, { limit: LIST_LIMIT })).then((r) => (ev.nodes = r)));
+  if (input.scaledObject) {
+    // a second ScaledObject or HPA on the same Deployment: KEDA's webhook refuses it, without the webhook they fight
+    const [scaledObjects, hpas] = await Promise.all([
+      read(() => kube.list({ apiVersion: KEDA_API, kind: 'ScaledObject' }, { namespace: ns, limit: LIST_LIMIT })),
+      read(() => kube.list({ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler' }, { namespace: ns, limit: LIST_LIMIT })),
+    ]);
+    ev.neighbours = { scaledObjects, hpas };
   }
   reads.push(
     read(async () => {
@@ -165,6 +186,19 @@ export async function gather(input: DoctorInput, ports: DoctorPorts): Promise<Ev
   if (input.stack?.crdProblems) reads.push(read(input.stack.crdProblems).then((r) => (ev.stack!.crdProblems = r)));
   if (input.stack?.analyzer) reads.push(read(input.stack.analyzer).then((r) => (ev.stack!.analyzer = r)));
   await Promise.all(reads);
+
+  // the Secrets the TriggerAuthentications name (KEDA resolves each at every scaler rebuild): keys and lengths only
+  const secretRefs = authSecretRefs(ev);
+  if (secretRefs.length) {
+    ev.secrets = {};
+    await Promise.all(
+      secretRefs.map(async ({ namespace, name }) => {
+        ev.secrets![`${namespace}/${name}`] = await read(() =>
+          kube.get({ apiVersion: 'v1', kind: 'Secret', namespace, name }).then(secretKeys),
+        );
+      }),
+    );
+  }
 
   // one failed Pod's last log lines (never one read per Pod), and the running operator's
   const failed = (readValue(ev.pods) ?? []).map((p) => ({ p, c: failedContainer(p) })).find((x) => x.c);
@@ -332,6 +366,17 @@ async function readQueue(
     }
   }
   return q;
+}
+
+/** a Secret's keys and their decoded lengths; the values are dropped here and never reach the evidence */
+function secretKeys(secret: KubeObject | undefined): SecretKeys | undefined {
+  if (!secret) return undefined;
+  const o = secret as { data?: Record<string, string>; stringData?: Record<string, string> };
+  const keys: Record<string, number> = {};
+  for (const [k, v] of Object.entries(o.data ?? {})) keys[k] = Buffer.from(String(v ?? ''), 'base64').length;
+  for (const [k, v] of Object.entries(o.stringData ?? {})) keys[k] = String(v ?? '').length;
+  const expiresAt = secret.metadata.annotations?.[ANNOTATION_CREDENTIALS_EXPIRE];
+  return { keys, ...(expiresAt ? { expiresAt } : {}) };
 }
 
 /** the first container of a Pod that ended with an error (not OOMKilled: that says enough) */

@@ -19,6 +19,11 @@ import {
 } from './checks-keda.js';
 import { checkAnalyzer, checkJobs } from './checks-jobs.js';
 import { checkConsumers, checkHpa, checkMetricsApi, checkScaledObject } from './checks-scaledobject.js';
+import { checkAuthChain } from './checks-auth-chain.js';
+import { checkTrigger } from './checks-trigger.js';
+import { checkCanScale } from './checks-scaling.js';
+import { checkStsPath } from './checks-sts.js';
+import { checkKedaGates } from './checks-versions.js';
 import { scalerOf } from './model.js';
 import type { ScalerRef } from '../workloads/types.js';
 
@@ -30,17 +35,22 @@ type Check = (ev: Evidence) => Finding[];
 /** every stack's checks: the trigger's authentication, AWS, KEDA itself, the analyzer */
 export const CHECKS: Check[] = [
   checkTriggerAuth,
+  checkAuthChain,
   checkOidcProvider,
   checkTrustPolicies,
   checkOperatorIdentity,
+  checkStsPath,
   checkAssumeChain,
   checkPermissions,
   checkQueue,
+  checkTrigger,
   checkVisibility,
   checkMetricsApi,
   checkKedaVersion,
+  checkKedaGates,
   checkKedaRelease,
   checkFinalizers,
+  checkCanScale,
   checkAnalyzer,
 ];
 

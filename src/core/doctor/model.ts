@@ -100,7 +100,8 @@ export function authKind(ta: KubeObject): TriggerAuthKind {
     return { kind: 'pod-identity', roleArn: pi.roleArn || undefined, identityOwner: pi.identityOwner === 'workload' ? 'workload' : 'keda' };
   if (pi.provider === 'aws-eks') return { kind: 'aws-eks' };
   const refs = (spec.secretTargetRef ?? []) as Array<{ parameter: string; name: string }>;
-  const params = new Set(refs.map((r) => r.parameter));
+  // env sources give parameters as secretTargetRef does (check 20 follows both)
+  const params = new Set([...refs, ...((spec.env ?? []) as Array<{ parameter: string }>)].map((r) => r.parameter));
   if (params.has('awsAccessKeyID') || params.has('awsAccessKeyId') || params.has('awsSecretAccessKey') || params.has('awsRoleArn')) {
     if (params.has('awsRoleArn')) return { kind: 'pod-identity', roleArn: undefined, identityOwner: 'keda' };
     const missing = ['awsAccessKeyID', 'awsSecretAccessKey'].filter(
@@ -326,4 +327,61 @@ export function notReadyFinding(
       fix: o.fix(ready.reason),
     };
   return undefined;
+}
+
+/** one TriggerAuthentication's references, as KEDA's resolver (pkg/scaling/resolver) follows them */
+export interface AuthSources {
+  /** "TriggerAuthentication ns/name" */
+  what: string;
+  /** where its secretTargetRef Secrets are: the trigger's namespace, or KEDA's for a ClusterTriggerAuthentication */
+  secretNamespace: string;
+  secretTargetRef: Array<{ parameter: string; name: string; key: string }>;
+  env: Array<{ parameter: string; name: string; containerName?: string }>;
+  podIdentity: Record<string, any>;
+}
+
+export function authSources(ev: Evidence, ref: NonNullable<SqsTrigger['authRef']>, ta: KubeObject): AuthSources {
+  const spec = obj((ta as Record<string, any>).spec);
+  const cluster = ref.kind === 'ClusterTriggerAuthentication';
+  const str = (x: unknown) => (x === undefined || x === null ? '' : String(x));
+  return {
+    what: `${ref.kind} ${cluster ? '' : `${ev.namespace}/`}${ref.name}`,
+    secretNamespace: cluster ? ev.keda.namespace : ev.namespace,
+    secretTargetRef: ((spec.secretTargetRef ?? []) as Array<Record<string, unknown>>).map((r) => ({
+      parameter: str(r.parameter),
+      name: str(r.name),
+      key: str(r.key),
+    })),
+    env: ((spec.env ?? []) as Array<Record<string, unknown>>).map((e) => ({
+      parameter: str(e.parameter),
+      name: str(e.name),
+      ...(e.containerName ? { containerName: str(e.containerName) } : {}),
+    })),
+    podIdentity: obj(spec.podIdentity),
+  };
+}
+
+/** the container KEDA resolves a TriggerAuthentication's env on: the named one, else the first (ResolveContainerEnv) */
+export function envContainer(ev: Evidence, containerName?: string): Record<string, any> | undefined {
+  const containers = (podSpec(workloadObject(ev)).containers ?? []) as Array<Record<string, any>>;
+  return containerName ? containers.find((c) => c.name === containerName) : containers[0];
+}
+
+/** every Secret the triggers' authentication names: secretTargetRef, and the env sources' secretKeyRef / envFrom */
+export function authSecretRefs(ev: Evidence): Array<{ namespace: string; name: string }> {
+  const out = new Map<string, { namespace: string; name: string }>();
+  const add = (namespace: string, name: string) => name && out.set(`${namespace}/${name}`, { namespace, name });
+  for (const t of sqsTriggers(readValue(scalerOf(ev).read))) {
+    const ta = t.authRef ? readValue(ev.triggerAuths[authKey(t.authRef)]) : undefined;
+    if (!ta) continue;
+    const a = authSources(ev, t.authRef!, ta);
+    for (const r of a.secretTargetRef) add(a.secretNamespace, r.name);
+    for (const e of a.env) {
+      const c = envContainer(ev, e.containerName);
+      for (const v of (c?.env ?? []) as Array<Record<string, any>>)
+        if (v.name === e.name && v.valueFrom?.secretKeyRef?.name) add(ev.namespace, String(v.valueFrom.secretKeyRef.name));
+      for (const f of (c?.envFrom ?? []) as Array<Record<string, any>>) if (f.secretRef?.name) add(ev.namespace, String(f.secretRef.name));
+    }
+  }
+  return [...out.values()];
 }

@@ -19,6 +19,9 @@ export function stackReads(settings: Settings, kube: Kube, flags: string): NonNu
     roles: { kedaOperator: n.kedaOperatorRole, scaler: n.scalerRole, consumer: n.consumerRole },
     flags,
     analyzerService: n.analyzer,
+    queueName: n.queue,
+    // kedactl renders awsEndpoint only with static keys (desired.ts): irsa triggers ask AWS itself
+    ...(settings.endpointUrl && settings.auth === 'static' ? { endpointUrl: settings.endpointUrl } : {}),
     // the schema check needs only the objects' shape: unknown ids stay placeholders
     crdProblems: async () => (await checkKedaCrds(await desiredStack(settings, {}), kube)).problems,
     analyzer: async () => {
