@@ -10,17 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
-import { startDemoCluster, type DemoCluster } from '../support/demo-cluster.ts';
+import { type DemoCluster } from '../support/demo-cluster.ts';
 import { kubeRequest } from '../support/kube-rig.ts';
-import { motoCliEnv } from '../support/aws.ts';
 import { MOTO_ENV, uniqueStack, type Moto } from '../support/moto.ts';
 import { pollUntil } from '../support/poll.ts';
-import { startMotoWithIam } from '../support/moto-iam.ts';
+import { startIrsaStandInRig, type IrsaStandInRig } from '../support/demo-run.ts';
 import { runCli, type CliRun } from '../support/run-cli.ts';
 
-const STUB = fileURLToPath(new URL('../fixtures/helm-stateful-stub', import.meta.url));
 const MINUTE = 60_000;
 
 const stack = uniqueStack('drl');
@@ -30,7 +27,6 @@ let moto: Moto;
 let cluster: DemoCluster;
 let env: NodeJS.ProcessEnv;
 let admin: { accessKeyId: string; secretAccessKey: string };
-let dir: string;
 
 const operatorTail = () => cluster.operatorLog().split('\n').slice(-20).join('\n');
 const fail = (r: CliRun) => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}\noperator (tail):\n${operatorTail()}`;
@@ -41,29 +37,16 @@ async function doctor() {
   return { ...r, report, problems: report.findings.filter((f: any) => f.verdict === 'fail' || f.verdict === 'warn') };
 }
 
+let rig: IrsaStandInRig | undefined;
+/** the file's own folder (the CLI's working directory) */
+let dir: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kedactl-doctor-real-'));
-  ({ moto, admin } = await startMotoWithIam(eks));
-  const helmState = join(dir, 'helm');
-  // the node's network: AWS is moto (AWS_ENDPOINT_URL_STS too: see demo-real.test.ts); no keys anywhere
-  cluster = await startDemoCluster({
-    helmState,
-    nodeEnv: { AWS_ENDPOINT_URL: moto.endpoint, AWS_ENDPOINT_URL_STS: moto.endpoint },
-    podIdentityWebhook: true,
-  });
-  env = {
-    ...motoCliEnv(),
-    AWS_ACCESS_KEY_ID: admin.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: admin.secretAccessKey,
-    AWS_ENDPOINT_URL: moto.endpoint,
-    KUBECONFIG: cluster.rig.kubeconfigPath,
-    PATH: `${STUB}:${process.env.PATH}`,
-    HELM_STUB_STATE: helmState,
-  };
+  rig = await startIrsaStandInRig(eks);
+  ({ moto, admin, cluster, env } = rig);
 }, 20 * MINUTE);
 afterAll(async () => {
-  await cluster?.stop();
-  await moto?.stop();
+  await rig?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 }, 5 * MINUTE);
 

@@ -8,21 +8,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { startDemoCluster, type DemoCluster } from '../support/demo-cluster.ts';
+import { type DemoCluster } from '../support/demo-cluster.ts';
 import { kubeRequest } from '../support/kube-rig.ts';
-import { motoCliEnv } from '../support/aws.ts';
 import { MOTO_ACCOUNT, MOTO_ENV, uniqueStack, type Moto } from '../support/moto.ts';
 import { pollUntil } from '../support/poll.ts';
-import { startMotoWithIam } from '../support/moto-iam.ts';
 import { podLogTail } from '../support/node-agent.ts';
 import { receiveAll } from '../support/sqs.ts';
+import { startIrsaStandInRig, type IrsaStandInRig } from '../support/demo-run.ts';
 import { BIN, runCli, SAFE_ENV, type CliRun } from '../support/run-cli.ts';
 import { spawn } from 'node:child_process';
 
-const STUB = fileURLToPath(new URL('../fixtures/helm-stateful-stub', import.meta.url));
 const MINUTE = 60_000;
 
 const stack = uniqueStack('prd');
@@ -33,7 +30,6 @@ let moto: Moto;
 let cluster: DemoCluster;
 let env: NodeJS.ProcessEnv;
 let admin: { accessKeyId: string; secretAccessKey: string };
-let dir: string;
 let sqs: SQSClient;
 const queueUrl = () => `${moto.endpoint}/${MOTO_ACCOUNT}/${stack}-queue`;
 
@@ -83,30 +79,17 @@ const sendingPod = () =>
     3 * MINUTE,
   );
 
+let rig: IrsaStandInRig | undefined;
+/** the file's own folder (the CLI's working directory) */
+let dir: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kedactl-producer-real-'));
-  ({ moto, admin } = await startMotoWithIam(eks));
-  const helmState = join(dir, 'helm');
-  // the node's network: AWS is moto (AWS_ENDPOINT_URL_STS too: see demo-real.test.ts); no keys anywhere
-  cluster = await startDemoCluster({
-    helmState,
-    nodeEnv: { AWS_ENDPOINT_URL: moto.endpoint, AWS_ENDPOINT_URL_STS: moto.endpoint },
-    podIdentityWebhook: true,
-  });
-  env = {
-    ...motoCliEnv(),
-    AWS_ACCESS_KEY_ID: admin.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: admin.secretAccessKey,
-    AWS_ENDPOINT_URL: moto.endpoint,
-    KUBECONFIG: cluster.rig.kubeconfigPath,
-    PATH: `${STUB}:${process.env.PATH}`,
-    HELM_STUB_STATE: helmState,
-  };
+  rig = await startIrsaStandInRig(eks);
+  ({ moto, admin, cluster, env } = rig);
   sqs = new SQSClient({ region: MOTO_ENV.AWS_REGION, endpoint: moto.endpoint, credentials: admin });
 }, 20 * MINUTE);
 afterAll(async () => {
-  await cluster?.stop();
-  await moto?.stop();
+  await rig?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 }, 5 * MINUTE);
 

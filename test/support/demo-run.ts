@@ -2,12 +2,17 @@
 // the consumers' own logs (what each processed), the analyzer's counts held against them, KEDA's chart as
 // installed and as left after teardown; and the KEDA-chart rig those files start (startKedaChartRig).
 // Shared by test/e2e/demo-real.test.ts, workloads-real.test.ts and doctor-scaledobject-real.test.ts.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { motoCliEnv } from './aws.ts';
 import { KEDA_CHART_VERSION, startDemoCluster, type DemoCluster } from './demo-cluster.ts';
 import { ensureHelm, HELM_VERSIONS, helmHome } from './helm.ts';
 import { kubeRequest } from './kube-rig.ts';
+import type { Moto } from './moto.ts';
+import { startMotoWithIam } from './moto-iam.ts';
 import { podLogTail } from './node-agent.ts';
 import { pollUntil } from './poll.ts';
 import { kubectlGet, STACK_KINDS } from './stack-state.ts';
@@ -206,5 +211,58 @@ export async function startKedaChartRig(helmVersion: string = HELM_VERSIONS[0]):
       await cluster.stop();
       home.cleanup();
     },
+  };
+}
+
+/**
+ * The irsa rig for KEDA releases whose chart is not here (2.21.0): moto with IAM enforced (no keys but the
+ * admin's), a demo cluster with the chart stand-in that follows the stateful helm stub, the node's network
+ * pointed at moto (STS too) and the EKS pod identity webhook stand-in; the CLI's env with the admin's keys.
+ */
+export interface IrsaStandInRig {
+  moto: Moto;
+  admin: { accessKeyId: string; secretAccessKey: string };
+  cluster: DemoCluster;
+  env: NodeJS.ProcessEnv;
+  stop(): Promise<void>;
+}
+
+const HELM_STATEFUL_STUB = fileURLToPath(new URL('../fixtures/helm-stateful-stub', import.meta.url));
+
+export async function startIrsaStandInRig(eksCluster: string): Promise<IrsaStandInRig> {
+  const dir = mkdtempSync(join(tmpdir(), 'kedactl-irsa-rig-'));
+  const { moto, admin } = await startMotoWithIam(eksCluster);
+  const helmState = join(dir, 'helm');
+  const stop = async (cluster?: DemoCluster) => {
+    await cluster?.stop();
+    await moto.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  let cluster: DemoCluster;
+  try {
+    // the node's network: AWS is moto (AWS_ENDPOINT_URL_STS too: see demo-real.test.ts); no keys anywhere
+    cluster = await startDemoCluster({
+      helmState,
+      nodeEnv: { AWS_ENDPOINT_URL: moto.endpoint, AWS_ENDPOINT_URL_STS: moto.endpoint },
+      podIdentityWebhook: true,
+    });
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return {
+    moto,
+    admin,
+    cluster,
+    env: {
+      ...motoCliEnv(),
+      AWS_ACCESS_KEY_ID: admin.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: admin.secretAccessKey,
+      AWS_ENDPOINT_URL: moto.endpoint,
+      KUBECONFIG: cluster.rig.kubeconfigPath,
+      PATH: `${HELM_STATEFUL_STUB}:${process.env.PATH}`,
+      HELM_STUB_STATE: helmState,
+    },
+    stop: () => stop(cluster),
   };
 }
