@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand, PutRolePolicyCommand } from '@aws-sdk/client-iam';
-import { type DemoCluster } from '../support/demo-cluster.ts';
+import type { DemoCluster } from '../support/demo-cluster.ts';
 import { kubeRequest } from '../support/kube-rig.ts';
 import { MOTO_ENV, uniqueStack, type Moto } from '../support/moto.ts';
 import { pollUntil } from '../support/poll.ts';
@@ -52,7 +52,7 @@ afterAll(async () => {
 
 describe('kedactl doctor with the real KEDA operator', () => {
   it(
-    "healthy, then the scaler role without sqs:GetQueueAttributes: KEDA fails on it, doctor names the cause (check 6) with KEDA's word",
+    "healthy, then the scaler role without sqs:GetQueueAttributes (check 6, with KEDA's word), then no route to STS (check 23, with KEDA's log line)",
     async () => {
       const init = await runCli(['init', ...flags, '--create-oidc-provider', '--yes'], { env, cwd: dir });
       expect(init.code, fail(init)).toBe(0);
@@ -164,6 +164,38 @@ describe('kedactl doctor with the real KEDA operator', () => {
         /^warn KEDA's operator keeps logging an error about ScaledJob .* \(\d+ times in the last 500 lines of pod keda\/keda-operator-.*GetQueueAttributes.*StatusCode: 403/m,
       );
       expect(word.length, said).toBe(3);
+
+      // then the operator loses its route to STS (AWS_ENDPOINT_URL_STS on a closed port, as a cluster without a
+      // NAT or an STS endpoint): a new operator Pod cannot assume any role; KEDA logs the SDK's network error, and
+      // doctor adds exactly check 23, quoting that line (the policy break above stays, and so does check 6)
+      const opPath = '/apis/apps/v1/namespaces/keda/deployments/keda-operator';
+      const stsEnv = (env: unknown) =>
+        kubeRequest(cluster.rig, 'PATCH', opPath, {
+          body: { spec: { template: { spec: { containers: [{ name: 'keda-operator', env: [env] }] } } } },
+          contentType: 'application/strategic-merge-patch+json',
+        });
+      const before23 = r.problems.filter((f: any) => f.check !== 11).map((f: any) => `${f.check} ${f.verdict}`);
+      const sorted = (xs: string[]) => [...xs].sort();
+      expect((await stsEnv({ name: 'AWS_ENDPOINT_URL_STS', value: 'http://127.0.0.1:9' })).status).toBe(200);
+      await pollUntil(
+        "KEDA's operator failing to reach STS",
+        async () =>
+          cluster
+            .operatorLog()
+            .split('\n')
+            .find((l) => l.includes(`${stack}-processor`) && /operation error STS.*connection refused/i.test(l)),
+        4 * MINUTE,
+        operatorTail,
+      );
+      const sts = await doctor();
+      const after23 = sts.problems.filter((f: any) => f.check !== 11);
+      expect(sorted(after23.map((f: any) => `${f.check} ${f.verdict}`)), fail(sts)).toEqual(sorted([...before23, '23 warn']));
+      const f23 = after23.find((f: any) => f.check === 23);
+      expect(f23.summary).toBe(
+        "KEDA's operator could not reach STS at http://127.0.0.1:9: its pod identity cannot get credentials while that lasts",
+      );
+      expect(f23.evidence.some((e: string) => /operation error STS.*connection refused/i.test(e))).toBe(true);
+      process.stderr.write(`[doctor-real] KEDA said: ${f23.evidence.find((e: string) => /operation error STS/.test(e))}\n`);
     },
     20 * MINUTE,
   );

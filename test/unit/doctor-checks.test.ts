@@ -1390,6 +1390,13 @@ describe("23: the identity's network path to STS", () => {
         "KEDA's operator could not reach STS at sts.us-east-1.amazonaws.com: its pod identity cannot get credentials while that lasts",
     });
     expect(f.evidence.some((e) => e.startsWith("KEDA's operator log (keda-operator-abc)") && e.includes('i/o timeout'))).toBe(true);
+    // the SDK's retries push the cause far from the operation: the evidence keeps both
+    const long = healthy();
+    long.operatorLog!.log = found(
+      stsError.replace(/StatusCode: 0/, `StatusCode: 0, ${'retry: exceeded maximum number of attempts, 3, '.repeat(12)}`),
+    );
+    const kept = at23(long)[0]!.evidence.find((e) => e.startsWith("KEDA's operator log"))!;
+    expect(kept).toMatch(/operation error STS: AssumeRoleWithWebIdentity.* … .*i\/o timeout/);
     const denied = healthy();
     denied.operatorLog!.log = found(
       stsError.replace(

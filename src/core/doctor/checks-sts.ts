@@ -60,7 +60,14 @@ function stsSays(ev: Evidence): string[] {
   // the cause sits at the end of a long SDK error: keep from the STS operation on
   const cut = (t: string) => {
     const i = t.search(/operation error STS/);
-    return i > 0 ? `…${t.slice(i, i + 400)}` : t.slice(0, 400);
+    const from = i > 0 ? t.slice(i) : t;
+    const lead = i > 0 ? '…' : '';
+    // the SDK's retries make the message long: keep the operation and, if far from it, the network cause
+    const cause = from.search(
+      /dial tcp|i\/o timeout|no such host|connection refused|connection reset|context deadline exceeded|TLS handshake timeout|network is unreachable/i,
+    );
+    if (cause < 0 || cause < 300) return `${lead}${from.slice(0, 400)}`;
+    return `${lead}${from.slice(0, 160)} … ${from.slice(Math.max(0, cause - 80), cause + 160)}`;
   };
   const events = warningEvents(ev)
     .filter((e) => STS_NETWORK.test(String(e.message ?? '')))
