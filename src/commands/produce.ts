@@ -9,7 +9,6 @@ import { targetAt } from '../core/simulate/profile.js';
 import { produceSummary, progressLine, scheduleLine } from '../ui/produce-text.js';
 import { beginWithRecord, withCtrlC } from './common.js';
 import type { CommandContext, CommandFlags } from './context.js';
-import { runInCluster } from './produce-in-cluster.js';
 
 export interface ProduceFlags extends CommandFlags {
   output?: string;
@@ -44,7 +43,11 @@ function readBodyFile(path: string): string {
 
 export async function run(opts: ProduceFlags, ctx: CommandContext): Promise<void> {
   const output = parseOutput(opts.output, ['text', 'json']);
-  if (opts.inCluster) return runInCluster(opts, ctx, output, (p) => readBodyFile(resolve(ctx.cwd, p)));
+  // loaded only when asked: a local produce loads no Kubernetes client (test/e2e/loaded-modules.test.ts)
+  if (opts.inCluster) {
+    const { runInCluster } = await import('./produce-in-cluster.js');
+    return runInCluster(opts, ctx, output, (p) => readBodyFile(resolve(ctx.cwd, p)));
+  }
   if (opts.parallelism !== undefined)
     throw new UsageError(
       '--parallelism goes with --in-cluster (Pods sending at once)',

@@ -188,6 +188,8 @@ export async function startDemoCluster(o: DemoClusterOptions): Promise<DemoClust
     o.kedaChart ? ensureKedaChartBinaries(version) : ensureKedaOperator(version),
     ensureAwsCli(),
   ]);
+  // one cluster with KEDA's chart on this machine at a time: its admission webhooks bind port 9443 on every address
+  const release = o.kedaChart ? await chartNodeLock(log) : async () => undefined;
   const logDir = mkdtempSync(path.join(os.tmpdir(), 'kedactl-demo-'));
   let rig: KubeRig;
   try {
@@ -198,12 +200,14 @@ export async function startDemoCluster(o: DemoClusterOptions): Promise<DemoClust
         await startKubeRig({ crdsDir: kedaCrdsDir(version), log });
   } catch (e) {
     rmSync(logDir, { recursive: true, force: true });
+    await release();
     throw e;
   }
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch(() => undefined);
     await rig.stop();
+    await release();
     if (process.env.KEDACTL_RIG_KEEP !== '1') rmSync(logDir, { recursive: true, force: true });
     else log(`kept ${logDir}`);
   };
@@ -334,6 +338,35 @@ export async function startDemoCluster(o: DemoClusterOptions): Promise<DemoClust
     await stop();
     throw e;
   }
+}
+
+/**
+ * The test node runs KEDA's chart for one cluster at a time on this machine (every test run, every worker):
+ * KEDA's admission webhooks listen on port 9443 of every address and have no flag for the address, so a
+ * second cluster's webhooks Pod could not bind it, as two such Pods on one host network could not. An
+ * exclusive flock(1) held by a child process until the cluster stops (or this process dies).
+ */
+async function chartNodeLock(log: (s: string) => void): Promise<() => Promise<void>> {
+  const file = path.join(os.tmpdir(), 'kedactl-keda-chart-node.lock');
+  const started = Date.now();
+  // the command holds nothing but its stdin: closing that pipe (or this process dying) ends it and frees the lock
+  const holder = spawn(
+    'setpriv',
+    ['--pdeathsig', 'KILL', '--', 'flock', '--exclusive', '--close', file, 'sh', '-c', 'echo locked; exec cat >/dev/null'],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    holder.stdout!.once('data', () => resolve());
+    holder.once('exit', (code) => reject(new Error(`flock ${file} exited ${code} before taking the lock`)));
+  });
+  const waited = Date.now() - started;
+  if (waited > 1000) log(`waited ${Math.round(waited / 1000)} s for another cluster with KEDA's chart to stop (port 9443)`);
+  return async () => {
+    if (holder.exitCode !== null || holder.signalCode !== null) return;
+    const gone = new Promise<void>((r) => holder.once('exit', () => r()));
+    holder.stdin!.end();
+    await gone;
+  };
 }
 
 /**
