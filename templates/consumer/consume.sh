@@ -6,12 +6,19 @@ set -u
 : "${QUEUE_URL:?}" "${PROCESSING_SECONDS:=30}" "${VISIBILITY_TIMEOUT:=90}" "${RESULT_ANALYZER_URL:?}"
 
 receipt=""
+deleting=""
 
 report() {
   curl --silent --show-error --max-time 5 -X POST "${RESULT_ANALYZER_URL}/$1" >/dev/null || echo "could not report $1" >&2
 }
 
 on_term() {
+  if [ -n "$deleting" ] && wait "$deleting"; then
+    # the work was done and its delete was on its way: a processed message, not a kill
+    echo "message $id processed and deleted"
+    report create/count
+    exit 0
+  fi
   echo "SIGTERM: returning the message to the queue"
   if [ -n "$receipt" ]; then
     aws sqs change-message-visibility --queue-url "$QUEUE_URL" --receipt-handle "$receipt" --visibility-timeout 0 ||
@@ -35,7 +42,11 @@ echo "processing message $id: $body"
 sleep "$PROCESSING_SECONDS" &
 wait $!
 
-aws sqs delete-message --queue-url "$QUEUE_URL" --receipt-handle "$receipt" || exit 1
+# in the background too: a SIGTERM during the delete waits for it rather than reporting a kill
+aws sqs delete-message --queue-url "$QUEUE_URL" --receipt-handle "$receipt" &
+deleting=$!
+wait "$deleting" || exit 1
+deleting=""
 receipt=""
 echo "message $id processed and deleted"
 report create/count
