@@ -15,7 +15,7 @@ import type { DemoCluster } from '../support/demo-cluster.ts';
 import { kubeRequest } from '../support/kube-rig.ts';
 import { MOTO_ENV, uniqueStack, type Moto } from '../support/moto.ts';
 import { pollUntil } from '../support/poll.ts';
-import { startIrsaStandInRig, type IrsaStandInRig } from '../support/demo-run.ts';
+import { startIrsaRig, type IrsaRig } from '../support/demo-run.ts';
 import { runCli, type CliRun } from '../support/run-cli.ts';
 
 const MINUTE = 60_000;
@@ -37,12 +37,12 @@ async function doctor() {
   return { ...r, report, problems: report.findings.filter((f: any) => f.verdict === 'fail' || f.verdict === 'warn') };
 }
 
-let rig: IrsaStandInRig | undefined;
+let rig: IrsaRig | undefined;
 /** the file's own folder (the CLI's working directory) */
 let dir: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kedactl-doctor-real-'));
-  rig = await startIrsaStandInRig(eks);
+  rig = await startIrsaRig(eks);
   ({ moto, admin, cluster, env } = rig);
 }, 20 * MINUTE);
 afterAll(async () => {

@@ -3,20 +3,20 @@
 // test node runs as real bash and the real aws CLI against a moto server of this file's own with IAM enforced,
 // so the Pods reach the queue only as the producer role (the service account's web identity: the node plays
 // EKS's pod identity webhook). Counts are read back with the plain SDK as the administrator.
-// helm is a STATEFUL RECORDING STUB; the chart's objects are played by demo-cluster.ts's chartStandIn().
+// KEDA comes from its real chart (2.20.2), installed by the real helm: the producer needs no 2.21.0 stand-in.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { type DemoCluster } from '../support/demo-cluster.ts';
+import type { DemoCluster } from '../support/demo-cluster.ts';
 import { kubeRequest } from '../support/kube-rig.ts';
 import { MOTO_ACCOUNT, MOTO_ENV, uniqueStack, type Moto } from '../support/moto.ts';
 import { pollUntil } from '../support/poll.ts';
 import { podLogTail } from '../support/node-agent.ts';
 import { receiveAll } from '../support/sqs.ts';
-import { startIrsaStandInRig, type IrsaStandInRig } from '../support/demo-run.ts';
+import { KEDA_CHART_FLAGS, startIrsaChartRig, type IrsaRig } from '../support/demo-run.ts';
 import { BIN, runCli, SAFE_ENV, type CliRun } from '../support/run-cli.ts';
 import { spawn } from 'node:child_process';
 
@@ -25,7 +25,7 @@ const MINUTE = 60_000;
 const stack = uniqueStack('prd');
 const eks = `eks-${stack}`;
 // KEDA starts no consumer below 10,000 messages: what the producers send stays in the queue to be counted
-const flags = ['--stack', stack, '--cluster', eks, '--max-replicas', '1', '--activation-queue-length', '10000'];
+const flags = ['--stack', stack, '--cluster', eks, '--max-replicas', '1', '--activation-queue-length', '10000', ...KEDA_CHART_FLAGS];
 let moto: Moto;
 let cluster: DemoCluster;
 let env: NodeJS.ProcessEnv;
@@ -79,12 +79,12 @@ const sendingPod = () =>
     3 * MINUTE,
   );
 
-let rig: IrsaStandInRig | undefined;
+let rig: IrsaRig | undefined;
 /** the file's own folder (the CLI's working directory) */
 let dir: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kedactl-producer-real-'));
-  rig = await startIrsaStandInRig(eks);
+  rig = await startIrsaChartRig(eks);
   ({ moto, admin, cluster, env } = rig);
   sqs = new SQSClient({ region: MOTO_ENV.AWS_REGION, endpoint: moto.endpoint, credentials: admin });
 }, 20 * MINUTE);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { motoCliEnv } from './aws.ts';
-import { KEDA_CHART_VERSION, startDemoCluster, type DemoCluster } from './demo-cluster.ts';
+import { KEDA_CHART_DIR, KEDA_CHART_VERSION, startDemoCluster, type DemoCluster } from './demo-cluster.ts';
 import { ensureHelm, HELM_VERSIONS, helmHome } from './helm.ts';
 import { kubeRequest } from './kube-rig.ts';
 import type { Moto } from './moto.ts';
@@ -219,7 +219,7 @@ export async function startKedaChartRig(helmVersion: string = HELM_VERSIONS[0]):
  * admin's), a demo cluster with the chart stand-in that follows the stateful helm stub, the node's network
  * pointed at moto (STS too) and the EKS pod identity webhook stand-in; the CLI's env with the admin's keys.
  */
-export interface IrsaStandInRig {
+export interface IrsaRig {
   moto: Moto;
   admin: { accessKeyId: string; secretAccessKey: string };
   cluster: DemoCluster;
@@ -229,7 +229,7 @@ export interface IrsaStandInRig {
 
 const HELM_STATEFUL_STUB = fileURLToPath(new URL('../fixtures/helm-stateful-stub', import.meta.url));
 
-export async function startIrsaStandInRig(eksCluster: string): Promise<IrsaStandInRig> {
+export async function startIrsaRig(eksCluster: string): Promise<IrsaRig> {
   const dir = mkdtempSync(join(tmpdir(), 'kedactl-irsa-rig-'));
   const { moto, admin } = await startMotoWithIam(eksCluster);
   const helmState = join(dir, 'helm');
@@ -266,3 +266,49 @@ export async function startIrsaStandInRig(eksCluster: string): Promise<IrsaStand
     stop: () => stop(cluster),
   };
 }
+
+/**
+ * The irsa rig with KEDA's real chart (2.20.2), installed by the real helm that `init` runs: moto with IAM
+ * enforced, the demo cluster in kedaChart mode (the node plays EKS's pod identity webhook for the Pods), the
+ * node's network pointed at moto (STS too); the CLI's env with the admin's keys and helm's home. Pass
+ * KEDA_CHART_FLAGS to init.
+ */
+export async function startIrsaChartRig(eksCluster: string, helmVersion: string = HELM_VERSIONS[0]): Promise<IrsaRig> {
+  const { moto, admin } = await startMotoWithIam(eksCluster);
+  let bin: string;
+  let cluster: DemoCluster;
+  try {
+    [bin, cluster] = await Promise.all([
+      ensureHelm(helmVersion),
+      startDemoCluster({
+        kedaChart: { version: KEDA_CHART_VERSION },
+        nodeEnv: { AWS_ENDPOINT_URL: moto.endpoint, AWS_ENDPOINT_URL_STS: moto.endpoint },
+      }),
+    ]);
+  } catch (e) {
+    await moto.stop();
+    throw e;
+  }
+  const home = helmHome(bin);
+  return {
+    moto,
+    admin,
+    cluster,
+    env: {
+      ...motoCliEnv(),
+      AWS_ACCESS_KEY_ID: admin.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: admin.secretAccessKey,
+      AWS_ENDPOINT_URL: moto.endpoint,
+      ...home.env,
+      KUBECONFIG: cluster.rig.kubeconfigPath,
+    },
+    stop: async () => {
+      await cluster.stop();
+      home.cleanup();
+      await moto.stop();
+    },
+  };
+}
+
+/** init's flags for KEDA's chart beside the repository, as a user with the chart on disk passes them */
+export const KEDA_CHART_FLAGS = ['--keda-chart', KEDA_CHART_DIR, '--keda-version', KEDA_CHART_VERSION];
